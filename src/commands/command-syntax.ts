@@ -1,0 +1,173 @@
+// Client → server lines: `<verb>ARGUMENTS` ⇄ Command. Pure and total: every string gives a
+// Command or a ParseError, nothing throws. The grammar is written out in docs/protocol.md.
+import { CANONICAL_VERBS, asciiLower, kindOfVerb } from './aliases.ts';
+import { appendFreeText, readFreeText, readToken, writeFreeText, writeToken } from './arguments.ts';
+import { formatCrc32, parseCrc32, parseDecimal } from './numbers.ts';
+import { hasLineBreak } from './one-line.ts';
+import { quote, quoteBare } from './quoting.ts';
+import type { Command, CommandKind, ParseError, ParseResult } from './types.ts';
+
+/** Argument syntax of each kind, as shown after `usage: <verb>`. */
+const ARGUMENT_USAGE: Readonly<Record<CommandKind, string>> = {
+  connect: 'NAME',
+  disconnect: '[NAME]',
+  users: '[NAME]',
+  private: 'USER TEXT',
+  broadcast: 'TEXT',
+  listfiles: '[NAME]',
+  download: 'FILE',
+  join: 'ROOM',
+  leave: '',
+  rooms: '',
+  help: '',
+  stats: '',
+  upload: 'SIZE CRC NAME',
+  sendfile: 'USER SIZE CRC NAME',
+  cancel: 'ID',
+};
+
+function fail(code: ParseError['code'], message: string): { ok: false; error: ParseError } {
+  return { ok: false, error: { kind: 'parse-error', code, message } };
+}
+
+function usage(verb: string, kind: CommandKind, why?: string): { ok: false; error: ParseError } {
+  const args = ARGUMENT_USAGE[kind];
+  const form = args === '' ? `<${verb}> (no arguments)` : `<${verb}>${args}`;
+  return fail('bad-argument', why === undefined ? `usage: ${form}` : `${why}; usage: ${form}`);
+}
+
+function ok(value: Command): ParseResult<Command> {
+  return { ok: true, value };
+}
+
+/** SIZE CRC NAME, shared by upload and sendfile. */
+function parseFileAnnouncement(
+  rest: string,
+  verb: string,
+  kind: CommandKind,
+): { ok: true; size: number; crc: number; name: string } | { ok: false; error: ParseError } {
+  const sizeTok = readToken(rest);
+  if (!sizeTok.ok || sizeTok.token === '') return usage(verb, kind);
+  const size = parseDecimal(sizeTok.token);
+  if (size === undefined) {
+    return usage(verb, kind, `SIZE must be a decimal number of bytes, got ${quote(sizeTok.token)}`);
+  }
+  const crcTok = readToken(sizeTok.rest);
+  if (!crcTok.ok || crcTok.token === '') return usage(verb, kind);
+  const crc = parseCrc32(crcTok.token);
+  if (crc === undefined) {
+    return usage(verb, kind, `CRC must be 8 hexadecimal digits, got ${quote(crcTok.token)}`);
+  }
+  const name = readFreeText(crcTok.rest);
+  if (name === '') return usage(verb, kind, 'missing file NAME');
+  return { ok: true, size, crc, name };
+}
+
+function parseArguments(kind: CommandKind, verb: string, rest: string): ParseResult<Command> {
+  switch (kind) {
+    case 'connect': {
+      const name = readFreeText(rest);
+      return name === '' ? usage(verb, kind) : ok({ kind, name });
+    }
+    case 'disconnect':
+    case 'users':
+    case 'listfiles': {
+      const arg = readFreeText(rest);
+      return ok(arg === '' ? { kind } : { kind, arg });
+    }
+    case 'broadcast': {
+      const text = readFreeText(rest);
+      return text === '' ? usage(verb, kind) : ok({ kind, text });
+    }
+    case 'private': {
+      const to = readToken(rest);
+      if (!to.ok || to.token === '') return usage(verb, kind);
+      const text = readFreeText(to.rest);
+      return text === '' ? usage(verb, kind, 'missing TEXT') : ok({ kind, to: to.token, text });
+    }
+    case 'download': {
+      const file = readFreeText(rest);
+      return file === '' ? usage(verb, kind) : ok({ kind, file });
+    }
+    case 'join': {
+      const room = readFreeText(rest);
+      return room === '' ? usage(verb, kind) : ok({ kind, room });
+    }
+    case 'leave':
+    case 'rooms':
+    case 'help':
+    case 'stats': {
+      const extra = readFreeText(rest);
+      return extra === '' ? ok({ kind }) : usage(verb, kind, `unexpected ${quote(extra)}`);
+    }
+    case 'upload': {
+      const a = parseFileAnnouncement(rest, verb, kind);
+      return a.ok ? ok({ kind, name: a.name, size: a.size, crc: a.crc }) : a;
+    }
+    case 'sendfile': {
+      const to = readToken(rest);
+      if (!to.ok || to.token === '') return usage(verb, kind);
+      const a = parseFileAnnouncement(to.rest, verb, kind);
+      return a.ok ? ok({ kind, to: to.token, name: a.name, size: a.size, crc: a.crc }) : a;
+    }
+    case 'cancel': {
+      const id = readFreeText(rest);
+      return id === '' ? usage(verb, kind) : ok({ kind, id });
+    }
+  }
+}
+
+/** One client → server line (without its terminator) → Command, or why not. Never throws. */
+export function parseCommand(line: string): ParseResult<Command> {
+  if (hasLineBreak(line)) return fail('bad-command', 'a command is one line: it cannot contain CR or LF');
+  const s = line.trim();
+  if (s === '') return fail('bad-command', 'empty line; a command looks like <verb>ARGUMENTS, e.g. <connect>alice');
+  if (!s.startsWith('<')) {
+    return fail('bad-command', `a command starts with "<", e.g. <set_msg_all>hello; got ${quote(s)}`);
+  }
+  const close = s.indexOf('>');
+  if (close < 0) return fail('bad-command', `missing ">" after the verb in ${quote(s)}`);
+  const written = s.slice(1, close);
+  if (written === '') return fail('bad-command', 'empty verb "<>"; a command looks like <verb>ARGUMENTS');
+  const kind = kindOfVerb(written);
+  if (kind === undefined) {
+    return fail('unknown-command', `unknown command <${quoteBare(written)}>; send <help> for the list`);
+  }
+  return parseArguments(kind, asciiLower(written), s.slice(close + 1));
+}
+
+/**
+ * Command → its canonical line (no terminator): seed verbs, space-separated arguments, free text
+ * last. parseCommand(formatCommand(c)) deep-equals c for every valid c (docs/protocol.md, "Valid
+ * values"); CR and LF in any field are written as spaces. Never throws.
+ */
+export function formatCommand(c: Command): string {
+  const verb = `<${CANONICAL_VERBS[c.kind]}>`;
+  switch (c.kind) {
+    case 'connect':
+      return verb + writeFreeText(c.name);
+    case 'disconnect':
+    case 'users':
+    case 'listfiles':
+      return c.arg === undefined ? verb : verb + writeFreeText(c.arg);
+    case 'broadcast':
+      return verb + writeFreeText(c.text);
+    case 'private':
+      return appendFreeText(verb + writeToken(c.to), c.text);
+    case 'download':
+      return verb + writeFreeText(c.file);
+    case 'join':
+      return verb + writeFreeText(c.room);
+    case 'leave':
+    case 'rooms':
+    case 'help':
+    case 'stats':
+      return verb;
+    case 'upload':
+      return appendFreeText(`${verb}${String(c.size)} ${formatCrc32(c.crc)}`, c.name);
+    case 'sendfile':
+      return appendFreeText(`${verb}${writeToken(c.to)} ${String(c.size)} ${formatCrc32(c.crc)}`, c.name);
+    case 'cancel':
+      return verb + writeFreeText(c.id);
+  }
+}

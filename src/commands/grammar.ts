@@ -1,0 +1,25 @@
+// The command language, one import away: parse and format client commands and server replies,
+// and find where commands begin in coalesced text. Pure and total (docs/protocol.md).
+import { MAX_VERB_LENGTH, VERB_KINDS, asciiLower } from './aliases.ts';
+
+export { parseCommand, formatCommand } from './command-syntax.ts';
+export { parseReply, formatReply } from './reply-syntax.ts';
+
+/** Every lowercase command verb, aliases included. On a connection without line terminators,
+ * `<knownverb>` always starts a new command. */
+export const KNOWN_VERBS: ReadonlySet<string> = new Set(VERB_KINDS.keys());
+
+/**
+ * Indexes in `text` where `<verb>` begins for a known verb (ASCII case-insensitive, the verb
+ * immediately followed by `>`), in increasing order. Linear in text length: after each `<` it
+ * looks at most MAX_VERB_LENGTH + 1 characters ahead.
+ */
+export function findCommandStarts(text: string): number[] {
+  const starts: number[] = [];
+  for (let i = text.indexOf('<'); i >= 0; i = text.indexOf('<', i + 1)) {
+    const window = text.slice(i + 1, i + 2 + MAX_VERB_LENGTH);
+    const close = window.indexOf('>');
+    if (close > 0 && KNOWN_VERBS.has(asciiLower(window.slice(0, close)))) starts.push(i);
+  }
+  return starts;
+}

@@ -1,0 +1,242 @@
+// Server → client lines: Reply ⇄ `<kind>FIELDS - TEXT`. One line each, readable as raw text by a
+// person watching a Python client, exact in both directions (docs/protocol.md, "Replies").
+//
+//   <welcome>NAME ROOM - TEXT             <joined>ROOM NAME TS
+//   <message>ROOM FROM TS [self] - TEXT   <left>ROOM NAME TS REASON
+//   <private>FROM TO TS [self] - TEXT     <error>CODE MESSAGE
+//   <users>NAME@ROOM,…                    <system>TEXT
+//   <rooms>ROOM:COUNT,…                   <disconnected>
+//   <files>NAME:SIZE,…
+//
+// Fields are separated by exactly one space and percent-encoded (field-encoding.ts); the free
+// text is last and taken verbatim to the end of the line, so it may hold anything but CR/LF.
+import { asciiLower } from './aliases.ts';
+import { isErrorCode, isLeaveReason } from './error-codes.ts';
+import { decodeField, encodeField } from './field-encoding.ts';
+import { parseDecimal } from './numbers.ts';
+import { hasLineBreak, toOneLine } from './one-line.ts';
+import { quote, quoteBare } from './quoting.ts';
+import type { FileEntry, ParseError, ParseResult, Reply, ReplyKind, RoomEntry, UserEntry } from './types.ts';
+
+/** Each reply kind's syntax after its verb, for error messages. The verb is the kind's name. */
+const REPLY_USAGE: Readonly<Record<ReplyKind, string>> = {
+  welcome: 'NAME ROOM - TEXT',
+  message: 'ROOM FROM TS [self] - TEXT',
+  private: 'FROM TO TS [self] - TEXT',
+  users: 'NAME@ROOM,…',
+  rooms: 'ROOM:COUNT,…',
+  files: 'NAME:SIZE,…',
+  joined: 'ROOM NAME TS',
+  left: 'ROOM NAME TS REASON',
+  error: 'CODE MESSAGE',
+  system: 'TEXT',
+  disconnected: '',
+};
+
+/** Marks a message or private message as the recipient's own, echoed back. */
+const SELF_FLAG = 'self';
+/** Ends the fields of a reply whose free text follows. */
+const TEXT_MARK = '-';
+
+function isReplyKind(s: string): s is ReplyKind {
+  return Object.hasOwn(REPLY_USAGE, s);
+}
+
+function fail(code: ParseError['code'], message: string): { ok: false; error: ParseError } {
+  return { ok: false, error: { kind: 'parse-error', code, message } };
+}
+
+function usage(kind: ReplyKind, why: string): { ok: false; error: ParseError } {
+  return fail('bad-argument', `${why}; expected <${kind}>${REPLY_USAGE[kind]}`);
+}
+
+/** A decoded, non-empty field, or undefined. */
+function field(wire: string): string | undefined {
+  const v = decodeField(wire);
+  return v === undefined || v === '' ? undefined : v;
+}
+
+interface Header {
+  fields: string[];
+  self: boolean;
+  text: string;
+}
+
+/** `F1 F2 … Fn [self] -[ TEXT]`: n raw fields, the optional flag, the mark, the verbatim text. */
+function splitHeader(body: string, n: number, allowSelf: boolean): Header | undefined {
+  const fields: string[] = [];
+  let pos = 0;
+  for (let i = 0; i < n; i++) {
+    const sp = body.indexOf(' ', pos);
+    if (sp < 0) return undefined;
+    fields.push(body.slice(pos, sp));
+    pos = sp + 1;
+  }
+  let self = false;
+  if (allowSelf && body.startsWith(`${SELF_FLAG} `, pos)) {
+    self = true;
+    pos += SELF_FLAG.length + 1;
+  }
+  if (!body.startsWith(TEXT_MARK, pos)) return undefined;
+  pos += TEXT_MARK.length;
+  if (pos === body.length) return { fields, self, text: '' };
+  if (body[pos] !== ' ') return undefined;
+  return { fields, self, text: body.slice(pos + 1) };
+}
+
+/** A comma-separated list whose items are `A<sep>B`, split at the first `@` or the last `:`. */
+function splitList(body: string, sep: '@' | ':'): Array<[string, string]> | undefined {
+  if (body === '') return [];
+  const out: Array<[string, string]> = [];
+  for (const item of body.split(',')) {
+    const at = sep === '@' ? item.indexOf(sep) : item.lastIndexOf(sep);
+    if (at < 0) return undefined;
+    out.push([item.slice(0, at), item.slice(at + 1)]);
+  }
+  return out;
+}
+
+function parseBody(kind: ReplyKind, body: string): ParseResult<Reply> {
+  switch (kind) {
+    case 'welcome': {
+      const h = splitHeader(body, 2, false);
+      const name = h && field(h.fields[0] ?? '');
+      const room = h && field(h.fields[1] ?? '');
+      if (h === undefined || name === undefined || room === undefined) return usage(kind, 'bad welcome');
+      return { ok: true, value: { kind, name, room, text: h.text } };
+    }
+    case 'message': {
+      const h = splitHeader(body, 3, true);
+      const room = h && field(h.fields[0] ?? '');
+      const from = h && field(h.fields[1] ?? '');
+      const ts = h && parseDecimal(h.fields[2] ?? '');
+      if (h === undefined || room === undefined || from === undefined || ts === undefined) {
+        return usage(kind, 'bad message header');
+      }
+      return { ok: true, value: { kind, from, room, ts, self: h.self, text: h.text } };
+    }
+    case 'private': {
+      const h = splitHeader(body, 3, true);
+      const from = h && field(h.fields[0] ?? '');
+      const to = h && field(h.fields[1] ?? '');
+      const ts = h && parseDecimal(h.fields[2] ?? '');
+      if (h === undefined || from === undefined || to === undefined || ts === undefined) {
+        return usage(kind, 'bad private message header');
+      }
+      return { ok: true, value: { kind, from, to, ts, self: h.self, text: h.text } };
+    }
+    case 'users': {
+      const items = splitList(body, '@');
+      const users: UserEntry[] = [];
+      for (const [n, r] of items ?? []) {
+        const name = field(n);
+        const room = field(r);
+        if (name === undefined || room === undefined) return usage(kind, 'bad user entry');
+        users.push({ name, room });
+      }
+      return items === undefined ? usage(kind, 'a user entry lacks "@"') : { ok: true, value: { kind, users } };
+    }
+    case 'rooms': {
+      const items = splitList(body, ':');
+      const rooms: RoomEntry[] = [];
+      for (const [n, c] of items ?? []) {
+        const name = field(n);
+        const count = parseDecimal(c);
+        if (name === undefined || count === undefined) return usage(kind, 'bad room entry');
+        rooms.push({ name, count });
+      }
+      return items === undefined ? usage(kind, 'a room entry lacks ":"') : { ok: true, value: { kind, rooms } };
+    }
+    case 'files': {
+      const items = splitList(body, ':');
+      const files: FileEntry[] = [];
+      for (const [n, s] of items ?? []) {
+        const name = field(n);
+        const size = parseDecimal(s);
+        if (name === undefined || size === undefined) return usage(kind, 'bad file entry');
+        files.push({ name, size });
+      }
+      return items === undefined ? usage(kind, 'a file entry lacks ":"') : { ok: true, value: { kind, files } };
+    }
+    case 'joined':
+    case 'left': {
+      const parts = body.split(' ');
+      const want = kind === 'joined' ? 3 : 4;
+      if (parts.length !== want) return usage(kind, `expected ${want} fields, got ${parts.length}`);
+      const room = field(parts[0] ?? '');
+      const name = field(parts[1] ?? '');
+      const ts = parseDecimal(parts[2] ?? '');
+      if (room === undefined || name === undefined || ts === undefined) return usage(kind, 'bad field');
+      if (kind === 'joined') return { ok: true, value: { kind, name, room, ts } };
+      const reason = parts[3] ?? '';
+      if (!isLeaveReason(reason)) return usage(kind, `unknown reason ${quote(reason)}`);
+      return { ok: true, value: { kind, name, room, ts, reason } };
+    }
+    case 'error': {
+      const sp = body.indexOf(' ');
+      const code = sp < 0 ? body : body.slice(0, sp);
+      if (!isErrorCode(code)) return usage(kind, `unknown error code ${quote(code)}`);
+      return { ok: true, value: { kind, code, message: sp < 0 ? '' : body.slice(sp + 1) } };
+    }
+    case 'system':
+      return { ok: true, value: { kind, text: body } };
+    case 'disconnected':
+      return body === '' ? { ok: true, value: { kind } } : usage(kind, 'unexpected text after the verb');
+  }
+}
+
+/** One server → client line (without its terminator) → Reply, or why not. Never throws.
+ * Leading white space is ignored; nothing else is trimmed, because free text is verbatim. */
+export function parseReply(line: string): ParseResult<Reply> {
+  if (hasLineBreak(line)) return fail('bad-command', 'a reply is one line: it cannot contain CR or LF');
+  const s = line.trimStart();
+  if (!s.startsWith('<')) return fail('bad-command', 'a reply starts with "<", e.g. <system>hello');
+  const close = s.indexOf('>');
+  if (close < 0) return fail('bad-command', 'missing ">" after the reply verb');
+  const verb = asciiLower(s.slice(1, close));
+  if (!isReplyKind(verb)) {
+    return fail('unknown-command', `unknown reply <${quoteBare(verb)}>`);
+  }
+  return parseBody(verb, s.slice(close + 1));
+}
+
+function withText(head: string, self: boolean, text: string): string {
+  const flagged = self ? `${head} ${SELF_FLAG}` : head;
+  const t = toOneLine(text);
+  return t === '' ? `${flagged} ${TEXT_MARK}` : `${flagged} ${TEXT_MARK} ${t}`;
+}
+
+/**
+ * Reply → its line (no terminator). parseReply(formatReply(r)) deep-equals r for every valid r:
+ * name/room/file fields non-empty, numbers non-negative safe integers, no CR/LF in free text
+ * (CR and LF in free text are written as spaces; fields encode them exactly). Never throws.
+ */
+export function formatReply(r: Reply): string {
+  const e = encodeField;
+  switch (r.kind) {
+    case 'welcome':
+      return withText(`<welcome>${e(r.name)} ${e(r.room)}`, false, r.text);
+    case 'message':
+      return withText(`<message>${e(r.room)} ${e(r.from)} ${r.ts}`, r.self, r.text);
+    case 'private':
+      return withText(`<private>${e(r.from)} ${e(r.to)} ${r.ts}`, r.self, r.text);
+    case 'users':
+      return `<users>${r.users.map((u) => `${e(u.name)}@${e(u.room)}`).join(',')}`;
+    case 'rooms':
+      return `<rooms>${r.rooms.map((x) => `${e(x.name)}:${x.count}`).join(',')}`;
+    case 'files':
+      return `<files>${r.files.map((f) => `${e(f.name)}:${f.size}`).join(',')}`;
+    case 'joined':
+      return `<joined>${e(r.room)} ${e(r.name)} ${r.ts}`;
+    case 'left':
+      return `<left>${e(r.room)} ${e(r.name)} ${r.ts} ${r.reason}`;
+    case 'error': {
+      const m = toOneLine(r.message);
+      return m === '' ? `<error>${r.code}` : `<error>${r.code} ${m}`;
+    }
+    case 'system':
+      return `<system>${toOneLine(r.text)}`;
+    case 'disconnected':
+      return '<disconnected>';
+  }
+}

@@ -1,0 +1,236 @@
+// What a person types into the CLI client → what the client should do. Pure and total.
+// Accepts the bracket language itself plus the slash and dash commands of dualchat's ancestors;
+// anything else is chat text for the current room. The table is in docs/protocol.md, "Typed input".
+import { asciiLower } from './aliases.ts';
+import { parseCommand } from './command-syntax.ts';
+import { shorten } from './quoting.ts';
+import type { Command } from './types.ts';
+
+export type TypedInput =
+  /** Goes to the server as is. */
+  | { kind: 'send'; command: Command }
+  /** `/users` (members of your room), `/users all` (everyone): send <get_users>, filter locally. */
+  | { kind: 'users'; scope: 'room' | 'all' }
+  /** `/quit`, `/exit`, `bye`, `<disconnect>`: send <disconnect>, then exit. */
+  | { kind: 'quit' }
+  /** `/help`: local help. */
+  | { kind: 'help' }
+  /** `/status`: local connection status. */
+  | { kind: 'status' }
+  /** `-file PATH`, `/upload PATH`: read the file, announce it. */
+  | { kind: 'upload'; path: string }
+  /** `/sendfile USER PATH`, `/sendimage USER PATH` (or PATH USER). */
+  | { kind: 'sendfile'; to: string; path: string; image: boolean }
+  /** `/cancel [ID]`. */
+  | { kind: 'cancel'; id?: string }
+  | { kind: 'empty' }
+  /** Not understood; the message says what was expected. */
+  | { kind: 'error'; message: string };
+
+/**
+ * What a user name looks like (1–16 letters or digits, the hub's naming rule). Used here only to
+ * guess the argument order of /sendfile; the hub remains the judge of names.
+ */
+const LOOKS_LIKE_USER = /^[\p{L}\p{N}]{1,16}$/u;
+/** A path that ends with a file extension (`notes.txt`, `dir/photo.jpeg`): strong evidence. */
+const ENDS_WITH_EXTENSION = /\.[^.\s/\\]+$/;
+/** Characters a path may start with: relative (`./x`), home (`~/x`), absolute (`/x`). */
+const PATH_START = /^[.~/]/;
+
+/** The text after the last white space (all of `s` if it has none). */
+function lastWord(s: string): string {
+  const ws = /\s/;
+  let i = s.length;
+  while (i > 0 && !ws.test(s[i - 1] ?? '')) i--;
+  return s.slice(i);
+}
+
+/** How much `path` looks like a path: 2 = ends with an extension; 1 = its last word holds a
+ * directory separator, or it starts like a path; 0 = no sign. */
+function pathScore(path: string): number {
+  if (ENDS_WITH_EXTENSION.test(path)) return 2;
+  const tail = lastWord(path);
+  return tail.includes('/') || tail.includes('\\') || PATH_START.test(path) ? 1 : 0;
+}
+
+/** Slash verbs, lowercase, without the slash. */
+type SlashVerb =
+  | 'join'
+  | 'leave'
+  | 'rooms'
+  | 'users'
+  | 'msg'
+  | 'private'
+  | 'whisper'
+  | 'broadcast'
+  | 'help'
+  | 'quit'
+  | 'exit'
+  | 'upload'
+  | 'sendfile'
+  | 'sendimage'
+  | 'download'
+  | 'files'
+  | 'status'
+  | 'cancel'
+  | 'stats';
+
+const SLASH_VERBS: ReadonlySet<string> = new Set<SlashVerb>([
+  'join',
+  'leave',
+  'rooms',
+  'users',
+  'msg',
+  'private',
+  'whisper',
+  'broadcast',
+  'help',
+  'quit',
+  'exit',
+  'upload',
+  'sendfile',
+  'sendimage',
+  'download',
+  'files',
+  'status',
+  'cancel',
+  'stats',
+]);
+
+/** Dash verbs of the ancestors, lowercase, with the dash, and the slash verb each one means. */
+const DASH_VERBS: ReadonlyMap<string, SlashVerb> = new Map<string, SlashVerb>([
+  ['-goto', 'join'],
+  ['-pr', 'msg'],
+  ['-file', 'upload'],
+]);
+
+function send(command: Command): TypedInput {
+  return { kind: 'send', command };
+}
+
+function error(message: string): TypedInput {
+  return { kind: 'error', message };
+}
+
+/** Splits `verb rest` at the first white space; rest is trimmed. */
+function splitWord(s: string): [string, string] {
+  const m = /\s/.exec(s);
+  return m === null ? [s, ''] : [s.slice(0, m.index), s.slice(m.index).trim()];
+}
+
+/** Removes one pair of matching surrounding quotes, as a shell would for a path with spaces. */
+function unquote(path: string): string {
+  if (path.length >= 2) {
+    const q = path[0];
+    if ((q === '"' || q === "'") && path.endsWith(q)) return path.slice(1, -1);
+  }
+  return path;
+}
+
+/**
+ * USER PATH or PATH USER (the latter is the order of one ancestor). Candidates: the first word as
+ * user (the rest is the path) and the last word as user (what precedes it is the path). When both
+ * are possible, the one whose path looks more like a path wins (pathScore); on a tie, USER PATH.
+ */
+function sendfileArgs(args: string): { to: string; path: string } | undefined {
+  const [first, afterFirst] = splitWord(args);
+  const last = lastWord(args);
+  const beforeLast = args.slice(0, args.length - last.length).trim();
+
+  const userPath =
+    LOOKS_LIKE_USER.test(first) && afterFirst !== '' ? { to: first, path: unquote(afterFirst) } : undefined;
+  const pathUser =
+    LOOKS_LIKE_USER.test(last) && beforeLast !== '' ? { to: last, path: unquote(beforeLast) } : undefined;
+  if (userPath === undefined || pathUser === undefined) return userPath ?? pathUser;
+  return pathScore(pathUser.path) > pathScore(userPath.path) ? pathUser : userPath;
+}
+
+function noArguments(written: string, args: string, result: TypedInput): TypedInput {
+  return args === '' ? result : error(`${written} takes no arguments`);
+}
+
+function slashCommand(verb: SlashVerb, written: string, args: string): TypedInput {
+  switch (verb) {
+    case 'join':
+      return args === '' ? error(`${written} needs a room: ${written} ROOM`) : send({ kind: 'join', room: args });
+    case 'leave':
+      return noArguments(written, args, send({ kind: 'leave' }));
+    case 'rooms':
+      return noArguments(written, args, send({ kind: 'rooms' }));
+    case 'users':
+      if (args === '') return { kind: 'users', scope: 'room' };
+      if (asciiLower(args) === 'all') return { kind: 'users', scope: 'all' };
+      return error(`${written} takes nothing (your room) or "all" (everyone): ${written}, ${written} all`);
+    case 'msg':
+    case 'private':
+    case 'whisper': {
+      const [to, text] = splitWord(args);
+      if (to === '' || text === '') return error(`${written} needs a user and a text: ${written} USER TEXT`);
+      return send({ kind: 'private', to, text });
+    }
+    case 'broadcast':
+      return args === '' ? error(`${written} needs a text: ${written} TEXT`) : send({ kind: 'broadcast', text: args });
+    case 'help':
+      // A topic after /help is accepted and ignored: the local help shows everything.
+      return { kind: 'help' };
+    case 'quit':
+    case 'exit':
+      return noArguments(written, args, { kind: 'quit' });
+    case 'upload': {
+      const path = unquote(args);
+      return path === '' ? error(`${written} needs a file path: ${written} PATH`) : { kind: 'upload', path };
+    }
+    case 'sendfile':
+    case 'sendimage': {
+      const parsed = args === '' ? undefined : sendfileArgs(args);
+      if (parsed === undefined || parsed.path === '') {
+        return error(`${written} needs a user and a file: ${written} USER PATH`);
+      }
+      return { kind: 'sendfile', to: parsed.to, path: parsed.path, image: verb === 'sendimage' };
+    }
+    case 'download':
+      return args === ''
+        ? error(`${written} needs a file name: ${written} FILE`)
+        : send({ kind: 'download', file: args });
+    case 'files':
+      return noArguments(written, args, send({ kind: 'listfiles' }));
+    case 'status':
+      return noArguments(written, args, { kind: 'status' });
+    case 'cancel':
+      return args === '' ? { kind: 'cancel' } : { kind: 'cancel', id: args };
+    case 'stats':
+      return noArguments(written, args, send({ kind: 'stats' }));
+  }
+}
+
+function isSlashVerb(s: string): s is SlashVerb {
+  return SLASH_VERBS.has(s);
+}
+
+/** One typed line → what to do. Never throws. */
+export function translateInput(text: string): TypedInput {
+  const t = text.trim();
+  if (t === '') return { kind: 'empty' };
+  // A bracket command: `<` and a closing `>`. Without any `>` ("<3 you all") it is chat text.
+  if (t.startsWith('<') && t.includes('>')) {
+    const parsed = parseCommand(t);
+    if (parsed.ok) return parsed.value.kind === 'disconnect' ? { kind: 'quit' } : send(parsed.value);
+    if (parsed.error.code === 'unknown-command') {
+      return error(`${parsed.error.message} (to say it as text: /broadcast TEXT)`);
+    }
+    return error(parsed.error.message);
+  }
+  // `//text` sends `/text` as chat: the way to say something that starts with a slash.
+  if (t.startsWith('//')) return send({ kind: 'broadcast', text: t.slice(1) });
+  if (asciiLower(t) === 'bye') return { kind: 'quit' };
+  const [written, args] = splitWord(t);
+  const lower = asciiLower(written);
+  if (t.startsWith('/')) {
+    const verb = lower.slice(1);
+    if (isSlashVerb(verb)) return slashCommand(verb, written, args);
+    return error(`unknown command ${shorten(written)}; type /help for the list`);
+  }
+  const dash = DASH_VERBS.get(lower);
+  if (dash !== undefined) return slashCommand(dash, written, args);
+  return send({ kind: 'broadcast', text: t });
+}

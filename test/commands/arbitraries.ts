@@ -1,0 +1,113 @@
+// fast-check generators for valid commands and replies (docs/protocol.md, "Valid values"), and
+// for hostile strings. Characters the grammar treats specially are drawn far more often than
+// chance would, so brackets, commas, colons and spaces meet in every possible arrangement.
+// Records are spread into plain objects: fc.record builds null-prototype objects, which
+// toStrictEqual would tell apart from the parser's.
+import fc from 'fast-check';
+import { ERROR_CODE_MEANINGS, LEAVE_REASON_MEANINGS } from '../../src/commands/error-codes.ts';
+import type { Command, ErrorCode, LeaveReason, Reply } from '../../src/commands/types.ts';
+
+const SPECIAL = ['<', '>', ',', ':', '@', '%', '-', ' ', ' ', '\t', '\u00a0', '\u2028', '"', '/', '.'];
+const LETTERS = ['a', 'b', 'Z', '0', '7', 'é', 'ß', 'İ', '\u212a', '😀', '中'];
+
+/** One character (or code unit): specials, letters, any code point, a lone surrogate. */
+export const anyChar: fc.Arbitrary<string> = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...SPECIAL) },
+  { weight: 4, arbitrary: fc.constantFrom(...LETTERS) },
+  { weight: 2, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)) },
+  { weight: 1, arbitrary: fc.constantFrom('\r', '\n', '\x00', '\x7f') },
+);
+
+const withoutLineBreaks = (s: string): string => s.replace(/[\r\n]/g, ' ');
+
+/** Any string without CR/LF: reply free text (may be empty, may have outer spaces). */
+export const lineText: fc.Arbitrary<string> = fc.string({ unit: anyChar, maxLength: 40 }).map(withoutLineBreaks);
+
+/** Command free text: one line, trimmed, non-empty. */
+export const commandText: fc.Arbitrary<string> = lineText.map((s) => s.trim()).filter((s) => s !== '');
+
+/** A token (user name in a command): bare, or bracketable (no brackets) when it has spaces/commas. */
+export const commandToken: fc.Arbitrary<string> = fc.oneof(
+  commandText.map((s) => s.replace(/[\s,]/g, '_')).filter((s) => !s.startsWith('<')),
+  commandText.map((s) => s.replace(/[<>]/g, '').trim()).filter((s) => s !== ''),
+);
+
+const size = fc.maxSafeNat();
+const crc = fc.integer({ min: 0, max: 0xffffffff });
+
+const optionalText = fc.option(commandText, { nil: undefined });
+
+/** Every Command kind, with valid fields. */
+export const command: fc.Arbitrary<Command> = fc.oneof(
+  commandText.map((name): Command => ({ kind: 'connect', name })),
+  optionalText.map((arg): Command => (arg === undefined ? { kind: 'disconnect' } : { kind: 'disconnect', arg })),
+  optionalText.map((arg): Command => (arg === undefined ? { kind: 'users' } : { kind: 'users', arg })),
+  optionalText.map((arg): Command => (arg === undefined ? { kind: 'listfiles' } : { kind: 'listfiles', arg })),
+  commandText.map((text): Command => ({ kind: 'broadcast', text })),
+  fc.record({ to: commandToken, text: commandText }).map(({ to, text }): Command => ({ kind: 'private', to, text })),
+  commandText.map((file): Command => ({ kind: 'download', file })),
+  commandText.map((room): Command => ({ kind: 'join', room })),
+  fc.constantFrom<Command>({ kind: 'leave' }, { kind: 'rooms' }, { kind: 'help' }, { kind: 'stats' }),
+  fc.record({ name: commandText, size, crc }).map((r): Command => ({ kind: 'upload', ...r })),
+  fc.record({ to: commandToken, name: commandText, size, crc }).map((r): Command => ({ kind: 'sendfile', ...r })),
+  commandText.map((id): Command => ({ kind: 'cancel', id })),
+);
+
+/** A reply field (name, room, file name): any non-empty string, line breaks included. */
+export const replyField: fc.Arbitrary<string> = fc.string({ unit: anyChar, minLength: 1, maxLength: 20 });
+
+const nat = fc.maxSafeNat();
+const errorCode = fc.constantFrom(...(Object.keys(ERROR_CODE_MEANINGS) as ErrorCode[]));
+const leaveReason = fc.constantFrom(...(Object.keys(LEAVE_REASON_MEANINGS) as LeaveReason[]));
+
+/** Every Reply kind, with valid fields. */
+export const reply: fc.Arbitrary<Reply> = fc.oneof(
+  fc.record({ name: replyField, room: replyField, text: lineText }).map((r): Reply => ({ kind: 'welcome', ...r })),
+  fc
+    .record({ from: replyField, room: replyField, ts: nat, self: fc.boolean(), text: lineText })
+    .map((r): Reply => ({ kind: 'message', ...r })),
+  fc
+    .record({ from: replyField, to: replyField, ts: nat, self: fc.boolean(), text: lineText })
+    .map((r): Reply => ({ kind: 'private', ...r })),
+  fc
+    .array(fc.record({ name: replyField, room: replyField }).map((u) => ({ ...u })), { maxLength: 5 })
+    .map((users): Reply => ({ kind: 'users', users })),
+  fc
+    .array(fc.record({ name: replyField, count: nat }).map((x) => ({ ...x })), { maxLength: 5 })
+    .map((rooms): Reply => ({ kind: 'rooms', rooms })),
+  fc
+    .array(fc.record({ name: replyField, size: nat }).map((f) => ({ ...f })), { maxLength: 5 })
+    .map((files): Reply => ({ kind: 'files', files })),
+  fc.record({ name: replyField, room: replyField, ts: nat }).map((r): Reply => ({ kind: 'joined', ...r })),
+  fc
+    .record({ name: replyField, room: replyField, ts: nat, reason: leaveReason })
+    .map((r): Reply => ({ kind: 'left', ...r })),
+  fc.record({ code: errorCode, message: lineText }).map((r): Reply => ({ kind: 'error', ...r })),
+  lineText.map((text): Reply => ({ kind: 'system', text })),
+  fc.constant<Reply>({ kind: 'disconnected' }),
+);
+
+const PIECES = [
+  '<', '>', ',', ':', '@', '%', '%2', '%zz', '%C3', ' ', '  ', '\t', '-', ' - ', 'self', '/', '//', 'bye',
+  '0', '12', '99999999999999999999', 'ffffffff', '0A0B0C0D', 'alice', 'my file.txt',
+  'connect', 'disconnect', 'get_users', 'set_msg', 'set_msg_all', 'listfiles', 'download', 'get_list_file',
+  'get_files', 'msg_all', 'end_connection', 'join', 'leave', 'rooms', 'help', 'stats', 'upload', 'sendfile',
+  'cancel', 'SET_MSG', 'welcome', 'message', 'private', 'users', 'files', 'joined', 'left', 'error',
+  'system', 'disconnected', 'name-taken', 'moved', 'lost',
+  '/msg', '/join', '-pr', '-goto', '-file', '/sendfile', '/sendimage', '/users', 'all', '/cancel', '/upload',
+];
+
+/** Strings assembled from the grammar's own pieces: the inputs most likely to hit a corner. */
+export const grammarSoup: fc.Arbitrary<string> = fc
+  .array(fc.oneof(fc.constantFrom(...PIECES), anyChar), { maxLength: 16 })
+  .map((parts) => parts.join(''));
+
+/** Arbitrary strings of every flavour. */
+export const hostileString: fc.Arbitrary<string> = fc.oneof(
+  fc.string(),
+  fc.string({ unit: 'binary' }),
+  fc.string({ unit: anyChar }),
+  grammarSoup,
+  grammarSoup.map((s) => `<${s}`),
+);
