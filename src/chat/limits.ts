@@ -1,0 +1,47 @@
+// The hub's limits and options, each with its reason. Pure data plus one validator; no behaviour.
+
+/**
+ * Longest user name, in characters. Inherited from the Python student chats (their `<connect>NAME`
+ * servers padded names into 16-character columns); short enough for a one-line user list.
+ */
+export const USER_NAME_MAX_LENGTH = 16;
+
+/** Longest room name, in characters: twice a user name, so `team2024planning` style names fit. */
+export const ROOM_NAME_MAX_LENGTH = 32;
+
+/**
+ * Longest name quoted back in an error message. A refused name may be arbitrarily long (it is what
+ * the user typed); error lines stay readable and bounded.
+ */
+export const QUOTED_NAME_MAX_LENGTH = 40;
+
+/** Hub options. All are plain numbers/strings so the CLI can map flags onto them. */
+export interface HubOptions {
+  /**
+   * Members a room other than the default room may hold. 15 keeps a room's broadcast fan-out small
+   * (one datagram per member on the UDP data plane). The default room is unbounded: every session is
+   * placed there on connect, so a cap would refuse the 16th user at the door.
+   */
+  roomCapacity: number;
+  /** The room every user starts in and returns to on `<leave>`; never removed, even when empty. */
+  defaultRoom: string;
+  /**
+   * Longest chat text, in Unicode code points, after normalisation. 4096 code points are at most
+   * 16 KiB of UTF-8: a chat message stays a small unit on the data plane (a few datagrams at worst,
+   * never near the 65,507-byte UDP payload ceiling); bulk content belongs in a file transfer.
+   */
+  maxTextLength: number;
+}
+
+export const DEFAULT_HUB_OPTIONS: HubOptions = Object.freeze({
+  roomCapacity: 15,
+  defaultRoom: 'lobby',
+  maxTextLength: 4096,
+});
+
+/** Limits for the options themselves, so a typo in a flag cannot make the hub unusable. */
+export const ROOM_CAPACITY_MIN = 1;
+export const ROOM_CAPACITY_MAX = 100_000;
+export const MAX_TEXT_LENGTH_MIN = 1;
+/** 16384 code points (≤ 64 KiB of UTF-8): beyond that, text is a file and should travel as one. */
+export const MAX_TEXT_LENGTH_MAX = 16_384;

@@ -1,0 +1,72 @@
+// User and room names: what is valid, how names compare, and how a name is quoted back in an error.
+//
+// User names are 1–16 ASCII letters or digits and keep the spelling their owner chose ("Alice");
+// they compare case-insensitively, so "alice" cannot connect while "Alice" is online.
+// Room names are 1–32 ASCII letters or digits, case-insensitive, and canonically lower-case:
+// `<join>Dev` and `<join>dev` enter the same room, listed as "dev". A leading `#` (IRC habit) is
+// accepted and dropped. Lower-case canonical names make room identity independent of who created it.
+
+import { QUOTED_NAME_MAX_LENGTH, ROOM_NAME_MAX_LENGTH, USER_NAME_MAX_LENGTH } from './limits.ts';
+
+export type NameCheck = { ok: true; name: string } | { ok: false; message: string };
+
+const USER_NAME_RULE = `names are 1–${USER_NAME_MAX_LENGTH} letters or digits`;
+const ROOM_NAME_RULE = `room names are 1–${ROOM_NAME_MAX_LENGTH} letters or digits`;
+const ALNUM = /^[A-Za-z0-9]+$/;
+const NON_ALNUM = /[^A-Za-z0-9]/u;
+
+/** The key under which a user or room name is unique: ASCII lower-case. */
+export function nameKey(name: string): string {
+  return name.toLowerCase();
+}
+
+/** Validate a user name (surrounding blanks ignored); the result keeps the user's spelling. */
+export function checkUserName(raw: string): NameCheck {
+  return checkName(raw.trim(), USER_NAME_MAX_LENGTH, 'a name', USER_NAME_RULE);
+}
+
+/** Validate a room name (surrounding blanks and one leading `#` ignored); the result is lower-case. */
+export function checkRoomName(raw: string): NameCheck {
+  let name = raw.trim();
+  if (name.startsWith('#')) name = name.slice(1);
+  const checked = checkName(name, ROOM_NAME_MAX_LENGTH, 'a room name', ROOM_NAME_RULE);
+  return checked.ok ? { ok: true, name: nameKey(checked.name) } : checked;
+}
+
+function checkName(name: string, max: number, what: string, rule: string): NameCheck {
+  if (name.length === 0) return { ok: false, message: `${what} is required: ${rule}` };
+  if (name.length <= max && ALNUM.test(name)) return { ok: true, name };
+  const length = codePointLength(name);
+  if (length > max) {
+    return { ok: false, message: `${quoteName(name)} has ${length} characters: ${rule}` };
+  }
+  const bad = NON_ALNUM.exec(name)?.[0] ?? '';
+  return { ok: false, message: `${quoteName(name)} contains ${describeChar(bad)}: ${rule}` };
+}
+
+/**
+ * A name as it appears inside an error message: double-quoted with JSON escapes (so control
+ * characters and quotes are visible, never interpreted), cut to a bounded length with "…".
+ */
+export function quoteName(raw: string): string {
+  const points = Array.from(raw.slice(0, QUOTED_NAME_MAX_LENGTH * 2));
+  const cut = points.length > QUOTED_NAME_MAX_LENGTH || raw.length > QUOTED_NAME_MAX_LENGTH * 2;
+  const shown = cut ? `${points.slice(0, QUOTED_NAME_MAX_LENGTH).join('')}…` : raw;
+  return JSON.stringify(shown);
+}
+
+/** Number of Unicode code points (what a person calls characters, near enough). */
+export function codePointLength(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
+function describeChar(ch: string): string {
+  const code = ch.codePointAt(0) ?? 0;
+  if (ch === ' ') return 'a space';
+  const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return `the control character ${hex}`;
+  if (code >= 0xd800 && code <= 0xdfff) return `an unpaired surrogate ${hex}`;
+  return `${JSON.stringify(ch)} (only A–Z, a–z and 0–9 are allowed)`;
+}

@@ -1,0 +1,47 @@
+// Chat text as the hub forwards it: one line, no control characters, no self-addressed prefix,
+// trimmed, non-empty and bounded.
+
+import { codePointLength } from './names.ts';
+
+export type TextCheck =
+  | { ok: true; text: string; length: number }
+  | { ok: false; code: 'bad-argument' | 'too-large'; message: string };
+
+/**
+ * CR LF, CR, LF and every other C0/C1 control character (tab, ESC, NUL, ...) become one space each:
+ * line breaks would split the line protocol, and terminal escapes would let a sender repaint other
+ * users' screens.
+ */
+const CONTROLS = /\r\n|[\u0000-\u001f\u007f-\u009f]/g;
+
+/**
+ * Normalise chat text from `sender`:
+ * 1. replace line breaks and control characters with spaces;
+ * 2. drop a leading `SENDER : ` / `SENDER: ` (the Python clients prefix their own name; compared
+ *    case-insensitively, only when followed by a colon, so "bobby: hi" from bob is kept whole);
+ * 3. trim; empty → 'bad-argument'; more than `maxLength` code points → 'too-large'.
+ */
+export function normalizeChatText(raw: string, sender: string, maxLength: number): TextCheck {
+  let text = raw.replace(CONTROLS, ' ').trim();
+  text = stripOwnPrefix(text, sender).trim();
+  if (text.length === 0) {
+    return { ok: false, code: 'bad-argument', message: 'the message is empty: write some text after the command' };
+  }
+  const length = codePointLength(text);
+  if (length > maxLength) {
+    return {
+      ok: false,
+      code: 'too-large',
+      message: `the message has ${length} characters; the limit is ${maxLength}`,
+    };
+  }
+  return { ok: true, text, length };
+}
+
+function stripOwnPrefix(text: string, sender: string): string {
+  if (sender.length === 0 || text.length <= sender.length) return text;
+  if (text.slice(0, sender.length).toLowerCase() !== sender.toLowerCase()) return text;
+  const rest = text.slice(sender.length);
+  const colon = /^[ ]*:/.exec(rest);
+  return colon === null ? text : rest.slice(colon[0].length);
+}

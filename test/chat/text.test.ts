@@ -1,0 +1,54 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { normalizeChatText } from '../../src/chat/text.ts';
+
+/** Characters that matter here (breaks, controls, colons, astral) mixed with ordinary ones. */
+const awkwardChar = fc.oneof(
+  fc.constantFrom('\r', '\n', '\t', '\u0000', '\u001b', '\u007f', '\u0085', '\u009f', ' ', ':', '😀', 'é'),
+  fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 }),
+);
+
+describe('normalizeChatText', () => {
+  it('strips only the sender’s own name followed by a colon', () => {
+    expect(normalizeChatText('alice : hi', 'alice', 100)).toEqual({ ok: true, text: 'hi', length: 2 });
+    expect(normalizeChatText('Alice:hi', 'alice', 100)).toMatchObject({ text: 'hi' });
+    expect(normalizeChatText('alice:alice: hi', 'alice', 100)).toMatchObject({ text: 'alice: hi' });
+    expect(normalizeChatText('alicia: hi', 'alice', 100)).toMatchObject({ text: 'alicia: hi' });
+    expect(normalizeChatText('alice', 'alice', 100)).toMatchObject({ text: 'alice' });
+  });
+
+  it('refuses empty text and text over the limit', () => {
+    expect(normalizeChatText(' \r\n\t ', 'a', 10)).toMatchObject({ ok: false, code: 'bad-argument' });
+    expect(normalizeChatText('x'.repeat(11), 'a', 10)).toMatchObject({
+      ok: false,
+      code: 'too-large',
+      message: 'the message has 11 characters; the limit is 10',
+    });
+  });
+
+  it('never lets a line break or control character through, and never returns blank text', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: awkwardChar, maxLength: 60 }), fc.stringMatching(/^[a-z]{1,5}$/), (raw, me) => {
+        const result = normalizeChatText(raw, me, 30);
+        if (result.ok) {
+          expect(result.text).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+          expect(result.text.trim()).toBe(result.text);
+          expect(result.text.length).toBeGreaterThan(0);
+          expect([...result.text].length).toBe(result.length);
+          expect(result.length).toBeLessThanOrEqual(30);
+        } else {
+          expect(['bad-argument', 'too-large']).toContain(result.code);
+        }
+      }),
+    );
+  });
+
+  it('keeps ordinary text intact', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-z0-9][a-z0-9 .,!?]{0,40}[a-z0-9]$/), (text) => {
+        fc.pre(!text.includes(':'));
+        expect(normalizeChatText(text, 'zz', 100)).toMatchObject({ ok: true, text });
+      }),
+    );
+  });
+});
