@@ -1,0 +1,73 @@
+// The binding handshake's proof of knowledge: after <connect>, the server gives the client (over TCP) a
+// connection id and a random token. The token itself never travels over UDP: a hello carries a nonce and
+// HMAC-SHA256(token, "dualchat-hello" ‖ connection id ‖ nonce), truncated to 128 bits. The server accepts a
+// hello only with a valid MAC and a nonce greater than any it accepted before for that session, so a hello
+// cannot be forged without the token nor replayed from another address. The same check admits a session
+// whose address changed (NAT rebinding): data from an unbound address is dropped until such a hello arrives.
+//
+// hello body:   nonce u64 (big-endian) ‖ mac[16]
+// refuse body:  reason u8 (RefuseReason)
+import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { BINDING_MAC_BYTES, BINDING_TOKEN_BYTES } from './constants.ts';
+
+export const HELLO_BODY_BYTES = 8 + BINDING_MAC_BYTES;
+const HELLO_LABEL = Buffer.from('dualchat-hello');
+
+export const RefuseReason = {
+  unknownConnection: 1,
+  badMac: 2,
+  replayed: 3,
+  malformed: 4,
+} as const;
+export type RefuseReasonName = keyof typeof RefuseReason;
+
+export function newToken(): Uint8Array {
+  return randomBytes(BINDING_TOKEN_BYTES);
+}
+
+/** A random non-zero 32-bit connection id (0 means "unbound" on the wire). */
+export function newConnectionId(): number {
+  return randomInt(1, 0xffff_ffff);
+}
+
+function macOf(token: Uint8Array, connectionId: number, nonce: bigint): Buffer {
+  const fields = Buffer.alloc(12);
+  fields.writeUInt32BE(connectionId >>> 0, 0);
+  fields.writeBigUInt64BE(nonce, 4);
+  return createHmac('sha256', token).update(HELLO_LABEL).update(fields).digest().subarray(0, BINDING_MAC_BYTES);
+}
+
+export function encodeHello(token: Uint8Array, connectionId: number, nonce: bigint): Uint8Array {
+  const body = Buffer.alloc(HELLO_BODY_BYTES);
+  body.writeBigUInt64BE(nonce, 0);
+  macOf(token, connectionId, nonce).copy(body, 8);
+  return body;
+}
+
+export type HelloCheck = { ok: true; nonce: bigint } | { ok: false; reason: 'malformed' | 'badMac' };
+
+export function verifyHello(token: Uint8Array, connectionId: number, body: Uint8Array): HelloCheck {
+  if (body.length !== HELLO_BODY_BYTES) return { ok: false, reason: 'malformed' };
+  const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const nonce = buf.readBigUInt64BE(0);
+  const expected = macOf(token, connectionId, nonce);
+  return timingSafeEqual(expected, buf.subarray(8)) ? { ok: true, nonce } : { ok: false, reason: 'badMac' };
+}
+
+export function encodeRefuse(reason: RefuseReasonName): Uint8Array {
+  return Uint8Array.of(RefuseReason[reason]);
+}
+
+export function decodeRefuse(body: Uint8Array): RefuseReasonName | undefined {
+  const code = body[0];
+  return (Object.keys(RefuseReason) as RefuseReasonName[]).find((k) => RefuseReason[k] === code);
+}
+
+export function tokenToHex(token: Uint8Array): string {
+  return Buffer.from(token).toString('hex');
+}
+
+export function tokenFromHex(hex: string): Uint8Array | undefined {
+  if (!/^[0-9a-f]+$/i.test(hex) || hex.length !== BINDING_TOKEN_BYTES * 2) return undefined;
+  return Buffer.from(hex, 'hex');
+}

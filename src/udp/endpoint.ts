@@ -1,0 +1,140 @@
+// One UDP socket: decodes what arrives (rejections counted, never thrown), and sends encoded datagrams in
+// batches per event-loop turn so a burst never blocks the loop.
+import dgram from 'node:dgram';
+import { decodeDatagram, encodeDatagram, type Datagram, type DatagramRejection } from './codec.ts';
+import { UDP_RECV_BUFFER_BYTES, UDP_SEND_BUFFER_BYTES, UDP_SENDS_PER_TURN } from './constants.ts';
+
+export interface PeerAddress {
+  address: string;
+  port: number;
+}
+
+export interface UdpEndpointOptions {
+  host: string;
+  port: number;
+  /** Called for each well-formed datagram. */
+  onDatagram: (datagram: Datagram, from: PeerAddress) => void;
+  /** Called for each rejected datagram (after counting); optional, for debug logs. */
+  onReject?: (reason: DatagramRejection, from: PeerAddress) => void;
+}
+
+export type RejectionCounts = Record<DatagramRejection, number>;
+
+interface Outgoing {
+  bytes: Uint8Array;
+  port: number;
+  address: string;
+}
+
+export class UdpEndpoint {
+  readonly rejections: RejectionCounts = { truncated: 0, oversize: 0, 'bad-version': 0, 'bad-type': 0, 'bad-crc': 0 };
+  datagramsReceived = 0;
+  datagramsSent = 0;
+  sendErrors = 0;
+  private readonly queue: Outgoing[] = [];
+  private queueHead = 0;
+  private flushScheduled = false;
+  private closed = false;
+
+  private constructor(
+    private readonly socket: dgram.Socket,
+    private readonly options: UdpEndpointOptions,
+  ) {
+    socket.on('message', (msg, rinfo) => this.receive(msg, rinfo));
+    // A send to a port with no listener yields ECONNREFUSED on some paths: never fatal.
+    socket.on('error', () => {
+      this.sendErrors++;
+    });
+  }
+
+  static bind(options: UdpEndpointOptions): Promise<UdpEndpoint> {
+    const type = options.host.includes(':') ? 'udp6' : 'udp4';
+    const socket = dgram.createSocket({
+      type,
+      recvBufferSize: UDP_RECV_BUFFER_BYTES,
+      sendBufferSize: UDP_SEND_BUFFER_BYTES,
+    });
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      socket.once('error', onError);
+      socket.bind(options.port, options.host, () => {
+        socket.off('error', onError);
+        resolve(new UdpEndpoint(socket, options));
+      });
+    });
+  }
+
+  get port(): number {
+    return this.socket.address().port;
+  }
+
+  get address(): string {
+    return this.socket.address().address;
+  }
+
+  /** Queue a datagram; it leaves in the next batch (same event-loop turn order is kept). */
+  send(datagram: Datagram, to: PeerAddress): void {
+    this.sendRaw(encodeDatagram(datagram), to);
+  }
+
+  /** Queue already-encoded bytes (the proxy relays datagrams it does not decode). */
+  sendRaw(bytes: Uint8Array, to: PeerAddress): void {
+    if (this.closed) return;
+    this.queue.push({ bytes, port: to.port, address: to.address });
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  get queuedDatagrams(): number {
+    return this.queue.length - this.queueHead;
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    if (this.closed) return;
+    const end = Math.min(this.queue.length, this.queueHead + UDP_SENDS_PER_TURN);
+    for (let i = this.queueHead; i < end; i++) {
+      const out = this.queue[i]!;
+      try {
+        this.socket.send(out.bytes, out.port, out.address);
+        this.datagramsSent++;
+      } catch {
+        this.sendErrors++;
+      }
+    }
+    this.queueHead = end;
+    if (this.queueHead >= this.queue.length) {
+      this.queue.length = 0;
+      this.queueHead = 0;
+    } else {
+      if (this.queueHead > 4096) {
+        this.queue.splice(0, this.queueHead);
+        this.queueHead = 0;
+      }
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
+  };
+
+  private receive(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    this.datagramsReceived++;
+    const from = { address: rinfo.address, port: rinfo.port };
+    const decoded = decodeDatagram(msg);
+    if (!decoded.ok) {
+      this.rejections[decoded.reason]++;
+      this.options.onReject?.(decoded.reason, from);
+      return;
+    }
+    this.options.onDatagram(decoded.datagram, from);
+  }
+
+  /** Send what is still queued (a shutdown notice, say), then close the socket. */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    while (this.queuedDatagrams > 0) this.flush();
+    this.closed = true;
+    return new Promise((resolve) => this.socket.close(() => resolve()));
+  }
+}
