@@ -45,6 +45,38 @@ export interface EngineStats {
   bytesInFlight: number;
   /** Messages queued but not yet fully acknowledged, per channel. */
   queuedMessages: number;
+
+  // --- Added by the engine (additive to the original contract) ---
+  /** Smallest RTT sample in ms (RFC 9002 §5.2), undefined before the first sample. */
+  minRtt: number | undefined;
+  /** Packets declared lost (RFC 9002 §6.1 packet or time threshold). */
+  packetsLost: number;
+  /** Packets that arrived twice (same packet number) and were dropped. */
+  duplicatePackets: number;
+  /** Packets the decoder rejected (not an engine packet, truncated, bad frames). */
+  malformedPackets: number;
+  /** Data frames not accepted (receive buffer full or too far ahead); the peer resends them. */
+  refusedFrames: number;
+  /** Retransmission timeouts that fired (consecutive ones back off exponentially). */
+  ptoExpirations: number;
+  /** Tail-loss probes sent (the fast, unfloored probe before the retransmission timeout). */
+  tailLossProbes: number;
+  /** Consecutive unanswered probe timeouts right now (dead-peer counter). */
+  ptoCount: number;
+  /** PING frames sent (probes and keepalives). */
+  pingsSent: number;
+  /** Loss episodes that shrank the congestion window. */
+  congestionEvents: number;
+  /** Slow-start threshold in bytes (Infinity until the first congestion event). */
+  ssthresh: number;
+  /** Receive window the peer last advertised (bytes it can still buffer). */
+  peerWindow: number;
+  /** Receive window we would advertise now. */
+  receiveWindow: number;
+  /** Bytes received and not yet taken by pollEvent (reassembly + undelivered events). */
+  bytesBuffered: number;
+  /** Message bytes in unacknowledged packets (what flow control counts against peerWindow). */
+  dataBytesInFlight: number;
 }
 
 /** The engine, from its owner's side (quinn-proto style). */

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { AckTracker } from '../../src/reliability/ack-tracker.ts';
+
+describe('AckTracker (RFC 9000 §13.2)', () => {
+  it('delays the ACK of a single ack-eliciting packet up to maxAckDelay', () => {
+    const t = new AckTracker(5, 2, 32);
+    t.onPacket(0, true, 100);
+    expect(t.due(100)).toBe(false);
+    expect(t.timerDeadline()).toBe(105);
+    expect(t.due(104.9)).toBe(false);
+    expect(t.due(105)).toBe(true);
+    t.onAckSent();
+    expect(t.due(200)).toBe(false);
+    expect(t.timerDeadline()).toBe(Infinity);
+  });
+
+  it('acks at once every 2nd ack-eliciting packet', () => {
+    const t = new AckTracker(5, 2, 32);
+    t.onPacket(0, true, 0);
+    t.onPacket(1, true, 0.1);
+    expect(t.due(0.1)).toBe(true);
+  });
+
+  it('acks at once on out-of-order arrival, never for non-ack-eliciting packets alone', () => {
+    const t = new AckTracker(5, 2, 32);
+    t.onPacket(0, false, 0);
+    t.onPacket(5, false, 0);
+    expect(t.due(100)).toBe(false);
+    expect(t.dirty).toBe(true);
+    t.onPacket(7, true, 1); // gap 6
+    expect(t.due(1)).toBe(true);
+    t.onAckSent();
+    t.onPacket(6, true, 2); // fills the hole: reordered
+    expect(t.due(2)).toBe(true);
+  });
+
+  it('decodes wrapped packet numbers relative to the largest received', () => {
+    const t = new AckTracker(5, 2, 32);
+    t.onPacket(t.decode(2 ** 32 - 2), true, 0);
+    t.onPacket(t.decode(2 ** 32 - 1), true, 0);
+    expect(t.decode(0)).toBe(2 ** 32);
+    t.onPacket(t.decode(0), true, 0);
+    expect(t.largest).toBe(2 ** 32);
+    expect(t.isDuplicate(t.decode(2 ** 32 - 1))).toBe(true);
+  });
+
+  it('repeats ranges until an ACK of the ACK, then forgets them', () => {
+    const t = new AckTracker(5, 2, 32);
+    for (const pn of [1, 2, 3, 5, 6, 9]) t.onPacket(pn, true, 0);
+    expect(t.received.toArray()).toEqual([
+      [1, 4],
+      [5, 7],
+      [9, 10],
+    ]);
+    t.onAckOfAck(6);
+    expect(t.received.toArray()).toEqual([[9, 10]]);
+  });
+
+  it('remembers at most maxAckRanges ranges', () => {
+    const t = new AckTracker(5, 2, 4);
+    for (let pn = 0; pn < 40; pn += 2) t.onPacket(pn, true, 0);
+    expect(t.received.count).toBe(4);
+    expect(t.received.max()).toBe(38);
+  });
+
+  it('reports the ACK delay in microseconds', () => {
+    const t = new AckTracker(5, 2, 32);
+    t.onPacket(0, true, 10);
+    expect(t.ackDelayUs(12.5)).toBe(2500);
+  });
+});

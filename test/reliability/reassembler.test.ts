@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { ByteSlab } from '../../src/reliability/byte-slab.ts';
+import { FrameOutcome, Reassembler } from '../../src/reliability/reassembler.ts';
+
+function setup(initialSeq = 0, maxAhead = 1000) {
+  const out: Array<{ channel: number; data: Uint8Array }> = [];
+  const r = new Reassembler(1, initialSeq, maxAhead, (channel, data) => out.push({ channel, data }), new ByteSlab());
+  return { r, out };
+}
+
+const BIG = 1 << 30;
+
+describe('Reassembler', () => {
+  it('delivers whole messages in order, holding early ones', () => {
+    const { r, out } = setup();
+    const m = (n: number) => Uint8Array.of(n, n, n);
+    expect(r.onFrame(1, 3, 0, m(1), 0, 3, BIG)).toBe(FrameOutcome.stored);
+    expect(out).toHaveLength(0);
+    expect(r.bufferedBytes).toBe(3);
+    expect(r.onFrame(0, 3, 0, m(0), 0, 3, BIG)).toBe(FrameOutcome.delivered);
+    expect(out.map((o) => o.data[0])).toEqual([0, 1]);
+    expect(r.bufferedBytes).toBe(0);
+    expect(r.onFrame(1, 3, 0, m(1), 0, 3, BIG)).toBe(FrameOutcome.duplicate);
+    expect(out).toHaveLength(2);
+  });
+
+  it('puts fragments back together in any order, with overlaps and duplicates', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 3000 }),
+        fc.array(fc.tuple(fc.nat(3000), fc.integer({ min: 1, max: 500 })), { maxLength: 30 }),
+        fc.integer(),
+        (total, extra, seed) => {
+          const { r, out } = setup();
+          const msg = new Uint8Array(total).map((_, i) => (i * 7 + seed) & 0xff);
+          // A covering set of pieces plus random extra overlapping ones, shuffled.
+          const pieces: Array<[number, number]> = [];
+          for (let off = 0; off < total; off += 400) pieces.push([off, Math.min(total, off + 400)]);
+          if (total === 0) pieces.push([0, 0]);
+          for (const [a, n] of extra) if (a < total) pieces.push([a, Math.min(total, a + n)]);
+          let s = seed >>> 0;
+          for (let i = pieces.length - 1; i > 0; i--) {
+            s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+            const j = s % (i + 1);
+            [pieces[i], pieces[j]] = [pieces[j]!, pieces[i]!];
+          }
+          for (const [a, b] of pieces) r.onFrame(0, total, a, msg, a, b - a, BIG);
+          return out.length === 1 && out[0]!.data.length === total && out[0]!.data.every((v, i) => v === msg[i]) && r.bufferedBytes === 0;
+        },
+      ),
+    );
+  });
+
+  it('delivers a 0-byte message', () => {
+    const { r, out } = setup();
+    expect(r.onFrame(0, 0, 0, new Uint8Array(0), 0, 0, BIG)).toBe(FrameOutcome.delivered);
+    expect(out[0]?.data.length).toBe(0);
+    expect(r.onFrame(2, 0, 0, new Uint8Array(0), 0, 0, BIG)).toBe(FrameOutcome.stored);
+    expect(r.onFrame(2, 0, 0, new Uint8Array(0), 0, 0, BIG)).toBe(FrameOutcome.duplicate);
+    expect(r.onFrame(1, 0, 0, new Uint8Array(0), 0, 0, BIG)).toBe(FrameOutcome.delivered);
+    expect(out).toHaveLength(3);
+  });
+
+  it('refuses what does not fit the buffer or runs too far ahead — but never the head of the line', () => {
+    const { r } = setup(0, 10);
+    expect(r.onFrame(1, 100, 0, new Uint8Array(100), 0, 50, 49)).toBe(FrameOutcome.refused);
+    expect(r.pendingMessages).toBe(0);
+    // The next message in line is always taken whole, whatever its size: a message larger than
+    // the window could never complete otherwise. It does not count against the window.
+    expect(r.onFrame(0, 100, 0, new Uint8Array(100), 0, 50, 0)).toBe(FrameOutcome.stored);
+    expect(r.bufferedBytes).toBe(50);
+    expect(r.windowBytes).toBe(0);
+    expect(r.onFrame(10, 1, 0, new Uint8Array(1), 0, 1, BIG)).toBe(FrameOutcome.refused);
+    expect(r.onFrame(9, 1, 0, new Uint8Array(1), 0, 1, BIG)).toBe(FrameOutcome.stored);
+  });
+
+  it('rejects a fragment that contradicts the message length', () => {
+    const { r } = setup();
+    r.onFrame(0, 100, 0, new Uint8Array(100), 0, 50, BIG);
+    expect(r.onFrame(0, 90, 50, new Uint8Array(100), 0, 40, BIG)).toBe(FrameOutcome.invalid);
+  });
+
+  it('unwraps message numbers across 2^32', () => {
+    const { r, out } = setup(2 ** 32 - 1);
+    expect(r.onFrame(0, 1, 0, Uint8Array.of(2), 0, 1, BIG)).toBe(FrameOutcome.stored); // seq 2^32
+    expect(r.onFrame(2 ** 32 - 1, 1, 0, Uint8Array.of(1), 0, 1, BIG)).toBe(FrameOutcome.delivered);
+    expect(out.map((o) => o.data[0])).toEqual([1, 2]);
+    expect(r.nextSeq).toBe(2 ** 32 + 1);
+    expect(r.onFrame(2 ** 32 - 1, 1, 0, Uint8Array.of(1), 0, 1, BIG)).toBe(FrameOutcome.duplicate);
+  });
+
+  it('copies data: later changes to the packet do not alter a delivered message', () => {
+    const { r, out } = setup();
+    const pkt = Uint8Array.of(1, 2, 3);
+    r.onFrame(0, 3, 0, pkt, 0, 3, BIG);
+    pkt[0] = 99;
+    expect(out[0]?.data[0]).toBe(1);
+  });
+});
