@@ -1,0 +1,99 @@
+// The server's shared directory: making sure it exists, and listing what it offers.
+//
+// Listed: regular files directly in the directory, by name and size, sorted by name (code-unit
+// order, so the listing is the same on every machine). Not listed: directories, dotfiles (hidden
+// by convention: `.DS_Store`, editor swap files, `.partial` downloads), sockets/devices/FIFOs, and
+// symbolic links whose target is not a regular file inside the shared directory itself (a link must
+// never expose `/etc/passwd`). A file that vanishes or cannot be read while being listed is skipped.
+import { lstat, mkdir, readdir, realpath, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import path from 'node:path';
+import type { FileEntry } from '../commands/types.ts';
+
+/** Create the directory (and parents) if missing; return its absolute, symlink-free path. */
+export async function ensureSharedDir(dir: string): Promise<string> {
+  const absolute = path.resolve(dir);
+  await makeDirectories(absolute);
+  const real = await realpath(absolute);
+  const info = await stat(real);
+  if (!info.isDirectory()) throw new Error(`${absolute} is not a directory`);
+  return real;
+}
+
+/**
+ * `mkdir -p`, one level at a time. (Node 20's `mkdir(…, { recursive: true })` never returns for a
+ * path under /proc; this loop is bounded by the depth of the path.)
+ */
+async function makeDirectories(absolute: string): Promise<void> {
+  const missing: string[] = [];
+  for (let current = absolute; ; ) {
+    try {
+      await stat(current);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    missing.push(current);
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const dir of missing.reverse()) {
+    try {
+      await mkdir(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+}
+
+/** The files the directory offers (see the module comment for what is left out). */
+export async function listSharedFiles(dir: string): Promise<FileEntry[]> {
+  const root = await realpath(dir);
+  const entries = await readdir(root, { withFileTypes: true });
+  const listed = await Promise.all(
+    entries.map(async (entry): Promise<FileEntry | undefined> => {
+      if (entry.name.startsWith('.')) return undefined;
+      if (entry.isFile()) return sizedEntry(path.join(root, entry.name), entry.name, lstat);
+      if (entry.isSymbolicLink()) return linkedEntry(root, entry.name);
+      return undefined;
+    }),
+  );
+  return listed.filter((e): e is FileEntry => e !== undefined).sort((a, b) => compare(a.name, b.name));
+}
+
+/** Name and size of the file at `file` if it is (still) a regular file. */
+async function sizedEntry(
+  file: string,
+  name: string,
+  statOf: (p: string) => Promise<Stats>,
+): Promise<FileEntry | undefined> {
+  try {
+    const info = await statOf(file);
+    return info.isFile() ? { name, size: info.size } : undefined;
+  } catch {
+    return undefined; // removed or unreadable since readdir
+  }
+}
+
+/** A symbolic link counts only if it resolves to a regular file inside `root`. */
+async function linkedEntry(root: string, name: string): Promise<FileEntry | undefined> {
+  let target: string;
+  try {
+    target = await realpath(path.join(root, name));
+  } catch {
+    return undefined; // dangling or looping link
+  }
+  if (!isInside(root, target)) return undefined;
+  return sizedEntry(target, name, stat);
+}
+
+/** True if `target` lies strictly below `root` (both absolute and symlink-free). */
+export function isInside(root: string, target: string): boolean {
+  const relative = path.relative(root, target);
+  return relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,34 @@
+// The server's log: pino JSON lines to stdout (one object per line, for journals and scripts), made
+// readable with pino-pretty when stdout is a terminal, or JSON lines to a file with --log-file.
+import { openSync } from 'node:fs';
+import { pino, type Logger, type LevelWithSilent } from 'pino';
+import pretty from 'pino-pretty';
+
+export type LogLevel = LevelWithSilent;
+
+export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function isLogLevel(value: string): value is LogLevel {
+  return (LOG_LEVELS as readonly string[]).includes(value);
+}
+
+export interface LoggerOptions {
+  level: LogLevel;
+  /** Write JSON lines to this file (created if missing, appended to) instead of stdout. */
+  file?: string;
+}
+
+/** Throws if the log file cannot be opened (the message names the path and the cause). */
+export function createLogger(options: LoggerOptions): Logger {
+  const base = { level: options.level, base: { pid: process.pid } };
+  if (options.file !== undefined) {
+    // Opened here rather than by pino (sonic-boom retries forever on a path it cannot open), and
+    // without creating directories: a typo in the path should be an error, not a new tree.
+    const fd = openSync(options.file, 'a');
+    return pino(base, pino.destination({ dest: fd, sync: true }));
+  }
+  if (process.stdout.isTTY === true) {
+    return pino(base, pretty({ colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
+  }
+  return pino(base, pino.destination({ dest: 1, sync: true }));
+}

@@ -1,0 +1,104 @@
+// What startServer accepts, its defaults, and the check that turns a bad value into a clear message.
+import type { Logger } from 'pino';
+import { resolveHubOptions } from '../chat/options.ts';
+import {
+  CONNECT_TIMEOUT_MS,
+  DEFAULT_FILES_DIR,
+  DEFAULT_HOST,
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_TCP_PORT,
+  DEFAULT_UDP_PORT,
+  MAX_PENDING_WRITE_BYTES,
+} from './constants.ts';
+import { isLogLevel, type LogLevel } from './logger.ts';
+
+export interface ServerOptions {
+  /** Address to listen on (default 0.0.0.0: every IPv4 interface). */
+  host?: string;
+  /** TCP control-plane port (default 5000; 0 picks a free one). */
+  tcpPort?: number;
+  /** UDP data-plane port (default 5001; 0 picks a free one). */
+  udpPort?: number;
+  /** Shared directory (default ./files, created if missing). */
+  filesDir?: string;
+  /** Log level of the logger created when `logger` is not given (default info). */
+  logLevel?: LogLevel;
+  /** Log through this pino logger instead of creating one. */
+  logger?: Logger;
+  /** Members a room other than the lobby may hold (default 15). */
+  roomCapacity?: number;
+  /** Close connections that have not connected by name within this long (default 30 s). */
+  connectTimeoutMs?: number;
+  /** Drop a client once this many bytes wait to be written to it (default 1 MiB). */
+  maxPendingWriteBytes?: number;
+}
+
+export interface ResolvedServerOptions {
+  host: string;
+  tcpPort: number;
+  udpPort: number;
+  filesDir: string;
+  logLevel: LogLevel;
+  logger: Logger | undefined;
+  roomCapacity: number;
+  connectTimeoutMs: number;
+  maxPendingWriteBytes: number;
+}
+
+export type ServerOptionsResult = { ok: true; options: ResolvedServerOptions } | { ok: false; message: string };
+
+export const PORT_MIN = 0;
+export const PORT_MAX = 65_535;
+
+/** Fill in defaults and check every value. Never throws. */
+export function resolveServerOptions(options: ServerOptions): ServerOptionsResult {
+  const host = options.host ?? DEFAULT_HOST;
+  const tcpPort = options.tcpPort ?? DEFAULT_TCP_PORT;
+  const udpPort = options.udpPort ?? DEFAULT_UDP_PORT;
+  const filesDir = options.filesDir ?? DEFAULT_FILES_DIR;
+  const logLevel = options.logLevel ?? DEFAULT_LOG_LEVEL;
+  const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+  const maxPendingWriteBytes = options.maxPendingWriteBytes ?? MAX_PENDING_WRITE_BYTES;
+
+  if (typeof host !== 'string' || host.trim() === '') return fail('host must be a non-empty address or host name');
+  const portError = checkPort('tcpPort', tcpPort) ?? checkPort('udpPort', udpPort);
+  if (portError !== undefined) return fail(portError);
+  if (typeof filesDir !== 'string' || filesDir === '') return fail('filesDir must be a non-empty path');
+  if (typeof logLevel !== 'string' || !isLogLevel(logLevel)) {
+    return fail(`logLevel must be one of fatal, error, warn, info, debug, trace, silent; got ${String(logLevel)}`);
+  }
+  const hub = resolveHubOptions(options.roomCapacity === undefined ? {} : { roomCapacity: options.roomCapacity });
+  if (!hub.ok) return fail(hub.message);
+  if (!isPositiveInteger(connectTimeoutMs)) return fail(`connectTimeoutMs must be a positive whole number, got ${String(connectTimeoutMs)}`);
+  if (!isPositiveInteger(maxPendingWriteBytes)) {
+    return fail(`maxPendingWriteBytes must be a positive whole number, got ${String(maxPendingWriteBytes)}`);
+  }
+  return {
+    ok: true,
+    options: {
+      host: host.trim(),
+      tcpPort,
+      udpPort,
+      filesDir,
+      logLevel,
+      logger: options.logger,
+      roomCapacity: hub.options.roomCapacity,
+      connectTimeoutMs,
+      maxPendingWriteBytes,
+    },
+  };
+}
+
+/** undefined if `port` is a whole number from 0 to 65535, else why not. */
+export function checkPort(option: string, port: unknown): string | undefined {
+  if (typeof port === 'number' && Number.isInteger(port) && port >= PORT_MIN && port <= PORT_MAX) return undefined;
+  return `${option} must be a whole number from ${PORT_MIN} to ${PORT_MAX}, got ${String(port)}`;
+}
+
+function isPositiveInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0;
+}
+
+function fail(message: string): { ok: false; message: string } {
+  return { ok: false, message };
+}

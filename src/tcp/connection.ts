@@ -1,0 +1,189 @@
+// One TCP control connection, server side: bytes in through the framer (and its quiet-period timer),
+// text out in per-tick batches, a bound on what a client that never reads can make us buffer, and
+// exactly one report of how the connection ended.
+import type net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { CLOSE_LINGER_MS } from './constants.ts';
+import { CommandFramer, type FramerOptions, type FramerOutput, type FramingErrorCode } from './framing.ts';
+
+/** 'disconnect': an orderly end (FIN, or we closed on purpose); 'lost': error, reset or overflow. */
+export type CloseReason = 'disconnect' | 'lost';
+
+export interface ControlConnectionHandler {
+  /** One command line, framed and decoded. */
+  line(text: string): void;
+  /**
+   * A framing error. When `fatal`, no more lines come and reading has stopped: the handler reports
+   * the error to the peer and then calls end().
+   */
+  framingError(code: FramingErrorCode, fatal: boolean): void;
+  /** The peer finished sending (FIN); every line it sent has been delivered. Call end() when done. */
+  peerEnded(): void;
+  /** The socket is closed. Called exactly once, last. `detail` says why in words (for the log). */
+  closed(reason: CloseReason, detail: string): void;
+}
+
+export interface ControlConnectionOptions {
+  /** Destroy the connection when more than this many bytes wait to be written to it. */
+  maxPendingWriteBytes: number;
+  /** After end(), destroy the socket if the peer has not closed within this long. */
+  lingerMs?: number;
+  framer?: Partial<FramerOptions>;
+}
+
+export class ControlConnection {
+  /** "address:port" of the peer, for logs. */
+  readonly remote: string;
+  private readonly framer: CommandFramer;
+  private readonly maxPendingWriteBytes: number;
+  private readonly lingerMs: number;
+  private handler: ControlConnectionHandler | undefined;
+  private framerTimer: NodeJS.Timeout | undefined;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private corked = false;
+  private reason: CloseReason | undefined;
+  private detail = '';
+  private closedReported = false;
+
+  constructor(
+    private readonly socket: net.Socket,
+    options: ControlConnectionOptions,
+  ) {
+    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.framer = new CommandFramer(options.framer);
+    this.maxPendingWriteBytes = options.maxPendingWriteBytes;
+    this.lingerMs = options.lingerMs ?? CLOSE_LINGER_MS;
+  }
+
+  /** Start reading; events go to `handler`. */
+  start(handler: ControlConnectionHandler): void {
+    this.handler = handler;
+    const socket = this.socket;
+    socket.on('data', (chunk: Buffer) => {
+      this.deliver(this.framer.push(chunk, performance.now()));
+      this.scheduleFramerTimer();
+    });
+    socket.on('end', () => {
+      this.clearFramerTimer();
+      this.deliver(this.framer.end(performance.now()));
+      if (this.reason === undefined) this.setReason('disconnect', 'peer closed the connection');
+      this.handler?.peerEnded();
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      this.setReason('lost', err.code ?? err.message);
+    });
+    socket.on('close', (hadError: boolean) => this.reportClosed(hadError));
+    if (socket.destroyed) this.reportClosed(true);
+  }
+
+  /** Queue text for the peer; written in one batch at the end of this tick. False if not writable. */
+  write(text: string): boolean {
+    const socket = this.socket;
+    if (socket.destroyed || socket.writableEnded) return false;
+    if (!this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(this.uncork);
+    }
+    socket.write(text);
+    if (socket.writableLength > this.maxPendingWriteBytes) {
+      this.destroy(`client is not reading: over ${this.maxPendingWriteBytes} bytes waiting to be written`);
+      return false;
+    }
+    return true;
+  }
+
+  /** Bytes written but not yet taken by the kernel. */
+  get pendingWriteBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  get isOpen(): boolean {
+    return !this.socket.destroyed && !this.socket.writableEnded;
+  }
+
+  /** Flush what was written, send FIN, and destroy the socket if the peer lingers. */
+  end(reason: CloseReason = 'disconnect', detail = 'closed by the server'): void {
+    this.setReason(reason, detail);
+    const socket = this.socket;
+    this.clearFramerTimer();
+    if (socket.destroyed || socket.writableEnded) return;
+    socket.end();
+    this.lingerTimer = setTimeout(() => socket.destroy(), this.lingerMs);
+    this.lingerTimer.unref();
+  }
+
+  /** Drop the connection now, unwritten data included. */
+  destroy(detail: string): void {
+    this.setReason('lost', detail);
+    this.clearFramerTimer();
+    this.socket.destroy();
+  }
+
+  /** Stop reading (while earlier lines are still being handled); resume() to go on. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    if (!this.socket.destroyed) this.socket.resume();
+  }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
+
+  private deliver(outputs: FramerOutput[]): void {
+    const handler = this.handler;
+    if (handler === undefined) return;
+    for (const output of outputs) {
+      if (output.type === 'line') {
+        handler.line(output.text);
+        continue;
+      }
+      if (output.fatal) {
+        this.setReason('lost', `framing error: ${output.code}`);
+        this.clearFramerTimer();
+        this.socket.pause();
+      }
+      handler.framingError(output.code, output.fatal);
+      if (output.fatal) return;
+    }
+  }
+
+  private scheduleFramerTimer(): void {
+    this.clearFramerTimer();
+    const due = this.framer.pollTimeout();
+    if (due === undefined || this.socket.destroyed) return;
+    this.framerTimer = setTimeout(this.onFramerTimer, Math.max(0, Math.ceil(due - performance.now())));
+  }
+
+  private readonly onFramerTimer = (): void => {
+    this.framerTimer = undefined;
+    this.deliver(this.framer.handleTimeout(performance.now()));
+    this.scheduleFramerTimer();
+  };
+
+  private clearFramerTimer(): void {
+    if (this.framerTimer !== undefined) clearTimeout(this.framerTimer);
+    this.framerTimer = undefined;
+  }
+
+  /** The first reason recorded wins: it is the cause; what follows is its consequence. */
+  private setReason(reason: CloseReason, detail: string): void {
+    if (this.reason !== undefined) return;
+    this.reason = reason;
+    this.detail = detail;
+  }
+
+  private reportClosed(hadError: boolean): void {
+    if (this.closedReported) return;
+    this.closedReported = true;
+    this.clearFramerTimer();
+    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
+    if (hadError) this.setReason('lost', 'socket error');
+    this.setReason('lost', 'connection closed without FIN');
+    this.handler?.closed(this.reason ?? 'lost', this.detail);
+  }
+}

@@ -1,0 +1,40 @@
+// Limits and timings of the TCP control plane, each with its reason.
+
+/**
+ * Longest command line, in bytes, not counting its terminator. The longest legitimate command is a
+ * chat message: at most 16,384 code points (the hub's ceiling), i.e. 64 KiB of UTF-8 at worst; a
+ * longer line is not a command but a runaway or hostile sender, and holding it would let one
+ * connection pin unbounded memory. The connection is closed: its stream cannot be resynchronised.
+ */
+export const MAX_LINE_BYTES = 64 * 1024;
+
+/**
+ * How long an unterminated command must sit quietly in the buffer before it is taken as complete.
+ * The Python clients send one command per `send()` with no delimiter; one `send()` of a short line
+ * arrives in one TCP segment, so once bytes stop arriving the command is whole. 40 ms is well above
+ * loopback and LAN segment spacing (sub-millisecond) and well below what a person notices as lag
+ * (~100 ms), and it is under the Python clients' own pause between two sends (typically ≥ 100 ms).
+ */
+export const QUIET_FLUSH_MS = 40;
+
+/**
+ * How long an unterminated buffer that is visibly incomplete (it ends inside a UTF-8 sequence, or it
+ * opens `<` with no `>` yet) waits for the rest before it is taken as it is. Long enough to ride out
+ * a delayed segment on a real network (a few retransmission-free RTTs), short enough that a client
+ * which really sent a broken command still gets its error promptly.
+ */
+export const PARTIAL_FLUSH_MS = 500;
+
+/**
+ * After the server ends a connection (FIN sent), how long it waits for the peer to close its side
+ * before destroying the socket. A well-behaved client closes within a round trip; one that never does
+ * would otherwise hold a half-open socket (and a file descriptor) forever.
+ */
+export const CLOSE_LINGER_MS = 5_000;
+
+/**
+ * TCP keepalive: first probe after this much idle time. A chat connection may be idle for hours;
+ * keepalive lets the kernel notice a peer that vanished (power loss, NAT timeout) so its user leaves
+ * the room instead of lingering as a ghost. One minute is far below common NAT idle timeouts (≥ 5 min).
+ */
+export const KEEPALIVE_INITIAL_DELAY_MS = 60_000;

@@ -1,0 +1,121 @@
+// `dualchat server` as a user runs it: the listening line on stdout, a clean stop on SIGINT, and one
+// clear line (no stack trace) when it cannot start.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectedClient } from './helpers.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = path.join(ROOT, 'bin', 'dualchat.js');
+
+interface Run {
+  child: ChildProcess;
+  stdout: string[];
+  stderr: () => string;
+  exited: Promise<number | null>;
+  /** Resolves with the first stdout line satisfying `match`. */
+  line(match: (line: string) => boolean, timeoutMs: number): Promise<string>;
+}
+
+function run(args: string[]): Run {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stdout: string[] = [];
+  let partial = '';
+  let stderr = '';
+  const listeners = new Set<() => void>();
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    const parts = (partial + d).split('\n');
+    partial = parts.pop() ?? '';
+    stdout.push(...parts);
+    for (const l of [...listeners]) l();
+  });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    stdout,
+    stderr: () => stderr,
+    exited,
+    line: (match, timeoutMs) =>
+      new Promise((resolve, reject) => {
+        const check = (): void => {
+          const found = stdout.find(match);
+          if (found === undefined) return;
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve(found);
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`no matching stdout line within ${timeoutMs} ms; stdout: ${stdout.join('\n')} stderr: ${stderr}`));
+        }, timeoutMs);
+        listeners.add(check);
+        check();
+      }),
+  };
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+let filesDir: string;
+
+beforeAll(async () => {
+  filesDir = await mkdtemp(path.join(os.tmpdir(), 'dualchat-cli-'));
+});
+
+afterAll(async () => {
+  await rm(filesDir, { recursive: true, force: true });
+});
+
+describe('dualchat server', () => {
+  it('prints the listening line, serves, and stops cleanly on SIGINT', async () => {
+    const server = run(['server', '--host', '127.0.0.1', '--tcp', '0', '--udp', '0', '--files', filesDir]);
+    try {
+      const line = await server.line((l) => l.includes('"msg":"listening"'), 15_000);
+      const record = JSON.parse(line) as { tcp: number; udp: number; level: number };
+      expect(record.tcp).toBeGreaterThan(0);
+      expect(record.udp).toBeGreaterThan(0);
+
+      const client = await connectedClient(record.tcp, 'cli');
+      server.child.kill('SIGINT');
+      await client.expectReply((r) => r.kind === 'system' && r.text === 'server shutting down', 'shutdown notice');
+      await client.waitClosed();
+      expect(await withDeadline(server.exited, 10_000, 'exit after SIGINT')).toBe(0);
+      expect(server.stderr()).toBe('');
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  });
+
+  it('exits 1 with one line when the port is in use', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const server = run(['server', '--host', '127.0.0.1', '--tcp', String(port), '--udp', '0', '--files', filesDir]);
+      expect(await withDeadline(server.exited, 15_000, 'exit on EADDRINUSE')).toBe(1);
+      expect(server.stderr()).toBe(
+        `dualchat server: cannot listen on TCP 127.0.0.1:${port}: the port is already in use (is another server running?) [EADDRINUSE]\n`,
+      );
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('refuses a port out of range with a clear message', async () => {
+    const server = run(['server', '--tcp', '65536']);
+    expect(await withDeadline(server.exited, 15_000, 'exit on a bad port')).not.toBe(0);
+    expect(server.stderr()).toContain("option '--tcp <port>' argument '65536' is invalid. a port is a whole number from 0 to 65535.");
+    expect(server.stderr()).not.toMatch(/\n\s+at /); // no stack trace
+  });
+});

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { formatReply } from '../../src/commands/grammar.ts';
+import type { Reply } from '../../src/commands/types.ts';
+import { Session, type ChatReply } from '../../src/server/session.ts';
+
+function recorder(): { written: string[]; write: (text: string) => boolean } {
+  const written: string[] = [];
+  return { written, write: (text) => written.push(text) > 0 };
+}
+
+const format = (r: Reply): string => `${formatReply(r)}\n`;
+const chat: Reply = { kind: 'message', from: 'bob', room: 'lobby', ts: 1, self: false, text: 'hi' };
+const dm: Reply = { kind: 'private', from: 'bob', to: 'amy', ts: 2, self: false, text: 'psst' };
+const users: Reply = { kind: 'users', users: [{ name: 'amy', room: 'lobby' }] };
+
+describe('Session', () => {
+  it('writes every reply as one terminated line on the control connection', () => {
+    const line = recorder();
+    const session = new Session(1, line, format);
+    session.deliver(chat);
+    session.deliver(users);
+    expect(line.written).toEqual([`${formatReply(chat)}\n`, `${formatReply(users)}\n`]);
+  });
+
+  it('sends chat replies through an attached route, everything else on the control line', () => {
+    const line = recorder();
+    const routed: ChatReply[] = [];
+    const session = new Session(2, line, format);
+    session.routeChatVia({ deliver: (r) => routed.push(r) > 0 });
+    session.deliver(chat);
+    session.deliver(dm);
+    session.deliver(users);
+    expect(routed).toEqual([chat, dm]);
+    expect(line.written).toEqual([`${formatReply(users)}\n`]);
+  });
+
+  it('falls back to the control line when the route declines, and after it is detached', () => {
+    const line = recorder();
+    const session = new Session(3, line, format);
+    session.routeChatVia({ deliver: () => false });
+    session.deliver(chat);
+    session.routeChatVia(undefined);
+    session.deliver(dm);
+    expect(line.written).toEqual([`${formatReply(chat)}\n`, `${formatReply(dm)}\n`]);
+  });
+});
