@@ -1,8 +1,78 @@
-import { Command } from 'commander';
+// `dualchat client`: flags, mode choice (interactive in a terminal, scripted when stdin is not a TTY
+// or with --json) and the process exit. The client itself lives in src/client/.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_HOST, DEFAULT_TCP_PORT } from '../client/constants.ts';
+import { parseHostFlag, parseNameFlag, parsePortFlag, type FlagResult } from '../client/flags.ts';
+import { runInteractive } from '../client/interactive.ts';
+import { runScripted } from '../client/scripted.ts';
+
+interface ClientFlags {
+  host: string;
+  tcp: number;
+  name?: string;
+  json?: boolean;
+}
+
+function commanderParser<T>(parse: (text: string) => FlagResult<T>): (text: string) => T {
+  return (text) => {
+    const result = parse(text);
+    if (!result.ok) throw new InvalidArgumentError(result.message);
+    return result.value;
+  };
+}
+
+/** Exits once stdout and stderr have flushed what was written to them. */
+function exitAfterFlush(code: number): void {
+  let waiting = 2;
+  const done = (): void => {
+    waiting -= 1;
+    if (waiting === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
 
 export function clientCommand(): Command {
-  return new Command('client').description('(not built yet)').action(() => {
-    process.stderr.write('dualchat client: not built yet\n');
-    process.exitCode = 2;
-  });
+  return new Command('client')
+    .description('chat from a terminal, or from a script when stdin is not a terminal')
+    .addOption(
+      new Option('--host <host>', 'server host name or address')
+        .default(DEFAULT_HOST)
+        .argParser(commanderParser(parseHostFlag)),
+    )
+    .addOption(
+      new Option('--tcp <port>', 'server TCP port').default(DEFAULT_TCP_PORT).argParser(commanderParser(parsePortFlag)),
+    )
+    .addOption(new Option('--name <name>', 'sign in with this name (asked for when absent)').argParser(commanderParser(parseNameFlag)))
+    .option('--json', 'scripted mode: print every event as one JSON object per line on stdout')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Interactive when stdin is a terminal: type text to chat, /help for every command.',
+        'Scripted otherwise (or with --json): one command per stdin line; exits 0 after stdin ends.',
+        'Exit status: 0 done, 1 cannot connect / name refused / connection lost.',
+        '',
+        'Examples:',
+        '  dualchat client --name alice',
+        "  printf '/join games\\nhello\\n' | dualchat client --tcp 5000 --name bob --json",
+      ].join('\n'),
+    )
+    .action(async (flags: ClientFlags) => {
+      // A reader that went away (e.g. `| head`) must end the client, not crash it.
+      process.stdout.on('error', () => process.exit(1));
+      const scripted = flags.json === true || process.stdin.isTTY !== true;
+      const common = {
+        host: flags.host,
+        port: flags.tcp,
+        name: flags.name,
+        input: process.stdin,
+        output: process.stdout,
+        errors: process.stderr,
+      };
+      const code = scripted
+        ? await runScripted({ ...common, json: flags.json === true })
+        : await runInteractive(common);
+      exitAfterFlush(code);
+    });
 }

@@ -1,0 +1,48 @@
+// Every timing and size limit of the CLI client, with the reason for its value.
+
+/** Default server address: the server listens on every interface; a local client talks to loopback. */
+export const DEFAULT_HOST = '127.0.0.1';
+
+/** Default TCP control-plane port: the one `dualchat server` binds by default. */
+export const DEFAULT_TCP_PORT = 5000;
+
+/**
+ * How long to wait for the TCP handshake. A refused port fails at once; an unroutable or silent host
+ * would otherwise hang for the kernel's SYN retries (over two minutes on Linux). Five seconds keeps the
+ * promise "an unreachable server makes the client exit within 10 s" with margin for the welcome wait.
+ */
+export const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * Worst case before an unreachable or mute server makes the client give up: CONNECT_TIMEOUT_MS +
+ * WELCOME_TIMEOUT_MS + CLOSE_FLUSH_MS (src/tcp/client-connection.ts) = 8.5 s, under the promised 10 s.
+ *
+ * How long to wait for the server's answer (`welcome` or `error`) to `<connect>NAME`. A healthy server
+ * answers within a millisecond; a peer that accepted TCP but never speaks our protocol is not a server.
+ */
+export const WELCOME_TIMEOUT_MS = 3_000;
+
+/** How long `/quit`, Ctrl-C, Ctrl-D and stdin EOF wait for `<disconnected>` before leaving anyway. */
+export const DISCONNECT_WAIT_MS = 2_000;
+
+/**
+ * After stdin EOF in scripted mode: leave as soon as every command sent got its reply, or after this
+ * much quiet (no reply at all) while some are still unanswered — a command whose answer is not a reply
+ * we can recognise must not keep the client waiting for the whole cap.
+ */
+export const EOF_QUIET_MS = 1_500;
+
+/** After stdin EOF in scripted mode: never wait longer than this for outstanding replies. */
+export const EOF_MAX_WAIT_MS = 5_000;
+
+/**
+ * A sent command whose reply never came is forgotten after this long, so the pending queue that
+ * matches replies to commands (and `/users` to its scope) cannot drift forever behind a lost reply.
+ */
+export const PENDING_EXPIRY_MS = 30_000;
+
+/** At most this many unanswered commands are remembered (oldest dropped): bounded memory. */
+export const MAX_PENDING = 1_000;
+
+/** At most this many user names are remembered for tab completion (a full server list replaces them). */
+export const MAX_KNOWN_NAMES = 10_000;

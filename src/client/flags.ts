@@ -1,0 +1,37 @@
+// Validation of the client's command-line flags, pure: each returns the value or a message saying
+// what is expected. The commander shell (src/cli/client.ts) turns a message into its usage error.
+
+export type FlagResult<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/** A TCP port to connect to: a whole number 1–65535 (port 0 means "any" when binding, never a target). */
+export function parsePortFlag(text: string): FlagResult<number> {
+  const trimmed = text.trim();
+  if (!/^\d+$/.test(trimmed)) return { ok: false, message: `port must be a whole number 1–65535, got ${JSON.stringify(text)}` };
+  const port = Number(trimmed);
+  if (port < 1 || port > 65_535) return { ok: false, message: `port must be 1–65535, got ${trimmed}` };
+  return { ok: true, value: port };
+}
+
+/** A host name or address: non-empty, no blanks or control characters. */
+export function parseHostFlag(text: string): FlagResult<string> {
+  const trimmed = text.trim();
+  if (trimmed.length === 0) return { ok: false, message: 'host must not be empty' };
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\u0000-\u001f\u007f]/.test(trimmed)) return { ok: false, message: `host ${JSON.stringify(text)} contains blanks or control characters` };
+  return { ok: true, value: trimmed };
+}
+
+/**
+ * A name to sign in with. The server decides what names are valid (and says why it refuses one);
+ * here only what could not even be sent as one `<connect>NAME` line is refused: an empty name,
+ * blanks, control characters, angle brackets or commas (argument separators of the command syntax).
+ */
+export function parseNameFlag(text: string): FlagResult<string> {
+  const trimmed = text.trim();
+  if (trimmed.length === 0) return { ok: false, message: 'name must not be empty' };
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\u0000-\u001f\u007f<>,]/.test(trimmed)) {
+    return { ok: false, message: `name ${JSON.stringify(text)} must not contain blanks, control characters, <, > or commas` };
+  }
+  return { ok: true, value: trimmed };
+}

@@ -1,0 +1,75 @@
+// The client's local `/help`: every typed form the client understands and every bracket command the
+// server accepts (typed as is). Pure data; the renderers decide how to show it.
+
+export interface HelpSection {
+  title: string;
+  rows: ReadonlyArray<readonly [syntax: string, meaning: string]>;
+}
+
+export const HELP_SECTIONS: readonly HelpSection[] = [
+  {
+    title: 'Chat',
+    rows: [
+      ['TEXT', 'any plain text goes to everyone in your room'],
+      ['/broadcast TEXT', 'the same, explicitly'],
+      ['//TEXT', 'sends /TEXT as chat (text that starts with a slash)'],
+      ['/msg USER TEXT', 'private message to USER, wherever they are'],
+      ['  /private, /whisper, -pr', 'the same as /msg'],
+    ],
+  },
+  {
+    title: 'Rooms and people',
+    rows: [
+      ['/join ROOM', 'enter ROOM, creating it if needed (also -goto ROOM)'],
+      ['/leave', 'go back to the lobby'],
+      ['/rooms', 'list rooms and how many people are in each'],
+      ['/users', 'list the people in your room'],
+      ['/users all', 'list everyone online and their room'],
+    ],
+  },
+  {
+    title: 'Files',
+    rows: [
+      ['/files', 'list the files shared on the server'],
+      ['/download FILE', 'fetch FILE from the server'],
+      ['/upload PATH', 'share a local file (also -file PATH) — not available yet'],
+      ['/sendfile USER PATH', 'send a local file to USER — not available yet'],
+      ['/sendimage USER PATH', 'send a local image to USER — not available yet'],
+      ['/cancel [ID]', 'cancel a transfer'],
+    ],
+  },
+  {
+    title: 'Session',
+    rows: [
+      ['/status', 'host, port, name, room, transport, time connected'],
+      ['/stats', 'server statistics'],
+      ['/help', 'this list'],
+      ['/quit', 'leave cleanly (also /exit, bye, Ctrl-C, Ctrl-D)'],
+    ],
+  },
+  {
+    title: 'Bracket commands (typed as is, as the Python chat clients send them)',
+    rows: [
+      ['<connect>NAME', 'choose your name (before anything else)'],
+      ['<set_msg_all>TEXT', 'message to your room (alias <msg_all>)'],
+      ['<set_msg>USER TEXT', 'private message (also <set_msg><USER><TEXT> or USER,TEXT)'],
+      ['<get_users>', 'everyone online and their room'],
+      ['<listfiles>', 'files on the server (aliases <get_list_file>, <get_files>)'],
+      ['<download>FILE', 'fetch FILE'],
+      ['<join>ROOM  <leave>  <rooms>', 'rooms'],
+      ['<help>  <stats>', "the server's own help, server statistics"],
+      ['<disconnect>', 'leave (alias <end_connection>)'],
+    ],
+  },
+];
+
+/** The help as plain text lines (aligned columns). */
+export function helpLines(): string[] {
+  const width = Math.max(...HELP_SECTIONS.flatMap((s) => s.rows.map(([syntax]) => syntax.length)));
+  const lines: string[] = [];
+  for (const section of HELP_SECTIONS) {
+    lines.push(`${section.title}:`);
+    for (const [syntax, meaning] of section.rows) lines.push(`  ${syntax.padEnd(width)}  ${meaning}`);
+  }
+  return lines;
+}

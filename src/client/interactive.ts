@@ -1,0 +1,210 @@
+// The interactive client: a readline prompt (`name@room> `) that stays intact while messages arrive —
+// an incoming line clears the prompt and whatever is half typed, prints above it, and redraws both.
+// Asks for a name until the server accepts one. /quit, Ctrl-C and Ctrl-D leave cleanly (exit 0);
+// a lost connection exits 1.
+import readline from 'node:readline';
+import { planInput, planNameInput } from './actions.ts';
+import { CONNECT_TIMEOUT_MS, DISCONNECT_WAIT_MS, WELCOME_TIMEOUT_MS } from './constants.ts';
+import { chooseColors } from './colors.ts';
+import { complete } from './completion.ts';
+import { ChatLink } from './link.ts';
+import { promptText, toTerminalLines, type Shown } from './render.ts';
+
+export interface InteractiveOptions {
+  host: string;
+  port: number;
+  name: string | undefined;
+  input: NodeJS.ReadableStream;
+  output: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  errors: NodeJS.WritableStream;
+}
+
+// Colour and style sequences (SGR): what the prompt's visible width must not count.
+// eslint-disable-next-line no-control-regex
+const SGR = /\u001b\[[0-9;]*m/g;
+
+/**
+ * How many rows readline's redraw will climb before drawing the prompt: it moves up by the cursor row
+ * it recorded at its last redraw (`prevRows`, a long-standing but undocumented field). That record is
+ * stale after pasted text wrapped (readline writes a paste without redrawing), so it is read rather
+ * than assumed; blank rows after our lines give the climb exactly that room and it erases nothing.
+ */
+function redrawClimb(rl: readline.Interface, cursorRows: number): number {
+  const recorded = (rl as unknown as { prevRows?: unknown }).prevRows;
+  return typeof recorded === 'number' && Number.isInteger(recorded) && recorded >= 0 ? recorded : cursorRows;
+}
+
+export async function runInteractive(options: InteractiveOptions): Promise<number> {
+  const { output } = options;
+  const tty = output.isTTY === true;
+  const colors = chooseColors(tty, process.env);
+
+  output.write(`${colors.dim(`Connecting to ${options.host}:${options.port}…`)}\n`);
+
+  let rl: readline.Interface | undefined;
+  let promptShown = false;
+  let quitting = false;
+  let finish: (code: number) => void = () => {};
+  const finished = new Promise<number>((resolve) => {
+    finish = resolve;
+  });
+  let link: ChatLink | undefined;
+
+  /** Prints lines above the prompt, keeping the prompt and the half-typed input intact. */
+  const printAbove = (lines: readonly string[]): void => {
+    if (lines.length === 0) return;
+    if (rl !== undefined && promptShown && tty) {
+      // Clear the prompt and the input (which may wrap over several rows), print, and redraw.
+      const rows = rl.getCursorPos().rows;
+      readline.moveCursor(output, 0, -rows);
+      readline.cursorTo(output, 0);
+      readline.clearScreenDown(output);
+      if (quitting) {
+        output.write(`${lines.join('\n')}\n`);
+        promptShown = false;
+        return;
+      }
+      output.write(`${lines.join('\n')}\n${'\n'.repeat(redrawClimb(rl, rows))}`);
+      refreshPrompt(true);
+    } else {
+      output.write(`${lines.join('\n')}\n`);
+    }
+  };
+
+  const refreshPrompt = (preserveInput: boolean): void => {
+    if (rl === undefined || quitting) return;
+    rl.setPrompt(promptText(link?.state.name, link?.state.room, colors));
+    rl.prompt(preserveInput);
+    promptShown = true;
+  };
+
+  const show = (item: Shown): void => {
+    printAbove(toTerminalLines(item, { me: link?.state.name, now: Date.now(), colors }));
+  };
+
+  const fail = (message: string): void => {
+    printAbove([colors.red(`! ${message}`)]);
+  };
+
+  const opened = await ChatLink.open({
+    host: options.host,
+    port: options.port,
+    connectTimeoutMs: CONNECT_TIMEOUT_MS,
+    show,
+    clock: Date.now,
+    closed: (expected, message) => {
+      if (expected || quitting) return;
+      quitting = true; // before printing: no prompt is redrawn under the message
+      fail(message);
+      rl?.close();
+      finish(1);
+    },
+  });
+  if (!opened.ok) {
+    options.errors.write(`dualchat client: ${opened.message}\n`);
+    return 1;
+  }
+  const session = opened.link;
+  link = session;
+
+  /** Leaves cleanly. `onPromptLine`: the cursor is still on the prompt (Ctrl-C, Ctrl-D). */
+  const quit = async (onPromptLine: boolean): Promise<void> => {
+    if (quitting) return;
+    quitting = true;
+    if (tty && onPromptLine && promptShown) output.write('\n');
+    promptShown = false;
+    const confirmed = await session.disconnect(DISCONNECT_WAIT_MS);
+    if (!confirmed) fail(`no <disconnected> from the server within ${DISCONNECT_WAIT_MS / 1000} s; closed anyway`);
+    rl?.close();
+    finish(0);
+  };
+
+  /** Waits for the answer to a `<connect>` just sent; on refusal, asks for another name. */
+  const afterConnect = async (): Promise<void> => {
+    const result = await session.awaitSignIn(WELCOME_TIMEOUT_MS);
+    if (result.ok || quitting) return;
+    if (result.reason === 'refused') {
+      // The server's error line was shown already; say what to do about it.
+      printAbove([colors.yellow('Choose another name:')]);
+      return;
+    }
+    quitting = true;
+    fail(result.message);
+    await session.close();
+    rl?.close();
+    finish(1);
+  };
+
+  /**
+   * Erases the line the user just entered, since the server echoes chat back — only when it surely
+   * took one row (width over-estimated: two columns for any non-ASCII character; never with tabs).
+   */
+  const eraseEnteredLine = (line: string): void => {
+    if (!tty || rl === undefined || line.includes('\t')) return;
+    let width = [...rl.getPrompt().replace(SGR, '')].length;
+    for (const ch of line) width += ch.charCodeAt(0) < 0x7f ? 1 : 2;
+    const columns = output.columns;
+    if (columns === undefined || columns <= 0 || width >= columns) return;
+    readline.moveCursor(output, 0, -1);
+    readline.clearLine(output, 0);
+    readline.cursorTo(output, 0);
+  };
+
+  const handleLine = async (line: string): Promise<void> => {
+    if (quitting) return;
+    const action = session.state.welcomed ? planInput(line) : planNameInput(line);
+    switch (action.type) {
+      case 'send':
+        if (action.command.kind === 'broadcast' || action.command.kind === 'private') eraseEnteredLine(line);
+        if (!session.send(action.command, action.scope)) return; // the closed handler reports it
+        if (action.command.kind === 'connect') await afterConnect();
+        break;
+      case 'show':
+        show(action.item);
+        break;
+      case 'status':
+        show({ kind: 'status', status: session.status() });
+        break;
+      case 'quit':
+        await quit(false);
+        return;
+      case 'none':
+        break;
+    }
+    refreshPrompt(false);
+  };
+
+  rl = readline.createInterface({
+    input: options.input,
+    output,
+    terminal: tty,
+    historySize: 500,
+    completer: (line: string): [string[], string] => complete(line, session.state.knownNames),
+    prompt: promptText(undefined, undefined, colors),
+  });
+  let queue = Promise.resolve();
+  rl.on('line', (line) => {
+    promptShown = false;
+    queue = queue.then(() => handleLine(line));
+  });
+  rl.on('SIGINT', () => {
+    void quit(true);
+  });
+  rl.on('close', () => {
+    // Ctrl-D on an empty line (or the terminal went away).
+    void quit(true);
+  });
+
+  if (options.name === undefined) {
+    printAbove([colors.yellow('Choose a name:')]);
+    refreshPrompt(false);
+  } else {
+    session.send({ kind: 'connect', name: options.name });
+    queue = queue.then(async () => {
+      await afterConnect();
+      refreshPrompt(false);
+    });
+  }
+
+  return finished;
+}

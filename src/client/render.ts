@@ -1,0 +1,319 @@
+// How the client shows things, as pure functions: a server reply (or a client-side notice) becomes
+// either one JSON event (scripted `--json` mode) or terminal lines (interactive and plain scripted mode).
+// No I/O and no clock here: the current time and the colour functions come in as arguments.
+import pc from 'picocolors';
+import type { ErrorCode, FileEntry, LeaveReason, RoomEntry, UserEntry } from '../commands/types.ts';
+import { helpLines } from './help.ts';
+import { sameName, type Display, type UsersScope } from './state.ts';
+
+export type Colors = ReturnType<typeof pc.createColors>;
+type Formatter = Colors['red'];
+
+/** What the client knows about its link, for `/status`. */
+export interface StatusInfo {
+  host: string;
+  port: number;
+  name: string | undefined;
+  room: string | undefined;
+  transport: 'tcp';
+  /** When the server welcomed us (client clock, ms since the epoch), if it did. */
+  connectedAt: number | undefined;
+}
+
+/** Things the client shows that did not come from the server as a valid reply. */
+export type ClientNotice =
+  /** A refusal decided by the client (bad typed input, a feature not available yet). */
+  | { kind: 'client-error'; code: ErrorCode; message: string }
+  /** A server line that is not a reply in our grammar, shown as it came. */
+  | { kind: 'raw'; line: string }
+  /** A server line too long to keep was dropped. */
+  | { kind: 'oversize'; bytes: number }
+  | { kind: 'status'; status: StatusInfo }
+  | { kind: 'help' };
+
+export type Shown = Display | ClientNotice;
+
+/** One line of `--json` output. Every event has a `type`. */
+export type JsonEvent =
+  | { type: 'welcome'; name: string; room: string; text: string }
+  | { type: 'message'; from: string; room: string; text: string; ts: number; self: boolean }
+  | { type: 'private'; from: string; to: string; text: string; ts: number; self: boolean }
+  | { type: 'users'; scope: UsersScope; room?: string; users: UserEntry[] }
+  | { type: 'rooms'; rooms: RoomEntry[] }
+  | { type: 'files'; files: FileEntry[] }
+  | { type: 'joined'; name: string; room: string; ts: number; self: boolean }
+  | { type: 'left'; name: string; room: string; ts: number; reason: LeaveReason; self: boolean }
+  | { type: 'error'; code: ErrorCode; message: string; source: 'server' | 'client' }
+  | { type: 'system'; text: string; raw?: true }
+  | { type: 'disconnected' }
+  | {
+      type: 'status';
+      host: string;
+      port: number;
+      name: string | null;
+      room: string | null;
+      transport: 'tcp';
+      connectedAt: number | null;
+      connectedForMs: number | null;
+    }
+  | { type: 'help'; lines: string[] };
+
+export interface JsonContext {
+  /** Our name, to mark our own joins and leaves (`self`). */
+  me: string | undefined;
+  /** The client's clock, for `/status` durations. */
+  now: number;
+}
+
+export interface TerminalContext extends JsonContext {
+  colors: Colors;
+}
+
+/** The `--json` event for one shown item. */
+export function toJsonEvent(item: Shown, ctx: JsonContext): JsonEvent {
+  const isMe = (name: string): boolean => ctx.me !== undefined && sameName(name, ctx.me);
+  switch (item.kind) {
+    case 'users':
+      return item.room === undefined
+        ? { type: 'users', scope: item.scope, users: item.users }
+        : { type: 'users', scope: item.scope, room: item.room, users: item.users };
+    case 'client-error':
+      return { type: 'error', code: item.code, message: item.message, source: 'client' };
+    case 'raw':
+      return { type: 'system', text: item.line, raw: true };
+    case 'oversize':
+      return { type: 'system', text: `(a server line of ${item.bytes} bytes was too long and was dropped)`, raw: true };
+    case 'help':
+      return { type: 'help', lines: helpLines() };
+    case 'status': {
+      const s = item.status;
+      return {
+        type: 'status',
+        host: s.host,
+        port: s.port,
+        name: s.name ?? null,
+        room: s.room ?? null,
+        transport: s.transport,
+        connectedAt: s.connectedAt ?? null,
+        connectedForMs: s.connectedAt === undefined ? null : Math.max(0, ctx.now - s.connectedAt),
+      };
+    }
+    case 'reply': {
+      const r = item.reply;
+      switch (r.kind) {
+        case 'welcome':
+          return { type: 'welcome', name: r.name, room: r.room, text: r.text };
+        case 'message':
+          return { type: 'message', from: r.from, room: r.room, text: r.text, ts: r.ts, self: r.self };
+        case 'private':
+          return { type: 'private', from: r.from, to: r.to, text: r.text, ts: r.ts, self: r.self };
+        case 'rooms':
+          return { type: 'rooms', rooms: r.rooms };
+        case 'files':
+          return { type: 'files', files: r.files };
+        case 'joined':
+          return { type: 'joined', name: r.name, room: r.room, ts: r.ts, self: isMe(r.name) };
+        case 'left':
+          return { type: 'left', name: r.name, room: r.room, ts: r.ts, reason: r.reason, self: isMe(r.name) };
+        case 'error':
+          return { type: 'error', code: r.code, message: r.message, source: 'server' };
+        case 'system':
+          return { type: 'system', text: r.text };
+        case 'disconnected':
+          return { type: 'disconnected' };
+      }
+    }
+  }
+}
+
+/** `[HH:MM:SS]` in the local time zone of this process. */
+export function formatClock(ms: number): string {
+  const d = new Date(ms);
+  if (Number.isNaN(d.getTime())) return '[--:--:--]';
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `[${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}]`;
+}
+
+/**
+ * Text from the network made safe for a terminal: control characters (C0, DEL, C1 — which include the
+ * escape that starts colour and cursor sequences) become U+FFFD, so a peer cannot move our cursor,
+ * clear our screen or fake a prompt.
+ */
+export function sanitizeForTerminal(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '\uFFFD');
+}
+
+/** Name colours: distinct from red (errors), gray (system) and magenta (private messages). */
+const NAME_PALETTE: ReadonlyArray<Exclude<keyof Colors, 'isColorSupported'>> = [
+  'cyan',
+  'green',
+  'yellow',
+  'blue',
+  'cyanBright',
+  'greenBright',
+  'yellowBright',
+  'blueBright',
+];
+
+/** FNV-1a over the lower-cased name: the same person gets the same colour in every session. */
+export function nameColorIndex(name: string): number {
+  let hash = 0x811c9dc5;
+  const key = name.toLowerCase();
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % NAME_PALETTE.length;
+}
+
+function nameColor(name: string, colors: Colors): Formatter {
+  return colors[NAME_PALETTE[nameColorIndex(name)] ?? 'cyan'];
+}
+
+/** A user name in its stable colour (bold when it is us). */
+export function colorName(name: string, ctx: TerminalContext): string {
+  const safe = sanitizeForTerminal(name);
+  const coloured = nameColor(name, ctx.colors)(safe);
+  return ctx.me !== undefined && sameName(name, ctx.me) ? ctx.colors.bold(coloured) : coloured;
+}
+
+/** Bytes in the unit a person reads at a glance (1024-based, one decimal above bytes). */
+export function formatSize(bytes: number): string {
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  if (!Number.isFinite(bytes) || bytes < 1024) return `${bytes} B`;
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** A duration as `1h 02m 03s`, `4m 05s` or `6s`. */
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const two = (n: number): string => String(n).padStart(2, '0');
+  if (h > 0) return `${h}h ${two(m)}m ${two(s)}s`;
+  if (m > 0) return `${m}m ${two(s)}s`;
+  return `${s}s`;
+}
+
+const LEFT_REASON: Record<LeaveReason, string> = {
+  moved: 'moved to another room',
+  disconnect: 'disconnected',
+  lost: 'connection lost',
+};
+
+/** Terminal lines for one shown item (one line for most; lists and help take several). */
+export function toTerminalLines(item: Shown, ctx: TerminalContext): string[] {
+  const c = ctx.colors;
+  const clock = (ms: number): string => c.dim(formatClock(ms));
+  const now = clock(ctx.now);
+  const notice = (text: string): string => `${now} ${c.gray(`* ${sanitizeForTerminal(text)}`)}`;
+  const safe = sanitizeForTerminal;
+
+  switch (item.kind) {
+    case 'users': {
+      if (item.scope === 'room') {
+        const where = item.room === undefined ? 'your room' : `#${safe(item.room)}`;
+        if (item.users.length === 0) return [`${now} ${c.bold(`Nobody in ${where}`)}`];
+        const names = item.users.map((u) => colorName(u.name, ctx)).join(', ');
+        return [`${now} ${c.bold(`In ${where} (${item.users.length}):`)} ${names}`];
+      }
+      if (item.users.length === 0) return [`${now} ${c.bold('Nobody online')}`];
+      const byRoom = new Map<string, string[]>();
+      for (const u of item.users) {
+        const names = byRoom.get(u.room) ?? [];
+        names.push(colorName(u.name, ctx));
+        byRoom.set(u.room, names);
+      }
+      const groups = [...byRoom].map(([room, names]) => `${c.dim(`#${safe(room)}`)} ${names.join(', ')}`);
+      return [`${now} ${c.bold(`Online (${item.users.length}):`)} ${groups.join('; ')}`];
+    }
+    case 'client-error':
+      return [`${now} ${c.red(`! ${safe(item.message)}`)}`];
+    case 'raw':
+      return [`${now} ${c.gray(`? ${safe(item.line)}`)}`];
+    case 'oversize':
+      return [notice(`a server line of ${item.bytes} bytes was too long and was dropped`)];
+    case 'help':
+      return helpLines().map((line) => (line.startsWith(' ') ? line : c.bold(line)));
+    case 'status': {
+      const s = item.status;
+      const since =
+        s.connectedAt === undefined
+          ? 'not signed in'
+          : `${formatDuration(ctx.now - s.connectedAt)} (since ${formatClock(s.connectedAt).slice(1, -1)})`;
+      return [
+        c.bold('Status:'),
+        `  server     ${safe(s.host)}:${s.port}`,
+        `  name       ${s.name === undefined ? '(none yet)' : safe(s.name)}`,
+        `  room       ${s.room === undefined ? '(none yet)' : `#${safe(s.room)}`}`,
+        `  transport  ${s.transport}`,
+        `  connected  ${since}`,
+      ];
+    }
+    case 'reply': {
+      const r = item.reply;
+      switch (r.kind) {
+        case 'welcome':
+          return [
+            `${now} ${c.gray(`* ${safe(r.text)}`)}`,
+            `${now} ${c.gray('* You are')} ${colorName(r.name, ctx)} ${c.gray(`in #${safe(r.room)} — type /help for commands`)}`,
+          ];
+        case 'message':
+          return [`${clock(r.ts)} ${colorName(r.from, ctx)}${c.dim(':')} ${safe(r.text)}`];
+        case 'private': {
+          const label = c.magenta(c.bold('[private]'));
+          const who = r.self
+            ? `${c.magenta('you →')} ${colorName(r.to, ctx)}`
+            : `${colorName(r.from, ctx)} ${c.magenta('→ you')}`;
+          return [`${clock(r.ts)} ${label} ${who}${c.dim(':')} ${c.magenta(safe(r.text))}`];
+        }
+        case 'rooms': {
+          if (r.rooms.length === 0) return [`${now} ${c.bold('No rooms')}`];
+          const list = r.rooms.map((room) => `#${safe(room.name)} (${room.count})`).join(', ');
+          return [`${now} ${c.bold(`Rooms (${r.rooms.length}):`)} ${list}`];
+        }
+        case 'files':
+          if (r.files.length === 0) return [`${now} ${c.bold('No files shared on the server')}`];
+          return [
+            `${now} ${c.bold(`Files (${r.files.length}):`)}`,
+            ...r.files.map((f) => `  ${safe(f.name)}  ${c.dim(formatSize(f.size))}`),
+          ];
+        case 'joined': {
+          const self = ctx.me !== undefined && sameName(r.name, ctx.me);
+          // The join into the room we were welcomed to tells nothing the welcome did not.
+          if (self && item.repeat === true) return [];
+          return self
+            ? [`${clock(r.ts)} ${c.gray(`* You are now in #${safe(r.room)}`)}`]
+            : [`${clock(r.ts)} ${c.gray('*')} ${colorName(r.name, ctx)} ${c.gray(`joined #${safe(r.room)}`)}`];
+        }
+        case 'left':
+          // Our own move is told by the `joined` that follows; our own disconnect by `disconnected`.
+          if (ctx.me !== undefined && sameName(r.name, ctx.me)) return [];
+          return [
+            `${clock(r.ts)} ${c.gray('*')} ${colorName(r.name, ctx)} ${c.gray(`left #${safe(r.room)} (${LEFT_REASON[r.reason]})`)}`,
+          ];
+        case 'error':
+          return [`${now} ${c.red(`! ${safe(r.message)}`)} ${c.dim(`(${r.code})`)}`];
+        case 'system':
+          return [notice(r.text)];
+        case 'disconnected':
+          return [notice('Disconnected. Bye!')];
+      }
+    }
+  }
+}
+
+/** The prompt: `name@room> ` once signed in, `name: ` while asking for a name. */
+export function promptText(name: string | undefined, room: string | undefined, colors: Colors): string {
+  if (name === undefined) return `${colors.bold('name')}: `;
+  const where = room === undefined ? '' : `${colors.dim('@')}${colors.bold(sanitizeForTerminal(room))}`;
+  return `${nameColor(name, colors)(sanitizeForTerminal(name))}${where}${colors.dim('>')} `;
+}

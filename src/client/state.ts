@@ -1,0 +1,215 @@
+// What the client knows about its session, kept pure: its name and room (learned from `welcome` and
+// its own `joined` events), the commands still waiting for their reply (so `/users` answers can be
+// filtered by the scope that asked for them, and stdin EOF can wait for what was sent), and when it
+// connected. Inputs carry `now`; nothing here reads a clock or touches I/O.
+import type { Command, CommandKind, ErrorCode, Reply, UserEntry } from '../commands/types.ts';
+import { MAX_KNOWN_NAMES, MAX_PENDING, PENDING_EXPIRY_MS } from './constants.ts';
+
+export type UsersScope = 'room' | 'all';
+
+/** A server reply as the client shows it. `users` is filtered to the scope of the request it answers. */
+export type Display =
+  /** `repeat`: the reply tells nothing new (our own join into the room we are already in). */
+  | { kind: 'reply'; reply: Exclude<Reply, { kind: 'users' }>; repeat?: true }
+  | { kind: 'users'; scope: UsersScope; room: string | undefined; users: UserEntry[] };
+
+interface Pending {
+  command: CommandKind;
+  scope: UsersScope | undefined;
+  sentAt: number;
+}
+
+/** Names compare case-insensitively (the hub's rule: unique case-insensitively). */
+export function sameName(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+/** Rooms compare case-insensitively too (the hub treats `Games` and `games` as one room). */
+export function sameRoom(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+/** The users in `room` (or everyone, for scope 'all', or when the room is still unknown). */
+export function filterUsers(users: readonly UserEntry[], scope: UsersScope, room: string | undefined): UserEntry[] {
+  if (scope === 'all' || room === undefined) return [...users];
+  return users.filter((u) => sameRoom(u.room, room));
+}
+
+/**
+ * Does `reply` answer `command`, sent by the user called `me`? The server handles one connection's
+ * commands in order and answers each before the next, so the first answer-like reply completes the
+ * oldest pending command. Chat from others (other senders, other people's joins) answers nothing.
+ */
+export function answers(command: CommandKind, reply: Reply, me: string | undefined): boolean {
+  if (reply.kind === 'error') return true;
+  const mine = (name: string): boolean => me !== undefined && sameName(name, me);
+  switch (command) {
+    case 'connect':
+      return reply.kind === 'welcome';
+    case 'disconnect':
+      return reply.kind === 'disconnected';
+    case 'users':
+      return reply.kind === 'users';
+    case 'rooms':
+      return reply.kind === 'rooms';
+    case 'listfiles':
+      return reply.kind === 'files';
+    case 'broadcast':
+      return reply.kind === 'message' && reply.self;
+    case 'private':
+      return reply.kind === 'private' && reply.self;
+    case 'join':
+    case 'leave':
+      return (reply.kind === 'joined' && mine(reply.name)) || reply.kind === 'system';
+    case 'help':
+    case 'stats':
+      return reply.kind === 'system';
+    case 'download':
+    case 'upload':
+    case 'sendfile':
+    case 'cancel':
+      return reply.kind === 'system' || reply.kind === 'files';
+  }
+}
+
+export class ClientState {
+  private myName: string | undefined;
+  private myRoom: string | undefined;
+  private welcomedAt: number | undefined;
+  private disconnectedByServer = false;
+  private refusal: { code: ErrorCode; message: string } | undefined;
+  private readonly pending: Pending[] = [];
+  private readonly seen = new Map<string, string>();
+
+  /** Our name once the server welcomed us. */
+  get name(): string | undefined {
+    return this.myName;
+  }
+
+  /** The room we are in, as the server last told us. */
+  get room(): string | undefined {
+    return this.myRoom;
+  }
+
+  /** When the server welcomed us (the client's clock), for `/status`. */
+  get connectedAt(): number | undefined {
+    return this.welcomedAt;
+  }
+
+  get welcomed(): boolean {
+    return this.myName !== undefined;
+  }
+
+  /** True once the server sent `disconnected`. */
+  get disconnected(): boolean {
+    return this.disconnectedByServer;
+  }
+
+  /** How many sent commands still wait for their reply. */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  /** True while a `<connect>` is waiting for welcome or error. */
+  get connecting(): boolean {
+    return this.pending.some((p) => p.command === 'connect');
+  }
+
+  /** Why the server refused our last `<connect>` (cleared when a new one is sent). */
+  get nameRefusal(): { code: ErrorCode; message: string } | undefined {
+    return this.refusal;
+  }
+
+  /** User names seen online (from lists, joins and messages; forgotten when they disconnect). */
+  get knownNames(): string[] {
+    return [...this.seen.values()];
+  }
+
+  /** Records a command just sent. `scope` matters only for `users` (default: everyone). */
+  sent(command: Command, now: number, scope?: UsersScope): void {
+    this.expire(now);
+    if (command.kind === 'connect') this.refusal = undefined;
+    this.pending.push({
+      command: command.kind,
+      scope: command.kind === 'users' ? (scope ?? 'all') : undefined,
+      sentAt: now,
+    });
+    if (this.pending.length > MAX_PENDING) this.pending.shift();
+  }
+
+  /** Forgets commands whose reply is overdue (see PENDING_EXPIRY_MS). */
+  expire(now: number): void {
+    while (this.pending.length > 0 && now - (this.pending[0]?.sentAt ?? now) > PENDING_EXPIRY_MS) {
+      this.pending.shift();
+    }
+  }
+
+  private noteNames(reply: Reply): void {
+    const add = (name: string): void => {
+      if (this.seen.size < MAX_KNOWN_NAMES || this.seen.has(name.toLowerCase())) this.seen.set(name.toLowerCase(), name);
+    };
+    switch (reply.kind) {
+      case 'users':
+        this.seen.clear();
+        for (const u of reply.users) add(u.name);
+        break;
+      case 'joined':
+        add(reply.name);
+        break;
+      case 'message':
+        add(reply.from);
+        break;
+      case 'private':
+        add(reply.from);
+        add(reply.to);
+        break;
+      case 'left':
+        if (reply.reason !== 'moved') this.seen.delete(reply.name.toLowerCase());
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Takes in one server reply: updates name/room/pending, returns what to show. */
+  receive(reply: Reply, now: number): Display {
+    this.expire(now);
+    const head = this.pending[0];
+    const answered = head !== undefined && answers(head.command, reply, this.myName);
+    if (answered) {
+      this.pending.shift();
+      if (head.command === 'connect' && reply.kind === 'error') {
+        this.refusal = { code: reply.code, message: reply.message };
+      }
+    }
+
+    this.noteNames(reply);
+    switch (reply.kind) {
+      case 'welcome':
+        this.myName = reply.name;
+        this.myRoom = reply.room;
+        this.welcomedAt = now;
+        return { kind: 'reply', reply };
+      case 'joined': {
+        if (this.myName === undefined || !sameName(reply.name, this.myName)) return { kind: 'reply', reply };
+        const repeat = this.myRoom !== undefined && sameRoom(this.myRoom, reply.room);
+        this.myRoom = reply.room;
+        return repeat ? { kind: 'reply', reply, repeat } : { kind: 'reply', reply };
+      }
+      case 'disconnected':
+        this.disconnectedByServer = true;
+        return { kind: 'reply', reply };
+      case 'users': {
+        const scope: UsersScope = answered && head.scope !== undefined ? head.scope : 'all';
+        return {
+          kind: 'users',
+          scope,
+          room: scope === 'room' ? this.myRoom : undefined,
+          users: filterUsers(reply.users, scope, this.myRoom),
+        };
+      }
+      default:
+        return { kind: 'reply', reply };
+    }
+  }
+}

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { parseHostFlag, parseNameFlag, parsePortFlag } from '../../src/client/flags.ts';
+
+describe('client flags', () => {
+  it('accepts ports 1–65535 only', () => {
+    expect(parsePortFlag('5000')).toEqual({ ok: true, value: 5000 });
+    expect(parsePortFlag(' 65535 ')).toEqual({ ok: true, value: 65535 });
+    for (const bad of ['0', '65536', '-1', '50a', '', '1e3', '3.5']) {
+      const r = parsePortFlag(bad);
+      expect(r.ok, bad).toBe(false);
+      if (!r.ok) expect(r.message).toMatch(/port must be/);
+    }
+  });
+
+  it('accepts a non-empty host without blanks', () => {
+    expect(parseHostFlag('localhost')).toEqual({ ok: true, value: 'localhost' });
+    expect(parseHostFlag('::1')).toEqual({ ok: true, value: '::1' });
+    expect(parseHostFlag('  ').ok).toBe(false);
+    expect(parseHostFlag('a b').ok).toBe(false);
+  });
+
+  it('refuses names that could not be sent as one <connect> line', () => {
+    expect(parseNameFlag('alice')).toEqual({ ok: true, value: 'alice' });
+    for (const bad of ['', 'a b', 'a<b', 'a>b', 'a,b', 'a\nb']) expect(parseNameFlag(bad).ok, bad).toBe(false);
+  });
+});

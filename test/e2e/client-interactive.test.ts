@@ -1,0 +1,108 @@
+// The interactive client in a real pseudo-terminal (util-linux `script` allocates it): name prompt,
+// prompt redraw with the half-typed input intact while a message arrives, Ctrl-C leaving cleanly.
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EVENT_DEADLINE_MS, signedInClient, startTestServer, type TestServer } from './client-helpers.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/dualchat.js', import.meta.url));
+const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+
+let ts: TestServer;
+beforeAll(async () => {
+  ts = await startTestServer();
+});
+afterAll(async () => {
+  await ts.stop();
+});
+
+/** Runs the client under `script`, so its stdin and stdout are a terminal. */
+function ptyClient(port: number): {
+  write(keys: string): void;
+  text(): string;
+  waitText(predicate: (text: string) => boolean, what: string): Promise<string>;
+  exited: Promise<number | null>;
+  kill(): void;
+} {
+  const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, BIN, 'client', '--tcp', String(port)].map(quote).join(' ');
+  const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm' };
+  delete env.NO_COLOR;
+  delete env.FORCE_COLOR;
+  const child = spawn('script', ['-q', '-f', '-e', '-c', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env });
+  let out = '';
+  const listeners = new Set<() => void>();
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    out += chunk;
+    for (const l of [...listeners]) l();
+  });
+  child.stdin.on('error', () => {});
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const text = (): string => stripVTControlCharacters(out).replace(/\r/g, '');
+  return {
+    write: (keys) => child.stdin.write(keys),
+    text,
+    waitText: (predicate, what) =>
+      new Promise((resolve, reject) => {
+        const check = (): boolean => {
+          if (!predicate(text())) return false;
+          clearTimeout(timer);
+          listeners.delete(listener);
+          resolve(text());
+          return true;
+        };
+        const listener = (): void => {
+          check();
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(listener);
+          reject(new Error(`no ${what} within ${EVENT_DEADLINE_MS} ms; screen so far:\n${text()}`));
+        }, EVENT_DEADLINE_MS);
+        if (!check()) listeners.add(listener);
+      }),
+    exited,
+    kill: () => child.kill('SIGKILL'),
+  };
+}
+
+describe.skipIf(!hasScript)('dualchat client in a terminal', () => {
+  it('asks for a name, redraws the prompt with the half-typed input around incoming messages, exits 0 on Ctrl-C', async () => {
+    const port = ts.server.tcpPort;
+    const pty = ptyClient(port);
+    try {
+      await pty.waitText((t) => t.includes('name: '), 'name prompt');
+      pty.write('bad name!\r');
+      await pty.waitText((t) => t.includes('Choose another name'), 'second name prompt');
+      pty.write('pam\r');
+      await pty.waitText((t) => t.includes('pam@lobby> '), 'the pam@lobby prompt');
+
+      pty.write('half typ');
+      await pty.waitText((t) => t.endsWith('pam@lobby> half typ'), 'the typed text echoed');
+      const quin = await signedInClient(port, 'quin');
+      try {
+        quin.send('hello pam');
+        const screen = await pty.waitText(
+          (t) => /quin: hello pam\n(?:.*\n)*pam@lobby> half typ$/.test(t),
+          'the message printed above the redrawn prompt and input',
+        );
+        expect(screen).toMatch(/\[\d\d:\d\d:\d\d\] quin: hello pam/);
+
+        pty.write('ed\r');
+        const got = await quin.waitFor((e) => e.type === 'message' && e.from === 'pam', 'pam message at quin');
+        expect(got.text).toBe('half typed');
+
+        pty.write('\u0003');
+        expect(await pty.exited).toBe(0);
+        expect(pty.text()).toMatch(/Disconnected/);
+        await quin.waitFor((e) => e.type === 'left' && e.name === 'pam' && e.reason === 'disconnect', 'pam leaving');
+      } finally {
+        quin.kill();
+        await quin.exited;
+      }
+    } finally {
+      pty.kill();
+    }
+  });
+});
