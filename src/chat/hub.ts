@@ -31,6 +31,7 @@ import type {
 import { helpLines } from './help.ts';
 import type { HubOptions } from './limits.ts';
 import { checkRoomName, checkUserName, nameKey, quoteName } from './names.ts';
+import { fullBucket, msUntilToken, takeToken, type TokenBucket } from './rate-limit.ts';
 import { resolveHubOptions } from './options.ts';
 import { normalizeChatText } from './text.ts';
 
@@ -85,6 +86,8 @@ interface Session {
   name: string | undefined;
   key: string | undefined;
   room: string | undefined;
+  /** Chat-message allowance (created on first message). */
+  bucket?: TokenBucket;
 }
 
 interface NamedSession {
@@ -151,9 +154,13 @@ export class Hub {
       case 'stats':
         return [{ type: 'stats', session }, this.request(session, named, 'stats')];
       case 'broadcast':
-        return this.broadcast(session, named, command.text, now);
-      case 'private':
-        return this.privateMessage(session, named, command.to, command.text, now);
+      case 'private': {
+        const limited = this.rateLimited(session, state, command.kind, now);
+        if (limited) return limited;
+        return command.kind === 'broadcast'
+          ? this.broadcast(session, named, command.text, now)
+          : this.privateMessage(session, named, command.to, command.text, now);
+      }
       case 'join':
         return this.join(session, named, command.room, now);
       case 'leave':
@@ -223,6 +230,16 @@ export class Hub {
   /** Named (connected) users. */
   userCount(): number {
     return this.byName.size;
+  }
+
+  /** Refusal outputs when the session's message allowance is spent, else undefined (a token taken). */
+  private rateLimited(session: SessionId, state: Session, kind: 'broadcast' | 'private', now: number): HubOutput[] | undefined {
+    const { rateLimit, rateBurst } = this.options;
+    if (rateLimit <= 0) return undefined;
+    state.bucket ??= fullBucket(rateBurst, now);
+    if (takeToken(state.bucket, rateLimit, rateBurst, now)) return undefined;
+    const wait = msUntilToken(state.bucket, rateLimit);
+    return this.refuse(session, kind, 'rate-limited', `slow down: at most ${rateLimit} messages per second (burst ${rateBurst}); try again in ${wait} ms`);
   }
 
   // ---- before <connect> -------------------------------------------------------------------------

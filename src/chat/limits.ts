@@ -31,12 +31,22 @@ export interface HubOptions {
    * never near the 65,507-byte UDP payload ceiling); bulk content belongs in a file transfer.
    */
   maxTextLength: number;
+  /**
+   * Chat messages (room and private) a session may send per second, sustained; 0 turns the limit off.
+   * 20/s is beyond any human typist (paste bursts are covered by `rateBurst`) yet stops a script from
+   * flooding a room: each message fans out to up to `roomCapacity` members.
+   */
+  rateLimit: number;
+  /** Messages a session may send at once before the rate applies (a pasted paragraph, a quick volley). */
+  rateBurst: number;
 }
 
 export const DEFAULT_HUB_OPTIONS: HubOptions = Object.freeze({
   roomCapacity: 15,
   defaultRoom: 'lobby',
   maxTextLength: 4096,
+  rateLimit: 20,
+  rateBurst: 40,
 });
 
 /** Limits for the options themselves, so a typo in a flag cannot make the hub unusable. */
@@ -45,3 +55,6 @@ export const ROOM_CAPACITY_MAX = 100_000;
 export const MAX_TEXT_LENGTH_MIN = 1;
 /** 16384 code points (≤ 64 KiB of UTF-8): beyond that, text is a file and should travel as one. */
 export const MAX_TEXT_LENGTH_MAX = 16_384;
+export const RATE_LIMIT_MAX = 1_000_000;
+export const RATE_BURST_MIN = 1;
+export const RATE_BURST_MAX = 1_000_000;

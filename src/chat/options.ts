@@ -4,6 +4,9 @@ import {
   DEFAULT_HUB_OPTIONS,
   MAX_TEXT_LENGTH_MAX,
   MAX_TEXT_LENGTH_MIN,
+  RATE_BURST_MAX,
+  RATE_BURST_MIN,
+  RATE_LIMIT_MAX,
   ROOM_CAPACITY_MAX,
   ROOM_CAPACITY_MIN,
   type HubOptions,
@@ -20,16 +23,23 @@ export function resolveHubOptions(partial: Partial<HubOptions> = {}): HubOptions
   const roomCapacity = partial.roomCapacity ?? DEFAULT_HUB_OPTIONS.roomCapacity;
   const maxTextLength = partial.maxTextLength ?? DEFAULT_HUB_OPTIONS.maxTextLength;
   const rawRoom = partial.defaultRoom ?? DEFAULT_HUB_OPTIONS.defaultRoom;
+  const rateLimit = partial.rateLimit ?? DEFAULT_HUB_OPTIONS.rateLimit;
+  const rateBurst = partial.rateBurst ?? DEFAULT_HUB_OPTIONS.rateBurst;
 
   const capacityError = checkInteger('roomCapacity', roomCapacity, ROOM_CAPACITY_MIN, ROOM_CAPACITY_MAX);
   if (capacityError !== undefined) return { ok: false, message: capacityError };
   const textError = checkInteger('maxTextLength', maxTextLength, MAX_TEXT_LENGTH_MIN, MAX_TEXT_LENGTH_MAX);
   if (textError !== undefined) return { ok: false, message: textError };
+  if (typeof rateLimit !== 'number' || !Number.isFinite(rateLimit) || rateLimit < 0 || rateLimit > RATE_LIMIT_MAX) {
+    return { ok: false, message: `rateLimit must be a number from 0 (off) to ${RATE_LIMIT_MAX}, got ${String(rateLimit)}` };
+  }
+  const burstError = checkInteger('rateBurst', rateBurst, RATE_BURST_MIN, RATE_BURST_MAX);
+  if (burstError !== undefined) return { ok: false, message: burstError };
   if (typeof rawRoom !== 'string') return { ok: false, message: 'defaultRoom must be a string' };
   const room = checkRoomName(rawRoom);
   if (!room.ok) return { ok: false, message: `defaultRoom: ${room.message}` };
 
-  return { ok: true, options: { roomCapacity, maxTextLength, defaultRoom: room.name } };
+  return { ok: true, options: { roomCapacity, maxTextLength, defaultRoom: room.name, rateLimit, rateBurst } };
 }
 
 function checkInteger(option: string, value: unknown, min: number, max: number): string | undefined {

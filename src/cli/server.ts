@@ -21,6 +21,8 @@ interface ServerFlags {
   udp: number;
   files: string;
   roomCapacity: number;
+  rateLimit: number;
+  rateBurst: number;
   logLevel: LogLevel;
   logFile?: string;
 }
@@ -37,6 +39,18 @@ export function serverCommand(): Command {
       `people per room other than the lobby (${ROOM_CAPACITY_MIN}–${ROOM_CAPACITY_MAX})`,
       parseRoomCapacity,
       DEFAULT_HUB_OPTIONS.roomCapacity,
+    )
+    .option(
+      '--rate-limit <n>',
+      'chat messages per second per client (0 = no limit)',
+      (v: string) => parseNumberFlag('--rate-limit', v, 0),
+      DEFAULT_HUB_OPTIONS.rateLimit,
+    )
+    .option(
+      '--rate-burst <n>',
+      'messages a client may send at once before the rate applies',
+      (v: string) => parseNumberFlag('--rate-burst', v, 1),
+      DEFAULT_HUB_OPTIONS.rateBurst,
     )
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default(DEFAULT_LOG_LEVEL))
     .option('--log-file <path>', 'write the JSON log to this file instead of stdout')
@@ -61,6 +75,8 @@ async function runServer(flags: ServerFlags): Promise<void> {
       udpPort: flags.udp,
       filesDir: flags.files,
       roomCapacity: flags.roomCapacity,
+      rateLimit: flags.rateLimit,
+      rateBurst: flags.rateBurst,
       logger,
     });
   } catch (error) {
@@ -104,6 +120,14 @@ function parseRoomCapacity(value: string): number {
   const n = /^[0-9]{1,7}$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(n) || n < ROOM_CAPACITY_MIN || n > ROOM_CAPACITY_MAX) {
     throw new InvalidArgumentError(`the room capacity is a whole number from ${ROOM_CAPACITY_MIN} to ${ROOM_CAPACITY_MAX}.`);
+  }
+  return n;
+}
+
+function parseNumberFlag(flag: string, value: string, min: number): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < min) {
+    throw new InvalidArgumentError(`${flag} must be a number ≥ ${min}, got "${value}"`);
   }
   return n;
 }

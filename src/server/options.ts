@@ -27,6 +27,10 @@ export interface ServerOptions {
   logger?: Logger;
   /** Members a room other than the lobby may hold (default 15). */
   roomCapacity?: number;
+  /** Chat messages per second per session (default 20; 0 = no limit). */
+  rateLimit?: number;
+  /** Messages a session may send at once before the rate applies (default 40). */
+  rateBurst?: number;
   /** Close connections that have not connected by name within this long (default 30 s). */
   connectTimeoutMs?: number;
   /** Drop a client once this many bytes wait to be written to it (default 1 MiB). */
@@ -41,6 +45,8 @@ export interface ResolvedServerOptions {
   logLevel: LogLevel;
   logger: Logger | undefined;
   roomCapacity: number;
+  rateLimit: number;
+  rateBurst: number;
   connectTimeoutMs: number;
   maxPendingWriteBytes: number;
 }
@@ -67,7 +73,11 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
   if (typeof logLevel !== 'string' || !isLogLevel(logLevel)) {
     return fail(`logLevel must be one of fatal, error, warn, info, debug, trace, silent; got ${String(logLevel)}`);
   }
-  const hub = resolveHubOptions(options.roomCapacity === undefined ? {} : { roomCapacity: options.roomCapacity });
+  const hub = resolveHubOptions({
+    ...(options.roomCapacity !== undefined ? { roomCapacity: options.roomCapacity } : {}),
+    ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}),
+    ...(options.rateBurst !== undefined ? { rateBurst: options.rateBurst } : {}),
+  });
   if (!hub.ok) return fail(hub.message);
   if (!isPositiveInteger(connectTimeoutMs)) return fail(`connectTimeoutMs must be a positive whole number, got ${String(connectTimeoutMs)}`);
   if (!isPositiveInteger(maxPendingWriteBytes)) {
@@ -83,6 +93,8 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
       logLevel,
       logger: options.logger,
       roomCapacity: hub.options.roomCapacity,
+      rateLimit: hub.options.rateLimit,
+      rateBurst: hub.options.rateBurst,
       connectTimeoutMs,
       maxPendingWriteBytes,
     },

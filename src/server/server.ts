@@ -126,7 +126,7 @@ class ChatServer {
     private readonly logger: Logger,
     private readonly filesDir: string,
   ) {
-    this.hub = new Hub({ roomCapacity: config.roomCapacity });
+    this.hub = new Hub({ roomCapacity: config.roomCapacity, rateLimit: config.rateLimit, rateBurst: config.rateBurst });
   }
 
   attach(tcp: TcpListener, udp: UdpEndpoint): void {

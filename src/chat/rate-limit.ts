@@ -1,0 +1,28 @@
+// A token bucket per session for chat messages: `rate` tokens per second refill up to `burst`; each
+// message takes one. Pure: the caller passes `now` (ms). A rate of 0 turns the limit off.
+
+export interface TokenBucket {
+  tokens: number;
+  /** When `tokens` was last brought up to date (ms). */
+  at: number;
+}
+
+export function fullBucket(burst: number, now: number): TokenBucket {
+  return { tokens: burst, at: now };
+}
+
+/** Takes one token if there is one; returns false (and takes nothing) when the bucket is empty. */
+export function takeToken(bucket: TokenBucket, rate: number, burst: number, now: number): boolean {
+  if (rate <= 0) return true;
+  const elapsed = Math.max(0, now - bucket.at);
+  bucket.tokens = Math.min(burst, bucket.tokens + (elapsed * rate) / 1000);
+  bucket.at = now;
+  if (bucket.tokens < 1) return false;
+  bucket.tokens -= 1;
+  return true;
+}
+
+/** Milliseconds until the next token, for the refusal message. */
+export function msUntilToken(bucket: TokenBucket, rate: number): number {
+  return rate <= 0 ? 0 : Math.ceil(((1 - bucket.tokens) * 1000) / rate);
+}
