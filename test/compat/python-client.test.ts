@@ -1,45 +1,14 @@
 // A stdlib Python 3 client, sending raw unterminated commands one send() at a time exactly as the
 // Python student chats do, against a real server.
-import { spawn, spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseReply } from '../../src/commands/grammar.ts';
 import type { Reply } from '../../src/commands/types.ts';
 import { connectedClient, startTestServer } from '../e2e/helpers.ts';
+import { parseReply } from '../../src/commands/grammar.ts';
+import { hasPython, pythonSuiteTitle, runPython, type PythonRecord } from './python.ts';
 
-const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'python_chat_client.py');
-const hasPython = spawnSync('python3', ['--version']).status === 0;
-const TITLE = hasPython
-  ? 'Python chat client compatibility (python3)'
-  : 'Python chat client compatibility — SKIPPED: python3 is not installed';
-
-interface PythonRecord {
-  ok: boolean;
-  error: string | null;
-  sent: string[];
-  received: string[];
-}
-
-function runPython(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('python3', [SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`python client did not finish within ${timeoutMs} ms; stderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const TITLE = pythonSuiteTitle('Python chat client compatibility');
 
 describe.skipIf(!hasPython)(TITLE, () => {
   it('connects, lists users, broadcasts, receives a broadcast and a private message, lists files', async () => {
