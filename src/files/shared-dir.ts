@@ -4,13 +4,20 @@
 // order, so the listing is the same on every machine). Not listed: directories, dotfiles (hidden
 // by convention: `.DS_Store`, editor swap files, `.partial` downloads), sockets/devices/FIFOs, and
 // symbolic links whose target is not a regular file inside the shared directory itself (a link must
-// never expose `/etc/passwd`). A file that vanishes or cannot be read while being listed is skipped.
+// never expose `/etc/passwd`), and names `<download>` would refuse (names.ts checkPlainName: control
+// characters, backslashes, over-long names), so everything listed can be downloaded. Our temporary
+// files (`.notes.txt.part-17`) are dotfiles, hence never listed. A file that vanishes or cannot be
+// read while being listed is skipped.
 import { lstat, mkdir, readdir, realpath, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import type { FileEntry } from '../commands/types.ts';
+import { checkPlainName } from './names.ts';
 
-/** Create the directory (and parents) if missing; return its absolute, symlink-free path. */
+/**
+ * Create the directory (and parents) if missing; return its absolute, symlink-free path. Also used
+ * for the client's downloads and received_files directories.
+ */
 export async function ensureSharedDir(dir: string): Promise<string> {
   const absolute = path.resolve(dir);
   await makeDirectories(absolute);
@@ -53,7 +60,7 @@ export async function listSharedFiles(dir: string): Promise<FileEntry[]> {
   const entries = await readdir(root, { withFileTypes: true });
   const listed = await Promise.all(
     entries.map(async (entry): Promise<FileEntry | undefined> => {
-      if (entry.name.startsWith('.')) return undefined;
+      if (!checkPlainName(entry.name).ok) return undefined;
       if (entry.isFile()) return sizedEntry(path.join(root, entry.name), entry.name, lstat);
       if (entry.isSymbolicLink()) return linkedEntry(root, entry.name);
       return undefined;

@@ -1,0 +1,93 @@
+// Limits and sizes of the file features, each with its reason. Pure data; no behaviour.
+
+/**
+ * Largest upload (and file sent to a user), in bytes: 3 MB as the ancestor chats counted it
+ * (3 × 1024 × 1024). Small enough that a handful of concurrent uploads cannot fill a disk or pin
+ * a server's memory, large enough for documents and photos. `--max-upload` changes it.
+ */
+export const DEFAULT_MAX_UPLOAD_BYTES = 3 * 1024 * 1024;
+
+/**
+ * File types accepted for upload, as lower-case extensions with their dot: the ancestors' list
+ * (text, PDF, JPEG, PNG). Executables, scripts and archives are refused by default because the
+ * shared directory is served to everyone. `--upload-types` changes it.
+ */
+export const DEFAULT_UPLOAD_TYPES: readonly string[] = Object.freeze(['.txt', '.pdf', '.jpg', '.png']);
+
+/** Extensions `/sendimage` accepts (and a recipient's client may show as an image). */
+export const IMAGE_TYPES: readonly string[] = Object.freeze(['.jpg', '.jpeg', '.png', '.gif', '.webp', '.bmp']);
+
+/**
+ * Uploads stored at once, server-wide; the rest wait in FIFO order and are told their position.
+ * 5 is the ancestors' limit: it bounds the disk bandwidth and open temp files uploads take.
+ */
+export const DEFAULT_UPLOAD_SLOTS = 5;
+
+/**
+ * Uploads that may wait for a slot, server-wide. Waiting costs only a queue entry, but an
+ * unbounded queue lets one client enqueue forever; 100 is far above any real backlog of a chat.
+ */
+export const DEFAULT_MAX_WAITING_UPLOADS = 100;
+
+/**
+ * Downloads one client may run at once. Several at once is a feature (a list of notes), but every
+ * download holds an open file and a reader on the server; 4 keeps one client's share bounded while
+ * still filling a link (one transfer alone already can).
+ */
+export const DEFAULT_MAX_DOWNLOADS_PER_CLIENT = 4;
+
+/**
+ * File bytes per chunk message. The engine fragments a message into packets itself, so the chunk
+ * size only trades per-message overhead (a 14-byte header) against the granularity of resume and
+ * progress. 32 KiB also keeps the TCP fallback line — base64 of header + chunk, 43,712 characters —
+ * well under the control plane's 64 KiB line limit (src/tcp/constants.ts MAX_LINE_BYTES).
+ */
+export const CHUNK_BYTES = 32 * 1024;
+
+/**
+ * Chunk messages a link may hold queued in the engine (sent but not yet acknowledged) before the
+ * senders on it pause. 32 × 32 KiB = 1 MiB: a full window for a 100 ms × 80 Mbit/s path, well
+ * within the engine's 4 MiB receive window, and a bound on what one session's transfers cost in
+ * memory. The wiring's `mayQueue()` compares the engine's queue depth with this.
+ */
+export const MAX_QUEUED_CHUNKS_PER_LINK = 32;
+
+/**
+ * Bytes a receiver may hold in memory waiting to be written to disk. Above it the wiring stops
+ * polling the engine for messages, so the engine's receive window closes and the sender slows down
+ * (flow control reaches the disk). 8 MiB absorbs a slow disk's stalls without growing unbounded.
+ */
+export const MAX_WRITE_BACKLOG_BYTES = 8 * 1024 * 1024;
+
+/**
+ * A resumable download records its verified byte count this often (data synced to disk first, then
+ * the record). A crash loses at most this much; syncing every MiB costs little on any disk.
+ */
+export const CHECKPOINT_BYTES = 1024 * 1024;
+
+/**
+ * Longest file name, in UTF-8 bytes. File systems allow 255 (NAME_MAX); a temporary name adds a dot
+ * prefix and a `.part-<id>` suffix (id up to 10 digits), its resume record `.json` and that
+ * record's rewrite `.tmp`: at most 26 bytes in all, so 200 leaves room for them (and for a
+ * ` (999)` collision suffix) and stays a readable one-line name.
+ */
+export const MAX_FILE_NAME_BYTES = 200;
+
+/**
+ * `notes (1).txt` … `notes (999).txt`: how many non-colliding names a stored file may try before the
+ * store gives up. Bounds the loop; a directory holding 1000 copies of one name is a misuse.
+ */
+export const MAX_COLLISION_SUFFIX = 999;
+
+/**
+ * A `/sendfile` offer not accepted within this long (the recipient runs `--ask` and is away) is
+ * withdrawn and its spooled copy removed: a server must not hold files for absent users forever.
+ */
+export const OFFER_TIMEOUT_MS = 120_000;
+
+/** Block size for computing a whole file's CRC-32 before an offer: large reads, bounded memory. */
+export const CRC_READ_BYTES = 1024 * 1024;
+
+/** Default directory names of the client side. */
+export const DEFAULT_DOWNLOADS_DIR = './downloads';
+export const DEFAULT_RECEIVED_DIR = './received_files';

@@ -1,0 +1,81 @@
+// The file features' options (what `--max-upload`, `--upload-types`, … map onto), their defaults,
+// and the checks that turn a bad value into a clear message. Pure and total.
+import {
+  DEFAULT_MAX_DOWNLOADS_PER_CLIENT,
+  DEFAULT_MAX_UPLOAD_BYTES,
+  DEFAULT_MAX_WAITING_UPLOADS,
+  DEFAULT_UPLOAD_SLOTS,
+  DEFAULT_UPLOAD_TYPES,
+} from './limits.ts';
+
+export interface FileOptions {
+  /** Largest upload or file sent to a user, in bytes. */
+  maxUploadBytes: number;
+  /** Accepted extensions, lower-case with their dot. */
+  uploadTypes: readonly string[];
+  /** Uploads stored at once, server-wide. */
+  uploadSlots: number;
+  /** Uploads that may wait for a slot. */
+  maxWaitingUploads: number;
+  /** Downloads one client may run at once. */
+  maxDownloadsPerClient: number;
+}
+
+export const DEFAULT_FILE_OPTIONS: Readonly<FileOptions> = Object.freeze({
+  maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES,
+  uploadTypes: DEFAULT_UPLOAD_TYPES,
+  uploadSlots: DEFAULT_UPLOAD_SLOTS,
+  maxWaitingUploads: DEFAULT_MAX_WAITING_UPLOADS,
+  maxDownloadsPerClient: DEFAULT_MAX_DOWNLOADS_PER_CLIENT,
+});
+
+export type FileOptionsResult = { ok: true; options: FileOptions } | { ok: false; message: string };
+export type TypesResult = { ok: true; types: string[] } | { ok: false; message: string };
+
+/** An extension as written in `--upload-types`: letters and digits (and `+ - _`), 1–16 of them. */
+const EXTENSION = /^\.?([\p{L}\p{N}+_-]{1,16})$/u;
+
+/**
+ * `--upload-types ".txt,.pdf"`, `"txt pdf jpg"`, `".TXT, .Md"` → ['.txt', '.pdf', …]: separated by
+ * commas and/or white space, the dot optional, case ignored, duplicates dropped, order kept.
+ */
+export function parseUploadTypes(text: string): TypesResult {
+  if (typeof text !== 'string') return { ok: false, message: 'upload types must be text such as ".txt,.pdf"' };
+  const tokens = text.split(/[\s,]+/u).filter((t) => t !== '');
+  if (tokens.length === 0) return { ok: false, message: 'give at least one upload type, e.g. ".txt,.pdf"' };
+  const types: string[] = [];
+  for (const token of tokens) {
+    const match = EXTENSION.exec(token);
+    if (match === null || match[1] === undefined) {
+      return { ok: false, message: `"${token}" is not a file type; write extensions such as .txt or pdf` };
+    }
+    const ext = `.${match[1].toLowerCase()}`;
+    if (!types.includes(ext)) types.push(ext);
+  }
+  return { ok: true, types };
+}
+
+/** Fill in defaults and check every value. Never throws. */
+export function resolveFileOptions(partial: Partial<FileOptions> = {}): FileOptionsResult {
+  const o: FileOptions = { ...DEFAULT_FILE_OPTIONS };
+  for (const [key, value] of Object.entries(partial)) {
+    if (value !== undefined) (o as unknown as Record<string, unknown>)[key] = value;
+  }
+  if (!Number.isSafeInteger(o.maxUploadBytes) || o.maxUploadBytes < 0) {
+    return { ok: false, message: `the upload limit must be a whole number of bytes ≥ 0, got ${String(o.maxUploadBytes)}` };
+  }
+  if (!Array.isArray(o.uploadTypes) || o.uploadTypes.length === 0) {
+    return { ok: false, message: 'give at least one upload type' };
+  }
+  const types = parseUploadTypes(o.uploadTypes.join(','));
+  if (!types.ok) return types;
+  for (const [key, min] of [
+    ['uploadSlots', 1],
+    ['maxWaitingUploads', 0],
+    ['maxDownloadsPerClient', 1],
+  ] as const) {
+    const v = o[key];
+    if (!Number.isSafeInteger(v) || v < min) return { ok: false, message: `${key} must be a whole number ≥ ${min}, got ${String(v)}` };
+  }
+  return { ok: true, options: { ...o, uploadTypes: types.types } };
+}

@@ -1,0 +1,548 @@
+// The server's file features in one coordinator: downloads (with resume), uploads through the
+// server-wide queue, files sent to a user (stored in a hidden spool, offered, delivered), cancel,
+// and a client going away. I/O is injected: each session's link (where chunk messages go) and an
+// `emit` for notices and log events; the files themselves are real (writer.ts, source.ts). The
+// wiring turns commands into calls, notices into reply lines, and calls pump() when a link has room.
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { ErrorCode } from '../commands/types.ts';
+import type { Chunk } from './chunk-codec.ts';
+import type { IncomingResult, IncomingTransfer } from './incoming.ts';
+import { OFFER_TIMEOUT_MS } from './limits.ts';
+import type { FileOptions } from './options.ts';
+import {
+  createOutgoing,
+  resumeOffset,
+  type ChunkSink,
+  type OutgoingState,
+  type OutgoingTransfer,
+  type ResumeRequest,
+} from './outgoing.ts';
+import type { AbortCode, FileNotice, RefusedRequest } from './protocol.ts';
+import { startReceive } from './receive.ts';
+import { ensureSharedDir } from './shared-dir.ts';
+import { openSharedForSending, type SendableFile } from './source.ts';
+import { TransferTable } from './transfer-table.ts';
+import { UploadQueue, type QueueEvent } from './upload-queue.ts';
+import { removeStaleParts } from './writer.ts';
+import { checkUploadRequest } from './upload-rules.ts';
+
+export type { AbortCode, FileNotice } from './protocol.ts';
+
+export type SessionKey = number;
+
+/** A session's data plane as the file features see it (bulk channel, or `<chunk>` lines on TCP). */
+export type FileLink = ChunkSink;
+
+export type FileLogEvent =
+  | { type: 'transfer-start'; session: SessionKey; id: number; kind: 'download' | 'upload' | 'relay-in' | 'relay-out'; name: string; size: number; offset: number }
+  | { type: 'transfer-done'; session: SessionKey; id: number; name: string; size: number }
+  | { type: 'transfer-failed'; session: SessionKey; id: number; name: string; code: AbortCode; message: string }
+  | { type: 'refused'; session: SessionKey; request: string; code: ErrorCode; message: string };
+
+export type FileOutput = { type: 'notice'; session: SessionKey; notice: FileNotice } | { type: 'log'; event: FileLogEvent };
+
+export interface ServerFilesConfig {
+  /** The shared directory (absolute, symlink-free: ensureSharedDir's result). */
+  root: string;
+  /** Where files sent to users wait for delivery (prepareServerDirs: `root/.relay`, hidden). */
+  spoolDir: string;
+  options: FileOptions;
+  /** The session's link now, or undefined when it is gone. */
+  linkFor: (session: SessionKey) => FileLink | undefined;
+  emit: (output: FileOutput) => void;
+  /** Milliseconds, for offer expiry. */
+  now: () => number;
+}
+
+/** A user as the coordinator needs them for `/sendfile`: the session and the name others see. */
+export interface Party {
+  session: SessionKey;
+  name: string;
+}
+
+interface Sending {
+  file: SendableFile;
+  sender: OutgoingTransfer;
+}
+
+type Entry =
+  | {
+      kind: 'download';
+      name: string;
+      sending?: Sending;
+      /** Announced with `<sending>`: chunks flow once the client answers `<accept>ID` (it is ready then). */
+      streaming: boolean;
+      over: boolean;
+    }
+  | {
+      kind: 'upload';
+      name: string;
+      size: number;
+      crc: number;
+      /** Set for a file sent to a user: it goes to the spool, then to them. */
+      relayTo?: Party;
+      from: Party;
+      receiver?: IncomingTransfer;
+      /** Once stored in the spool: the offer made to the recipient. */
+      offerId?: number;
+      over: boolean;
+    }
+  | {
+      kind: 'delivery';
+      name: string;
+      size: number;
+      crc: number;
+      spoolName: string;
+      from: Party;
+      /** The recipient's name, for the sender's notices. */
+      to: string;
+      upstreamId: number;
+      offeredAt: number;
+      /** offered → accepted (file being opened) → streaming → sent (waiting for `<received>ID`). */
+      phase: 'offered' | 'accepted' | 'streaming' | 'sent';
+      sending?: Sending;
+      over: boolean;
+    };
+
+/** Name of the spool directory inside the shared directory (hidden: never listed, never served). */
+export const SPOOL_DIR_NAME = '.relay';
+
+/**
+ * At server start: create the shared directory and its spool, remove what interrupted uploads left
+ * (`.x.part-17`) and files that were waiting for delivery when the server stopped (their offers died
+ * with the sessions). Rejects only when the directory cannot be created or read (a start-up error).
+ */
+export async function prepareServerDirs(filesDir: string): Promise<{ root: string; spoolDir: string }> {
+  const root = await ensureSharedDir(filesDir);
+  const spoolDir = await ensureSharedDir(path.join(root, SPOOL_DIR_NAME));
+  await removeStaleParts(root);
+  for (const entry of await readdir(spoolDir)) await rm(path.join(spoolDir, entry), { force: true, recursive: true });
+  return { root, spoolDir };
+}
+
+export class ServerFiles {
+  private readonly table: TransferTable<SessionKey, Entry>;
+  private readonly queue: UploadQueue<number, SessionKey>;
+
+  constructor(private readonly config: ServerFilesConfig) {
+    this.table = new TransferTable({ download: config.options.maxDownloadsPerClient });
+    this.queue = new UploadQueue({ slots: config.options.uploadSlots, maxWaiting: config.options.maxWaitingUploads });
+  }
+
+  /** Transfers in progress (all kinds), for statistics. */
+  get transfers(): number {
+    return this.table.size;
+  }
+
+  /** `<download>NAME`, or `<resume>OFFSET SIZE CRC NAME` with `resume`. Never rejects. */
+  async download(session: SessionKey, name: string, resume?: ResumeRequest): Promise<void> {
+    const entry: Entry = { kind: 'download', name, streaming: false, over: false };
+    const added = this.table.add(session, 'download', entry);
+    if (!added.ok) return this.refuseRequest(session, 'download', name, 'refused', added.message);
+    const id = added.id;
+    const opened = await openSharedForSending(this.config.root, name);
+    if (!opened.ok) {
+      this.table.delete(id);
+      return this.refuseRequest(session, 'download', name, opened.error.code, opened.error.message);
+    }
+    if (entry.over) {
+      await opened.file.handle.close().catch(() => undefined); // the client left meanwhile
+      return;
+    }
+    const file = opened.file;
+    const offset = resume === undefined ? 0 : resumeOffset(resume, { size: file.snapshot.size, crc: file.crc });
+    const sending = this.startSending(session, id, name, file, offset);
+    if (sending === undefined) return;
+    entry.sending = sending;
+    this.notify(session, { kind: 'sending', id, size: file.snapshot.size, crc: file.crc, offset, name });
+    this.log({ type: 'transfer-start', session, id, kind: 'download', name, size: file.snapshot.size, offset });
+  }
+
+  /**
+   * `<upload>SIZE CRC NAME`: a file for the shared directory. The limits are checked before a byte
+   * is accepted; then the upload waits for a slot. Never rejects.
+   */
+  async upload(from: Party, request: { name: string; size: number; crc: number }): Promise<void> {
+    await this.enqueue(from, request, undefined);
+  }
+
+  /**
+   * `<sendfile>USER SIZE CRC NAME` / `<sendimage>…`: a file for user `toName`, who is `to` when
+   * online (the wiring looks the name up; undefined = nobody of that name is online). Same limits
+   * and queue as an upload; stored in the spool, then offered to them. Never rejects.
+   */
+  async sendFile(from: Party, request: { name: string; size: number; crc: number; image?: boolean }, toName: string, to: Party | undefined): Promise<void> {
+    if (to === undefined) {
+      return this.refuseRequest(from.session, 'sendfile', request.name, 'unknown-user', `no user named ${JSON.stringify(toName)} is online`);
+    }
+    await this.enqueue(from, request, to);
+  }
+
+  private async enqueue(from: Party, request: { name: string; size: number; crc: number; image?: boolean }, relayTo: Party | undefined): Promise<void> {
+    const what: RefusedRequest = relayTo === undefined ? 'upload' : 'sendfile';
+    const name = request.name;
+    const verdict = checkUploadRequest(request, this.config.options);
+    if (!verdict.ok) return this.refuseRequest(from.session, what, name, verdict.code, verdict.message);
+    if (relayTo !== undefined && relayTo.session === from.session) {
+      return this.refuseRequest(from.session, what, name, 'bad-argument', 'you cannot send a file to yourself');
+    }
+    const entry: Entry = { kind: 'upload', name: request.name, size: request.size, crc: request.crc >>> 0, from, over: false };
+    if (relayTo !== undefined) entry.relayTo = relayTo;
+    const added = this.table.add(from.session, relayTo === undefined ? 'upload' : 'sendfile', entry);
+    if (!added.ok) return this.refuseRequest(from.session, what, name, 'refused', added.message);
+    const queued = this.queue.request(added.id, from.session);
+    if (!queued.ok) {
+      this.table.delete(added.id);
+      return this.refuseRequest(from.session, what, name, 'refused', queued.message);
+    }
+    await this.applyQueue(queued.events);
+  }
+
+  /** A chunk from a client (bulk channel or `<chunk>` line). False when no transfer of theirs takes it. */
+  chunk(session: SessionKey, chunk: Chunk): boolean {
+    const entry = this.table.getOwned(chunk.transferId, session)?.value;
+    if (entry === undefined || entry.kind !== 'upload' || entry.receiver === undefined) return false;
+    return entry.receiver.accept(chunk);
+  }
+
+  /** Bytes received from this session and not yet on disk: above MAX_WRITE_BACKLOG_BYTES, stop polling its link. */
+  backlog(session: SessionKey): number {
+    let total = 0;
+    for (const { value } of this.table.list(session)) {
+      if (value.kind === 'upload' && value.receiver !== undefined) total += value.receiver.pendingBytes;
+    }
+    return total;
+  }
+
+  /** `<cancel>ID`: the client's own transfer, whatever its stage. Never rejects. */
+  async cancel(session: SessionKey, id: number): Promise<void> {
+    const found = this.table.getOwned(id, session);
+    if (found === undefined) return this.refuse(session, 'cancel', 'bad-argument', `no transfer ${id} of yours is in progress`);
+    const entry = found.value;
+    if (entry.kind === 'upload') {
+      if (entry.receiver !== undefined) {
+        await entry.receiver.cancel('cancelled by the sender'); // its done handler reports and cleans up
+        return;
+      }
+      if (entry.offerId !== undefined) {
+        // Stored in the spool and offered: withdraw the offer.
+        await this.endDelivery(entry.offerId, 'cancelled', `${entry.from.name} cancelled sending ${entry.name}`, 'recipient');
+        this.finish(id, session, { kind: 'aborted', id, code: 'cancelled', message: `sending ${entry.name} was cancelled` });
+        return;
+      }
+      this.finish(id, session, { kind: 'aborted', id, code: 'cancelled', message: `upload of ${entry.name} cancelled` });
+      await this.applyQueue(this.queue.cancel(id));
+      return;
+    }
+    if (entry.kind === 'download') {
+      entry.sending?.sender.cancel();
+      await this.closeSending(entry.sending);
+      this.finish(id, session, { kind: 'aborted', id, code: 'cancelled', message: `download of ${entry.name} cancelled` });
+      return;
+    }
+    await this.endDelivery(id, 'cancelled', `${entry.name} was cancelled by the recipient`, 'both');
+  }
+
+  /**
+   * `<accept>ID`: the client is ready to receive transfer ID — a download it was told about with
+   * `<sending>`, or a file offered to it. Chunks flow from now on. Never rejects.
+   */
+  async accept(session: SessionKey, id: number): Promise<void> {
+    const entry = this.table.getOwned(id, session)?.value;
+    if (entry !== undefined && entry.kind === 'download' && !entry.streaming && entry.sending !== undefined) {
+      entry.streaming = true;
+      this.pumpOne(session, id);
+      return;
+    }
+    if (entry === undefined || entry.kind !== 'delivery' || entry.phase !== 'offered') {
+      return this.refuse(session, 'accept', 'bad-argument', `no offer ${id} is waiting for you`);
+    }
+    entry.phase = 'accepted';
+    const opened = await openSharedForSending(this.config.spoolDir, entry.spoolName);
+    if (entry.over) {
+      if (opened.ok) await opened.file.handle.close().catch(() => undefined);
+      return;
+    }
+    if (!opened.ok || opened.file.crc !== entry.crc || opened.file.snapshot.size !== entry.size) {
+      if (opened.ok) await opened.file.handle.close().catch(() => undefined);
+      await this.endDelivery(id, 'internal', `the server lost ${entry.name} before delivering it`, 'both');
+      return;
+    }
+    const sending = this.startSending(session, id, entry.name, opened.file, 0);
+    if (sending === undefined) return;
+    entry.sending = sending;
+    entry.phase = 'streaming';
+    this.log({ type: 'transfer-start', session, id, kind: 'relay-out', name: entry.name, size: entry.size, offset: 0 });
+    this.pumpOne(session, id);
+  }
+
+  /** `<decline>ID`: the recipient refuses a file offered to them. Never rejects. */
+  async decline(session: SessionKey, id: number): Promise<void> {
+    const entry = this.table.getOwned(id, session)?.value;
+    if (entry === undefined || entry.kind !== 'delivery' || entry.phase !== 'offered') {
+      return this.refuse(session, 'decline', 'bad-argument', `no offer ${id} is waiting for you`);
+    }
+    await this.endDelivery(id, 'declined', `the recipient declined ${entry.name}`, 'both');
+  }
+
+  /** `<received>ID`: the recipient verified and stored the file. Ends a delivery; ignored for a download. */
+  async received(session: SessionKey, id: number): Promise<void> {
+    const entry = this.table.getOwned(id, session)?.value;
+    if (entry === undefined || entry.kind !== 'delivery' || (entry.phase !== 'streaming' && entry.phase !== 'sent')) return;
+    const upstream = this.table.get(entry.upstreamId);
+    if (upstream !== undefined) {
+      this.finish(entry.upstreamId, upstream.owner, { kind: 'delivered', id: entry.upstreamId, to: entry.to, name: entry.name });
+    }
+    this.log({ type: 'transfer-done', session, id, name: entry.name, size: entry.size });
+    this.table.delete(id);
+    entry.over = true;
+    await this.closeSending(entry.sending);
+    await this.removeSpooled(entry.spoolName);
+  }
+
+  /** The link of `session` may have room: let its senders queue more. */
+  pump(session: SessionKey): void {
+    for (const { id, value } of this.table.list(session)) {
+      if (value.kind === 'download' ? value.streaming : value.kind === 'delivery' && value.phase === 'streaming') this.pumpOne(session, id);
+    }
+  }
+
+  /** Withdraw offers older than OFFER_TIMEOUT_MS. Returns when the next one would expire, if any. */
+  async expireOffers(): Promise<number | undefined> {
+    const now = this.config.now();
+    let next: number | undefined;
+    for (const { id, value } of this.table.all()) {
+      if (value.kind !== 'delivery' || value.phase !== 'offered') continue;
+      const deadline = value.offeredAt + OFFER_TIMEOUT_MS;
+      if (deadline <= now) {
+        await this.endDelivery(id, 'expired', `${value.name} was not accepted in time`, 'both');
+      } else if (next === undefined || deadline < next) {
+        next = deadline;
+      }
+    }
+    return next;
+  }
+
+  /**
+   * The client went away: its downloads stop and their files close, its uploads (waiting or
+   * running) end and leave nothing, offers to it are withdrawn, and its queue slots go to others.
+   */
+  async disconnect(session: SessionKey): Promise<void> {
+    const gone = this.table.removeOwner(session);
+    for (const { id, value } of gone) {
+      value.over = true;
+      if (value.kind === 'download') {
+        value.sending?.sender.cancel('the client left');
+        await this.closeSending(value.sending);
+      } else if (value.kind === 'upload') {
+        if (value.receiver !== undefined) await value.receiver.interrupt('the sender left');
+        // Stored and offered: the offer stands, the file is already here.
+      } else {
+        value.sending?.sender.cancel('the recipient left');
+        await this.closeSending(value.sending);
+        const upstream = this.table.get(value.upstreamId);
+        if (upstream !== undefined) {
+          this.finish(value.upstreamId, upstream.owner, {
+            kind: 'aborted',
+            id: value.upstreamId,
+            code: 'user-left',
+            message: `${value.to} left before receiving ${value.name}`,
+          });
+        }
+        await this.removeSpooled(value.spoolName);
+        this.log({ type: 'transfer-failed', session, id, name: value.name, code: 'user-left', message: 'the recipient left' });
+      }
+    }
+    await this.applyQueue(this.queue.releaseOwner(session));
+  }
+
+  /** Shutdown: every transfer ends, every file closes, nothing partial stays. */
+  async close(): Promise<void> {
+    for (const owner of this.table.owners()) await this.disconnect(owner);
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  private startSending(session: SessionKey, id: number, name: string, file: SendableFile, offset: number): Sending | undefined {
+    const sink: ChunkSink = {
+      mayQueue: () => this.config.linkFor(session)?.mayQueue() ?? false,
+      queue: (message) => this.config.linkFor(session)?.queue(message) ?? false,
+    };
+    const made = createOutgoing({ id, name, size: file.snapshot.size, crc: file.crc, snapshot: file.snapshot, offset, source: file.source, sink });
+    if (!made.ok) {
+      void file.handle.close().catch(() => undefined);
+      this.finish(id, session, { kind: 'aborted', id, code: 'internal', message: made.message });
+      return undefined;
+    }
+    return { file, sender: made.transfer };
+  }
+
+  private pumpOne(session: SessionKey, id: number): void {
+    const entry = this.table.getOwned(id, session)?.value;
+    if (entry === undefined || entry.kind === 'upload' || entry.sending === undefined) return;
+    const sending = entry.sending;
+    void sending.sender.pump().then((state) => this.afterPump(session, id, entry, state));
+  }
+
+  private async afterPump(session: SessionKey, id: number, entry: Entry, state: OutgoingState): Promise<void> {
+    if (state.status === 'sending' || entry.over || entry.kind === 'upload') return;
+    if (this.table.get(id)?.value !== entry) return;
+    await this.closeSending(entry.sending);
+    if (state.status === 'failed') {
+      const { code, message } = state.failure;
+      if (entry.kind === 'delivery') {
+        await this.endDelivery(id, code, message, 'both');
+      } else {
+        this.finish(id, session, { kind: 'aborted', id, code, message });
+      }
+      return;
+    }
+    if (entry.kind === 'download') {
+      // Every chunk is on the link; the reliable engine delivers them. The entry is done here.
+      this.log({ type: 'transfer-done', session, id, name: entry.name, size: entry.sending?.file.snapshot.size ?? 0 });
+      this.table.delete(id);
+      entry.over = true;
+    } else {
+      entry.phase = 'sent'; // waits for `<received>ID`
+    }
+  }
+
+  /** Grant slots and tell waiters their positions. */
+  private async applyQueue(events: QueueEvent<number>[]): Promise<void> {
+    for (const event of events) {
+      const found = this.table.get(event.id);
+      if (found === undefined || found.value.kind !== 'upload') continue;
+      if (event.type === 'position') {
+        this.notify(found.owner, { kind: 'queued', id: event.id, position: event.position, name: found.value.name });
+      } else {
+        await this.startUpload(event.id, found.owner, found.value);
+      }
+    }
+  }
+
+  private async startUpload(id: number, session: SessionKey, entry: Extract<Entry, { kind: 'upload' }>): Promise<void> {
+    const dir = entry.relayTo === undefined ? this.config.root : this.config.spoolDir;
+    const started = await startReceive(dir, { id, name: entry.name, size: entry.size, crc: entry.crc });
+    if (entry.over) {
+      if (started.ok) await started.transfer.cancel();
+      await this.applyQueue(this.queue.release(id));
+      return;
+    }
+    if (!started.ok) {
+      this.finish(id, session, { kind: 'aborted', id, code: 'internal', message: started.message });
+      await this.applyQueue(this.queue.release(id));
+      return;
+    }
+    entry.receiver = started.transfer;
+    this.notify(session, { kind: 'ready', id, name: entry.name });
+    this.log({ type: 'transfer-start', session, id, kind: entry.relayTo === undefined ? 'upload' : 'relay-in', name: entry.name, size: entry.size, offset: 0 });
+    void started.transfer.done.then((result) => this.afterUpload(id, session, entry, result));
+  }
+
+  private async afterUpload(id: number, session: SessionKey, entry: Extract<Entry, { kind: 'upload' }>, result: IncomingResult): Promise<void> {
+    delete entry.receiver;
+    const queueEvents = this.queue.release(id);
+    if (!result.ok) {
+      if (!entry.over) {
+        const code: AbortCode = result.failure.code === 'interrupted' ? 'user-left' : result.failure.code;
+        this.finish(id, session, { kind: 'aborted', id, code, message: result.failure.message });
+      }
+    } else if (entry.relayTo === undefined) {
+      this.finish(id, session, { kind: 'stored', id, name: result.name });
+      this.log({ type: 'transfer-done', session, id, name: result.name, size: result.size });
+    } else {
+      await this.offer(id, entry, result.name);
+    }
+    await this.applyQueue(queueEvents);
+  }
+
+  /** A file sent to a user is in the spool: offer it to them. */
+  private async offer(upstreamId: number, entry: Extract<Entry, { kind: 'upload' }>, spoolName: string): Promise<void> {
+    const to = entry.relayTo;
+    if (to === undefined) return;
+    if (this.config.linkFor(to.session) === undefined) {
+      await this.removeSpooled(spoolName);
+      if (!entry.over) {
+        this.finish(upstreamId, entry.from.session, { kind: 'aborted', id: upstreamId, code: 'user-left', message: `${to.name} is no longer online` });
+      }
+      return;
+    }
+    const delivery: Entry = {
+      kind: 'delivery',
+      name: entry.name,
+      size: entry.size,
+      crc: entry.crc,
+      spoolName,
+      from: entry.from,
+      to: to.name,
+      upstreamId,
+      offeredAt: this.config.now(),
+      phase: 'offered',
+      over: false,
+    };
+    const added = this.table.add(to.session, 'sendfile', delivery);
+    if (!added.ok) {
+      await this.removeSpooled(spoolName);
+      if (!entry.over) this.finish(upstreamId, entry.from.session, { kind: 'aborted', id: upstreamId, code: 'internal', message: added.message });
+      return;
+    }
+    entry.offerId = added.id;
+    this.notify(to.session, { kind: 'offer', id: added.id, from: entry.from.name, size: entry.size, crc: entry.crc, name: entry.name });
+  }
+
+  /**
+   * End a delivery without success: tell the recipient and/or the sender, close, remove the spooled
+   * copy. `notify` says who learns it (the one who ended it is told too, as confirmation).
+   */
+  private async endDelivery(id: number, code: AbortCode, message: string, notify: 'both' | 'recipient'): Promise<void> {
+    const found = this.table.get(id);
+    if (found === undefined || found.value.kind !== 'delivery') return;
+    const entry = found.value;
+    entry.sending?.sender.cancel(message);
+    await this.closeSending(entry.sending);
+    this.finish(id, found.owner, { kind: 'aborted', id, code, message });
+    const upstream = this.table.get(entry.upstreamId);
+    if (notify === 'both' && upstream !== undefined) {
+      this.finish(entry.upstreamId, upstream.owner, { kind: 'aborted', id: entry.upstreamId, code, message });
+    }
+    await this.removeSpooled(entry.spoolName);
+  }
+
+  /** Remove a transfer from the table, mark it over and tell its owner how it ended. */
+  private finish(id: number, session: SessionKey, notice: FileNotice): void {
+    const found = this.table.delete(id);
+    if (found !== undefined) found.value.over = true;
+    this.notify(session, notice);
+    if (notice.kind === 'aborted' && found !== undefined) {
+      this.log({ type: 'transfer-failed', session, id, name: found.value.name, code: notice.code, message: notice.message });
+    }
+  }
+
+  private async closeSending(sending: Sending | undefined): Promise<void> {
+    if (sending === undefined) return;
+    await sending.file.handle.close().catch(() => undefined);
+  }
+
+  private async removeSpooled(spoolName: string): Promise<void> {
+    await rm(path.join(this.config.spoolDir, spoolName), { force: true }).catch(() => undefined);
+  }
+
+  private refuseRequest(session: SessionKey, request: RefusedRequest, name: string, code: ErrorCode, message: string): void {
+    this.notify(session, { kind: 'refused', request, code, name, message });
+    this.log({ type: 'refused', session, request, code, message });
+  }
+
+  private refuse(session: SessionKey, request: string, code: ErrorCode, message: string): void {
+    this.notify(session, { kind: 'error', code, message });
+    this.log({ type: 'refused', session, request, code, message });
+  }
+
+  private notify(session: SessionKey, notice: FileNotice): void {
+    this.config.emit({ type: 'notice', session, notice });
+  }
+
+  private log(event: FileLogEvent): void {
+    this.config.emit({ type: 'log', event });
+  }
+}
