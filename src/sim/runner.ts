@@ -8,7 +8,8 @@
 //
 // A run always ends: when every message is delivered and the sender has nothing left in flight, when
 // nothing is left to happen, or at the duration / event limits.
-import { encodeDatagram, decodeDatagram, type DatagramRejection } from '../udp/codec.ts';
+import { DATAGRAM_OVERHEAD, decodeDatagram, encodeDatagramInto, type DatagramRejection } from '../udp/codec.ts';
+import { ByteSlab } from '../reliability/byte-slab.ts';
 import type { EngineConfig } from '../reliability/config.ts';
 import type { EngineStats, ReliableConnection } from '../reliability/types.ts';
 import { VirtualClock } from './clock.ts';
@@ -111,6 +112,8 @@ class Simulation {
   private datagramEvents = 0;
   private completionMs: number | undefined;
   private pumpOverflow = false;
+  /** Where datagrams are framed (see pump). */
+  private readonly datagramSlab = new ByteSlab();
 
   constructor(
     private readonly spec: SimulationSpec,
@@ -232,7 +235,11 @@ class Simulation {
     const now = this.clock.now;
     let sent = 0;
     for (let packet = engine.pollTransmit(now); packet !== undefined; packet = engine.pollTransmit(now)) {
-      link.send(encodeDatagram({ type: 'data', connectionId: SIM_CONNECTION_ID, body: packet }), now);
+      // Framed into a view carved from the run's slab, not an array of its own: a fresh ArrayBuffer
+      // per datagram cost more than the rest of the codec. The view is never written again.
+      const datagram = this.datagramSlab.alloc(DATAGRAM_OVERHEAD + packet.length);
+      encodeDatagramInto({ type: 'data', connectionId: SIM_CONNECTION_ID, body: packet }, datagram, 0);
+      link.send(datagram, now);
       this.datagramEvents++;
       if (++sent >= MAX_PACKETS_PER_PUMP) {
         this.pumpOverflow = true;

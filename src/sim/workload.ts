@@ -11,9 +11,10 @@
 //  17     3    zero
 //  20     4    CRC-32 over bytes 0..19 and the payload
 //  24     n    payload (seeded random bytes)
-import CRC32 from 'crc-32';
+import { ByteSlab } from '../reliability/byte-slab.ts';
 import { Channel, type ChannelId } from '../reliability/types.ts';
 import { MESSAGE_HEADER_BYTES } from './constants.ts';
+import { crc32 } from './crc32.ts';
 import type { Rng } from './rng.ts';
 
 export interface WorkloadSpec {
@@ -88,16 +89,22 @@ function sealMessage(out: Uint8Array, index: number, channel: ChannelId, sendTim
   return out;
 }
 
-/** A message of `payloadBytes` seeded-random bytes, built in one allocation. */
-function randomMessage(index: number, channel: ChannelId, sendTime: number, payloadBytes: number, rng: Rng): Uint8Array {
-  const out = new Uint8Array(MESSAGE_HEADER_BYTES + payloadBytes);
+/**
+ * A message of `payloadBytes` seeded-random bytes, built in one allocation: a view carved from `slab`
+ * for chat-sized messages (a typed array of its own costs more than filling and sealing it).
+ */
+function randomMessage(index: number, channel: ChannelId, sendTime: number, payloadBytes: number, rng: Rng, slab: ByteSlab): Uint8Array {
+  const out = slab.alloc(MESSAGE_HEADER_BYTES + payloadBytes);
   rng.fill(out, MESSAGE_HEADER_BYTES);
   return sealMessage(out, index, channel, sendTime);
 }
 
 function messageCrc(message: Uint8Array): number {
-  const head = CRC32.buf(message.subarray(0, 20));
-  return CRC32.buf(message.subarray(MESSAGE_HEADER_BYTES), head) >>> 0;
+  return crc32(message.subarray(MESSAGE_HEADER_BYTES), crc32(message.subarray(0, 20)));
+}
+
+function readU32(data: Uint8Array, at: number): number {
+  return (((data[at] as number) << 24) | ((data[at + 1] as number) << 16) | ((data[at + 2] as number) << 8) | (data[at + 3] as number)) >>> 0;
 }
 
 export type MessageCheck =
@@ -107,12 +114,12 @@ export type MessageCheck =
 /** Reads and verifies a delivered message. Total: never throws. */
 export function decodeMessage(data: Uint8Array, channel: ChannelId): MessageCheck {
   if (data.length < MESSAGE_HEADER_BYTES) return { ok: false, reason: 'short' };
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const payloadBytes = view.getUint32(4);
+  const payloadBytes = readU32(data, 4);
   if (payloadBytes !== data.length - MESSAGE_HEADER_BYTES) return { ok: false, reason: 'length' };
-  if (view.getUint32(20) !== messageCrc(data)) return { ok: false, reason: 'checksum' };
+  if (readU32(data, 20) !== messageCrc(data)) return { ok: false, reason: 'checksum' };
   if (data[16] !== channel) return { ok: false, reason: 'channel' };
-  return { ok: true, index: view.getUint32(0), sendTime: view.getFloat64(8), payloadBytes };
+  for (let i = 0; i < 8; i++) F64_SCRATCH.setUint8(i, data[8 + i] as number);
+  return { ok: true, index: readU32(data, 0), sendTime: F64_SCRATCH.getFloat64(0), payloadBytes };
 }
 
 export interface OutgoingMessage {
@@ -129,6 +136,7 @@ export class WorkloadSource {
   private bulkSent = 0;
   private fileLeft: number;
   private readonly counts: Record<ChannelName, number>;
+  private readonly slab = new ByteSlab();
 
   constructor(
     private readonly spec: WorkloadSpec,
@@ -151,12 +159,12 @@ export class WorkloadSource {
     const chatDue = this.chatSent < this.counts.chat && this.chatTime(this.chatSent) <= now;
     // A chat line due now goes before the file's chunks: the file is queued at once, chat trickles.
     if (chatDue) {
-      return { channel: Channel.chat, data: randomMessage(this.chatSent++, Channel.chat, now, this.spec.messageBytes, this.rng) };
+      return { channel: Channel.chat, data: randomMessage(this.chatSent++, Channel.chat, now, this.spec.messageBytes, this.rng, this.slab) };
     }
     if (this.bulkSent < this.counts.bulk && this.start <= now) {
       const size = Math.min(this.spec.chunkBytes, this.fileLeft);
       this.fileLeft -= size;
-      return { channel: Channel.bulk, data: randomMessage(this.bulkSent++, Channel.bulk, now, size, this.rng) };
+      return { channel: Channel.bulk, data: randomMessage(this.bulkSent++, Channel.bulk, now, size, this.rng, this.slab) };
     }
     return undefined;
   }

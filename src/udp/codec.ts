@@ -6,8 +6,8 @@
 //  1      1    type               (DatagramType)
 //  2      4    connection id      (u32, big-endian; 0 before binding)
 //  6      n    body               (engine packet for `data`, binding message otherwise)
-//  6+n    4    CRC-32             (over bytes 0 .. 6+n-1, big-endian, crc-32 package)
-import CRC32 from 'crc-32';
+//  6+n    4    CRC-32             (over bytes 0 .. 6+n-1, big-endian; src/sim/crc32.ts)
+import { crc32 } from '../sim/crc32.ts';
 
 export const DATAGRAM_VERSION = 1;
 export const DATAGRAM_HEADER_BYTES = 6;
@@ -31,9 +31,12 @@ export const DatagramType = {
 export type DatagramTypeName = keyof typeof DatagramType;
 export type DatagramTypeCode = (typeof DatagramType)[DatagramTypeName];
 
-const TYPE_NAMES = new Map<number, DatagramTypeName>(
-  Object.entries(DatagramType).map(([name, code]) => [code, name as DatagramTypeName]),
-);
+/** Type name by code (an array: a lookup per datagram); undefined for unknown codes. */
+const TYPE_NAMES: ReadonlyArray<DatagramTypeName | undefined> = (() => {
+  const names: Array<DatagramTypeName | undefined> = new Array<DatagramTypeName | undefined>(256).fill(undefined);
+  for (const [name, code] of Object.entries(DatagramType)) names[code] = name as DatagramTypeName;
+  return names;
+})();
 
 export interface Datagram {
   type: DatagramTypeName;
@@ -45,34 +48,52 @@ export type DatagramRejection = 'truncated' | 'oversize' | 'bad-version' | 'bad-
 
 export type DecodeResult = { ok: true; datagram: Datagram } | { ok: false; reason: DatagramRejection };
 
-function crcOf(bytes: Uint8Array): number {
-  return CRC32.buf(bytes) >>> 0;
+/** Big-endian u32 at `at` (no DataView: this runs for every datagram). */
+function readU32(bytes: Uint8Array, at: number): number {
+  return (((bytes[at] as number) << 24) | ((bytes[at + 1] as number) << 16) | ((bytes[at + 2] as number) << 8) | (bytes[at + 3] as number)) >>> 0;
 }
 
+function writeU32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v >>> 24;
+  out[at + 1] = (v >>> 16) & 0xff;
+  out[at + 2] = (v >>> 8) & 0xff;
+  out[at + 3] = v & 0xff;
+}
+
+/**
+ * Encodes into `out` from offset `at` (a buffer the caller reuses or carves up: no allocation here).
+ * Returns the bytes written (DATAGRAM_OVERHEAD + body length), or 0 — nothing written — when they do not fit.
+ */
+export function encodeDatagramInto(d: Datagram, out: Uint8Array, at = 0): number {
+  const n = DATAGRAM_OVERHEAD + d.body.length;
+  if (!(at >= 0) || at + n > out.length) return 0;
+  out[at] = DATAGRAM_VERSION;
+  out[at + 1] = DatagramType[d.type];
+  writeU32(out, at + 2, d.connectionId >>> 0);
+  out.set(d.body, at + DATAGRAM_HEADER_BYTES);
+  const crcAt = at + DATAGRAM_HEADER_BYTES + d.body.length;
+  writeU32(out, crcAt, crc32(out.subarray(at, crcAt)));
+  return n;
+}
+
+/** The datagram in a new array of its own (offset 0 in its own buffer). */
 export function encodeDatagram(d: Datagram): Uint8Array {
   const out = new Uint8Array(DATAGRAM_OVERHEAD + d.body.length);
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  out[0] = DATAGRAM_VERSION;
-  out[1] = DatagramType[d.type];
-  view.setUint32(2, d.connectionId >>> 0);
-  out.set(d.body, DATAGRAM_HEADER_BYTES);
-  const crcAt = DATAGRAM_HEADER_BYTES + d.body.length;
-  view.setUint32(crcAt, crcOf(out.subarray(0, crcAt)));
+  encodeDatagramInto(d, out, 0);
   return out;
 }
 
 export function decodeDatagram(bytes: Uint8Array, maxBytes = DATAGRAM_MAX_BYTES): DecodeResult {
   if (bytes.length > maxBytes) return { ok: false, reason: 'oversize' };
   if (bytes.length < DATAGRAM_OVERHEAD) return { ok: false, reason: 'truncated' };
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const crcAt = bytes.length - DATAGRAM_TRAILER_BYTES;
   // CRC first: a flipped version or type bit is corruption, not a protocol mismatch.
-  if (view.getUint32(crcAt) !== crcOf(bytes.subarray(0, crcAt))) return { ok: false, reason: 'bad-crc' };
+  if (readU32(bytes, crcAt) !== crc32(bytes.subarray(0, crcAt))) return { ok: false, reason: 'bad-crc' };
   if (bytes[0] !== DATAGRAM_VERSION) return { ok: false, reason: 'bad-version' };
-  const type = TYPE_NAMES.get(bytes[1] ?? -1);
+  const type = TYPE_NAMES[bytes[1] as number];
   if (type === undefined) return { ok: false, reason: 'bad-type' };
   return {
     ok: true,
-    datagram: { type, connectionId: view.getUint32(2), body: bytes.subarray(DATAGRAM_HEADER_BYTES, crcAt) },
+    datagram: { type, connectionId: readU32(bytes, 2), body: bytes.subarray(DATAGRAM_HEADER_BYTES, crcAt) },
   };
 }

@@ -1,0 +1,90 @@
+// What a benchmark suite is. A suite is one file in bench/suites/ whose default export is
+// `defineSuite({...})`; bench/run.ts finds it there, so adding a suite touches nothing else.
+//
+//   export default defineSuite({
+//     name: 'my-suite', title: '…', description: '…', defaultRuns: 5, budgetMs: 60_000,
+//     async run(ctx) {
+//       const r = await ctx.alternate([{ name: 'A', run: () => measureA() }, { name: 'B', run: () => measureB() }]);
+//       return { tables: [...], plots: [...], data: r.samples };
+//     },
+//   });
+import type { TopLevelSpec } from 'vega-lite';
+import { alternate, type Alternated, type AlternateOptions, type Contender } from './alternate.ts';
+import type { Machine } from './machine.ts';
+import type { ResultTable } from './table.ts';
+
+/** Suite names are file names and result file names: lower-case words joined by dashes. */
+export const SUITE_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+export interface SuitePlot {
+  /** Written to bench/results/<suite>.svg when absent, else <suite>-<name>.svg. */
+  name?: string;
+  spec: TopLevelSpec;
+}
+
+export interface SuiteResult {
+  tables: ResultTable[];
+  plots?: SuitePlot[];
+  /** Everything worth keeping (raw samples, medians, parameters): written to bench/results/<suite>.json. */
+  data: unknown;
+  /** Lines printed after the tables. */
+  notes?: string[];
+}
+
+export interface SuiteContext {
+  /** Rounds to run: `--runs N`, else the suite's defaultRuns. */
+  runs: number;
+  /** performance.now() value after which the suite should wrap up (its budget). */
+  deadline: number;
+  machine: Machine;
+  /** True once the budget is spent. */
+  overBudget(): boolean;
+  /** Progress on stderr (the tables go to stdout). */
+  log(message: string): void;
+  /** alternate() with this suite's runs and deadline filled in. */
+  alternate<T>(contenders: readonly Contender<T>[], opts?: Partial<AlternateOptions<T>>): Promise<Alternated<T>>;
+}
+
+export interface Suite {
+  name: string;
+  title: string;
+  /** One line: what is measured and why. */
+  description: string;
+  /** Rounds when --runs is not given (3–5 for wall-clock figures; seeds for virtual-time ones). */
+  defaultRuns: number;
+  /** Wall-clock budget: no new round starts after it (a round in progress finishes). */
+  budgetMs: number;
+  /** Why the suite cannot run on this machine (not root, a tool missing…), or undefined when it can. */
+  unavailable?(): string | undefined | Promise<string | undefined>;
+  run(ctx: SuiteContext): Promise<SuiteResult>;
+}
+
+/** Checks a suite's fields; run.ts registers what a suite file exports with it. */
+export function defineSuite(suite: Suite): Suite {
+  if (!SUITE_NAME.test(suite.name)) throw new RangeError(`suite name "${suite.name}" must be lower-case words joined by dashes`);
+  if (!Number.isSafeInteger(suite.defaultRuns) || suite.defaultRuns < 1) {
+    throw new RangeError(`suite ${suite.name}: defaultRuns must be a whole number ≥ 1 (got ${suite.defaultRuns})`);
+  }
+  if (!(suite.budgetMs > 0)) throw new RangeError(`suite ${suite.name}: budgetMs must be positive (got ${suite.budgetMs})`);
+  return suite;
+}
+
+/** Whether a module's default export looks like a suite (files in bench/suites/ are checked with it). */
+export function isSuite(value: unknown): value is Suite {
+  if (typeof value !== 'object' || value === null) return false;
+  const s = value as Record<string, unknown>;
+  return typeof s['name'] === 'string' && typeof s['run'] === 'function' && typeof s['defaultRuns'] === 'number' && typeof s['budgetMs'] === 'number';
+}
+
+/** The context bench/run.ts hands a suite. */
+export function suiteContext(opts: { runs: number; budgetMs: number; machine: Machine; log: (m: string) => void; now: () => number }): SuiteContext {
+  const deadline = opts.now() + opts.budgetMs;
+  return {
+    runs: opts.runs,
+    deadline,
+    machine: opts.machine,
+    overBudget: () => opts.now() > deadline,
+    log: opts.log,
+    alternate: (contenders, extra) => alternate(contenders, { rounds: opts.runs, deadline, now: opts.now, ...extra }),
+  };
+}
