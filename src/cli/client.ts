@@ -2,7 +2,7 @@
 // or with --json) and the process exit. The client itself lives in src/client/.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_HOST, DEFAULT_TCP_PORT } from '../client/constants.ts';
-import { parseHostFlag, parseNameFlag, parsePortFlag, type FlagResult } from '../client/flags.ts';
+import { parseHostFlag, parseNameFlag, parsePortFlag, parseUdpViaFlag, type FlagResult } from '../client/flags.ts';
 import { runInteractive } from '../client/interactive.ts';
 import { runScripted } from '../client/scripted.ts';
 
@@ -11,6 +11,9 @@ interface ClientFlags {
   tcp: number;
   name?: string;
   json?: boolean;
+  /** commander's `--no-udp`: false when given. */
+  udp: boolean;
+  udpVia?: { host: string | undefined; port: number };
 }
 
 function commanderParser<T>(parse: (text: string) => FlagResult<T>): (text: string) => T {
@@ -45,6 +48,11 @@ export function clientCommand(): Command {
     )
     .addOption(new Option('--name <name>', 'sign in with this name (asked for when absent)').argParser(commanderParser(parseNameFlag)))
     .option('--json', 'scripted mode: print every event as one JSON object per line on stdout')
+    .addOption(
+      new Option('--udp-via <[host:]port>', 'send chat datagrams through this relay (e.g. `dualchat proxy`) instead of to the server')
+        .argParser(commanderParser(parseUdpViaFlag)),
+    )
+    .option('--no-udp', 'keep chat on TCP (never bind the UDP data plane)')
     .addHelpText(
       'after',
       [
@@ -53,9 +61,13 @@ export function clientCommand(): Command {
         'Scripted otherwise (or with --json): one command per stdin line; exits 0 after stdin ends.',
         'Exit status: 0 done, 1 cannot connect / name refused / connection lost.',
         '',
+        'Chat travels over UDP (reliable datagrams) once the server\'s binding succeeds, and falls back to',
+        'TCP when UDP is blocked or dies; /status shows the transport, RTT, loss and retransmissions.',
+        '',
         'Examples:',
         '  dualchat client --name alice',
         "  printf '/join games\\nhello\\n' | dualchat client --tcp 5000 --name bob --json",
+        '  dualchat client --name carol --udp-via 127.0.0.1:7000   # through `dualchat proxy --listen 7000 …`',
       ].join('\n'),
     )
     .action(async (flags: ClientFlags) => {
@@ -69,6 +81,10 @@ export function clientCommand(): Command {
         input: process.stdin,
         output: process.stdout,
         errors: process.stderr,
+        udp: {
+          enabled: flags.udp,
+          via: flags.udpVia === undefined ? undefined : { host: flags.udpVia.host ?? flags.host, port: flags.udpVia.port },
+        },
       };
       const code = scripted
         ? await runScripted({ ...common, json: flags.json === true })

@@ -46,3 +46,13 @@ export const MAX_PENDING = 1_000;
 
 /** At most this many user names are remembered for tab completion (a full server list replaces them). */
 export const MAX_KNOWN_NAMES = 10_000;
+
+/**
+ * Chat travels over UDP, every other command over TCP, and the two do not keep each other's order. So
+ * before a command goes out on the other transport than the one before it, the client waits until every
+ * command sent so far was answered (`/join x` then `hello` must put hello into x; `hello` then `/quit`
+ * must not lose hello): at most this long without any reply while some are unanswered…
+ */
+export const ORDER_WAIT_QUIET_MS = 1_500;
+/** …and never longer than this in all, so a command whose answer we cannot recognise costs a bounded wait. */
+export const ORDER_WAIT_MAX_MS = 5_000;

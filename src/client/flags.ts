@@ -35,3 +35,21 @@ export function parseNameFlag(text: string): FlagResult<string> {
   }
   return { ok: true, value: trimmed };
 }
+
+/**
+ * `--udp-via [HOST:]PORT`: where to send datagrams instead of the server (an impairment proxy). HOST is
+ * optional (the server's host then); an IPv6 address is written in brackets (`[::1]:7000`).
+ */
+export function parseUdpViaFlag(text: string): FlagResult<{ host: string | undefined; port: number }> {
+  const trimmed = text.trim();
+  const colon = trimmed.lastIndexOf(':');
+  const hostPart = colon < 0 ? undefined : trimmed.slice(0, colon);
+  const portPart = colon < 0 ? trimmed : trimmed.slice(colon + 1);
+  const port = parsePortFlag(portPart);
+  if (!port.ok) return { ok: false, message: `--udp-via ${JSON.stringify(text)}: ${port.message}` };
+  if (hostPart === undefined) return { ok: true, value: { host: undefined, port: port.value } };
+  const unbracketed = hostPart.startsWith('[') && hostPart.endsWith(']') ? hostPart.slice(1, -1) : hostPart;
+  const host = parseHostFlag(unbracketed);
+  if (!host.ok) return { ok: false, message: `--udp-via ${JSON.stringify(text)}: ${host.message}` };
+  return { ok: true, value: { host: host.value, port: port.value } };
+}

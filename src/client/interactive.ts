@@ -7,7 +7,7 @@ import { planInput, planNameInput } from './actions.ts';
 import { CONNECT_TIMEOUT_MS, DISCONNECT_WAIT_MS, WELCOME_TIMEOUT_MS } from './constants.ts';
 import { chooseColors } from './colors.ts';
 import { complete } from './completion.ts';
-import { ChatLink } from './link.ts';
+import { ChatLink, type UdpOptions } from './link.ts';
 import { promptText, toTerminalLines, type Shown } from './render.ts';
 
 export interface InteractiveOptions {
@@ -17,6 +17,8 @@ export interface InteractiveOptions {
   input: NodeJS.ReadableStream;
   output: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   errors: NodeJS.WritableStream;
+  /** The UDP data plane (default: on, datagrams to the server). */
+  udp?: UdpOptions;
 }
 
 // Colour and style sequences (SGR): what the prompt's visible width must not count.
@@ -92,6 +94,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
     connectTimeoutMs: CONNECT_TIMEOUT_MS,
     show,
     clock: Date.now,
+    ...(options.udp !== undefined ? { udp: options.udp } : {}),
     closed: (expected, message) => {
       if (expected || quitting) return;
       quitting = true; // before printing: no prompt is redrawn under the message

@@ -1,10 +1,29 @@
-// The client's live session with a server, shared by both shells: the TCP connection, the session
-// state it feeds, and bounded waits ("until welcomed", "until every command was answered",
-// "until disconnected") that resolve on events or on their deadline — never on a fixed sleep.
-import type { Command } from '../commands/types.ts';
+// The client's live session with a server, shared by both shells: the TCP connection, the UDP data plane
+// (chat over the reliable engine once bound, with the fallback to TCP), the session state they feed, and
+// bounded waits ("until welcomed", "until every command was answered", "until disconnected") that
+// resolve on events or on their deadline — never on a fixed sleep.
+//
+// Commands leave through one ordered outbox. Chat (`broadcast`, `private`) goes over UDP while bound,
+// everything else over TCP; before a command goes out on the other transport than the previous one, the
+// outbox waits (bounded) until every command sent so far was answered, so the server handles them in
+// the order they were typed. While chat moves to TCP (between the `<transport>` lines) chat waits too.
+import { lookup } from 'node:dns/promises';
+import { formatCommand, parseReply } from '../commands/grammar.ts';
+import { formatTransportCommand } from '../commands/transport-syntax.ts';
+import type { Command, Reply, Transport, TransportReason } from '../commands/types.ts';
 import { connectTcp, type ClientConnection, type ConnectionEvent } from '../tcp/client-connection.ts';
-import type { ClientNotice, StatusInfo } from './render.ts';
+import { UdpClientPlane, type ClientPlaneEvent } from '../udp/client-plane.ts';
+import { FALLBACK_SYNC_TIMEOUT_MS } from '../udp/constants.ts';
+import { ORDER_WAIT_MAX_MS, ORDER_WAIT_QUIET_MS } from './constants.ts';
+import type { ClientNotice, StatusInfo, TransportChangeReason, UdpStatus } from './render.ts';
 import { ClientState, type Display, type UsersScope } from './state.ts';
+
+export interface UdpOptions {
+  /** False: never bind UDP; everything stays on TCP. */
+  enabled: boolean;
+  /** Send datagrams here (an impairment proxy) instead of the server's host and announced port. */
+  via?: { host: string; port: number } | undefined;
+}
 
 export interface LinkOptions {
   host: string;
@@ -16,6 +35,8 @@ export interface LinkOptions {
   closed: (expected: boolean, message: string) => void;
   /** The client's clock (ms since the epoch). */
   clock: () => number;
+  /** The UDP data plane (default: enabled, datagrams to the server). */
+  udp?: UdpOptions;
 }
 
 export type OpenResult = { ok: true; link: ChatLink } | { ok: false; message: string };
@@ -31,6 +52,25 @@ interface Waiter {
   timer: ReturnType<typeof setTimeout>;
 }
 
+interface Outgoing {
+  command: Command;
+  scope: UsersScope | undefined;
+}
+
+type Route = Transport | 'hold';
+
+/** Why the server moved chat to TCP, as the client tells it. */
+function serverReason(reason: TransportReason): TransportChangeReason {
+  return reason === 'lost' ? 'server-lost' : reason === 'closed' ? 'server-closed' : 'server-fallback';
+}
+
+const OWN_REASONS: Record<Exclude<TransportReason, 'requested'>, TransportChangeReason> = {
+  timeout: 'binding-timeout',
+  refused: 'binding-refused',
+  lost: 'peer-lost',
+  closed: 'server-closed',
+};
+
 export class ChatLink {
   readonly state = new ClientState();
   private connection: ClientConnection | undefined;
@@ -40,9 +80,26 @@ export class ChatLink {
   private lastReplyAt: number;
   private lastSentAt: number;
 
+  private readonly udp: UdpOptions;
+  private plane: UdpClientPlane | undefined;
+  private planeOpening = false;
+  /** Where chat goes now. */
+  private chatTransport: Transport = 'tcp';
+  /** Chat waits: this side sent `<transport>` and waits for the server's count. */
+  private syncing = false;
+  private syncTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastChange: TransportChangeReason | undefined;
+  private udpError: string | undefined;
+
+  private readonly outbox: Outgoing[] = [];
+  private outboxWaiting = false;
+  private pumping = false;
+  private lastRoute: Transport = 'tcp';
+
   private constructor(private readonly options: LinkOptions) {
     this.lastReplyAt = options.clock();
     this.lastSentAt = this.lastReplyAt;
+    this.udp = options.udp ?? { enabled: true };
   }
 
   /** Connects; never rejects (a failure comes back with a one-line message). */
@@ -68,22 +125,68 @@ export class ChatLink {
     return this.lastReplyAt;
   }
 
+  /** How chat travels now. */
+  get transport(): Transport {
+    return this.chatTransport;
+  }
+
+  /** Commands typed but not yet sent (waiting for their turn; see the outbox above). */
+  get queuedCount(): number {
+    return this.outbox.length;
+  }
+
   status(): StatusInfo {
     return {
       host: this.options.host,
       port: this.options.port,
       name: this.state.name,
       room: this.state.room,
-      transport: 'tcp',
+      transport: this.chatTransport,
       connectedAt: this.state.connectedAt,
+      udp: this.udpStatus(),
     };
   }
 
-  /** Sends a command and records it as waiting for its reply. False if the connection is gone. */
+  private udpStatus(): UdpStatus {
+    const plane = this.plane;
+    const stats = plane?.engineStats();
+    const sent = stats?.packetsSent ?? 0;
+    const lost = stats?.packetsLost ?? 0;
+    const state: UdpStatus['state'] = !this.udp.enabled
+      ? 'disabled'
+      : plane === undefined
+        ? this.udpError !== undefined
+          ? 'unavailable'
+          : this.planeOpening
+            ? 'binding'
+            : 'not-offered'
+        : plane.state === 'binding'
+          ? 'binding'
+          : plane.state === 'bound'
+            ? 'bound'
+            : 'fallen-back';
+    return {
+      state,
+      target: plane === undefined ? null : `${plane.target.address}:${plane.target.port}`,
+      reason: this.lastChange ?? null,
+      srttMs: stats?.srtt ?? null,
+      minRttMs: stats?.minRtt ?? null,
+      packetsSent: sent,
+      packetsReceived: stats?.packetsReceived ?? 0,
+      packetsLost: lost,
+      lossRate: sent > 0 ? lost / sent : null,
+      retransmissions: (stats?.retransmitsTimeout ?? 0) + (stats?.retransmitsFast ?? 0),
+    };
+  }
+
+  /**
+   * Queues a command to send (in order, on its transport) and records it as waiting for its reply once
+   * sent. False if the connection is gone.
+   */
   send(command: Command, scope?: UsersScope): boolean {
-    if (this.connection === undefined || !this.connection.send(command)) return false;
-    this.lastSentAt = this.options.clock();
-    this.state.sent(command, this.lastSentAt, scope);
+    if (this.isClosed || this.connection === undefined || !this.connection.isOpen) return false;
+    this.outbox.push({ command, scope });
+    this.pump();
     return true;
   }
 
@@ -129,14 +232,14 @@ export class ChatLink {
   }
 
   /**
-   * Waits until every command sent has its reply, or until `quietMs` passed with neither a server
-   * line nor a command sent (counting from the call at the earliest) while some are unanswered, or
-   * `maxMs` in all. Resolves true when everything was answered.
+   * Waits until every command typed was sent and answered, or until `quietMs` passed with neither a
+   * server line nor a command sent (counting from the call at the earliest) while some are unanswered,
+   * or `maxMs` in all. Resolves true when everything was answered.
    */
   async settle(quietMs: number, maxMs: number): Promise<boolean> {
     const start = this.options.clock();
     const deadline = start + maxMs;
-    const answered = (): boolean => this.state.pendingCount === 0 || this.isClosed;
+    const answered = (): boolean => (this.state.pendingCount === 0 && this.outbox.length === 0) || this.isClosed;
     // Each round ends on an answer, on quiet, or on the deadline; the round count is bounded anyway.
     for (let round = 0; round < 1_000; round++) {
       const now = this.options.clock();
@@ -150,8 +253,8 @@ export class ChatLink {
   }
 
   /**
-   * Leaves cleanly: `<disconnect>`, wait (bounded) for `disconnected` or the server closing, then
-   * close our side. Resolves true when the server confirmed.
+   * Leaves cleanly: `<disconnect>` (after what was typed before it), wait (bounded) for `disconnected` or
+   * the server closing, then close our side. Resolves true when the server confirmed.
    */
   async disconnect(timeoutMs: number): Promise<boolean> {
     this.closingOnPurpose = true;
@@ -169,18 +272,239 @@ export class ChatLink {
     return confirmed;
   }
 
-  /** Closes the connection without a goodbye. */
+  /** Closes the connection (and the UDP socket) without a goodbye. */
   async close(): Promise<void> {
     this.closingOnPurpose = true;
-    await this.connection?.close();
+    this.outbox.length = 0;
+    await Promise.all([this.connection?.close(), this.stopUdp()]);
   }
+
+  // ---- the outbox ------------------------------------------------------------------------------------
+
+  private routeOf(command: Command): Route {
+    if (command.kind !== 'broadcast' && command.kind !== 'private') return 'tcp';
+    if (this.syncing) return 'hold';
+    return this.chatTransport;
+  }
+
+  /** Sends what may go now; on a transport switch or a hold, waits (bounded) and resumes. */
+  private pump(): void {
+    // Not re-entered: sending may stop the engine, whose fallback event pumps again.
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      this.pumpNow();
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private pumpNow(): void {
+    // Bounded: each turn sends one command or returns.
+    while (!this.outboxWaiting && this.outbox.length > 0) {
+      const next = this.outbox[0]!;
+      const route = this.routeOf(next.command);
+      if (route === 'hold') {
+        this.waitThenPump(this.waitUntil(() => !this.syncing || this.isClosed, FALLBACK_SYNC_TIMEOUT_MS + ORDER_WAIT_MAX_MS));
+        return;
+      }
+      if (route !== this.lastRoute && this.state.pendingCount > 0) {
+        this.waitThenPump(this.settleSent(ORDER_WAIT_QUIET_MS, ORDER_WAIT_MAX_MS));
+        return;
+      }
+      this.outbox.shift();
+      if (!this.transmit(next, route)) {
+        this.outbox.length = 0;
+        return;
+      }
+    }
+  }
+
+  private waitThenPump(wait: Promise<unknown>): void {
+    this.outboxWaiting = true;
+    void wait.then(() => {
+      this.outboxWaiting = false;
+      if (this.isClosed) {
+        this.outbox.length = 0;
+        return;
+      }
+      this.pump();
+      this.checkWaiters();
+    });
+  }
+
+  /** Like settle, for the commands already sent only (the outbox is what waits). */
+  private async settleSent(quietMs: number, maxMs: number): Promise<void> {
+    const start = this.options.clock();
+    const deadline = start + maxMs;
+    const answered = (): boolean => this.state.pendingCount === 0 || this.isClosed;
+    for (let round = 0; round < 1_000; round++) {
+      const now = this.options.clock();
+      const quietLeft = Math.max(this.lastReplyAt, this.lastSentAt, start) + quietMs - now;
+      const totalLeft = deadline - now;
+      if (answered() || quietLeft <= 0 || totalLeft <= 0) return;
+      await this.waitUntil(answered, Math.min(quietLeft, totalLeft));
+    }
+  }
+
+  private transmit(out: Outgoing, route: Transport): boolean {
+    const connection = this.connection;
+    if (connection === undefined) return false;
+    const line = formatCommand(out.command);
+    let sent = false;
+    if (route === 'udp') sent = this.plane?.send(line) ?? false;
+    if (!sent) {
+      // Not bound after all (the engine just stopped: the plane fell back synchronously): chat waits
+      // for the fallback exchange like any later chat.
+      if (route === 'udp' && this.syncing) {
+        this.outbox.unshift(out);
+        return true;
+      }
+      if (!connection.sendLine(line)) return false;
+      route = 'tcp';
+    }
+    this.lastRoute = route;
+    this.lastSentAt = this.options.clock();
+    this.state.sent(out.command, this.lastSentAt, out.scope);
+    return true;
+  }
+
+  // ---- the UDP data plane ----------------------------------------------------------------------------
+
+  private onOffer(offer: Extract<Reply, { kind: 'udp' }>): void {
+    if (!this.udp.enabled || this.plane !== undefined || this.planeOpening || this.isClosed) return;
+    this.planeOpening = true;
+    void this.openPlane(offer).then(
+      (plane) => {
+        this.planeOpening = false;
+        if (this.isClosed || this.closingOnPurpose) {
+          void plane.close();
+          return;
+        }
+        this.plane = plane;
+      },
+      (error: unknown) => {
+        this.planeOpening = false;
+        this.udpError = error instanceof Error ? error.message : String(error);
+        this.options.show({
+          kind: 'client-error',
+          code: 'refused',
+          message: `cannot use UDP (${this.udpError}); chat stays on TCP`,
+        });
+        this.checkWaiters();
+      },
+    );
+  }
+
+  private async openPlane(offer: Extract<Reply, { kind: 'udp' }>): Promise<UdpClientPlane> {
+    const via = this.udp.via;
+    let address: string | undefined;
+    let port = offer.port;
+    if (via !== undefined) {
+      address = (await lookup(via.host)).address;
+      port = via.port;
+    } else {
+      address = this.connection?.remoteAddress;
+      if (address === undefined) throw new Error('the server address is unknown');
+    }
+    return UdpClientPlane.open({
+      target: { address, port },
+      connectionId: offer.connectionId,
+      token: Buffer.from(offer.token, 'hex'),
+      onEvent: (event) => this.onPlaneEvent(event),
+    });
+  }
+
+  private onPlaneEvent(event: ClientPlaneEvent): void {
+    switch (event.type) {
+      case 'bound':
+        this.chatTransport = 'udp';
+        this.changed('udp', 'bound');
+        break;
+      case 'line': {
+        const now = this.options.clock();
+        this.lastReplyAt = now;
+        if (event.line === undefined) {
+          this.options.show({ kind: 'raw', line: '(a chat line over UDP was not valid UTF-8)' });
+          break;
+        }
+        const parsed = parseReply(event.line);
+        if (parsed.ok) this.options.show(this.withVia(this.state.receive(parsed.value, now), 'udp'));
+        else this.options.show({ kind: 'raw', line: event.line });
+        break;
+      }
+      case 'gave-up': {
+        this.chatTransport = 'tcp';
+        // The session is over, or the server closed the binding because we are leaving: nothing to move.
+        // (A path that dies while we leave still moves chat, so what was typed before /quit arrives.)
+        if (this.state.disconnected || this.isClosed || (this.closingOnPurpose && event.reason === 'closed')) break;
+        this.syncing = true;
+        this.connection?.sendLine(
+          formatTransportCommand({ kind: 'transport', transport: 'tcp', received: event.received, reason: event.reason }),
+        );
+        this.changed('tcp', OWN_REASONS[event.reason]);
+        this.syncTimer = setTimeout(() => this.finishSync(undefined), FALLBACK_SYNC_TIMEOUT_MS);
+        break;
+      }
+    }
+    this.pump();
+    this.checkWaiters();
+  }
+
+  /** The server's `<transport>`: it answers ours, or it gave up first. */
+  private onServerTransport(reply: Extract<Reply, { kind: 'transport' }>): void {
+    const plane = this.plane;
+    if (plane === undefined) return;
+    if (plane.state === 'syncing') {
+      this.finishSync(reply.received);
+      return;
+    }
+    if (plane.state !== 'binding' && plane.state !== 'bound') return;
+    const { received, resend } = plane.serverGaveUp(reply.received);
+    this.chatTransport = 'tcp';
+    this.connection?.sendLine(formatTransportCommand({ kind: 'transport', transport: 'tcp', received, reason: 'requested' }));
+    for (const line of resend) this.connection?.sendLine(line);
+    this.changed('tcp', serverReason(reply.reason));
+  }
+
+  /** Our `<transport>` was answered (or the wait ended): resend what the server missed, release chat. */
+  private finishSync(serverReceived: number | undefined): void {
+    if (this.syncTimer !== undefined) clearTimeout(this.syncTimer);
+    this.syncTimer = undefined;
+    if (!this.syncing) return;
+    const resend = this.plane?.syncDone(serverReceived) ?? [];
+    for (const line of resend) this.connection?.sendLine(line);
+    this.syncing = false;
+    this.pump();
+    this.checkWaiters();
+  }
+
+  private changed(transport: Transport, reason: TransportChangeReason): void {
+    this.lastChange = reason;
+    const target = this.plane === undefined ? undefined : `${this.plane.target.address}:${this.plane.target.port}`;
+    this.options.show(target === undefined ? { kind: 'transport', transport, reason } : { kind: 'transport', transport, reason, target });
+  }
+
+  private async stopUdp(): Promise<void> {
+    if (this.syncTimer !== undefined) clearTimeout(this.syncTimer);
+    this.syncTimer = undefined;
+    await this.plane?.close();
+  }
+
+  private withVia(display: Display, via: Transport): Display {
+    return display.kind === 'reply' ? { ...display, via } : display;
+  }
+
+  // ---- TCP events --------------------------------------------------------------------------------------
 
   private onEvent(event: ConnectionEvent): void {
     const now = this.options.clock();
     switch (event.type) {
       case 'reply':
         this.lastReplyAt = now;
-        this.options.show(this.state.receive(event.reply, now));
+        if (event.reply.kind === 'udp') this.onOffer(event.reply);
+        else if (event.reply.kind === 'transport') this.onServerTransport(event.reply);
+        else this.options.show(this.withVia(this.state.receive(event.reply, now), 'tcp'));
         break;
       case 'unparsed':
         this.lastReplyAt = now;
@@ -192,6 +516,8 @@ export class ChatLink {
         break;
       case 'closed': {
         this.isClosed = true;
+        this.outbox.length = 0;
+        void this.stopUdp();
         const expected = this.closingOnPurpose;
         const message =
           event.by === 'error'
@@ -205,6 +531,7 @@ export class ChatLink {
         break;
       }
     }
+    this.pump();
     this.checkWaiters();
   }
 

@@ -2,12 +2,63 @@
 // either one JSON event (scripted `--json` mode) or terminal lines (interactive and plain scripted mode).
 // No I/O and no clock here: the current time and the colour functions come in as arguments.
 import pc from 'picocolors';
-import type { ErrorCode, FileEntry, LeaveReason, RoomEntry, UserEntry } from '../commands/types.ts';
+import type { ErrorCode, FileEntry, LeaveReason, RoomEntry, Transport, UserEntry } from '../commands/types.ts';
+import { formatReply } from '../commands/grammar.ts';
 import { helpLines } from './help.ts';
 import { sameName, type Display, type UsersScope } from './state.ts';
 
 export type Colors = ReturnType<typeof pc.createColors>;
 type Formatter = Colors['red'];
+
+/** Why chat changed transport (the `transport` event). */
+export type TransportChangeReason =
+  /** The UDP binding completed: chat travels over the reliable engine. */
+  | 'bound'
+  /** The server never answered our hellos (UDP blocked). */
+  | 'binding-timeout'
+  /** The server refused our hello. */
+  | 'binding-refused'
+  /** Our engine declared the server lost. */
+  | 'peer-lost'
+  /** The server closed the data plane (a close datagram). */
+  | 'server-closed'
+  /** The server's engine declared us lost. */
+  | 'server-lost'
+  /** The server moved chat to TCP for another reason. */
+  | 'server-fallback';
+
+export const TRANSPORT_CHANGE_TEXT: Readonly<Record<TransportChangeReason, string>> = {
+  bound: 'chat now travels over UDP',
+  'binding-timeout': 'no answer to the UDP binding in time (is UDP blocked?)',
+  'binding-refused': 'the server refused the UDP binding',
+  'peer-lost': 'the server stopped answering over UDP',
+  'server-closed': 'the server closed the UDP data plane',
+  'server-lost': 'the server stopped hearing us over UDP',
+  'server-fallback': 'the server moved chat to TCP',
+};
+
+/** The UDP data plane, for `/status`. */
+export interface UdpStatus {
+  /**
+   * disabled (--no-udp), not-offered (the server offered no binding yet), unavailable (no UDP socket),
+   * binding, bound, fallen-back (chat moved to TCP for the rest of the session).
+   */
+  state: 'disabled' | 'not-offered' | 'unavailable' | 'binding' | 'bound' | 'fallen-back';
+  /** Where datagrams go (the server, or a relay). */
+  target: string | null;
+  /** Why the transport last changed. */
+  reason: TransportChangeReason | null;
+  /** Smoothed and smallest round-trip time in ms (null before a sample). */
+  srttMs: number | null;
+  minRttMs: number | null;
+  packetsSent: number;
+  packetsReceived: number;
+  /** Packets declared lost, and that as a fraction of those sent (null before any). */
+  packetsLost: number;
+  lossRate: number | null;
+  /** Retransmissions (after a timeout or a fast loss detection). */
+  retransmissions: number;
+}
 
 /** What the client knows about its link, for `/status`. */
 export interface StatusInfo {
@@ -15,9 +66,11 @@ export interface StatusInfo {
   port: number;
   name: string | undefined;
   room: string | undefined;
-  transport: 'tcp';
+  /** How chat travels now. */
+  transport: Transport;
   /** When the server welcomed us (client clock, ms since the epoch), if it did. */
   connectedAt: number | undefined;
+  udp: UdpStatus;
 }
 
 /** Things the client shows that did not come from the server as a valid reply. */
@@ -29,15 +82,17 @@ export type ClientNotice =
   /** A server line too long to keep was dropped. */
   | { kind: 'oversize'; bytes: number }
   | { kind: 'status'; status: StatusInfo }
-  | { kind: 'help' };
+  | { kind: 'help' }
+  /** Chat changed transport; `target` is where datagrams go. */
+  | { kind: 'transport'; transport: Transport; reason: TransportChangeReason; target?: string };
 
 export type Shown = Display | ClientNotice;
 
 /** One line of `--json` output. Every event has a `type`. */
 export type JsonEvent =
   | { type: 'welcome'; name: string; room: string; text: string }
-  | { type: 'message'; from: string; room: string; text: string; ts: number; self: boolean }
-  | { type: 'private'; from: string; to: string; text: string; ts: number; self: boolean }
+  | { type: 'message'; from: string; room: string; text: string; ts: number; self: boolean; transport: Transport }
+  | { type: 'private'; from: string; to: string; text: string; ts: number; self: boolean; transport: Transport }
   | { type: 'users'; scope: UsersScope; room?: string; users: UserEntry[] }
   | { type: 'rooms'; rooms: RoomEntry[] }
   | { type: 'files'; files: FileEntry[] }
@@ -52,11 +107,13 @@ export type JsonEvent =
       port: number;
       name: string | null;
       room: string | null;
-      transport: 'tcp';
+      transport: Transport;
       connectedAt: number | null;
       connectedForMs: number | null;
+      udp: UdpStatus;
     }
-  | { type: 'help'; lines: string[] };
+  | { type: 'help'; lines: string[] }
+  | { type: 'transport'; transport: Transport; reason: TransportChangeReason; target?: string };
 
 export interface JsonContext {
   /** Our name, to mark our own joins and leaves (`self`). */
@@ -96,17 +153,22 @@ export function toJsonEvent(item: Shown, ctx: JsonContext): JsonEvent {
         transport: s.transport,
         connectedAt: s.connectedAt ?? null,
         connectedForMs: s.connectedAt === undefined ? null : Math.max(0, ctx.now - s.connectedAt),
+        udp: s.udp,
       };
     }
+    case 'transport':
+      return item.target === undefined
+        ? { type: 'transport', transport: item.transport, reason: item.reason }
+        : { type: 'transport', transport: item.transport, reason: item.reason, target: item.target };
     case 'reply': {
       const r = item.reply;
       switch (r.kind) {
         case 'welcome':
           return { type: 'welcome', name: r.name, room: r.room, text: r.text };
         case 'message':
-          return { type: 'message', from: r.from, room: r.room, text: r.text, ts: r.ts, self: r.self };
+          return { type: 'message', from: r.from, room: r.room, text: r.text, ts: r.ts, self: r.self, transport: item.via ?? 'tcp' };
         case 'private':
-          return { type: 'private', from: r.from, to: r.to, text: r.text, ts: r.ts, self: r.self };
+          return { type: 'private', from: r.from, to: r.to, text: r.text, ts: r.ts, self: r.self, transport: item.via ?? 'tcp' };
         case 'rooms':
           return { type: 'rooms', rooms: r.rooms };
         case 'files':
@@ -121,6 +183,10 @@ export function toJsonEvent(item: Shown, ctx: JsonContext): JsonEvent {
           return { type: 'system', text: r.text };
         case 'disconnected':
           return { type: 'disconnected' };
+        case 'udp':
+        case 'transport':
+          // The link acts on these itself; should one be shown, it is shown as it came.
+          return { type: 'system', text: formatReply(r), raw: true };
       }
     }
   }
@@ -255,8 +321,15 @@ export function toTerminalLines(item: Shown, ctx: TerminalContext): string[] {
         `  name       ${s.name === undefined ? '(none yet)' : safe(s.name)}`,
         `  room       ${s.room === undefined ? '(none yet)' : `#${safe(s.room)}`}`,
         `  transport  ${s.transport}`,
+        `  udp        ${udpStatusText(s.udp)}`,
         `  connected  ${since}`,
       ];
+    }
+    case 'transport': {
+      const where = item.transport === 'udp' && item.target !== undefined ? ` (datagrams to ${safe(item.target)})` : '';
+      return item.transport === 'udp'
+        ? [notice(`${TRANSPORT_CHANGE_TEXT[item.reason]}${where}`)]
+        : [`${now} ${c.yellow(`* chat moves to TCP: ${TRANSPORT_CHANGE_TEXT[item.reason]}`)}`];
     }
     case 'reply': {
       const r = item.reply;
@@ -306,9 +379,39 @@ export function toTerminalLines(item: Shown, ctx: TerminalContext): string[] {
           return [notice(r.text)];
         case 'disconnected':
           return [notice('Disconnected. Bye!')];
+        case 'udp':
+        case 'transport':
+          return [`${now} ${c.gray(`? ${safe(formatReply(r))}`)}`];
       }
     }
   }
+}
+
+/** A duration in ms for people: `0.42 ms`, `12 ms`. */
+function formatMs(ms: number): string {
+  return ms < 10 ? `${ms.toFixed(2)} ms` : `${Math.round(ms)} ms`;
+}
+
+/** The `/status` line about the UDP data plane: its state, and the engine's RTT, loss and retransmissions. */
+export function udpStatusText(u: UdpStatus): string {
+  switch (u.state) {
+    case 'disabled':
+      return 'off (--no-udp)';
+    case 'not-offered':
+      return 'not offered by the server';
+    case 'unavailable':
+      return 'unavailable (no UDP socket)';
+    case 'binding':
+      return `binding${u.target === null ? '' : ` to ${u.target}`}…`;
+    default:
+      break;
+  }
+  const rtt = u.srttMs === null ? 'rtt –' : `rtt ${formatMs(u.srttMs)}${u.minRttMs === null ? '' : ` (min ${formatMs(u.minRttMs)})`}`;
+  const loss = u.lossRate === null ? 'loss –' : `loss ${(u.lossRate * 100).toFixed(1)}% (${u.packetsLost}/${u.packetsSent} packets)`;
+  const engine = `${rtt}, ${loss}, ${u.retransmissions} retransmission${u.retransmissions === 1 ? '' : 's'}`;
+  if (u.state === 'bound') return `bound to ${u.target ?? '?'}: ${engine}`;
+  const why = u.reason === null ? '' : `: ${TRANSPORT_CHANGE_TEXT[u.reason]}`;
+  return `gave up${why}${u.packetsSent > 0 ? ` (was ${engine})` : ''}`;
 }
 
 /** The prompt: `name@room> ` once signed in, `name: ` while asking for a name. */

@@ -12,7 +12,7 @@ import {
   WELCOME_TIMEOUT_MS,
 } from './constants.ts';
 import { chooseColors } from './colors.ts';
-import { ChatLink } from './link.ts';
+import { ChatLink, type UdpOptions } from './link.ts';
 import { toJsonEvent, toTerminalLines, type Shown } from './render.ts';
 
 export interface ScriptedOptions {
@@ -24,6 +24,8 @@ export interface ScriptedOptions {
   input: NodeJS.ReadableStream;
   output: NodeJS.WritableStream & { isTTY?: boolean };
   errors: NodeJS.WritableStream;
+  /** The UDP data plane (default: on, datagrams to the server). */
+  udp?: UdpOptions;
 }
 
 type LineOutcome = 'continue' | 'quit' | 'fail';
@@ -57,6 +59,7 @@ export async function runScripted(options: ScriptedOptions): Promise<number> {
       if (!expected) reportLoss(message);
     },
     clock: Date.now,
+    ...(options.udp !== undefined ? { udp: options.udp } : {}),
   });
   if (!opened.ok) {
     diag(opened.message);

@@ -2,15 +2,18 @@
 // its own `joined` events), the commands still waiting for their reply (so `/users` answers can be
 // filtered by the scope that asked for them, and stdin EOF can wait for what was sent), and when it
 // connected. Inputs carry `now`; nothing here reads a clock or touches I/O.
-import type { Command, CommandKind, ErrorCode, Reply, UserEntry } from '../commands/types.ts';
+import type { Command, CommandKind, ErrorCode, Reply, Transport, UserEntry } from '../commands/types.ts';
 import { MAX_KNOWN_NAMES, MAX_PENDING, PENDING_EXPIRY_MS } from './constants.ts';
 
 export type UsersScope = 'room' | 'all';
 
-/** A server reply as the client shows it. `users` is filtered to the scope of the request it answers. */
+/**
+ * A server reply as the client shows it. `users` is filtered to the scope of the request it answers;
+ * `via` says which transport brought a reply (set by the link).
+ */
 export type Display =
   /** `repeat`: the reply tells nothing new (our own join into the room we are already in). */
-  | { kind: 'reply'; reply: Exclude<Reply, { kind: 'users' }>; repeat?: true }
+  | { kind: 'reply'; reply: Exclude<Reply, { kind: 'users' }>; repeat?: true; via?: Transport }
   | { kind: 'users'; scope: UsersScope; room: string | undefined; users: UserEntry[] };
 
 interface Pending {

@@ -6,7 +6,8 @@
 //   <private>FROM TO TS [self] - TEXT     <error>CODE MESSAGE
 //   <users>NAME@ROOM,…                    <system>TEXT
 //   <rooms>ROOM:COUNT,…                   <disconnected>
-//   <files>NAME:SIZE,…
+//   <files>NAME:SIZE,…                    <udp>PORT CONNID TOKEN
+//                                         <transport>tcp RECEIVED REASON
 //
 // Fields are separated by exactly one space and percent-encoded (field-encoding.ts); the free
 // text is last and taken verbatim to the end of the line, so it may hold anything but CR/LF.
@@ -16,6 +17,7 @@ import { decodeField, encodeField } from './field-encoding.ts';
 import { parseDecimal } from './numbers.ts';
 import { hasLineBreak, toOneLine } from './one-line.ts';
 import { quote, quoteBare } from './quoting.ts';
+import { formatTransportBody, parseTransportBody, parseUdpBody, TRANSPORT_USAGE, UDP_USAGE } from './transport-syntax.ts';
 import type { FileEntry, ParseError, ParseResult, Reply, ReplyKind, RoomEntry, UserEntry } from './types.ts';
 
 /** Each reply kind's syntax after its verb, for error messages. The verb is the kind's name. */
@@ -31,6 +33,8 @@ const REPLY_USAGE: Readonly<Record<ReplyKind, string>> = {
   error: 'CODE MESSAGE',
   system: 'TEXT',
   disconnected: '',
+  udp: UDP_USAGE,
+  transport: TRANSPORT_USAGE,
 };
 
 /** Marks a message or private message as the recipient's own, echoed back. */
@@ -182,6 +186,14 @@ function parseBody(kind: ReplyKind, body: string): ParseResult<Reply> {
       return { ok: true, value: { kind, text: body } };
     case 'disconnected':
       return body === '' ? { ok: true, value: { kind } } : usage(kind, 'unexpected text after the verb');
+    case 'udp': {
+      const offer = parseUdpBody(body);
+      return offer.ok ? { ok: true, value: { kind, ...offer.value } } : usage(kind, offer.why);
+    }
+    case 'transport': {
+      const fields = parseTransportBody(body);
+      return fields.ok ? { ok: true, value: { kind, ...fields.value } } : usage(kind, fields.why);
+    }
   }
 }
 
@@ -238,5 +250,9 @@ export function formatReply(r: Reply): string {
       return `<system>${toOneLine(r.text)}`;
     case 'disconnected':
       return '<disconnected>';
+    case 'udp':
+      return `<udp>${r.port} ${r.connectionId} ${r.token.toLowerCase()}`;
+    case 'transport':
+      return `<transport>${formatTransportBody(r)}`;
   }
 }

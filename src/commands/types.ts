@@ -65,7 +65,15 @@ export type Reply =
   | { kind: 'left'; name: string; room: string; ts: number; reason: LeaveReason }
   | { kind: 'error'; code: ErrorCode; message: string }
   | { kind: 'system'; text: string }
-  | { kind: 'disconnected' };
+  | { kind: 'disconnected' }
+  /**
+   * The UDP data-plane offer, sent once after `welcome`: send datagrams to PORT (on the server's
+   * host), bind with connection id CONNID and prove the session with TOKEN (lower-case hex, never
+   * sent over UDP). Clients that only speak TCP ignore it.
+   */
+  | { kind: 'udp'; port: number; connectionId: number; token: string }
+  /** Chat travels over TCP from now on: the other half of the `<transport>` exchange (TransportCommand). */
+  | { kind: 'transport'; transport: 'tcp'; received: number; reason: TransportReason };
 
 export type ReplyKind = Reply['kind'];
 
@@ -91,6 +99,34 @@ export type ErrorCode =
   | 'too-large'
   | 'refused'
   | 'internal';
+
+/** How chat travels between a dualchat client and the server. */
+export type Transport = 'tcp' | 'udp';
+
+/** Why a side moved chat from UDP to TCP (docs/protocol.md, "Datagrams, binding and fallback"). */
+export type TransportReason =
+  /** The UDP binding did not complete in time (UDP blocked). */
+  | 'timeout'
+  /** The server refused the binding hello. */
+  | 'refused'
+  /** The reliable engine declared the peer lost (dead-peer detection). */
+  | 'lost'
+  /** The peer closed its end of the data plane (a close datagram). */
+  | 'closed'
+  /** An answer to the other side's `<transport>`. */
+  | 'requested';
+
+/**
+ * Client → server, outside `Command` because it never reaches the hub: the client's half of the
+ * `<transport>` exchange. `received` counts the chat messages this side received over UDP, so the
+ * other side resends over TCP exactly those it sent after them.
+ */
+export interface TransportCommand {
+  kind: 'transport';
+  transport: 'tcp';
+  received: number;
+  reason: TransportReason;
+}
 
 /** Why a line is not a command (or a reply). Never thrown: returned. */
 export interface ParseError {

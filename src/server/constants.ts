@@ -43,3 +43,13 @@ export const SHUTDOWN_NOTICE = 'server shutting down';
 
 /** Text of file commands other than `<listfiles>` until the files issue builds transfers. */
 export const FILE_TRANSFERS_UNAVAILABLE = 'file transfers are not available on this server yet';
+
+/**
+ * While chat moves from UDP to TCP (between this side's `<transport>` and the client's count), chat
+ * replies for that client wait in memory. The wait is one TCP round trip; a client that lets this many
+ * pile up is stuck and is dropped, as one that stops reading TCP is (MAX_PENDING_WRITE_BYTES).
+ */
+export const FALLBACK_HOLD_MAX_REPLIES = 10_000;
+
+/** What a client is told when it sends a non-chat command over UDP. */
+export const UDP_CHAT_ONLY = 'only chat (<set_msg_all>, <set_msg>) travels over UDP; send other commands over TCP';

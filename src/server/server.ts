@@ -7,30 +7,43 @@
 // is told when a connection goes: 'disconnect' for an orderly end (FIN), 'lost' for errors, resets,
 // a client that stopped reading, or an oversize line.
 //
-// UDP: the socket is bound from the start (the data plane will arrive in src/udp/ and be wired in
-// here); until then datagrams are counted and dropped. Chat replies can be moved onto it per session
-// with Session.routeChatVia.
+// UDP (udp-plane.ts): after welcome each session is offered a binding (`<udp>PORT CONNID TOKEN`); once
+// its client binds, chat replies travel over that session's reliable engine (Session.routeChatVia) and
+// chat lines the client sends over it join the same per-connection queue as its TCP lines. `<transport>`
+// lines (the fallback exchange) are handled here, never by the hub.
 import type net from 'node:net';
 import type { Logger } from 'pino';
 import { Hub, type FileCommand, type HubOutput, type SessionId } from '../chat/hub.ts';
 import { formatReply, parseCommand } from '../commands/grammar.ts';
-import type { Reply } from '../commands/types.ts';
+import { parseTransportCommand } from '../commands/transport-syntax.ts';
+import type { ParseResult, Reply, TransportCommand } from '../commands/types.ts';
 import { ensureSharedDir } from '../files/shared-dir.ts';
 import { ControlConnection, type CloseReason } from '../tcp/connection.ts';
 import type { FramingErrorCode } from '../tcp/framing.ts';
 import { listenTcp, type TcpListener } from '../tcp/listener.ts';
 import { MAX_LINE_BYTES } from '../tcp/constants.ts';
-import { UdpEndpoint } from '../udp/endpoint.ts';
-import { SHUTDOWN_GRACE_MS, SHUTDOWN_NOTICE } from './constants.ts';
+import { SHUTDOWN_GRACE_MS, SHUTDOWN_NOTICE, UDP_CHAT_ONLY } from './constants.ts';
 import { answerFileCommand } from './file-commands.ts';
 import { createLogger } from './logger.ts';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.ts';
 import { SerialQueue } from './serial-queue.ts';
 import { Session, type ReplyFormatter } from './session.ts';
 import { bindError, messageOf, ServerStartError } from './start-error.ts';
+import { UdpDataPlane, type DataPlaneStats } from './udp-plane.ts';
 
 export type { ServerOptions } from './options.ts';
 export { ServerStartError } from './start-error.ts';
+export type { DataPlaneStats } from './udp-plane.ts';
+
+/** A snapshot of the server's counters (what `<stats>` summarises). */
+export interface ServerStats {
+  /** Open TCP sessions, named or not. */
+  sessions: number;
+  users: number;
+  rooms: number;
+  uptimeMs: number;
+  udp: DataPlaneStats;
+}
 
 export interface RunningServer {
   readonly host: string;
@@ -40,6 +53,8 @@ export interface RunningServer {
   readonly udpPort: number;
   /** Absolute path of the shared directory. */
   readonly filesDir: string;
+  /** Counters of sessions and of the UDP data plane (bindings, refusals, rejected datagrams, fallbacks). */
+  stats(): ServerStats;
   /** Stop accepting, tell every client `<system>server shutting down`, close everything. Idempotent. */
   close(): Promise<void>;
 }
@@ -66,39 +81,45 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     throw new ServerStartError(`cannot use the shared directory ${config.filesDir}: ${messageOf(error)}`);
   }
 
-  const server = new ChatServer(config, logger, filesDir);
+  // The data plane first, so every accepted connection can be offered a binding.
+  let server: ChatServer | undefined;
+  let udp: UdpDataPlane;
+  try {
+    udp = await UdpDataPlane.open({
+      host: config.host,
+      port: config.udpPort,
+      logger,
+      hooks: {
+        chatLine: (session, line, bytes) => server?.udpChatLine(session, line, bytes),
+        overflow: (session) => server?.dropStuck(session),
+      },
+    });
+  } catch (error) {
+    throw bindError('UDP', config.host, config.udpPort, error);
+  }
+  const chat = new ChatServer(config, logger, filesDir, udp);
+  server = chat;
   let tcp: TcpListener;
   try {
     tcp = await listenTcp({
       host: config.host,
       port: config.tcpPort,
-      onSocket: (socket) => server.accept(socket),
+      onSocket: (socket) => chat.accept(socket),
       onError: (error) => logger.warn({ err: error }, 'tcp accept error'),
     });
   } catch (error) {
+    await udp.close();
     throw bindError('TCP', config.host, config.tcpPort, error);
   }
-  let udp: UdpEndpoint;
-  try {
-    udp = await UdpEndpoint.bind({
-      host: config.host,
-      port: config.udpPort,
-      onDatagram: (datagram, from) => {
-        logger.debug({ type: datagram.type, from: `${from.address}:${from.port}` }, 'udp datagram dropped: data plane not wired');
-      },
-    });
-  } catch (error) {
-    tcp.stopAccepting();
-    throw bindError('UDP', config.host, config.udpPort, error);
-  }
-  server.attach(tcp, udp);
+  chat.attach(tcp);
   logger.info({ host: config.host, tcp: tcp.port, udp: udp.port, files: filesDir }, 'listening');
   return {
     host: config.host,
     tcpPort: tcp.port,
     udpPort: udp.port,
     filesDir,
-    close: () => server.close(),
+    stats: () => chat.stats(),
+    close: () => chat.close(),
   };
 }
 
@@ -117,7 +138,6 @@ class ChatServer {
   private readonly startedAt = Date.now();
   private nextSessionId = 1;
   private tcp: TcpListener | undefined;
-  private udp: UdpEndpoint | undefined;
   private closing: Promise<void> | undefined;
   private allClosed: (() => void) | undefined;
 
@@ -125,13 +145,13 @@ class ChatServer {
     private readonly config: ResolvedServerOptions,
     private readonly logger: Logger,
     private readonly filesDir: string,
+    private readonly udp: UdpDataPlane,
   ) {
     this.hub = new Hub({ roomCapacity: config.roomCapacity, rateLimit: config.rateLimit, rateBurst: config.rateBurst });
   }
 
-  attach(tcp: TcpListener, udp: UdpEndpoint): void {
+  attach(tcp: TcpListener): void {
     this.tcp = tcp;
-    this.udp = udp;
   }
 
   accept(socket: net.Socket): void {
@@ -169,16 +189,88 @@ class ChatServer {
 
   private handleLine(client: Client, text: string): Promise<void> | undefined {
     const id = client.session.id;
+    const transport = parseTransportCommand(text);
+    if (transport !== undefined) {
+      this.handleTransport(client, transport);
+      return undefined;
+    }
     const parsed = parseCommand(text);
     if (!parsed.ok) {
       client.session.deliver({ kind: 'error', code: parsed.error.code, message: parsed.error.message });
       this.logger.debug({ session: id, code: parsed.error.code }, 'line not understood');
       return undefined;
     }
+    const wasNamed = client.session.name !== undefined;
     const pending = this.dispatch(this.hub.handle(id, parsed.value, Date.now()));
     client.session.name = this.hub.nameOf(id);
-    if (client.session.name !== undefined) this.clearConnectTimer(client);
+    if (client.session.name !== undefined && !wasNamed) {
+      this.clearConnectTimer(client);
+      // Right after the welcome: where and how to bind the UDP data plane.
+      const offer = this.udp.offer(client.session);
+      if (offer !== undefined) client.session.sendControl(offer);
+    }
     return pending;
+  }
+
+  /** `<transport>tcp N REASON` from the client: it moves chat to TCP, or answers our move. */
+  private handleTransport(client: Client, parsed: ParseResult<TransportCommand>): void {
+    if (!parsed.ok) {
+      client.session.deliver({ kind: 'error', code: parsed.error.code, message: parsed.error.message });
+      return;
+    }
+    if (client.session.name === undefined) {
+      client.session.deliver({ kind: 'error', code: 'not-connected', message: 'send <connect>NAME first' });
+      return;
+    }
+    this.udp.transportFromClient(client.session, parsed.value);
+  }
+
+  /** A chat line the client sent over its UDP binding: handled in order with its TCP lines. */
+  udpChatLine(id: SessionId, line: string | undefined, bytes: number): void {
+    const client = this.clients.get(id);
+    if (client === undefined) return;
+    client.queue.push(() => this.handleUdpLine(client, line, bytes));
+  }
+
+  private handleUdpLine(client: Client, line: string | undefined, bytes: number): void {
+    const session = client.session;
+    // Errors about a line that came over UDP go back over TCP (Session.deliver: errors are not chat).
+    if (line === undefined) {
+      session.deliver({ kind: 'error', code: 'bad-encoding', message: 'a chat line over UDP was not valid UTF-8 and was ignored' });
+      return;
+    }
+    if (bytes > MAX_LINE_BYTES) {
+      session.deliver({ kind: 'error', code: 'line-too-long', message: `a line is at most ${MAX_LINE_BYTES} bytes; ignored` });
+      return;
+    }
+    const parsed = parseCommand(line);
+    if (!parsed.ok) {
+      session.deliver({ kind: 'error', code: parsed.error.code, message: parsed.error.message });
+      return;
+    }
+    if (parsed.value.kind !== 'broadcast' && parsed.value.kind !== 'private') {
+      session.deliver({ kind: 'error', code: 'refused', message: UDP_CHAT_ONLY });
+      return;
+    }
+    this.dispatch(this.hub.handle(session.id, parsed.value, Date.now()));
+  }
+
+  /** The client let chat replies pile up while moving to TCP: treat it as a reader that stopped. */
+  dropStuck(id: SessionId): void {
+    const client = this.clients.get(id);
+    if (client === undefined) return;
+    client.queue.close();
+    client.connection.end('lost', 'too many chat replies held while moving chat to tcp');
+  }
+
+  stats(): ServerStats {
+    return {
+      sessions: this.hub.sessionCount(),
+      users: this.hub.userCount(),
+      rooms: this.hub.rooms().length,
+      uptimeMs: Date.now() - this.startedAt,
+      udp: this.udp.stats(),
+    };
   }
 
   private handleFramingError(client: Client, code: FramingErrorCode, fatal: boolean): void {
@@ -206,6 +298,7 @@ class ChatServer {
     this.clearConnectTimer(client);
     client.queue.close();
     this.clients.delete(id);
+    this.udp.sessionClosed(id);
     const fields = { session: id, name: client.session.name, remote: client.connection.remote, reason, detail };
     if (reason === 'lost') this.logger.info(fields, 'connection lost');
     else this.logger.debug(fields, 'tcp closed');
@@ -277,10 +370,17 @@ class ChatServer {
   }
 
   private statsText(): string {
-    const uptime = Math.floor((Date.now() - this.startedAt) / 1000);
+    const s = this.stats();
+    const u = s.udp;
+    const rejected = Object.values(u.rejected).reduce((a, b) => a + b, 0);
+    const b = u.binding;
+    const refused = b.refusedUnknownConnection + b.refusedMalformed + b.refusedBadMac + b.refusedReplayed;
+    const dropped = b.droppedUnknownConnection + b.droppedUnbound + b.droppedWrongAddress + u.unexpected;
+    const fallbacks = Object.values(u.fallbacks).reduce((x, y) => x + y, 0);
     return (
-      `stats: sessions=${this.hub.sessionCount()} users=${this.hub.userCount()} ` +
-      `rooms=${this.hub.rooms().length} uptime=${uptime}s`
+      `stats: sessions=${s.sessions} users=${s.users} rooms=${s.rooms} uptime=${Math.floor(s.uptimeMs / 1000)}s ` +
+      `udp: bound=${u.bound} datagrams-in=${u.datagramsReceived} datagrams-out=${u.datagramsSent} ` +
+      `rejected=${rejected} hellos-refused=${refused} dropped=${dropped} rebinds=${b.rebound} fallbacks=${fallbacks}`
     );
   }
 
@@ -305,6 +405,7 @@ class ChatServer {
     const everyoneGone = new Promise<void>((resolve) => {
       this.allClosed = resolve;
     });
+    this.udp.announceShutdown();
     for (const client of this.clients.values()) this.sayGoodbye(client);
     if (this.clients.size > 0) {
       let timer: NodeJS.Timeout | undefined;
@@ -318,7 +419,7 @@ class ChatServer {
         await everyoneGone;
       }
     }
-    await this.udp?.close();
+    await this.udp.close();
     this.logger.info('stopped');
   }
 }

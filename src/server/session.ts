@@ -3,7 +3,8 @@
 //
 // The seam for the UDP data plane: chat replies (`message`, `private`) go through a ChatRoute when
 // one is attached and it accepts them; everything else, and chat when no route is attached or the
-// route declines, goes down the TCP control line. Attaching a route is all the data plane needs to do.
+// route declines, goes down the TCP control line. Attaching a route is all the data plane needs to do
+// to carry chat; its own notices (`<udp>`, `<transport>`) go down the control line with sendControl.
 import type { SessionId } from '../chat/hub.ts';
 import type { Reply } from '../commands/types.ts';
 
@@ -41,6 +42,11 @@ export class Session {
   /** Send a reply to this client by the route that carries its kind. */
   deliver(reply: Reply): void {
     if (this.chatRoute !== undefined && isChatReply(reply) && this.chatRoute.deliver(reply)) return;
+    this.control.write(this.format(reply));
+  }
+
+  /** Send a reply down the control line whatever its kind (the data plane's own notices). */
+  sendControl(reply: Reply): void {
     this.control.write(this.format(reply));
   }
 

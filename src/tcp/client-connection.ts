@@ -148,9 +148,19 @@ export class ClientConnection {
 
   /** Writes one command line. Returns false (and writes nothing) once the connection is closed. */
   send(command: Command): boolean {
+    return this.sendLine(formatCommand(command));
+  }
+
+  /** Writes one already formatted line (its terminator is added). False once the connection is closed. */
+  sendLine(line: string): boolean {
     if (!this.isOpen || this.closingLocally) return false;
-    this.socket.write(`${formatCommand(command)}\n`);
+    this.socket.write(`${line}\n`);
     return true;
+  }
+
+  /** The server's IP address as connected (where its UDP port is too, unless a relay is used). */
+  get remoteAddress(): string | undefined {
+    return this.socket.remoteAddress;
   }
 
   /** Closes the connection (flushing what was written); resolves when the socket is closed. */

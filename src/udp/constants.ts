@@ -22,3 +22,22 @@ export const BINDING_MAC_BYTES = 16;
 export const HELLO_RETRY_MS = 200;
 /** Give up binding (fall back to chat over TCP) after this long without an answer: "a few seconds". */
 export const BINDING_TIMEOUT_MS = 3_000;
+/**
+ * A bound client that has heard nothing at all from the server for this long starts sending fresh hellos
+ * (every HELLO_RETRY_MS) until it hears again. Longer than the engine's 2 s keepalive, so a healthy idle
+ * session never does it; much shorter than the engine's 10 s dead-peer limit, so a client whose address
+ * changed (NAT rebinding: the server drops its datagrams as coming from a stranger) proves itself again
+ * long before its engine gives up.
+ */
+export const REBIND_SILENCE_MS = 3_000;
+/**
+ * After one side moved chat to TCP (sent `<transport>tcp N`), how long it waits for the other side's count
+ * before going on without it. The answer travels over a live TCP connection, so it normally takes one
+ * round trip; this bound only matters if the peer is broken.
+ */
+export const FALLBACK_SYNC_TIMEOUT_MS = 5_000;
+/**
+ * Messages remembered for resending over TCP at fallback are forgotten as soon as the engine reports
+ * everything acknowledged; the engine's stats are consulted for that at most this often per binding.
+ */
+export const LEDGER_PRUNE_INTERVAL_MS = 50;

@@ -13,6 +13,7 @@ import {
   toTerminalLines,
   type Shown,
   type StatusInfo,
+  type UdpStatus,
 } from '../../src/client/render.ts';
 import type { Display } from '../../src/client/state.ts';
 import { nameArb, replyArb } from './arbitraries.ts';
@@ -23,6 +24,18 @@ const coloured = pc.createColors(true);
 const TS = new Date(2024, 0, 2, 3, 4, 5).getTime();
 const NOW = new Date(2024, 0, 2, 13, 14, 15).getTime();
 const ctx = { me: 'alice', now: NOW, colors: plain };
+const udpOff: UdpStatus = {
+  state: 'disabled',
+  target: null,
+  reason: null,
+  srttMs: null,
+  minRttMs: null,
+  packetsSent: 0,
+  packetsReceived: 0,
+  packetsLost: 0,
+  lossRate: null,
+  retransmissions: 0,
+};
 
 function shown(reply: Reply): Display {
   return reply.kind === 'users'
@@ -40,10 +53,16 @@ describe('toJsonEvent', () => {
     });
     expect(
       toJsonEvent(shown({ kind: 'message', from: 'bob', room: 'lobby', ts: TS, self: false, text: 'hi' }), ctx),
-    ).toEqual({ type: 'message', from: 'bob', room: 'lobby', ts: TS, self: false, text: 'hi' });
+    ).toEqual({ type: 'message', from: 'bob', room: 'lobby', ts: TS, self: false, text: 'hi', transport: 'tcp' });
     expect(
       toJsonEvent(shown({ kind: 'private', from: 'alice', to: 'bob', ts: TS, self: true, text: 'psst' }), ctx),
-    ).toEqual({ type: 'private', from: 'alice', to: 'bob', ts: TS, self: true, text: 'psst' });
+    ).toEqual({ type: 'private', from: 'alice', to: 'bob', ts: TS, self: true, text: 'psst', transport: 'tcp' });
+    const overUdp: Display = {
+      kind: 'reply',
+      reply: { kind: 'message', from: 'bob', room: 'lobby', ts: TS, self: false, text: 'hi' },
+      via: 'udp',
+    };
+    expect(toJsonEvent(overUdp, ctx)).toMatchObject({ type: 'message', transport: 'udp' });
     expect(
       toJsonEvent({ kind: 'users', scope: 'room', room: 'games', users: [{ name: 'bob', room: 'games' }] }, ctx),
     ).toEqual({ type: 'users', scope: 'room', room: 'games', users: [{ name: 'bob', room: 'games' }] });
@@ -98,6 +117,7 @@ describe('toJsonEvent', () => {
       room: 'lobby',
       transport: 'tcp',
       connectedAt: NOW - 61_000,
+      udp: udpOff,
     };
     expect(toJsonEvent({ kind: 'status', status }, ctx)).toEqual({
       type: 'status',
@@ -108,6 +128,21 @@ describe('toJsonEvent', () => {
       transport: 'tcp',
       connectedAt: NOW - 61_000,
       connectedForMs: 61_000,
+      udp: udpOff,
+    });
+  });
+
+  it('reports transport changes as transport events', () => {
+    expect(toJsonEvent({ kind: 'transport', transport: 'udp', reason: 'bound', target: '127.0.0.1:5001' }, ctx)).toEqual({
+      type: 'transport',
+      transport: 'udp',
+      reason: 'bound',
+      target: '127.0.0.1:5001',
+    });
+    expect(toJsonEvent({ kind: 'transport', transport: 'tcp', reason: 'binding-timeout' }, ctx)).toEqual({
+      type: 'transport',
+      transport: 'tcp',
+      reason: 'binding-timeout',
     });
   });
 
@@ -220,7 +255,7 @@ describe('toTerminalLines', () => {
     }
     const status = line({
       kind: 'status',
-      status: { host: 'h', port: 5000, name: 'alice', room: 'lobby', transport: 'tcp', connectedAt: NOW - 3_723_000 },
+      status: { host: 'h', port: 5000, name: 'alice', room: 'lobby', transport: 'tcp', connectedAt: NOW - 3_723_000, udp: udpOff },
     });
     expect(status).toContain('server     h:5000');
     expect(status).toContain('room       #lobby');
@@ -229,9 +264,46 @@ describe('toTerminalLines', () => {
     expect(
       line({
         kind: 'status',
-        status: { host: 'h', port: 1, name: undefined, room: undefined, transport: 'tcp', connectedAt: undefined },
+        status: { host: 'h', port: 1, name: undefined, room: undefined, transport: 'tcp', connectedAt: undefined, udp: udpOff },
       }),
     ).toContain('not signed in');
+    expect(status).toContain('udp        off (--no-udp)');
+  });
+
+  it('shows the UDP data plane in /status: rtt, loss and retransmissions', () => {
+    const bound: UdpStatus = {
+      state: 'bound',
+      target: '127.0.0.1:5001',
+      reason: 'bound',
+      srttMs: 0.42,
+      minRttMs: 0.1,
+      packetsSent: 200,
+      packetsReceived: 190,
+      packetsLost: 5,
+      lossRate: 0.025,
+      retransmissions: 7,
+    };
+    const at = (udp: UdpStatus, transport: 'udp' | 'tcp'): string =>
+      line({ kind: 'status', status: { host: 'h', port: 1, name: 'alice', room: 'lobby', transport, connectedAt: NOW, udp } });
+    const lines = at(bound, 'udp');
+    expect(lines).toContain('transport  udp');
+    expect(lines).toContain('udp        bound to 127.0.0.1:5001: rtt 0.42 ms (min 0.10 ms), loss 2.5% (5/200 packets), 7 retransmissions');
+    const fallen = at({ ...bound, state: 'fallen-back', reason: 'peer-lost' }, 'tcp');
+    expect(fallen).toMatch(/^ {2}transport {2}tcp$/m);
+    expect(fallen).toContain('udp        gave up: the server stopped answering over UDP (was rtt 0.42 ms');
+    expect(at({ ...udpOff, state: 'binding', target: '10.0.0.1:9' }, 'tcp')).toContain('udp        binding to 10.0.0.1:9…');
+    expect(at({ ...udpOff, state: 'fallen-back', reason: 'binding-timeout' }, 'tcp')).toContain(
+      'udp        gave up: no answer to the UDP binding in time (is UDP blocked?)',
+    );
+  });
+
+  it('announces transport changes', () => {
+    expect(line({ kind: 'transport', transport: 'udp', reason: 'bound', target: '127.0.0.1:5001' })).toBe(
+      '[13:14:15] * chat now travels over UDP (datagrams to 127.0.0.1:5001)',
+    );
+    expect(line({ kind: 'transport', transport: 'tcp', reason: 'peer-lost' })).toBe(
+      '[13:14:15] * chat moves to TCP: the server stopped answering over UDP',
+    );
   });
 
   it('colours names stably, private messages and errors distinctly', () => {

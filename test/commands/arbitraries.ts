@@ -5,7 +5,8 @@
 // toStrictEqual would tell apart from the parser's.
 import fc from 'fast-check';
 import { ERROR_CODE_MEANINGS, LEAVE_REASON_MEANINGS } from '../../src/commands/error-codes.ts';
-import type { Command, ErrorCode, LeaveReason, Reply } from '../../src/commands/types.ts';
+import { TRANSPORT_REASON_MEANINGS } from '../../src/commands/transport-syntax.ts';
+import type { Command, ErrorCode, LeaveReason, Reply, TransportReason } from '../../src/commands/types.ts';
 
 const SPECIAL = ['<', '>', ',', ':', '@', '%', '-', ' ', ' ', '\t', '\u00a0', '\u2028', '"', '/', '.'];
 const LETTERS = ['a', 'b', 'Z', '0', '7', 'é', 'ß', 'İ', '\u212a', '😀', '中'];
@@ -60,6 +61,7 @@ export const replyField: fc.Arbitrary<string> = fc.string({ unit: anyChar, minLe
 const nat = fc.maxSafeNat();
 const errorCode = fc.constantFrom(...(Object.keys(ERROR_CODE_MEANINGS) as ErrorCode[]));
 const leaveReason = fc.constantFrom(...(Object.keys(LEAVE_REASON_MEANINGS) as LeaveReason[]));
+export const transportReason = fc.constantFrom(...(Object.keys(TRANSPORT_REASON_MEANINGS) as TransportReason[]));
 
 /** Every Reply kind, with valid fields. */
 export const reply: fc.Arbitrary<Reply> = fc.oneof(
@@ -86,6 +88,16 @@ export const reply: fc.Arbitrary<Reply> = fc.oneof(
   fc.record({ code: errorCode, message: lineText }).map((r): Reply => ({ kind: 'error', ...r })),
   lineText.map((text): Reply => ({ kind: 'system', text })),
   fc.constant<Reply>({ kind: 'disconnected' }),
+  fc
+    .record({
+      port: fc.integer({ min: 1, max: 65_535 }),
+      connectionId: fc.integer({ min: 1, max: 0xffff_ffff }),
+      token: fc.uint8Array({ minLength: 1, maxLength: 64 }).map((b) => Buffer.from(b).toString('hex')),
+    })
+    .map((r): Reply => ({ kind: 'udp', ...r })),
+  fc
+    .record({ received: nat, reason: transportReason })
+    .map((r): Reply => ({ kind: 'transport', transport: 'tcp', ...r })),
 );
 
 const PIECES = [
@@ -94,7 +106,7 @@ const PIECES = [
   'connect', 'disconnect', 'get_users', 'set_msg', 'set_msg_all', 'listfiles', 'download', 'get_list_file',
   'get_files', 'msg_all', 'end_connection', 'join', 'leave', 'rooms', 'help', 'stats', 'upload', 'sendfile',
   'cancel', 'SET_MSG', 'welcome', 'message', 'private', 'users', 'files', 'joined', 'left', 'error',
-  'system', 'disconnected', 'name-taken', 'moved', 'lost',
+  'system', 'disconnected', 'name-taken', 'moved', 'lost', 'udp', 'transport', 'tcp', 'timeout', 'requested',
   '/msg', '/join', '-pr', '-goto', '-file', '/sendfile', '/sendimage', '/users', 'all', '/cancel', '/upload',
 ];
 

@@ -63,8 +63,9 @@ export interface ClientProcess {
 /**
  * Spawns `dualchat client ARGS`. The environment is this process's with colour variables removed
  * (so output is as a plain pipe gets it), plus `env` (a value of undefined removes a variable).
+ * `prefix` runs it under another command (e.g. `ip netns exec NS`).
  */
-export function spawnClient(args: string[], env: Record<string, string | undefined> = {}): ClientProcess {
+export function spawnClient(args: string[], env: Record<string, string | undefined> = {}, prefix: string[] = []): ClientProcess {
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
   delete childEnv.NO_COLOR;
   delete childEnv.FORCE_COLOR;
@@ -72,7 +73,8 @@ export function spawnClient(args: string[], env: Record<string, string | undefin
     if (value === undefined) delete childEnv[key];
     else childEnv[key] = value;
   }
-  const child = spawn(process.execPath, [BIN, 'client', ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: childEnv });
+  const [command, ...commandArgs] = [...prefix, process.execPath, BIN, 'client', ...args] as [string, ...string[]];
+  const child = spawn(command, commandArgs, { stdio: ['pipe', 'pipe', 'pipe'], env: childEnv });
   const events: JsonObject[] = [];
   const junk: string[] = [];
   let err = '';

@@ -75,7 +75,8 @@ describe('how connections end', () => {
   });
 
   it('drops a client that stops reading, and only that client', async () => {
-    const ts = await startTestServer({ maxPendingWriteBytes: 64 * 1024 });
+    // No rate limit: the writer must outpace the sleeper's socket buffers.
+    const ts = await startTestServer({ maxPendingWriteBytes: 64 * 1024, rateLimit: 0 });
     try {
       const writer = await connectedClient(ts.port, 'writer');
       const watcher = await connectedClient(ts.port, 'watcher');

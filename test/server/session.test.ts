@@ -43,4 +43,16 @@ describe('Session', () => {
     session.deliver(dm);
     expect(line.written).toEqual([`${formatReply(chat)}\n`, `${formatReply(dm)}\n`]);
   });
+
+  it('sends the data plane’s own notices down the control line whatever route chat takes', () => {
+    const line = recorder();
+    const session = new Session(4, line, format);
+    const routed: ChatReply[] = [];
+    session.routeChatVia({ deliver: (r) => routed.push(r) > 0 });
+    const notice: Reply = { kind: 'transport', transport: 'tcp', received: 3, reason: 'lost' };
+    session.sendControl(notice);
+    session.sendControl(chat);
+    expect(line.written).toEqual([`${formatReply(notice)}\n`, `${formatReply(chat)}\n`]);
+    expect(routed).toEqual([]);
+  });
 });

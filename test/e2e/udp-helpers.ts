@@ -1,0 +1,91 @@
+// Helpers for the UDP data-plane tests: the impairment proxy in-process, JSON client events filtered by
+// kind, and a hand-made UDP peer (raw datagrams from a socket the test owns) for binding tests.
+import dgram from 'node:dgram';
+import { pino } from 'pino';
+import type { Reply } from '../../src/commands/types.ts';
+import { DEFAULT_LINK_SETTINGS, type LinkSettings } from '../../src/sim/link.ts';
+import { decodeDatagram, encodeDatagram, type Datagram } from '../../src/udp/codec.ts';
+import { startProxy, type RunningProxy } from '../../src/udp/proxy.ts';
+import type { ClientProcess, JsonObject } from './client-helpers.ts';
+import type { RawClient } from './helpers.ts';
+
+export const silent = pino({ level: 'silent' });
+
+/** A proxy in front of the server's UDP port with the same impairment both ways. */
+export function proxyTo(udpPort: number, impairment: Partial<LinkSettings>, seed: number | string = 1): Promise<RunningProxy> {
+  const settings: LinkSettings = { ...DEFAULT_LINK_SETTINGS, ...impairment };
+  return startProxy({
+    listenHost: '127.0.0.1',
+    listenPort: 0,
+    targetHost: '127.0.0.1',
+    targetPort: udpPort,
+    forward: settings,
+    reverse: settings,
+    phases: [],
+    seed,
+    logger: silent,
+  });
+}
+
+export const is =
+  (type: string, fields: Record<string, unknown> = {}) =>
+  (e: JsonObject): boolean =>
+    e.type === type && Object.entries(fields).every(([k, v]) => JSON.stringify(e[k]) === JSON.stringify(v));
+
+/** The texts of `message` events from `from`, in arrival order. */
+export function textsFrom(c: ClientProcess, from: string): string[] {
+  return c.events.filter((e) => e.type === 'message' && e.from === from).map((e) => String(e.text));
+}
+
+/** The `<udp>` offer a raw TCP client received. */
+export async function offerOf(client: RawClient): Promise<Extract<Reply, { kind: 'udp' }>> {
+  const offer = await client.expectReply((r) => r.kind === 'udp', 'the <udp> offer');
+  if (offer.kind !== 'udp') throw new Error('not an offer');
+  return offer;
+}
+
+/** A UDP socket the test drives by hand: sends datagrams (or raw bytes), records what comes back. */
+export interface RawPeer {
+  readonly port: number;
+  readonly received: Datagram[];
+  send(datagram: Datagram): void;
+  sendBytes(bytes: Uint8Array): void;
+  /** The first datagram (from the start) that matches, within the deadline. */
+  waitFor(match: (d: Datagram) => boolean, what: string, timeoutMs?: number): Promise<Datagram>;
+  close(): Promise<void>;
+}
+
+export async function rawPeer(serverUdpPort: number): Promise<RawPeer> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const received: Datagram[] = [];
+  const listeners = new Set<() => void>();
+  socket.on('message', (msg) => {
+    const decoded = decodeDatagram(msg);
+    if (decoded.ok) received.push({ ...decoded.datagram, body: Uint8Array.from(decoded.datagram.body) });
+    for (const l of [...listeners]) l();
+  });
+  return {
+    port: socket.address().port,
+    received,
+    send: (d) => socket.send(encodeDatagram(d), serverUdpPort, '127.0.0.1'),
+    sendBytes: (bytes) => socket.send(bytes, serverUdpPort, '127.0.0.1'),
+    waitFor: (match, what, timeoutMs = 5_000) =>
+      new Promise((resolve, reject) => {
+        const check = (): boolean => {
+          const found = received.find(match);
+          if (found === undefined) return false;
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve(found);
+          return true;
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`no ${what} within ${timeoutMs} ms; got ${JSON.stringify(received.map((d) => d.type))}`));
+        }, timeoutMs);
+        if (!check()) listeners.add(check);
+      }),
+    close: () => new Promise((resolve) => socket.close(() => resolve())),
+  };
+}
