@@ -1,7 +1,7 @@
 // Cutting a TCP byte stream into command lines. Pure: bytes and `now` go in, lines, errors and the
 // time to wake up come out; no sockets, no timers, no clock.
 //
-// The rule (docs/framing.md, "Framing on TCP"):
+// The rule (docs/protocol.md, "Framing on TCP"):
 // - `\n`, `\r\n` and `!@#$` end a line. A connection that has sent one terminator is a *terminated*
 //   connection from then on: a line is exactly one command, whatever its text contains, and an
 //   unfinished line waits for its terminator (or the end of the stream).
