@@ -3,6 +3,12 @@
 // ack-eliciting packets or when a packet arrives out of order, and every ACK frame repeats all
 // remembered ranges. Ranges are forgotten when the peer acknowledges a packet that carried them
 // (an ACK of an ACK), or when more than maxAckRanges accumulate (oldest first).
+//
+// When the peer probes — a PING, or data we already had, which it only resends when our ACKs did not
+// reach it — one ACK in reply is not enough: the path back is losing them. Each probe in a row is
+// answered with one more copy (2, 3, 4 ACK-only packets), until the peer shows, by acknowledging a
+// packet of ours that carried ACK ranges, that they get through again. A run of lost ACKs then
+// costs the peer one or two probe rounds instead of a retransmission timeout doubling each time.
 
 import { RangeSet } from './range-set.ts';
 import { unwrap } from './serial.ts';
@@ -12,6 +18,14 @@ import { unwrap } from './serial.ts';
  * of them unlikely even at 30% loss (0.3^5 ≈ 0.2%) while costing nothing on a quiet link.
  */
 export const ACK_REPEATS = 4;
+
+/**
+ * Most ACK frames sent in reply to one probe: the first probe in a row gets 2, the next 3, then 4.
+ * An ACK-only packet is 20–40 bytes, and probes are rare on a healthy path; on a path that loses
+ * the ACKs in bursts, 4 copies per probe outlast a burst that 1 copy per probe would need many
+ * backed-off probe rounds to get through.
+ */
+export const MAX_ACK_COPIES = 4;
 
 export class AckTracker {
   /** Peer packet numbers received (full numbers) that we still report. */
@@ -30,6 +44,10 @@ export class AckTracker {
   dirty = false;
   /** Further piggybacked copies of the current (unchanged) ranges still to send. */
   private repeats = 0;
+  /** ACK frames still to send at once, whether or not anything new arrived (reply to a probe). */
+  private copiesOwed = 0;
+  /** Probes from the peer since it last acknowledged one of our ACK-carrying packets. */
+  private probeStreak = 0;
 
   constructor(
     private readonly maxAckDelayMs: number,
@@ -47,8 +65,11 @@ export class AckTracker {
     return this.received.has(pn);
   }
 
-  /** Record an arrival. */
-  onPacket(pn: number, ackEliciting: boolean, now: number): void {
+  /**
+   * Record an arrival. `probe`: the packet was a probe (a PING, or data we already had) — the peer
+   * has not seen our ACKs, so answer it at once and with copies (see MAX_ACK_COPIES).
+   */
+  onPacket(pn: number, ackEliciting: boolean, now: number, probe = false): void {
     const outOfOrder = this.largest >= 0 && pn !== this.largest + 1;
     this.received.insert(pn, pn + 1);
     if (this.received.count > this.maxRanges) this.received.keepHighest(this.maxRanges);
@@ -58,6 +79,10 @@ export class AckTracker {
     }
     this.dirty = true;
     this.repeats = ACK_REPEATS;
+    if (probe) {
+      if (this.probeStreak < MAX_ACK_COPIES - 1) this.probeStreak++;
+      this.copiesOwed = Math.max(this.copiesOwed, 1 + this.probeStreak);
+    }
     if (!ackEliciting) return;
     this.elicitingSinceAck++;
     if (outOfOrder || this.elicitingSinceAck >= this.ackEveryN) this.immediate = true;
@@ -71,17 +96,20 @@ export class AckTracker {
 
   /** Is an ACK owed now (immediately, or its delay has run out)? */
   due(now: number): boolean {
-    return this.elicitingSinceAck > 0 && (this.immediate || now >= this.deadline);
+    return this.copiesOwed > 0 || (this.elicitingSinceAck > 0 && (this.immediate || now >= this.deadline));
   }
 
   /** When the delayed ACK falls due, or Infinity. */
   timerDeadline(): number {
+    if (this.copiesOwed > 0) return -Infinity;
     if (this.elicitingSinceAck === 0) return Infinity;
     return this.immediate ? -Infinity : this.deadline;
   }
 
-  /** An ACK frame carrying our ranges went out. */
+  /** An ACK frame carrying our ranges went out (or one was due and nothing was left to report). */
   onAckSent(): void {
+    if (this.copiesOwed > 0) this.copiesOwed--;
+    if (this.received.isEmpty) this.copiesOwed = 0;
     if (!this.dirty && this.repeats > 0) this.repeats--;
     this.elicitingSinceAck = 0;
     this.immediate = false;
@@ -94,8 +122,12 @@ export class AckTracker {
    * it knows about those numbers, so stop repeating them.
    */
   onAckOfAck(largestReported: number): void {
+    this.probeStreak = 0;
     this.received.removeBelow(largestReported + 1);
-    if (this.received.isEmpty) this.repeats = 0;
+    if (this.received.isEmpty) {
+      this.repeats = 0;
+      this.copiesOwed = 0;
+    }
   }
 
   /** ACK delay to report, in microseconds. */
@@ -110,5 +142,7 @@ export class AckTracker {
     this.deadline = Infinity;
     this.dirty = false;
     this.repeats = 0;
+    this.copiesOwed = 0;
+    this.probeStreak = 0;
   }
 }

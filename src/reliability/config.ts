@@ -145,7 +145,7 @@ const BASE_DEFAULTS: Omit<ResolvedEngineConfig, 'initialWindowBytes' | 'minWindo
   maxMessagesInFlight: 65_536,
   keepaliveIntervalMs: 2_000,
   idleTimeoutMs: 10_000,
-  deadPeerProbes: 20,
+  deadPeerProbes: 30,
 };
 
 export const DEFAULT_ENGINE_CONFIG: Readonly<ResolvedEngineConfig> = Object.freeze({

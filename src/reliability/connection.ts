@@ -32,7 +32,7 @@ import { decodePacketInto, PacketView, PacketWriter, PACKET_HEADER_BYTES, stream
 import { FrameOutcome, Reassembler } from './reassembler.ts';
 import { RttEstimator } from './rtt.ts';
 import { type OutMessage, SendStream } from './send-stream.ts';
-import { PacketState, SentPacket, SentPackets } from './sent-packets.ts';
+import { PacketState, Retransmission, SentPacket, SentPackets } from './sent-packets.ts';
 import { unwrapAtMost } from './serial.ts';
 import { Counters } from './stats.ts';
 import { Timer, TimerTable } from './timers.ts';
@@ -50,6 +50,22 @@ const RECEIVE_HARD_LIMIT_FACTOR = 2;
 const LOST_RETENTION_TIMEOUTS = 2;
 /** Sent-packet slots an RTO probe inspects to find the oldest outstanding data. */
 const OLDEST_SCAN_LIMIT = 64;
+/**
+ * Packets carrying chat that may be in flight beyond the congestion window. Chat is a trickle
+ * (people type; the hub rate-limits them), yet behind a full window — during loss recovery or a
+ * backed-off timeout, every lost packet still counts in flight — a line would wait for the bulk
+ * transfer's recovery. Two packets let a line (and one retransmission of it) go at once while
+ * adding next to nothing to the load.
+ */
+const CHAT_ALLOWANCE_PACKETS = 2;
+/**
+ * Probe rounds a silent peer gets before the idle timeout declares it dead: the backed-off probe
+ * interval is capped at idleTimeoutMs / SILENT_PROBE_ROUNDS (never below the base RTO). On a path
+ * that loses datagrams in long bursts, silence means "every datagram in between was lost", and
+ * ten rounds of two probes (rtoMaxMs alone) are swallowed by one long burst far more often than
+ * twenty; the extra probes are a few small packets per second, only while nothing is heard.
+ */
+const SILENT_PROBE_ROUNDS = 20;
 
 const CHANNELS: readonly ChannelId[] = [Channel.chat, Channel.bulk];
 
@@ -68,8 +84,13 @@ export class Connection implements ReliableConnection {
   private readonly view = new PacketView();
   private readonly events = new Deque<EngineEvent>(64);
   private readonly timers = new TimerTable();
+  /**
+   * The deadlines derive from the state alone, so they are recomputed once, when next read
+   * (pollTimeout, handleTimeout), rather than after every packet of a burst.
+   */
+  private timersDirty = true;
   private readonly counters = new Counters();
-  private readonly lostScratch: SentPacket[] = [];
+  private readonly lostScratch: Array<SentPacket | undefined> = [];
   /** Small byte arrays (packets out, messages in, copies of messages sent) come from here. */
   private readonly slab = new ByteSlab();
 
@@ -78,6 +99,8 @@ export class Connection implements ReliableConnection {
   private ackElicitingInFlight = 0;
   /** Data bytes in outstanding packets (flow-control accounting). */
   private dataInFlight = 0;
+  /** Outstanding packets that carry chat (the chat allowance beyond the window). */
+  private chatPacketsInFlight = 0;
   private largestAcked = -1;
   private lossTime = Infinity;
   private ptoCount = 0;
@@ -98,6 +121,14 @@ export class Connection implements ReliableConnection {
    * unanswered probes the oldest data is likely lost, and in-order delivery waits for it.
    */
   private probeOldest = false;
+  /** The backoff step at which an arriving packet last triggered probes early (0 = none). */
+  private wokenAtPto = 0;
+  /**
+   * Timeout episode for RTO probes: a packet whose data a probe resent is marked with it and not
+   * resent again in the same episode (a new one starts when an ACK makes progress, or when every
+   * packet within reach has had its turn).
+   */
+  private probeEpisode = 1;
   private lastAckElicitingSent: number;
   private firstRttSampleTime = -1;
   /** What the peer can still buffer (its latest advertisement). */
@@ -119,7 +150,8 @@ export class Connection implements ReliableConnection {
     this.lastAckElicitingSent = start;
     this.lastReceived = start;
     this.sent = new SentPackets(c.initialPacketNumber);
-    this.streams = [new SendStream(Channel.chat, c.initialMessageSeq), new SendStream(Channel.bulk, c.initialMessageSeq)];
+    const recycle = (data: Uint8Array): void => this.slab.recycle(data);
+    this.streams = [new SendStream(Channel.chat, c.initialMessageSeq, recycle), new SendStream(Channel.bulk, c.initialMessageSeq, recycle)];
     const deliver = (channel: ChannelId, data: Uint8Array): void => {
       this.events.push({ type: 'message', channel, data });
       this.eventBytes += data.length;
@@ -136,7 +168,7 @@ export class Connection implements ReliableConnection {
     this.writer = new PacketWriter(c.maxPacketBytes);
     this.peerWindow = c.receiveWindowBytes;
     this.advertisedWindow = c.receiveWindowBytes;
-    this.armTimers();
+    this.timersDirty = true;
   }
 
   get state(): EngineState {
@@ -151,9 +183,9 @@ export class Connection implements ReliableConnection {
     if (channel !== Channel.chat && channel !== Channel.bulk) return false;
     if (!(data instanceof Uint8Array) || data.length > this.config.maxMessageBytes) return false;
     this.advance(now);
-    this.streams[channel].enqueue(this.slab.copy(data, 0, data.length));
+    this.streams[channel].enqueue(this.slab.copyReusable(data, 0, data.length));
     this.counters.messagesSent++;
-    this.armTimers();
+    this.timersDirty = true;
     return true;
   }
 
@@ -175,13 +207,23 @@ export class Connection implements ReliableConnection {
     this.silentTimeouts = 0;
     if (pn > this.acks.largest) this.peerWindow = view.window;
     if (view.hasAck) this.onAckFrame(view, now);
+    if (this.ptoCount > 0 && this.probesPending === 0 && this.ackElicitingInFlight > 0 && this.wokenAtPto !== this.ptoCount) {
+      // Backed off, and this packet acknowledged nothing new — but it got here: the path carries
+      // packets again (a partition healed, a burst ended). Probe now rather than wait out the
+      // backed-off timer; once per backoff step, so a chatty peer cannot make us flood.
+      this.wokenAtPto = this.ptoCount;
+      this.probesPending = this.config.probePackets;
+      this.probeOldest = true;
+    }
 
     let accepted = true;
+    // A PING, or data we already have, is the peer probing: our ACKs are not reaching it.
+    let probe = view.pings > 0;
     if (view.streamCount > 0) {
       const hardLimit = RECEIVE_HARD_LIMIT_FACTOR * this.config.receiveWindowBytes;
       for (let i = 0; i < view.streamCount; i++) {
         const channel = view.streamChannel[i] === Channel.bulk ? Channel.bulk : Channel.chat;
-        const room = Math.max(0, hardLimit - this.windowedBytes());
+        const room = Math.max(0, hardLimit - this.windowedBytes() - this.reassemblers[0].reservedBytes - this.reassemblers[1].reservedBytes);
         const outcome = this.reassemblers[channel].onFrame(
           view.streamSeq[i] ?? 0,
           view.streamTotal[i] ?? 0,
@@ -191,16 +233,18 @@ export class Connection implements ReliableConnection {
           view.streamLength[i] ?? 0,
           room,
         );
-        if (outcome === FrameOutcome.duplicate) this.counters.duplicatesReceived++;
-        else if (outcome === FrameOutcome.refused) {
+        if (outcome === FrameOutcome.duplicate) {
+          this.counters.duplicatesReceived++;
+          probe = true;
+        } else if (outcome === FrameOutcome.refused) {
           this.counters.refusedFrames++;
           accepted = false;
         } else if (outcome === FrameOutcome.invalid) this.counters.malformedPackets++;
       }
     }
     // A packet with refused data is not acknowledged, so the peer sends that data again.
-    if (accepted) this.acks.onPacket(pn, view.ackEliciting, now);
-    this.armTimers();
+    if (accepted) this.acks.onPacket(pn, view.ackEliciting, now, probe);
+    this.timersDirty = true;
   }
 
   pollTransmit(now: number): Uint8Array | undefined {
@@ -209,7 +253,10 @@ export class Connection implements ReliableConnection {
     const ackDue = this.acks.due(now) || this.windowUpdatePending;
     const probe = this.probesPending > 0;
     const keepalive = this.keepaliveDue(now);
-    const wantData = (probe || this.cc.canSend(this.bytesInFlight)) && this.hasSendableData();
+    let wantData = (probe || this.cc.canSend(this.bytesInFlight)) && this.hasSendableData();
+    // Chat beyond a full window, within its small allowance (bulk stays behind the window).
+    const chatOnly = !wantData && this.chatPacketsInFlight < CHAT_ALLOWANCE_PACKETS && this.hasSendableData(Channel.chat);
+    if (chatOnly) wantData = true;
     if (!wantData && !probe && !keepalive && !ackDue) return undefined;
 
     const w = this.writer;
@@ -222,14 +269,22 @@ export class Connection implements ReliableConnection {
       ackLargest = w.ack(this.acks.received, this.acks.ackDelayUs(now), this.config.maxAckRanges, room);
     }
     const rec = this.sent.take();
+    let ackEliciting = false;
+    if (probe) {
+      // Every probe carries a PING, data or not: it tells the peer we are probing — its ACKs are
+      // not reaching us — and the peer answers it with several (AckTracker, MAX_ACK_COPIES).
+      w.ping();
+      this.counters.pingsSent++;
+      ackEliciting = true;
+    }
     if (probe && this.probeOldest) {
       this.probeOldest = false;
       this.fillOldestOutstanding(rec);
     }
-    if (wantData) this.fillData(rec);
-    let ackEliciting = rec.chunkCount > 0;
-    // Probes and keepalives must elicit an ACK; a window update needs at least one frame.
-    if ((probe || keepalive || (this.windowUpdatePending && w.frames === 0)) && !ackEliciting) {
+    if (wantData) this.fillData(rec, chatOnly ? Channel.chat : Channel.bulk);
+    if (rec.chunkCount > 0) ackEliciting = true;
+    // Keepalives must elicit an ACK; a window update needs at least one frame.
+    if ((keepalive || (this.windowUpdatePending && w.frames === 0)) && !ackEliciting) {
       w.ping();
       this.counters.pingsSent++;
       ackEliciting = true;
@@ -253,23 +308,32 @@ export class Connection implements ReliableConnection {
     c.packetsSent++;
     if (rec.chunkCount > 0) c.dataPacketsSent++;
     else c.ackPacketsSent++;
+    // A retransmission is a packet of data sent before and nothing new (one that also carries new
+    // data is a first transmission): data packets = first transmissions + retransmissions.
+    if (!rec.newData) {
+      if (rec.retransmit === Retransmission.timeout) c.retransmitsTimeout++;
+      else if (rec.retransmit === Retransmission.fast) c.retransmitsFast++;
+    }
     if (ackEliciting) {
       this.bytesInFlight += rec.size;
       this.ackElicitingInFlight++;
       this.dataInFlight += rec.dataBytes;
+      if (rec.carriesChat) this.chatPacketsInFlight++;
       rec.cwndLimited = this.bytesInFlight * 2 >= this.cc.window;
+      rec.inFlightAtSend = this.bytesInFlight;
       this.lastAckElicitingSent = now;
       this.cc.onPacketSent(now, rec.size, this.bytesInFlight);
       if (probe) this.probesPending--;
       if (rec.chunkCount > 0) this.persistCount = 0;
     }
-    this.armTimers();
+    this.timersDirty = true;
     return w.finish();
   }
 
   pollTimeout(): number | undefined {
     if (this.stateValue !== 'open') return undefined;
     if (this.probesPending > 0 || this.windowUpdatePending) return this.lastNow;
+    if (this.timersDirty) this.armTimers();
     const t = this.timers.next();
     if (t === Infinity) return undefined;
     return t < this.lastNow ? this.lastNow : t;
@@ -278,6 +342,7 @@ export class Connection implements ReliableConnection {
   handleTimeout(now: number): void {
     if (this.stateValue !== 'open') return;
     now = this.advance(now);
+    if (this.timersDirty) this.armTimers();
     const timers = this.timers;
     if (timers.expired(Timer.idle, now)) {
       this.declareDead();
@@ -307,7 +372,7 @@ export class Connection implements ReliableConnection {
         this.probesPending = 1;
       }
     }
-    this.armTimers();
+    this.timersDirty = true;
   }
 
   pollEvent(): EngineEvent | undefined {
@@ -335,7 +400,7 @@ export class Connection implements ReliableConnection {
       bytesDelivered: c.bytesDelivered,
       srtt: this.rtt.smoothed,
       rttvar: this.rtt.variance,
-      rto: this.rtt.backedOffTimeout(this.ptoCount),
+      rto: this.probeTimeout(this.ptoCount),
       cwnd: this.cc.window,
       bytesInFlight: this.bytesInFlight,
       queuedMessages: this.streams[0].unacked + this.streams[1].unacked,
@@ -384,13 +449,23 @@ export class Connection implements ReliableConnection {
     const largest = unwrapAtMost(view.ackLargest, largestSent);
     if (largest < sent.firstPn) return; // stale: all of it is already settled
     const acked = sent.acked;
+    // RTT first (RFC 9002 Appendix A.7): the controller judges the packets acknowledged below by
+    // the delay this ACK shows, not by the previous one.
+    if (!acked.has(largest)) {
+      const rec = sent.get(largest);
+      if (rec !== undefined && rec.ackEliciting) {
+        this.rtt.update(now - rec.timeSent, view.ackDelayUs / 1000, now);
+        if (this.firstRttSampleTime < 0) this.firstRttSampleTime = now;
+      }
+    }
     let newlyAcked = false;
-    let largestNewly = false;
     for (let r = 0; r < view.ackRangeCount; r++) {
       const hi = largest - (view.ackHi[r] ?? 0);
       let lo = largest - (view.ackLo[r] ?? 0);
       if (hi < sent.firstPn) break;
       if (lo < sent.firstPn) lo = sent.firstPn;
+      // Ranges are repeated until the peer sees an ACK of its ACK: most are old news.
+      if (acked.containsRange(lo, hi + 1)) continue;
       // Visit only numbers in [lo, hi] not acknowledged before.
       let p = lo;
       let k = acked.indexAfter(p);
@@ -406,25 +481,19 @@ export class Connection implements ReliableConnection {
           if (rec === undefined) continue;
           this.onPacketAcked(rec, now);
           newlyAcked = true;
-          if (p === largest) largestNewly = true;
         }
       }
       acked.insert(lo, hi + 1);
       sent.resolved.insert(lo, hi + 1);
     }
     if (largest > this.largestAcked) this.largestAcked = largest;
-    if (largestNewly) {
-      const rec = sent.get(largest);
-      if (rec !== undefined && rec.ackEliciting) {
-        this.rtt.update(now - rec.timeSent, view.ackDelayUs / 1000, now);
-        if (this.firstRttSampleTime < 0) this.firstRttSampleTime = now;
-      }
-    }
     // Losses this ACK reveals after probes went out count as timeout recoveries.
     const afterProbe = this.ptoCount > 0 || this.tlpCount > 0;
     if (newlyAcked) {
       this.ptoCount = 0;
       this.tlpCount = 0;
+      this.probeEpisode++;
+      this.wokenAtPto = 0;
     }
     this.detectLost(now, afterProbe);
     sent.trim(now - LOST_RETENTION_TIMEOUTS * this.rtt.baseTimeout(), this.largestAcked);
@@ -437,14 +506,17 @@ export class Connection implements ReliableConnection {
       this.bytesInFlight -= rec.size;
       this.ackElicitingInFlight--;
       this.dataInFlight -= rec.dataBytes;
-      this.cc.onAck(now, rec.timeSent, rec.size, rec.cwndLimited);
+      if (rec.carriesChat) this.chatPacketsInFlight--;
+      this.cc.onAck(now, rec.timeSent, rec.size, rec.cwndLimited, rec.inFlightAtSend);
     }
+    let redundant = 0;
     for (let i = 0; i < rec.chunkCount; i++) {
       const msg = rec.chunkMsg[i];
       if (msg === undefined) continue;
-      const redundant = this.streams[msg.channel].onChunkAcked(msg, rec.chunkStart[i] ?? 0, rec.chunkEnd[i] ?? 0);
-      if (redundant) this.counters.retransmitsSpurious++;
+      if (this.streams[msg.channel].onChunkAcked(msg, rec.chunkStart[i] ?? 0, rec.chunkEnd[i] ?? 0)) redundant++;
     }
+    // Every byte it carried was acknowledged already: one of the copies was sent for nothing.
+    if (redundant > 0 && redundant === rec.chunkCount) this.counters.retransmitsSpurious++;
     if (rec.ackLargest >= 0) this.acks.onAckOfAck(rec.ackLargest);
   }
 
@@ -460,7 +532,7 @@ export class Connection implements ReliableConnection {
     const lossDelay = this.rtt.lossDelay(this.config.timeThreshold);
     const threshold = this.config.packetThreshold;
     const lost = this.lostScratch;
-    lost.length = 0;
+    let lostCount = 0;
     let lossTime = Infinity;
     // Outstanding packets below the largest acknowledged are the gaps of `resolved`.
     const resolved = sent.resolved;
@@ -478,29 +550,34 @@ export class Connection implements ReliableConnection {
         if (rec === undefined) continue;
         // Same expression for the test and the timer, so the timer always finds what it waits for.
         const lostAt = rec.timeSent + lossDelay;
-        if (lostAt <= now || largestAcked - p >= threshold) lost.push(rec);
+        if (lostAt <= now || largestAcked - p >= threshold) lost[lostCount++] = rec;
         else if (lostAt < lossTime) lossTime = lostAt;
       }
     }
     this.lossTime = lossTime;
-    if (lost.length > 0) this.onPacketsLost(lost, now, byTimeout);
-    lost.length = 0;
+    if (lostCount > 0) this.onPacketsLost(lost, lostCount, now, byTimeout);
+    // Drop the references (records are pooled); `length = 0` would cost more than the loop.
+    for (let i = 0; i < lostCount; i++) lost[i] = undefined;
   }
 
-  private onPacketsLost(lost: SentPacket[], now: number, byTimeout: boolean): void {
+  /** The first `count` entries of `lost` were declared lost. */
+  private onPacketsLost(lost: ReadonlyArray<SentPacket | undefined>, count: number, now: number, byTimeout: boolean): void {
     let lostBytes = 0;
     let lostPackets = 0;
     let largestLostSentTime = -Infinity;
     let first: SentPacket | undefined;
     let last: SentPacket | undefined;
     const resolved = this.sent.resolved;
-    for (const rec of lost) {
+    for (let n = 0; n < count; n++) {
+      const rec = lost[n];
+      if (rec === undefined) continue;
       rec.state = PacketState.lost;
       resolved.insert(rec.pn, rec.pn + 1);
       if (!rec.inFlight) continue;
       this.bytesInFlight -= rec.size;
       this.ackElicitingInFlight--;
       this.dataInFlight -= rec.dataBytes;
+      if (rec.carriesChat) this.chatPacketsInFlight--;
       lostBytes += rec.size;
       lostPackets++;
       if (rec.timeSent > largestLostSentTime) largestLostSentTime = rec.timeSent;
@@ -531,9 +608,10 @@ export class Connection implements ReliableConnection {
   // ---------------------------------------------------------------------------------------------
   // Sending
 
-  /** Is there data the packet builder could place now (cwnd aside)? */
-  private hasSendableData(): boolean {
+  /** Is there data the packet builder could place now (cwnd aside), on channels up to `last`? */
+  private hasSendableData(last: ChannelId = Channel.bulk): boolean {
     for (const ch of CHANNELS) {
+      if (ch > last) break;
       const stream = this.streams[ch];
       if (stream.peekRetransmit() !== undefined) return true;
       const msg = stream.peekUnsent();
@@ -561,16 +639,17 @@ export class Connection implements ReliableConnection {
   private flowBlocked(): boolean {
     for (const ch of CHANNELS) {
       const stream = this.streams[ch];
+      if (!stream.hasUnsent()) continue;
       const msg = stream.peekUnsent();
       if (msg !== undefined && this.seqAllows(stream, msg) && this.flowRoom(ch, 0) < this.flowNeed(msg, stream.sendOffset)) return true;
     }
     return false;
   }
 
-  /** Pack data frames: chat retransmissions, chat, bulk retransmissions, bulk. */
-  private fillData(rec: SentPacket): void {
-    const c = this.counters;
+  /** Pack data frames: chat retransmissions, chat, bulk retransmissions, bulk (up to channel `last`). */
+  private fillData(rec: SentPacket, last: ChannelId): void {
     for (const ch of CHANNELS) {
+      if (ch > last) break;
       const stream = this.streams[ch];
       for (;;) {
         const item = stream.peekRetransmit();
@@ -579,8 +658,8 @@ export class Connection implements ReliableConnection {
         const placed = this.place(rec, ch, item.msg, item.start, runEnd);
         if (placed < 0) return;
         stream.consumeRetransmit(item, placed);
-        if (item.byTimeout) c.retransmitsTimeout++;
-        else c.retransmitsFast++;
+        if (item.byTimeout) rec.retransmit = Retransmission.timeout;
+        else if (rec.retransmit === Retransmission.none) rec.retransmit = Retransmission.fast;
         if (placed < runEnd) return;
       }
       for (;;) {
@@ -595,6 +674,7 @@ export class Connection implements ReliableConnection {
         }
         const placed = this.place(rec, ch, msg, start, end);
         if (placed < 0) return;
+        rec.newData = true;
         stream.advanceUnsent(placed);
         if (placed < msg.length) return; // packet full, or window reached
       }
@@ -602,15 +682,44 @@ export class Connection implements ReliableConnection {
   }
 
   /**
-   * Copy the data of the oldest outstanding packet that carried any into this probe (chunks
-   * already acknowledged meanwhile are skipped). Only the first few outstanding packets are
-   * looked at: probes are rare, but the scan must stay bounded.
+   * An RTO probe's data: the unacknowledged chunks of one outstanding packet — the oldest that
+   * carried chat, if one is within reach (a chat line is what a person waits for), else the oldest.
+   * Consecutive timeouts move on through the outstanding packets (probeEpisode) rather than resend
+   * the same bytes every time: those are on the wire already in the previous probe, and whichever
+   * probe gets through is acknowledged with SACK ranges that reveal every loss at once. Probes'
+   * own packets are skipped (their data is an original's). The scan is bounded: probes are rare,
+   * but they must stay cheap.
    */
   private fillOldestOutstanding(rec: SentPacket): void {
+    let pick = this.findProbeSource();
+    if (pick === undefined) {
+      // Everything within reach had its turn: start over.
+      this.probeEpisode++;
+      pick = this.findProbeSource();
+      if (pick === undefined) return;
+    }
+    pick.probedEpisode = this.probeEpisode;
+    rec.probeCopy = true;
+    for (let i = 0; i < pick.chunkCount; i++) {
+      const msg = pick.chunkMsg[i];
+      const start = pick.chunkStart[i] ?? 0;
+      const end = pick.chunkEnd[i] ?? 0;
+      if (msg === undefined || msg.done || (msg.acked !== undefined && msg.acked.containsRange(start, end))) continue;
+      const placed = this.place(rec, msg.channel, msg, start, end);
+      if (placed < 0) return;
+      // Queued for retransmission too (another copy was declared lost)? This sends it.
+      msg.pending?.remove(start, placed);
+      rec.retransmit = Retransmission.timeout;
+    }
+  }
+
+  /** The outstanding packet an RTO probe should resend (see fillOldestOutstanding), if any. */
+  private findProbeSource(): SentPacket | undefined {
     const sent = this.sent;
     const resolved = sent.resolved;
     let p = sent.firstPn;
     let k = resolved.indexAfter(p);
+    let oldest: SentPacket | undefined;
     for (let looked = 0; looked < OLDEST_SCAN_LIMIT && p < sent.nextPn; looked++) {
       if (k < resolved.count && resolved.start(k) <= p) {
         p = resolved.end(k);
@@ -619,17 +728,12 @@ export class Connection implements ReliableConnection {
       }
       const old = sent.get(p);
       p++;
-      if (old === undefined || old.state !== PacketState.outstanding || old.chunkCount === 0) continue;
-      for (let i = 0; i < old.chunkCount; i++) {
-        const msg = old.chunkMsg[i];
-        const start = old.chunkStart[i] ?? 0;
-        const end = old.chunkEnd[i] ?? 0;
-        if (msg === undefined || msg.done || (msg.acked !== undefined && msg.acked.containsRange(start, end))) continue;
-        if (this.place(rec, msg.channel, msg, start, end) < 0) return;
-        this.counters.retransmitsTimeout++;
-      }
-      return;
+      if (old === undefined || old.state !== PacketState.outstanding || old.probeCopy || old.probedEpisode === this.probeEpisode) continue;
+      if (!hasUnackedData(old)) continue;
+      if (old.carriesChat) return old;
+      oldest ??= old;
     }
+    return oldest;
   }
 
   /**
@@ -661,6 +765,14 @@ export class Connection implements ReliableConnection {
   /** Tail-loss probes come first, until they are used up or the RTO has started backing off. */
   private inTailLossProbePhase(): boolean {
     return this.ptoCount === 0 && this.tlpCount < this.config.tailLossProbes && this.rtt.smoothed !== undefined;
+  }
+
+  /** The backed-off retransmission timeout, capped so that silence gets SILENT_PROBE_ROUNDS probes. */
+  private probeTimeout(backoff: number): number {
+    const t = this.rtt.backedOffTimeout(backoff);
+    const idle = this.config.idleTimeoutMs;
+    if (idle <= 0) return t;
+    return Math.min(t, Math.max(idle / SILENT_PROBE_ROUNDS, this.rtt.baseTimeout()));
   }
 
   private keepaliveDue(now: number): boolean {
@@ -695,6 +807,7 @@ export class Connection implements ReliableConnection {
   // Timers
 
   private armTimers(): void {
+    this.timersDirty = false;
     const t = this.timers;
     const c = this.config;
     const ackAt = this.acks.timerDeadline();
@@ -706,9 +819,9 @@ export class Connection implements ReliableConnection {
       t.set(Timer.loss, Infinity);
       if (this.ackElicitingInFlight > 0) {
         const tlp = this.inTailLossProbePhase() ? this.rtt.tailLossProbeTimeout() : undefined;
-        t.set(Timer.pto, this.lastAckElicitingSent + (tlp ?? this.rtt.backedOffTimeout(this.ptoCount)));
+        t.set(Timer.pto, this.lastAckElicitingSent + (tlp ?? this.probeTimeout(this.ptoCount)));
       }
-      else if (this.flowBlocked()) t.set(Timer.pto, this.lastAckElicitingSent + this.rtt.backedOffTimeout(this.persistCount));
+      else if (this.flowBlocked()) t.set(Timer.pto, this.lastAckElicitingSent + this.probeTimeout(this.persistCount));
       else t.set(Timer.pto, Infinity);
     }
     t.set(
@@ -743,11 +856,23 @@ export class Connection implements ReliableConnection {
     this.bytesInFlight = 0;
     this.ackElicitingInFlight = 0;
     this.dataInFlight = 0;
+    this.chatPacketsInFlight = 0;
     this.lossTime = Infinity;
     this.probesPending = 0;
     this.probeOldest = false;
+    this.wokenAtPto = 0;
     this.windowUpdatePending = false;
   }
+}
+
+/** Does the packet carry bytes not yet acknowledged (through any copy)? */
+function hasUnackedData(rec: SentPacket): boolean {
+  for (let i = 0; i < rec.chunkCount; i++) {
+    const msg = rec.chunkMsg[i];
+    if (msg === undefined || msg.done) continue;
+    if (msg.acked === undefined || !msg.acked.containsRange(rec.chunkStart[i] ?? 0, rec.chunkEnd[i] ?? 0)) return true;
+  }
+  return false;
 }
 
 /** Create one end of a connection (see Connection). Throws RangeError on an invalid config. */

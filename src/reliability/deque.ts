@@ -40,6 +40,11 @@ export class Deque<T> {
     return this.size === 0 ? undefined : this.items[this.headIndex];
   }
 
+  /** The back item without removing it. */
+  peekLast(): T | undefined {
+    return this.size === 0 ? undefined : this.items[(this.headIndex + this.size - 1) & this.mask];
+  }
+
   /** The i-th item from the front, or undefined out of range. */
   get(i: number): T | undefined {
     if (i < 0 || i >= this.size) return undefined;

@@ -46,8 +46,18 @@ export class RangeSet {
   }
 
   clear(): void {
-    this.starts.length = 0;
-    this.ends.length = 0;
+    // pop() is cheap where `length = 0` is not (it runs on every emptying of an ACK set).
+    const starts = this.starts;
+    const ends = this.ends;
+    if (starts.length <= 16) {
+      while (starts.length > 0) {
+        starts.pop();
+        ends.pop();
+      }
+    } else {
+      this.starts = [];
+      this.ends = [];
+    }
     this.head = 0;
   }
 
@@ -146,6 +156,46 @@ export class RangeSet {
       }
     }
     return added;
+  }
+
+  /** Smallest member ≥ v, or Infinity when there is none. */
+  firstMemberAtOrAfter(v: number): number {
+    const i = this.indexAfter(v);
+    if (i >= this.count) return Infinity;
+    const s = this.start(i);
+    return s > v ? s : v;
+  }
+
+  /** Remove [start, end). Returns how many integers were removed. */
+  remove(start: number, end: number): number {
+    if (end <= start || this.isEmpty) return 0;
+    const starts = this.starts;
+    const ends = this.ends;
+    const first = this.head + this.indexAfter(start); // first range with end > start
+    let removed = 0;
+    let j = first;
+    const keepStarts: number[] = [];
+    const keepEnds: number[] = [];
+    while (j < starts.length && (starts[j] ?? 0) < end) {
+      const s = starts[j] ?? 0;
+      const e = ends[j] ?? 0;
+      removed += Math.min(e, end) - Math.max(s, start);
+      if (s < start) {
+        keepStarts.push(s);
+        keepEnds.push(start);
+      }
+      if (e > end) {
+        keepStarts.push(end);
+        keepEnds.push(e);
+      }
+      j++;
+    }
+    if (j > first || keepStarts.length > 0) {
+      starts.splice(first, j - first, ...keepStarts);
+      ends.splice(first, j - first, ...keepEnds);
+    }
+    if (this.head === starts.length) this.clear();
+    return removed;
   }
 
   /** Remove every integer < v. */

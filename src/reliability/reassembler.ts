@@ -1,7 +1,13 @@
 // The receiving half of one channel: puts fragments back together and hands out whole messages
 // exactly once, in sequence order. Messages ahead of the next expected one wait here; anything
-// older is a duplicate. Memory held is what was received (pieces are kept until the message is
-// complete, then joined), so a peer announcing a huge message cannot make us allocate it.
+// older is a duplicate.
+//
+// Memory: a fragmented message of up to PREALLOCATE_MAX_BYTES gets its buffer at its first
+// fragment and every fragment is copied straight into place (one copy of each byte, no joining) —
+// but only within the room the connection grants, which counts such reservations: a peer announcing
+// many large messages cannot make us allocate more than the hard receive limit. Larger messages
+// keep their fragments as received pieces and join them when complete, so one frame announcing a
+// huge message allocates nothing beyond what it carries.
 
 import type { ChannelId } from './types.ts';
 import { RangeSet } from './range-set.ts';
@@ -23,11 +29,22 @@ export const FrameOutcome = {
 } as const;
 export type FrameOutcomeCode = (typeof FrameOutcome)[keyof typeof FrameOutcome];
 
+/**
+ * Largest fragmented message whose buffer is allocated at its first fragment. A file's chunks
+ * (16 KiB in the simulator, tens of KiB from the file transfer) fit; messages of megabytes keep
+ * the piecewise path, so their memory follows what actually arrived.
+ */
+export const PREALLOCATE_MAX_BYTES = 1024 * 1024;
+
 class InMessage {
   /** Received byte coverage. */
   readonly got = new RangeSet();
-  readonly pieces: Uint8Array[] = [];
-  readonly pieceOffsets: number[] = [];
+  /** The whole message's buffer, written in place (preallocated path), or undefined. */
+  buffer: Uint8Array | undefined = undefined;
+  /** Received pieces and their offsets (piecewise path; allocated on the first piece). */
+  pieces: Uint8Array[] | undefined = undefined;
+  pieceOffsets: number[] | undefined = undefined;
+  /** Bytes held for this message: distinct bytes received (preallocated) or stored (piecewise). */
   received = 0;
   /** Set once complete. */
   data: Uint8Array | undefined = undefined;
@@ -35,11 +52,15 @@ class InMessage {
   constructor(readonly total: number) {}
 
   assemble(slab: ByteSlab): Uint8Array {
-    if (this.pieces.length === 1 && this.pieces[0]?.length === this.total) return this.pieces[0];
+    if (this.buffer !== undefined) return this.buffer;
+    const pieces = this.pieces;
+    const offsets = this.pieceOffsets;
+    if (pieces === undefined || offsets === undefined) return slab.alloc(this.total); // 0 bytes
+    if (pieces.length === 1 && pieces[0]?.length === this.total) return pieces[0];
     const out = slab.alloc(this.total);
-    for (let i = 0; i < this.pieces.length; i++) {
-      const piece = this.pieces[i];
-      if (piece !== undefined) out.set(piece, this.pieceOffsets[i] ?? 0);
+    for (let i = 0; i < pieces.length; i++) {
+      const piece = pieces[i];
+      if (piece !== undefined) out.set(piece, offsets[i] ?? 0);
     }
     return out;
   }
@@ -53,6 +74,10 @@ export class Reassembler {
   private readonly pending = new Map<number, InMessage>();
   /** Bytes held here (received, not yet delivered). */
   bufferedBytes = 0;
+  /** Bytes allocated for preallocated messages and not received yet (counted against the hard limit). */
+  reservedBytes = 0;
+  /** pending.get(nextSeq), kept at hand (the window is read for every packet sent). */
+  private head: InMessage | undefined = undefined;
 
   constructor(
     readonly channel: ChannelId,
@@ -70,7 +95,7 @@ export class Reassembler {
    * the window could never complete otherwise); it is bounded by maxMessageBytes instead.
    */
   get windowBytes(): number {
-    const head = this.pending.get(this.nextSeq);
+    const head = this.head;
     return head === undefined ? this.bufferedBytes : this.bufferedBytes - head.received;
   }
 
@@ -100,25 +125,39 @@ export class Reassembler {
         return FrameOutcome.delivered;
       }
       msg = new InMessage(total);
+      if (length < total && total <= PREALLOCATE_MAX_BYTES && (head || total <= room)) {
+        msg.buffer = this.slab.alloc(total);
+        this.reservedBytes += total;
+      }
       this.pending.set(seq, msg);
+      if (head) this.head = msg;
     } else {
       if (msg.total !== total) return FrameOutcome.invalid;
       if (msg.data !== undefined || msg.got.containsRange(offset, offset + length)) return FrameOutcome.duplicate;
-      if (!head && length > room) return FrameOutcome.refused;
+      // Preallocated: its bytes are already reserved. Piecewise: what it adds must fit.
+      if (!head && msg.buffer === undefined && length > room) return FrameOutcome.refused;
     }
     const added = msg.got.insert(offset, offset + length);
-    if (length > 0) {
-      msg.pieces.push(this.slab.copy(bytes, dataAt, dataAt + length));
-      msg.pieceOffsets.push(offset);
+    if (msg.buffer !== undefined) {
+      if (length > 0) msg.buffer.set(bytes.subarray(dataAt, dataAt + length), offset);
+      msg.received += added;
+      this.bufferedBytes += added;
+      this.reservedBytes -= added;
+    } else {
+      if (length > 0) {
+        (msg.pieces ??= []).push(this.slab.copy(bytes, dataAt, dataAt + length));
+        (msg.pieceOffsets ??= []).push(offset);
+      }
+      // Count what we hold (pieces may overlap a little when re-split; count stored bytes).
+      msg.received += length;
+      this.bufferedBytes += length;
     }
-    // Count what we hold (pieces may overlap a little when re-split; count stored bytes).
-    msg.received += length;
-    this.bufferedBytes += length;
     if (added > 0 || total === 0) {
       if (!msg.got.containsRange(0, total)) return FrameOutcome.stored;
       msg.data = msg.assemble(this.slab);
-      msg.pieces.length = 0;
-      msg.pieceOffsets.length = 0;
+      msg.buffer = undefined;
+      msg.pieces = undefined;
+      msg.pieceOffsets = undefined;
       this.bufferedBytes += msg.data.length - msg.received;
       msg.received = msg.data.length;
       if (seq === this.nextSeq) {
@@ -133,6 +172,7 @@ export class Reassembler {
   private releaseReady(): void {
     for (;;) {
       const msg = this.pending.get(this.nextSeq);
+      this.head = msg;
       if (msg === undefined || msg.data === undefined) return;
       this.pending.delete(this.nextSeq);
       this.bufferedBytes -= msg.received;
@@ -143,6 +183,8 @@ export class Reassembler {
 
   clear(): void {
     this.pending.clear();
+    this.head = undefined;
     this.bufferedBytes = 0;
+    this.reservedBytes = 0;
   }
 }

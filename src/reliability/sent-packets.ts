@@ -11,6 +11,19 @@ import type { OutMessage } from './send-stream.ts';
 /** Records kept for reuse; beyond this the garbage collector takes them. */
 const POOL_LIMIT = 4096;
 
+/**
+ * Why a packet carries data sent before (timeout wins over fast). Counted in the statistics only
+ * for packets that carry nothing new: a packet that also takes new data is a first transmission.
+ */
+export const Retransmission = {
+  none: 0,
+  /** Loss found by arriving ACKs (packet or time threshold). */
+  fast: 1,
+  /** Loss found after a probe or a retransmission timeout, or resent by one. */
+  timeout: 2,
+} as const;
+export type RetransmissionCode = (typeof Retransmission)[keyof typeof Retransmission];
+
 export const PacketState = {
   outstanding: 0,
   acked: 1,
@@ -32,14 +45,27 @@ export class SentPacket {
   ackLargest = -1;
   /** Bytes in flight reached at least half the window when this was sent (growth allowed). */
   cwndLimited = false;
+  /** Bytes in flight just after this was sent (delivery-rate samples). */
+  inFlightAtSend = 0;
   /** Sum of chunk lengths (flow-control accounting). */
   dataBytes = 0;
+  /** Carries data sent before, and why (Retransmission). */
+  retransmit: RetransmissionCode = Retransmission.none;
+  /** Carries bytes never sent before. */
+  newData = false;
+  /** Carries chat data (counts against the chat allowance while in flight). */
+  carriesChat = false;
+  /** Built by an RTO probe from another packet's data. */
+  probeCopy = false;
+  /** RTO-probe episode in which a probe resent this packet's data (0 = never). */
+  probedEpisode = 0;
   chunkCount = 0;
   readonly chunkMsg: Array<OutMessage | undefined> = [];
   readonly chunkStart: number[] = [];
   readonly chunkEnd: number[] = [];
 
   addChunk(msg: OutMessage, start: number, end: number): void {
+    if (msg.channel === 0) this.carriesChat = true;
     const i = this.chunkCount++;
     this.chunkMsg[i] = msg;
     this.chunkStart[i] = start;
@@ -56,7 +82,13 @@ export class SentPacket {
     this.state = PacketState.outstanding;
     this.ackLargest = -1;
     this.cwndLimited = false;
+    this.inFlightAtSend = 0;
     this.dataBytes = 0;
+    this.retransmit = Retransmission.none;
+    this.newData = false;
+    this.carriesChat = false;
+    this.probeCopy = false;
+    this.probedEpisode = 0;
     for (let i = 0; i < this.chunkCount; i++) this.chunkMsg[i] = undefined;
     this.chunkCount = 0;
   }

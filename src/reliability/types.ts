@@ -27,9 +27,15 @@ export interface EngineStats {
   dataPacketsSent: number;
   /** Packets that carried only acknowledgements / keepalives. */
   ackPacketsSent: number;
+  /**
+   * Retransmissions, in packets: data packets carrying only bytes sent before (one that also
+   * carries new bytes counts as a first transmission, so dataPacketsSent = first transmissions +
+   * retransmitsTimeout + retransmitsFast). Timeout: the loss was found after a probe or timer, or
+   * an RTO probe resent it; fast: found by arriving ACKs.
+   */
   retransmitsTimeout: number;
   retransmitsFast: number;
-  /** Retransmissions later shown unnecessary (the original was acknowledged). */
+  /** Data packets acknowledged when every byte they carried already was: copies sent for nothing. */
   retransmitsSpurious: number;
   duplicatesReceived: number;
   messagesSent: number;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AckTracker } from '../../src/reliability/ack-tracker.ts';
+import { AckTracker, MAX_ACK_COPIES } from '../../src/reliability/ack-tracker.ts';
 
 describe('AckTracker (RFC 9000 §13.2)', () => {
   it('delays the ACK of a single ack-eliciting packet up to maxAckDelay', () => {
@@ -67,5 +67,45 @@ describe('AckTracker (RFC 9000 §13.2)', () => {
     const t = new AckTracker(5, 2, 32);
     t.onPacket(0, true, 10);
     expect(t.ackDelayUs(12.5)).toBe(2500);
+  });
+
+  it('answers a probe at once with several ACKs, one more per probe in a row, until an ACK of an ACK', () => {
+    const t = new AckTracker(5, 2, 32);
+    t.onPacket(0, true, 0);
+    t.onAckSent(); // its ACK went out (and was lost, say)
+    const ackFramesFor = (): number => {
+      let n = 0;
+      for (let i = 0; i < 100 && t.due(0); i++) {
+        expect(t.timerDeadline()).toBe(-Infinity);
+        t.onAckSent();
+        n++;
+      }
+      return n;
+    };
+    t.onPacket(1, true, 1, true); // the peer's probe
+    expect(ackFramesFor()).toBe(2);
+    t.onPacket(2, true, 2, true);
+    expect(ackFramesFor()).toBe(3);
+    for (let pn = 3; pn < 8; pn++) {
+      t.onPacket(pn, true, pn, true);
+      expect(ackFramesFor()).toBe(MAX_ACK_COPIES);
+    }
+    // The peer acknowledged a packet of ours carrying our ranges: back to one copy per probe.
+    t.onAckOfAck(5);
+    t.onPacket(8, true, 8, true);
+    expect(ackFramesFor()).toBe(2);
+    // Ordinary packets: the usual rules (every second one).
+    t.onPacket(9, true, 9);
+    expect(t.due(9)).toBe(false);
+    t.onPacket(10, true, 9);
+    expect(ackFramesFor()).toBe(1);
+  });
+
+  it('owes no copies when nothing is left to acknowledge', () => {
+    const t = new AckTracker(5, 2, 32);
+    t.onPacket(0, true, 0, true);
+    t.onAckOfAck(0);
+    expect(t.due(0)).toBe(false);
+    expect(t.timerDeadline()).toBeGreaterThan(0); // only the ordinary delayed-ACK deadline
   });
 });

@@ -86,4 +86,46 @@ describe('RangeSet', () => {
     expect(rs.count).toBeLessThanOrEqual(11);
     expect(wellFormed(rs)).toBe(true);
   });
+
+  it('remove, removeBelow and firstMemberAtOrAfter agree with a set of integers (model-based)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(fc.constantFrom('insert', 'remove', 'removeBelow'), fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 30 })),
+          { maxLength: 80 },
+        ),
+        (ops) => {
+          const rs = new RangeSet();
+          const m = new Set<number>();
+          for (const [op, a, len] of ops) {
+            if (op === 'insert') {
+              rs.insert(a, a + len);
+              for (let i = a; i < a + len; i++) m.add(i);
+            } else if (op === 'removeBelow') {
+              const cut = Math.floor(a / 4);
+              rs.removeBelow(cut);
+              for (const v of [...m]) if (v < cut) m.delete(v);
+            } else {
+              let gone = 0;
+              for (let i = a; i < a + len; i++) if (m.delete(i)) gone++;
+              if (rs.remove(a, a + len) !== gone) return false;
+            }
+            if (!wellFormed(rs)) return false;
+          }
+          for (let v = 0; v < 240; v++) {
+            if (rs.has(v) !== m.has(v)) return false;
+            let next = Infinity;
+            for (let w = v; w < 240; w++) {
+              if (m.has(w)) {
+                next = w;
+                break;
+              }
+            }
+            if (rs.firstMemberAtOrAfter(v) !== next) return false;
+          }
+          return rs.size() === m.size;
+        },
+      ),
+    );
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ByteSlab } from '../../src/reliability/byte-slab.ts';
-import { FrameOutcome, Reassembler } from '../../src/reliability/reassembler.ts';
+import { FrameOutcome, PREALLOCATE_MAX_BYTES, Reassembler } from '../../src/reliability/reassembler.ts';
 
 function setup(initialSeq = 0, maxAhead = 1000) {
   const out: Array<{ channel: number; data: Uint8Array }> = [];
@@ -96,5 +96,38 @@ describe('Reassembler', () => {
     r.onFrame(0, 3, 0, pkt, 0, 3, BIG);
     pkt[0] = 99;
     expect(out[0]?.data[0]).toBe(1);
+  });
+
+  it('writes fragments of a message into its buffer, counting the unreceived part as reserved', () => {
+    const { r, out } = setup();
+    const msg = new Uint8Array(10_000).map((_, i) => i & 0xff);
+    expect(r.onFrame(0, 10_000, 4000, msg, 4000, 3000, BIG)).toBe(FrameOutcome.stored);
+    expect(r.bufferedBytes).toBe(3000);
+    expect(r.reservedBytes).toBe(7000);
+    expect(r.onFrame(0, 10_000, 3500, msg, 3500, 1000, BIG)).toBe(FrameOutcome.stored); // overlaps
+    expect(r.bufferedBytes).toBe(3500);
+    expect(r.reservedBytes).toBe(6500);
+    expect(r.onFrame(0, 10_000, 0, msg, 0, 3500, BIG)).toBe(FrameOutcome.stored);
+    expect(r.onFrame(0, 10_000, 7000, msg, 7000, 3000, BIG)).toBe(FrameOutcome.delivered);
+    expect(out[0]?.data).toEqual(msg);
+    expect(r.bufferedBytes).toBe(0);
+    expect(r.reservedBytes).toBe(0);
+  });
+
+  it('reserves whole messages only within the room it is given; beyond it, memory follows the data', () => {
+    const { r } = setup(0, 1000);
+    let room = 120_000;
+    // Messages 1…20 announce 50 kB each and send 100 bytes: two fit the room whole, the rest go piecewise.
+    for (let seq = 1; seq <= 20; seq++) {
+      expect(r.onFrame(seq, 50_000, 0, new Uint8Array(100), 0, 100, room)).toBe(FrameOutcome.stored);
+      room = 120_000 - r.bufferedBytes - r.reservedBytes;
+    }
+    expect(r.reservedBytes).toBe(2 * (50_000 - 100));
+    expect(r.bufferedBytes).toBe(20 * 100);
+    // A message larger than PREALLOCATE_MAX_BYTES is never reserved, even at the head.
+    const big = setup();
+    big.r.onFrame(0, PREALLOCATE_MAX_BYTES + 1, 0, new Uint8Array(100), 0, 100, BIG);
+    expect(big.r.reservedBytes).toBe(0);
+    expect(big.r.bufferedBytes).toBe(100);
   });
 });

@@ -16,8 +16,10 @@ export interface CongestionController {
   /**
    * One in-flight packet acknowledged. `cwndLimited`: the window was at least half used when it
    * was sent (RFC 9002 §7.8: do not grow a window the application does not fill).
+   * `inFlightAtSend`: bytes in flight just after it was sent (it included), when known — with its
+   * round trip, a delivery-rate sample (Little's law: inFlightAtSend / (now − sentTime)).
    */
-  onAck(now: number, sentTime: number, bytes: number, cwndLimited: boolean): void;
+  onAck(now: number, sentTime: number, bytes: number, cwndLimited: boolean, inFlightAtSend?: number): void;
   /**
    * Packets declared lost in one detection pass. `largestLostSentTime` decides whether this
    * starts a new congestion episode (RFC 9002 §7.3.2: one reduction per recovery period).
