@@ -2,7 +2,8 @@
 // or with --json) and the process exit. The client itself lives in src/client/.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_HOST, DEFAULT_TCP_PORT } from '../client/constants.ts';
-import { parseHostFlag, parseNameFlag, parsePortFlag, parseUdpViaFlag, type FlagResult } from '../client/flags.ts';
+import { parseDirFlag, parseHostFlag, parseNameFlag, parsePortFlag, parseUdpViaFlag, type FlagResult } from '../client/flags.ts';
+import { DEFAULT_DOWNLOADS_DIR, DEFAULT_RECEIVED_DIR } from '../files/limits.ts';
 import { runInteractive } from '../client/interactive.ts';
 import { runScripted } from '../client/scripted.ts';
 
@@ -14,6 +15,9 @@ interface ClientFlags {
   /** commander's `--no-udp`: false when given. */
   udp: boolean;
   udpVia?: { host: string | undefined; port: number };
+  downloads: string;
+  received: string;
+  ask?: boolean;
 }
 
 function commanderParser<T>(parse: (text: string) => FlagResult<T>): (text: string) => T {
@@ -53,6 +57,9 @@ export function clientCommand(): Command {
         .argParser(commanderParser(parseUdpViaFlag)),
     )
     .option('--no-udp', 'keep chat on TCP (never bind the UDP data plane)')
+    .addOption(new Option('--downloads <dir>', 'where /download puts files (created if missing)').default(DEFAULT_DOWNLOADS_DIR).argParser(commanderParser(parseDirFlag)))
+    .addOption(new Option('--received <dir>', 'where files other users send you go (created if missing)').default(DEFAULT_RECEIVED_DIR).argParser(commanderParser(parseDirFlag)))
+    .option('--ask', 'ask before taking a file someone sends you (/accept ID, /decline ID); default: take it')
     .addHelpText(
       'after',
       [
@@ -68,6 +75,9 @@ export function clientCommand(): Command {
         '  dualchat client --name alice',
         "  printf '/join games\\nhello\\n' | dualchat client --tcp 5000 --name bob --json",
         '  dualchat client --name carol --udp-via 127.0.0.1:7000   # through `dualchat proxy --listen 7000 …`',
+        '',
+        'Files: /files lists, /download NAME fetches into --downloads (an interrupted download resumes),',
+        '/upload PATH shares, /sendfile USER PATH sends to a user (into their --received directory).',
       ].join('\n'),
     )
     .action(async (flags: ClientFlags) => {
@@ -85,6 +95,7 @@ export function clientCommand(): Command {
           enabled: flags.udp,
           via: flags.udpVia === undefined ? undefined : { host: flags.udpVia.host ?? flags.host, port: flags.udpVia.port },
         },
+        files: { downloadsDir: flags.downloads, receivedDir: flags.received, autoAccept: flags.ask !== true },
       };
       const code = scripted
         ? await runScripted({ ...common, json: flags.json === true })

@@ -1,6 +1,7 @@
 // What one typed line makes the client do, decided purely: send a command (with the scope of a
 // `/users` request), show something locally, quit, or nothing. Both shells (interactive and scripted)
 // use it, so the two modes understand exactly the same input.
+import { parseTransferId } from '../commands/transfer-syntax.ts';
 import { translateInput } from '../commands/typed-input.ts';
 import type { Command } from '../commands/types.ts';
 import type { ClientNotice } from './render.ts';
@@ -10,11 +11,35 @@ export type ClientAction =
   | { type: 'send'; command: Command; scope?: UsersScope }
   | { type: 'show'; item: ClientNotice }
   | { type: 'status' }
+  /** A file transfer command: the client's file features carry it out (src/client/transfers.ts). */
+  | { type: 'file'; file: FileAction }
   | { type: 'quit' }
   | { type: 'none' };
 
-const NOT_AVAILABLE_UPLOAD =
-  'sending files is not available yet in this client (listing and /download FILE are)';
+export type FileAction =
+  | { kind: 'download'; name: string }
+  | { kind: 'upload'; path: string }
+  | { kind: 'sendfile'; to: string; path: string; image: boolean }
+  /** No id: the only transfer there is. */
+  | { kind: 'cancel'; id?: number }
+  | { kind: 'accept' | 'decline'; id: number };
+
+/** Upload and sendfile lines carry a size and CRC the client computes itself from a local file. */
+const ANNOUNCE_WITH_PATH = 'send files with /upload PATH or /sendfile USER PATH: the client reads the file and announces it';
+
+function file(action: FileAction): ClientAction {
+  return { type: 'file', file: action };
+}
+
+function clientError(code: 'bad-argument' | 'bad-command', message: string): ClientAction {
+  return { type: 'show', item: { kind: 'client-error', code, message } };
+}
+
+function cancelAction(id: string | undefined): ClientAction {
+  if (id === undefined) return file({ kind: 'cancel' });
+  const n = parseTransferId(id);
+  return n === undefined ? clientError('bad-argument', `/cancel takes a transfer number (as shown when it started), got "${id}"`) : file({ kind: 'cancel', id: n });
+}
 
 /** The action for a line typed once we are signed in. */
 export function planInput(line: string): ClientAction {
@@ -23,6 +48,9 @@ export function planInput(line: string): ClientAction {
     case 'send':
       // `<disconnect>` typed as a bracket command is a quit like /quit: wait for the answer, then exit.
       if (typed.command.kind === 'disconnect') return { type: 'quit' };
+      if (typed.command.kind === 'download') return file({ kind: 'download', name: typed.command.file });
+      if (typed.command.kind === 'upload' || typed.command.kind === 'sendfile') return clientError('bad-argument', ANNOUNCE_WITH_PATH);
+      if (typed.command.kind === 'cancel') return cancelAction(typed.command.id);
       return typed.command.kind === 'users'
         ? { type: 'send', command: typed.command, scope: 'all' }
         : { type: 'send', command: typed.command };
@@ -35,15 +63,14 @@ export function planInput(line: string): ClientAction {
     case 'status':
       return { type: 'status' };
     case 'upload':
+      return file({ kind: 'upload', path: typed.path });
     case 'sendfile':
-      return { type: 'show', item: { kind: 'client-error', code: 'refused', message: NOT_AVAILABLE_UPLOAD } };
+      return file({ kind: 'sendfile', to: typed.to, path: typed.path, image: typed.image });
     case 'cancel':
-      return typed.id === undefined
-        ? {
-            type: 'show',
-            item: { kind: 'client-error', code: 'bad-argument', message: 'nothing to cancel: no transfer in progress' },
-          }
-        : { type: 'send', command: { kind: 'cancel', id: typed.id } };
+      return cancelAction(typed.id);
+    case 'accept':
+    case 'decline':
+      return file({ kind: typed.kind, id: typed.id });
     case 'empty':
       return { type: 'none' };
     case 'error':

@@ -3,8 +3,10 @@
 
 /** Every slash command the typed-input grammar knows, with aliases. */
 export const SLASH_COMMANDS: readonly string[] = [
+  '/accept',
   '/broadcast',
   '/cancel',
+  '/decline',
   '/download',
   '/exit',
   '/files',

@@ -56,3 +56,24 @@ export const MAX_KNOWN_NAMES = 10_000;
 export const ORDER_WAIT_QUIET_MS = 1_500;
 /** …and never longer than this in all, so a command whose answer we cannot recognise costs a bounded wait. */
 export const ORDER_WAIT_MAX_MS = 5_000;
+
+/**
+ * `--json` progress events: at most one per transfer every this many ms, or when it moved this many
+ * percent — enough for a script to draw a bar, few enough that a 20 MB download is not 100 lines
+ * (the first and the final one always come).
+ */
+export const PROGRESS_EVENT_INTERVAL_MS = 250;
+export const PROGRESS_EVENT_STEP_PERCENT = 5;
+
+/**
+ * After stdin EOF in scripted mode, transfers still running are waited for as long as they make
+ * progress; one that shows no file event for this long is given up (a resumable download keeps its
+ * bytes). Generous: a lossy link may stall for several retransmission timeouts.
+ */
+export const TRANSFER_STALL_MS = 20_000;
+
+/** The interactive progress bars: how many are drawn at once (others are summed up in one line). */
+export const MAX_PROGRESS_BARS = 4;
+
+/** The interactive progress bars are redrawn at most this often. */
+export const PROGRESS_REDRAW_MS = 100;

@@ -53,3 +53,11 @@ export function parseUdpViaFlag(text: string): FlagResult<{ host: string | undef
   if (!host.ok) return { ok: false, message: `--udp-via ${JSON.stringify(text)}: ${host.message}` };
   return { ok: true, value: { host: host.value, port: port.value } };
 }
+
+/** A directory path (created later if missing): non-empty, no control characters. */
+export function parseDirFlag(text: string): FlagResult<string> {
+  if (text.trim().length === 0) return { ok: false, message: 'a directory must not be empty' };
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(text)) return { ok: false, message: `directory ${JSON.stringify(text)} contains control characters` };
+  return { ok: true, value: text };
+}

@@ -31,11 +31,12 @@ export const HELP_SECTIONS: readonly HelpSection[] = [
     title: 'Files',
     rows: [
       ['/files', 'list the files shared on the server'],
-      ['/download FILE', 'fetch FILE from the server'],
-      ['/upload PATH', 'share a local file (also -file PATH) — not available yet'],
-      ['/sendfile USER PATH', 'send a local file to USER — not available yet'],
-      ['/sendimage USER PATH', 'send a local image to USER — not available yet'],
-      ['/cancel [ID]', 'cancel a transfer'],
+      ['/download FILE', 'fetch FILE into --downloads (an interrupted one resumes)'],
+      ['/upload PATH', 'share a local file on the server (also -file PATH)'],
+      ['/sendfile USER PATH', 'send a local file to USER (also /sendfile PATH USER)'],
+      ['/sendimage USER PATH', 'send a local image to USER'],
+      ['/accept ID  /decline ID', 'answer a file offered to you (with --ask)'],
+      ['/cancel [ID]', 'stop a transfer and remove its partial file'],
     ],
   },
   {

@@ -4,11 +4,14 @@
 // a lost connection exits 1.
 import readline from 'node:readline';
 import { planInput, planNameInput } from './actions.ts';
-import { CONNECT_TIMEOUT_MS, DISCONNECT_WAIT_MS, WELCOME_TIMEOUT_MS } from './constants.ts';
+import { CONNECT_TIMEOUT_MS, DISCONNECT_WAIT_MS, MAX_PROGRESS_BARS, PROGRESS_REDRAW_MS, WELCOME_TIMEOUT_MS } from './constants.ts';
 import { chooseColors } from './colors.ts';
 import { complete } from './completion.ts';
 import { ChatLink, type UdpOptions } from './link.ts';
+import { formatBar, type BarState } from './progress.ts';
 import { promptText, toTerminalLines, type Shown } from './render.ts';
+import { DEFAULT_FILE_SETTINGS, runFileAction, type FileSettings } from './scripted.ts';
+import { ClientTransfers, type ClientFileEvent } from './transfers.ts';
 
 export interface InteractiveOptions {
   host: string;
@@ -19,6 +22,8 @@ export interface InteractiveOptions {
   errors: NodeJS.WritableStream;
   /** The UDP data plane (default: on, datagrams to the server). */
   udp?: UdpOptions;
+  /** Where files go and whether offers are taken without asking (defaults: ./downloads, ./received_files, yes). */
+  files?: FileSettings;
 }
 
 // Colour and style sequences (SGR): what the prompt's visible width must not count.
@@ -52,26 +57,74 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   });
   let link: ChatLink | undefined;
 
-  /** Prints lines above the prompt, keeping the prompt and the half-typed input intact. */
+  // Progress bars of running transfers, drawn between the messages and the prompt (a terminal only).
+  const bars = new Map<number, BarState>();
+  /** Bar rows drawn right above the prompt now (0 when the prompt is not shown). */
+  let footerRows = 0;
+  let redrawTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const footerLines = (): string[] => {
+    if (!tty || quitting || bars.size === 0) return [];
+    // A terminal that reports no size (e.g. under `script`) gets the classic 80 columns.
+    const columns = Math.max(20, (output.columns !== undefined && output.columns > 0 ? output.columns : 80) - 1);
+    const now = Date.now();
+    const all = [...bars.values()];
+    const lines = all.slice(0, MAX_PROGRESS_BARS).map((bar) => colors.cyan(formatBar(bar, now, columns)));
+    if (all.length > MAX_PROGRESS_BARS) lines.push(colors.dim(`… and ${all.length - MAX_PROGRESS_BARS} more (/status lists them)`));
+    return lines;
+  };
+
+  /** Prints lines above the bars and the prompt, keeping the prompt and the half-typed input intact. */
   const printAbove = (lines: readonly string[]): void => {
-    if (lines.length === 0) return;
+    if (lines.length === 0 && footerRows === 0 && (bars.size === 0 || !promptShown)) return;
     if (rl !== undefined && promptShown && tty) {
-      // Clear the prompt and the input (which may wrap over several rows), print, and redraw.
+      // Clear the bars, the prompt and the input (which may wrap over several rows), print, and redraw.
       const rows = rl.getCursorPos().rows;
-      readline.moveCursor(output, 0, -rows);
+      readline.moveCursor(output, 0, -(rows + footerRows));
       readline.cursorTo(output, 0);
       readline.clearScreenDown(output);
       if (quitting) {
-        output.write(`${lines.join('\n')}\n`);
+        if (lines.length > 0) output.write(`${lines.join('\n')}\n`);
         promptShown = false;
+        footerRows = 0;
         return;
       }
-      output.write(`${lines.join('\n')}\n${'\n'.repeat(redrawClimb(rl, rows))}`);
+      const footer = footerLines();
+      footerRows = footer.length;
+      const text = [...lines, ...footer];
+      output.write(`${text.length > 0 ? `${text.join('\n')}\n` : ''}${'\n'.repeat(redrawClimb(rl, rows))}`);
       refreshPrompt(true);
-    } else {
+    } else if (lines.length > 0) {
       output.write(`${lines.join('\n')}\n`);
     }
   };
+
+  /** Redraw the bars soon (at most every PROGRESS_REDRAW_MS). */
+  const scheduleBars = (): void => {
+    if (!tty || redrawTimer !== undefined) return;
+    redrawTimer = setTimeout(() => {
+      redrawTimer = undefined;
+      printAbove([]);
+    }, PROGRESS_REDRAW_MS);
+  };
+
+  const showFile = (event: ClientFileEvent): void => {
+    if (event.type === 'started') {
+      bars.set(event.id, { id: event.id, direction: event.direction, name: event.name, done: event.offset, size: event.size, startDone: event.offset, startedAt: Date.now() });
+    } else if (event.type === 'progress') {
+      const bar = bars.get(event.id);
+      if (bar !== undefined) bar.done = event.done;
+      if (tty) {
+        scheduleBars();
+        return;
+      }
+      if (event.percent !== 100 && event.percent % 25 !== 0) return; // without a terminal: a line per quarter
+    } else if ((event.type === 'finished' || event.type === 'failed') && event.id !== undefined) {
+      bars.delete(event.id);
+    }
+    show({ kind: 'file', event });
+  };
+  const transfers = new ClientTransfers({ ...(options.files ?? DEFAULT_FILE_SETTINGS), show: showFile });
 
   const refreshPrompt = (preserveInput: boolean): void => {
     if (rl === undefined || quitting) return;
@@ -95,8 +148,10 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
     show,
     clock: Date.now,
     ...(options.udp !== undefined ? { udp: options.udp } : {}),
+    files: transfers.hooks,
     closed: (expected, message) => {
       if (expected || quitting) return;
+      void transfers.linkLost(message);
       quitting = true; // before printing: no prompt is redrawn under the message
       fail(message);
       rl?.close();
@@ -109,6 +164,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   }
   const session = opened.link;
   link = session;
+  transfers.attach(session);
 
   /** Leaves cleanly. `onPromptLine`: the cursor is still on the prompt (Ctrl-C, Ctrl-D). */
   const quit = async (onPromptLine: boolean): Promise<void> => {
@@ -116,6 +172,10 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
     quitting = true;
     if (tty && onPromptLine && promptShown) output.write('\n');
     promptShown = false;
+    footerRows = 0;
+    if (redrawTimer !== undefined) clearTimeout(redrawTimer);
+    // Downloads keep what they verified: `/download NAME` next time resumes.
+    await transfers.linkLost('the client is leaving');
     const confirmed = await session.disconnect(DISCONNECT_WAIT_MS);
     if (!confirmed) fail(`no <disconnected> from the server within ${DISCONNECT_WAIT_MS / 1000} s; closed anyway`);
     rl?.close();
@@ -166,7 +226,10 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
         show(action.item);
         break;
       case 'status':
-        show({ kind: 'status', status: session.status() });
+        show({ kind: 'status', status: { ...session.status(), transfers: transfers.list() } });
+        break;
+      case 'file':
+        await runFileAction(transfers, action.file);
         break;
       case 'quit':
         await quit(false);
@@ -188,6 +251,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   let queue = Promise.resolve();
   rl.on('line', (line) => {
     promptShown = false;
+    footerRows = 0; // the bars stay in the scrollback as they were; they are drawn afresh under the next prompt
     queue = queue.then(() => handleLine(line));
   });
   rl.on('SIGINT', () => {

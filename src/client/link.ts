@@ -10,7 +10,9 @@
 import { lookup } from 'node:dns/promises';
 import { formatCommand, parseReply } from '../commands/grammar.ts';
 import { formatTransportCommand } from '../commands/transport-syntax.ts';
-import type { Command, Reply, Transport, TransportReason } from '../commands/types.ts';
+import type { Command, FileReply, Reply, Transport, TransportReason } from '../commands/types.ts';
+import type { ClientLink } from '../files/client-files.ts';
+import { MAX_QUEUED_CHUNKS_PER_LINK, TCP_CHUNK_WINDOW_BYTES } from '../files/limits.ts';
 import { connectTcp, type ClientConnection, type ConnectionEvent } from '../tcp/client-connection.ts';
 import { UdpClientPlane, type ClientPlaneEvent } from '../udp/client-plane.ts';
 import { FALLBACK_SYNC_TIMEOUT_MS } from '../udp/constants.ts';
@@ -37,6 +39,39 @@ export interface LinkOptions {
   clock: () => number;
   /** The UDP data plane (default: enabled, datagrams to the server). */
   udp?: UdpOptions;
+  /** Where file replies and chunks go (src/client/transfers.ts); without it they are shown raw. */
+  files?: LinkFileHooks;
+}
+
+/** The file features' side of the link. */
+export interface LinkFileHooks {
+  /** A file reply (`<sending>`, `<ready>`, `<offer>`, `<aborted>` …). */
+  reply(reply: FileReply): void;
+  /** A `<chunk>` line (the TCP fallback of the data plane): its base64. */
+  chunkLine(data: string): void;
+  /** A message on the UDP bulk channel. */
+  bulk(data: Uint8Array): void;
+  /** Acknowledgements arrived (UDP), or the socket may have drained (TCP): senders may queue more. */
+  room(): void;
+  /** The UDP data plane went away while the connection lives on (chat moved to TCP). */
+  udpLost(): void;
+  /** True while received bytes wait for the disk: the UDP engine keeps its messages meanwhile. */
+  holdBulk(): boolean;
+}
+
+const FILE_REPLY_KINDS: ReadonlySet<Reply['kind']> = new Set<Reply['kind']>([
+  'sending',
+  'queued',
+  'ready',
+  'stored',
+  'offer',
+  'delivered',
+  'aborted',
+  'refused',
+]);
+
+function isFileReply(reply: Reply): reply is FileReply {
+  return FILE_REPLY_KINDS.has(reply.kind);
 }
 
 export type OpenResult = { ok: true; link: ChatLink } | { ok: false; message: string };
@@ -128,6 +163,46 @@ export class ChatLink {
   /** How chat travels now. */
   get transport(): Transport {
     return this.chatTransport;
+  }
+
+  /** Writes a file request line over TCP at once (files have their own bookkeeping). False if closed. */
+  sendFileLine(line: string): boolean {
+    if (this.isClosed || this.connection === undefined) return false;
+    this.lastSentAt = this.options.clock();
+    return this.connection.sendLine(line);
+  }
+
+  /**
+   * Where file chunks go now: the UDP bulk channel while bound, else `<chunk>` lines on TCP. The link
+   * returned stays on its path (a transfer pins it); undefined once the connection is closed.
+   */
+  dataLink(): ClientLink | undefined {
+    const connection = this.connection;
+    if (this.isClosed || connection === undefined || !connection.isOpen) return undefined;
+    const bulk = this.plane?.bulkLink();
+    if (bulk !== undefined) {
+      return {
+        get alive() {
+          return bulk.alive;
+        },
+        // A dead engine says yes, so that queue() reports the loss and the transfer ends.
+        mayQueue: () => !bulk.alive || bulk.queued() < MAX_QUEUED_CHUNKS_PER_LINK,
+        queue: (message) => bulk.send(message),
+      };
+    }
+    return {
+      get alive() {
+        return connection.isOpen;
+      },
+      mayQueue: () => !connection.isOpen || connection.pendingWriteBytes < TCP_CHUNK_WINDOW_BYTES,
+      queue: (message) =>
+        connection.sendLine(`<chunk>${Buffer.from(message.buffer, message.byteOffset, message.byteLength).toString('base64')}`),
+    };
+  }
+
+  /** The receiver caught up with its disk: let the UDP engine deliver what it kept. */
+  wakeBulk(): void {
+    this.plane?.wakeBulk();
   }
 
   /** Commands typed but not yet sent (waiting for their turn; see the outbox above). */
@@ -412,6 +487,9 @@ export class ChatLink {
       connectionId: offer.connectionId,
       token: Buffer.from(offer.token, 'hex'),
       onEvent: (event) => this.onPlaneEvent(event),
+      onBulk: (data) => this.options.files?.bulk(data),
+      onRoom: () => this.options.files?.room(),
+      holdBulk: () => this.options.files?.holdBulk() ?? false,
     });
   }
 
@@ -444,6 +522,7 @@ export class ChatLink {
         );
         this.changed('tcp', OWN_REASONS[event.reason]);
         this.syncTimer = setTimeout(() => this.finishSync(undefined), FALLBACK_SYNC_TIMEOUT_MS);
+        if (event.reason !== 'timeout' && event.reason !== 'refused') this.options.files?.udpLost();
         break;
       }
     }
@@ -460,11 +539,13 @@ export class ChatLink {
       return;
     }
     if (plane.state !== 'binding' && plane.state !== 'bound') return;
+    const wasBound = plane.state === 'bound';
     const { received, resend } = plane.serverGaveUp(reply.received);
     this.chatTransport = 'tcp';
     this.connection?.sendLine(formatTransportCommand({ kind: 'transport', transport: 'tcp', received, reason: 'requested' }));
     for (const line of resend) this.connection?.sendLine(line);
     this.changed('tcp', serverReason(reply.reason));
+    if (wasBound) this.options.files?.udpLost();
   }
 
   /** Our `<transport>` was answered (or the wait ended): resend what the server missed, release chat. */
@@ -504,6 +585,10 @@ export class ChatLink {
         this.lastReplyAt = now;
         if (event.reply.kind === 'udp') this.onOffer(event.reply);
         else if (event.reply.kind === 'transport') this.onServerTransport(event.reply);
+        else if (event.reply.kind === 'chunk' && this.options.files !== undefined) {
+          this.options.files.chunkLine(event.reply.data);
+          return; // a data-plane line: no command waits for it
+        } else if (isFileReply(event.reply) && this.options.files !== undefined) this.options.files.reply(event.reply);
         else this.options.show(this.withVia(this.state.receive(event.reply, now), 'tcp'));
         break;
       case 'unparsed':

@@ -4,6 +4,8 @@
 import pc from 'picocolors';
 import type { ErrorCode, FileEntry, LeaveReason, RoomEntry, Transport, UserEntry } from '../commands/types.ts';
 import { formatReply } from '../commands/grammar.ts';
+import type { ClientFileEvent, Direction } from '../files/client-files.ts';
+import { formatSize as formatFileSize } from '../files/format.ts';
 import { helpLines } from './help.ts';
 import { sameName, type Display, type UsersScope } from './state.ts';
 
@@ -71,6 +73,18 @@ export interface StatusInfo {
   /** When the server welcomed us (client clock, ms since the epoch), if it did. */
   connectedAt: number | undefined;
   udp: UdpStatus;
+  /** File transfers running or waiting (absent: none known to the caller). */
+  transfers?: TransferStatus[];
+}
+
+/** One file transfer, for `/status`. */
+export interface TransferStatus {
+  id: number;
+  direction: Direction;
+  name: string;
+  done: number;
+  size: number;
+  phase: string;
 }
 
 /** Things the client shows that did not come from the server as a valid reply. */
@@ -84,7 +98,9 @@ export type ClientNotice =
   | { kind: 'status'; status: StatusInfo }
   | { kind: 'help' }
   /** Chat changed transport; `target` is where datagrams go. */
-  | { kind: 'transport'; transport: Transport; reason: TransportChangeReason; target?: string };
+  | { kind: 'transport'; transport: Transport; reason: TransportChangeReason; target?: string }
+  /** Something about a file transfer (src/client/transfers.ts). */
+  | { kind: 'file'; event: ClientFileEvent };
 
 export type Shown = Display | ClientNotice;
 
@@ -111,9 +127,28 @@ export type JsonEvent =
       connectedAt: number | null;
       connectedForMs: number | null;
       udp: UdpStatus;
+      transfers: TransferStatus[];
     }
   | { type: 'help'; lines: string[] }
-  | { type: 'transport'; transport: Transport; reason: TransportChangeReason; target?: string };
+  | { type: 'transport'; transport: Transport; reason: TransportChangeReason; target?: string }
+  | FileJsonEvent;
+
+/** The `--json` events of file transfers (README, "Files"). */
+export type FileJsonEvent =
+  /** A download asked for; `resumeFrom`: bytes already here from an interrupted one. */
+  | { type: 'requested'; name: string; resumeFrom?: number }
+  | { type: 'queued'; id: number; name: string; position: number }
+  /** A transfer started: `type` is its direction. `offset`: where a download resumes (else 0). */
+  | { type: Direction; id: number; name: string; size: number; offset: number }
+  | { type: 'progress'; id: number; direction: Direction; name: string; bytes: number; size: number; percent: number }
+  | { type: 'offer'; id: number; from: string; name: string; size: number; accepted: boolean }
+  /** A download or a file received from a user is verified and stored at `path` (`savedAs`: its name). */
+  | { type: 'saved'; id: number; direction: 'download' | 'receive'; name: string; path: string; savedAs: string; size: number }
+  /** An upload is verified and stored on the server as `storedAs`. */
+  | { type: 'stored'; id: number; name: string; storedAs: string; size: number }
+  /** A file sent to `to` was received and verified by them. */
+  | { type: 'delivered'; id: number; name: string; to: string; size: number }
+  | { type: 'transfer-error'; id?: number; direction: Direction; name: string; code: string; message: string; resumable: boolean };
 
 export interface JsonContext {
   /** Our name, to mark our own joins and leaves (`self`). */
@@ -124,6 +159,82 @@ export interface JsonContext {
 
 export interface TerminalContext extends JsonContext {
   colors: Colors;
+}
+
+/** The `--json` event for one file event. */
+export function fileJsonEvent(e: ClientFileEvent): JsonEvent {
+  switch (e.type) {
+    case 'requested':
+      return e.resumeFrom === undefined ? { type: 'requested', name: e.name } : { type: 'requested', name: e.name, resumeFrom: e.resumeFrom };
+    case 'queued':
+      return { type: 'queued', id: e.id, name: e.name, position: e.position };
+    case 'started':
+      return { type: e.direction, id: e.id, name: e.name, size: e.size, offset: e.offset };
+    case 'progress':
+      return { type: 'progress', id: e.id, direction: e.direction, name: e.name, bytes: e.done, size: e.size, percent: e.percent };
+    case 'offer':
+      return { type: 'offer', id: e.id, from: e.from, name: e.name, size: e.size, accepted: e.accepted };
+    case 'finished':
+      if (e.direction === 'upload') return { type: 'stored', id: e.id, name: e.name, storedAs: e.savedAs ?? e.name, size: e.size };
+      if (e.direction === 'send') return { type: 'delivered', id: e.id, name: e.name, to: e.to ?? '', size: e.size };
+      return { type: 'saved', id: e.id, direction: e.direction, name: e.name, path: e.path ?? '', savedAs: e.savedAs ?? e.name, size: e.size };
+    case 'failed': {
+      const base = { type: 'transfer-error' as const, direction: e.direction, name: e.name, code: e.code, message: e.message, resumable: e.resumable };
+      return e.id === undefined ? base : { ...base, id: e.id };
+    }
+    case 'error':
+      return { type: 'error', code: 'bad-argument', message: e.message, source: 'client' };
+  }
+}
+
+const DIRECTION_NOUN: Readonly<Record<Direction, string>> = {
+  download: 'download',
+  upload: 'upload',
+  send: 'sending',
+  receive: 'receiving',
+};
+
+/** Terminal lines for one file event (progress too: the plain scripted mode prints it as a line). */
+export function fileTerminalLines(e: ClientFileEvent, ctx: TerminalContext): string[] {
+  const c = ctx.colors;
+  const now = c.dim(formatClock(ctx.now));
+  const safe = sanitizeForTerminal;
+  const note = (text: string): string => `${now} ${c.gray(`* ${text}`)}`;
+  const size = formatFileSize;
+  switch (e.type) {
+    case 'requested':
+      return e.resumeFrom === undefined
+        ? [note(`Requesting ${safe(e.name)}…`)]
+        : [note(`Resuming ${safe(e.name)} at ${size(e.resumeFrom)} (what an earlier download left)`)];
+    case 'queued':
+      return [note(`${safe(e.name)} waits for an upload slot: position ${e.position} (transfer ${e.id}; /cancel ${e.id} to give up)`)];
+    case 'started': {
+      const what = { download: 'Downloading', upload: 'Uploading', send: 'Sending', receive: 'Receiving' }[e.direction];
+      const from = e.offset > 0 ? `, from ${size(e.offset)}` : '';
+      return [note(`${what} ${safe(e.name)} (${size(e.size)}${from}) as transfer ${e.id} — /cancel ${e.id} to stop`)];
+    }
+    case 'progress':
+      return [`${now} ${c.dim(`  ${safe(e.name)} ${String(e.percent).padStart(3)}% ${size(e.done)} of ${size(e.size)}`)}`];
+    case 'offer':
+      return e.accepted
+        ? [`${now} ${c.gray('*')} ${colorName(e.from, ctx)} ${c.gray(`sends you ${safe(e.name)} (${size(e.size)}) — receiving`)}`]
+        : [
+            `${now} ${c.yellow('*')} ${colorName(e.from, ctx)} ${c.yellow(`offers you ${safe(e.name)} (${size(e.size)}): /accept ${e.id} or /decline ${e.id}`)}`,
+          ];
+    case 'finished':
+      if (e.direction === 'upload') {
+        const as = e.savedAs !== undefined && e.savedAs !== e.name ? ` (stored as ${safe(e.savedAs)}: the name was taken)` : '';
+        return [`${now} ${c.green(`✓ ${safe(e.name)} uploaded${as}`)}`];
+      }
+      if (e.direction === 'send') return [`${now} ${c.green(`✓ ${safe(e.name)} delivered to ${safe(e.to ?? '?')}`)}`];
+      return [`${now} ${c.green(`✓ ${safe(e.name)} saved to ${safe(e.path ?? e.savedAs ?? e.name)} (${size(e.size)}, CRC-32 checked)`)}`];
+    case 'failed': {
+      const hint = e.resumable ? ` — /download ${safe(e.name)} resumes it` : '';
+      return [`${now} ${c.red(`! ${DIRECTION_NOUN[e.direction]} ${safe(e.name)} failed: ${safe(e.message)}${hint}`)} ${c.dim(`(${e.code})`)}`];
+    }
+    case 'error':
+      return [`${now} ${c.red(`! ${safe(e.message)}`)}`];
+  }
 }
 
 /** The `--json` event for one shown item. */
@@ -154,12 +265,15 @@ export function toJsonEvent(item: Shown, ctx: JsonContext): JsonEvent {
         connectedAt: s.connectedAt ?? null,
         connectedForMs: s.connectedAt === undefined ? null : Math.max(0, ctx.now - s.connectedAt),
         udp: s.udp,
+        transfers: s.transfers ?? [],
       };
     }
     case 'transport':
       return item.target === undefined
         ? { type: 'transport', transport: item.transport, reason: item.reason }
         : { type: 'transport', transport: item.transport, reason: item.reason, target: item.target };
+    case 'file':
+      return fileJsonEvent(item.event);
     case 'reply': {
       const r = item.reply;
       switch (r.kind) {
@@ -185,7 +299,16 @@ export function toJsonEvent(item: Shown, ctx: JsonContext): JsonEvent {
           return { type: 'disconnected' };
         case 'udp':
         case 'transport':
-          // The link acts on these itself; should one be shown, it is shown as it came.
+        case 'sending':
+        case 'queued':
+        case 'ready':
+        case 'stored':
+        case 'offer':
+        case 'delivered':
+        case 'aborted':
+        case 'refused':
+        case 'chunk':
+          // The link and the file features act on these; should one be shown, it is shown as it came.
           return { type: 'system', text: formatReply(r), raw: true };
       }
     }
@@ -323,8 +446,18 @@ export function toTerminalLines(item: Shown, ctx: TerminalContext): string[] {
         `  transport  ${s.transport}`,
         `  udp        ${udpStatusText(s.udp)}`,
         `  connected  ${since}`,
+        ...(s.transfers === undefined || s.transfers.length === 0
+          ? []
+          : [
+              `  transfers  ${s.transfers.length}`,
+              ...s.transfers.map(
+                (t) => `    #${t.id} ${t.direction} ${safe(t.name)}: ${formatFileSize(t.done)} of ${formatFileSize(t.size)} (${t.phase})`,
+              ),
+            ]),
       ];
     }
+    case 'file':
+      return fileTerminalLines(item.event, ctx);
     case 'transport': {
       const where = item.transport === 'udp' && item.target !== undefined ? ` (datagrams to ${safe(item.target)})` : '';
       return item.transport === 'udp'
@@ -381,6 +514,15 @@ export function toTerminalLines(item: Shown, ctx: TerminalContext): string[] {
           return [notice('Disconnected. Bye!')];
         case 'udp':
         case 'transport':
+        case 'sending':
+        case 'queued':
+        case 'ready':
+        case 'stored':
+        case 'offer':
+        case 'delivered':
+        case 'aborted':
+        case 'refused':
+        case 'chunk':
           return [`${now} ${c.gray(`? ${safe(formatReply(r))}`)}`];
       }
     }

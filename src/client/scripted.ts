@@ -3,17 +3,21 @@
 // until the server welcomed us, waits (bounded) for the replies to what it sent when stdin ends, then
 // disconnects cleanly. Exit codes: 0 done, 1 could not connect / name refused / connection lost.
 import readline from 'node:readline';
-import { planInput, planNameInput, type ClientAction } from './actions.ts';
+import { DEFAULT_DOWNLOADS_DIR, DEFAULT_RECEIVED_DIR } from '../files/limits.ts';
+import { planInput, planNameInput, type ClientAction, type FileAction } from './actions.ts';
 import {
   CONNECT_TIMEOUT_MS,
   DISCONNECT_WAIT_MS,
   EOF_MAX_WAIT_MS,
   EOF_QUIET_MS,
+  TRANSFER_STALL_MS,
   WELCOME_TIMEOUT_MS,
 } from './constants.ts';
 import { chooseColors } from './colors.ts';
 import { ChatLink, type UdpOptions } from './link.ts';
+import { ProgressThrottle } from './progress.ts';
 import { toJsonEvent, toTerminalLines, type Shown } from './render.ts';
+import { ClientTransfers, type ClientFileEvent } from './transfers.ts';
 
 export interface ScriptedOptions {
   host: string;
@@ -26,6 +30,40 @@ export interface ScriptedOptions {
   errors: NodeJS.WritableStream;
   /** The UDP data plane (default: on, datagrams to the server). */
   udp?: UdpOptions;
+  /** Where files go and whether offers are taken without asking (defaults: ./downloads, ./received_files, yes). */
+  files?: FileSettings;
+}
+
+/** `--downloads DIR`, `--received DIR`, `--ask`. */
+export interface FileSettings {
+  downloadsDir: string;
+  receivedDir: string;
+  autoAccept: boolean;
+}
+
+export const DEFAULT_FILE_SETTINGS: Readonly<FileSettings> = Object.freeze({
+  downloadsDir: DEFAULT_DOWNLOADS_DIR,
+  receivedDir: DEFAULT_RECEIVED_DIR,
+  autoAccept: true,
+});
+
+/** Carry out a typed file command. Never rejects. */
+export async function runFileAction(transfers: ClientTransfers, action: FileAction): Promise<void> {
+  switch (action.kind) {
+    case 'download':
+      return transfers.download(action.name);
+    case 'upload':
+      return transfers.upload(action.path);
+    case 'sendfile':
+      return transfers.sendTo(action.to, action.path, action.image);
+    case 'cancel':
+      return transfers.cancel(action.id);
+    case 'accept':
+      return transfers.accept(action.id);
+    case 'decline':
+      transfers.decline(action.id);
+      return;
+  }
 }
 
 type LineOutcome = 'continue' | 'quit' | 'fail';
@@ -45,6 +83,15 @@ export async function runScripted(options: ScriptedOptions): Promise<number> {
     }
   };
 
+  // Progress events are thinned out (PROGRESS_EVENT_*): the first, then every 250 ms or 5 %, and the last.
+  const throttle = new ProgressThrottle();
+  const showFile = (event: ClientFileEvent): void => {
+    if (event.type === 'progress' && !throttle.pass(event.id, event.percent, event.done, event.size, Date.now())) return;
+    if ((event.type === 'finished' || event.type === 'failed') && event.id !== undefined) throttle.forget(event.id);
+    show({ kind: 'file', event });
+  };
+  const transfers = new ClientTransfers({ ...(options.files ?? DEFAULT_FILE_SETTINGS), show: showFile });
+
   let reportLoss: (message: string) => void = () => {};
   const lost = new Promise<{ kind: 'lost'; message: string }>((resolve) => {
     reportLoss = (message) => resolve({ kind: 'lost', message });
@@ -56,10 +103,14 @@ export async function runScripted(options: ScriptedOptions): Promise<number> {
     connectTimeoutMs: CONNECT_TIMEOUT_MS,
     show,
     closed: (expected, message) => {
-      if (!expected) reportLoss(message);
+      if (expected) return;
+      // Downloads keep what they verified: `/download NAME` next time resumes.
+      void transfers.linkLost(message);
+      reportLoss(message);
     },
     clock: Date.now,
     ...(options.udp !== undefined ? { udp: options.udp } : {}),
+    files: transfers.hooks,
   });
   if (!opened.ok) {
     diag(opened.message);
@@ -67,6 +118,7 @@ export async function runScripted(options: ScriptedOptions): Promise<number> {
   }
   link = opened.link;
   const session = link;
+  transfers.attach(session);
 
   if (options.name !== undefined) {
     const signedIn = await session.signIn(options.name, WELCOME_TIMEOUT_MS);
@@ -104,7 +156,10 @@ export async function runScripted(options: ScriptedOptions): Promise<number> {
         return 'continue';
       case 'status':
         await session.settle(EOF_QUIET_MS, EOF_MAX_WAIT_MS);
-        show({ kind: 'status', status: session.status() });
+        show({ kind: 'status', status: { ...session.status(), transfers: transfers.list() } });
+        return 'continue';
+      case 'file':
+        await runFileAction(transfers, action.file);
         return 'continue';
       case 'quit':
         return 'quit';
@@ -128,6 +183,7 @@ export async function runScripted(options: ScriptedOptions): Promise<number> {
   switch (result.kind) {
     case 'lost':
       diag(result.message);
+      await transfers.linkLost(result.message);
       await session.close();
       return 1;
     case 'fail':
@@ -141,9 +197,16 @@ export async function runScripted(options: ScriptedOptions): Promise<number> {
       }
       const answered = await session.settle(EOF_QUIET_MS, EOF_MAX_WAIT_MS);
       if (!answered) diag(`${session.state.pendingCount} command(s) still unanswered at end of input`);
+      // Transfers run on while they make progress (a stalled one is given up; downloads stay resumable).
+      const idle = await Promise.race([transfers.waitIdle(TRANSFER_STALL_MS), lost.then(() => true)]);
+      if (!idle && !session.closed) {
+        diag(`file transfers made no progress for ${TRANSFER_STALL_MS / 1000} s; leaving (an interrupted download resumes next time)`);
+      }
+      await transfers.linkLost('the client is leaving');
       return leave(session, diag);
     }
     case 'quit':
+      await transfers.linkLost('the client is leaving');
       return leave(session, diag);
   }
 }

@@ -17,6 +17,7 @@ import { decodeField, encodeField } from './field-encoding.ts';
 import { parseDecimal } from './numbers.ts';
 import { hasLineBreak, toOneLine } from './one-line.ts';
 import { quote, quoteBare } from './quoting.ts';
+import { FILE_REPLY_USAGE, formatFileReply, parseFileReplyBody } from './transfer-syntax.ts';
 import { formatTransportBody, parseTransportBody, parseUdpBody, TRANSPORT_USAGE, UDP_USAGE } from './transport-syntax.ts';
 import type { FileEntry, ParseError, ParseResult, Reply, ReplyKind, RoomEntry, UserEntry } from './types.ts';
 
@@ -35,6 +36,7 @@ const REPLY_USAGE: Readonly<Record<ReplyKind, string>> = {
   disconnected: '',
   udp: UDP_USAGE,
   transport: TRANSPORT_USAGE,
+  ...FILE_REPLY_USAGE,
 };
 
 /** Marks a message or private message as the recipient's own, echoed back. */
@@ -194,6 +196,18 @@ function parseBody(kind: ReplyKind, body: string): ParseResult<Reply> {
       const fields = parseTransportBody(body);
       return fields.ok ? { ok: true, value: { kind, ...fields.value } } : usage(kind, fields.why);
     }
+    case 'sending':
+    case 'queued':
+    case 'ready':
+    case 'stored':
+    case 'offer':
+    case 'delivered':
+    case 'aborted':
+    case 'refused':
+    case 'chunk': {
+      const file = parseFileReplyBody(kind, body);
+      return file.ok ? { ok: true, value: file.value } : usage(kind, file.why);
+    }
   }
 }
 
@@ -254,5 +268,15 @@ export function formatReply(r: Reply): string {
       return `<udp>${r.port} ${r.connectionId} ${r.token.toLowerCase()}`;
     case 'transport':
       return `<transport>${formatTransportBody(r)}`;
+    case 'sending':
+    case 'queued':
+    case 'ready':
+    case 'stored':
+    case 'offer':
+    case 'delivered':
+    case 'aborted':
+    case 'refused':
+    case 'chunk':
+      return formatFileReply(r);
   }
 }

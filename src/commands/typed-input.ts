@@ -4,6 +4,7 @@
 import { asciiLower } from './aliases.ts';
 import { parseCommand } from './command-syntax.ts';
 import { shorten } from './quoting.ts';
+import { parseTransferId } from './transfer-syntax.ts';
 import type { Command } from './types.ts';
 
 export type TypedInput =
@@ -23,6 +24,8 @@ export type TypedInput =
   | { kind: 'sendfile'; to: string; path: string; image: boolean }
   /** `/cancel [ID]`. */
   | { kind: 'cancel'; id?: string }
+  /** `/accept ID`, `/decline ID`: answer a file offered by another user (client `--ask`). */
+  | { kind: 'accept' | 'decline'; id: number }
   | { kind: 'empty' }
   /** Not understood; the message says what was expected. */
   | { kind: 'error'; message: string };
@@ -73,6 +76,8 @@ type SlashVerb =
   | 'files'
   | 'status'
   | 'cancel'
+  | 'accept'
+  | 'decline'
   | 'stats';
 
 const SLASH_VERBS: ReadonlySet<string> = new Set<SlashVerb>([
@@ -94,6 +99,8 @@ const SLASH_VERBS: ReadonlySet<string> = new Set<SlashVerb>([
   'files',
   'status',
   'cancel',
+  'accept',
+  'decline',
   'stats',
 ]);
 
@@ -198,6 +205,11 @@ function slashCommand(verb: SlashVerb, written: string, args: string): TypedInpu
       return noArguments(written, args, { kind: 'status' });
     case 'cancel':
       return args === '' ? { kind: 'cancel' } : { kind: 'cancel', id: args };
+    case 'accept':
+    case 'decline': {
+      const id = parseTransferId(args);
+      return id === undefined ? error(`${written} needs the number of a file offer: ${written} ID`) : { kind: verb, id };
+    }
     case 'stats':
       return noArguments(written, args, send({ kind: 'stats' }));
   }

@@ -73,7 +73,76 @@ export type Reply =
    */
   | { kind: 'udp'; port: number; connectionId: number; token: string }
   /** Chat travels over TCP from now on: the other half of the `<transport>` exchange (TransportCommand). */
-  | { kind: 'transport'; transport: 'tcp'; received: number; reason: TransportReason };
+  | { kind: 'transport'; transport: 'tcp'; received: number; reason: TransportReason }
+  | FileReply
+  /**
+   * TCP fallback of the file data plane (docs/files.md, "Chunk messages"): one chunk message in
+   * canonical base64 (RFC 4648 §4). Sessions bound to UDP get their chunks on the bulk channel instead.
+   */
+  | { kind: 'chunk'; data: string };
+
+/**
+ * The file-transfer replies (docs/files.md, "Replies"). ID is a transfer id (1 … 2^32 − 1); NAME,
+ * FROM and USER are fields; sizes and offsets are byte counts.
+ */
+export type FileReply =
+  /** `<sending>ID SIZE CRC OFFSET NAME`: a download is ready from OFFSET; answer `<accept>ID`. */
+  | { kind: 'sending'; id: number; size: number; crc: number; offset: number; name: string }
+  /** `<queued>ID POSITION NAME`: an upload waits for a slot; POSITION 1 is next. */
+  | { kind: 'queued'; id: number; position: number; name: string }
+  /** `<ready>ID NAME`: send the bytes of NAME now, as transfer ID. */
+  | { kind: 'ready'; id: number; name: string }
+  /** `<stored>ID NAME`: the upload is verified and stored as NAME (numbered if the name was taken). */
+  | { kind: 'stored'; id: number; name: string }
+  /** `<offer>ID FROM SIZE CRC NAME`: FROM sends you NAME; `<accept>ID` or `<decline>ID`. */
+  | { kind: 'offer'; id: number; from: string; size: number; crc: number; name: string }
+  /** `<delivered>ID USER NAME`: USER received and verified NAME. */
+  | { kind: 'delivered'; id: number; to: string; name: string }
+  /** `<aborted>ID CODE MESSAGE`: transfer ID is over without success. */
+  | { kind: 'aborted'; id: number; code: AbortCode; message: string }
+  /** `<refused>REQUEST CODE NAME - MESSAGE`: a download, upload or sendfile refused at once. */
+  | { kind: 'refused'; request: RefusedRequest; code: ErrorCode; name: string; message: string };
+
+export type FileReplyKind = FileReply['kind'];
+
+/** Why a transfer ended without success (the CODE of `<aborted>`). */
+export type AbortCode =
+  | 'cancelled'
+  | 'changed'
+  | 'read-failed'
+  | 'link-lost'
+  | 'protocol'
+  | 'size'
+  | 'crc'
+  | 'write-failed'
+  | 'declined'
+  | 'expired'
+  | 'user-left'
+  | 'internal';
+
+/** Which request a `<refused>` answers. */
+export type RefusedRequest = 'download' | 'upload' | 'sendfile';
+
+/**
+ * Client → server file-transfer lines outside `Command`: the hub never sees them (like
+ * TransportCommand, the server shell hands them to the files coordinator). `<download>`, `<upload>`,
+ * `<sendfile>` and `<cancel>` stay Commands: the hub resolves their own-name forms.
+ */
+export type TransferCommand =
+  /** `<resume>OFFSET SIZE CRC NAME`: I hold OFFSET verified bytes of NAME as it was (SIZE, CRC). */
+  | { kind: 'resume'; offset: number; size: number; crc: number; name: string }
+  /** `<sendimage>USER SIZE CRC NAME`: like `<sendfile>`, the file must be an image. */
+  | { kind: 'sendimage'; to: string; size: number; crc: number; name: string }
+  /** `<accept>ID`: ready to receive transfer ID (a download announced by `<sending>`, or an offer). */
+  | { kind: 'accept'; id: number }
+  /** `<decline>ID`: refuse the file offered as ID. */
+  | { kind: 'decline'; id: number }
+  /** `<received>ID`: I verified and stored what transfer ID sent me. */
+  | { kind: 'received'; id: number }
+  /** `<chunk>BASE64`: one chunk message of an upload, for a session without UDP. */
+  | { kind: 'chunk'; data: string };
+
+export type TransferCommandKind = TransferCommand['kind'];
 
 export type ReplyKind = Reply['kind'];
 

@@ -3,10 +3,11 @@
 // (auto-accepted, or `--ask`), `/cancel`, progress, and the link going away. I/O is injected:
 // `send` for requests (the wiring writes command lines), `emit` for what the user sees (progress
 // bar, `--json` events), `link` for the data plane; files are real (receive.ts, source.ts).
+import path from 'node:path';
 import type { Chunk } from './chunk-codec.ts';
 import { percentDone } from './format.ts';
 import type { IncomingResult, IncomingTransfer } from './incoming.ts';
-import { createOutgoing, type ChunkSink, type OutgoingState, type OutgoingTransfer } from './outgoing.ts';
+import { createOutgoing, pinnedSink, type ChunkSink, type OutgoingState, type OutgoingTransfer } from './outgoing.ts';
 import type { FileNotice, FileRequest } from './protocol.ts';
 import { forgetDownload, planDownload, startDownload, startReceive, type ReceiveHooks, type StartResult } from './receive.ts';
 import { ensureSharedDir } from './shared-dir.ts';
@@ -38,8 +39,11 @@ export type ClientFileEvent =
   | { type: 'progress'; id: number; direction: Direction; name: string; done: number; size: number; percent: number }
   /** A file offered by another user; `accepted` when taken automatically (no `--ask`). */
   | { type: 'offer'; id: number; from: string; name: string; size: number; accepted: boolean }
-  /** Stored (`savedAs`: where, maybe numbered) or delivered (`to`: the user who has it now). */
-  | { type: 'finished'; id: number; direction: Direction; name: string; savedAs?: string; to?: string }
+  /**
+   * Stored (`savedAs`: the name it got, maybe numbered; `path`: where, for a file received here) or
+   * delivered (`to`: the user who has it now). `size`: bytes.
+   */
+  | { type: 'finished'; id: number; direction: Direction; name: string; size: number; savedAs?: string; path?: string; to?: string }
   /** Over without success. `resumable`: `/download NAME` again continues where it stopped. */
   | { type: 'failed'; id?: number; direction: Direction; name: string; code: string; message: string; resumable: boolean }
   /** A request the client could not even make (bad path, nothing to cancel…). */
@@ -55,7 +59,13 @@ export interface ClientFilesConfig {
   send: (request: FileRequest) => void;
   emit: (event: ClientFileEvent) => void;
   /** The data plane now (bulk channel or TCP fallback), or undefined when there is none. */
-  link: () => ChunkSink | undefined;
+  link: () => ClientLink | undefined;
+}
+
+/** The client's data plane as the file features see it. */
+export interface ClientLink extends ChunkSink {
+  /** False once this link is gone (its UDP engine stopped): transfers pinned to it cannot finish. */
+  readonly alive: boolean;
 }
 
 interface Receiving {
@@ -63,6 +73,8 @@ interface Receiving {
   name: string;
   receiver: IncomingTransfer;
   percent: number;
+  /** Interrupted because its data plane went away: ask for the rest (resume) once it stopped. */
+  restart?: boolean;
 }
 
 interface Sending {
@@ -71,6 +83,8 @@ interface Sending {
   file: LocalFile;
   to?: string;
   sender?: OutgoingTransfer;
+  /** The link its chunks go on (taken when the first chunk is queued). */
+  link?: ClientLink;
   /** Waiting for a slot, streaming, or all queued and waiting for `<stored>` / `<delivered>`. */
   phase: 'queued' | 'streaming' | 'sent';
   percent: number;
@@ -95,6 +109,11 @@ export class ClientFiles {
   private readonly offers = new Map<number, Offer>();
 
   constructor(private readonly config: ClientFilesConfig) {}
+
+  /** True while anything is asked, announced, queued or running (an offer waiting for `/accept` is not). */
+  get busy(): boolean {
+    return this.asked.size > 0 || this.announced.length > 0 || this.active.size > 0 || [...this.offers.values()].some((o) => o.accepted);
+  }
 
   /** Transfers running or waiting, for `/status`. */
   list(): Array<{ id: number; direction: Direction; name: string; done: number; size: number; phase: string }> {
@@ -199,10 +218,11 @@ export class ClientFiles {
       case 'delivered': {
         const active = this.active.get(n.id);
         if (active === undefined || 'receiver' in active) return;
+        const size = active.file.size;
         const done: ClientFileEvent =
           n.kind === 'stored'
-            ? { type: 'finished', id: n.id, direction: active.direction, name: active.name, savedAs: n.name }
-            : { type: 'finished', id: n.id, direction: active.direction, name: active.name, to: n.to };
+            ? { type: 'finished', id: n.id, direction: active.direction, name: active.name, size, savedAs: n.name }
+            : { type: 'finished', id: n.id, direction: active.direction, name: active.name, size, to: n.to };
         this.endSending(n.id, active, done);
         return;
       }
@@ -260,7 +280,37 @@ export class ClientFiles {
     }
   }
 
+  /**
+   * The UDP data plane went away but the connection lives on (chat moved to TCP): chunks in flight on
+   * the dead engine are lost. Downloads keep what they verified and ask for the rest at once; files
+   * being received from a user and uploads whose chunks went over UDP fail (the server is told).
+   * Never rejects.
+   */
+  async dataPlaneLost(message = 'the UDP data plane was lost'): Promise<void> {
+    for (const [id, a] of [...this.active]) {
+      if ('receiver' in a) {
+        if (a.direction === 'download') {
+          this.config.send({ kind: 'cancel', id });
+          await this.restartDownload(a, message);
+        } else {
+          this.config.send({ kind: 'cancel', id });
+          await a.receiver.cancel(message);
+        }
+      } else if (a.link !== undefined && !a.link.alive) {
+        a.sender?.cancel(message);
+        this.config.send({ kind: 'cancel', id });
+        this.endSending(id, a, { type: 'failed', id, direction: a.direction, name: a.name, code: 'link-lost', message, resumable: false });
+      }
+    }
+  }
+
   // ---- internals -------------------------------------------------------------------------------
+
+  /** Stop a running download keeping what is verified; once it stopped, ask for the rest (`<resume>`). */
+  private async restartDownload(r: Receiving, message: string): Promise<void> {
+    r.restart = true;
+    await r.receiver.interrupt(message);
+  }
 
   private async announce(filePath: string, direction: 'upload' | 'send', to?: string, image = false): Promise<void> {
     const opened = await openLocalFile(filePath);
@@ -345,12 +395,18 @@ export class ClientFiles {
     this.config.send({ kind: 'accept', id });
   }
 
-  private afterReceive(id: number, r: Receiving, result: IncomingResult): void {
+  private async afterReceive(id: number, r: Receiving, result: IncomingResult): Promise<void> {
     if (this.active.get(id) === r) this.active.delete(id);
     if (result.ok) {
       this.progress(id, r, result.size, result.size);
       if (r.direction === 'receive') this.config.send({ kind: 'received', id });
-      this.config.emit({ type: 'finished', id, direction: r.direction, name: r.name, savedAs: result.name });
+      const dir = r.direction === 'download' ? this.config.downloadsDir : this.config.receivedDir;
+      this.config.emit({ type: 'finished', id, direction: r.direction, name: r.name, size: result.size, savedAs: result.name, path: path.join(dir, result.name) });
+      return;
+    }
+    if (r.restart === true && r.direction === 'download' && result.failure.code === 'interrupted') {
+      // Its data plane went away mid-way: ask for the rest over what is left (the server's TCP).
+      await this.download(r.name);
       return;
     }
     const { code, message } = result.failure;
@@ -388,10 +444,11 @@ export class ClientFiles {
     }
     if ('receiver' in s || s.phase !== 'queued') return;
     const sending = s;
-    const sink: ChunkSink = {
-      mayQueue: () => this.config.link()?.mayQueue() ?? false,
-      queue: (m) => this.config.link()?.queue(m) ?? false,
-    };
+    const sink = pinnedSink(() => {
+      const link = this.config.link();
+      if (link !== undefined) sending.link = link;
+      return link;
+    });
     const made = createOutgoing({
       id,
       name: sending.name,
@@ -441,6 +498,11 @@ export class ClientFiles {
     const active = this.active.get(id);
     if (active === undefined) return; // already over here (e.g. the confirmation of our own cancel)
     if ('receiver' in active) {
+      if (code === 'link-lost' && active.direction === 'download') {
+        // The server lost the data plane it was sending on: keep what arrived, ask for the rest.
+        await this.restartDownload(active, message);
+        return;
+      }
       await active.receiver.cancel(message); // the server gave up: remove the partial file
     } else {
       active.sender?.cancel(message);

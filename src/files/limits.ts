@@ -85,9 +85,42 @@ export const MAX_COLLISION_SUFFIX = 999;
  */
 export const OFFER_TIMEOUT_MS = 120_000;
 
+/**
+ * A download announced with `<sending>` and not accepted within this long is ended (`expired`): every
+ * dualchat client accepts within milliseconds; a client that cannot take files (the Python
+ * ancestors ask `<download>` but never `<accept>`) must not hold an open file on the server.
+ */
+export const ACCEPT_TIMEOUT_MS = 30_000;
+
+/**
+ * Transfer ids per session the server remembers after they ended, so that a `<cancel>` crossing the
+ * end (a client cleaning up, a user's late `/cancel`) is answered "already over" rather than as an
+ * error. A client has at most a handful of transfers at once; 32 covers any crossing.
+ */
+export const RECENTLY_ENDED_PER_SESSION = 32;
+
 /** Block size for computing a whole file's CRC-32 before an offer: large reads, bounded memory. */
 export const CRC_READ_BYTES = 1024 * 1024;
 
 /** Default directory names of the client side. */
 export const DEFAULT_DOWNLOADS_DIR = './downloads';
 export const DEFAULT_RECEIVED_DIR = './received_files';
+
+/**
+ * TCP fallback (a session without UDP): chunk lines are written while fewer than this many bytes
+ * wait in the socket's user-space buffer. The kernel's send buffer (several MiB on loopback) comes
+ * first, so this only bounds what waits behind it — and keeps a transfer far below the server's
+ * MAX_PENDING_WRITE_BYTES (1 MiB, src/server/constants.ts), past which a client that stopped reading
+ * is dropped. 256 KiB is six chunk lines: enough to keep the socket busy between two pumps.
+ */
+export const TCP_CHUNK_WINDOW_BYTES = 256 * 1024;
+
+/**
+ * While a TCP-fallback sender waits for the socket buffer to drain (or a receiver for its disk to
+ * catch up), it looks again this often. Short enough that a loopback transfer never idles for long,
+ * long enough that a stalled peer costs a few hundred wake-ups a second at most.
+ */
+export const FLOW_RETRY_MS = 5;
+
+/** How often the server withdraws offers nobody answered (OFFER_TIMEOUT_MS): a few seconds late is fine. */
+export const OFFER_EXPIRY_CHECK_MS = 5_000;

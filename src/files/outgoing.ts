@@ -31,6 +31,29 @@ export interface ChunkSink {
   queue(message: Uint8Array): boolean;
 }
 
+/**
+ * A sink that takes the link once, when the first chunk is about to be queued, and keeps it for the
+ * whole transfer: chunks of one transfer never travel two paths (a UDP binding completing mid-way
+ * would let a later chunk overtake an earlier one on TCP). Once that link is gone (its engine
+ * stopped, the session closed), mayQueue says yes so that queue() reports it and the transfer fails
+ * with `link-lost` instead of waiting forever.
+ */
+export function pinnedSink(resolve: () => ChunkSink | undefined): ChunkSink {
+  let link: ChunkSink | undefined;
+  let pinned = false;
+  const current = (): ChunkSink | undefined => {
+    if (!pinned) {
+      link = resolve();
+      pinned = true;
+    }
+    return link;
+  };
+  return {
+    mayQueue: () => current()?.mayQueue() ?? true,
+    queue: (message) => current()?.queue(message) ?? false,
+  };
+}
+
 export type SendFailureCode = 'changed' | 'read-failed' | 'link-lost' | 'cancelled';
 
 export interface SendFailure {

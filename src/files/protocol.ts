@@ -1,7 +1,9 @@
 // The file features' messages as data, both ways: what a client asks (FileRequest) and what the
 // server tells it (FileNotice). The wiring maps them to command and reply lines (docs/files.md
 // proposes the grammar); the coordinators (server-files.ts, client-files.ts) speak only these.
-import type { ErrorCode } from '../commands/types.ts';
+import { formatCommand } from '../commands/command-syntax.ts';
+import { ABORT_CODE_MEANINGS, formatTransferCommand } from '../commands/transfer-syntax.ts';
+import type { AbortCode, ErrorCode, FileReply } from '../commands/types.ts';
 import type { ReceiveFailureCode } from './incoming.ts';
 import type { SendFailureCode } from './outgoing.ts';
 
@@ -24,59 +26,44 @@ export type FileRequest =
   /** `<received>ID`: I verified and stored what transfer ID sent me. */
   | { kind: 'received'; id: number };
 
-/** Why a transfer ended without success (the CODE of `<aborted>ID CODE MESSAGE`). */
-export type AbortCode =
-  | SendFailureCode
-  | Exclude<ReceiveFailureCode, 'interrupted'>
-  /** The recipient said no to a file sent to them. */
-  | 'declined'
-  /** The recipient did not answer an offer in time. */
-  | 'expired'
-  /** The other party went away (the sender of an upload, the recipient of a file sent to them). */
-  | 'user-left'
-  /** The server could not open, create or store a file. */
-  | 'internal';
+/**
+ * Why a transfer ended without success (the CODE of `<aborted>ID CODE MESSAGE`). The grammar owns
+ * the list (src/commands/types.ts); every failure a sender or receiver reports must be one of them.
+ */
+export type { AbortCode, RefusedRequest } from '../commands/types.ts';
 
-export const ABORT_CODES: readonly AbortCode[] = Object.freeze([
-  'changed',
-  'read-failed',
-  'link-lost',
-  'cancelled',
-  'protocol',
-  'size',
-  'crc',
-  'write-failed',
-  'declined',
-  'expired',
-  'user-left',
-  'internal',
-]);
+type ReportedFailure = SendFailureCode | Exclude<ReceiveFailureCode, 'interrupted'>;
+/** Compile-time check: a failure code the transfers report that the grammar cannot carry is a type error here. */
+const FAILURES_ARE_ABORT_CODES: ReportedFailure extends AbortCode ? true : never = true;
+void FAILURES_ARE_ABORT_CODES;
 
-/** Which request a refusal answers (the REQUEST of `<refused>REQUEST CODE NAME - MESSAGE`). */
-export type RefusedRequest = 'download' | 'upload' | 'sendfile';
+export const ABORT_CODES: readonly AbortCode[] = Object.freeze(Object.keys(ABORT_CODE_MEANINGS) as AbortCode[]);
 
-/** Server → client; the wiring writes each as one reply line. */
-export type FileNotice =
-  /**
-   * `<sending>ID SIZE CRC OFFSET NAME`: the download is ready as transfer ID, from OFFSET (0, or the
-   * resume offset granted). Answer `<accept>ID` once ready to write; chunks flow from then on.
-   */
-  | { kind: 'sending'; id: number; size: number; crc: number; offset: number; name: string }
-  /** `<queued>ID POSITION NAME`: the upload waits; POSITION 1 is next. Repeated when it moves up. */
-  | { kind: 'queued'; id: number; position: number; name: string }
-  /** `<ready>ID NAME`: send the bytes of NAME now, as transfer ID. */
-  | { kind: 'ready'; id: number; name: string }
-  /** `<stored>ID NAME`: the upload is verified and stored as NAME (numbered if the name was taken). */
-  | { kind: 'stored'; id: number; name: string }
-  /** `<offer>ID FROM SIZE CRC NAME`: FROM sends you NAME; `<accept>ID` (chunks follow) or `<decline>ID`. */
-  | { kind: 'offer'; id: number; from: string; size: number; crc: number; name: string }
-  /** `<delivered>ID USER NAME`: USER received and verified NAME. */
-  | { kind: 'delivered'; id: number; to: string; name: string }
-  /** `<aborted>ID CODE MESSAGE`: transfer ID is over without success; nothing partial is kept. */
-  | { kind: 'aborted'; id: number; code: AbortCode; message: string }
-  /** `<refused>REQUEST CODE NAME - MESSAGE`: a download, upload or sendfile of NAME refused at once. */
-  | { kind: 'refused'; request: RefusedRequest; code: ErrorCode; name: string; message: string }
-  /** `<error>CODE MESSAGE`: another file request (cancel, accept…) refused. */
-  | { kind: 'error'; code: ErrorCode; message: string };
+/** Server → client; the wiring writes each as one reply line (`error` as an `<error>` reply). */
+export type FileNotice = FileReply | { kind: 'error'; code: ErrorCode; message: string };
 
 export type FileNoticeKind = FileNotice['kind'];
+
+/**
+ * A request as its command line (no terminator): `<download>`, `<upload>`, `<sendfile>` and
+ * `<cancel>` are Commands (the hub's), the others TransferCommands. Never throws.
+ */
+export function formatFileRequest(r: FileRequest): string {
+  switch (r.kind) {
+    case 'download':
+      return formatCommand({ kind: 'download', file: r.name });
+    case 'upload':
+      return formatCommand({ kind: 'upload', name: r.name, size: r.size, crc: r.crc });
+    case 'sendfile':
+      return r.image
+        ? formatTransferCommand({ kind: 'sendimage', to: r.to, size: r.size, crc: r.crc, name: r.name })
+        : formatCommand({ kind: 'sendfile', to: r.to, size: r.size, crc: r.crc, name: r.name });
+    case 'cancel':
+      return formatCommand({ kind: 'cancel', id: String(r.id) });
+    case 'resume':
+    case 'accept':
+    case 'decline':
+    case 'received':
+      return formatTransferCommand(r);
+  }
+}

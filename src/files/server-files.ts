@@ -8,10 +8,11 @@ import path from 'node:path';
 import type { ErrorCode } from '../commands/types.ts';
 import type { Chunk } from './chunk-codec.ts';
 import type { IncomingResult, IncomingTransfer } from './incoming.ts';
-import { OFFER_TIMEOUT_MS } from './limits.ts';
+import { ACCEPT_TIMEOUT_MS, OFFER_TIMEOUT_MS, RECENTLY_ENDED_PER_SESSION } from './limits.ts';
 import type { FileOptions } from './options.ts';
 import {
   createOutgoing,
+  pinnedSink,
   resumeOffset,
   type ChunkSink,
   type OutgoingState,
@@ -73,6 +74,8 @@ type Entry =
       sending?: Sending;
       /** Announced with `<sending>`: chunks flow once the client answers `<accept>ID` (it is ready then). */
       streaming: boolean;
+      /** When `<sending>` went out (an announcement nobody accepts expires: ACCEPT_TIMEOUT_MS). */
+      announcedAt?: number;
       over: boolean;
     }
   | {
@@ -124,6 +127,8 @@ export async function prepareServerDirs(filesDir: string): Promise<{ root: strin
 export class ServerFiles {
   private readonly table: TransferTable<SessionKey, Entry>;
   private readonly queue: UploadQueue<number, SessionKey>;
+  /** The last transfers of each session that ended (RECENTLY_ENDED_PER_SESSION), for a late `<cancel>`. */
+  private readonly ended = new Map<SessionKey, number[]>();
 
   constructor(private readonly config: ServerFilesConfig) {
     this.table = new TransferTable({ download: config.options.maxDownloadsPerClient });
@@ -155,6 +160,7 @@ export class ServerFiles {
     const sending = this.startSending(session, id, name, file, offset);
     if (sending === undefined) return;
     entry.sending = sending;
+    entry.announcedAt = this.config.now();
     this.notify(session, { kind: 'sending', id, size: file.snapshot.size, crc: file.crc, offset, name });
     this.log({ type: 'transfer-start', session, id, kind: 'download', name, size: file.snapshot.size, offset });
   }
@@ -218,7 +224,14 @@ export class ServerFiles {
   /** `<cancel>ID`: the client's own transfer, whatever its stage. Never rejects. */
   async cancel(session: SessionKey, id: number): Promise<void> {
     const found = this.table.getOwned(id, session);
-    if (found === undefined) return this.refuse(session, 'cancel', 'bad-argument', `no transfer ${id} of yours is in progress`);
+    if (found === undefined) {
+      // A cancel that crossed the transfer's end (the client cleans up what it knows of): nothing to do.
+      if (this.ended.get(session)?.includes(id) === true) {
+        this.notify(session, { kind: 'aborted', id, code: 'cancelled', message: `transfer ${id} is already over` });
+        return;
+      }
+      return this.refuse(session, 'cancel', 'bad-argument', `no transfer ${id} of yours is in progress`);
+    }
     const entry = found.value;
     if (entry.kind === 'upload') {
       if (entry.receiver !== undefined) {
@@ -296,6 +309,7 @@ export class ServerFiles {
     }
     this.log({ type: 'transfer-done', session, id, name: entry.name, size: entry.size });
     this.table.delete(id);
+    this.remember(session, id);
     entry.over = true;
     await this.closeSending(entry.sending);
     await this.removeSpooled(entry.spoolName);
@@ -308,11 +322,26 @@ export class ServerFiles {
     }
   }
 
-  /** Withdraw offers older than OFFER_TIMEOUT_MS. Returns when the next one would expire, if any. */
+  /**
+   * Withdraw offers older than OFFER_TIMEOUT_MS, and end downloads announced longer than
+   * ACCEPT_TIMEOUT_MS ago that the client never accepted (a client that cannot take files, such as
+   * the Python ancestors, must not hold an open file). Returns when the next one would expire, if any.
+   */
   async expireOffers(): Promise<number | undefined> {
     const now = this.config.now();
     let next: number | undefined;
-    for (const { id, value } of this.table.all()) {
+    for (const { id, owner, value } of this.table.all()) {
+      if (value.kind === 'download' && !value.streaming && value.announcedAt !== undefined) {
+        const deadline = value.announcedAt + ACCEPT_TIMEOUT_MS;
+        if (deadline <= now) {
+          value.sending?.sender.cancel('not accepted');
+          await this.closeSending(value.sending);
+          this.finish(id, owner, { kind: 'aborted', id, code: 'expired', message: `${value.name} was announced but not accepted within ${ACCEPT_TIMEOUT_MS / 1000} s` });
+        } else if (next === undefined || deadline < next) {
+          next = deadline;
+        }
+        continue;
+      }
       if (value.kind !== 'delivery' || value.phase !== 'offered') continue;
       const deadline = value.offeredAt + OFFER_TIMEOUT_MS;
       if (deadline <= now) {
@@ -329,6 +358,7 @@ export class ServerFiles {
    * running) end and leave nothing, offers to it are withdrawn, and its queue slots go to others.
    */
   async disconnect(session: SessionKey): Promise<void> {
+    this.ended.delete(session);
     const gone = this.table.removeOwner(session);
     for (const { id, value } of gone) {
       value.over = true;
@@ -365,10 +395,7 @@ export class ServerFiles {
   // ---- internals -------------------------------------------------------------------------------
 
   private startSending(session: SessionKey, id: number, name: string, file: SendableFile, offset: number): Sending | undefined {
-    const sink: ChunkSink = {
-      mayQueue: () => this.config.linkFor(session)?.mayQueue() ?? false,
-      queue: (message) => this.config.linkFor(session)?.queue(message) ?? false,
-    };
+    const sink = pinnedSink(() => this.config.linkFor(session));
     const made = createOutgoing({ id, name, size: file.snapshot.size, crc: file.crc, snapshot: file.snapshot, offset, source: file.source, sink });
     if (!made.ok) {
       void file.handle.close().catch(() => undefined);
@@ -388,6 +415,16 @@ export class ServerFiles {
   private async afterPump(session: SessionKey, id: number, entry: Entry, state: OutgoingState): Promise<void> {
     if (state.status === 'sending' || entry.over || entry.kind === 'upload') return;
     if (this.table.get(id)?.value !== entry) return;
+    if (state.status === 'finished' && entry.kind === 'download') {
+      // Every chunk is on the link; the reliable engine delivers them. The entry is done here (at
+      // once, before the file closes: a `<cancel>` crossing the end finds it over).
+      this.log({ type: 'transfer-done', session, id, name: entry.name, size: entry.sending?.file.snapshot.size ?? 0 });
+      this.table.delete(id);
+      this.remember(session, id);
+      entry.over = true;
+      await this.closeSending(entry.sending);
+      return;
+    }
     await this.closeSending(entry.sending);
     if (state.status === 'failed') {
       const { code, message } = state.failure;
@@ -398,14 +435,7 @@ export class ServerFiles {
       }
       return;
     }
-    if (entry.kind === 'download') {
-      // Every chunk is on the link; the reliable engine delivers them. The entry is done here.
-      this.log({ type: 'transfer-done', session, id, name: entry.name, size: entry.sending?.file.snapshot.size ?? 0 });
-      this.table.delete(id);
-      entry.over = true;
-    } else {
-      entry.phase = 'sent'; // waits for `<received>ID`
-    }
+    if (entry.kind === 'delivery') entry.phase = 'sent'; // waits for `<received>ID`
   }
 
   /** Grant slots and tell waiters their positions. */
@@ -513,10 +543,19 @@ export class ServerFiles {
   private finish(id: number, session: SessionKey, notice: FileNotice): void {
     const found = this.table.delete(id);
     if (found !== undefined) found.value.over = true;
+    this.remember(session, id);
     this.notify(session, notice);
     if (notice.kind === 'aborted' && found !== undefined) {
       this.log({ type: 'transfer-failed', session, id, name: found.value.name, code: notice.code, message: notice.message });
     }
+  }
+
+  /** Note that `id` of `session` ended (bounded: the oldest are forgotten). */
+  private remember(session: SessionKey, id: number): void {
+    const list = this.ended.get(session) ?? [];
+    if (!list.includes(id)) list.push(id);
+    if (list.length > RECENTLY_ENDED_PER_SESSION) list.shift();
+    this.ended.set(session, list);
   }
 
   private async closeSending(sending: Sending | undefined): Promise<void> {

@@ -158,6 +158,11 @@ export class ClientConnection {
     return true;
   }
 
+  /** Bytes written and not yet taken by the kernel (a file sender on the TCP fallback waits while this is high). */
+  get pendingWriteBytes(): number {
+    return this.socket.writableLength;
+  }
+
   /** The server's IP address as connected (where its UDP port is too, unless a relay is used). */
   get remoteAddress(): string | undefined {
     return this.socket.remoteAddress;

@@ -8,11 +8,21 @@ describe('planInput (signed in)', () => {
     expect(planInput('/users')).toEqual({ type: 'send', command: { kind: 'users' }, scope: 'room' });
     expect(planInput('/users all')).toEqual({ type: 'send', command: { kind: 'users' }, scope: 'all' });
     expect(planInput('<get_users>')).toMatchObject({ type: 'send', command: { kind: 'users' }, scope: 'all' });
-    expect(planInput('/download notes.txt')).toEqual({
-      type: 'send',
-      command: { kind: 'download', file: 'notes.txt' },
-    });
-    expect(planInput('/cancel 7')).toEqual({ type: 'send', command: { kind: 'cancel', id: '7' } });
+  });
+
+  it('hands file commands to the file features', () => {
+    expect(planInput('/download notes.txt')).toEqual({ type: 'file', file: { kind: 'download', name: 'notes.txt' } });
+    expect(planInput('<download>notes.txt')).toEqual({ type: 'file', file: { kind: 'download', name: 'notes.txt' } });
+    expect(planInput('/upload ./a.txt')).toEqual({ type: 'file', file: { kind: 'upload', path: './a.txt' } });
+    expect(planInput('-file "my notes.txt"')).toEqual({ type: 'file', file: { kind: 'upload', path: 'my notes.txt' } });
+    expect(planInput('/sendfile bob ./a.txt')).toEqual({ type: 'file', file: { kind: 'sendfile', to: 'bob', path: './a.txt', image: false } });
+    expect(planInput('/sendfile ./a.txt bob')).toEqual({ type: 'file', file: { kind: 'sendfile', to: 'bob', path: './a.txt', image: false } });
+    expect(planInput('/sendimage bob cat.png')).toEqual({ type: 'file', file: { kind: 'sendfile', to: 'bob', path: 'cat.png', image: true } });
+    expect(planInput('/cancel 7')).toEqual({ type: 'file', file: { kind: 'cancel', id: 7 } });
+    expect(planInput('<cancel>7')).toEqual({ type: 'file', file: { kind: 'cancel', id: 7 } });
+    expect(planInput('/cancel')).toEqual({ type: 'file', file: { kind: 'cancel' } });
+    expect(planInput('/accept 3')).toEqual({ type: 'file', file: { kind: 'accept', id: 3 } });
+    expect(planInput('/decline 4')).toEqual({ type: 'file', file: { kind: 'decline', id: 4 } });
   });
 
   it('handles local commands locally', () => {
@@ -30,12 +40,13 @@ describe('planInput (signed in)', () => {
       type: 'show',
       item: { kind: 'client-error', code: 'bad-command', message: expect.stringContaining('USER TEXT') as string },
     });
-    expect(planInput('/upload ./a.txt')).toMatchObject({
-      type: 'show',
-      item: { kind: 'client-error', code: 'refused', message: expect.stringContaining('not available yet') as string },
-    });
-    expect(planInput('/sendfile bob ./a.txt')).toMatchObject({ item: { code: 'refused' } });
-    expect(planInput('/cancel')).toMatchObject({ item: { kind: 'client-error', code: 'bad-argument' } });
+    expect(planInput('/cancel x7')).toMatchObject({ item: { kind: 'client-error', code: 'bad-argument', message: expect.stringContaining('transfer number') as string } });
+    expect(planInput('/cancel 0')).toMatchObject({ item: { kind: 'client-error', code: 'bad-argument' } });
+    expect(planInput('/accept')).toMatchObject({ item: { kind: 'client-error', code: 'bad-command', message: expect.stringContaining('/accept ID') as string } });
+    expect(planInput('/decline 99999999999')).toMatchObject({ item: { kind: 'client-error' } });
+    // A size and CRC typed by hand would not match any file: the client announces files itself.
+    expect(planInput('<upload>5 0000abcd up.txt')).toMatchObject({ item: { kind: 'client-error', message: expect.stringContaining('/upload PATH') as string } });
+    expect(planInput('<sendfile>bob 5 0000abcd up.txt')).toMatchObject({ item: { kind: 'client-error', code: 'bad-argument' } });
   });
 });
 

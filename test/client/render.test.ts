@@ -129,6 +129,7 @@ describe('toJsonEvent', () => {
       connectedAt: NOW - 61_000,
       connectedForMs: 61_000,
       udp: udpOff,
+      transfers: [],
     });
   });
 
@@ -366,5 +367,59 @@ describe('helpers', () => {
     expect(promptText(undefined, undefined, plain)).toBe('name: ');
     expect(promptText('alice', 'lobby', plain)).toBe('alice@lobby> ');
     expect(promptText('alice', undefined, plain)).toBe('alice> ');
+  });
+});
+
+describe('file events', () => {
+  const file = (event: import('../../src/files/client-files.ts').ClientFileEvent): Shown => ({ kind: 'file', event });
+  const lines = (event: import('../../src/files/client-files.ts').ClientFileEvent): string[] => toTerminalLines(file(event), ctx);
+
+  it('become the --json events the README documents', () => {
+    expect(toJsonEvent(file({ type: 'requested', direction: 'download', name: 'a.txt', resumeFrom: 1024 }), ctx)).toEqual({ type: 'requested', name: 'a.txt', resumeFrom: 1024 });
+    expect(toJsonEvent(file({ type: 'started', id: 3, direction: 'download', name: 'a.txt', size: 10, offset: 4 }), ctx)).toEqual({ type: 'download', id: 3, name: 'a.txt', size: 10, offset: 4 });
+    expect(toJsonEvent(file({ type: 'progress', id: 3, direction: 'download', name: 'a.txt', done: 5, size: 10, percent: 50 }), ctx)).toEqual({
+      type: 'progress',
+      id: 3,
+      direction: 'download',
+      name: 'a.txt',
+      bytes: 5,
+      size: 10,
+      percent: 50,
+    });
+    expect(toJsonEvent(file({ type: 'queued', id: 4, name: 'b.pdf', position: 2 }), ctx)).toEqual({ type: 'queued', id: 4, name: 'b.pdf', position: 2 });
+    expect(toJsonEvent(file({ type: 'offer', id: 5, from: 'bob', name: 'c.png', size: 9, accepted: false }), ctx)).toEqual({ type: 'offer', id: 5, from: 'bob', name: 'c.png', size: 9, accepted: false });
+    expect(toJsonEvent(file({ type: 'finished', id: 3, direction: 'download', name: 'a.txt', size: 10, savedAs: 'a (1).txt', path: '/d/a (1).txt' }), ctx)).toEqual({
+      type: 'saved',
+      id: 3,
+      direction: 'download',
+      name: 'a.txt',
+      path: '/d/a (1).txt',
+      savedAs: 'a (1).txt',
+      size: 10,
+    });
+    expect(toJsonEvent(file({ type: 'finished', id: 4, direction: 'upload', name: 'b.pdf', size: 7, savedAs: 'b.pdf' }), ctx)).toEqual({ type: 'stored', id: 4, name: 'b.pdf', storedAs: 'b.pdf', size: 7 });
+    expect(toJsonEvent(file({ type: 'finished', id: 6, direction: 'send', name: 'c.png', size: 9, to: 'bob' }), ctx)).toEqual({ type: 'delivered', id: 6, name: 'c.png', to: 'bob', size: 9 });
+    expect(toJsonEvent(file({ type: 'failed', id: 3, direction: 'download', name: 'a.txt', code: 'interrupted', message: 'lost', resumable: true }), ctx)).toEqual({
+      type: 'transfer-error',
+      id: 3,
+      direction: 'download',
+      name: 'a.txt',
+      code: 'interrupted',
+      message: 'lost',
+      resumable: true,
+    });
+    expect(toJsonEvent(file({ type: 'error', message: 'no transfer 9 is in progress' }), ctx)).toEqual({ type: 'error', code: 'bad-argument', message: 'no transfer 9 is in progress', source: 'client' });
+  });
+
+  it('become readable terminal lines, with what to type next', () => {
+    expect(lines({ type: 'requested', direction: 'download', name: 'a.txt', resumeFrom: 3 * 1024 * 1024 })).toEqual(['[13:14:15] * Resuming a.txt at 3.0 MB (what an earlier download left)']);
+    expect(lines({ type: 'started', id: 3, direction: 'download', name: 'a.txt', size: 2048, offset: 0 })).toEqual(['[13:14:15] * Downloading a.txt (2.0 KB) as transfer 3 — /cancel 3 to stop']);
+    expect(lines({ type: 'offer', id: 5, from: 'bob', name: 'c.png', size: 9, accepted: false })).toEqual(['[13:14:15] * bob offers you c.png (9 B): /accept 5 or /decline 5']);
+    expect(lines({ type: 'queued', id: 4, name: 'b.pdf', position: 2 })[0]).toMatch(/position 2 .*\/cancel 4/);
+    expect(lines({ type: 'finished', id: 3, direction: 'download', name: 'a.txt', size: 10, savedAs: 'a.txt', path: '/d/a.txt' })).toEqual(['[13:14:15] ✓ a.txt saved to /d/a.txt (10 B, CRC-32 checked)']);
+    expect(lines({ type: 'finished', id: 4, direction: 'upload', name: 'b.pdf', size: 7, savedAs: 'b (1).pdf' })[0]).toMatch(/b\.pdf uploaded \(stored as b \(1\)\.pdf: the name was taken\)/);
+    expect(lines({ type: 'failed', id: 3, direction: 'download', name: 'a.txt', code: 'interrupted', message: 'lost', resumable: true })).toEqual(['[13:14:15] ! download a.txt failed: lost — /download a.txt resumes it (interrupted)']);
+    // Names from the network cannot move the cursor.
+    expect(lines({ type: 'offer', id: 1, from: 'bob', name: 'x\u001b[2Jy', size: 1, accepted: true })[0]).not.toContain('\u001b');
   });
 });

@@ -5,8 +5,9 @@
 // toStrictEqual would tell apart from the parser's.
 import fc from 'fast-check';
 import { ERROR_CODE_MEANINGS, LEAVE_REASON_MEANINGS } from '../../src/commands/error-codes.ts';
+import { ABORT_CODE_MEANINGS } from '../../src/commands/transfer-syntax.ts';
 import { TRANSPORT_REASON_MEANINGS } from '../../src/commands/transport-syntax.ts';
-import type { Command, ErrorCode, LeaveReason, Reply, TransportReason } from '../../src/commands/types.ts';
+import type { AbortCode, Command, ErrorCode, LeaveReason, Reply, TransferCommand, TransportReason } from '../../src/commands/types.ts';
 
 const SPECIAL = ['<', '>', ',', ':', '@', '%', '-', ' ', ' ', '\t', '\u00a0', '\u2028', '"', '/', '.'];
 const LETTERS = ['a', 'b', 'Z', '0', '7', 'é', 'ß', 'İ', '\u212a', '😀', '中'];
@@ -63,8 +64,43 @@ const errorCode = fc.constantFrom(...(Object.keys(ERROR_CODE_MEANINGS) as ErrorC
 const leaveReason = fc.constantFrom(...(Object.keys(LEAVE_REASON_MEANINGS) as LeaveReason[]));
 export const transportReason = fc.constantFrom(...(Object.keys(TRANSPORT_REASON_MEANINGS) as TransportReason[]));
 
+/** A transfer id: 1 … 2^32 − 1. */
+export const transferId = fc.integer({ min: 1, max: 0xffff_ffff });
+const abortCode = fc.constantFrom(...(Object.keys(ABORT_CODE_MEANINGS) as AbortCode[]));
+
+/** Canonical base64 of 0–64 bytes (a chunk message in the TCP fallback). */
+export const base64 = fc.uint8Array({ minLength: 1, maxLength: 64 }).map((b) => Buffer.from(b).toString('base64'));
+
+/** Every file reply (and `<chunk>`), with valid fields. */
+export const fileReply: fc.Arbitrary<Reply> = fc.oneof(
+  fc
+    .record({ id: transferId, size: nat, crc, name: replyField })
+    .chain((r) => fc.integer({ min: 0, max: r.size }).map((offset): Reply => ({ kind: 'sending', ...r, offset }))),
+  fc.record({ id: transferId, position: fc.integer({ min: 1, max: 1_000_000 }), name: replyField }).map((r): Reply => ({ kind: 'queued', ...r })),
+  fc.record({ id: transferId, name: replyField }).map((r): Reply => ({ kind: 'ready', ...r })),
+  fc.record({ id: transferId, name: replyField }).map((r): Reply => ({ kind: 'stored', ...r })),
+  fc.record({ id: transferId, from: replyField, size: nat, crc, name: replyField }).map((r): Reply => ({ kind: 'offer', ...r })),
+  fc.record({ id: transferId, to: replyField, name: replyField }).map((r): Reply => ({ kind: 'delivered', ...r })),
+  fc.record({ id: transferId, code: abortCode, message: lineText }).map((r): Reply => ({ kind: 'aborted', ...r })),
+  fc
+    .record({ request: fc.constantFrom('download' as const, 'upload' as const, 'sendfile' as const), code: errorCode, name: replyField, message: lineText })
+    .map((r): Reply => ({ kind: 'refused', ...r })),
+  base64.map((data): Reply => ({ kind: 'chunk', data })),
+);
+
+/** Every TransferCommand, with valid fields. */
+export const transferCommand: fc.Arbitrary<TransferCommand> = fc.oneof(
+  fc
+    .record({ size, crc, name: commandText })
+    .chain((r) => fc.integer({ min: 0, max: r.size }).map((offset): TransferCommand => ({ kind: 'resume', offset, ...r }))),
+  fc.record({ to: commandToken, size, crc, name: commandText }).map((r): TransferCommand => ({ kind: 'sendimage', ...r })),
+  fc.record({ kind: fc.constantFrom('accept' as const, 'decline' as const, 'received' as const), id: transferId }).map((r): TransferCommand => ({ ...r })),
+  base64.map((data): TransferCommand => ({ kind: 'chunk', data })),
+);
+
 /** Every Reply kind, with valid fields. */
 export const reply: fc.Arbitrary<Reply> = fc.oneof(
+  fileReply,
   fc.record({ name: replyField, room: replyField, text: lineText }).map((r): Reply => ({ kind: 'welcome', ...r })),
   fc
     .record({ from: replyField, room: replyField, ts: nat, self: fc.boolean(), text: lineText })
@@ -108,6 +144,8 @@ const PIECES = [
   'cancel', 'SET_MSG', 'welcome', 'message', 'private', 'users', 'files', 'joined', 'left', 'error',
   'system', 'disconnected', 'name-taken', 'moved', 'lost', 'udp', 'transport', 'tcp', 'timeout', 'requested',
   '/msg', '/join', '-pr', '-goto', '-file', '/sendfile', '/sendimage', '/users', 'all', '/cancel', '/upload',
+  'resume', 'sendimage', 'accept', 'decline', 'received', 'chunk', 'sending', 'queued', 'ready', 'stored', 'offer',
+  'delivered', 'aborted', 'refused', 'cancelled', 'link-lost', 'QUJD', 'QQ==', '/accept', '/decline',
 ];
 
 /** Strings assembled from the grammar's own pieces: the inputs most likely to hit a corner. */

@@ -247,6 +247,13 @@ describe('aliases', () => {
         'set_msg_all',
         'stats',
         'upload',
+        // File transfers (TransferCommand, outside the hub's Command).
+        'resume',
+        'sendimage',
+        'accept',
+        'decline',
+        'received',
+        'chunk',
       ].sort(),
     );
   });

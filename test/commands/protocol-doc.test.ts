@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODE_MEANINGS, LEAVE_REASON_MEANINGS } from '../../src/commands/error-codes.ts';
-import { KNOWN_VERBS, formatReply, parseCommand } from '../../src/commands/grammar.ts';
+import { KNOWN_VERBS, formatReply, parseCommand, parseReply } from '../../src/commands/grammar.ts';
+import { ABORT_CODE_MEANINGS, FILE_REPLY_VERBS, parseTransferCommand, TRANSFER_VERBS } from '../../src/commands/transfer-syntax.ts';
 
 const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8');
 
@@ -33,6 +34,24 @@ describe('docs/protocol.md', () => {
       expect(doc).toContain(`%s"${code}"`);
     }
     for (const reason of Object.keys(LEAVE_REASON_MEANINGS)) expect(doc).toContain(`%s"${reason}"`);
+  });
+
+  it('documents every abort code with its meaning, and every file reply and transfer command', () => {
+    for (const [code, meaning] of Object.entries(ABORT_CODE_MEANINGS)) {
+      const row = section('## File transfers')
+        .split('\n')
+        .find((l) => l.startsWith(`| \`${code}\` | `));
+      expect(row, code).toBeDefined();
+      expect(row?.replace(/`/g, ''), code).toContain(meaning);
+      expect(doc).toContain(`%s"${code}"`);
+    }
+    for (const verb of [...TRANSFER_VERBS, ...FILE_REPLY_VERBS]) expect(section('## File transfers'), verb).toContain(`\`<${verb}>`);
+    // Every example in the file-transfer tables parses.
+    for (const row of section('## File transfers').split('\n').filter((l) => /^\| `<[a-z]+>/.test(l))) {
+      const example = /\| `([^`]+)` \|$/.exec(row)?.[1] ?? '';
+      const parsed = parseTransferCommand(example) ?? parseReply(example);
+      expect(parsed.ok, row).toBe(true);
+    }
   });
 
   it('has a wire form for every reply kind', () => {

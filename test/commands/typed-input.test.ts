@@ -173,6 +173,14 @@ describe('translateInput', () => {
     expect(translateInput('/stats x')).toEqual({ kind: 'error', message: '/stats takes no arguments' });
   });
 
+  it('/accept ID and /decline ID answer a file offer', () => {
+    expect(translateInput('/accept 3')).toEqual({ kind: 'accept', id: 3 });
+    expect(translateInput('/DECLINE  4294967295 ')).toEqual({ kind: 'decline', id: 4294967295 });
+    expect(translateInput('/accept')).toEqual({ kind: 'error', message: '/accept needs the number of a file offer: /accept ID' });
+    expect(translateInput('/decline 0')).toEqual({ kind: 'error', message: '/decline needs the number of a file offer: /decline ID' });
+    expect(translateInput('/accept x')).toMatchObject({ kind: 'error' });
+  });
+
   it('empty input and unknown slash commands', () => {
     expect(translateInput('')).toEqual({ kind: 'empty' });
     expect(translateInput(' \t ')).toEqual({ kind: 'empty' });

@@ -71,15 +71,17 @@ describe.skipIf(!hasPython)(pythonSuiteTitle('Python chat family: every command 
       'send:<get_list_file>',
       'expect:<files>',
       'send:<download>pyc,nothing.txt',
-      'expect:<error>',
+      'expect:<refused>',
       'send:<disconnect>',
       'expect:<disconnected>',
     ]);
     expect(r.error).toBeNull();
     expect(repliesOfKind(r.replies, 'private').map((p) => p.text)).toEqual(['hi there', 'hello, again']);
     expect(repliesOfKind(r.replies, 'message').map((m) => m.text)).toEqual(['to all']);
-    // The own name was dropped from <download>NAME,FILE: the error names the file alone.
-    expect(repliesOfKind(r.replies, 'error')[0]!.message).not.toMatch(/pyc,/);
+    // The own name was dropped from <download>NAME,FILE: the refusal names the file alone.
+    const refusal = repliesOfKind(r.replies, 'refused')[0];
+    expect(refusal).toMatchObject({ request: 'download', code: 'unknown-file', name: 'nothing.txt' });
+    expect(refusal?.message).not.toMatch(/pyc,/);
   });
 
   it('two unterminated commands coalesced into one send() are both executed', async () => {

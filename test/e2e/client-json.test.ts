@@ -122,7 +122,7 @@ describe('dualchat client --json', () => {
 
   it('answers bad typed input, unknown users and file commands with error events', async () => {
     const fay = await join('fay');
-    fay.send('/frobnicate now', '/msg onlyaname', '/msg ghost hello', '/upload ./x.txt', '/files', '/download notes.txt');
+    fay.send('/frobnicate now', '/msg onlyaname', '/msg ghost hello', '/upload ./no-such-file.txt', '/files');
     const unknown = await fay.waitFor(is('error', { source: 'client', code: 'bad-command' }), 'unknown /command');
     expect(unknown.message).toMatch(/frobnicate/);
     const usage = await fay.waitFor(
@@ -133,10 +133,10 @@ describe('dualchat client --json', () => {
     const ghost = await fay.waitFor(is('error', { code: 'unknown-user' }), 'unknown user');
     expect(ghost).toMatchObject({ source: 'server' });
     expect(ghost.message).toMatch(/ghost/);
-    await fay.waitFor(is('error', { code: 'refused', source: 'client' }), 'upload not available');
+    const upload = await fay.waitFor(is('error', { code: 'bad-argument', source: 'client' }), 'upload of a missing file');
+    expect(upload.message).toMatch(/no-such-file\.txt/);
     const files = await fay.waitFor(is('files'), '/files');
     expect(files.files).toEqual([{ name: 'notes.txt', size: 12 }]);
-    await fay.waitFor(is('error', { code: 'refused', source: 'server' }), 'download refused by the server');
     // Client-side refusals keep their place in the input order.
     const order = fay.events.map((e) => `${String(e.type)}:${String(e.source ?? e.code ?? '')}`);
     expect(order.indexOf('error:client')).toBeLessThan(order.indexOf('files:'));

@@ -129,18 +129,15 @@ describe('three clients in two rooms', () => {
     carol.send('<get_files>!@#$');
     expect(await carol.expectReply(isKind('files'), 'get_files')).toEqual({ kind: 'files', files });
 
-    // Transfers are refused (the files issue builds them), in every form.
-    for (const line of [
-      '<download>notes.txt',
-      '<download>alice,notes.txt',
-      '<upload>5 0000abcd up.txt',
-      '<sendfile>bob 5 0000abcd up.txt',
-      '<cancel>7',
-    ]) {
-      alice.send(`${line}\n`);
-      const refusal = await alice.expectReply(error('refused'), line);
-      expect(refusal).toMatchObject({ message: 'file transfers are not available on this server yet' });
-    }
+    // Transfer commands reach the files shell in every form (test/e2e/files-*.test.ts covers them).
+    alice.send('<download>alice,notes.txt\n');
+    expect(await alice.expectReply(isKind('sending'), '<download>OWN,FILE')).toMatchObject({ name: 'notes.txt', size: 5, offset: 0 });
+    alice.send('<download>nothing.txt\n');
+    expect(await alice.expectReply(isKind('refused'), '<download> of a missing file')).toMatchObject({ request: 'download', code: 'unknown-file', name: 'nothing.txt' });
+    alice.send('<upload>5 0000abcd up.exe\n');
+    expect(await alice.expectReply(isKind('refused'), '<upload> of a refused type')).toMatchObject({ request: 'upload', code: 'refused' });
+    alice.send('<cancel>7\n');
+    await alice.expectReply(error('bad-argument'), '<cancel> of no transfer');
 
     alice.send('<help>\n');
     const help = await alice.expectReply((r) => r.kind === 'system' && r.text.startsWith('Commands'), 'help');

@@ -209,6 +209,30 @@ describe('client and server together', () => {
     expect(await readdir(again.downloads)).toEqual(['movie.jpg']);
   });
 
+  it('the data plane lost mid-download (connection alive): what arrived is kept, the rest asked for at once', async () => {
+    const bytes = patternBytes(3_000_000, 8);
+    await writeFile(path.join(shared, 'clip.png'), bytes);
+    const alice = await connect('alice');
+    await alice.client.download('clip.png');
+    // Received (not only written) up to 40 %: the rest is surely still on its way.
+    await until(() => (alice.client.list()[0]?.done ?? 0) >= 1_200_000, 'some progress', 2);
+    // The engine dies: chunks in flight are gone, the link it pinned is dead; a fresh link (TCP) replaces it.
+    const dead = alice.down;
+    dead.queued = [];
+    dead.open = false;
+    alice.down = new MemoryLink(8);
+    await alice.client.dataPlaneLost();
+    await until(() => has(alice, 'finished'), 'the download, resumed');
+    const asked = alice.events.filter((e) => e.type === 'requested');
+    expect(asked).toHaveLength(2);
+    const resumed = asked[1];
+    expect(resumed?.type === 'requested' && (resumed.resumeFrom ?? 0) > 0).toBe(true);
+    expect(has(alice, 'failed')).toBe(false);
+    expect(sha256(new Uint8Array(await readFile(path.join(alice.downloads, 'clip.png'))))).toBe(sha256(bytes));
+    expect(await readdir(alice.downloads)).toEqual(['clip.png']);
+    await until(() => server.transfers === 0, 'the server to free both transfers');
+  });
+
   it('cancel removes the partial download and frees the server', async () => {
     await writeFile(path.join(shared, 'big.png'), patternBytes(2_000_000, 5));
     const alice = await connect('alice');

@@ -58,6 +58,10 @@ export class MemoryLink implements ChunkSink {
 
   constructor(public capacity = 4) {}
 
+  get alive(): boolean {
+    return this.open;
+  }
+
   mayQueue(): boolean {
     return this.queued.length < this.capacity;
   }

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeChunk, type Chunk } from '../../src/files/chunk-codec.ts';
 import { crc32Of } from '../../src/files/crc.ts';
 import type { IncomingTransfer } from '../../src/files/incoming.ts';
-import { OFFER_TIMEOUT_MS } from '../../src/files/limits.ts';
+import { ACCEPT_TIMEOUT_MS, OFFER_TIMEOUT_MS } from '../../src/files/limits.ts';
 import { DEFAULT_FILE_OPTIONS, type FileOptions } from '../../src/files/options.ts';
 import { createOutgoing, type OutgoingTransfer } from '../../src/files/outgoing.ts';
 import { startReceive } from '../../src/files/receive.ts';
@@ -337,6 +337,39 @@ describe('sending a file to a user', () => {
     expect(await files.expireOffers()).toBeUndefined();
     expect(notices(ALICE.session).at(-1)).toMatchObject({ kind: 'aborted', id: upId, code: 'expired' });
     expect(await readdir(spool)).toEqual([]);
+  });
+
+  it('a cancel that crosses the end of a transfer is answered "already over", an unknown id with an error', async () => {
+    await writeFile(path.join(root, 'notes.txt'), 'hello');
+    await files.download(ALICE.session, 'notes.txt');
+    const sending = await waitNotice(ALICE.session, 'sending');
+    await files.accept(ALICE.session, sending.id);
+    await until(() => files.transfers === 0, 'every chunk queued');
+    await files.cancel(ALICE.session, sending.id);
+    expect(notices(ALICE.session).at(-1)).toEqual({ kind: 'aborted', id: sending.id, code: 'cancelled', message: `transfer ${sending.id} is already over` });
+    await files.cancel(ALICE.session, 999);
+    expect(notices(ALICE.session).at(-1)).toMatchObject({ kind: 'error', code: 'bad-argument' });
+    // Another session's transfer is not "yours", ended or not.
+    await files.cancel(BOB.session, sending.id);
+    expect(notices(BOB.session).at(-1)).toMatchObject({ kind: 'error', code: 'bad-argument' });
+  });
+
+  it('a download announced but never accepted expires (a client that cannot take files)', async () => {
+    await writeFile(path.join(root, 'notes.txt'), 'hello');
+    await files.download(ALICE.session, 'notes.txt');
+    const sending = await waitNotice(ALICE.session, 'sending');
+    expect(await files.expireOffers()).toBe(clock + ACCEPT_TIMEOUT_MS);
+    clock += ACCEPT_TIMEOUT_MS;
+    expect(await files.expireOffers()).toBeUndefined();
+    expect(notices(ALICE.session).at(-1)).toMatchObject({ kind: 'aborted', id: sending.id, code: 'expired' });
+    expect(files.transfers).toBe(0);
+    // An accepted one does not expire.
+    await files.download(ALICE.session, 'notes.txt');
+    const second = await waitNotice(ALICE.session, 'sending', (n) => n.id !== sending.id);
+    await files.accept(ALICE.session, second.id);
+    clock += ACCEPT_TIMEOUT_MS;
+    await files.expireOffers();
+    expect(notices(ALICE.session).filter((n) => n.kind === 'aborted')).toHaveLength(1);
   });
 
   it('a recipient who leaves is reported to the sender; nothing is kept', async () => {
