@@ -69,6 +69,13 @@ export interface EngineConfig {
    * packet; 0 disables them.
    */
   tailLossProbes: number;
+  /**
+   * PINGs sent as soon as the connection opens (0 = none), so an RTT sample exists before the first
+   * message. Without one, a lost first message waits for the pre-sample timeout (rtoInitialMs, 200 ms);
+   * with it, the tail-loss probe and the 25 ms floor apply from the first line on. Real-socket shells
+   * send one; the simulator's defaults send none.
+   */
+  openPings: number;
   /** Persistent congestion: lost span ≥ this many PTOs (RFC 9002 §7.6.1 threshold 3). */
   persistentCongestionThreshold: number;
 
@@ -134,6 +141,7 @@ const BASE_DEFAULTS: Omit<ResolvedEngineConfig, 'initialWindowBytes' | 'minWindo
   timeThreshold: 9 / 8,
   probePackets: 2,
   tailLossProbes: 2,
+  openPings: 0,
   persistentCongestionThreshold: 3,
   congestion: 'loss-tolerant',
   lossReductionFactor: 0.5,
@@ -209,6 +217,7 @@ export function resolveEngineConfig(partial: Partial<EngineConfig> = {}): Config
   numIn('timeThreshold', 1, 10);
   intIn('probePackets', 1, 2);
   intIn('tailLossProbes', 0, 10);
+  intIn('openPings', 0, 2);
   numIn('persistentCongestionThreshold', 1, 100);
   check(config.congestion === 'newreno' || config.congestion === 'loss-tolerant', `congestion must be 'newreno' or 'loss-tolerant', got ${String(config.congestion)}`);
   intIn('initialWindowBytes', 2 * mds, 2 ** 31);

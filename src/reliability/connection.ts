@@ -168,6 +168,9 @@ export class Connection implements ReliableConnection {
     this.writer = new PacketWriter(c.maxPacketBytes);
     this.peerWindow = c.receiveWindowBytes;
     this.advertisedWindow = c.receiveWindowBytes;
+    // Sent as probes (each a PING the peer answers at once): the first RTT sample comes a round trip
+    // after opening instead of with the first message's ACK.
+    this.probesPending = c.openPings;
     this.timersDirty = true;
   }
 

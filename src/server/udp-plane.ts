@@ -28,7 +28,7 @@ import { ChatLedger } from '../udp/chat-ledger.ts';
 import type { Datagram } from '../udp/codec.ts';
 import { FALLBACK_SYNC_TIMEOUT_MS, LEDGER_PRUNE_INTERVAL_MS } from '../udp/constants.ts';
 import { UdpEndpoint, type RejectionCounts } from '../udp/endpoint.ts';
-import { EngineDriver, type DrivenEngine } from '../udp/engine-driver.ts';
+import { EngineDriver, SOCKET_ENGINE_CONFIG, type DrivenEngine } from '../udp/engine-driver.ts';
 import { FALLBACK_HOLD_MAX_REPLIES } from './constants.ts';
 import type { ChatReply, ChatRoute } from './session.ts';
 
@@ -44,8 +44,29 @@ export interface PlaneSession {
 export interface DataPlaneHooks {
   /** A chat line the session's client sent over UDP; undefined when its bytes were not UTF-8. */
   chatLine(session: SessionId, line: string | undefined, bytes: number): void;
-  /** The session let too many chat replies pile up during a fallback: drop it. */
-  overflow(session: SessionId): void;
+  /**
+   * The session let too many chat replies pile up (held during a fallback, or queued unacknowledged
+   * in its engine): drop it, as a TCP client that stops reading is dropped. `detail` says which.
+   */
+  overflow(session: SessionId, detail: string): void;
+  /** A message on the bulk channel (a file chunk) from the session's client. */
+  bulk?(session: SessionId, data: Uint8Array): void;
+  /** Packets from the session's client were taken in (acknowledgements may have freed room): pump senders. */
+  room?(session: SessionId): void;
+  /** The session's engine stopped (fallback or close): links from bulkLink() are dead from now on. */
+  bulkLost?(session: SessionId): void;
+  /** True while the session's receiver is behind on disk: its engine keeps messages (flow control). */
+  holdBulk?(session: SessionId): boolean;
+}
+
+/** One session's bulk channel as it was when asked for: dead once that engine stops. */
+export interface BulkLink {
+  /** True while the engine this link was made on still runs. */
+  readonly alive: boolean;
+  /** Messages queued on the engine and not yet acknowledged (chat included). */
+  queued(): number;
+  /** Queue a message on the bulk channel; false when the engine is gone. */
+  send(data: Uint8Array): boolean;
 }
 
 export interface DataPlaneOptions {
@@ -53,6 +74,12 @@ export interface DataPlaneOptions {
   port: number;
   logger: Logger;
   hooks: DataPlaneHooks;
+  /**
+   * A bound client whose engine holds about this many bytes of chat it has not acknowledged is
+   * dropped (hooks.overflow): it stopped reading, and its queue must not grow until the engine's
+   * dead-peer limit. The same bound as TCP's (ServerOptions.maxPendingWriteBytes).
+   */
+  maxQueuedChatBytes: number;
 }
 
 export type BindingState = 'offered' | 'bound' | 'syncing' | 'tcp';
@@ -101,6 +128,10 @@ class Binding {
   held: ChatReply[] = [];
   syncTimer: NodeJS.Timeout | undefined;
   lastPruneAt = -Infinity;
+  /** Chat sent over the engine (bytes, messages), and when its queue was last checked. */
+  chatBytesSent = 0;
+  chatMessagesSent = 0;
+  lastQueueCheckAt = -Infinity;
   finalStats: EngineStats | undefined;
   readonly route: ChatRoute;
 
@@ -129,6 +160,7 @@ export class UdpDataPlane {
     private readonly endpoint: UdpEndpoint,
     private readonly logger: Logger,
     private readonly hooks: DataPlaneHooks,
+    private readonly maxQueuedChatBytes: number,
   ) {}
 
   /** Binds the socket; rejects with the socket error (the caller words it). */
@@ -140,7 +172,7 @@ export class UdpDataPlane {
       onDatagram: (datagram, from) => plane?.onDatagram(datagram, from),
       onReject: (reason, from) => options.logger.debug({ reason, from: `${from.address}:${from.port}` }, 'udp datagram rejected'),
     });
-    plane = new UdpDataPlane(endpoint, options.logger, options.hooks);
+    plane = new UdpDataPlane(endpoint, options.logger, options.hooks, options.maxQueuedChatBytes);
     return plane;
   }
 
@@ -188,6 +220,25 @@ export class UdpDataPlane {
         this.finishSync(binding, command.received);
         break;
     }
+  }
+
+  /** The session's bulk channel now, or undefined when its client is not bound over UDP. */
+  bulkLink(session: SessionId): BulkLink | undefined {
+    const binding = this.bindings.get(session);
+    const driven = binding?.state === 'bound' ? binding.driven : undefined;
+    if (driven === undefined) return undefined;
+    return {
+      get alive() {
+        return !driven.detached;
+      },
+      queued: () => (driven.detached ? 0 : driven.connection.stats().queuedMessages),
+      send: (data) => driven.send(Channel.bulk, data),
+    };
+  }
+
+  /** The session's receiver caught up (holdBulk turned false): deliver what its engine kept. */
+  wakeBulk(session: SessionId): void {
+    this.bindings.get(session)?.driven?.wake();
   }
 
   /** The session's TCP connection closed: tear its binding down (a close datagram tells the client). */
@@ -242,6 +293,15 @@ export class UdpDataPlane {
     };
   }
 
+  /** Live engine statistics of every bound session (for `<stats>`; one stats() call per engine). */
+  engineStats(): Array<{ session: SessionId; name: string | undefined; stats: EngineStats }> {
+    const out: Array<{ session: SessionId; name: string | undefined; stats: EngineStats }> = [];
+    for (const b of this.bindings.values()) {
+      if (b.state === 'bound' && b.driven !== undefined) out.push({ session: b.session.id, name: b.session.name, stats: b.driven.connection.stats() });
+    }
+    return out;
+  }
+
   // ---- datagrams ---------------------------------------------------------------------------------
 
   private onDatagram(datagram: Datagram, from: Address): void {
@@ -255,6 +315,7 @@ export class UdpDataPlane {
         if (binding?.driven === undefined) return;
         binding.driven.input(datagram.body);
         this.maybeForgetDelivered(binding);
+        this.hooks.room?.(binding.session.id);
         return;
       }
       case 'close': {
@@ -320,12 +381,13 @@ export class UdpDataPlane {
 
   private bind(binding: Binding): void {
     const connectionId = binding.connectionId;
-    binding.driven = this.driver.attach(createConnection({}, this.driver.now()), {
+    binding.driven = this.driver.attach(createConnection(SOCKET_ENGINE_CONFIG, this.driver.now()), {
       transmit: (packet) => {
         const to = this.table.addressOf(connectionId);
         if (to !== undefined) this.endpoint.send({ type: 'data', connectionId, body: packet }, to);
       },
       event: (event) => this.onEngineEvent(binding, event),
+      holdEvents: () => this.hooks.holdBulk?.(binding.session.id) ?? false,
     });
     binding.state = 'bound';
     binding.session.routeChatVia(binding.route);
@@ -334,6 +396,10 @@ export class UdpDataPlane {
   private onEngineEvent(binding: Binding, event: EngineEvent): void {
     switch (event.type) {
       case 'message': {
+        if (event.channel === Channel.bulk) {
+          this.hooks.bulk?.(binding.session.id, event.data);
+          return;
+        }
         if (event.channel !== Channel.chat) return;
         binding.ledger.recordReceived();
         this.chatLinesIn++;
@@ -366,9 +432,13 @@ export class UdpDataPlane {
   /** The session's chat route: over the engine while bound, held while syncing, else TCP. */
   private deliverChat(binding: Binding, reply: ChatReply): boolean {
     if (binding.state === 'bound' && binding.driven !== undefined) {
-      if (binding.driven.send(Channel.chat, this.encode(reply))) {
+      const bytes = this.encode(reply);
+      if (binding.driven.send(Channel.chat, bytes)) {
         binding.ledger.recordSent(reply);
         this.chatRepliesOut++;
+        binding.chatBytesSent += bytes.length;
+        binding.chatMessagesSent++;
+        this.checkChatQueue(binding);
         return true;
       }
       // The engine stopped (lost) and its event is still on the way: fall back now.
@@ -378,11 +448,29 @@ export class UdpDataPlane {
       binding.held.push(reply);
       if (binding.held.length > FALLBACK_HOLD_MAX_REPLIES) {
         binding.held = [];
-        this.hooks.overflow(binding.session.id);
+        this.hooks.overflow(binding.session.id, 'too many chat replies held while moving chat to tcp');
       }
       return true;
     }
     return false;
+  }
+
+  /**
+   * At most every LEDGER_PRUNE_INTERVAL_MS per binding: the chat its engine still holds (queued
+   * messages × their mean size; file chunks queued alongside are few and counted as chat) against
+   * maxQueuedChatBytes. Over it, the client is dropped.
+   */
+  private checkChatQueue(binding: Binding): void {
+    const driven = binding.driven;
+    if (driven === undefined) return;
+    const now = this.driver.now();
+    if (now - binding.lastQueueCheckAt < LEDGER_PRUNE_INTERVAL_MS) return;
+    binding.lastQueueCheckAt = now;
+    const queued = driven.connection.stats().queuedMessages;
+    const estimate = queued * (binding.chatBytesSent / binding.chatMessagesSent);
+    if (estimate <= this.maxQueuedChatBytes) return;
+    this.logger.info({ session: binding.session.id, name: binding.session.name, queued, bytes: Math.round(estimate) }, 'udp client not acknowledging chat');
+    this.hooks.overflow(binding.session.id, `client is not reading: over ${this.maxQueuedChatBytes} bytes of chat unacknowledged over udp`);
   }
 
   private encode(reply: ChatReply): Uint8Array {
@@ -430,6 +518,7 @@ export class UdpDataPlane {
     binding.finalStats = binding.driven.connection.stats();
     binding.driven.detach();
     binding.driven = undefined;
+    this.hooks.bulkLost?.(binding.session.id);
   }
 
   private sendClose(binding: Binding): void {

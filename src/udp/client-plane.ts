@@ -22,7 +22,7 @@ import { ChatLedger } from './chat-ledger.ts';
 import type { Datagram } from './codec.ts';
 import { BINDING_TIMEOUT_MS, HELLO_RETRY_MS, LEDGER_PRUNE_INTERVAL_MS, REBIND_SILENCE_MS } from './constants.ts';
 import { UdpEndpoint, type PeerAddress } from './endpoint.ts';
-import { EngineDriver, type DrivenEngine } from './engine-driver.ts';
+import { EngineDriver, SOCKET_ENGINE_CONFIG, type DrivenEngine } from './engine-driver.ts';
 
 export type ClientPlaneState = 'binding' | 'bound' | 'syncing' | 'tcp';
 
@@ -33,12 +33,28 @@ export type ClientPlaneEvent =
   /** This side gave up on UDP: tell the server `<transport>tcp received reason` over TCP. */
   | { type: 'gave-up'; reason: Exclude<TransportReason, 'requested'>; received: number; refuse?: RefuseReasonName };
 
+/** The bulk channel as it was when asked for: dead once that engine stops. */
+export interface ClientBulkLink {
+  /** True while the engine this link was made on still runs. */
+  readonly alive: boolean;
+  /** Messages queued on the engine and not yet acknowledged (chat included). */
+  queued(): number;
+  /** Queue a message on the bulk channel; false when the engine is gone. */
+  send(data: Uint8Array): boolean;
+}
+
 export interface ClientPlaneOptions {
   /** Where datagrams go: the server's UDP port, or an impairment proxy (an IP address, resolved). */
   target: PeerAddress;
   connectionId: number;
   token: Uint8Array;
   onEvent: (event: ClientPlaneEvent) => void;
+  /** A message on the bulk channel (a file chunk) from the server. */
+  onBulk?: (data: Uint8Array) => void;
+  /** Packets from the server were taken in (acknowledgements may have freed room): pump senders. */
+  onRoom?: () => void;
+  /** True while the owner's receiver is behind on disk: the engine keeps messages (flow control). */
+  holdBulk?: () => boolean;
 }
 
 export class UdpClientPlane {
@@ -102,6 +118,24 @@ export class UdpClientPlane {
     return true;
   }
 
+  /** The bulk channel now, or undefined unless bound. */
+  bulkLink(): ClientBulkLink | undefined {
+    const driven = this.stateValue === 'bound' ? this.driven : undefined;
+    if (driven === undefined) return undefined;
+    return {
+      get alive() {
+        return !driven.detached;
+      },
+      queued: () => (driven.detached ? 0 : driven.connection.stats().queuedMessages),
+      send: (data) => driven.send(Channel.bulk, data),
+    };
+  }
+
+  /** The receiver caught up (holdBulk turned false): deliver what the engine kept. */
+  wakeBulk(): void {
+    this.driven?.wake();
+  }
+
   /**
    * The server moved chat to TCP (its `<transport>` with its count): stop, and return our own count (to
    * send back) and the lines the server did not receive (to resend over TCP, in order).
@@ -158,9 +192,10 @@ export class UdpClientPlane {
     if (this.bindingTimer !== undefined) clearTimeout(this.bindingTimer);
     this.bindingTimer = undefined;
     const { connectionId } = this.options;
-    this.driven = this.driver.attach(createConnection({}, this.driver.now()), {
+    this.driven = this.driver.attach(createConnection(SOCKET_ENGINE_CONFIG, this.driver.now()), {
       transmit: (packet) => this.endpoint.send({ type: 'data', connectionId, body: packet }, this.options.target),
       event: (event) => this.onEngineEvent(event),
+      holdEvents: () => this.options.holdBulk?.() ?? false,
     });
     this.stateValue = 'bound';
     this.watchSilence();
@@ -181,6 +216,7 @@ export class UdpClientPlane {
         if (this.stateValue === 'binding') this.becomeBound();
         this.driven?.input(datagram.body);
         this.maybeForgetDelivered();
+        if (this.driven !== undefined) this.options.onRoom?.();
         return;
       case 'refuse':
         // While bound, a refusal answers a stale re-hello; the engine decides whether the path lives.
@@ -197,6 +233,10 @@ export class UdpClientPlane {
   private onEngineEvent(event: EngineEvent): void {
     if (event.type === 'lost') {
       this.giveUp('lost');
+      return;
+    }
+    if (event.channel === Channel.bulk) {
+      this.options.onBulk?.(event.data);
       return;
     }
     if (event.channel !== Channel.chat) return;
