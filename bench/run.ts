@@ -7,6 +7,7 @@
 //   npm run bench -- --runs 7          rounds per suite (default: each suite's own)
 //   npm run bench -- --list            names and descriptions
 //   npm run bench -- --markdown        tables as Markdown (for docs/benchmarks.md)
+//   npm run bench -- --quick           smaller workloads, where a suite has them (a fast look)
 //
 // Exit status: 0 when every suite ran or was skipped with a reason, 1 when one failed, 2 for bad
 // arguments. Several suites run one child process each, so one suite's JIT state, heap and any
@@ -32,6 +33,7 @@ interface Options {
   runs?: number;
   list?: boolean;
   markdown?: boolean;
+  quick?: boolean;
   plots: boolean;
   out: string;
   /** Internal: run the named suites here instead of one child process each. */
@@ -78,6 +80,7 @@ async function runOne(suite: Suite, opts: Options): Promise<boolean> {
     runs,
     budgetMs: suite.budgetMs,
     machine,
+    quick: opts.quick === true,
     now: () => performance.now(),
     log: (m) => process.stderr.write(`  [${suite.name} ${seconds(performance.now() - started)}] ${m}\n`),
   });
@@ -103,6 +106,7 @@ async function runOne(suite: Suite, opts: Options): Promise<boolean> {
     machine,
     machineLine: machineLine(machine),
     runs,
+    quick: opts.quick === true,
     wallMs: Math.round(wallMs),
     budgetMs: suite.budgetMs,
     loadAtEnd,
@@ -133,6 +137,7 @@ function runChild(name: string, opts: Options): Promise<number> {
   const args = ['--import', 'tsx', fileURLToPath(import.meta.url), name, '--in-process', '--out', opts.out];
   if (opts.runs !== undefined) args.push('--runs', String(opts.runs));
   if (opts.markdown === true) args.push('--markdown');
+  if (opts.quick === true) args.push('--quick');
   if (!opts.plots) args.push('--no-plots');
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { stdio: 'inherit' });
@@ -151,6 +156,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--runs <n>', 'rounds per suite (default: each suite chooses, 3–5)', positiveInt)
     .option('--list', 'list the suites and exit')
     .option('--markdown', 'print tables as Markdown')
+    .option('--quick', 'smaller workloads where a suite has them (fewer lines, clients)')
     .option('--no-plots', 'do not render the SVG charts')
     .option('--out <dir>', 'where results go', DEFAULT_OUT_DIR)
     .option('--in-process', 'run the suites in this process (used for the child processes)')

@@ -34,6 +34,11 @@ export interface SuiteResult {
 export interface SuiteContext {
   /** Rounds to run: `--runs N`, else the suite's defaultRuns. */
   runs: number;
+  /**
+   * `--quick`: a smaller workload (fewer lines, clients…) for a fast look; the suite says what it
+   * scaled down in its tables' notes. Suites without a smaller workload ignore it.
+   */
+  quick: boolean;
   /** performance.now() value after which the suite should wrap up (its budget). */
   deadline: number;
   machine: Machine;
@@ -77,10 +82,11 @@ export function isSuite(value: unknown): value is Suite {
 }
 
 /** The context bench/run.ts hands a suite. */
-export function suiteContext(opts: { runs: number; budgetMs: number; machine: Machine; log: (m: string) => void; now: () => number }): SuiteContext {
+export function suiteContext(opts: { runs: number; budgetMs: number; machine: Machine; log: (m: string) => void; now: () => number; quick?: boolean }): SuiteContext {
   const deadline = opts.now() + opts.budgetMs;
   return {
     runs: opts.runs,
+    quick: opts.quick ?? false,
     deadline,
     machine: opts.machine,
     overBudget: () => opts.now() > deadline,

@@ -20,10 +20,35 @@ export const DEFAULT_LOG_LEVEL = 'info';
 
 /**
  * A connection that has not sent a valid `<connect>NAME` within this long is closed: port scanners,
- * stray HTTP requests and forgotten telnet sessions must not hold sockets forever. 30 s leaves a
- * person typing by hand ample time to choose a name.
+ * stray HTTP requests, forgotten telnet sessions and slowloris attacks (open many sockets, send
+ * nothing, exhaust file descriptors) must not hold sockets. Every dualchat client and the Python
+ * clients send `<connect>` within one round trip of connecting; 10 s is still enough for a person
+ * typing `<connect>alice` by hand into `nc`, and it caps what an attacker holding sockets open gets:
+ * MAX_CONNECTIONS_PER_ADDRESS sockets per address, each for 10 s.
  */
-export const CONNECT_TIMEOUT_MS = 30_000;
+export const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * Open TCP connections one source address may hold (`--max-conn-per-ip`). A household or office
+ * behind one NAT runs a handful of clients; 16 leaves room for them while one host cannot take
+ * thousands of sockets (and their file descriptors) for itself. Loopback is not exempt: local tools
+ * (the load generator) spread over 127.0.0.0/8 instead. A refused connection gets one error line.
+ */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 16;
+
+/** Largest `--max-conn-per-ip` accepted: far above any process's descriptor limit, i.e. "no limit". */
+export const MAX_CONNECTIONS_PER_ADDRESS_LIMIT = 1_000_000;
+
+/*
+ * No idle limit for named sessions (a decision, hence no constant): a chat client may rightly stay
+ * silent for hours, and the Python clients send nothing between commands (their protocol has no
+ * ping). Dead peers are found instead by: the FIN or reset of a client that half-closes or crashes
+ * (at once); TCP keepalive (src/tcp/constants.ts: first probe after 60 s idle, then the kernel's
+ * interval and count — Node 20 cannot set those; Linux defaults 75 s × 9 make ~12 min); the write
+ * limit (MAX_PENDING_WRITE_BYTES) for one that stops reading; and for UDP-bound sessions the
+ * engine's dead-peer limit (10 s without an answer), which moves chat back to TCP, where the above
+ * apply. Documented in docs/operations.md.
+ */
 
 /**
  * A client that stops reading is dropped once this many bytes wait to be written to it. The kernel's
@@ -38,11 +63,37 @@ export const MAX_PENDING_WRITE_BYTES = 1024 * 1024;
  */
 export const SHUTDOWN_GRACE_MS = 2_000;
 
+/**
+ * After SIGINT/SIGTERM the process exits within this long whatever happens: a graceful close takes
+ * at most SHUTDOWN_GRACE_MS plus the destroy of what is left (milliseconds even for 10,000 sockets);
+ * if something still hangs past this — a bug, a stuck disk — the process exits anyway, status 1, so a
+ * supervisor's stop never waits on us. Under the 5 s an operator (and systemd's default stop timeout
+ * of 90 s, and Docker's 10 s) expects.
+ */
+export const SHUTDOWN_DEADLINE_MS = 4_500;
+
+/**
+ * A connection refused for its source address (too many open from there) gets its error line and
+ * FIN, then this long to close its side before the socket is destroyed: enough for the line to be
+ * read on any network, short enough that a flood of refused connections cannot hold descriptors.
+ */
+export const REFUSED_CONNECTION_LINGER_MS = 1_000;
+
+/**
+ * Connections refused for their address are logged at most this often per second; the ones in
+ * between are counted and the next logged line says how many (`suppressed`). A host hammering the
+ * port must not turn the log into the attack's amplifier; `<stats>` still counts every refusal.
+ */
+export const REFUSAL_LOGS_PER_SECOND = 10;
+
+/**
+ * The `<stats>` reply lists UDP sessions by packet loss, worst first, at most this many: enough to
+ * spot the clients with bad paths, bounded so 10,000 sessions do not make a 10,000-line reply.
+ */
+export const STATS_TOP_SESSIONS = 20;
+
 /** The line every client receives when the server shuts down. */
 export const SHUTDOWN_NOTICE = 'server shutting down';
-
-/** Text of file commands other than `<listfiles>` until the files issue builds transfers. */
-export const FILE_TRANSFERS_UNAVAILABLE = 'file transfers are not available on this server yet';
 
 /**
  * While chat moves from UDP to TCP (between this side's `<transport>` and the client's count), chat

@@ -1,5 +1,7 @@
-// The server's log: pino JSON lines to stdout (one object per line, for journals and scripts), made
-// readable with pino-pretty when stdout is a terminal, or JSON lines to a file with --log-file.
+// The server's log: pino JSON lines to stderr (one object per line, for journals and scripts), made
+// readable with pino-pretty when stderr is a terminal, or JSON lines to a file with --log-file.
+// stderr, not stdout: a log is diagnostics, and stdout stays free for what a command prints as its
+// result (systemd's journal and `docker logs` take both; `2>server.log` keeps the log apart).
 import { openSync } from 'node:fs';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
 import pretty from 'pino-pretty';
@@ -8,13 +10,16 @@ export type LogLevel = LevelWithSilent;
 
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+/** File descriptor of stderr, where the log goes unless --log-file says otherwise. */
+const STDERR_FD = 2;
+
 export function isLogLevel(value: string): value is LogLevel {
   return (LOG_LEVELS as readonly string[]).includes(value);
 }
 
 export interface LoggerOptions {
   level: LogLevel;
-  /** Write JSON lines to this file (created if missing, appended to) instead of stdout. */
+  /** Write JSON lines to this file (created if missing, appended to) instead of stderr. */
   file?: string;
 }
 
@@ -27,8 +32,11 @@ export function createLogger(options: LoggerOptions): Logger {
     const fd = openSync(options.file, 'a');
     return pino(base, pino.destination({ dest: fd, sync: true }));
   }
-  if (process.stdout.isTTY === true) {
-    return pino(base, pretty({ colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
+  if (process.stderr.isTTY === true) {
+    return pino(
+      base,
+      pretty({ colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', destination: STDERR_FD, sync: true }),
+    );
   }
-  return pino(base, pino.destination({ dest: 1, sync: true }));
+  return pino(base, pino.destination({ dest: STDERR_FD, sync: true }));
 }

@@ -6,11 +6,13 @@ import {
   DEFAULT_FILES_DIR,
   DEFAULT_HOST,
   DEFAULT_LOG_LEVEL,
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
   DEFAULT_TCP_PORT,
   DEFAULT_UDP_PORT,
   MAX_PENDING_WRITE_BYTES,
 } from './constants.ts';
 import { isLogLevel, type LogLevel } from './logger.ts';
+import { resolveFileOptions, type FileOptions } from '../files/options.ts';
 
 export interface ServerOptions {
   /** Address to listen on (default 0.0.0.0: every IPv4 interface). */
@@ -31,10 +33,14 @@ export interface ServerOptions {
   rateLimit?: number;
   /** Messages a session may send at once before the rate applies (default 40). */
   rateBurst?: number;
-  /** Close connections that have not connected by name within this long (default 30 s). */
+  /** Close connections that have not connected by name within this long (default 10 s). */
   connectTimeoutMs?: number;
   /** Drop a client once this many bytes wait to be written to it (default 1 MiB). */
   maxPendingWriteBytes?: number;
+  /** Open TCP connections one source address may hold (default 16); more get an error line and are closed. */
+  maxConnectionsPerAddress?: number;
+  /** File transfer limits (`--max-upload`, `--upload-types`, `--upload-slots`; defaults in src/files/limits.ts). */
+  files?: Partial<FileOptions>;
 }
 
 export interface ResolvedServerOptions {
@@ -49,6 +55,8 @@ export interface ResolvedServerOptions {
   rateBurst: number;
   connectTimeoutMs: number;
   maxPendingWriteBytes: number;
+  maxConnectionsPerAddress: number;
+  files: FileOptions;
 }
 
 export type ServerOptionsResult = { ok: true; options: ResolvedServerOptions } | { ok: false; message: string };
@@ -65,6 +73,7 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
   const logLevel = options.logLevel ?? DEFAULT_LOG_LEVEL;
   const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
   const maxPendingWriteBytes = options.maxPendingWriteBytes ?? MAX_PENDING_WRITE_BYTES;
+  const maxConnectionsPerAddress = options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
 
   if (typeof host !== 'string' || host.trim() === '') return fail('host must be a non-empty address or host name');
   const portError = checkPort('tcpPort', tcpPort) ?? checkPort('udpPort', udpPort);
@@ -83,6 +92,11 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
   if (!isPositiveInteger(maxPendingWriteBytes)) {
     return fail(`maxPendingWriteBytes must be a positive whole number, got ${String(maxPendingWriteBytes)}`);
   }
+  if (!isPositiveInteger(maxConnectionsPerAddress)) {
+    return fail(`maxConnectionsPerAddress must be a positive whole number, got ${String(maxConnectionsPerAddress)}`);
+  }
+  const files = resolveFileOptions(options.files ?? {});
+  if (!files.ok) return fail(files.message);
   return {
     ok: true,
     options: {
@@ -97,6 +111,8 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
       rateBurst: hub.options.rateBurst,
       connectTimeoutMs,
       maxPendingWriteBytes,
+      maxConnectionsPerAddress,
+      files: files.options,
     },
   };
 }

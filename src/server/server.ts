@@ -13,17 +13,26 @@
 // lines (the fallback exchange) are handled here, never by the hub.
 import type net from 'node:net';
 import type { Logger } from 'pino';
-import { Hub, type FileCommand, type HubOutput, type SessionId } from '../chat/hub.ts';
+import { Hub, type HubOutput, type SessionId } from '../chat/hub.ts';
 import { formatReply, parseCommand } from '../commands/grammar.ts';
+import { parseTransferCommand } from '../commands/transfer-syntax.ts';
 import { parseTransportCommand } from '../commands/transport-syntax.ts';
 import type { ParseResult, Reply, TransportCommand } from '../commands/types.ts';
-import { ensureSharedDir } from '../files/shared-dir.ts';
+import type { EngineStats } from '../reliability/types.ts';
+import { prepareServerDirs } from '../files/server-files.ts';
 import { ControlConnection, type CloseReason } from '../tcp/connection.ts';
 import type { FramingErrorCode } from '../tcp/framing.ts';
 import { listenTcp, type TcpListener } from '../tcp/listener.ts';
 import { MAX_LINE_BYTES } from '../tcp/constants.ts';
-import { SHUTDOWN_GRACE_MS, SHUTDOWN_NOTICE, UDP_CHAT_ONLY } from './constants.ts';
-import { answerFileCommand } from './file-commands.ts';
+import {
+  REFUSAL_LOGS_PER_SECOND,
+  REFUSED_CONNECTION_LINGER_MS,
+  SHUTDOWN_GRACE_MS,
+  SHUTDOWN_NOTICE,
+  STATS_TOP_SESSIONS,
+  UDP_CHAT_ONLY,
+} from './constants.ts';
+import { ServerFilePlane, type FileClient } from './file-plane.ts';
 import { createLogger } from './logger.ts';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.ts';
 import { SerialQueue } from './serial-queue.ts';
@@ -43,6 +52,36 @@ export interface ServerStats {
   rooms: number;
   uptimeMs: number;
   udp: DataPlaneStats;
+  /** File transfers in progress (downloads, uploads waiting or running, files sent to users). */
+  fileTransfers: number;
+  /** Named sessions by the way their chat travels now. */
+  transports: {
+    /** Chat over the session's UDP engine. */
+    udp: number;
+    /** Chat over TCP: never offered, not bound (yet: `udp.offered` of them), or fallen back. */
+    tcp: number;
+    /** Between a fallback's `<transport>` and the client's count. */
+    movingToTcp: number;
+  };
+  /** Open TCP connections, per-address refusals. */
+  connections: { open: number; sourceAddresses: number; refusedPerAddress: number };
+  /** This process (process.memoryUsage(), process.cpuUsage()). */
+  process: { rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; externalBytes: number; cpuUserMs: number; cpuSystemMs: number };
+}
+
+/** One UDP-bound session's link, as its server-side engine sees it. */
+export interface UdpSessionStats {
+  session: SessionId;
+  name: string | undefined;
+  /** Smoothed RTT, undefined before the first sample. */
+  srttMs: number | undefined;
+  packetsSent: number;
+  /** Packets the engine declared lost (RFC 9002 §6.1). */
+  packetsLost: number;
+  /** packetsLost / packetsSent (0 when nothing was sent). */
+  lossRate: number;
+  /** Retransmissions by timeout and fast retransmit. */
+  retransmits: number;
 }
 
 export interface RunningServer {
@@ -55,6 +94,8 @@ export interface RunningServer {
   readonly filesDir: string;
   /** Counters of sessions and of the UDP data plane (bindings, refusals, rejected datagrams, fallbacks). */
   stats(): ServerStats;
+  /** UDP-bound sessions, worst loss first (then most retransmits), at most `limit` (default all). */
+  udpSessions(limit?: number): UdpSessionStats[];
   /** Stop accepting, tell every client `<system>server shutting down`, close everything. Idempotent. */
   close(): Promise<void>;
 }
@@ -74,9 +115,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     throw new ServerStartError(`cannot open the log: ${messageOf(error)}`);
   }
 
-  let filesDir: string;
+  let dirs: { root: string; spoolDir: string };
   try {
-    filesDir = await ensureSharedDir(config.filesDir);
+    dirs = await prepareServerDirs(config.filesDir);
   } catch (error) {
     throw new ServerStartError(`cannot use the shared directory ${config.filesDir}: ${messageOf(error)}`);
   }
@@ -89,15 +130,21 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       host: config.host,
       port: config.udpPort,
       logger,
+      maxQueuedChatBytes: config.maxPendingWriteBytes,
       hooks: {
         chatLine: (session, line, bytes) => server?.udpChatLine(session, line, bytes),
-        overflow: (session) => server?.dropStuck(session),
+        overflow: (session, detail) => server?.dropStuck(session, detail),
+        bulk: (session, data) => server?.files.bulk(session, data),
+        room: (session) => server?.files.room(session),
+        bulkLost: (session) => server?.files.room(session),
+        holdBulk: (session) => server?.files.holdBulk(session) ?? false,
       },
     });
   } catch (error) {
     throw bindError('UDP', config.host, config.udpPort, error);
   }
-  const chat = new ChatServer(config, logger, filesDir, udp);
+  const filesDir = dirs.root;
+  const chat = new ChatServer(config, logger, dirs, udp);
   server = chat;
   let tcp: TcpListener;
   try {
@@ -106,6 +153,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       port: config.tcpPort,
       onSocket: (socket) => chat.accept(socket),
       onError: (error) => logger.warn({ err: error }, 'tcp accept error'),
+      addressLimit: {
+        maxPerAddress: config.maxConnectionsPerAddress,
+        lingerMs: REFUSED_CONNECTION_LINGER_MS,
+        refusal: ({ address, limit }) =>
+          `${formatReply({ kind: 'error', code: 'refused', message: `too many connections from ${address} (at most ${limit}); closing` })}\n`,
+        onRefused: throttled(REFUSAL_LOGS_PER_SECOND, ({ address, port, limit }, suppressed) =>
+          logger.info(
+            { remote: `${address}:${port ?? '?'}`, limit, ...(suppressed > 0 ? { suppressed } : {}) },
+            'connection refused: too many from this address',
+          ),
+        ),
+      },
     });
   } catch (error) {
     await udp.close();
@@ -119,6 +178,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     udpPort: udp.port,
     filesDir,
     stats: () => chat.stats(),
+    udpSessions: (limit) => chat.udpSessions(limit),
     close: () => chat.close(),
   };
 }
@@ -139,15 +199,49 @@ class ChatServer {
   private nextSessionId = 1;
   private tcp: TcpListener | undefined;
   private closing: Promise<void> | undefined;
+  /** Transfers of closed sessions still being ended (part files removed). */
+  private readonly fileDisconnects = new Set<Promise<void>>();
   private allClosed: (() => void) | undefined;
+  /** Listing, downloads, uploads, files sent to users (src/server/file-plane.ts). */
+  readonly files: ServerFilePlane;
 
   constructor(
     private readonly config: ResolvedServerOptions,
     private readonly logger: Logger,
-    private readonly filesDir: string,
+    dirs: { root: string; spoolDir: string },
     private readonly udp: UdpDataPlane,
   ) {
     this.hub = new Hub({ roomCapacity: config.roomCapacity, rateLimit: config.rateLimit, rateBurst: config.rateBurst });
+    this.files = new ServerFilePlane({
+      root: dirs.root,
+      spoolDir: dirs.spoolDir,
+      options: config.files,
+      logger,
+      client: (id) => this.fileClient(id),
+      sessionOf: (name) => this.hub.sessionOf(name),
+      bulkLink: (id) => udp.bulkLink(id),
+      wakeBulk: (id) => udp.wakeBulk(id),
+    });
+  }
+
+  /** A connected client as the file plane sees it. */
+  private fileClient(id: SessionId): FileClient | undefined {
+    const client = this.clients.get(id);
+    if (client === undefined) return undefined;
+    const { session, connection } = client;
+    return {
+      get name() {
+        return session.name;
+      },
+      deliver: (reply) => session.deliver(reply),
+      writeLine: (line) => connection.write(line),
+      get pendingWriteBytes() {
+        return connection.pendingWriteBytes;
+      },
+      get isOpen() {
+        return connection.isOpen;
+      },
+    };
   }
 
   attach(tcp: TcpListener): void {
@@ -189,6 +283,8 @@ class ChatServer {
 
   private handleLine(client: Client, text: string): Promise<void> | undefined {
     const id = client.session.id;
+    const transfer = parseTransferCommand(text);
+    if (transfer !== undefined) return this.files.transfer(id, transfer);
     const transport = parseTransportCommand(text);
     if (transport !== undefined) {
       this.handleTransport(client, transport);
@@ -197,7 +293,7 @@ class ChatServer {
     const parsed = parseCommand(text);
     if (!parsed.ok) {
       client.session.deliver({ kind: 'error', code: parsed.error.code, message: parsed.error.message });
-      this.logger.debug({ session: id, code: parsed.error.code }, 'line not understood');
+      this.logRejected(client, 'tcp', parsed.error.code);
       return undefined;
     }
     const wasNamed = client.session.name !== undefined;
@@ -216,10 +312,12 @@ class ChatServer {
   private handleTransport(client: Client, parsed: ParseResult<TransportCommand>): void {
     if (!parsed.ok) {
       client.session.deliver({ kind: 'error', code: parsed.error.code, message: parsed.error.message });
+      this.logRejected(client, 'tcp', parsed.error.code);
       return;
     }
     if (client.session.name === undefined) {
       client.session.deliver({ kind: 'error', code: 'not-connected', message: 'send <connect>NAME first' });
+      this.logRejected(client, 'tcp', 'not-connected');
       return;
     }
     this.udp.transportFromClient(client.session, parsed.value);
@@ -237,40 +335,77 @@ class ChatServer {
     // Errors about a line that came over UDP go back over TCP (Session.deliver: errors are not chat).
     if (line === undefined) {
       session.deliver({ kind: 'error', code: 'bad-encoding', message: 'a chat line over UDP was not valid UTF-8 and was ignored' });
+      this.logRejected(client, 'udp', 'bad-encoding', bytes);
       return;
     }
     if (bytes > MAX_LINE_BYTES) {
       session.deliver({ kind: 'error', code: 'line-too-long', message: `a line is at most ${MAX_LINE_BYTES} bytes; ignored` });
+      this.logRejected(client, 'udp', 'line-too-long', bytes);
       return;
     }
     const parsed = parseCommand(line);
     if (!parsed.ok) {
       session.deliver({ kind: 'error', code: parsed.error.code, message: parsed.error.message });
+      this.logRejected(client, 'udp', parsed.error.code, bytes);
       return;
     }
     if (parsed.value.kind !== 'broadcast' && parsed.value.kind !== 'private') {
       session.deliver({ kind: 'error', code: 'refused', message: UDP_CHAT_ONLY });
+      this.logRejected(client, 'udp', 'refused', bytes);
       return;
     }
     this.dispatch(this.hub.handle(session.id, parsed.value, Date.now()));
   }
 
-  /** The client let chat replies pile up while moving to TCP: treat it as a reader that stopped. */
-  dropStuck(id: SessionId): void {
+  /** The client let chat replies pile up on its UDP path: treat it as a reader that stopped. */
+  dropStuck(id: SessionId, detail: string): void {
     const client = this.clients.get(id);
     if (client === undefined) return;
     client.queue.close();
-    client.connection.end('lost', 'too many chat replies held while moving chat to tcp');
+    client.connection.destroy(detail);
   }
 
   stats(): ServerStats {
+    const udp = this.udp.stats();
+    const users = this.hub.userCount();
+    const memory = process.memoryUsage();
+    const cpu = process.cpuUsage();
     return {
       sessions: this.hub.sessionCount(),
-      users: this.hub.userCount(),
+      users,
       rooms: this.hub.rooms().length,
       uptimeMs: Date.now() - this.startedAt,
-      udp: this.udp.stats(),
+      udp,
+      fileTransfers: this.files.transfers,
+      transports: { udp: udp.bound, tcp: Math.max(0, users - udp.bound - udp.syncing), movingToTcp: udp.syncing },
+      connections: {
+        open: this.tcp?.openConnections ?? this.clients.size,
+        sourceAddresses: this.tcp?.sourceAddresses ?? 0,
+        refusedPerAddress: this.tcp?.refusedConnections ?? 0,
+      },
+      process: {
+        rssBytes: memory.rss,
+        heapUsedBytes: memory.heapUsed,
+        heapTotalBytes: memory.heapTotal,
+        externalBytes: memory.external,
+        cpuUserMs: Math.round(cpu.user / 1000),
+        cpuSystemMs: Math.round(cpu.system / 1000),
+      },
     };
+  }
+
+  udpSessions(limit = Infinity): UdpSessionStats[] {
+    const all = this.udp.engineStats().map(({ session, name, stats }) => linkStats(session, name, stats));
+    all.sort((a, b) => b.lossRate - a.lossRate || b.retransmits - a.retransmits || a.session - b.session);
+    return all.length > limit ? all.slice(0, Math.max(0, limit)) : all;
+  }
+
+  /** One refused input (a line that is not a command, bad UTF-8, a command UDP does not carry). */
+  private logRejected(client: Client, via: 'tcp' | 'udp', code: string, bytes?: number): void {
+    this.logger.info(
+      { session: client.session.id, name: client.session.name, remote: client.connection.remote, via, code, bytes },
+      'input rejected',
+    );
   }
 
   private handleFramingError(client: Client, code: FramingErrorCode, fatal: boolean): void {
@@ -279,7 +414,10 @@ class ChatServer {
         ? `a line is at most ${MAX_LINE_BYTES} bytes; closing the connection`
         : 'the line is not valid UTF-8 and was ignored';
     client.session.deliver({ kind: 'error', code, message });
-    this.logger.debug({ session: client.session.id, code, fatal }, 'framing error');
+    this.logger.info(
+      { session: client.session.id, name: client.session.name, remote: client.connection.remote, via: 'tcp', code, fatal },
+      'input rejected',
+    );
     if (fatal) {
       client.queue.close();
       client.connection.end('lost', `framing error: ${code}`);
@@ -299,6 +437,10 @@ class ChatServer {
     client.queue.close();
     this.clients.delete(id);
     this.udp.sessionClosed(id);
+    // Shutdown waits for these: an upload's part file is removed before the process exits.
+    const filesGone = this.files.disconnect(id);
+    this.fileDisconnects.add(filesGone);
+    void filesGone.finally(() => this.fileDisconnects.delete(filesGone));
     const fields = { session: id, name: client.session.name, remote: client.connection.remote, reason, detail };
     if (reason === 'lost') this.logger.info(fields, 'connection lost');
     else this.logger.debug(fields, 'tcp closed');
@@ -346,30 +488,29 @@ class ChatServer {
           break;
         }
         case 'files': {
-          const answer = this.answerFiles(output.session, output.command);
+          const answer = this.files.command(output.session, output.command);
           pending = pending === undefined ? answer : Promise.all([pending, answer]).then(() => undefined);
           break;
         }
-        case 'stats':
-          this.clients.get(output.session)?.session.deliver({ kind: 'system', text: this.statsText() });
+        case 'stats': {
+          const session = this.clients.get(output.session)?.session;
+          if (session !== undefined) for (const text of this.statsLines()) session.deliver({ kind: 'system', text });
           break;
-        case 'log':
-          this.logger.info({ event: output.event }, output.event.type);
+        }
+        case 'log': {
+          // The remote address too, where the event names a session (connect, refusals, requests).
+          const event = output.event;
+          const remote = 'session' in event ? this.clients.get(event.session)?.connection.remote : undefined;
+          this.logger.info(remote === undefined ? { event } : { event, remote }, event.type);
           break;
+        }
       }
     }
     return pending;
   }
 
-  private async answerFiles(id: SessionId, command: FileCommand): Promise<void> {
-    const answer = await answerFileCommand(command, this.filesDir);
-    if (answer.failure !== undefined) {
-      this.logger.error({ session: id, dir: this.filesDir, error: answer.failure }, 'cannot list the shared directory');
-    }
-    this.clients.get(id)?.session.deliver(answer.reply);
-  }
-
-  private statsText(): string {
+  /** The `<stats>` answer: a summary line, transports, the process, then the worst UDP links. */
+  private statsLines(): string[] {
     const s = this.stats();
     const u = s.udp;
     const rejected = Object.values(u.rejected).reduce((a, b) => a + b, 0);
@@ -377,11 +518,29 @@ class ChatServer {
     const refused = b.refusedUnknownConnection + b.refusedMalformed + b.refusedBadMac + b.refusedReplayed;
     const dropped = b.droppedUnknownConnection + b.droppedUnbound + b.droppedWrongAddress + u.unexpected;
     const fallbacks = Object.values(u.fallbacks).reduce((x, y) => x + y, 0);
-    return (
+    const t = s.transports;
+    const c = s.connections;
+    const p = s.process;
+    const lines = [
       `stats: sessions=${s.sessions} users=${s.users} rooms=${s.rooms} uptime=${Math.floor(s.uptimeMs / 1000)}s ` +
-      `udp: bound=${u.bound} datagrams-in=${u.datagramsReceived} datagrams-out=${u.datagramsSent} ` +
-      `rejected=${rejected} hellos-refused=${refused} dropped=${dropped} rebinds=${b.rebound} fallbacks=${fallbacks}`
-    );
+        `udp: bound=${u.bound} datagrams-in=${u.datagramsReceived} datagrams-out=${u.datagramsSent} ` +
+        `rejected=${rejected} hellos-refused=${refused} dropped=${dropped} rebinds=${b.rebound} fallbacks=${fallbacks}`,
+      `transports: chat-over-udp=${t.udp} chat-over-tcp=${t.tcp} (udp-offered-not-bound=${u.offered}) moving-to-tcp=${t.movingToTcp} ` +
+        `unnamed=${s.sessions - s.users} tcp-connections=${c.open} addresses=${c.sourceAddresses} refused-per-address=${c.refusedPerAddress}`,
+      `process: rss=${mebibytes(p.rssBytes)} heap-used=${mebibytes(p.heapUsedBytes)} heap-total=${mebibytes(p.heapTotalBytes)} ` +
+        `external=${mebibytes(p.externalBytes)} cpu-user=${(p.cpuUserMs / 1000).toFixed(1)}s cpu-system=${(p.cpuSystemMs / 1000).toFixed(1)}s`,
+    ];
+    const worst = this.udpSessions(STATS_TOP_SESSIONS);
+    if (worst.length > 0) {
+      lines.push(`udp links, worst loss first (${worst.length} of ${u.bound}):`);
+      for (const w of worst) {
+        const rtt = w.srttMs === undefined ? 'rtt=-' : `rtt=${w.srttMs.toFixed(2)}ms`;
+        lines.push(
+          `  ${w.name ?? `#${w.session}`}: ${rtt} loss=${(w.lossRate * 100).toFixed(1)}% (${w.packetsLost} of ${w.packetsSent} packets) retransmits=${w.retransmits}`,
+        );
+      }
+    }
+    return lines;
   }
 
   /** A bug of ours surfaced while handling this client: log it, tell the client, keep serving. */
@@ -419,9 +578,52 @@ class ChatServer {
         await everyoneGone;
       }
     }
+    await Promise.all(this.fileDisconnects);
+    await this.files.close();
     await this.udp.close();
     this.logger.info('stopped');
   }
+}
+
+/**
+ * `log` at most `perSecond` times per wall-clock second; calls in between are counted and handed to
+ * the next one that goes through as `suppressed`.
+ */
+function throttled<T>(perSecond: number, log: (value: T, suppressed: number) => void): (value: T) => void {
+  let second = -1;
+  let count = 0;
+  let suppressed = 0;
+  return (value) => {
+    const now = Math.floor(Date.now() / 1000);
+    if (now !== second) {
+      second = now;
+      count = 0;
+    }
+    if (count >= perSecond) {
+      suppressed++;
+      return;
+    }
+    count++;
+    log(value, suppressed);
+    suppressed = 0;
+  };
+}
+
+function linkStats(session: SessionId, name: string | undefined, e: EngineStats): UdpSessionStats {
+  return {
+    session,
+    name,
+    srttMs: e.srtt,
+    packetsSent: e.packetsSent,
+    packetsLost: e.packetsLost,
+    lossRate: e.packetsSent > 0 ? e.packetsLost / e.packetsSent : 0,
+    retransmits: e.retransmitsTimeout + e.retransmitsFast,
+  };
+}
+
+/** Bytes as "12.3MiB". */
+function mebibytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)}MiB`;
 }
 
 /**

@@ -35,6 +35,7 @@ export class UdpEndpoint {
   private queueHead = 0;
   private flushScheduled = false;
   private closed = false;
+  private closing: Promise<void> | undefined;
 
   private constructor(
     private readonly socket: dgram.Socket,
@@ -131,10 +132,19 @@ export class UdpEndpoint {
   }
 
   /** Send what is still queued (a shutdown notice, say), then close the socket. */
-  close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    while (this.queuedDatagrams > 0) this.flush();
-    this.closed = true;
-    return new Promise((resolve) => this.socket.close(() => resolve()));
+  async close(): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    this.closing = (async () => {
+      // dgram hands each send to the socket on a later tick (it resolves the address first): closing
+      // the socket in this tick would silently drop every datagram just flushed. So flush, let those
+      // ticks run, and again for anything queued meanwhile (bounded: nothing new is queued once closed).
+      for (let round = 0; round < 2; round++) {
+        while (this.queuedDatagrams > 0) this.flush();
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      this.closed = true;
+      await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+    })();
+    return this.closing;
   }
 }

@@ -1,5 +1,5 @@
-// `dualchat server` as a user runs it: the listening line on stdout, a clean stop on SIGINT, and one
-// clear line (no stack trace) when it cannot start.
+// `dualchat server` as a user runs it: the log (JSON lines, the listening line first) on stderr and
+// nothing on stdout, a clean stop on SIGINT, and one clear line (no stack trace) when it cannot start.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
@@ -14,36 +14,41 @@ const BIN = path.join(ROOT, 'bin', 'dualchat.js');
 
 interface Run {
   child: ChildProcess;
-  stdout: string[];
+  /** Complete stderr lines (the log). */
+  logLines: string[];
+  stdout: () => string;
   stderr: () => string;
   exited: Promise<number | null>;
-  /** Resolves with the first stdout line satisfying `match`. */
+  /** Resolves with the first stderr line satisfying `match`. */
   line(match: (line: string) => boolean, timeoutMs: number): Promise<string>;
 }
 
 function run(args: string[]): Run {
   const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const stdout: string[] = [];
+  const logLines: string[] = [];
   let partial = '';
+  let stdout = '';
   let stderr = '';
   const listeners = new Set<() => void>();
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
     const parts = (partial + d).split('\n');
     partial = parts.pop() ?? '';
-    stdout.push(...parts);
+    logLines.push(...parts);
     for (const l of [...listeners]) l();
   });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return {
     child,
-    stdout,
+    logLines,
+    stdout: () => stdout,
     stderr: () => stderr,
     exited,
     line: (match, timeoutMs) =>
       new Promise((resolve, reject) => {
         const check = (): void => {
-          const found = stdout.find(match);
+          const found = logLines.find(match);
           if (found === undefined) return;
           listeners.delete(check);
           clearTimeout(timer);
@@ -51,7 +56,7 @@ function run(args: string[]): Run {
         };
         const timer = setTimeout(() => {
           listeners.delete(check);
-          reject(new Error(`no matching stdout line within ${timeoutMs} ms; stdout: ${stdout.join('\n')} stderr: ${stderr}`));
+          reject(new Error(`no matching stderr line within ${timeoutMs} ms; stdout: ${stdout} stderr: ${stderr}`));
         }, timeoutMs);
         listeners.add(check);
         check();
@@ -78,7 +83,7 @@ afterAll(async () => {
 });
 
 describe('dualchat server', () => {
-  it('prints the listening line, serves, and stops cleanly on SIGINT', async () => {
+  it('logs the listening line on stderr, serves, and stops cleanly on SIGINT', async () => {
     const server = run(['server', '--host', '127.0.0.1', '--tcp', '0', '--udp', '0', '--files', filesDir]);
     try {
       const line = await server.line((l) => l.includes('"msg":"listening"'), 15_000);
@@ -91,7 +96,12 @@ describe('dualchat server', () => {
       await client.expectReply((r) => r.kind === 'system' && r.text === 'server shutting down', 'shutdown notice');
       await client.waitClosed();
       expect(await withDeadline(server.exited, 10_000, 'exit after SIGINT')).toBe(0);
-      expect(server.stderr()).toBe('');
+      expect(server.stdout()).toBe('');
+      // stderr is the log and nothing else: JSON lines, the last one saying it stopped.
+      const records = server.stderr().trimEnd().split('\n').map((l) => JSON.parse(l) as { msg: string; time: number });
+      expect(records.map((r) => r.msg)).toContain('signal received, shutting down');
+      expect(records.at(-1)?.msg).toBe('stopped');
+      for (const r of records) expect(typeof r.time).toBe('number');
     } finally {
       server.child.kill('SIGKILL');
     }

@@ -59,10 +59,11 @@ function startServerInNs(): Promise<{ tcp: number; udp: number }> {
     let out = '';
     let err = '';
     const timer = setTimeout(() => reject(new Error(`no "listening" line within 10 s; stdout: ${out}; stderr: ${err}`)), 10_000);
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      for (const line of out.split('\n')) {
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    // The log (JSON lines) goes to stderr.
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+      for (const line of err.split('\n').slice(0, -1)) {
         if (!line.includes('"listening"')) continue;
         const record = JSON.parse(line) as { tcp: number; udp: number };
         clearTimeout(timer);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONNECT_TIMEOUT_MS, DEFAULT_HOST, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT } from '../../src/server/constants.ts';
+import { CONNECT_TIMEOUT_MS, DEFAULT_HOST, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT } from '../../src/server/constants.ts';
 import { checkPort, resolveServerOptions } from '../../src/server/options.ts';
 import { bindError } from '../../src/server/start-error.ts';
 
@@ -16,6 +16,7 @@ describe('resolveServerOptions', () => {
         logLevel: 'info',
         roomCapacity: 15,
         connectTimeoutMs: CONNECT_TIMEOUT_MS,
+        maxConnectionsPerAddress: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
       },
     });
   });
@@ -29,8 +30,23 @@ describe('resolveServerOptions', () => {
     [{ roomCapacity: 0 }, 'roomCapacity must be a whole number from 1 to 100000, got 0'],
     [{ connectTimeoutMs: 0 }, 'connectTimeoutMs must be a positive whole number, got 0'],
     [{ maxPendingWriteBytes: -5 }, 'maxPendingWriteBytes must be a positive whole number, got -5'],
+    [{ maxConnectionsPerAddress: 0 }, 'maxConnectionsPerAddress must be a positive whole number, got 0'],
+    [{ files: { uploadSlots: 0 } }, 'uploadSlots must be a whole number ≥ 1, got 0'],
+    [{ files: { maxUploadBytes: -1 } }, 'the upload limit must be a whole number of bytes ≥ 0, got -1'],
+    [{ files: { uploadTypes: ['exe!'] } }, '"exe!" is not a file type; write extensions such as .txt or pdf'],
   ])('refuses %o with a message naming the option', (options, message) => {
     expect(resolveServerOptions(options)).toEqual({ ok: false, message });
+  });
+
+  it('fills in the file limits and takes the ones given', () => {
+    expect(resolveServerOptions({})).toMatchObject({
+      ok: true,
+      options: { files: { maxUploadBytes: 3 * 1024 * 1024, uploadTypes: ['.txt', '.pdf', '.jpg', '.png'], uploadSlots: 5 } },
+    });
+    expect(resolveServerOptions({ files: { uploadTypes: ['TXT', '.md'], uploadSlots: 2 } })).toMatchObject({
+      ok: true,
+      options: { files: { uploadTypes: ['.txt', '.md'], uploadSlots: 2 } },
+    });
   });
 
   it('accepts port 0 and 65535', () => {

@@ -1,0 +1,43 @@
+// Worker: the dualchat server in a process of its own (startServer, the public entry point), so the
+// figures a suite measures are the server's and its CPU time can be read apart from the clients'.
+//
+//   args: {"host":"127.0.0.1","tcpPort":0,"udpPort":0,"roomCapacity":100,"rateLimit":0,
+//          "maxConnectionsPerAddress":200,"filesDir":"/tmp/…"}
+//   out:  {"type":"ready","tcpPort":…,"udpPort":…}
+//   in:   {"type":"cpu"} → out {"type":"cpu","userMs":…,"systemMs":…}
+// Logs at `warn` (a benchmark measures chatting, not logging one line per message); ends on SIGTERM
+// or when stdin closes, closing the server first.
+import { pino } from 'pino';
+import { ROOM_CAPACITY_MAX, RATE_LIMIT_MAX } from '../../../src/chat/limits.ts';
+import { MAX_CONNECTIONS_PER_ADDRESS_LIMIT } from '../../../src/server/constants.ts';
+import { startServer, type RunningServer } from '../../../src/server/server.ts';
+import { workerArgs, workerIo } from '../worker-io.ts';
+
+let server: RunningServer | undefined;
+const io = workerIo(async () => {
+  await server?.close();
+});
+
+async function main(): Promise<void> {
+  const p = workerArgs();
+  if (typeof p === 'string') throw new Error(p);
+  server = await startServer({
+    host: p.str('host'),
+    tcpPort: p.int('tcpPort', 0, 65_535),
+    udpPort: p.int('udpPort', 0, 65_535),
+    filesDir: p.str('filesDir'),
+    roomCapacity: p.int('roomCapacity', 1, ROOM_CAPACITY_MAX),
+    rateLimit: p.num('rateLimit', 0, RATE_LIMIT_MAX),
+    // Every benchmark client connects from 127.0.0.1: raise the per-address cap above their number.
+    maxConnectionsPerAddress: p.int('maxConnectionsPerAddress', 1, MAX_CONNECTIONS_PER_ADDRESS_LIMIT),
+    logger: pino({ level: 'warn' }, pino.destination(2)),
+  });
+  io.emit({ type: 'ready', tcpPort: server.tcpPort, udpPort: server.udpPort, pid: process.pid });
+  for (let i = 0; i < Number.MAX_SAFE_INTEGER; i++) {
+    await io.command('cpu');
+    const cpu = process.cpuUsage();
+    io.emit({ type: 'cpu', userMs: cpu.user / 1000, systemMs: cpu.system / 1000 });
+  }
+}
+
+main().catch((e: unknown) => io.fail(e));

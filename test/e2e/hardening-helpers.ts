@@ -1,0 +1,198 @@
+// Helpers for the hardening tests: `dualchat server` as a child process with its log (stderr JSON
+// lines) parsed as it comes, raw TCP clients from a chosen source address, and deadlines on every wait.
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { parseReply } from '../../src/commands/grammar.ts';
+import type { Reply } from '../../src/commands/types.ts';
+import type { LogRecord } from './helpers.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/dualchat.js', import.meta.url));
+
+export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** Resolves when `check()` holds, re-checked after every event `subscribe` reports; rejects at the deadline. */
+function waitUntil<T>(
+  subscribe: (listener: () => void) => () => void,
+  check: () => T | undefined | null | false,
+  what: string,
+  timeoutMs: number,
+  describe: () => string,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let unsubscribe = (): void => {};
+    const timer = setTimeout(() => {
+      unsubscribe();
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; ${describe()}`));
+    }, timeoutMs);
+    const attempt = (): boolean => {
+      const value = check();
+      if (value === undefined || value === null || value === false) return false;
+      clearTimeout(timer);
+      unsubscribe();
+      resolve(value);
+      return true;
+    };
+    if (attempt()) return;
+    unsubscribe = subscribe(() => void attempt());
+  });
+}
+
+export interface ServerChild {
+  child: ChildProcess;
+  tcpPort: number;
+  udpPort: number;
+  /** Every log line (stderr), parsed. */
+  logs: LogRecord[];
+  /** stderr lines that were not JSON (operator messages such as "SIGINT again, stopping now"). */
+  otherStderr: string[];
+  stdout(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+  waitLog(match: (r: LogRecord) => boolean, what: string, timeoutMs?: number): Promise<LogRecord>;
+  kill(): void;
+}
+
+/** `dualchat server --host 127.0.0.1 --tcp 0 --udp 0 ARGS`, resolved once it logged "listening". */
+export async function spawnServer(args: string[], timeoutMs = 20_000): Promise<ServerChild> {
+  const child = spawn(process.execPath, [BIN, 'server', '--host', '127.0.0.1', '--tcp', '0', '--udp', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: LogRecord[] = [];
+  const otherStderr: string[] = [];
+  const listeners = new Set<() => void>();
+  let stdout = '';
+  let partial = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    const parts = (partial + d).split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) {
+      if (line.trim() === '') continue;
+      try {
+        logs.push(JSON.parse(line) as LogRecord);
+      } catch {
+        otherStderr.push(line);
+      }
+    }
+    for (const l of [...listeners]) l();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.on('exit', (code, signal) => {
+      resolve({ code, signal, at: performance.now() });
+      for (const l of [...listeners]) l();
+    }),
+  );
+  const waitLog = (match: (r: LogRecord) => boolean, what: string, ms = 10_000): Promise<LogRecord> =>
+    waitUntil(
+      (l) => {
+        listeners.add(l);
+        return () => listeners.delete(l);
+      },
+      () => logs.find(match),
+      what,
+      ms,
+      () => `log so far:\n  ${logs.map((r) => JSON.stringify(r)).join('\n  ')}\nother stderr: ${otherStderr.join('\n')}`,
+    );
+  const listening = await waitLog((r) => r.msg === 'listening', 'the "listening" log line', timeoutMs).catch((e: unknown) => {
+    child.kill('SIGKILL');
+    throw e;
+  });
+  return {
+    child,
+    tcpPort: Number(listening['tcp']),
+    udpPort: Number(listening['udp']),
+    logs,
+    otherStderr,
+    stdout: () => stdout,
+    exited,
+    waitLog,
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+/** A raw TCP client bound to a chosen local address, recording every line and reply. */
+export interface LineClient {
+  readonly socket: net.Socket;
+  readonly lines: string[];
+  readonly replies: Reply[];
+  readonly closed: boolean;
+  send(text: string): void;
+  waitFor<T>(check: () => T | undefined | null | false, what: string, timeoutMs?: number): Promise<T>;
+  waitReply(match: (r: Reply) => boolean, what: string, timeoutMs?: number): Promise<Reply>;
+  waitClosed(timeoutMs?: number): Promise<void>;
+}
+
+export async function lineClient(port: number, localAddress = '127.0.0.1'): Promise<LineClient> {
+  const socket = net.connect({ host: '127.0.0.1', port, localAddress });
+  await withDeadline(
+    new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    }),
+    5_000,
+    `connect from ${localAddress}`,
+  );
+  socket.setNoDelay(true);
+  socket.setEncoding('utf8');
+  const lines: string[] = [];
+  const replies: Reply[] = [];
+  const listeners = new Set<() => void>();
+  let partial = '';
+  let closed = false;
+  socket.on('data', (text: string) => {
+    const parts = (partial + text).split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) {
+      lines.push(line);
+      const parsed = parseReply(line);
+      if (parsed.ok) replies.push(parsed.value);
+    }
+    for (const l of [...listeners]) l();
+  });
+  socket.on('error', () => {});
+  socket.on('close', () => {
+    closed = true;
+    for (const l of [...listeners]) l();
+  });
+  const waitFor = <T>(check: () => T | undefined | null | false, what: string, timeoutMs = 5_000): Promise<T> =>
+    waitUntil(
+      (l) => {
+        listeners.add(l);
+        return () => listeners.delete(l);
+      },
+      check,
+      what,
+      timeoutMs,
+      () => `lines so far:\n  ${lines.slice(-20).join('\n  ')}`,
+    );
+  return {
+    socket,
+    lines,
+    replies,
+    get closed() {
+      return closed;
+    },
+    send: (text) => {
+      socket.write(text);
+    },
+    waitFor,
+    waitReply: (match, what, timeoutMs) => waitFor(() => replies.find(match), what, timeoutMs),
+    waitClosed: (timeoutMs) => waitFor(() => closed, 'the connection to close', timeoutMs).then(() => undefined),
+  };
+}
+
+/** A lineClient that completed `<connect>NAME`. */
+export async function namedClient(port: number, name: string, localAddress = '127.0.0.1'): Promise<LineClient> {
+  const c = await lineClient(port, localAddress);
+  c.send(`<connect>${name}\n`);
+  await c.waitReply((r) => r.kind === 'welcome', `welcome for ${name}`);
+  return c;
+}
