@@ -1,12 +1,12 @@
 // `dualchat proxy`: a UDP relay that applies the simulator's link model to real datagrams, so a user can
 // watch chat survive loss between real processes (`dualchat client --udp-via HOST:PORT`).
-import { Command, Option } from 'commander';
-import { LINK_PROPERTY_INFO } from '../sim/link-properties.ts';
+import { Command } from 'commander';
 import { planSimulation, type SimulateFlags } from '../sim/options.ts';
 import { formatPercent } from '../sim/units.ts';
 import { createLogger, isLogLevel, LOG_LEVELS } from '../server/logger.ts';
 import { startProxy, type ProxyCounters } from '../udp/proxy.ts';
 import { parseEndpoint } from './endpoint.ts';
+import { linkOptions } from './link-options.ts';
 import { readScenario } from './scenario-file.ts';
 
 const EXIT_USAGE = 2;
@@ -31,21 +31,10 @@ function describe(c: ProxyCounters): string {
 }
 
 export function proxyCommand(): Command {
-  const link = (name: keyof typeof LINK_PROPERTY_INFO, arg: string): Option =>
-    new Option(`--${name} <${arg}>`, LINK_PROPERTY_INFO[name].help);
-  return new Command('proxy')
+  const command = new Command('proxy')
     .description('Relay UDP datagrams between clients and a server through the simulator’s link model (both directions, per client).')
     .requiredOption('--listen <[host:]port>', 'where clients send (host defaults to 127.0.0.1; port 0 = ephemeral)')
     .requiredOption('--target <host:port>', 'where datagrams go (the server’s UDP port)')
-    .addOption(link('loss', 'p'))
-    .addOption(link('burst', 'n'))
-    .addOption(link('delay', 'time'))
-    .addOption(link('jitter', 'time'))
-    .addOption(link('dup', 'p'))
-    .addOption(link('reorder', 'p'))
-    .addOption(link('corrupt', 'p'))
-    .addOption(link('rate', 'rate'))
-    .addOption(link('queue', 'bytes'))
     .option('--seed <seed>', 'seed of every random choice; same seed, same fate for the same datagram sequence')
     .option('--scenario <file>', 'a scenario file (its link and phases apply from the proxy’s start; its workload is ignored)')
     .option('--log-level <level>', `log level (${LOG_LEVELS.join(', ')})`, 'info')
@@ -109,4 +98,6 @@ export function proxyCommand(): Command {
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
     });
+  for (const option of linkOptions()) command.addOption(option);
+  return command;
 }

@@ -4,14 +4,14 @@
 // intact and completed; 1 when a run did not; 2 for bad flags, a bad scenario or an unwritable file.
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import type { TopLevelSpec } from 'vega-lite';
 import { defaultEngineFactory } from '../sim/engine.ts';
-import { LINK_PROPERTY_INFO } from '../sim/link-properties.ts';
 import { planSimulation, type SimulateFlags } from '../sim/options.ts';
 import { sweepChartSpec, timelineChartSpec, timelineRows } from '../sim/plot.ts';
 import { buildReport, formatReport, formatSweep, type RunReport, type SweepReport } from '../sim/report.ts';
 import { runSimulation } from '../sim/runner.ts';
+import { linkOptions } from './link-options.ts';
 import { readScenario, shippedScenarioNames } from './scenario-file.ts';
 import { expandSweep, SWEEPABLE_PROPERTIES } from '../sim/sweep.ts';
 
@@ -32,9 +32,7 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 export function simulateCommand(): Command {
-  const link = (name: keyof typeof LINK_PROPERTY_INFO, arg: string): Option =>
-    new Option(`--${name} <${arg}>`, LINK_PROPERTY_INFO[name].help);
-  return new Command('simulate')
+  const command = new Command('simulate')
     .description(
       'Run two reliability engines through a simulated network (loss, bursts, delay, jitter, duplication, ' +
         'reordering, corruption, bandwidth limits, partitions) on virtual time, and check that every message ' +
@@ -43,15 +41,6 @@ export function simulateCommand(): Command {
     .option('--scenario <file>', 'a scenario file (JSON), or the name of a shipped one (see --list-scenarios)')
     .option('--list-scenarios', 'list the shipped scenarios and exit')
     .option('--seed <seed>', 'seed of every random choice (a number or any text); same seed, same run')
-    .addOption(link('loss', 'p'))
-    .addOption(link('burst', 'n'))
-    .addOption(link('delay', 'time'))
-    .addOption(link('jitter', 'time'))
-    .addOption(link('dup', 'p'))
-    .addOption(link('reorder', 'p'))
-    .addOption(link('corrupt', 'p'))
-    .addOption(link('rate', 'rate'))
-    .addOption(link('queue', 'bytes'))
     .option('--messages <n>', 'chat messages to send (default 1000, or 0 with --file)')
     .option('--size <bytes>', 'payload bytes per chat message (default 100; a 24-byte check header is added)')
     .option('--msg-rate <n>', 'chat messages per second (default 100; 0 = all at once)')
@@ -72,6 +61,8 @@ export function simulateCommand(): Command {
     .action(async (opts: CliOptions) => {
       process.exitCode = await simulate(opts);
     });
+  for (const option of linkOptions()) command.addOption(option);
+  return command;
 }
 
 function fail(message: string): number {

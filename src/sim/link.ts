@@ -153,17 +153,9 @@ export function burstModel(loss: number, burst: number): BurstModel | undefined 
   return { enterBad: (loss * leaveBad) / (1 - loss), leaveBad };
 }
 
-export class Link {
-  private settings: LinkSettings;
-  /** Gilbert–Elliott parameters, or undefined for independent losses. */
-  private model: BurstModel | undefined;
-  private inBadState = false;
-  /** When the bottleneck finishes serialising everything accepted so far. */
-  private busyUntil = -Infinity;
-  /** Latest arrival time handed to an in-order datagram: jitter never reorders. */
-  private lastInOrderArrival = -Infinity;
-  private readonly wire = new TimeHeap<Uint8Array>();
-  private readonly counters: LinkStats = {
+/** All-zero link counters (also the starting point for sums over several links). */
+export function emptyLinkStats(): LinkStats {
+  return {
     sent: 0,
     sentBytes: 0,
     dropped: { loss: 0, burst: 0, queue: 0, partition: 0 },
@@ -175,6 +167,19 @@ export class Link {
     inFlight: 0,
     queuePeakBytes: 0,
   };
+}
+
+export class Link {
+  private settings: LinkSettings;
+  /** Gilbert–Elliott parameters, or undefined for independent losses. */
+  private model: BurstModel | undefined;
+  private inBadState = false;
+  /** When the bottleneck finishes serialising everything accepted so far. */
+  private busyUntil = -Infinity;
+  /** Latest arrival time handed to an in-order datagram: jitter never reorders. */
+  private lastInOrderArrival = -Infinity;
+  private readonly wire = new TimeHeap<Uint8Array>();
+  private readonly counters: LinkStats = emptyLinkStats();
 
   /** Throws a TypeError on invalid settings: shells validate user input with checkLinkSettings first. */
   constructor(

@@ -5,7 +5,7 @@
 import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { Link, type LinkSettings, type LinkStats } from '../sim/link.ts';
+import { emptyLinkStats, Link, type LinkSettings, type LinkStats } from '../sim/link.ts';
 import { createRng } from '../sim/rng.ts';
 import type { LinkPhase } from '../sim/scenario.ts';
 import { UDP_RECV_BUFFER_BYTES, UDP_SEND_BUFFER_BYTES } from './constants.ts';
@@ -53,21 +53,6 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
-function emptyStats(): LinkStats {
-  return {
-    sent: 0,
-    sentBytes: 0,
-    dropped: { loss: 0, burst: 0, queue: 0, partition: 0 },
-    duplicated: 0,
-    reordered: 0,
-    corrupted: 0,
-    delivered: 0,
-    deliveredBytes: 0,
-    inFlight: 0,
-    queuePeakBytes: 0,
-  };
-}
-
 function addStats(into: LinkStats, s: LinkStats): void {
   into.sent += s.sent;
   into.sentBytes += s.sentBytes;
@@ -85,7 +70,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const started = performance.now();
   const now = () => performance.now() - started;
   const flows = new Map<string, Flow>();
-  const retired = { forward: emptyStats(), reverse: emptyStats() };
+  const retired = { forward: emptyLinkStats(), reverse: emptyLinkStats() };
   let forwardSettings: Partial<LinkSettings> = { ...options.forward };
   let reverseSettings: Partial<LinkSettings> = { ...options.reverse };
   let flowCount = 0;
@@ -189,8 +174,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   return {
     port,
     counters() {
-      const forward = emptyStats();
-      const reverse = emptyStats();
+      const forward = emptyLinkStats();
+      const reverse = emptyLinkStats();
       addStats(forward, retired.forward);
       addStats(reverse, retired.reverse);
       for (const flow of flows.values()) {
