@@ -2,6 +2,7 @@
 // either one JSON event (scripted `--json` mode) or terminal lines (interactive and plain scripted mode).
 // No I/O and no clock here: the current time and the colour functions come in as arguments.
 import pc from 'picocolors';
+import { isPlumbingReply } from '../commands/plumbing.ts';
 import type { ErrorCode, FileEntry, LeaveReason, RoomEntry, Transport, UserEntry } from '../commands/types.ts';
 import { formatReply } from '../commands/grammar.ts';
 import type { ClientFileEvent, Direction } from '../files/client-files.ts';
@@ -276,6 +277,8 @@ export function toJsonEvent(item: Shown, ctx: JsonContext): JsonEvent {
       return fileJsonEvent(item.event);
     case 'reply': {
       const r = item.reply;
+      // The link and the file features act on these; should one be shown, it is shown as it came.
+      if (isPlumbingReply(r)) return { type: 'system', text: formatReply(r), raw: true };
       switch (r.kind) {
         case 'welcome':
           return { type: 'welcome', name: r.name, room: r.room, text: r.text };
@@ -297,19 +300,6 @@ export function toJsonEvent(item: Shown, ctx: JsonContext): JsonEvent {
           return { type: 'system', text: r.text };
         case 'disconnected':
           return { type: 'disconnected' };
-        case 'udp':
-        case 'transport':
-        case 'sending':
-        case 'queued':
-        case 'ready':
-        case 'stored':
-        case 'offer':
-        case 'delivered':
-        case 'aborted':
-        case 'refused':
-        case 'chunk':
-          // The link and the file features act on these; should one be shown, it is shown as it came.
-          return { type: 'system', text: formatReply(r), raw: true };
       }
     }
   }
@@ -466,6 +456,7 @@ export function toTerminalLines(item: Shown, ctx: TerminalContext): string[] {
     }
     case 'reply': {
       const r = item.reply;
+      if (isPlumbingReply(r)) return [`${now} ${c.gray(`? ${safe(formatReply(r))}`)}`];
       switch (r.kind) {
         case 'welcome':
           return [
@@ -512,18 +503,6 @@ export function toTerminalLines(item: Shown, ctx: TerminalContext): string[] {
           return [notice(r.text)];
         case 'disconnected':
           return [notice('Disconnected. Bye!')];
-        case 'udp':
-        case 'transport':
-        case 'sending':
-        case 'queued':
-        case 'ready':
-        case 'stored':
-        case 'offer':
-        case 'delivered':
-        case 'aborted':
-        case 'refused':
-        case 'chunk':
-          return [`${now} ${c.gray(`? ${safe(formatReply(r))}`)}`];
       }
     }
   }

@@ -105,6 +105,10 @@ export type FileReply =
 
 export type FileReplyKind = FileReply['kind'];
 
+/** Replies the client's transport and file machinery act on, rather than show to the user. */
+export type PlumbingReply = FileReply | Extract<Reply, { kind: 'udp' | 'transport' | 'chunk' }>;
+
+
 /** Why a transfer ended without success (the CODE of `<aborted>`). */
 export type AbortCode =
   | 'cancelled'
