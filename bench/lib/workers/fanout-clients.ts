@@ -131,13 +131,15 @@ async function main(): Promise<void> {
     );
     clients.push(...opened);
   }
+  // Count from now: another process may get its `go` first, and its lines reach our clients before
+  // our own `go` arrives; dropping them would leave our count short for good.
+  running = true;
   io.emit({ type: 'ready', clients: clients.length });
   await io.command('go');
 
   const cpuBefore = process.cpuUsage();
   const start = performance.now();
   lastDelivery = start;
-  running = true;
   let stalled = false;
   await new Promise<void>((resolve) => {
     // The stall watch re-arms itself while lines keep arriving; bounded by the run itself.
