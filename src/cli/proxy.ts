@@ -1,13 +1,13 @@
 // `dualchat proxy`: a UDP relay that applies the simulator's link model to real datagrams, so a user can
 // watch chat survive loss between real processes (`dualchat client --udp-via HOST:PORT`).
 import { Command } from 'commander';
-import { planSimulation, type SimulateFlags } from '../sim/options.ts';
+import type { SimulateFlags } from '../sim/options.ts';
 import { formatPercent } from '../sim/units.ts';
 import { createLogger, isLogLevel, LOG_LEVELS } from '../server/logger.ts';
 import { startProxy, type ProxyCounters } from '../udp/proxy.ts';
 import { parseEndpoint } from './endpoint.ts';
 import { linkOptions } from './link-options.ts';
-import { readScenario } from './scenario-file.ts';
+import { planFromFlags } from './scenario-file.ts';
 
 const EXIT_USAGE = 2;
 /** Counters are redrawn this often in a terminal, and logged this often otherwise. */
@@ -48,14 +48,8 @@ export function proxyCommand(): Command {
       const target = parseEndpoint(opts.target, undefined);
       if (typeof target === 'string') return fail(`--target: ${target}`);
       if (!isLogLevel(opts.logLevel)) return fail(`--log-level: "${opts.logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
-      let scenario: { value: unknown; label: string } | undefined;
-      if (opts.scenario !== undefined) {
-        const read = readScenario(opts.scenario);
-        if (!read.ok) return fail(read.error);
-        scenario = read;
-      }
-      const planned = planSimulation(opts, scenario);
-      if (!planned.ok) return fail(planned.errors.join('\n  '));
+      const planned = planFromFlags(opts);
+      if (!planned.ok) return fail(planned.error);
       const spec = planned.plan.base;
       const logger = createLogger({ level: opts.logLevel });
       let proxy;

@@ -1,6 +1,7 @@
 // Scenario files as users name them: a path, or the name of one shipped in scenarios/. Shared by
 // `dualchat simulate` and `dualchat proxy`.
 import { readFileSync, readdirSync } from 'node:fs';
+import { planSimulation, type SimulateFlags, type SimulatePlan } from '../sim/options.ts';
 
 /** The scenarios shipped with dualchat, for `--scenario NAME` and `--list-scenarios`. */
 const SHIPPED_SCENARIOS = new URL('../../scenarios/', import.meta.url);
@@ -46,3 +47,15 @@ export function readScenario(arg: string): { ok: true; value: unknown; label: st
   }
 }
 
+
+/** Flags plus the scenario they name (if any) → the plan; errors as one message for the user. */
+export function planFromFlags(flags: SimulateFlags & { scenario?: string }): { ok: true; plan: SimulatePlan } | { ok: false; error: string } {
+  let scenario: { value: unknown; label: string } | undefined;
+  if (flags.scenario !== undefined) {
+    const read = readScenario(flags.scenario);
+    if (!read.ok) return { ok: false, error: read.error };
+    scenario = read;
+  }
+  const planned = planSimulation(flags, scenario);
+  return planned.ok ? planned : { ok: false, error: planned.errors.join('\n  ') };
+}

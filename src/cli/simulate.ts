@@ -7,12 +7,12 @@ import { performance } from 'node:perf_hooks';
 import { Command } from 'commander';
 import type { TopLevelSpec } from 'vega-lite';
 import { defaultEngineFactory } from '../sim/engine.ts';
-import { planSimulation, type SimulateFlags } from '../sim/options.ts';
+import type { SimulateFlags } from '../sim/options.ts';
 import { sweepChartSpec, timelineChartSpec, timelineRows } from '../sim/plot.ts';
 import { buildReport, formatReport, formatSweep, type RunReport, type SweepReport } from '../sim/report.ts';
 import { runSimulation } from '../sim/runner.ts';
 import { linkOptions } from './link-options.ts';
-import { readScenario, shippedScenarioNames } from './scenario-file.ts';
+import { planFromFlags, readScenario, shippedScenarioNames } from './scenario-file.ts';
 import { expandSweep, SWEEPABLE_PROPERTIES } from '../sim/sweep.ts';
 
 const EXIT_OK = 0;
@@ -87,14 +87,8 @@ function listScenarios(): number {
 
 async function simulate(opts: CliOptions): Promise<number> {
   if (opts.listScenarios === true) return listScenarios();
-  let scenario: { value: unknown; label: string } | undefined;
-  if (opts.scenario !== undefined) {
-    const read = readScenario(opts.scenario);
-    if (!read.ok) return fail(read.error);
-    scenario = read;
-  }
-  const planned = planSimulation(opts, scenario);
-  if (!planned.ok) return fail(planned.errors.join('\n  '));
+  const planned = planFromFlags(opts);
+  if (!planned.ok) return fail(planned.error);
   const { base, sweeps } = planned.plan;
   const color = opts.color !== false && process.stdout.isTTY === true && !('NO_COLOR' in process.env);
 

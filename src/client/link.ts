@@ -7,6 +7,7 @@
 // everything else over TCP; before a command goes out on the other transport than the previous one, the
 // outbox waits (bounded) until every command sent so far was answered, so the server handles them in
 // the order they were typed. While chat moves to TCP (between the `<transport>` lines) chat waits too.
+import { isFileReply } from '../commands/plumbing.ts';
 import { lookup } from 'node:dns/promises';
 import { formatCommand, parseReply } from '../commands/grammar.ts';
 import { formatTransportCommand } from '../commands/transport-syntax.ts';
@@ -57,21 +58,6 @@ export interface LinkFileHooks {
   udpLost(): void;
   /** True while received bytes wait for the disk: the UDP engine keeps its messages meanwhile. */
   holdBulk(): boolean;
-}
-
-const FILE_REPLY_KINDS: ReadonlySet<Reply['kind']> = new Set<Reply['kind']>([
-  'sending',
-  'queued',
-  'ready',
-  'stored',
-  'offer',
-  'delivered',
-  'aborted',
-  'refused',
-]);
-
-function isFileReply(reply: Reply): reply is FileReply {
-  return FILE_REPLY_KINDS.has(reply.kind);
 }
 
 export type OpenResult = { ok: true; link: ChatLink } | { ok: false; message: string };

@@ -1,10 +1,7 @@
 // Which replies the client's transport and file machinery consume rather than show to the user.
-import type { PlumbingReply, Reply } from './types.ts';
+import type { FileReply, PlumbingReply, Reply } from './types.ts';
 
-const PLUMBING_KINDS: ReadonlySet<Reply['kind']> = new Set<PlumbingReply['kind']>([
-  'udp',
-  'transport',
-  'chunk',
+const FILE_REPLY_KINDS: ReadonlySet<Reply['kind']> = new Set<FileReply['kind']>([
   'sending',
   'queued',
   'ready',
@@ -15,6 +12,10 @@ const PLUMBING_KINDS: ReadonlySet<Reply['kind']> = new Set<PlumbingReply['kind']
   'refused',
 ]);
 
+export function isFileReply(r: Reply): r is FileReply {
+  return FILE_REPLY_KINDS.has(r.kind);
+}
+
 export function isPlumbingReply(r: Reply): r is PlumbingReply {
-  return PLUMBING_KINDS.has(r.kind);
+  return r.kind === 'udp' || r.kind === 'transport' || r.kind === 'chunk' || isFileReply(r);
 }
