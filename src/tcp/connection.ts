@@ -13,8 +13,8 @@ export interface ControlConnectionHandler {
   /** One command line, framed and decoded. */
   line(text: string): void;
   /**
-   * A framing error. When `fatal`, no more lines come and reading has stopped: the handler reports
-   * the error to the peer and then calls end().
+   * A framing error. When `fatal`, no more lines come (later bytes are dropped unread): the handler
+   * reports the error to the peer and then calls end().
    */
   framingError(code: FramingErrorCode, fatal: boolean): void;
   /** The peer finished sending (FIN); every line it sent has been delivered. Call end() when done. */
@@ -44,6 +44,8 @@ export class ControlConnection {
   private reason: CloseReason | undefined;
   private detail = '';
   private closedReported = false;
+  /** After a fatal framing error: bytes still arriving are read and dropped, so the peer's FIN is seen. */
+  private discarding = false;
 
   constructor(
     private readonly socket: net.Socket,
@@ -60,12 +62,13 @@ export class ControlConnection {
     this.handler = handler;
     const socket = this.socket;
     socket.on('data', (chunk: Buffer) => {
+      if (this.discarding) return;
       this.deliver(this.framer.push(chunk, performance.now()));
       this.scheduleFramerTimer();
     });
     socket.on('end', () => {
       this.clearFramerTimer();
-      this.deliver(this.framer.end(performance.now()));
+      if (!this.discarding) this.deliver(this.framer.end(performance.now()));
       if (this.reason === undefined) this.setReason('disconnect', 'peer closed the connection');
       this.handler?.peerEnded();
     });
@@ -143,9 +146,11 @@ export class ControlConnection {
         continue;
       }
       if (output.fatal) {
+        // No more lines: what the peer sends from here on is dropped unread, but the socket keeps
+        // reading so the peer's FIN closes it at once (a paused socket would sit out the linger).
         this.setReason('lost', `framing error: ${output.code}`);
         this.clearFramerTimer();
-        this.socket.pause();
+        this.discarding = true;
       }
       handler.framingError(output.code, output.fatal);
       if (output.fatal) return;

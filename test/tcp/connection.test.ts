@@ -1,0 +1,103 @@
+// ControlConnection over a real loopback socket pair: how a connection ends.
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ControlConnection, type CloseReason } from '../../src/tcp/connection.ts';
+
+/** A linger far longer than any deadline below: a close that waits for it fails the test. */
+const LONG_LINGER_MS = 60_000;
+const DEADLINE_MS = 5_000;
+
+interface Ended {
+  reason: CloseReason;
+  detail: string;
+}
+
+interface Pair {
+  client: net.Socket;
+  errors: string[];
+  lines: string[];
+  ended: Promise<Ended>;
+}
+
+const servers: net.Server[] = [];
+const clients: net.Socket[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.destroy();
+  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+});
+
+function withDeadline<T>(promise: Promise<T>, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${what} within ${DEADLINE_MS} ms`)), DEADLINE_MS);
+    promise.then(
+      (value) => (clearTimeout(timer), resolve(value)),
+      (err: unknown) => (clearTimeout(timer), reject(err instanceof Error ? err : new Error(String(err)))),
+    );
+  });
+}
+
+/** A server whose one connection behaves as the chat server's does: report a fatal error, then end(). */
+async function connectPair(maxLineBytes: number): Promise<Pair> {
+  const errors: string[] = [];
+  const lines: string[] = [];
+  let resolveEnded!: (e: Ended) => void;
+  const ended = new Promise<Ended>((resolve) => (resolveEnded = resolve));
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    const connection = new ControlConnection(socket, {
+      maxPendingWriteBytes: 1 << 20,
+      lingerMs: LONG_LINGER_MS,
+      framer: { maxLineBytes },
+    });
+    connection.start({
+      line: (text) => lines.push(text),
+      framingError: (code, fatal) => {
+        errors.push(code);
+        connection.write(`<error>${code}\n`);
+        if (fatal) connection.end('lost', `framing error: ${code}`);
+      },
+      peerEnded: () => connection.end(),
+      closed: (reason, detail) => resolveEnded({ reason, detail }),
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  const client = net.connect(port, '127.0.0.1');
+  clients.push(client);
+  await new Promise<void>((resolve, reject) => client.once('connect', resolve).once('error', reject));
+  return { client, errors, lines, ended };
+}
+
+describe('ControlConnection', () => {
+  it('closes at once after a fatal framing error when the peer answers the FIN', async () => {
+    const pair = await connectPair(64);
+    pair.client.on('data', () => undefined);
+    // The client (not half-open) sends its FIN as soon as it sees the server's.
+    pair.client.write(`<set_msg_all>${'x'.repeat(200)}\n`);
+    const ended = await withDeadline(pair.ended, 'close');
+    expect(ended).toEqual({ reason: 'lost', detail: 'framing error: line-too-long' });
+    expect(pair.errors).toEqual(['line-too-long']);
+    expect(pair.lines).toEqual([]);
+  });
+
+  it('drops what the peer sends after a fatal error, and still sees its FIN', async () => {
+    const pair = await connectPair(64);
+    pair.client.on('data', () => undefined);
+    pair.client.write(`<connect>${'y'.repeat(100)}`);
+    // More bytes after the error, well past what a paused socket would buffer before it stops
+    // reading (and so would never see the FIN), with complete lines among them: none becomes a line.
+    for (let i = 0; i < 256; i++) pair.client.write(`${'z'.repeat(1000)}\n<get_users>\n`);
+    const ended = await withDeadline(pair.ended, 'close');
+    expect(ended.reason).toBe('lost');
+    expect(pair.errors).toEqual(['line-too-long']);
+    expect(pair.lines).toEqual([]);
+  });
+
+  it('reports an orderly end when the peer closes', async () => {
+    const pair = await connectPair(1024);
+    pair.client.end('<get_users>\n');
+    const ended = await withDeadline(pair.ended, 'close');
+    expect(ended).toEqual({ reason: 'disconnect', detail: 'peer closed the connection' });
+    expect(pair.lines).toEqual(['<get_users>']);
+  });
+});
