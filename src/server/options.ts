@@ -13,6 +13,8 @@ import {
 } from './constants.ts';
 import { isLogLevel, type LogLevel } from './logger.ts';
 import { resolveFileOptions, type FileOptions } from '../files/options.ts';
+import { resolveEngineConfig, type EngineConfig } from '../reliability/config.ts';
+import { SOCKET_ENGINE_CONFIG } from '../udp/engine-driver.ts';
 
 export interface ServerOptions {
   /** Address to listen on (default 0.0.0.0: every IPv4 interface). */
@@ -41,6 +43,11 @@ export interface ServerOptions {
   maxConnectionsPerAddress?: number;
   /** File transfer limits (`--max-upload`, `--upload-types`, `--upload-slots`; defaults in src/files/limits.ts). */
   files?: Partial<FileOptions>;
+  /**
+   * Engine options for the sessions' UDP engines, over SOCKET_ENGINE_CONFIG (src/udp/engine-driver.ts).
+   * Not a command-line flag: for tests and embedding (e.g. a short idle timeout).
+   */
+  engine?: Partial<EngineConfig>;
 }
 
 export interface ResolvedServerOptions {
@@ -57,6 +64,8 @@ export interface ResolvedServerOptions {
   maxPendingWriteBytes: number;
   maxConnectionsPerAddress: number;
   files: FileOptions;
+  /** SOCKET_ENGINE_CONFIG with ServerOptions.engine over it, checked. */
+  engine: Partial<EngineConfig>;
 }
 
 export type ServerOptionsResult = { ok: true; options: ResolvedServerOptions } | { ok: false; message: string };
@@ -97,6 +106,9 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
   }
   const files = resolveFileOptions(options.files ?? {});
   if (!files.ok) return fail(files.message);
+  const engine = { ...SOCKET_ENGINE_CONFIG, ...options.engine };
+  const engineCheck = resolveEngineConfig(engine);
+  if (!engineCheck.ok) return fail(`engine: ${engineCheck.errors.join('; ')}`);
   return {
     ok: true,
     options: {
@@ -113,6 +125,7 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
       maxPendingWriteBytes,
       maxConnectionsPerAddress,
       files: files.options,
+      engine,
     },
   };
 }

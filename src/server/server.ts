@@ -131,9 +131,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       port: config.udpPort,
       logger,
       maxQueuedChatBytes: config.maxPendingWriteBytes,
+      engineConfig: config.engine,
       hooks: {
         chatLine: (session, line, bytes) => server?.udpChatLine(session, line, bytes),
-        overflow: (session, detail) => server?.dropStuck(session, detail),
+        drop: (session, detail) => server?.dropStuck(session, detail),
         bulk: (session, data) => server?.files.bulk(session, data),
         room: (session) => server?.files.room(session),
         bulkLost: (session) => server?.files.room(session),

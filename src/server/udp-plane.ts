@@ -20,6 +20,7 @@ import type { Logger } from 'pino';
 import type { SessionId } from '../chat/hub.ts';
 import { formatReply } from '../commands/grammar.ts';
 import type { Reply, TransportCommand, TransportReason } from '../commands/types.ts';
+import type { EngineConfig } from '../reliability/config.ts';
 import { createConnection } from '../reliability/index.ts';
 import { Channel, type EngineEvent, type EngineStats } from '../reliability/types.ts';
 import { encodeRefuse, newConnectionId, newToken, tokenToHex } from '../udp/binding.ts';
@@ -45,10 +46,11 @@ export interface DataPlaneHooks {
   /** A chat line the session's client sent over UDP; undefined when its bytes were not UTF-8. */
   chatLine(session: SessionId, line: string | undefined, bytes: number): void;
   /**
-   * The session let too many chat replies pile up (held during a fallback, or queued unacknowledged
-   * in its engine): drop it, as a TCP client that stops reading is dropped. `detail` says which.
+   * Drop the session, as a TCP client that stops reading is dropped: it let too many chat replies
+   * pile up (held during a fallback, or queued unacknowledged in its engine), or after its engine
+   * declared it lost it did not answer over TCP either. `detail` says which.
    */
-  overflow(session: SessionId, detail: string): void;
+  drop(session: SessionId, detail: string): void;
   /** A message on the bulk channel (a file chunk) from the session's client. */
   bulk?(session: SessionId, data: Uint8Array): void;
   /** Packets from the session's client were taken in (acknowledgements may have freed room): pump senders. */
@@ -76,10 +78,12 @@ export interface DataPlaneOptions {
   hooks: DataPlaneHooks;
   /**
    * A bound client whose engine holds about this many bytes of chat it has not acknowledged is
-   * dropped (hooks.overflow): it stopped reading, and its queue must not grow until the engine's
+   * dropped (hooks.drop): it stopped reading, and its queue must not grow until the engine's
    * dead-peer limit. The same bound as TCP's (ServerOptions.maxPendingWriteBytes).
    */
   maxQueuedChatBytes: number;
+  /** Engine options for every session's engine (default SOCKET_ENGINE_CONFIG). */
+  engineConfig?: Readonly<Partial<EngineConfig>>;
 }
 
 export type BindingState = 'offered' | 'bound' | 'syncing' | 'tcp';
@@ -161,6 +165,7 @@ export class UdpDataPlane {
     private readonly logger: Logger,
     private readonly hooks: DataPlaneHooks,
     private readonly maxQueuedChatBytes: number,
+    private readonly engineConfig: Readonly<Partial<EngineConfig>>,
   ) {}
 
   /** Binds the socket; rejects with the socket error (the caller words it). */
@@ -172,7 +177,7 @@ export class UdpDataPlane {
       onDatagram: (datagram, from) => plane?.onDatagram(datagram, from),
       onReject: (reason, from) => options.logger.debug({ reason, from: `${from.address}:${from.port}` }, 'udp datagram rejected'),
     });
-    plane = new UdpDataPlane(endpoint, options.logger, options.hooks, options.maxQueuedChatBytes);
+    plane = new UdpDataPlane(endpoint, options.logger, options.hooks, options.maxQueuedChatBytes, options.engineConfig ?? SOCKET_ENGINE_CONFIG);
     return plane;
   }
 
@@ -381,7 +386,7 @@ export class UdpDataPlane {
 
   private bind(binding: Binding): void {
     const connectionId = binding.connectionId;
-    binding.driven = this.driver.attach(createConnection(SOCKET_ENGINE_CONFIG, this.driver.now()), {
+    binding.driven = this.driver.attach(createConnection(this.engineConfig, this.driver.now()), {
       transmit: (packet) => {
         const to = this.table.addressOf(connectionId);
         if (to !== undefined) this.endpoint.send({ type: 'data', connectionId, body: packet }, to);
@@ -448,7 +453,7 @@ export class UdpDataPlane {
       binding.held.push(reply);
       if (binding.held.length > FALLBACK_HOLD_MAX_REPLIES) {
         binding.held = [];
-        this.hooks.overflow(binding.session.id, 'too many chat replies held while moving chat to tcp');
+        this.hooks.drop(binding.session.id, 'too many chat replies held while moving chat to tcp');
       }
       return true;
     }
@@ -470,7 +475,7 @@ export class UdpDataPlane {
     const estimate = queued * (binding.chatBytesSent / binding.chatMessagesSent);
     if (estimate <= this.maxQueuedChatBytes) return;
     this.logger.info({ session: binding.session.id, name: binding.session.name, queued, bytes: Math.round(estimate) }, 'udp client not acknowledging chat');
-    this.hooks.overflow(binding.session.id, `client is not reading: over ${this.maxQueuedChatBytes} bytes of chat unacknowledged over udp`);
+    this.hooks.drop(binding.session.id, `client is not reading: over ${this.maxQueuedChatBytes} bytes of chat unacknowledged over udp`);
   }
 
   private encode(reply: ChatReply): Uint8Array {
@@ -492,6 +497,13 @@ export class UdpDataPlane {
     binding.session.sendControl({ kind: 'transport', transport: 'tcp', received: binding.ledger.received, reason });
     binding.syncTimer = setTimeout(() => {
       binding.syncTimer = undefined;
+      if (reason === 'lost') {
+        // Silent on UDP past the engine's dead-peer limit, and now silent on TCP as well: the
+        // client's machine is gone (TCP alone would notice only after minutes of keepalive probes).
+        this.logger.info({ session: binding.session.id, name: binding.session.name, connId: binding.connectionId }, 'no <transport> answer from a lost udp client; dropping it');
+        this.hooks.drop(binding.session.id, `client lost: silent over udp, and no answer over tcp within ${FALLBACK_SYNC_TIMEOUT_MS} ms`);
+        return;
+      }
       this.logger.warn({ session: binding.session.id, connId: binding.connectionId }, 'no <transport> answer from the client; chat goes on over tcp');
       this.finishSync(binding, undefined);
     }, FALLBACK_SYNC_TIMEOUT_MS);

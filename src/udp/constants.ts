@@ -33,7 +33,8 @@ export const REBIND_SILENCE_MS = 3_000;
 /**
  * After one side moved chat to TCP (sent `<transport>tcp N`), how long it waits for the other side's count
  * before going on without it. The answer travels over a live TCP connection, so it normally takes one
- * round trip; this bound only matters if the peer is broken.
+ * round trip; this bound only matters if the peer is broken. The server, when its engine declared the
+ * client lost, drops a session that does not answer within it: silent on both paths, the client is gone.
  */
 export const FALLBACK_SYNC_TIMEOUT_MS = 5_000;
 /**

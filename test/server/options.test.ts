@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CONNECT_TIMEOUT_MS, DEFAULT_HOST, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT } from '../../src/server/constants.ts';
 import { checkPort, resolveServerOptions } from '../../src/server/options.ts';
 import { bindError } from '../../src/server/start-error.ts';
+import { SOCKET_ENGINE_CONFIG } from '../../src/udp/engine-driver.ts';
 
 describe('resolveServerOptions', () => {
   it('fills in the defaults', () => {
@@ -47,6 +48,15 @@ describe('resolveServerOptions', () => {
       ok: true,
       options: { files: { uploadTypes: ['.txt', '.md'], uploadSlots: 2 } },
     });
+  });
+
+  it('lays engine options over the socket engine config and checks them', () => {
+    const result = resolveServerOptions({ engine: { idleTimeoutMs: 2_000, keepaliveIntervalMs: 500 } });
+    expect(result).toMatchObject({ ok: true, options: { engine: { ...SOCKET_ENGINE_CONFIG, idleTimeoutMs: 2_000, keepaliveIntervalMs: 500 } } });
+    expect(resolveServerOptions({})).toMatchObject({ ok: true, options: { engine: SOCKET_ENGINE_CONFIG } });
+    const bad = resolveServerOptions({ engine: { idleTimeoutMs: 1_000, keepaliveIntervalMs: 5_000 } });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.message).toMatch(/^engine: .*keepaliveIntervalMs must be shorter than idleTimeoutMs/);
   });
 
   it('accepts port 0 and 65535', () => {
