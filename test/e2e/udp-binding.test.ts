@@ -6,10 +6,9 @@ import { ChatLink } from '../../src/client/link.ts';
 import type { ClientNotice } from '../../src/client/render.ts';
 import type { Display } from '../../src/client/state.ts';
 import { encodeHello, newToken } from '../../src/udp/binding.ts';
-import { UdpClientPlane, type ClientPlaneEvent } from '../../src/udp/client-plane.ts';
 import { REBIND_SILENCE_MS } from '../../src/udp/constants.ts';
 import { connectedClient, startTestServer, type TestServer } from './helpers.ts';
-import { offerOf, rawPeer } from './udp-helpers.ts';
+import { offerOf, planeFor, rawPeer, until } from './udp-helpers.ts';
 
 let ts: TestServer;
 
@@ -19,21 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await ts.close();
 });
-
-/** Waits (with a deadline) until `check` holds, re-checking whenever `poke` is called by an event source. */
-function until(check: () => boolean, what: string, timeoutMs = 5_000): { promise: Promise<void>; poke: () => void } {
-  let poke: () => void = () => {};
-  const promise = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
-    poke = () => {
-      if (!check()) return;
-      clearTimeout(timer);
-      resolve();
-    };
-    poke();
-  });
-  return { promise, poke: () => poke() };
-}
 
 /** A ChatLink in-process, every shown item recorded; `wait` resolves when a predicate holds. */
 async function linkClient(name: string, via?: { host: string; port: number }) {
@@ -65,31 +49,6 @@ async function linkClient(name: string, via?: { host: string; port: number }) {
     }
   };
   return { link, shown, wait };
-}
-
-/** A client data plane in-process for an offer; `waitEvent` resolves when an event matches (deadline). */
-async function planeFor(offer: { port: number; connectionId: number; token: string }) {
-  const events: ClientPlaneEvent[] = [];
-  const pokes = new Set<() => void>();
-  const plane = await UdpClientPlane.open({
-    target: { address: '127.0.0.1', port: offer.port },
-    connectionId: offer.connectionId,
-    token: Buffer.from(offer.token, 'hex'),
-    onEvent: (e) => {
-      events.push(e);
-      for (const p of [...pokes]) p();
-    },
-  });
-  const waitEvent = async (match: (e: ClientPlaneEvent) => boolean, what: string): Promise<void> => {
-    const u = until(() => events.some(match), what);
-    pokes.add(u.poke);
-    try {
-      await u.promise;
-    } finally {
-      pokes.delete(u.poke);
-    }
-  };
-  return { plane, events, waitEvent };
 }
 
 const messages = (items: Array<Display | ClientNotice>, from: string): Array<{ text: string; via: string | undefined }> =>

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import type { Reply } from '../../src/commands/types.ts';
 import { DEFAULT_LINK_SETTINGS, type LinkSettings } from '../../src/sim/link.ts';
 import { decodeDatagram, encodeDatagram, type Datagram } from '../../src/udp/codec.ts';
+import { UdpClientPlane, type ClientPlaneEvent } from '../../src/udp/client-plane.ts';
 import { startProxy, type RunningProxy } from '../../src/udp/proxy.ts';
 import type { ClientProcess, JsonObject } from './client-helpers.ts';
 import type { RawClient } from './helpers.ts';
@@ -88,4 +89,47 @@ export async function rawPeer(serverUdpPort: number): Promise<RawPeer> {
       }),
     close: () => new Promise((resolve) => socket.close(() => resolve())),
   };
+}
+
+/** Waits (with a deadline) until `check` holds, re-checking whenever `poke` is called by an event source. */
+export function until(check: () => boolean, what: string, timeoutMs = 5_000): { promise: Promise<void>; poke: () => void } {
+  let poke: () => void = () => {};
+  const promise = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+    poke = () => {
+      if (!check()) return;
+      clearTimeout(timer);
+      resolve();
+    };
+    poke();
+  });
+  return { promise, poke: () => poke() };
+}
+
+/**
+ * A client data plane in-process for an offer, sending to the server's port or to `via` (a proxy);
+ * `waitEvent` resolves when an event matches (deadline).
+ */
+export async function planeFor(offer: { port: number; connectionId: number; token: string }, via?: number) {
+  const events: ClientPlaneEvent[] = [];
+  const pokes = new Set<() => void>();
+  const plane = await UdpClientPlane.open({
+    target: { address: '127.0.0.1', port: via ?? offer.port },
+    connectionId: offer.connectionId,
+    token: Buffer.from(offer.token, 'hex'),
+    onEvent: (e) => {
+      events.push(e);
+      for (const p of [...pokes]) p();
+    },
+  });
+  const waitEvent = async (match: (e: ClientPlaneEvent) => boolean, what: string): Promise<void> => {
+    const u = until(() => events.some(match), what);
+    pokes.add(u.poke);
+    try {
+      await u.promise;
+    } finally {
+      pokes.delete(u.poke);
+    }
+  };
+  return { plane, events, waitEvent };
 }

@@ -3,11 +3,11 @@
 // and FALLBACK_SYNC_TIMEOUT_MS, not after the minutes TCP keepalive would take. A short engine idle
 // timeout (the server's `engine` option) keeps the test quick; the logic is the same at any value.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UdpClientPlane, type ClientPlaneEvent } from '../../src/udp/client-plane.ts';
+import type { UdpClientPlane } from '../../src/udp/client-plane.ts';
 import { FALLBACK_SYNC_TIMEOUT_MS } from '../../src/udp/constants.ts';
 import type { RunningProxy } from '../../src/udp/proxy.ts';
 import { connectedClient, isKind, startTestServer, type RawClient, type TestServer } from './helpers.ts';
-import { offerOf, proxyTo } from './udp-helpers.ts';
+import { offerOf, planeFor, proxyTo } from './udp-helpers.ts';
 
 const KEEPALIVE_MS = 300;
 const IDLE_TIMEOUT_MS = 1_500;
@@ -23,27 +23,13 @@ afterAll(async () => {
 });
 
 /** A raw TCP client bound over UDP through a proxy (so its path can be cut), the plane in-process. */
-async function boundClient(name: string): Promise<{ tcp: RawClient; plane: UdpClientPlane; path: RunningProxy; events: ClientPlaneEvent[] }> {
+async function boundClient(name: string): Promise<{ tcp: RawClient; plane: UdpClientPlane; path: RunningProxy }> {
   const tcp = await connectedClient(ts.port, name);
   const offer = await offerOf(tcp);
   const path = await proxyTo(ts.server.udpPort, {});
-  const events: ClientPlaneEvent[] = [];
-  let bound!: () => void;
-  const isBound = new Promise<void>((resolve) => (bound = resolve));
-  const plane = await UdpClientPlane.open({
-    target: { address: '127.0.0.1', port: path.port },
-    connectionId: offer.connectionId,
-    token: Buffer.from(offer.token, 'hex'),
-    onEvent: (e) => {
-      events.push(e);
-      if (e.type === 'bound') bound();
-    },
-  });
-  const deadline = setTimeout(() => bound(), 5_000);
-  await isBound;
-  clearTimeout(deadline);
-  expect(events.some((e) => e.type === 'bound')).toBe(true);
-  return { tcp, plane, path, events };
+  const { plane, waitEvent } = await planeFor(offer, path.port);
+  await waitEvent((e) => e.type === 'bound', `${name} bound`);
+  return { tcp, plane, path };
 }
 
 describe('a UDP-bound client that vanishes', () => {
