@@ -14,7 +14,7 @@ import { SHUTDOWN_NOTICE } from '../../src/server/constants.ts';
 import { encodeHello, tokenFromHex } from '../../src/udp/binding.ts';
 import type { Datagram } from '../../src/udp/codec.ts';
 import { BINDING_TIMEOUT_MS, HELLO_RETRY_MS } from '../../src/udp/constants.ts';
-import { SOCKET_ENGINE_CONFIG, type DrivenEngine, type EngineDriver } from '../../src/udp/engine-driver.ts';
+import { CLIENT_ENGINE_CONFIG, type DrivenEngine, type EngineDriver } from '../../src/udp/engine-driver.ts';
 import { LineSplitter } from './lines.ts';
 import type { UdpMux } from './udp-mux.ts';
 
@@ -258,7 +258,7 @@ export class LoadClient {
     const driver = this.config.driver;
     this.bound = true;
     // The engine configuration of the real client (src/udp/client-plane.ts).
-    this.driven = driver.attach(createConnection(SOCKET_ENGINE_CONFIG, driver.now()), {
+    this.driven = driver.attach(createConnection(CLIENT_ENGINE_CONFIG, driver.now()), {
       transmit: (packet) => send({ type: 'data', connectionId, body: packet }),
       event: (event) => this.onEngineEvent(event),
     });

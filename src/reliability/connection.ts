@@ -67,6 +67,12 @@ const CHAT_ALLOWANCE_PACKETS = 2;
  */
 const SILENT_PROBE_ROUNDS = 20;
 
+/**
+ * Packets below an ACK's largest that are searched for an ack-eliciting one (RTT sample rule, see
+ * newlyAcksElicitingNear): an ACK-only packet follows the one it answers closely, so a few suffice.
+ */
+const RTT_SAMPLE_SCAN_LIMIT = 8;
+
 const CHANNELS: readonly ChannelId[] = [Channel.chat, Channel.bulk];
 
 export class Connection implements ReliableConnection {
@@ -134,6 +140,12 @@ export class Connection implements ReliableConnection {
   /** What the peer can still buffer (its latest advertisement). */
   private peerWindow: number;
 
+  /**
+   * When ack-eliciting packets went in flight after none were (the current wait for an answer began):
+   * the idle timeout counts from here or from the last packet heard, whichever is later.
+   */
+  private awaitingSince: number;
+
   // Receiver state.
   private lastReceived: number;
   private eventBytes = 0;
@@ -149,6 +161,7 @@ export class Connection implements ReliableConnection {
     this.lastNow = start;
     this.lastAckElicitingSent = start;
     this.lastReceived = start;
+    this.awaitingSince = start;
     this.sent = new SentPackets(c.initialPacketNumber);
     const recycle = (data: Uint8Array): void => this.slab.recycle(data);
     this.streams = [new SendStream(Channel.chat, c.initialMessageSeq, recycle), new SendStream(Channel.bulk, c.initialMessageSeq, recycle)];
@@ -318,6 +331,7 @@ export class Connection implements ReliableConnection {
       else if (rec.retransmit === Retransmission.fast) c.retransmitsFast++;
     }
     if (ackEliciting) {
+      if (this.ackElicitingInFlight === 0) this.awaitingSince = now;
       this.bytesInFlight += rec.size;
       this.ackElicitingInFlight++;
       this.dataInFlight += rec.dataBytes;
@@ -456,7 +470,7 @@ export class Connection implements ReliableConnection {
     // the delay this ACK shows, not by the previous one.
     if (!acked.has(largest)) {
       const rec = sent.get(largest);
-      if (rec !== undefined && rec.ackEliciting) {
+      if (rec !== undefined && this.newlyAcksElicitingNear(largest, view.ackLo[0] ?? 0)) {
         this.rtt.update(now - rec.timeSent, view.ackDelayUs / 1000, now);
         if (this.firstRttSampleTime < 0) this.firstRttSampleTime = now;
       }
@@ -500,6 +514,26 @@ export class Connection implements ReliableConnection {
     }
     this.detectLost(now, afterProbe);
     sent.trim(now - LOST_RETENTION_TIMEOUTS * this.rtt.baseTimeout(), this.largestAcked);
+  }
+
+  /**
+   * RFC 9002 §5.1: an ACK gives an RTT sample (from its largest packet's send time) when that packet
+   * is newly acknowledged and at least one newly acknowledged packet was ack-eliciting — the largest
+   * itself need not be. A receiver that only answers (a chat client that reads) sends ACK-only packets
+   * after each ack-eliciting one; requiring the largest to be ack-eliciting left such an engine without
+   * any sample for its whole life (200 ms initial timeout, no tail-loss probe). The ack-eliciting packet
+   * is looked for just below the largest, in the ACK's first range and a few packets deep.
+   */
+  private newlyAcksElicitingNear(largest: number, firstRangeLength: number): boolean {
+    const sent = this.sent;
+    const acked = sent.acked;
+    const lowest = Math.max(sent.firstPn, largest - Math.min(firstRangeLength, RTT_SAMPLE_SCAN_LIMIT));
+    for (let p = largest; p >= lowest; p--) {
+      if (acked.has(p)) continue;
+      const rec = sent.get(p);
+      if (rec !== undefined && rec.ackEliciting) return true;
+    }
+    return false;
   }
 
   private onPacketAcked(rec: SentPacket, now: number): void {
@@ -833,10 +867,14 @@ export class Connection implements ReliableConnection {
         ? Math.max(this.lastReceived, this.lastAckElicitingSent) + c.keepaliveIntervalMs
         : Infinity,
     );
-    t.set(
-      Timer.idle,
-      c.idleTimeoutMs > 0 && (c.keepaliveIntervalMs > 0 || this.ackElicitingInFlight > 0) ? this.lastReceived + c.idleTimeoutMs : Infinity,
-    );
+    // Dead peer: an answer awaited for idleTimeoutMs with nothing heard. Only while one is awaited — an idle
+    // session (no keepalive on this side, or between keepalives) owes us nothing, and a keepalive longer than
+    // the timeout is then checked idleTimeoutMs after it went out, not declared dead before it is sent.
+    // Or: nothing heard for peerSilenceTimeoutMs, awaited or not (a peer that keeps the path alive itself).
+    const awaited =
+      c.idleTimeoutMs > 0 && this.ackElicitingInFlight > 0 ? Math.max(this.lastReceived, this.awaitingSince) + c.idleTimeoutMs : Infinity;
+    const silent = c.peerSilenceTimeoutMs > 0 ? this.lastReceived + c.peerSilenceTimeoutMs : Infinity;
+    t.set(Timer.idle, Math.min(awaited, silent));
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -6,9 +6,10 @@
 //
 // binding: a hello (nonce + HMAC of the token; the token never travels over UDP) every HELLO_RETRY_MS,
 //          the same nonce each time, so a retransmission is recognised as one.
-// bound:   chat lines go over the engine; chat replies come back over it. After REBIND_SILENCE_MS without
-//          a datagram from the server, fresh hellos (next nonce) go out until one is heard: if our address
-//          changed (NAT rebinding) the server moves the binding to it.
+// bound:   chat lines go over the engine; chat replies come back over it. When the engine has awaited an
+//          answer (a chat line, a keepalive) for REBIND_SILENCE_MS without a datagram from the server, fresh
+//          hellos (next nonce) go out until one is heard: if our address changed (NAT rebinding) the server
+//          moves the binding to it. An idle session, which awaits nothing, sends none.
 // syncing: this side gave up (event `gave-up`: the owner sends `<transport>tcp RECEIVED REASON` over TCP)
 //          or the server did (serverGaveUp); the engine is stopped and the received count frozen.
 // Only datagrams from the target address carrying our connection id count; everything else is dropped.
@@ -22,7 +23,7 @@ import { ChatLedger } from './chat-ledger.ts';
 import type { Datagram } from './codec.ts';
 import { BINDING_TIMEOUT_MS, HELLO_RETRY_MS, LEDGER_PRUNE_INTERVAL_MS, REBIND_SILENCE_MS } from './constants.ts';
 import { UdpEndpoint, type PeerAddress } from './endpoint.ts';
-import { EngineDriver, SOCKET_ENGINE_CONFIG, type DrivenEngine } from './engine-driver.ts';
+import { CLIENT_ENGINE_CONFIG, EngineDriver, type DrivenEngine } from './engine-driver.ts';
 
 export type ClientPlaneState = 'binding' | 'bound' | 'syncing' | 'tcp';
 
@@ -69,6 +70,8 @@ export class UdpClientPlane {
   private helloTimer: NodeJS.Timeout | undefined;
   private bindingTimer: NodeJS.Timeout | undefined;
   private lastHeard = 0;
+  /** When the engine started awaiting an answer, as seen by the silence watch (undefined: it awaits none). */
+  private awaitingSince: number | undefined;
   private lastPruneAt = -Infinity;
   private closed = false;
 
@@ -176,12 +179,21 @@ export class UdpClientPlane {
     this.endpoint.send({ type: 'hello', connectionId, body: encodeHello(token, connectionId, this.nonce) }, target);
   }
 
-  /** While bound: every HELLO_RETRY_MS, a fresh hello if the server has been silent too long. */
+  /**
+   * While bound: every HELLO_RETRY_MS, a fresh hello if the engine has awaited an answer for
+   * REBIND_SILENCE_MS and the server has been silent all that time.
+   */
   private watchSilence(): void {
     if (this.helloTimer !== undefined) clearInterval(this.helloTimer);
     this.helloTimer = setInterval(() => {
-      if (this.stateValue !== 'bound') return;
-      if (performance.now() - this.lastHeard < REBIND_SILENCE_MS) return;
+      if (this.stateValue !== 'bound' || this.driven === undefined) return;
+      const now = performance.now();
+      if (this.driven.connection.stats().bytesInFlight === 0) {
+        this.awaitingSince = undefined;
+        return;
+      }
+      this.awaitingSince ??= now;
+      if (now - Math.max(this.lastHeard, this.awaitingSince) < REBIND_SILENCE_MS) return;
       this.nonce++;
       this.sendHello();
     }, HELLO_RETRY_MS);
@@ -192,7 +204,7 @@ export class UdpClientPlane {
     if (this.bindingTimer !== undefined) clearTimeout(this.bindingTimer);
     this.bindingTimer = undefined;
     const { connectionId } = this.options;
-    this.driven = this.driver.attach(createConnection(SOCKET_ENGINE_CONFIG, this.driver.now()), {
+    this.driven = this.driver.attach(createConnection(CLIENT_ENGINE_CONFIG, this.driver.now()), {
       transmit: (packet) => this.endpoint.send({ type: 'data', connectionId, body: packet }, this.options.target),
       event: (event) => this.onEngineEvent(event),
       holdEvents: () => this.options.holdBulk?.() ?? false,

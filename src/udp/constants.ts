@@ -23,11 +23,12 @@ export const HELLO_RETRY_MS = 200;
 /** Give up binding (fall back to chat over TCP) after this long without an answer: "a few seconds". */
 export const BINDING_TIMEOUT_MS = 3_000;
 /**
- * A bound client that has heard nothing at all from the server for this long starts sending fresh hellos
- * (every HELLO_RETRY_MS) until it hears again. Longer than the engine's 2 s keepalive, so a healthy idle
- * session never does it; much shorter than the engine's 10 s dead-peer limit, so a client whose address
- * changed (NAT rebinding: the server drops its datagrams as coming from a stranger) proves itself again
- * long before its engine gives up.
+ * A bound client whose engine has awaited an answer (a chat line or a keepalive sent, not acknowledged) for
+ * this long, without hearing anything at all from the server, starts sending fresh hellos (every
+ * HELLO_RETRY_MS) until it hears again. An idle session awaits nothing and never does it. Far above a round
+ * trip, so a healthy path never triggers it; much shorter than the engine's 10 s dead-peer limit, so a client
+ * whose address changed (NAT rebinding: the server drops its datagrams as coming from a stranger) proves
+ * itself again long before its engine gives up.
  */
 export const REBIND_SILENCE_MS = 3_000;
 /**

@@ -1,7 +1,7 @@
 // A UDP-bound client whose machine vanishes: silent over UDP, then silent over TCP when the server
-// moves its chat there. The server drops it with a leave notice after its engine's dead-peer limit
-// and FALLBACK_SYNC_TIMEOUT_MS, not after the minutes TCP keepalive would take. A short engine idle
-// timeout (the server's `engine` option) keeps the test quick; the logic is the same at any value.
+// moves its chat there. The server drops it with a leave notice after its engine's silence limit
+// (nothing heard, even in an idle session) and FALLBACK_SYNC_TIMEOUT_MS, not after the minutes TCP
+// keepalive would take. A short limit (the server's `engine` option) keeps the test quick.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UdpClientPlane } from '../../src/udp/client-plane.ts';
 import { FALLBACK_SYNC_TIMEOUT_MS } from '../../src/udp/constants.ts';
@@ -9,14 +9,14 @@ import type { RunningProxy } from '../../src/udp/proxy.ts';
 import { connectedClient, isKind, startTestServer, type RawClient, type TestServer } from './helpers.ts';
 import { offerOf, planeFor, proxyTo } from './udp-helpers.ts';
 
-const KEEPALIVE_MS = 300;
-const IDLE_TIMEOUT_MS = 1_500;
-/** Dead-peer limit + the wait for a `<transport>` answer + room for a busy machine. */
-const DROP_DEADLINE_MS = IDLE_TIMEOUT_MS + FALLBACK_SYNC_TIMEOUT_MS + 8_000;
+/** The server's silence limit, shortened from SERVER_PEER_SILENCE_MS (the client's keepalive stays 25 s). */
+const SILENCE_MS = 1_500;
+/** Silence limit + the wait for a `<transport>` answer + room for a busy machine. */
+const DROP_DEADLINE_MS = SILENCE_MS + FALLBACK_SYNC_TIMEOUT_MS + 8_000;
 
 let ts: TestServer;
 beforeAll(async () => {
-  ts = await startTestServer({ rateLimit: 0, captureLogs: 'info', engine: { keepaliveIntervalMs: KEEPALIVE_MS, idleTimeoutMs: IDLE_TIMEOUT_MS } });
+  ts = await startTestServer({ rateLimit: 0, captureLogs: 'info', engine: { peerSilenceTimeoutMs: SILENCE_MS } });
 });
 afterAll(async () => {
   await ts.close();

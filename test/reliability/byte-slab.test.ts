@@ -54,8 +54,29 @@ describe('ByteSlab', () => {
     expect(pkt[39]).toBe(9);
   });
 
+  it('draws from one process-wide arena by default (engines share slabs), from its own when isolated', () => {
+    const a = new ByteSlab();
+    const b = new ByteSlab();
+    const x = a.alloc(16);
+    const y = b.alloc(16);
+    expect(y.buffer).toBe(x.buffer);
+    expect(y.byteOffset).toBeGreaterThanOrEqual(x.byteOffset + 16);
+    const own = ByteSlab.isolated();
+    const z = own.alloc(16);
+    expect(z.buffer).not.toBe(x.buffer);
+    // Reservations and commits of two handles on the shared arena never overlap.
+    const buf = a.reserve(1200);
+    const at = a.reservedAt;
+    buf[at] = 5;
+    const pkt = a.commit(40);
+    const after = b.alloc(8);
+    after.fill(9);
+    expect(pkt[0]).toBe(5);
+    expect(after.buffer !== pkt.buffer || after.byteOffset >= pkt.byteOffset + 40).toBe(true);
+  });
+
   it('reuses buffers handed back by their owner; never a slab view, never beyond the bound', () => {
-    const slab = new ByteSlab();
+    const slab = ByteSlab.isolated();
     const src = new Uint8Array(16_384).fill(3);
     const a = slab.copyReusable(src, 0, src.length);
     slab.recycle(a);

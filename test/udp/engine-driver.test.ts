@@ -2,8 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { LossTolerant } from '../../src/reliability/congestion/loss-tolerant.ts';
 import { DEFAULT_ENGINE_CONFIG, resolveEngineConfig, type ResolvedEngineConfig } from '../../src/reliability/config.ts';
 import { createConnection } from '../../src/reliability/index.ts';
-import { Channel, type EngineEvent } from '../../src/reliability/types.ts';
-import { EngineDriver, SOCKET_ENGINE_CONFIG, SOCKET_QUEUE_DELAY_MIN_MS, type DrivenEngine } from '../../src/udp/engine-driver.ts';
+import { Channel, type EngineEvent, type EngineStats, type ReliableConnection } from '../../src/reliability/types.ts';
+import {
+  CLIENT_ENGINE_CONFIG,
+  CLIENT_KEEPALIVE_INTERVAL_MS,
+  EngineDriver,
+  SERVER_KEEPALIVE_INTERVAL_MS,
+  SERVER_PEER_SILENCE_MS,
+  SOCKET_ENGINE_CONFIG,
+  SOCKET_QUEUE_DELAY_MIN_MS,
+  type DrivenEngine,
+} from '../../src/udp/engine-driver.ts';
 
 function socketConfig(): ResolvedEngineConfig {
   const r = resolveEngineConfig(SOCKET_ENGINE_CONFIG);
@@ -29,12 +38,23 @@ function controller(config: ResolvedEngineConfig, recent: number, base: number):
 }
 
 describe('SOCKET_ENGINE_CONFIG', () => {
-  it('is a valid engine config that raises the queue-delay floor and pings on open', () => {
+  it('is a valid engine config that raises the queue-delay floor, pings on open, sends no idle keepalive and times out a silent client', () => {
     const config = socketConfig();
     expect(config.queueDelayMinMs).toBe(SOCKET_QUEUE_DELAY_MIN_MS);
     expect(config.queueDelayMinMs).toBeGreaterThan(DEFAULT_ENGINE_CONFIG.queueDelayMinMs);
     expect(config.openPings).toBe(1);
-    expect(Object.keys(SOCKET_ENGINE_CONFIG).sort()).toEqual(['openPings', 'queueDelayMinMs']);
+    expect(config.keepaliveIntervalMs).toBe(SERVER_KEEPALIVE_INTERVAL_MS);
+    expect(config.peerSilenceTimeoutMs).toBe(SERVER_PEER_SILENCE_MS);
+    expect(SERVER_PEER_SILENCE_MS).toBeGreaterThan(2 * CLIENT_KEEPALIVE_INTERVAL_MS);
+    expect(Object.keys(SOCKET_ENGINE_CONFIG).sort()).toEqual(['keepaliveIntervalMs', 'openPings', 'peerSilenceTimeoutMs', 'queueDelayMinMs']);
+  });
+
+  it('CLIENT_ENGINE_CONFIG is the same plus the client keepalive (under a 30 s NAT timeout), without the silence limit', () => {
+    const r = resolveEngineConfig(CLIENT_ENGINE_CONFIG);
+    expect(r.ok).toBe(true);
+    expect(CLIENT_ENGINE_CONFIG).toEqual({ ...SOCKET_ENGINE_CONFIG, keepaliveIntervalMs: CLIENT_KEEPALIVE_INTERVAL_MS, peerSilenceTimeoutMs: 0 });
+    expect(CLIENT_KEEPALIVE_INTERVAL_MS).toBeGreaterThanOrEqual(15_000);
+    expect(CLIENT_KEEPALIVE_INTERVAL_MS).toBeLessThan(30_000);
   });
 
   it('keeps growing the window through event-loop-scale RTT (4 ms over a 0.1 ms loopback base), where the default drains it', () => {
@@ -101,5 +121,69 @@ describe('EngineDriver', () => {
       driverA.stop();
       driverB.stop();
     }
+  });
+});
+
+/** A connection whose only behaviour is a deadline the test moves, and a count of timeouts handled. */
+class FakeConnection implements ReliableConnection {
+  readonly state = 'open' as const;
+  deadline: number | undefined;
+  timeouts = 0;
+  constructor(deadline: number | undefined) {
+    this.deadline = deadline;
+  }
+  send(): boolean {
+    return true;
+  }
+  handlePacket(): void {}
+  pollTransmit(): Uint8Array | undefined {
+    return undefined;
+  }
+  pollTimeout(): number | undefined {
+    return this.deadline;
+  }
+  handleTimeout(): void {
+    this.timeouts++;
+    this.deadline = undefined;
+  }
+  pollEvent(): EngineEvent | undefined {
+    return undefined;
+  }
+  stats(): EngineStats {
+    throw new Error('not used');
+  }
+  close(): void {}
+}
+
+describe('EngineDriver timer heap', () => {
+  it('files each engine once however often its deadline moves, fires each when due, never a detached one', async () => {
+    const driver = new EngineDriver();
+    const fakes = Array.from({ length: 200 }, () => new FakeConnection(undefined));
+    const driven = fakes.map((f) => driver.attach(f, { transmit: () => {}, event: () => {} }));
+    const t0 = driver.now();
+    // Deadlines move 20 times per engine, later and earlier, each time serviced (a turn apart).
+    for (let round = 0; round < 20; round++) {
+      fakes.forEach((f, i) => {
+        f.deadline = t0 + 30 + ((i * 7 + round * 13) % 40);
+      });
+      for (const d of driven) d.wake();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(driver.scheduled).toBeLessThanOrEqual(fakes.length);
+    }
+    // A tenth go idle for good (no deadline), a tenth are detached: neither is ever timed out.
+    for (let i = 0; i < 20; i++) {
+      fakes[i]!.deadline = undefined;
+      driven[i]!.wake();
+      driven[20 + i]!.detach();
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(driver.scheduled).toBe(fakes.length - 40);
+    const deadline = t0 + 10_000;
+    // Bounded wait on the outcome (every filed engine timed out once), not a fixed sleep.
+    while (fakes.slice(40).some((f) => f.timeouts === 0) && driver.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(fakes.slice(40).every((f) => f.timeouts === 1)).toBe(true);
+    expect(fakes.slice(0, 40).every((f) => f.timeouts === 0)).toBe(true);
+    expect(driver.scheduled).toBe(0);
+    driver.stop();
   });
 });
