@@ -2,25 +2,30 @@
 // suite, see bench/lib/suite.ts) and prints, per suite, the machine line and tables of medians with
 // ratios to the reference; writes bench/results/<suite>.json and the suite's charts as SVG.
 //
-//   npm run bench                      every suite, each in its own Node process
+//   npm run bench                      every suite, each in its own Node process (the plan: ≤ ~10 min)
 //   npm run bench -- sim-speed         one suite (several: list them)
 //   npm run bench -- --runs 7          rounds per suite (default: each suite's own)
-//   npm run bench -- --list            names and descriptions
-//   npm run bench -- --markdown        tables as Markdown (for docs/benchmarks.md)
+//   npm run bench -- --full            more rounds (and the longer workloads) where a suite has them
 //   npm run bench -- --quick           smaller workloads, where a suite has them (a fast look)
+//   npm run bench -- --list            names, titles, rounds and budgets, and the plan's total
+//   npm run bench -- --markdown        tables as Markdown (for docs/benchmarks.md)
 //
-// Exit status: 0 when every suite ran or was skipped with a reason, 1 when one failed, 2 for bad
-// arguments. Several suites run one child process each, so one suite's JIT state, heap and any
-// crash never touch another's figures.
+// It ends with a summary: per suite ran/skipped/failed, wall time against budget, goals met or not;
+// and the total wall time against the plan (bench/lib/plan.ts). Exit status: 0 when every suite ran
+// or was skipped with a reason, 1 when one failed, 2 for bad arguments. Several suites run one child
+// process each, so one suite's JIT state, heap and any crash never touch another's figures.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { describeMachine, loadNow, machineLine } from './lib/machine.ts';
+import { budgetFor, DEFAULT_PLAN_MS, formatDuration, PLAN, plannedMs, runsFor } from './lib/plan.ts';
 import { renderSvg } from './lib/render.ts';
-import { isSuite, suiteContext, type Suite } from './lib/suite.ts';
+import { parseOutcome, summaryTable, verdictLine, type SuiteOutcome } from './lib/summary.ts';
+import { isSuite, suiteContext, type Scale, type Suite } from './lib/suite.ts';
 import { formatTable, markdownTable } from './lib/table.ts';
 
 const SUITES_DIR = new URL('./suites/', import.meta.url);
@@ -34,10 +39,17 @@ interface Options {
   list?: boolean;
   markdown?: boolean;
   quick?: boolean;
+  full?: boolean;
   plots: boolean;
   out: string;
   /** Internal: run the named suites here instead of one child process each. */
   inProcess?: boolean;
+  /** Internal: where a child process writes its suite's outcome (JSON) for the parent's summary. */
+  outcomeFile?: string;
+}
+
+function scaleOf(opts: Options): Scale {
+  return opts.quick === true ? 'quick' : opts.full === true ? 'full' : 'default';
 }
 
 /** Every suite file's default export, by name; a file that exports no suite is an error. */
@@ -65,22 +77,41 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-async function runOne(suite: Suite, opts: Options): Promise<boolean> {
+/** Runs one suite here; its outcome (for the summary) whatever happens. */
+async function runOne(suite: Suite, opts: Options): Promise<SuiteOutcome> {
   const machine = describeMachine();
   const out = process.stdout;
+  const scale = scaleOf(opts);
+  const runs = runsFor(suite, scale, opts.runs);
+  const budgetMs = budgetFor(suite, scale);
+  const outcome = (status: SuiteOutcome['status'], wallMs: number, extra: Partial<SuiteOutcome> = {}): SuiteOutcome => ({
+    suite: suite.name,
+    status,
+    wallMs: Math.round(wallMs),
+    budgetMs,
+    runs,
+    verdicts: [],
+    ...extra,
+  });
   out.write(`\n=== ${suite.name}: ${suite.title}\n${suite.description}\n${machineLine(machine)}\n`);
-  const reason = await suite.unavailable?.();
+  const started = performance.now();
+  let reason: string | undefined;
+  try {
+    reason = await suite.unavailable?.();
+  } catch (e) {
+    out.write(`FAILED: could not tell whether it can run here: ${e instanceof Error ? e.message : String(e)}\n`);
+    return outcome('failed', performance.now() - started, { reason: e instanceof Error ? e.message : String(e) });
+  }
   if (reason !== undefined) {
     out.write(`SKIPPED: ${reason}\n`);
-    return true;
+    return outcome('skipped', performance.now() - started, { reason });
   }
-  const runs = opts.runs ?? suite.defaultRuns;
-  const started = performance.now();
   const ctx = suiteContext({
     runs,
-    budgetMs: suite.budgetMs,
+    budgetMs,
     machine,
-    quick: opts.quick === true,
+    quick: scale === 'quick',
+    full: scale === 'full',
     now: () => performance.now(),
     log: (m) => process.stderr.write(`  [${suite.name} ${seconds(performance.now() - started)}] ${m}\n`),
   });
@@ -89,14 +120,16 @@ async function runOne(suite: Suite, opts: Options): Promise<boolean> {
     result = await suite.run(ctx);
   } catch (e) {
     out.write(`FAILED: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    return false;
+    return outcome('failed', performance.now() - started, { reason: e instanceof Error ? e.message : String(e) });
   }
   const wallMs = performance.now() - started;
   const loadAtEnd = loadNow();
   out.write('\n');
   for (const table of result.tables) out.write(`${opts.markdown === true ? markdownTable(table) : formatTable(table)}\n\n`);
   for (const note of result.notes ?? []) out.write(`${note}\n`);
-  out.write(`${runs} round${runs === 1 ? '' : 's'} asked; took ${seconds(wallMs)} of a ${seconds(suite.budgetMs)} budget; load ${loadAtEnd.toFixed(2)} at the end\n`);
+  const verdicts = result.verdicts ?? [];
+  out.write(`Goals: ${verdictLine(verdicts)}\n`);
+  out.write(`${runs} round${runs === 1 ? '' : 's'} asked (${scale} scale); took ${formatDuration(wallMs)} of a ${formatDuration(budgetMs)} budget; load ${loadAtEnd.toFixed(2)} at the end\n`);
 
   mkdirSync(opts.out, { recursive: true });
   const json = {
@@ -106,12 +139,14 @@ async function runOne(suite: Suite, opts: Options): Promise<boolean> {
     machine,
     machineLine: machineLine(machine),
     runs,
-    quick: opts.quick === true,
+    scale,
+    quick: scale === 'quick',
     wallMs: Math.round(wallMs),
-    budgetMs: suite.budgetMs,
+    budgetMs,
     loadAtEnd,
     tables: result.tables,
     notes: result.notes ?? [],
+    verdicts,
     data: result.data,
   };
   const jsonPath = join(opts.out, `${suite.name}.json`);
@@ -125,28 +160,49 @@ async function runOne(suite: Suite, opts: Options): Promise<boolean> {
         out.write(`wrote ${path}\n`);
       } catch (e) {
         out.write(`could not render ${path}: ${(e as Error).message}\n`);
-        return false;
+        return outcome('failed', performance.now() - started, { reason: `could not render ${path}: ${(e as Error).message}`, verdicts });
       }
     }
   }
-  return true;
+  return outcome('ran', wallMs, { verdicts });
 }
 
-/** Runs one suite in a child process (same flags), resolving to its exit status. */
-function runChild(name: string, opts: Options): Promise<number> {
-  const args = ['--import', 'tsx', fileURLToPath(import.meta.url), name, '--in-process', '--out', opts.out];
+/** Runs one suite in a child process (same flags); its outcome, read back from the file it writes. */
+async function runChild(suite: Suite, opts: Options, outcomeDir: string): Promise<SuiteOutcome> {
+  const outcomeFile = join(outcomeDir, `${suite.name}.json`);
+  const args = ['--import', 'tsx', fileURLToPath(import.meta.url), suite.name, '--in-process', '--out', opts.out, '--outcome-file', outcomeFile];
   if (opts.runs !== undefined) args.push('--runs', String(opts.runs));
   if (opts.markdown === true) args.push('--markdown');
   if (opts.quick === true) args.push('--quick');
+  if (opts.full === true) args.push('--full');
   if (!opts.plots) args.push('--no-plots');
-  return new Promise((resolve) => {
+  const started = performance.now();
+  const code = await new Promise<number | string>((resolve) => {
     const child = spawn(process.execPath, args, { stdio: 'inherit' });
-    child.on('error', (e) => {
-      process.stderr.write(`bench: could not start ${name}: ${e.message}\n`);
-      resolve(EXIT_FAILED);
-    });
-    child.on('exit', (code) => resolve(code ?? EXIT_FAILED));
+    child.on('error', (e) => resolve(`could not start: ${e.message}`));
+    child.on('exit', (c, signal) => resolve(c ?? `killed by ${signal ?? 'a signal'}`));
   });
+  const wallMs = performance.now() - started;
+  const failed = (reason: string): SuiteOutcome => ({
+    suite: suite.name,
+    status: 'failed',
+    wallMs: Math.round(wallMs),
+    budgetMs: budgetFor(suite, scaleOf(opts)),
+    runs: runsFor(suite, scaleOf(opts), opts.runs),
+    reason,
+    verdicts: [],
+  });
+  let text: string;
+  try {
+    text = readFileSync(outcomeFile, 'utf8');
+  } catch {
+    return failed(typeof code === 'string' ? code : `exited with status ${code} and no outcome`);
+  }
+  const parsed = parseOutcome(text);
+  if (typeof parsed === 'string') return failed(`its outcome file is broken: ${parsed}`);
+  if (code !== EXIT_OK && parsed.status !== 'failed') return { ...parsed, status: 'failed', reason: typeof code === 'string' ? code : `exited with status ${code}` };
+  // The child's wall time counts its own start-up (tsx, imports) too.
+  return { ...parsed, wallMs: Math.round(wallMs) };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -157,9 +213,11 @@ async function main(argv: string[]): Promise<number> {
     .option('--list', 'list the suites and exit')
     .option('--markdown', 'print tables as Markdown')
     .option('--quick', 'smaller workloads where a suite has them (fewer lines, clients)')
+    .option('--full', 'more rounds (each suite\'s fullRuns) and the longer workloads, where a suite has them')
     .option('--no-plots', 'do not render the SVG charts')
     .option('--out <dir>', 'where results go', DEFAULT_OUT_DIR)
     .option('--in-process', 'run the suites in this process (used for the child processes)')
+    .option('--outcome-file <file>', 'write the suite\'s outcome here as JSON (used for the child processes)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   try {
@@ -170,6 +228,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const opts = program.opts<Options>();
   const names = program.args;
+  if (opts.quick === true && opts.full === true) {
+    process.stderr.write('bench: --quick and --full exclude each other\n');
+    return EXIT_USAGE;
+  }
+  const scale = scaleOf(opts);
 
   let suites: Suite[];
   try {
@@ -180,7 +243,18 @@ async function main(argv: string[]): Promise<number> {
   }
   if (opts.list === true) {
     const w = Math.max(0, ...suites.map((s) => s.name.length));
-    for (const s of suites) process.stdout.write(`${s.name.padEnd(w)}  ${s.title} (budget ${seconds(s.budgetMs)})\n`);
+    const planned = (s: Suite): number | undefined => (scale === 'default' && opts.runs === undefined ? PLAN[s.name]?.plannedMs : undefined);
+    for (const s of suites) {
+      const runs = runsFor(s, scale, opts.runs);
+      const p = planned(s);
+      process.stdout.write(
+        `${s.name.padEnd(w)}  ${s.title} (${runs} round${runs === 1 ? '' : 's'}${p === undefined ? '' : `, planned ${formatDuration(p)}`}, budget ${formatDuration(budgetFor(s, scale))})\n`,
+      );
+    }
+    const total = suites.reduce((ms, s) => ms + (planned(s) ?? 0), 0);
+    process.stdout.write(
+      `${scale} scale: ${scale === 'default' && opts.runs === undefined ? `planned ${formatDuration(total)} (target ≤ ${formatDuration(DEFAULT_PLAN_MS)}); ` : ''}budgets add up to ${formatDuration(plannedMs(suites, scale))}\n`,
+    );
     return EXIT_OK;
   }
   const unknown = names.filter((n) => !suites.some((s) => s.name === n));
@@ -190,15 +264,33 @@ async function main(argv: string[]): Promise<number> {
   }
   const chosen = names.length === 0 ? suites : suites.filter((s) => names.includes(s.name));
 
-  let ok = true;
+  const started = performance.now();
+  const outcomes: SuiteOutcome[] = [];
   if (opts.inProcess === true || chosen.length === 1) {
-    for (const suite of chosen) ok = (await runOne(suite, opts)) && ok;
+    for (const suite of chosen) {
+      const o = await runOne(suite, opts);
+      outcomes.push(o);
+      if (opts.outcomeFile !== undefined) writeFileSync(opts.outcomeFile, `${JSON.stringify(o)}\n`);
+    }
   } else {
-    const total = chosen.reduce((ms, s) => ms + s.budgetMs, 0);
-    process.stdout.write(`${chosen.length} suites, budgets adding up to ${seconds(total)}\n`);
-    for (const suite of chosen) ok = (await runChild(suite.name, opts)) === EXIT_OK && ok;
+    process.stdout.write(`${chosen.length} suites at the ${scale} scale, budgets adding up to ${formatDuration(plannedMs(chosen, scale))}\n`);
+    const outcomeDir = mkdtempSync(join(tmpdir(), 'dualchat-bench-outcomes-'));
+    try {
+      for (const suite of chosen) outcomes.push(await runChild(suite, opts, outcomeDir));
+    } finally {
+      rmSync(outcomeDir, { recursive: true, force: true });
+    }
   }
-  return ok ? EXIT_OK : EXIT_FAILED;
+  if (opts.outcomeFile === undefined) {
+    const whole = scale === 'default' && opts.runs === undefined && chosen.length === suites.length;
+    const table = summaryTable(outcomes, performance.now() - started, {
+      plannedMs: scale === 'default' && opts.runs === undefined ? chosen.reduce((ms, s) => ms + (PLAN[s.name]?.plannedMs ?? budgetFor(s, scale)), 0) : plannedMs(chosen, scale),
+      budgetsMs: plannedMs(chosen, scale),
+      ...(whole ? { targetMs: DEFAULT_PLAN_MS } : {}),
+    });
+    process.stdout.write(`\n${opts.markdown === true ? markdownTable(table) : formatTable(table)}\n`);
+  }
+  return outcomes.every((o) => o.status !== 'failed') ? EXIT_OK : EXIT_FAILED;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -5,9 +5,13 @@
 //     name: 'my-suite', title: '…', description: '…', defaultRuns: 5, budgetMs: 60_000,
 //     async run(ctx) {
 //       const r = await ctx.alternate([{ name: 'A', run: () => measureA() }, { name: 'B', run: () => measureB() }]);
-//       return { tables: [...], plots: [...], data: r.samples };
+//       return { tables: [...], plots: [...], data: r.samples, verdicts: [{ goal: '…', met: true, measured: '…' }] };
 //     },
 //   });
+//
+// Three scales: the default (what `npm run bench` runs: every figure, within the plan of
+// bench/lib/plan.ts), `--quick` (smaller workloads, a fast look) and `--full` (more rounds: `fullRuns`,
+// within `fullBudgetMs`).
 import type { TopLevelSpec } from 'vega-lite';
 import { alternate, type Alternated, type AlternateOptions, type Contender } from './alternate.ts';
 import type { Machine } from './machine.ts';
@@ -29,7 +33,22 @@ export interface SuiteResult {
   data: unknown;
   /** Lines printed after the tables. */
   notes?: string[];
+  /** Each goal of the suite with its verdict: the harness's closing summary prints them. */
+  verdicts?: Verdict[];
 }
+
+/** One goal and whether this run met it. */
+export interface Verdict {
+  /** The goal, short: "p99 ≤ 25 ms at 10 % loss (100 lines/s)". */
+  goal: string;
+  /** true: met; false: not met; undefined: not measured (a failed run, a contender missing). */
+  met: boolean | undefined;
+  /** What was measured, with the ratio to the goal: "15.6 ms (0.62× the goal)". */
+  measured: string;
+}
+
+/** How much a run measures: `--quick`, the default, or `--full`. */
+export type Scale = 'quick' | 'default' | 'full';
 
 export interface SuiteContext {
   /** Rounds to run: `--runs N`, else the suite's defaultRuns. */
@@ -39,6 +58,8 @@ export interface SuiteContext {
    * scaled down in its tables' notes. Suites without a smaller workload ignore it.
    */
   quick: boolean;
+  /** `--full`: more rounds (already in `runs`) and the workloads the default run shortens, if any. */
+  full: boolean;
   /** performance.now() value after which the suite should wrap up (its budget). */
   deadline: number;
   machine: Machine;
@@ -57,8 +78,15 @@ export interface Suite {
   description: string;
   /** Rounds when --runs is not given (3–5 for wall-clock figures; seeds for virtual-time ones). */
   defaultRuns: number;
-  /** Wall-clock budget: no new round starts after it (a round in progress finishes). */
+  /** Rounds with --full (default: defaultRuns). */
+  fullRuns?: number;
+  /**
+   * Wall-clock budget of the default run: no new round starts after it (a round in progress
+   * finishes). The budgets of all suites make the plan of `npm run bench` (bench/lib/plan.ts).
+   */
   budgetMs: number;
+  /** Budget with --full (default: budgetMs scaled by fullRuns / defaultRuns). */
+  fullBudgetMs?: number;
   /** Why the suite cannot run on this machine (not root, a tool missing…), or undefined when it can. */
   unavailable?(): string | undefined | Promise<string | undefined>;
   run(ctx: SuiteContext): Promise<SuiteResult>;
@@ -71,6 +99,12 @@ export function defineSuite(suite: Suite): Suite {
     throw new RangeError(`suite ${suite.name}: defaultRuns must be a whole number ≥ 1 (got ${suite.defaultRuns})`);
   }
   if (!(suite.budgetMs > 0)) throw new RangeError(`suite ${suite.name}: budgetMs must be positive (got ${suite.budgetMs})`);
+  if (suite.fullRuns !== undefined && (!Number.isSafeInteger(suite.fullRuns) || suite.fullRuns < suite.defaultRuns)) {
+    throw new RangeError(`suite ${suite.name}: fullRuns must be a whole number ≥ defaultRuns (got ${suite.fullRuns})`);
+  }
+  if (suite.fullBudgetMs !== undefined && !(suite.fullBudgetMs >= suite.budgetMs)) {
+    throw new RangeError(`suite ${suite.name}: fullBudgetMs must be at least budgetMs (got ${suite.fullBudgetMs})`);
+  }
   return suite;
 }
 
@@ -82,11 +116,13 @@ export function isSuite(value: unknown): value is Suite {
 }
 
 /** The context bench/run.ts hands a suite. */
-export function suiteContext(opts: { runs: number; budgetMs: number; machine: Machine; log: (m: string) => void; now: () => number; quick?: boolean }): SuiteContext {
+export function suiteContext(opts: { runs: number; budgetMs: number; machine: Machine; log: (m: string) => void; now: () => number; quick?: boolean; full?: boolean }): SuiteContext {
   const deadline = opts.now() + opts.budgetMs;
+  if (opts.quick === true && opts.full === true) throw new RangeError('--quick and --full exclude each other');
   return {
     runs: opts.runs,
     quick: opts.quick ?? false,
+    full: opts.full ?? false,
     deadline,
     machine: opts.machine,
     overBudget: () => opts.now() > deadline,

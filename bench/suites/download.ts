@@ -1,4 +1,4 @@
-// download: goodput of a 20 MiB `/download` end to end — from the transfer's announcement until the
+// download: goodput of a 20 MiB and a 200 MiB `/download` end to end — from the transfer's announcement until the
 // client has the file on disk, verified and renamed — over dualchat's UDP bulk channel, against a plain
 // TCP transfer of the same file (a tiny Node server that pipes the file into the socket, a client that
 // pipes the socket into a file), at 0, 1, 5 and 10 % kernel packet loss; and, at 0 %, Node's raw
@@ -8,7 +8,9 @@
 // nftables dropping that share of the UDP and TCP packets to and from the ports used, on the input
 // hook. A dualchat server, the TCP file server and the blast receiver run in each namespace for the
 // whole suite; every sample starts a fresh client (a fresh engine or TCP connection: slow start
-// included). Contenders alternate round after round; figures are medians.
+// included). Contenders alternate round after round; figures are medians. The default run: 3 rounds
+// of 20 MiB, then 1 round of 200 MiB (~1.5 min of transfers: the time that fits the plan of
+// bench/lib/plan.ts); `--full`: every size for every round.
 //
 // The helper processes are this file itself, started with DUALCHAT_DOWNLOAD_ROLE set (see the end of
 // the file): the suite stays one file.
@@ -25,23 +27,36 @@ import type { ChildProcess } from 'node:child_process';
 import { metric } from '../lib/alternate.ts';
 import { Netns, netnsUnavailable } from '../lib/netns.ts';
 import { formatRatio, formatSi, median, ratio, summarise, formatWithSpread } from '../lib/stats.ts';
-import { defineSuite } from '../lib/suite.ts';
+import { defineSuite, type SuiteResult, type Verdict } from '../lib/suite.ts';
 import type { ResultTable } from '../lib/table.ts';
 
 /** Loss rates of the issue, in %, on every packet to or from the ports used. */
 const LOSSES = [0, 1, 5, 10] as const;
 type Loss = (typeof LOSSES)[number];
 
-/** The file: 20 MiB (the issue's size); `--quick`: 5 MiB. */
-const FILE_BYTES = 20 * 1024 * 1024;
-const QUICK_FILE_BYTES = 5 * 1024 * 1024;
+/** A file size the suite measures, and how many rounds it gets. */
+interface Size {
+  label: string;
+  bytes: number;
+  /** The plain TCP server of this size's file listens here (one per size: no request line to lose). */
+  tcpPort: number;
+  /** Rounds at the default scale: 'all' = the suite's rounds; a number = at most that many. */
+  defaultRounds: 'all' | number;
+}
+
+/** The issue's two sizes; 200 MiB gets one round by default (a round of it takes ~80 s here). */
+const SIZES: readonly Size[] = [
+  { label: '20 MiB', bytes: 20 * 1024 * 1024, tcpPort: 7302, defaultRounds: 'all' },
+  { label: '200 MiB', bytes: 200 * 1024 * 1024, tcpPort: 7304, defaultRounds: 1 },
+];
+/** `--quick`: one small file. */
+const QUICK_SIZES: readonly Size[] = [{ label: '5 MiB', bytes: 5 * 1024 * 1024, tcpPort: 7302, defaultRounds: 'all' }];
 
 const HOST = '127.0.0.1';
 const CHAT_TCP_PORT = 7300;
 const CHAT_UDP_PORT = 7301;
-const PLAIN_TCP_PORT = 7302;
 const BLAST_PORT = 7303;
-const PORTS = [CHAT_TCP_PORT, CHAT_UDP_PORT, PLAIN_TCP_PORT, BLAST_PORT];
+const PORTS = [CHAT_TCP_PORT, CHAT_UDP_PORT, BLAST_PORT, ...new Set([...SIZES, ...QUICK_SIZES].map((s) => s.tcpPort))];
 /** Ethernet-sized packets on the namespaces' loopback. */
 const MTU = 1500;
 /** Payload of a blast datagram: what fits a 1500-byte MTU after IP and UDP headers. */
@@ -63,6 +78,11 @@ const BIN = fileURLToPath(new URL('../../bin/dualchat.js', import.meta.url));
 const TSX_LOADER = import.meta.resolve('tsx');
 
 type Contender = 'tcp' | 'dualchat' | 'blast';
+
+/** The file a size is served from (the dualchat server's files directory and the TCP server's). */
+function fileName(size: Size): string {
+  return `big-${size.bytes}.bin`;
+}
 
 /** One sample: goodput in MB/s (10^6 bytes per second) per loss rate (undefined: failed). */
 type Sample = Partial<Record<Loss, number>>;
@@ -171,7 +191,7 @@ function helper(ns: Netns, role: string, args: readonly string[]): Child {
   return new Child(`${role} (${ns.name})`, child);
 }
 
-async function openSite(loss: Loss, filesDir: string, file: string): Promise<Site> {
+async function openSite(loss: Loss, filesDir: string, sizes: readonly Size[]): Promise<Site> {
   const ns = await Netns.create({ mtu: MTU, drop: [{ protocol: 'udp', ports: PORTS, percent: loss }, { protocol: 'tcp', ports: PORTS, percent: loss }] });
   const servers: Child[] = [];
   try {
@@ -183,9 +203,11 @@ async function openSite(loss: Loss, filesDir: string, file: string): Promise<Sit
     );
     servers.push(chat);
     await chat.waitFor(() => false, 'listening', START_TIMEOUT_MS, /"msg":"listening"/);
-    const tcp = helper(ns, 'tcp-server', [String(PLAIN_TCP_PORT), file]);
-    servers.push(tcp);
-    await tcp.waitFor((l) => l.type === 'ready', 'the TCP file server', START_TIMEOUT_MS);
+    for (const size of sizes) {
+      const tcp = helper(ns, 'tcp-server', [String(size.tcpPort), join(filesDir, fileName(size))]);
+      servers.push(tcp);
+      await tcp.waitFor((l) => l.type === 'ready', `the TCP file server of ${size.label}`, START_TIMEOUT_MS);
+    }
     return { loss, ns, servers };
   } catch (error) {
     for (const s of servers) await s.stop();
@@ -200,22 +222,23 @@ async function closeSite(site: Site): Promise<void> {
 }
 
 /** A dualchat client downloads the file: MB/s from the `download` event to `saved`. */
-async function dualchatDownload(site: Site, round: number, bytes: number): Promise<number | undefined> {
+async function dualchatDownload(site: Site, round: number, size: Size): Promise<number | undefined> {
+  const name = fileName(size);
   const downloads = mkdtempSync(join(tmpdir(), 'dualchat-bench-dl-'));
   const client = new Child(
     `dualchat client (${site.ns.name})`,
-    site.ns.spawn(process.execPath, [BIN, 'client', '--host', HOST, '--tcp', String(CHAT_TCP_PORT), '--name', `dl${round + 2}x${site.loss}`, '--json', '--downloads', downloads, '--received', downloads], {
+    site.ns.spawn(process.execPath, [BIN, 'client', '--host', HOST, '--tcp', String(CHAT_TCP_PORT), '--name', `dl${round + 2}x${site.loss}s${size.bytes % 1000}`, '--json', '--downloads', downloads, '--received', downloads], {
       stdio: ['pipe', 'pipe', 'pipe'],
     }),
   );
   try {
     await client.waitFor((e) => e.type === 'transport' && e.transport === 'udp', 'the UDP binding', START_TIMEOUT_MS);
-    client.send('/download big.bin');
+    client.send(`/download ${name}`);
     await client.waitFor((e) => e.type === 'download', 'the download announced', START_TIMEOUT_MS);
     const start = performance.now();
-    const end = await client.waitFor((e) => (e.type === 'saved' || e.type === 'transfer-error') && e.name === 'big.bin', 'the download saved', TRANSFER_TIMEOUT_MS);
-    if (end.type !== 'saved' || end.size !== bytes) return undefined;
-    return bytes / 1e6 / ((performance.now() - start) / 1000);
+    const end = await client.waitFor((e) => (e.type === 'saved' || e.type === 'transfer-error') && e.name === name, 'the download saved', TRANSFER_TIMEOUT_MS);
+    if (end.type !== 'saved' || end.size !== size.bytes) return undefined;
+    return size.bytes / 1e6 / ((performance.now() - start) / 1000);
   } catch {
     return undefined;
   } finally {
@@ -225,13 +248,13 @@ async function dualchatDownload(site: Site, round: number, bytes: number): Promi
 }
 
 /** The plain TCP client fetches the file: MB/s from connecting to the file closed on disk. */
-async function tcpDownload(site: Site, bytes: number): Promise<number | undefined> {
+async function tcpDownload(site: Site, size: Size): Promise<number | undefined> {
   const dir = mkdtempSync(join(tmpdir(), 'dualchat-bench-tcp-'));
-  const client = helper(site.ns, 'tcp-client', [String(PLAIN_TCP_PORT), join(dir, 'big.bin')]);
+  const client = helper(site.ns, 'tcp-client', [String(size.tcpPort), join(dir, fileName(size))]);
   try {
     const done = await client.waitFor((l) => l.type === 'done', 'the TCP download', TRANSFER_TIMEOUT_MS + START_TIMEOUT_MS);
-    if (done.bytes !== bytes || typeof done.ms !== 'number') return undefined;
-    return bytes / 1e6 / (done.ms / 1000);
+    if (done.bytes !== size.bytes || typeof done.ms !== 'number') return undefined;
+    return size.bytes / 1e6 / (done.ms / 1000);
   } catch {
     return undefined;
   } finally {
@@ -263,19 +286,22 @@ async function blast(site: Site, bytes: number): Promise<number | undefined> {
 export default defineSuite({
   name: 'download',
   title: 'Download goodput, dualchat UDP vs plain TCP, under kernel loss',
-  description: '20 MiB `/download` end to end (announced → verified on disk) over the UDP bulk channel vs a plain TCP transfer, 0/1/5/10 % nftables loss, and the raw datagram ceiling',
+  description:
+    '20 MiB and 200 MiB `/download` end to end (announced → verified on disk) over the UDP bulk channel vs a plain TCP transfer, 0/1/5/10 % nftables loss, and the raw datagram ceiling. Goals: ≥ 0.7× the raw ceiling at 0 %, ≥ 20 MB/s at 5 %.',
   defaultRuns: 3,
-  /** A full run took 108 s at load 8 (TCP at 10 % loss is the slow part); no new round after this. */
-  budgetMs: 240_000,
+  fullRuns: 3,
+  /** 3 rounds of 20 MiB (~50 s) and 1 of 200 MiB (~80 s: TCP at 10 % loss is the slow part). */
+  budgetMs: 150_000,
+  /** 3 rounds of both sizes. */
+  fullBudgetMs: 360_000,
   unavailable: () => netnsUnavailable({ needNft: true }),
   async run(ctx) {
-    const bytes = ctx.quick ? QUICK_FILE_BYTES : FILE_BYTES;
+    const sizes = ctx.quick ? QUICK_SIZES : SIZES;
     const filesDir = mkdtempSync(join(tmpdir(), 'dualchat-bench-files-'));
-    const file = join(filesDir, 'big.bin');
-    writeFileSync(file, randomBytes(bytes));
+    for (const size of sizes) writeFileSync(join(filesDir, fileName(size)), randomBytes(size.bytes));
     const sites: Site[] = [];
     try {
-      for (const loss of LOSSES) sites.push(await openSite(loss, filesDir, file));
+      for (const loss of LOSSES) sites.push(await openSite(loss, filesDir, sizes));
       const atZero = sites[0] as Site;
       const each = async (measure: (site: Site) => Promise<number | undefined>): Promise<Sample> => {
         const sample: Sample = {};
@@ -285,20 +311,29 @@ export default defineSuite({
         }
         return sample;
       };
-      const r = await ctx.alternate<Sample>(
-        [
-          { name: 'tcp', run: () => each((site) => tcpDownload(site, bytes)) },
-          { name: 'dualchat', run: (round) => each((site) => dualchatDownload(site, round, bytes)) },
-          { name: 'blast', run: async () => ({ 0: await blast(atZero, bytes) }) },
-        ],
-        {
-          onSample: (name, round, s) =>
-            ctx.log(`${name} round ${round + 1}: ${(name === 'blast' ? [0] : LOSSES).map((l) => `${l}%=${s[l as Loss] === undefined ? 'failed' : `${s[l as Loss]?.toFixed(1)} MB/s`}`).join(' ')}`),
-        },
-      );
+      const measured: Measured[] = [];
+      for (const size of sizes) {
+        const rounds = ctx.full || size.defaultRounds === 'all' ? ctx.runs : Math.min(ctx.runs, size.defaultRounds);
+        ctx.log(`${size.label}: ${rounds} round${rounds === 1 ? '' : 's'}`);
+        const r = await ctx.alternate<Sample>(
+          [
+            { name: 'tcp', run: () => each((site) => tcpDownload(site, size)) },
+            { name: 'dualchat', run: (round) => each((site) => dualchatDownload(site, round, size)) },
+            { name: 'blast', run: async () => ({ 0: await blast(atZero, size.bytes) }) },
+          ],
+          {
+            rounds,
+            onSample: (name, round, s) =>
+              ctx.log(
+                `${size.label} ${name} round ${round + 1}: ${(name === 'blast' ? [0] : LOSSES).map((l) => `${l}%=${s[l as Loss] === undefined ? 'failed' : `${s[l as Loss]?.toFixed(1)} MB/s`}`).join(' ')}`,
+              ),
+          },
+        );
+        measured.push({ size, rounds: r.rounds, cutShort: r.cutShort, samples: r.samples as Record<Contender, Sample[]> });
+      }
       const drops: Record<string, number> = {};
       for (const site of sites) drops[`${site.loss}%`] = await site.ns.droppedPackets();
-      return report(r.samples as Record<Contender, Sample[]>, r.rounds, bytes, drops, ctx.machine.cores);
+      return report(measured, drops, ctx.machine.cores, ctx.quick);
     } finally {
       for (const site of sites) await closeSite(site);
       rmSync(filesDir, { recursive: true, force: true });
@@ -306,56 +341,78 @@ export default defineSuite({
   },
 });
 
-function report(samples: Record<Contender, Sample[]>, rounds: number, bytes: number, drops: Record<string, number>, cpus: number): { tables: ResultTable[]; data: unknown } {
-  const at = (c: Contender, loss: Loss): number[] => metric(samples[c] ?? [], (s) => s[loss] ?? Number.NaN).filter((v) => Number.isFinite(v));
-  const failed = (c: Contender, loss: Loss): number => (samples[c] ?? []).filter((s) => s[loss] === undefined).length;
-  const mbps = (v: number | undefined): string => (v === undefined ? '–' : `${formatSi(v)} MB/s`);
-  const ceiling = median(at('blast', 0));
-  const rows: string[][] = [];
-  const goals: string[] = [];
-  for (const loss of LOSSES) {
-    const tcp = summarise(at('tcp', loss));
-    const udp = summarise(at('dualchat', loss));
-    const cell = (s: ReturnType<typeof summarise>, c: Contender): string => {
-      const f = failed(c, loss);
-      return `${formatWithSpread(s, mbps)}${f > 0 ? ` (${f} failed)` : ''}`;
-    };
-    rows.push([
-      `${loss}%`,
-      cell(tcp, 'tcp'),
-      cell(udp, 'dualchat'),
-      formatRatio(ratio(udp.median, tcp.median)),
-      loss === 0 ? mbps(ceiling) : '',
-      loss === 0 ? formatRatio(ratio(udp.median, ceiling)) : '',
-    ]);
-    const goal = GOAL_MBPS[loss];
-    if (goal !== undefined) {
-      const met = udp.median !== undefined && udp.median >= goal;
-      goals.push(`≥ ${goal} MB/s at ${loss} %: ${met ? 'MET' : 'NOT MET'} (${mbps(udp.median)}, ${formatRatio(ratio(udp.median, goal))} of the goal)`);
+/** One size's samples. */
+interface Measured {
+  size: Size;
+  rounds: number;
+  cutShort: boolean;
+  samples: Record<Contender, Sample[]>;
+}
+
+const mbps = (v: number | undefined): string => (v === undefined ? '–' : `${formatSi(v)} MB/s`);
+
+function report(measured: readonly Measured[], drops: Record<string, number>, cpus: number, quick: boolean): SuiteResult {
+  const tables: ResultTable[] = [];
+  const verdicts: Verdict[] = [];
+  for (const m of measured) {
+    const at = (c: Contender, loss: Loss): number[] => metric(m.samples[c] ?? [], (s) => s[loss] ?? Number.NaN).filter((v) => Number.isFinite(v));
+    const failed = (c: Contender, loss: Loss): number => (m.samples[c] ?? []).filter((s) => s[loss] === undefined).length;
+    const ceiling = median(at('blast', 0));
+    const rows: string[][] = [];
+    const goals: string[] = [];
+    for (const loss of LOSSES) {
+      const tcp = summarise(at('tcp', loss));
+      const udp = summarise(at('dualchat', loss));
+      const cell = (s: ReturnType<typeof summarise>, c: Contender): string => {
+        const f = failed(c, loss);
+        return `${formatWithSpread(s, mbps)}${f > 0 ? ` (${f} failed)` : ''}`;
+      };
+      rows.push([
+        `${loss}%`,
+        cell(tcp, 'tcp'),
+        cell(udp, 'dualchat'),
+        formatRatio(ratio(udp.median, tcp.median)),
+        loss === 0 ? mbps(ceiling) : '',
+        loss === 0 ? formatRatio(ratio(udp.median, ceiling)) : '',
+      ]);
+      const goal = GOAL_MBPS[loss];
+      if (goal !== undefined) {
+        const met = udp.median === undefined ? undefined : udp.median >= goal;
+        goals.push(`≥ ${goal} MB/s at ${loss} %: ${met === true ? 'MET' : 'NOT MET'} (${mbps(udp.median)}, ${formatRatio(ratio(udp.median, goal))} of the goal)`);
+        verdicts.push({ goal: `≥ ${goal} MB/s at ${loss}% (${m.size.label})`, met, measured: `${mbps(udp.median)}, ${formatRatio(ratio(udp.median, goal))}` });
+      }
+      if (loss === 0) {
+        const r = ratio(udp.median, ceiling);
+        goals.unshift(`≥ ${GOAL_CEILING_RATIO}× the raw datagram ceiling at 0 %: ${r !== undefined && r >= GOAL_CEILING_RATIO ? 'MET' : 'NOT MET'} (${formatRatio(r)})`);
+        verdicts.push({
+          goal: `≥ ${GOAL_CEILING_RATIO}× the raw datagram ceiling at 0% (${m.size.label})`,
+          met: r === undefined ? undefined : r >= GOAL_CEILING_RATIO,
+          measured: `${mbps(udp.median)} of ${mbps(ceiling)}, ${formatRatio(r)}`,
+        });
+      }
     }
-    if (loss === 0) {
-      const r = ratio(udp.median, ceiling);
-      goals.unshift(`≥ ${GOAL_CEILING_RATIO}× the raw datagram ceiling at 0 %: ${r !== undefined && r >= GOAL_CEILING_RATIO ? 'MET' : 'NOT MET'} (${formatRatio(r)})`);
-    }
+    tables.push({
+      title: `Download goodput, ${m.size.label} (median of ${m.rounds} round${m.rounds === 1 ? '' : 's'})`,
+      columns: [{ label: 'loss' }, { label: 'plain TCP' }, { label: 'dualchat UDP' }, { label: 'UDP/TCP' }, { label: 'raw UDP blast' }, { label: 'UDP/raw' }],
+      rows,
+      notes: [
+        `${formatSi(m.size.bytes / 1e6)} MB file (${m.size.bytes} bytes), ${m.rounds} round${m.rounds === 1 ? '' : 's'}${m.cutShort ? ' (cut short by the time budget)' : ''}, medians (± half the min–max spread); MB = 10^6 bytes; ${cpus} CPUs.`,
+        ...goals.map((g) => `Goal ${g}.`),
+      ],
+    });
   }
   const notes = [
-    `${formatSi(bytes / 1e6)} MB file (${bytes} bytes), ${rounds} rounds, medians (± relative spread); MB = 10^6 bytes; ${cpus} CPUs.`,
     'dualchat: from the `download` event (part file open, `<accept>` sent) to `saved` (written, CRC-32 verified, renamed).',
     'TCP: a plain Node client piping the socket into a file, from connect to the file closed; the server pipes the file in.',
     'Raw blast: Node dgram, 1472-byte datagrams as fast as the sender can queue them, no reliability; receiver goodput.',
     `nftables drops per namespace over the suite: ${Object.entries(drops).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
-    ...goals.map((g) => `Goal ${g}.`),
+    ...(quick ? [`--quick: ${measured.map((m) => m.size.label).join(', ')} only (the default: ${SIZES.map((s) => s.label).join(' and ')}).`] : []),
   ];
   return {
-    tables: [
-      {
-        title: 'Download goodput (median of rounds)',
-        columns: [{ label: 'loss' }, { label: 'plain TCP' }, { label: 'dualchat UDP' }, { label: 'UDP/TCP' }, { label: 'raw UDP blast' }, { label: 'UDP/raw' }],
-        rows,
-        notes,
-      },
-    ],
-    data: { bytes, rounds, samples, drops },
+    tables,
+    notes,
+    verdicts,
+    data: { sizes: measured.map((m) => ({ label: m.size.label, bytes: m.size.bytes, rounds: m.rounds, cutShort: m.cutShort, samples: m.samples })), drops },
   };
 }
 

@@ -61,7 +61,10 @@ export default defineSuite({
   title: 'Shipped scenarios: completion and chat latency percentiles over several seeds',
   description: 'Every scenarios/*.json run with seeds 1…N: pass count, chat latency p50/p90/p99/max, file completion, goodput, datagrams per message vs ideal (medians over seeds).',
   defaultRuns: 5,
-  budgetMs: 150_000,
+  /** Seeds: 5 take ~2 s (virtual time); --full: 20. */
+  fullRuns: 20,
+  budgetMs: 20_000,
+  fullBudgetMs: 80_000,
   async run(ctx) {
     const names = shippedScenarioNames();
     if (names.length === 0) throw new Error('no shipped scenarios found in scenarios/');
@@ -126,6 +129,16 @@ export default defineSuite({
         },
       ],
       plots: [{ spec: scenarioChart(names, points) }],
+      verdicts: [
+        {
+          goal: `every shipped scenario completes, every seed (${[...FAILS_BY_DESIGN].join(', ')} fails by design)`,
+          met: points.length === 0 ? undefined : unexpected.length === 0,
+          measured:
+            unexpected.length === 0
+              ? `${points.filter((p) => p.ok).length} of ${points.length} runs passed`
+              : `failed: ${unexpected.map((p) => `${p.scenario} seed ${p.seed}`).join(', ')}`,
+        },
+      ],
       data: { scenarios: names, seeds: result.rounds, points },
     };
   },

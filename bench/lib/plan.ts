@@ -1,0 +1,51 @@
+// The plan of `npm run bench`: which rounds and budget each suite gets at each scale, and the time
+// the whole default run must fit in. The issue's acceptance: one command produces every figure on
+// this machine (2 shared cores), repeatably, within ~10 minutes — so the default budgets of all the
+// suites add up to at most DEFAULT_PLAN_MS (test/bench/harness.test.ts checks it), and `--full` is
+// where more rounds go.
+import type { Scale, Suite } from './suite.ts';
+
+/** The whole default `npm run bench`: ~10 minutes (issue 7, acceptance). */
+export const DEFAULT_PLAN_MS = 600_000;
+
+/**
+ * The default run, suite by suite: what it measures and the wall time it is planned to take on this
+ * machine (2 shared cores), each figure measured with a single-suite run, process start included
+ * (docs/benchmarks.md, "The plan"). They add up to at most DEFAULT_PLAN_MS; a suite's default budget
+ * is at least its planned time (the budget never cuts the planned rounds short).
+ */
+export const PLAN: Readonly<Record<string, { plannedMs: number; what: string }>> = {
+  'sim-speed': { plannedMs: 12_000, what: '5 alternating rounds of 5 cases after a warm-up (--full: 11)' },
+  'sim-efficiency': { plannedMs: 6_000, what: '3 workloads × 5 loss rates × 2 controllers × 5 seeds, virtual time (--full: 15 seeds)' },
+  'sim-scenarios': { plannedMs: 4_000, what: '7 scenarios × 5 seeds, virtual time (--full: 20 seeds)' },
+  'chat-latency': { plannedMs: 200_000, what: '3 rounds × 3 transports × 4 loss rates (in parallel): 1,000 dense + 1,000 sparse lines per run, 10 s (--full: 5 rounds, 20 s runs)' },
+  download: { plannedMs: 120_000, what: '20 MiB × 3 rounds, then 200 MiB × 1 round; TCP, dualchat at 0/1/5/10 %, blast at 0 % (--full: 3 rounds of both)' },
+  fanout: { plannedMs: 70_000, what: '1 round × 3 servers, 100 clients × 300 lines = 3M deliveries each (--full: 3 rounds of 1,000 lines, 10M each)' },
+  capacity: { plannedMs: 180_000, what: '10,000 sessions, 2 connect/disconnect cycles (bench/suites/capacity.ts: its own options for 10 cycles)' },
+};
+
+/** Rounds a suite runs: `--runs N` wins, else its own for the scale. */
+export function runsFor(suite: Pick<Suite, 'defaultRuns' | 'fullRuns'>, scale: Scale, runs?: number): number {
+  if (runs !== undefined) return runs;
+  return scale === 'full' ? (suite.fullRuns ?? suite.defaultRuns) : suite.defaultRuns;
+}
+
+/** A suite's budget at a scale: `--full` gets fullBudgetMs, else the default budget scaled by the extra rounds. */
+export function budgetFor(suite: Pick<Suite, 'defaultRuns' | 'fullRuns' | 'budgetMs' | 'fullBudgetMs'>, scale: Scale): number {
+  if (scale !== 'full') return suite.budgetMs;
+  if (suite.fullBudgetMs !== undefined) return suite.fullBudgetMs;
+  return Math.ceil((suite.budgetMs * (suite.fullRuns ?? suite.defaultRuns)) / suite.defaultRuns);
+}
+
+/** The sum of the budgets at a scale: what the run is planned to take at most (a round in progress may finish late). */
+export function plannedMs(suites: ReadonlyArray<Pick<Suite, 'defaultRuns' | 'fullRuns' | 'budgetMs' | 'fullBudgetMs'>>, scale: Scale): number {
+  return suites.reduce((ms, s) => ms + budgetFor(s, scale), 0);
+}
+
+/** "42.0 s" under two minutes, else "3 min 05 s". */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '–';
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+}
