@@ -9,7 +9,7 @@ import { formatTransportCommand } from '../../src/commands/transport-syntax.ts';
 import { parseReply } from '../../src/commands/grammar.ts';
 import type { Reply } from '../../src/commands/types.ts';
 import { createConnection } from '../../src/reliability/index.ts';
-import { Channel, type EngineEvent } from '../../src/reliability/types.ts';
+import { Channel, type EngineEvent, type EngineStats } from '../../src/reliability/types.ts';
 import { SHUTDOWN_NOTICE } from '../../src/server/constants.ts';
 import { encodeHello, tokenFromHex } from '../../src/udp/binding.ts';
 import type { Datagram } from '../../src/udp/codec.ts';
@@ -65,6 +65,8 @@ export class LoadClient {
   private welcomed = false;
   private inRoom = false;
   private bound = false;
+  /** Our `<transport>` went to the server (giving up, or answering its own): a session binds once. */
+  private transportSent = false;
   private connectionId = 0;
   private sendDatagram: ((d: Datagram) => void) | undefined;
   private driven: DrivenEngine | undefined;
@@ -80,6 +82,11 @@ export class LoadClient {
 
   get isBound(): boolean {
     return this.bound && this.driven !== undefined;
+  }
+
+  /** The live engine's statistics (undefined before binding and after the engine stopped). */
+  engineStats(): EngineStats | undefined {
+    return this.driven?.connection.stats();
   }
 
   /** Connect, sign in, join the room and (if asked) bind UDP; rejects with the reason on failure. */
@@ -267,7 +274,10 @@ export class LoadClient {
 
   private onEngineEvent(event: EngineEvent): void {
     if (event.type === 'lost') {
-      // The server will move chat to TCP and say so; nothing to do until its <transport> arrives.
+      // As the real client does (src/udp/client-plane.ts, `gave-up`): chat moves to TCP, and the server is
+      // told what arrived over UDP so it resends the rest there. (Waiting for the server to find out left
+      // the session deaf until the server's own engine gave up, 10 s or more later.)
+      this.giveUpUdp('lost');
       return;
     }
     if (event.channel !== Channel.chat) return;
@@ -284,11 +294,22 @@ export class LoadClient {
     }
   }
 
-  /** The server's `<transport>`: answer with our count; chat goes on over TCP. */
+  /** The server's `<transport>`: answer with our count (unless it is the answer to ours); chat goes on over TCP. */
   private serverMovedToTcp(): void {
-    this.fallbacks++;
     this.stopEngine();
+    if (this.transportSent) return;
+    this.transportSent = true;
+    this.fallbacks++;
     this.socket?.write(`${formatTransportCommand({ kind: 'transport', transport: 'tcp', received: this.udpReceived, reason: 'requested' })}\n`);
+  }
+
+  /** This side gives up on UDP: `<transport>tcp RECEIVED REASON` over TCP; the server answers and resends. */
+  private giveUpUdp(reason: 'lost'): void {
+    this.stopEngine();
+    if (this.transportSent) return;
+    this.transportSent = true;
+    this.fallbacks++;
+    this.socket?.write(`${formatTransportCommand({ kind: 'transport', transport: 'tcp', received: this.udpReceived, reason })}\n`);
   }
 
   private stopHello(): void {

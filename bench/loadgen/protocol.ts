@@ -34,7 +34,39 @@ export type WorkerCommand =
   /** Wait (at most `timeoutMs`) until the server has closed every session; say what each heard. */
   | { type: 'await-close'; timeoutMs: number }
   | { type: 'status' }
+  /** Sum the statistics of every live engine of this worker (what the server's engines did shows in them). */
+  | { type: 'engines' }
   | { type: 'exit' };
+
+/** Counters summed over a worker's live engines (src/reliability/types.ts EngineStats), and their RTT. */
+export const ENGINE_COUNTERS = [
+  'packetsSent',
+  'packetsReceived',
+  'dataPacketsSent',
+  'ackPacketsSent',
+  'retransmitsTimeout',
+  'retransmitsFast',
+  'retransmitsSpurious',
+  'duplicatesReceived',
+  'duplicatePackets',
+  'packetsLost',
+  'ptoExpirations',
+  'tailLossProbes',
+  'pingsSent',
+  'messagesSent',
+  'messagesDelivered',
+  'queuedMessages',
+] as const;
+
+export type EngineCounter = (typeof ENGINE_COUNTERS)[number];
+
+export interface EngineTotals {
+  engines: number;
+  /** Engines that have no RTT sample yet (they probe on a flat initial timeout). */
+  withoutRttSample: number;
+  srttMs: Quantiles;
+  counters: Record<EngineCounter, number>;
+}
 
 export interface Quantiles {
   count: number;
@@ -75,12 +107,23 @@ export type WorkerAnswer =
       received: number;
       /** Of those, how many came down TCP instead of UDP. */
       receivedViaTcp: number;
-      /** Deliveries expected (messages sent × other members) that never came. */
+      /** Deliveries expected (messages sent × other members) that had not come by the end of the drain. */
       missing: number;
+      /**
+       * Of those, how many still came in the extra wait after the drain (late, not lost), and how long that
+       * wait ran (it ends when nothing is missing any more, or after its bound).
+       */
+      lateArrivals: number;
+      lateWaitMs: number;
+      /** Members (not chatting themselves, in a room with a chatter) that received no message at all. */
+      starvedMembers: number;
       latencyMs: Quantiles;
       durationMs: number;
       fallbacks: number;
       usage: WorkerUsage;
+      /** CPU and event-loop utilisation (0–1) over the chat and its drain (not the wait for late ones). */
+      chatUsage: WorkerUsage;
+      chatEventLoopBusy: number;
     }
   | { type: 'chat-started' }
   | { type: 'chat-stopped'; sent: number; received: number; latencyMs: Quantiles }
@@ -111,4 +154,5 @@ export type WorkerAnswer =
       generatorDrops: number | undefined;
       usage: WorkerUsage;
     }
+  | { type: 'engines'; totals: EngineTotals }
   | { type: 'failed'; command: WorkerCommand['type']; message: string };

@@ -24,6 +24,10 @@ export interface ServerProcessOptions {
   logLevel: string;
   /** Extra `dualchat server` flags. */
   args?: string[];
+  /** Extra flags for node itself, before the script (e.g. `--cpu-prof --cpu-prof-dir=DIR`). */
+  nodeArgs?: string[];
+  /** The `dualchat` bin to run (default this tree's; another checkout's to compare code side by side). */
+  bin?: string;
   startTimeoutMs: number;
 }
 
@@ -38,12 +42,15 @@ export class ServerProcess {
   private partial = '';
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
 
+  /** performance.now() when the process was spawned (to place a --cpu-prof profile's samples in our phases). */
+  readonly spawnedAt = performance.now();
+
   private constructor(readonly child: ChildProcess) {
     this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, at: performance.now() })));
   }
 
   static async start(options: ServerProcessOptions): Promise<ServerProcess> {
-    const args = [BIN, 'server', '--host', '127.0.0.1', '--tcp', '0', '--udp', '0', '--files', options.filesDir, '--log-level', options.logLevel, ...(options.args ?? [])];
+    const args = [...(options.nodeArgs ?? []), options.bin ?? BIN, 'server', '--host', '127.0.0.1', '--tcp', '0', '--udp', '0', '--files', options.filesDir, '--log-level', options.logLevel, ...(options.args ?? [])];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     const server = new ServerProcess(child);
     await new Promise<void>((resolve, reject) => {
@@ -123,6 +130,10 @@ export class ServerProcess {
 
   signal(signal: NodeJS.Signals): void {
     this.child.kill(signal);
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
   }
 
   /** SIGKILL if still running (cleanup after a failed run). */

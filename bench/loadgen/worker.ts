@@ -6,13 +6,19 @@ import { EngineDriver } from '../../src/udp/engine-driver.ts';
 import { quantile } from '../lib/stats.ts';
 import { sessionAddress } from './addresses.ts';
 import { LoadClient } from './load-client.ts';
-import type { Quantiles, SessionPlan, WorkerAnswer, WorkerCommand, WorkerUsage } from './protocol.ts';
+import { ENGINE_COUNTERS, type EngineCounter, type EngineTotals, type Quantiles, type SessionPlan, type WorkerAnswer, type WorkerCommand, type WorkerUsage } from './protocol.ts';
 import { UdpMux } from './udp-mux.ts';
 
 /** How often the chat schedule is checked: well under the 1 s between one chatter's messages. */
 const CHAT_TICK_MS = 5;
 /** After the last message of a chat phase, how long late deliveries are still counted. */
 const CHAT_DRAIN_MS = 2_000;
+/**
+ * Past the drain, deliveries still missing are waited for this much longer (checked every
+ * LATE_CHECK_MS, ending as soon as none is missing): what arrives then was late, what never does was lost.
+ */
+const CHAT_LATE_WAIT_MS = 20_000;
+const LATE_CHECK_MS = 100;
 /** Latency samples kept (beyond it every further sample replaces a random kept one: a reservoir). */
 const MAX_SAMPLES = 2_000_000;
 /** After the server closed every TCP connection, how long its UDP close datagrams may still take. */
@@ -36,6 +42,10 @@ interface ChatRun {
   expected: number;
   samples: number[];
   seen: number;
+  /** Deliveries per receiving client. */
+  receivedBy: Map<LoadClient, number>;
+  /** Clients that should receive (not a chatter themselves, a chatter in their room). */
+  listeners: LoadClient[];
 }
 
 let setup: Setup | undefined;
@@ -63,7 +73,7 @@ function roomOf(plan: SessionPlan, i: number): string {
   return `r${Math.floor(i / plan.roomSize)}`;
 }
 
-function onMessage(_client: LoadClient, _from: string, text: string, viaUdp: boolean): void {
+function onMessage(client: LoadClient, _from: string, text: string, viaUdp: boolean): void {
   const run = chat;
   if (run === undefined) return;
   const colon = text.indexOf(':');
@@ -71,6 +81,7 @@ function onMessage(_client: LoadClient, _from: string, text: string, viaUdp: boo
   const at = Number.isInteger(id) ? sentAt[id] : undefined;
   if (at === undefined) return;
   run.received++;
+  run.receivedBy.set(client, (run.receivedBy.get(client) ?? 0) + 1);
   if (!viaUdp) run.receivedViaTcp++;
   const sample = performance.now() - at;
   run.seen++;
@@ -148,6 +159,8 @@ function startChat(chattersPerRoom: number, rate: number, textBytes: number): Ch
   const interval = 1000 / rate;
   const now = performance.now();
   const chatters: Array<{ client: LoadClient; next: number; others: number }> = [];
+  const listeners: LoadClient[] = [];
+  const chattingRooms = new Set<string>();
   const readyPerRoom = new Map<string, number>();
   clients.forEach((c, k) => {
     if (c.state !== 'ready') return;
@@ -157,9 +170,14 @@ function startChat(chattersPerRoom: number, rate: number, textBytes: number): Ch
   clients.forEach((c, k) => {
     const i = plan.first + k;
     if (c.state !== 'ready' || i % plan.roomSize >= chattersPerRoom) return;
+    chattingRooms.add(roomOf(plan, i));
     const others = (readyPerRoom.get(roomOf(plan, i)) ?? 1) - 1;
     // A random phase so the chatters do not all send in the same tick.
     chatters.push({ client: c, next: now + Math.random() * interval, others });
+  });
+  clients.forEach((c, k) => {
+    const i = plan.first + k;
+    if (c.state === 'ready' && i % plan.roomSize >= chattersPerRoom && chattingRooms.has(roomOf(plan, i))) listeners.push(c);
   });
   const padding = 'x'.repeat(Math.max(0, textBytes - 8));
   const run: ChatRun = {
@@ -185,28 +203,47 @@ function startChat(chattersPerRoom: number, rate: number, textBytes: number): Ch
     expected: 0,
     samples: [],
     seen: 0,
+    receivedBy: new Map(),
+    listeners,
   };
   chat = run;
   return run;
 }
 
 async function chatFor(chattersPerRoom: number, rate: number, durationMs: number, textBytes: number): Promise<WorkerAnswer> {
+  const cpu0 = usage();
+  const elu0 = performance.eventLoopUtilization();
   const run = startChat(chattersPerRoom, rate, textBytes);
   const started = performance.now();
   await delay(durationMs);
   clearInterval(run.timer);
   await delay(CHAT_DRAIN_MS);
+  const cpu1 = usage();
+  const chatEventLoopBusy = performance.eventLoopUtilization(elu0).utilization;
+  const received = run.received;
+  const receivedViaTcp = run.receivedViaTcp;
+  const samples = run.samples.slice();
+  const missing = Math.max(0, run.expected - received);
+  // Late or lost: keep counting (the latency figures above stay those of the window).
+  const lateStart = performance.now();
+  for (let check = 0; check < CHAT_LATE_WAIT_MS / LATE_CHECK_MS && run.received < run.expected; check++) await delay(LATE_CHECK_MS);
+  const lateWaitMs = performance.now() - lateStart;
   chat = undefined;
   return {
     type: 'chatted',
     sent: run.sent,
-    received: run.received,
-    receivedViaTcp: run.receivedViaTcp,
-    missing: Math.max(0, run.expected - run.received),
-    latencyMs: quantiles(run.samples),
-    durationMs: performance.now() - started - CHAT_DRAIN_MS,
+    received,
+    receivedViaTcp,
+    missing,
+    lateArrivals: run.received - received,
+    lateWaitMs,
+    starvedMembers: run.listeners.filter((c) => (run.receivedBy.get(c) ?? 0) === 0).length,
+    latencyMs: quantiles(samples),
+    durationMs: lateStart - started - CHAT_DRAIN_MS,
     fallbacks: clients.reduce((n, c) => n + c.fallbacks, 0),
     usage: usage(),
+    chatUsage: { cpuMs: cpu1.cpuMs - cpu0.cpuMs, rssBytes: cpu1.rssBytes },
+    chatEventLoopBusy,
   };
 }
 
@@ -284,6 +321,22 @@ function status(): WorkerAnswer {
   };
 }
 
+function engineTotals(): EngineTotals {
+  const counters = Object.fromEntries(ENGINE_COUNTERS.map((k) => [k, 0])) as Record<EngineCounter, number>;
+  const srtts: number[] = [];
+  let engines = 0;
+  let withoutRttSample = 0;
+  for (const c of clients) {
+    const s = c.engineStats();
+    if (s === undefined) continue;
+    engines++;
+    for (const k of ENGINE_COUNTERS) counters[k] += s[k];
+    if (s.srtt === undefined) withoutRttSample++;
+    else srtts.push(s.srtt);
+  }
+  return { engines, withoutRttSample, srttMs: quantiles(srtts), counters };
+}
+
 function requireSetup(): Setup {
   if (setup === undefined) throw new Error('setup first');
   return setup;
@@ -315,6 +368,8 @@ async function handle(command: WorkerCommand): Promise<WorkerAnswer> {
       return awaitClose(command.timeoutMs);
     case 'status':
       return status();
+    case 'engines':
+      return { type: 'engines', totals: engineTotals() };
     case 'exit':
       for (const c of clients) c.destroy();
       await setup?.mux.close();

@@ -13,6 +13,11 @@
 // Every figure from the environment: CAPACITY_SESSIONS (10000), CAPACITY_CYCLES (2), CAPACITY_CHAT_MS
 // (10000), CAPACITY_WORKERS (1), CAPACITY_BUDGET_S (240: the harness's per-suite ceiling; the cycles stop
 // when it is spent, and the table says so).
+// For looking into one phase: CAPACITY_PHASES (tcp,udp,chat,cycles,sigint — the ones to run; chat holds
+// the UDP-bound sessions first whether or not udp is named), CAPACITY_SERVER_NODE_ARGS (node flags for the
+// server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: the profile is written when it exits, and the log
+// says where the chat phase lies in it), CAPACITY_SERVER_BIN (another checkout's bin/dualchat.js, to
+// compare servers side by side under the same load generator).
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -22,7 +27,7 @@ import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, SHUTDOWN_DEADLINE_MS } from '../..
 import { formatFixed, formatMs, formatSi } from '../lib/stats.ts';
 import { defineSuite, type SuiteContext } from '../lib/suite.ts';
 import type { ResultTable } from '../lib/table.ts';
-import type { Quantiles, SessionPlan, WorkerAnswer } from '../loadgen/protocol.ts';
+import { ENGINE_COUNTERS, type EngineCounter, type EngineTotals, type Quantiles, type SessionPlan, type WorkerAnswer } from '../loadgen/protocol.ts';
 import { ServerProcess, type ServerUsage } from '../loadgen/server-process.ts';
 import { StatsProbe, type StatsFields } from '../loadgen/stats-probe.ts';
 import { LoadWorker } from '../loadgen/workers.ts';
@@ -37,6 +42,20 @@ const CYCLES = envInt('CAPACITY_CYCLES', 2);
 const CHAT_MS = envInt('CAPACITY_CHAT_MS', 10_000);
 const BUDGET_MS = envInt('CAPACITY_BUDGET_S', 240) * 1000;
 const WORKERS = envInt('CAPACITY_WORKERS', 1);
+const ALL_PHASES = ['tcp', 'udp', 'chat', 'cycles', 'sigint'] as const;
+type Phase = (typeof ALL_PHASES)[number];
+const PHASES: ReadonlySet<Phase> = new Set(
+  (process.env['CAPACITY_PHASES'] ?? ALL_PHASES.join(','))
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p): p is Phase => (ALL_PHASES as readonly string[]).includes(p)),
+);
+const SERVER_NODE_ARGS = (process.env['CAPACITY_SERVER_NODE_ARGS'] ?? '').split(/\s+/).filter((a) => a !== '');
+const SERVER_BIN = process.env['CAPACITY_SERVER_BIN'] || undefined;
+/** The load generator's drain after the last chat message (bench/loadgen/worker.ts CHAT_DRAIN_MS). */
+const CHAT_DRAIN_MS = 2_000;
+/** How long a server asked to stop (SIGINT) at the end of a run may take before it is killed. */
+const STOP_GRACE_MS = 10_000;
 /** Members per room: rooms must stay under the server's default capacity (15). */
 const ROOM_SIZE = 10;
 /** One chatter per room: 1,000 chatters among 10,000 sessions, and every session receives. */
@@ -169,8 +188,8 @@ async function awaitUsers(rig: Rig, users: number, timeoutMs: number): Promise<S
 
 async function start(ctx: SuiteContext): Promise<Rig> {
   const filesDir = await mkdtemp(path.join(os.tmpdir(), 'dualchat-capacity-'));
-  const server = await ServerProcess.start({ filesDir, logLevel: 'info', startTimeoutMs: 30_000 });
-  ctx.log(`server pid ${server.pid} on tcp ${server.tcpPort}, udp ${server.udpPort}`);
+  const server = await ServerProcess.start({ filesDir, logLevel: 'info', startTimeoutMs: 30_000, nodeArgs: SERVER_NODE_ARGS, bin: SERVER_BIN });
+  ctx.log(`server pid ${server.pid} on tcp ${server.tcpPort}, udp ${server.udpPort}${SERVER_BIN === undefined ? '' : ` (${SERVER_BIN})`}${SERVER_NODE_ARGS.length > 0 ? ` node ${SERVER_NODE_ARGS.join(' ')}` : ''}`);
   const workers: LoadWorker[] = [];
   const perWorker = Math.ceil(SESSIONS / WORKERS / ROOM_SIZE) * ROOM_SIZE;
   for (let w = 0; w < WORKERS; w++) {
@@ -195,8 +214,13 @@ async function start(ctx: SuiteContext): Promise<Rig> {
 async function stop(rig: Rig): Promise<void> {
   rig.probe.close();
   await Promise.all(rig.workers.map((w) => w.stop()));
-  rig.server.kill();
-  await rig.server.exited;
+  // Asked to stop first (a --cpu-prof profile is written only on an orderly exit), killed if it lingers.
+  if (rig.server.running) {
+    rig.server.signal('SIGINT');
+    const timer = setTimeout(() => rig.server.kill(), STOP_GRACE_MS);
+    await rig.server.exited;
+    clearTimeout(timer);
+  }
   await rm(rig.filesDir, { recursive: true, force: true });
 }
 
@@ -336,50 +360,145 @@ async function measure(ctx: SuiteContext, rig: Rig) {
   await delay(1_000);
 
   // ---- TCP only, then TCP + UDP -------------------------------------------------------------------
-  const tcpOnly = await hold(ctx, rig, false);
-  tables.push(holdTable(tcpOnly));
-  await disconnectEveryone(rig);
-  await awaitUsers(rig, 1, 120_000);
-  const udpHold = await hold(ctx, rig, true);
-  tables.push(holdTable(udpHold));
-  data['hold'] = { tcpOnly, udp: udpHold };
+  if (PHASES.has('tcp')) {
+    const tcpOnly = await hold(ctx, rig, false);
+    tables.push(holdTable(tcpOnly));
+    data['hold'] = { tcpOnly };
+    await disconnectEveryone(rig);
+    await awaitUsers(rig, 1, 120_000);
+  }
+  if (PHASES.has('udp') || PHASES.has('chat')) {
+    const udpHold = await hold(ctx, rig, true);
+    tables.push(holdTable(udpHold));
+    data['hold'] = { ...(data['hold'] as object | undefined), udp: udpHold };
+    if (PHASES.has('chat')) {
+      const chat = await chatPhase(ctx, rig, udpHold.ramp.ok);
+      tables.push(chat.table);
+      data['chat'] = chat.data;
+    }
+    await disconnectEveryone(rig);
+    await awaitUsers(rig, 1, 120_000);
+  }
 
-  // ---- chat ---------------------------------------------------------------------------------------
+  // ---- cycles -------------------------------------------------------------------------------------
+  if (PHASES.has('cycles')) await cyclePhase(ctx, rig, tables, data);
+
+  // ---- SIGINT under load --------------------------------------------------------------------------
+  if (PHASES.has('sigint')) await sigintPhase(rig, tables, data);
+  const notes = [
+    `Server: \`dualchat server --log-level info\` (log drained: ${server.logLines} lines, ${mib(server.logBytes)}), defaults otherwise (per-address limit ${DEFAULT_MAX_CONNECTIONS_PER_ADDRESS}; clients use ${PER_ADDRESS} per 127.x.y.z address).`,
+    `Load generator: ${WORKERS} worker process(es), ${UDP_SOCKETS_PER_WORKER} UDP sockets each, ${CONNECT_CONCURRENCY} handshakes in flight per worker; its engines use the client's configuration (CLIENT_ENGINE_CONFIG: keepalive every 25 s).`,
+  ];
+  return { tables, notes, data };
+}
+
+interface EngineDelta {
+  counters: Record<EngineCounter, number>;
+  engines: number;
+  withoutRttSample: number;
+  srttMs: Quantiles;
+}
+
+async function engineTotals(rig: Rig): Promise<EngineTotals[]> {
+  return (await all(rig, { type: 'engines' }, 'engines', 60_000)).map((a) => a.totals);
+}
+
+/** The load generator's engines' counters from `before` to `after` (summed over workers), RTT as of `after`. */
+function engineDelta(before: EngineTotals[], after: EngineTotals[]): EngineDelta {
+  const counters = Object.fromEntries(ENGINE_COUNTERS.map((k) => [k, 0])) as Record<EngineCounter, number>;
+  for (const t of after) for (const k of ENGINE_COUNTERS) counters[k] += t.counters[k];
+  for (const t of before) for (const k of ENGINE_COUNTERS) if (k !== 'queuedMessages') counters[k] -= t.counters[k];
+  return {
+    counters,
+    engines: after.reduce((n, t) => n + t.engines, 0),
+    withoutRttSample: after.reduce((n, t) => n + t.withoutRttSample, 0),
+    srttMs: worstOf(after.map((t) => t.srttMs)),
+  };
+}
+
+/**
+ * 1 chatter per room sends CHAT_RATE msg/s for CHAT_MS; every other member's receipt is a latency sample.
+ * Besides latency it says where the work went: the server's datagrams and CPU per delivery (to the end of
+ * the load generator's 2 s drain), the generator's own CPU and event-loop load (is it the bottleneck?),
+ * the generator's engines' retransmissions, probes and duplicates (the server's copies show up as
+ * duplicates here), and whether missing deliveries came later (late) or never (lost).
+ */
+async function chatPhase(ctx: SuiteContext, rig: Rig, held: number): Promise<{ table: ResultTable; data: unknown }> {
+  const { server } = rig;
+  const s0 = (await rig.probe.stats(60_000)).fields;
+  const e0 = await engineTotals(rig);
+  const drops0 = { server: server.udpDrops() ?? 0, generator: (await all(rig, { type: 'status' }, 'status', 60_000)).reduce((n, w) => n + (w.generatorDrops ?? 0), 0) };
+  ctx.log(`chat: ${e0.reduce((n, t) => n + t.engines, 0)} engines, ${e0.reduce((n, t) => n + t.withoutRttSample, 0)} without an RTT sample`);
   const chatCpu0 = server.usage();
   const chatT0 = performance.now();
+  ctx.log(`  chat from ${formatFixed((chatT0 - server.spawnedAt) / 1000, 1)} s to ${formatFixed((chatT0 + CHAT_MS + CHAT_DRAIN_MS - server.spawnedAt) / 1000, 1)} s after the server was spawned`);
+  // The server's CPU over the chat and the drain (not the generator's wait for late deliveries after it).
+  const atDrainEnd = delay(CHAT_MS + CHAT_DRAIN_MS).then(() => ({ usage: server.usage(), at: performance.now() }));
   const chats = await all(
     rig,
     { type: 'chat', chattersPerRoom: CHATTERS_PER_ROOM, rate: CHAT_RATE, durationMs: CHAT_MS, textBytes: CHAT_TEXT_BYTES },
     'chatted',
     CHAT_MS + 120_000,
   );
-  const chatCpu1 = server.usage();
-  const chatWall = performance.now() - chatT0;
+  const drainEnd = await atDrainEnd;
+  const serverDrops = (server.udpDrops() ?? 0) - drops0.server;
+  const generatorDrops = (await all(rig, { type: 'status' }, 'status', 60_000)).reduce((n, w) => n + (w.generatorDrops ?? 0), 0) - drops0.generator;
+  const probed = await rig.probe.stats(60_000);
+  const s1 = probed.fields;
+  for (const line of probed.lines.slice(3, 8)) ctx.log(`  server: ${line}`);
+  const e1 = await engineTotals(rig);
+  const chatWall = drainEnd.at - chatT0;
+  const serverCpuMs = drainEnd.usage.cpuMs - chatCpu0.cpuMs;
+  const workerCpu = chats.reduce((n, c) => n + c.chatUsage.cpuMs, 0) / chatWall;
+  const workerBusy = Math.max(...chats.map((c) => c.chatEventLoopBusy));
   const latency = worstOf(chats.map((c) => c.latencyMs));
   const sent = chats.reduce((n, c) => n + c.sent, 0);
   const received = chats.reduce((n, c) => n + c.received, 0);
   const missing = chats.reduce((n, c) => n + c.missing, 0);
+  const late = chats.reduce((n, c) => n + c.lateArrivals, 0);
+  const lateWaitMs = Math.max(...chats.map((c) => c.lateWaitMs));
+  const starved = chats.reduce((n, c) => n + c.starvedMembers, 0);
   const viaTcp = chats.reduce((n, c) => n + c.receivedViaTcp, 0);
   const seconds = chats[0]!.durationMs / 1000;
-  tables.push({
-    title: `Chat among the ${udpHold.ramp.ok} held: ${CHATTERS_PER_ROOM} chatter per room of ${ROOM_SIZE} (${Math.round(udpHold.ramp.ok / ROOM_SIZE) * CHATTERS_PER_ROOM} chatters), ${CHAT_RATE} msg/s each, ${CHAT_MS / 1000} s`,
+  const dgIn = Number(s1['datagrams-in']) - Number(s0['datagrams-in']);
+  const dgOut = Number(s1['datagrams-out']) - Number(s0['datagrams-out']);
+  const e = engineDelta(e0, e1);
+  const k = e.counters;
+  const perDelivery = (n: number): string => (received > 0 ? formatFixed(n / received, 2) : '–');
+  ctx.log(`  ${received} deliveries, ${missing} missing (${late} came later), server ${percent(serverCpuMs / chatWall)} CPU, generator ${percent(workerCpu)} CPU / loop ${percent(workerBusy)}`);
+  const table: ResultTable = {
+    title: `Chat among the ${held} held: ${CHATTERS_PER_ROOM} chatter per room of ${ROOM_SIZE} (${Math.round(held / ROOM_SIZE) * CHATTERS_PER_ROOM} chatters), ${CHAT_RATE} msg/s each, ${CHAT_MS / 1000} s`,
     columns: [{ label: 'measure' }, { label: 'value' }],
     rows: [
       ['messages sent / per second', `${sent} / ${formatSi(sent / seconds, '/s')}`],
       ['deliveries to other members / per second', `${received} / ${formatSi(received / seconds, '/s')}`],
       ['deliveries missing at the end / came over TCP', `${missing} / ${viaTcp}`],
+      ['of the missing: came later / never (waited)', `${late} / ${missing - late} (${formatMs(lateWaitMs)})`],
+      ['members that received nothing at all', String(starved)],
       ['latency p50 / p90 / p99 / max (send → other member)', `${formatMs(latency.p50)} / ${formatMs(latency.p90)} / ${formatMs(latency.p99)} / ${formatMs(latency.max)}`],
-      ['server CPU during chat', percent((chatCpu1.cpuMs - chatCpu0.cpuMs) / chatWall)],
-      ['server RSS during chat', mib(chatCpu1.rssBytes)],
+      ['server CPU during chat (to the end of the drain)', percent(serverCpuMs / chatWall)],
+      ['server CPU per delivery', formatMs(received > 0 ? serverCpuMs / received : undefined)],
+      ['server datagrams in / out per delivery', `${perDelivery(dgIn)} / ${perDelivery(dgOut)}`],
+      ['datagrams dropped (buffer full) at the server socket / the generator\'s', `${serverDrops} / ${generatorDrops}`],
+      ['load generator CPU / event loop busy', `${percent(workerCpu)} / ${percent(workerBusy)}`],
+      ['generator engines: data / ACK-only packets sent', `${k.dataPacketsSent} / ${k.ackPacketsSent}`],
+      ['generator engines: packets sent / received per delivery', `${perDelivery(k.packetsSent)} / ${perDelivery(k.packetsReceived)}`],
+      ['generator engines: retransmits timeout / fast / spurious', `${k.retransmitsTimeout} / ${k.retransmitsFast} / ${k.retransmitsSpurious}`],
+      ['generator engines: PTOs / tail-loss probes / PINGs', `${k.ptoExpirations} / ${k.tailLossProbes} / ${k.pingsSent}`],
+      ['generator engines: duplicate fragments / packets received (the server\'s needless copies)', `${k.duplicatesReceived} / ${k.duplicatePackets}`],
+      ['generator engines: srtt p50 / p99, without a sample', `${formatMs(e.srttMs.p50)} / ${formatMs(e.srttMs.p99)}, ${e.withoutRttSample} of ${e.engines}`],
+      ['server RSS during chat', mib(drainEnd.usage.rssBytes)],
       ['fallbacks to TCP (cumulative)', String(chats.reduce((n, c) => n + c.fallbacks, 0))],
     ],
-    notes: ['Latency is measured in the load generator (one clock: sender and receivers are in the same process); missing = deliveries expected (sent × other ready members) that had not arrived 2 s after the last send.'],
-  });
-  data['chat'] = { chats, chatWallMs: chatWall, serverCpuMs: chatCpu1.cpuMs - chatCpu0.cpuMs };
-  await disconnectEveryone(rig);
-  await awaitUsers(rig, 1, 120_000);
+    notes: [
+      'Latency is measured in the load generator (one clock: sender and receivers are in the same process); missing = deliveries expected (sent × other ready members) that had not arrived 2 s after the last send; the generator then waits up to 20 s more to tell late from lost.',
+    ],
+  };
+  return { table, data: { chats, chatWallMs: chatWall, serverCpuMs, serverDrops, generatorDrops, datagramsIn: dgIn, datagramsOut: dgOut, workerCpu, workerBusy, engines: e } };
+}
 
-  // ---- cycles -------------------------------------------------------------------------------------
+async function cyclePhase(ctx: SuiteContext, rig: Rig, tables: ResultTable[], data: Record<string, unknown>): Promise<void> {
+  const { server } = rig;
   const cycles: Array<{ cycle: number; ok: number; failed: number; rate: number; rssHeld: number; rssAfter: number; heapAfter: number | undefined; disconnectMs: number }> = [];
   let cutShort = false;
   for (let c = 1; c <= CYCLES; c++) {
@@ -422,8 +541,10 @@ async function measure(ctx: SuiteContext, rig: Rig) {
       rows: [['cycles run', `0: the time budget was spent before the first (CAPACITY_CYCLES=${GOAL_CYCLES} CAPACITY_BUDGET_S=900 runs them)`]],
     });
   }
+}
 
-  // ---- SIGINT under load --------------------------------------------------------------------------
+async function sigintPhase(rig: Rig, tables: ResultTable[], data: Record<string, unknown>): Promise<void> {
+  const { server } = rig;
   const final = await connectEveryone(rig, true);
   await awaitUsers(rig, final.ok + 1, 60_000).catch(() => undefined);
   await all(rig, { type: 'start-chat', chattersPerRoom: CHATTERS_PER_ROOM, rate: CHAT_RATE, textBytes: CHAT_TEXT_BYTES }, 'chat-started', 30_000);
@@ -460,9 +581,4 @@ async function measure(ctx: SuiteContext, rig: Rig) {
     notes: [`Goal every client told, exit 0 within 5 s (hard deadline ${SHUTDOWN_DEADLINE_MS} ms), no temp files: ${ok ? 'MET' : 'NOT MET'}.`],
   });
   data['sigint'] = { final, closed, exit, exitMs, leftovers: left };
-  const notes = [
-    `Server: \`dualchat server --log-level info\` (log drained: ${server.logLines} lines, ${mib(server.logBytes)}), defaults otherwise (per-address limit ${DEFAULT_MAX_CONNECTIONS_PER_ADDRESS}; clients use ${PER_ADDRESS} per 127.x.y.z address).`,
-    `Load generator: ${WORKERS} worker process(es), ${UDP_SOCKETS_PER_WORKER} UDP sockets each, ${CONNECT_CONCURRENCY} handshakes in flight per worker; its engines use the client's configuration (CLIENT_ENGINE_CONFIG: keepalive every 25 s).`,
-  ];
-  return { tables, notes, data };
 }

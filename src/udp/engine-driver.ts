@@ -60,12 +60,27 @@ export const SERVER_KEEPALIVE_INTERVAL_MS = 0;
  */
 export const SERVER_PEER_SILENCE_MS = 2 * CLIENT_KEEPALIVE_INTERVAL_MS + 10_000;
 
+/**
+ * `rtoMinMs` 200 (default 25): the floor of the retransmission timeout (PTO) of engines on real sockets. On
+ * a socket between Node processes an ACK's delay is the peer's event-loop turn, not the path: milliseconds on
+ * a quiet host, hundreds under load — and RTT samples taken quietly (the opening PING) go stale while a
+ * session idles (no keepalive on the server). With the 25 ms floor every chat reply to a busy peer was
+ * probed again and again (tail-loss probe, then PTOs at 25, 50, 100, 200 ms…), each probe answered with 2–4
+ * ACK copies: the datagrams fed the delay that caused them. Capacity suite, 10,000 sessions, 1,000 chatting
+ * at 1 msg/s: 15–28 datagrams in / 35–40 out per delivery, 0.64–1.1 ms server CPU per delivery, ~1.2k of 9k
+ * deliveries/s, thousands of fallbacks; with 200 ms: 2.3 in / 2.2 out, 0.11 ms, 9k/s, none (2026-11-21,
+ * docs/benchmarks.md "Capacity"). A lone lost chat line still recovers at the tail-loss probe (2·SRTT + 3 ms,
+ * not floored); only a lost probe waits for this floor.
+ */
+export const SOCKET_RTO_MIN_MS = 200;
+
 /** Engine options of the server's engines on real sockets; the client's add its keepalive. */
 export const SOCKET_ENGINE_CONFIG: Readonly<Partial<EngineConfig>> = Object.freeze({
   queueDelayMinMs: SOCKET_QUEUE_DELAY_MIN_MS,
   openPings: SOCKET_OPEN_PINGS,
   keepaliveIntervalMs: SERVER_KEEPALIVE_INTERVAL_MS,
   peerSilenceTimeoutMs: SERVER_PEER_SILENCE_MS,
+  rtoMinMs: SOCKET_RTO_MIN_MS,
 });
 
 /** Engine options of a client's engine on a real socket (the CLI client's plane, the load generator). */
@@ -140,6 +155,12 @@ export class DrivenEngine {
 const SERVICE_ROUNDS_PER_TURN = 4;
 
 /**
+ * Engines whose deadline passed that are handled in one pass before the rest wait for the next event-loop
+ * iteration, so datagrams that arrived meanwhile are read in between (see onTimer).
+ */
+const TIMEOUTS_PER_PASS = 128;
+
+/**
  * An armed timer up to this much earlier than the earliest deadline is kept (it fires, finds nothing due
  * and re-arms): Node's timers have 1 ms resolution, and re-arming for sub-ms moves would be churn.
  */
@@ -156,6 +177,8 @@ export class EngineDriver {
   private serviceScheduled = false;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
+  /** runTimeouts is queued (setImmediate): no timer is needed meanwhile. */
+  private timeoutsScheduled = false;
   private stopped = false;
 
   constructor(readonly now: () => number = () => performance.now()) {}
@@ -236,13 +259,36 @@ export class EngineDriver {
     this.schedule(driven, conn.pollTimeout());
   }
 
+  /**
+   * The timer fired: the due engines are handled after this iteration's I/O, not now. Node runs expired
+   * timers before it polls the sockets, so after a long turn every probe timer that ran out during it
+   * would fire while the ACKs that cancel it wait unread in the socket buffer — on a busy server nearly
+   * every chat reply was probed (tail-loss probe, then backed-off PTOs, each answered with 2–4 ACK copies),
+   * which tripled the datagrams per delivery, overflowed the socket and fed itself (capacity suite, chat
+   * among 10,000). From setImmediate they run in the check phase, after the poll phase has handed the
+   * arrived datagrams to their engines (handleTimeout then finds an ACKed probe timer no longer due), and
+   * TIMEOUTS_PER_PASS at a time, so a large batch of expiries is interleaved with reading too.
+   */
   private readonly onTimer = (): void => {
     this.timer = undefined;
     this.timerAt = Infinity;
+    this.scheduleTimeouts();
+  };
+
+  private scheduleTimeouts(): void {
+    if (this.timeoutsScheduled || this.stopped) return;
+    this.timeoutsScheduled = true;
+    setImmediate(this.runTimeouts);
+  }
+
+  private readonly runTimeouts = (): void => {
+    this.timeoutsScheduled = false;
+    if (this.stopped) return;
     const now = this.now();
     // Bounded: an engine serviced here is filed again only with a deadline it computed after `now`, or
-    // at `now` when it still has work — then it waits for the next firing (budget: the heap's size).
-    let budget = this.heap.length;
+    // at `now` when it still has work — then it waits for the next pass (budget: the heap's size, at
+    // most TIMEOUTS_PER_PASS).
+    let budget = Math.min(this.heap.length, TIMEOUTS_PER_PASS);
     while (budget-- > 0 && this.heap.length > 0 && this.heap[0]!.deadline! <= now) {
       const driven = this.heap[0]!;
       this.remove(driven);
@@ -250,11 +296,14 @@ export class EngineDriver {
       driven.connection.handleTimeout(now);
       this.service(driven);
     }
-    this.armTimer();
+    const next = this.heap[0];
+    // More due already: the next pass comes after the next iteration's I/O (a timer would wait ≥ 1 ms).
+    if (next !== undefined && next.deadline! <= now) this.scheduleTimeouts();
+    else this.armTimer();
   };
 
   private armTimer(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.timeoutsScheduled) return;
     const first = this.heap[0];
     if (!first || first.deadline === undefined) {
       if (this.timer) clearTimeout(this.timer);

@@ -11,6 +11,7 @@ import {
   SERVER_PEER_SILENCE_MS,
   SOCKET_ENGINE_CONFIG,
   SOCKET_QUEUE_DELAY_MIN_MS,
+  SOCKET_RTO_MIN_MS,
   type DrivenEngine,
 } from '../../src/udp/engine-driver.ts';
 
@@ -38,7 +39,7 @@ function controller(config: ResolvedEngineConfig, recent: number, base: number):
 }
 
 describe('SOCKET_ENGINE_CONFIG', () => {
-  it('is a valid engine config that raises the queue-delay floor, pings on open, sends no idle keepalive and times out a silent client', () => {
+  it('is a valid engine config that raises the queue-delay and PTO floors, pings on open, sends no idle keepalive and times out a silent client', () => {
     const config = socketConfig();
     expect(config.queueDelayMinMs).toBe(SOCKET_QUEUE_DELAY_MIN_MS);
     expect(config.queueDelayMinMs).toBeGreaterThan(DEFAULT_ENGINE_CONFIG.queueDelayMinMs);
@@ -46,7 +47,9 @@ describe('SOCKET_ENGINE_CONFIG', () => {
     expect(config.keepaliveIntervalMs).toBe(SERVER_KEEPALIVE_INTERVAL_MS);
     expect(config.peerSilenceTimeoutMs).toBe(SERVER_PEER_SILENCE_MS);
     expect(SERVER_PEER_SILENCE_MS).toBeGreaterThan(2 * CLIENT_KEEPALIVE_INTERVAL_MS);
-    expect(Object.keys(SOCKET_ENGINE_CONFIG).sort()).toEqual(['keepaliveIntervalMs', 'openPings', 'peerSilenceTimeoutMs', 'queueDelayMinMs']);
+    expect(config.rtoMinMs).toBe(SOCKET_RTO_MIN_MS);
+    expect(config.rtoMinMs).toBeGreaterThan(DEFAULT_ENGINE_CONFIG.rtoMinMs);
+    expect(Object.keys(SOCKET_ENGINE_CONFIG).sort()).toEqual(['keepaliveIntervalMs', 'openPings', 'peerSilenceTimeoutMs', 'queueDelayMinMs', 'rtoMinMs']);
   });
 
   it('CLIENT_ENGINE_CONFIG is the same plus the client keepalive (under a 30 s NAT timeout), without the silence limit', () => {
@@ -161,10 +164,11 @@ describe('EngineDriver timer heap', () => {
     const fakes = Array.from({ length: 200 }, () => new FakeConnection(undefined));
     const driven = fakes.map((f) => driver.attach(f, { transmit: () => {}, event: () => {} }));
     const t0 = driver.now();
-    // Deadlines move 20 times per engine, later and earlier, each time serviced (a turn apart).
+    // Deadlines move 20 times per engine, later and earlier, each time serviced (a turn apart). They lie
+    // 1 s ahead, far beyond what 20 turns take even on a loaded machine, so none is due during the moves.
     for (let round = 0; round < 20; round++) {
       fakes.forEach((f, i) => {
-        f.deadline = t0 + 30 + ((i * 7 + round * 13) % 40);
+        f.deadline = t0 + 1_000 + ((i * 7 + round * 13) % 40);
       });
       for (const d of driven) d.wake();
       await new Promise((resolve) => setImmediate(resolve));
