@@ -12,6 +12,7 @@
 import net from 'node:net';
 import { formatCommand, parseReply } from '../../src/commands/grammar.ts';
 import type { Reply } from '../../src/commands/types.ts';
+import { formatUdpRequest } from '../../src/commands/transport-syntax.ts';
 import { UdpClientPlane } from '../../src/udp/client-plane.ts';
 import { MARK } from './payload.ts';
 
@@ -120,6 +121,7 @@ export class ScriptedClient {
     await this.waitReply((r) => r.kind === 'welcome' || r.kind === 'error', 'welcome', timeoutMs).then((r) => {
       if (r.kind === 'error') throw new Error(`${name}: <connect> refused: ${r.message}`);
     });
+    if (offer !== undefined) this.write(formatUdpRequest());
     if (room !== undefined) {
       this.write(formatCommand({ kind: 'join', room }));
       const r = await this.waitReply((x) => (x.kind === 'joined' && x.name === name) || x.kind === 'error', `joining #${room}`, timeoutMs);

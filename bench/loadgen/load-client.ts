@@ -5,7 +5,7 @@
 // It records what a capacity run needs: when it became ready, whether it heard the shutdown notice
 // and the UDP close, how many fallbacks and errors it saw.
 import net from 'node:net';
-import { formatTransportCommand } from '../../src/commands/transport-syntax.ts';
+import { formatTransportCommand, formatUdpRequest } from '../../src/commands/transport-syntax.ts';
 import { parseReply } from '../../src/commands/grammar.ts';
 import type { Reply } from '../../src/commands/types.ts';
 import { createConnection } from '../../src/reliability/index.ts';
@@ -105,7 +105,8 @@ export class LoadClient {
     socket.setEncoding('utf8');
     socket.on('connect', () => {
       this.tcpAt = performance.now();
-      socket.write(`<connect>${name}\n<join>${room}\n`);
+      // Pipelined: the server answers in order, so `<udp>` (the request for a UDP binding) comes after the welcome.
+      socket.write(`<connect>${name}\n<join>${room}\n${this.config.udp ? `${formatUdpRequest()}\n` : ''}`);
     });
     socket.on('data', (text: string) => {
       for (const line of this.lines.push(text)) this.onLine(line);

@@ -10,7 +10,7 @@
 import { isFileReply } from '../commands/plumbing.ts';
 import { lookup } from 'node:dns/promises';
 import { formatCommand, parseReply } from '../commands/grammar.ts';
-import { formatTransportCommand } from '../commands/transport-syntax.ts';
+import { formatTransportCommand, formatUdpRequest } from '../commands/transport-syntax.ts';
 import type { Command, FileReply, Reply, Transport, TransportReason } from '../commands/types.ts';
 import type { ClientLink } from '../files/client-files.ts';
 import { MAX_QUEUED_CHUNKS_PER_LINK, TCP_CHUNK_WINDOW_BYTES } from '../files/limits.ts';
@@ -576,6 +576,8 @@ export class ChatLink {
           return; // a data-plane line: no command waits for it
         } else if (isFileReply(event.reply) && this.options.files !== undefined) this.options.files.reply(event.reply);
         else this.options.show(this.withVia(this.state.receive(event.reply, now), 'tcp'));
+        // Signed in: ask for the UDP data plane (the offer comes back as a `udp` reply).
+        if (event.reply.kind === 'welcome' && this.udp.enabled) this.connection?.sendLine(formatUdpRequest());
         break;
       case 'unparsed':
         this.lastReplyAt = now;

@@ -7,11 +7,12 @@ import { asciiLower } from './aliases.ts';
 import { parseDecimal } from './numbers.ts';
 import { hasLineBreak } from './one-line.ts';
 import { quote } from './quoting.ts';
-import type { ParseError, ParseResult, TransportCommand, TransportReason } from './types.ts';
+import type { ParseError, ParseResult, TransportCommand, TransportReason, UdpRequestCommand } from './types.ts';
 
 export const TRANSPORT_VERB = 'transport';
 export const TRANSPORT_USAGE = 'tcp RECEIVED REASON';
 export const UDP_USAGE = 'PORT CONNID TOKEN';
+export const UDP_VERB = 'udp';
 
 /** Every TransportReason and its meaning. */
 export const TRANSPORT_REASON_MEANINGS: Readonly<Record<TransportReason, string>> = {
@@ -95,4 +96,24 @@ export function parseTransportCommand(line: string): ParseResult<TransportComman
 /** TransportCommand → its line (no terminator); parseTransportCommand gives it back exactly. */
 export function formatTransportCommand(c: TransportCommand): string {
   return `<${TRANSPORT_VERB}>${formatTransportBody(c)}`;
+}
+
+/**
+ * A client line → UdpRequestCommand if its verb is `udp` (any case), else undefined (the line is for
+ * the other parsers). The request takes no argument. Never throws.
+ */
+export function parseUdpRequest(line: string): ParseResult<UdpRequestCommand> | undefined {
+  const s = line.trim();
+  if (!s.startsWith('<')) return undefined;
+  const close = s.indexOf('>');
+  if (close < 0 || asciiLower(s.slice(1, close)) !== UDP_VERB) return undefined;
+  if (hasLineBreak(line)) return fail('bad-command', 'a command is one line: it cannot contain CR or LF');
+  const rest = s.slice(close + 1).trim();
+  if (rest !== '') return fail('bad-argument', `<${UDP_VERB}> takes no argument (it asks the server for a UDP binding), got ${quote(rest)}`);
+  return { ok: true, value: { kind: 'udp-request' } };
+}
+
+/** The request's line (no terminator); parseUdpRequest gives it back. */
+export function formatUdpRequest(): string {
+  return `<${UDP_VERB}>`;
 }

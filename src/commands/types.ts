@@ -201,6 +201,15 @@ export interface TransportCommand {
   reason: TransportReason;
 }
 
+/**
+ * Client → server, outside `Command` (it never reaches the hub): `<udp>` with no argument asks for a
+ * UDP binding, answered by the `udp` reply. Only dualchat clients send it, so clients that speak TCP
+ * alone (the Python family) never see an offer they cannot use.
+ */
+export interface UdpRequestCommand {
+  kind: 'udp-request';
+}
+
 /** Why a line is not a command (or a reply). Never thrown: returned. */
 export interface ParseError {
   kind: 'parse-error';

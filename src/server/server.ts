@@ -16,8 +16,8 @@ import type { Logger } from 'pino';
 import { Hub, type HubOutput, type SessionId } from '../chat/hub.ts';
 import { formatReply, parseCommand } from '../commands/grammar.ts';
 import { parseTransferCommand } from '../commands/transfer-syntax.ts';
-import { parseTransportCommand } from '../commands/transport-syntax.ts';
-import type { ParseResult, Reply, TransportCommand } from '../commands/types.ts';
+import { parseTransportCommand, parseUdpRequest } from '../commands/transport-syntax.ts';
+import type { ParseResult, Reply, TransportCommand, UdpRequestCommand } from '../commands/types.ts';
 import type { EngineStats } from '../reliability/types.ts';
 import { prepareServerDirs } from '../files/server-files.ts';
 import { ControlConnection, type CloseReason } from '../tcp/connection.ts';
@@ -291,6 +291,11 @@ class ChatServer {
       this.handleTransport(client, transport);
       return undefined;
     }
+    const udpRequest = parseUdpRequest(text);
+    if (udpRequest !== undefined) {
+      this.handleUdpRequest(client, udpRequest);
+      return undefined;
+    }
     const parsed = parseCommand(text);
     if (!parsed.ok) {
       client.session.deliver({ kind: 'error', code: parsed.error.code, message: parsed.error.message });
@@ -300,13 +305,30 @@ class ChatServer {
     const wasNamed = client.session.name !== undefined;
     const pending = this.dispatch(this.hub.handle(id, parsed.value, Date.now()));
     client.session.name = this.hub.nameOf(id);
-    if (client.session.name !== undefined && !wasNamed) {
-      this.clearConnectTimer(client);
-      // Right after the welcome: where and how to bind the UDP data plane.
-      const offer = this.udp.offer(client.session);
-      if (offer !== undefined) client.session.sendControl(offer);
-    }
+    if (client.session.name !== undefined && !wasNamed) this.clearConnectTimer(client);
     return pending;
+  }
+
+  /** `<udp>` from a dualchat client after its welcome: where and how to bind the UDP data plane. */
+  private handleUdpRequest(client: Client, parsed: ParseResult<UdpRequestCommand>): void {
+    const session = client.session;
+    if (!parsed.ok) {
+      session.deliver({ kind: 'error', code: parsed.error.code, message: parsed.error.message });
+      this.logRejected(client, 'tcp', parsed.error.code);
+      return;
+    }
+    if (session.name === undefined) {
+      session.deliver({ kind: 'error', code: 'not-connected', message: 'send <connect>NAME first' });
+      this.logRejected(client, 'tcp', 'not-connected');
+      return;
+    }
+    const offer = this.udp.offer(session);
+    if (offer.ok) {
+      session.sendControl(offer.reply);
+      return;
+    }
+    session.deliver({ kind: 'error', code: 'refused', message: offer.why });
+    this.logRejected(client, 'tcp', 'refused');
   }
 
   /** `<transport>tcp N REASON` from the client: it moves chat to TCP, or answers our move. */

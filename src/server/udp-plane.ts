@@ -185,19 +185,23 @@ export class UdpDataPlane {
     return this.endpoint.port;
   }
 
-  /** After welcome: a connection id and token for `session`, as the `<udp>` reply to send over TCP. */
-  offer(session: PlaneSession): Reply | undefined {
-    if (this.stopped || this.bindings.has(session.id)) return undefined;
+  /**
+   * The client asked (`<udp>`): a connection id and token for `session`, as the `<udp>` reply to send
+   * over TCP; or why not, in words for an error line.
+   */
+  offer(session: PlaneSession): { ok: true; reply: Reply } | { ok: false; why: string } {
+    if (this.stopped) return { ok: false, why: 'the server is shutting down its UDP data plane; chat stays on TCP' };
+    if (this.bindings.has(session.id)) return { ok: false, why: 'UDP was already offered on this connection (a session binds once)' };
     const token = newToken();
     for (let attempt = 0; attempt < CONNECTION_ID_ATTEMPTS; attempt++) {
       const connectionId = newConnectionId();
       const binding = new Binding(session, connectionId, (b, reply) => this.deliverChat(b, reply));
       if (!this.table.offer(connectionId, token, binding)) continue;
       this.bindings.set(session.id, binding);
-      return { kind: 'udp', port: this.endpoint.port, connectionId, token: tokenToHex(token) };
+      return { ok: true, reply: { kind: 'udp', port: this.endpoint.port, connectionId, token: tokenToHex(token) } };
     }
     this.logger.warn({ session: session.id }, 'no free udp connection id; the session stays on tcp');
-    return undefined;
+    return { ok: false, why: 'no free UDP connection id; chat stays on TCP' };
   }
 
   /** The client's `<transport>`: it gave up on UDP, or answers ours. */

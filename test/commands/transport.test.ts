@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { formatReply, parseCommand, parseReply } from '../../src/commands/grammar.ts';
 import {
   formatTransportCommand,
+  formatUdpRequest,
   parseTransportCommand,
+  parseUdpRequest,
   TRANSPORT_REASON_MEANINGS,
 } from '../../src/commands/transport-syntax.ts';
 import type { TransportCommand, TransportReason } from '../../src/commands/types.ts';
@@ -98,6 +100,37 @@ describe('<transport> exchange', () => {
         parseTransportCommand(`<transport>${s}`);
         parseReply(`<udp>${s}`);
         parseReply(`<transport>${s}`);
+      }),
+    );
+  });
+});
+
+describe('<udp> request (client → server)', () => {
+  it('is the verb alone, in any case, with blanks around; formats back', () => {
+    expect(formatUdpRequest()).toBe('<udp>');
+    for (const line of ['<udp>', '<UDP>', '  <Udp>  ', '<udp>\t']) {
+      expect(parseUdpRequest(line)).toStrictEqual({ ok: true, value: { kind: 'udp-request' } });
+    }
+    expect(parseUdpRequest(formatUdpRequest())).toStrictEqual({ ok: true, value: { kind: 'udp-request' } });
+  });
+
+  it('is not claimed for other verbs or plain text', () => {
+    for (const line of ['udp', '<udpx>', '<transport>tcp 1 lost', '<connect>udp', 'hello <udp>', '<udp']) {
+      expect(parseUdpRequest(line)).toBeUndefined();
+    }
+  });
+
+  it('refuses an argument, saying what the request is', () => {
+    const r = parseUdpRequest('<udp>5001 1 00ff');
+    expect(r).toMatchObject({ ok: false, error: { code: 'bad-argument' } });
+    if (r !== undefined && !r.ok) expect(r.error.message).toBe('<udp> takes no argument (it asks the server for a UDP binding), got "5001 1 00ff"');
+  });
+
+  it('never throws', () => {
+    fc.assert(
+      fc.property(hostileString, (s) => {
+        parseUdpRequest(s);
+        parseUdpRequest(`<udp>${s}`);
       }),
     );
   });

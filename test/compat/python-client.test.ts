@@ -73,6 +73,9 @@ describe.skipIf(!hasPython)(TITLE, () => {
       expect(byKind('files')).toEqual([{ kind: 'files', files: [{ name: 'notes.txt', size: 10 }] }]);
       expect(byKind('disconnected')).toHaveLength(1);
       expect(byKind('error')).toEqual([]);
+      // Nothing it cannot use: no UDP offer (only a client that asks with <udp> gets one).
+      expect(byKind('udp')).toEqual([]);
+      expect(new Set(replies.map((r) => r.kind))).toEqual(new Set(['welcome', 'joined', 'users', 'message', 'private', 'files', 'disconnected']));
       bob.destroy();
     } finally {
       await ts.close();

@@ -95,7 +95,7 @@ describe('SIGINT under load', () => {
 
     // A raw UDP binding, to hear the close datagram.
     const udpOwner = await lineClient(port, '127.0.0.23');
-    udpOwner.send('<connect>udpowner\n');
+    udpOwner.send('<connect>udpowner\n<udp>\n');
     const offer = await udpOwner.waitReply((r) => r.kind === 'udp', 'the <udp> offer');
     if (offer.kind !== 'udp') throw new Error('not an offer');
     const peer = await rawPeer(server.udpPort);

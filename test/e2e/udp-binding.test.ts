@@ -7,7 +7,7 @@ import type { ClientNotice } from '../../src/client/render.ts';
 import type { Display } from '../../src/client/state.ts';
 import { encodeHello, newToken } from '../../src/udp/binding.ts';
 import { REBIND_SILENCE_MS } from '../../src/udp/constants.ts';
-import { connectedClient, startTestServer, type TestServer } from './helpers.ts';
+import { connectedClient, rawClient, startTestServer, type TestServer } from './helpers.ts';
 import { offerOf, planeFor, rawPeer, until } from './udp-helpers.ts';
 
 let ts: TestServer;
@@ -90,6 +90,25 @@ async function nat(serverPort: number) {
 }
 
 describe('binding', () => {
+  it('is offered only on request (<udp>), once per session; the request needs a name and no argument', async () => {
+    const early = await rawClient(ts.port);
+    early.send('<udp>\n');
+    await early.expectReply((r) => r.kind === 'error' && r.code === 'not-connected', 'not-connected');
+    early.send('<connect>ula\n<get_users>\n');
+    await early.expectReply((r) => r.kind === 'users', 'the users');
+    // Signed in without asking: no offer came (clients that speak TCP alone never see one).
+    expect(early.replies.some((r) => r.kind === 'udp')).toBe(false);
+    const offer = await offerOf(early);
+    expect(offer.port).toBe(ts.server.udpPort);
+    early.send('<udp>\n');
+    const again = await early.expectReply((r) => r.kind === 'error', 'the second request refused');
+    expect(again).toMatchObject({ code: 'refused', message: 'UDP was already offered on this connection (a session binds once)' });
+    early.send('<udp>please\n');
+    await early.expectReply((r) => r.kind === 'error' && r.code === 'bad-argument', 'an argument refused');
+    expect(early.replies.filter((r) => r.kind === 'udp')).toHaveLength(1);
+    early.destroy();
+  });
+
   it('hello → helloOk; retransmission answered again; replay, forgery and unknown ids refused', async () => {
     const owner = await connectedClient(ts.port, 'hal');
     const offer = await offerOf(owner);

@@ -38,8 +38,9 @@ export function textsFrom(c: ClientProcess, from: string): string[] {
   return c.events.filter((e) => e.type === 'message' && e.from === from).map((e) => String(e.text));
 }
 
-/** The `<udp>` offer a raw TCP client received. */
+/** Ask for a UDP binding (`<udp>`) as a dualchat client does after its welcome; the offer it gets. */
 export async function offerOf(client: RawClient): Promise<Extract<Reply, { kind: 'udp' }>> {
+  client.send('<udp>\n');
   const offer = await client.expectReply((r) => r.kind === 'udp', 'the <udp> offer');
   if (offer.kind !== 'udp') throw new Error('not an offer');
   return offer;

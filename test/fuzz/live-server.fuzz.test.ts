@@ -103,8 +103,8 @@ async function tcpFuzzer(port: number, index: number, until: number, counters: F
         resolve();
       }),
     );
-    // Sometimes a name first, so the garbage reaches a connected session (and it gets a <udp> offer).
-    if (rnd.below(2) === 0) socket.write(`<connect>fz${index}x${connection}\n`);
+    // Sometimes a name first, so the garbage reaches a connected session (and, asking, a <udp> offer).
+    if (rnd.below(2) === 0) socket.write(`<connect>fz${index}x${connection}\n<udp>\n`);
     for (let chunk = 0; chunk < 2_000 && !closed && performance.now() < until; chunk++) {
       const kind = rnd.below(10);
       const data =
