@@ -74,6 +74,15 @@ export function parseUdpBody(
   return { ok: true, value: { port, connectionId, token: token.toLowerCase() } };
 }
 
+/** What follows `<verb>` (any case, blanks around the line ignored), or undefined for another verb. */
+function bodyAfterVerb(line: string, verb: string): string | undefined {
+  const s = line.trim();
+  if (!s.startsWith('<')) return undefined;
+  const close = s.indexOf('>');
+  if (close < 0 || asciiLower(s.slice(1, close)) !== verb) return undefined;
+  return s.slice(close + 1);
+}
+
 function fail(code: ParseError['code'], message: string): { ok: false; error: ParseError } {
   return { ok: false, error: { kind: 'parse-error', code, message } };
 }
@@ -83,12 +92,10 @@ function fail(code: ParseError['code'], message: string): { ok: false; error: Pa
  * is for parseCommand). Never throws.
  */
 export function parseTransportCommand(line: string): ParseResult<TransportCommand> | undefined {
-  const s = line.trim();
-  if (!s.startsWith('<')) return undefined;
-  const close = s.indexOf('>');
-  if (close < 0 || asciiLower(s.slice(1, close)) !== TRANSPORT_VERB) return undefined;
+  const rest = bodyAfterVerb(line, TRANSPORT_VERB);
+  if (rest === undefined) return undefined;
   if (hasLineBreak(line)) return fail('bad-command', 'a command is one line: it cannot contain CR or LF');
-  const body = parseTransportBody(s.slice(close + 1));
+  const body = parseTransportBody(rest);
   if (!body.ok) return fail('bad-argument', `${body.why}; usage: <${TRANSPORT_VERB}>${TRANSPORT_USAGE}`);
   return { ok: true, value: { kind: 'transport', ...body.value } };
 }
@@ -103,12 +110,10 @@ export function formatTransportCommand(c: TransportCommand): string {
  * the other parsers). The request takes no argument. Never throws.
  */
 export function parseUdpRequest(line: string): ParseResult<UdpRequestCommand> | undefined {
-  const s = line.trim();
-  if (!s.startsWith('<')) return undefined;
-  const close = s.indexOf('>');
-  if (close < 0 || asciiLower(s.slice(1, close)) !== UDP_VERB) return undefined;
+  const body = bodyAfterVerb(line, UDP_VERB);
+  if (body === undefined) return undefined;
   if (hasLineBreak(line)) return fail('bad-command', 'a command is one line: it cannot contain CR or LF');
-  const rest = s.slice(close + 1).trim();
+  const rest = body.trim();
   if (rest !== '') return fail('bad-argument', `<${UDP_VERB}> takes no argument (it asks the server for a UDP binding), got ${quote(rest)}`);
   return { ok: true, value: { kind: 'udp-request' } };
 }
