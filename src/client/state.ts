@@ -45,7 +45,6 @@ export function filterUsers(users: readonly UserEntry[], scope: UsersScope, room
  */
 export function answers(command: CommandKind, reply: Reply, me: string | undefined): boolean {
   if (reply.kind === 'error') return true;
-  const mine = (name: string): boolean => me !== undefined && sameName(name, me);
   switch (command) {
     case 'connect':
       return reply.kind === 'welcome';
@@ -63,7 +62,7 @@ export function answers(command: CommandKind, reply: Reply, me: string | undefin
       return reply.kind === 'private' && reply.self;
     case 'join':
     case 'leave':
-      return (reply.kind === 'joined' && mine(reply.name)) || reply.kind === 'system';
+      return (reply.kind === 'joined' && me !== undefined && sameName(reply.name, me)) || reply.kind === 'system';
     case 'help':
     case 'stats':
       return reply.kind === 'system';
@@ -147,24 +146,27 @@ export class ClientState {
     }
   }
 
+  // A method, not a closure made per reply: every chat line passes here (and the tsx build names each
+  // closure it creates with an Object.defineProperty call — 3 % of a chatting client's CPU).
+  private noteName(name: string): void {
+    if (this.seen.size < MAX_KNOWN_NAMES || this.seen.has(name.toLowerCase())) this.seen.set(name.toLowerCase(), name);
+  }
+
   private noteNames(reply: Reply): void {
-    const add = (name: string): void => {
-      if (this.seen.size < MAX_KNOWN_NAMES || this.seen.has(name.toLowerCase())) this.seen.set(name.toLowerCase(), name);
-    };
     switch (reply.kind) {
       case 'users':
         this.seen.clear();
-        for (const u of reply.users) add(u.name);
+        for (const u of reply.users) this.noteName(u.name);
         break;
       case 'joined':
-        add(reply.name);
+        this.noteName(reply.name);
         break;
       case 'message':
-        add(reply.from);
+        this.noteName(reply.from);
         break;
       case 'private':
-        add(reply.from);
-        add(reply.to);
+        this.noteName(reply.from);
+        this.noteName(reply.to);
         break;
       case 'left':
         if (reply.reason !== 'moved') this.seen.delete(reply.name.toLowerCase());

@@ -24,6 +24,7 @@ import {
   type ReliableConnection,
 } from './types.ts';
 import { type EngineConfig, type ResolvedEngineConfig, resolveEngineConfig } from './config.ts';
+import { withFixedShape } from './config-shape.ts';
 import { AckTracker } from './ack-tracker.ts';
 import { ByteSlab } from './byte-slab.ts';
 import { createCongestionController, type CongestionController } from './congestion/index.ts';
@@ -155,7 +156,8 @@ export class Connection implements ReliableConnection {
   constructor(config: Partial<EngineConfig> = {}, now = 0) {
     const resolved = resolveEngineConfig(config);
     if (!resolved.ok) throw new RangeError(`invalid engine config: ${resolved.errors.join('; ')}`);
-    const c = resolved.config;
+    // One hidden class for every engine's config, so the hot paths that read it stay monomorphic.
+    const c = withFixedShape(resolved.config);
     this.config = c;
     const start = Number.isFinite(now) ? now : 0;
     this.lastNow = start;

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { lossTolerantParams } from '../../src/reliability/congestion/index.ts';
 import { LossTolerant } from '../../src/reliability/congestion/loss-tolerant.ts';
 import { DEFAULT_ENGINE_CONFIG, resolveEngineConfig, type ResolvedEngineConfig } from '../../src/reliability/config.ts';
 import { createConnection } from '../../src/reliability/index.ts';
-import { Channel, type EngineEvent, type EngineStats, type ReliableConnection } from '../../src/reliability/types.ts';
+import { Channel, type EngineEvent } from '../../src/reliability/types.ts';
 import {
   CLIENT_ENGINE_CONFIG,
   CLIENT_KEEPALIVE_INTERVAL_MS,
@@ -14,6 +15,7 @@ import {
   SOCKET_RTO_MIN_MS,
   type DrivenEngine,
 } from '../../src/udp/engine-driver.ts';
+import { FakeConnection } from './fake-connection.ts';
 
 function socketConfig(): ResolvedEngineConfig {
   const r = resolveEngineConfig(SOCKET_ENGINE_CONFIG);
@@ -24,18 +26,7 @@ function socketConfig(): ResolvedEngineConfig {
 /** A loss-tolerant controller with `config`'s parameters, reading an RTT view the test sets. */
 function controller(config: ResolvedEngineConfig, recent: number, base: number): LossTolerant {
   const rtt = { smoothed: recent, min: base, latest: recent, recentMin: recent, baseRtt: base };
-  return new LossTolerant(
-    {
-      maxDatagramBytes: config.maxPacketBytes,
-      initialWindowBytes: config.initialWindowBytes,
-      minWindowBytes: config.minWindowBytes,
-      lossReductionFactor: config.lossReductionFactor,
-      lossTolerance: config.lossTolerance,
-      queueDelayFactor: config.queueDelayFactor,
-      queueDelayMinMs: config.queueDelayMinMs,
-    },
-    rtt,
-  );
+  return new LossTolerant(lossTolerantParams(config), rtt);
 }
 
 describe('SOCKET_ENGINE_CONFIG', () => {
@@ -127,41 +118,11 @@ describe('EngineDriver', () => {
   });
 });
 
-/** A connection whose only behaviour is a deadline the test moves, and a count of timeouts handled. */
-class FakeConnection implements ReliableConnection {
-  readonly state = 'open' as const;
-  deadline: number | undefined;
-  timeouts = 0;
-  constructor(deadline: number | undefined) {
-    this.deadline = deadline;
-  }
-  send(): boolean {
-    return true;
-  }
-  handlePacket(): void {}
-  pollTransmit(): Uint8Array | undefined {
-    return undefined;
-  }
-  pollTimeout(): number | undefined {
-    return this.deadline;
-  }
-  handleTimeout(): void {
-    this.timeouts++;
-    this.deadline = undefined;
-  }
-  pollEvent(): EngineEvent | undefined {
-    return undefined;
-  }
-  stats(): EngineStats {
-    throw new Error('not used');
-  }
-  close(): void {}
-}
 
 describe('EngineDriver timer heap', () => {
   it('files each engine once however often its deadline moves, fires each when due, never a detached one', async () => {
     const driver = new EngineDriver();
-    const fakes = Array.from({ length: 200 }, () => new FakeConnection(undefined));
+    const fakes = Array.from({ length: 200 }, () => new FakeConnection());
     const driven = fakes.map((f) => driver.attach(f, { transmit: () => {}, event: () => {} }));
     const t0 = driver.now();
     // Deadlines move 20 times per engine, later and earlier, each time serviced (a turn apart). They lie

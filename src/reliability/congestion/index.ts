@@ -9,22 +9,31 @@ export type { CongestionController, CongestionParams, RttView } from './types.ts
 export { NewReno } from './newreno.ts';
 export { LossTolerant, LOSS_EWMA_GAIN } from './loss-tolerant.ts';
 
+// The parameter objects are literals, not spreads: the controllers read them on every ACK, and a spread's
+// hidden class can change over a process's life (see ../config-shape.ts), making that code polymorphic.
 export function createCongestionController(config: ResolvedEngineConfig, rtt: RttView): CongestionController {
-  const params = {
+  switch (config.congestion) {
+    case 'newreno':
+      return new NewReno({
+        maxDatagramBytes: config.maxPacketBytes,
+        initialWindowBytes: config.initialWindowBytes,
+        minWindowBytes: config.minWindowBytes,
+        lossReductionFactor: config.lossReductionFactor,
+      });
+    case 'loss-tolerant':
+      return new LossTolerant(lossTolerantParams(config), rtt);
+  }
+}
+
+/** The loss-tolerant controller's parameters from an engine config (a literal: see above). */
+export function lossTolerantParams(config: ResolvedEngineConfig): ConstructorParameters<typeof LossTolerant>[0] {
+  return {
     maxDatagramBytes: config.maxPacketBytes,
     initialWindowBytes: config.initialWindowBytes,
     minWindowBytes: config.minWindowBytes,
     lossReductionFactor: config.lossReductionFactor,
+    lossTolerance: config.lossTolerance,
+    queueDelayFactor: config.queueDelayFactor,
+    queueDelayMinMs: config.queueDelayMinMs,
   };
-  switch (config.congestion) {
-    case 'newreno':
-      return new NewReno(params);
-    case 'loss-tolerant':
-      return new LossTolerant({
-        ...params,
-        lossTolerance: config.lossTolerance,
-        queueDelayFactor: config.queueDelayFactor,
-        queueDelayMinMs: config.queueDelayMinMs,
-      }, rtt);
-  }
 }
