@@ -31,6 +31,11 @@ const MAX_ID = 0xffff_ffff;
 
 export class TransferTable<Owner, T> {
   private readonly entries = new Map<number, TransferEntry<Owner, T>>();
+  /**
+   * The same entries by owner (ids in registration order): an owner's transfers are looked up on every
+   * datagram its engine takes in (pumping senders), which must not cost a walk over everyone's.
+   */
+  private readonly byOwner = new Map<Owner, Map<number, TransferEntry<Owner, T>>>();
   private nextId = 1;
 
   /** `limits[kind]`: most transfers of that kind one owner may hold (absent: no limit). */
@@ -48,7 +53,11 @@ export class TransferTable<Owner, T> {
     }
     if (this.entries.size >= MAX_ID) return { ok: false, message: 'too many transfers in progress' };
     const id = this.allocate();
-    this.entries.set(id, { id, owner, kind, value });
+    const entry = { id, owner, kind, value };
+    this.entries.set(id, entry);
+    let own = this.byOwner.get(owner);
+    if (own === undefined) this.byOwner.set(owner, (own = new Map()));
+    own.set(id, entry);
     return { ok: true, id };
   }
 
@@ -64,7 +73,11 @@ export class TransferTable<Owner, T> {
 
   delete(id: number): TransferEntry<Owner, T> | undefined {
     const entry = this.entries.get(id);
-    if (entry !== undefined) this.entries.delete(id);
+    if (entry === undefined) return undefined;
+    this.entries.delete(id);
+    const own = this.byOwner.get(entry.owner);
+    own?.delete(id);
+    if (own?.size === 0) this.byOwner.delete(entry.owner);
     return entry;
   }
 
@@ -75,12 +88,15 @@ export class TransferTable<Owner, T> {
 
   /** Everyone who holds a transfer. */
   owners(): Owner[] {
-    return [...new Set([...this.entries.values()].map((e) => e.owner))];
+    return [...this.byOwner.keys()];
   }
 
   /** Transfers of `owner` (of one kind, or all). */
   list(owner: Owner, kind?: TransferKind): TransferEntry<Owner, T>[] {
-    return [...this.entries.values()].filter((e) => e.owner === owner && (kind === undefined || e.kind === kind));
+    const own = this.byOwner.get(owner);
+    if (own === undefined) return [];
+    const entries = [...own.values()];
+    return kind === undefined ? entries : entries.filter((e) => e.kind === kind);
   }
 
   count(owner: Owner, kind?: TransferKind): number {
@@ -91,6 +107,7 @@ export class TransferTable<Owner, T> {
   removeOwner(owner: Owner): TransferEntry<Owner, T>[] {
     const gone = this.list(owner);
     for (const entry of gone) this.entries.delete(entry.id);
+    this.byOwner.delete(owner);
     return gone;
   }
 

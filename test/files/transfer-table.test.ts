@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TransferTable } from '../../src/files/transfer-table.ts';
 
@@ -45,5 +46,31 @@ describe('TransferTable', () => {
     expect([a, b, c].map((r) => r.ok && r.id)).toEqual([0xffff_fffe, 0xffff_ffff, 1]);
     (t as unknown as { nextId: number }).nextId = 0xffff_fffe;
     expect(t.add('x', 'upload', 0)).toEqual({ ok: true, id: 2 });
+  });
+
+  it('keeps its per-owner index equal to the table under any sequence of adds, deletes and departures', () => {
+    const owner = fc.constantFrom('alice', 'bob', 'carol');
+    const kind = fc.constantFrom('download' as const, 'upload' as const, 'sendfile' as const);
+    const op = fc.oneof(
+      fc.record({ op: fc.constant('add' as const), owner, kind }),
+      fc.record({ op: fc.constant('delete' as const), id: fc.integer({ min: 1, max: 40 }) }),
+      fc.record({ op: fc.constant('leave' as const), owner }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const t = new TransferTable<string, number>();
+        for (const [i, o] of ops.entries()) {
+          if (o.op === 'add') t.add(o.owner, o.kind, i);
+          else if (o.op === 'delete') t.delete(o.id);
+          else t.removeOwner(o.owner);
+          const all = t.all();
+          for (const who of ['alice', 'bob', 'carol']) {
+            expect(t.list(who)).toEqual(all.filter((e) => e.owner === who));
+            expect(t.count(who, 'download')).toBe(all.filter((e) => e.owner === who && e.kind === 'download').length);
+          }
+          expect(new Set(t.owners())).toEqual(new Set(all.map((e) => e.owner)));
+        }
+      }),
+    );
   });
 });
