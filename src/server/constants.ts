@@ -58,6 +58,17 @@ export const MAX_CONNECTIONS_PER_ADDRESS_LIMIT = 1_000_000;
 export const MAX_PENDING_WRITE_BYTES = 1024 * 1024;
 
 /**
+ * What a UDP-bound client may hold unacknowledged beyond MAX_PENDING_WRITE_BYTES before it is dropped
+ * the same way. TCP's bound counts only what the kernel did not take: a TCP connection first fills its
+ * kernel send buffer (Linux autotunes it up to net.ipv4.tcp_wmem's max, 4 MiB by default) and the
+ * reader's receive buffer; a UDP engine keeps every unacknowledged line itself. With the 1 MiB bound
+ * alone, members of a busy room whose client process lagged for a few seconds were dropped while TCP
+ * members with the same lag were not (`npm run bench -- fanout`: 100 members, ~1.8k lines/s each; 5 of
+ * 100 UDP clients dropped at ~7.7k lines queued, none on TCP). 4 MiB puts the two on a par.
+ */
+export const UDP_CHAT_QUEUE_ALLOWANCE_BYTES = 4 * 1024 * 1024;
+
+/**
  * On shutdown, how long connections get to take the goodbye line and close before they are destroyed.
  * Long enough for a round trip on any real network, short enough that Ctrl-C feels immediate.
  */

@@ -31,6 +31,7 @@ import {
   SHUTDOWN_NOTICE,
   STATS_TOP_SESSIONS,
   UDP_CHAT_ONLY,
+  UDP_CHAT_QUEUE_ALLOWANCE_BYTES,
 } from './constants.ts';
 import { ServerFilePlane, type FileClient } from './file-plane.ts';
 import { createLogger } from './logger.ts';
@@ -130,7 +131,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       host: config.host,
       port: config.udpPort,
       logger,
-      maxQueuedChatBytes: config.maxPendingWriteBytes,
+      maxQueuedChatBytes: config.maxPendingWriteBytes + UDP_CHAT_QUEUE_ALLOWANCE_BYTES,
       engineConfig: config.engine,
       hooks: {
         chatLine: (session, line, bytes) => server?.udpChatLine(session, line, bytes),

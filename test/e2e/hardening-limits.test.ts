@@ -3,6 +3,7 @@
 // UDP (its engine never acknowledges, its TCP socket is never read).
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Reply } from '../../src/commands/types.ts';
+import { UDP_CHAT_QUEUE_ALLOWANCE_BYTES } from '../../src/server/constants.ts';
 import { encodeHello } from '../../src/udp/binding.ts';
 import { MAX_LINE_BYTES } from '../../src/tcp/constants.ts';
 import { connectedClient, isKind, rawClient, startTestServer, type TestServer } from './helpers.ts';
@@ -134,7 +135,7 @@ describe('a client that stops reading', () => {
     // Dropped for what its engine held, long before the engine's 10 s dead-peer limit.
     expect(ts.logs.find((l) => l.msg === 'udp client not acknowledging chat')).toMatchObject({ name: 'stuck' });
     expect(ts.logs.find((l) => l.msg === 'connection lost' && l['name'] === 'stuck')).toMatchObject({
-      detail: 'client is not reading: over 262144 bytes of chat unacknowledged over udp',
+      detail: `client is not reading: over ${256 * 1024 + UDP_CHAT_QUEUE_ALLOWANCE_BYTES} bytes of chat unacknowledged over udp`,
     });
     expect(ts.server.stats().users).toBe(2);
     expect(ts.server.stats().udp.bound).toBe(0);

@@ -5,8 +5,9 @@
 //          "maxConnectionsPerAddress":200,"filesDir":"/tmp/…"}
 //   out:  {"type":"ready","tcpPort":…,"udpPort":…}
 //   in:   {"type":"cpu"} → out {"type":"cpu","userMs":…,"systemMs":…}
-// Logs at `warn` (a benchmark measures chatting, not logging one line per message); ends on SIGTERM
-// or when stdin closes, closing the server first.
+// Logs at `warn` (a benchmark measures chatting, not logging one line per message) to stderr; to see
+// every action of a run, BENCH_SERVER_LOG=info BENCH_SERVER_LOG_FILE=/tmp/server.log (the level and a
+// file). Ends on SIGTERM or when stdin closes, closing the server first.
 import { pino } from 'pino';
 import { ROOM_CAPACITY_MAX, RATE_LIMIT_MAX } from '../../../src/chat/limits.ts';
 import { MAX_CONNECTIONS_PER_ADDRESS_LIMIT } from '../../../src/server/constants.ts';
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
     rateLimit: p.num('rateLimit', 0, RATE_LIMIT_MAX),
     // Every benchmark client connects from 127.0.0.1: raise the per-address cap above their number.
     maxConnectionsPerAddress: p.int('maxConnectionsPerAddress', 1, MAX_CONNECTIONS_PER_ADDRESS_LIMIT),
-    logger: pino({ level: 'warn' }, pino.destination(2)),
+    logger: pino({ level: process.env.BENCH_SERVER_LOG ?? 'warn' }, pino.destination(process.env.BENCH_SERVER_LOG_FILE ?? 2)),
   });
   io.emit({ type: 'ready', tcpPort: server.tcpPort, udpPort: server.udpPort, pid: process.pid });
   for (let i = 0; i < Number.MAX_SAFE_INTEGER; i++) {
