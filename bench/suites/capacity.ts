@@ -25,7 +25,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, SHUTDOWN_DEADLINE_MS } from '../../src/server/constants.ts';
 import { formatFixed, formatMs, formatSi } from '../lib/stats.ts';
-import { defineSuite, type SuiteContext } from '../lib/suite.ts';
+import { defineSuite, type SuiteContext, type Verdict } from '../lib/suite.ts';
 import type { ResultTable } from '../lib/table.ts';
 import { ENGINE_COUNTERS, type EngineCounter, type EngineTotals, type Quantiles, type SessionPlan, type WorkerAnswer } from '../loadgen/protocol.ts';
 import { ServerProcess, type ServerUsage } from '../loadgen/server-process.ts';
@@ -356,6 +356,7 @@ function holdTable(h: HoldResult): ResultTable {
 async function measure(ctx: SuiteContext, rig: Rig) {
   const { server } = rig;
   const tables: ResultTable[] = [];
+  const verdicts: Verdict[] = [];
   const data: Record<string, unknown> = { sessions: SESSIONS, roomSize: ROOM_SIZE, workers: WORKERS, cycles: CYCLES };
   await delay(1_000);
 
@@ -370,6 +371,11 @@ async function measure(ctx: SuiteContext, rig: Rig) {
   if (PHASES.has('udp') || PHASES.has('chat')) {
     const udpHold = await hold(ctx, rig, true);
     tables.push(holdTable(udpHold));
+    verdicts.push({
+      goal: `≤ ${GOAL_RSS_PER_SESSION / 1024} KiB RSS per idle session, ${SESSIONS.toLocaleString('en')} held (TCP + UDP)`,
+      met: udpHold.rssPerSession <= GOAL_RSS_PER_SESSION && udpHold.ramp.ok === SESSIONS,
+      measured: `${kib(udpHold.rssPerSession)}, ${udpHold.ramp.ok} held`,
+    });
     data['hold'] = { ...(data['hold'] as object | undefined), udp: udpHold };
     if (PHASES.has('chat')) {
       const chat = await chatPhase(ctx, rig, udpHold.ramp.ok);
@@ -381,15 +387,15 @@ async function measure(ctx: SuiteContext, rig: Rig) {
   }
 
   // ---- cycles -------------------------------------------------------------------------------------
-  if (PHASES.has('cycles')) await cyclePhase(ctx, rig, tables, data);
+  if (PHASES.has('cycles')) await cyclePhase(ctx, rig, tables, data, verdicts);
 
   // ---- SIGINT under load --------------------------------------------------------------------------
-  if (PHASES.has('sigint')) await sigintPhase(rig, tables, data);
+  if (PHASES.has('sigint')) await sigintPhase(rig, tables, data, verdicts);
   const notes = [
     `Server: \`dualchat server --log-level info\` (log drained: ${server.logLines} lines, ${mib(server.logBytes)}), defaults otherwise (per-address limit ${DEFAULT_MAX_CONNECTIONS_PER_ADDRESS}; clients use ${PER_ADDRESS} per 127.x.y.z address).`,
     `Load generator: ${WORKERS} worker process(es), ${UDP_SOCKETS_PER_WORKER} UDP sockets each, ${CONNECT_CONCURRENCY} handshakes in flight per worker; its engines use the client's configuration (CLIENT_ENGINE_CONFIG: keepalive every 25 s).`,
   ];
-  return { tables, notes, data };
+  return { tables, notes, data, verdicts };
 }
 
 interface EngineDelta {
@@ -497,7 +503,7 @@ async function chatPhase(ctx: SuiteContext, rig: Rig, held: number): Promise<{ t
   return { table, data: { chats, chatWallMs: chatWall, serverCpuMs, serverDrops, generatorDrops, datagramsIn: dgIn, datagramsOut: dgOut, workerCpu, workerBusy, engines: e } };
 }
 
-async function cyclePhase(ctx: SuiteContext, rig: Rig, tables: ResultTable[], data: Record<string, unknown>): Promise<void> {
+async function cyclePhase(ctx: SuiteContext, rig: Rig, tables: ResultTable[], data: Record<string, unknown>, verdicts: Verdict[]): Promise<void> {
   const { server } = rig;
   const cycles: Array<{ cycle: number; ok: number; failed: number; rate: number; rssHeld: number; rssAfter: number; heapAfter: number | undefined; disconnectMs: number }> = [];
   let cutShort = false;
@@ -520,6 +526,12 @@ async function cyclePhase(ctx: SuiteContext, rig: Rig, tables: ResultTable[], da
     const first = cycles[0]!;
     const last = cycles[cycles.length - 1]!;
     const growth = last.rssAfter / first.rssAfter;
+    const measuredAll = !cutShort && CYCLES >= GOAL_CYCLES;
+    verdicts.push({
+      goal: `no RSS growth over ${GOAL_CYCLES} connect/disconnect cycles (≤ ${GOAL_CYCLE_GROWTH}×)`,
+      met: measuredAll ? growth <= GOAL_CYCLE_GROWTH : undefined,
+      measured: `${formatFixed(growth, 3)}× over ${cycles.length} cycle${cycles.length === 1 ? '' : 's'}${measuredAll ? '' : ` (CAPACITY_CYCLES=${GOAL_CYCLES} CAPACITY_BUDGET_S=900 runs all ${GOAL_CYCLES})`}`,
+    });
     tables.push({
       title: `Connect/disconnect cycles of all ${SESSIONS.toLocaleString('en')} sessions (TCP + UDP)${cutShort ? `, cut short by the time budget after ${cycles.length}` : ''}`,
       columns: [{ label: 'cycle' }, { label: 'ready' }, { label: 'failed' }, { label: 'connect rate' }, { label: 'disconnect all' }, { label: 'RSS held' }, { label: 'RSS after' }, { label: 'heap used after' }],
@@ -543,7 +555,7 @@ async function cyclePhase(ctx: SuiteContext, rig: Rig, tables: ResultTable[], da
   }
 }
 
-async function sigintPhase(rig: Rig, tables: ResultTable[], data: Record<string, unknown>): Promise<void> {
+async function sigintPhase(rig: Rig, tables: ResultTable[], data: Record<string, unknown>, verdicts: Verdict[]): Promise<void> {
   const { server } = rig;
   const final = await connectEveryone(rig, true);
   await awaitUsers(rig, final.ok + 1, 60_000).catch(() => undefined);
@@ -581,4 +593,9 @@ async function sigintPhase(rig: Rig, tables: ResultTable[], data: Record<string,
     notes: [`Goal every client told, exit 0 within 5 s (hard deadline ${SHUTDOWN_DEADLINE_MS} ms), no temp files: ${ok ? 'MET' : 'NOT MET'}.`],
   });
   data['sigint'] = { final, closed, exit, exitMs, leftovers: left };
+  verdicts.push({
+    goal: 'SIGINT under load: every client told, exit 0 within 5 s, no temp files',
+    met: ok,
+    measured: `${told} of ${live} told, exit ${exit.code ?? exit.signal} in ${formatMs(exitMs)}, ${left.length} temp files`,
+  });
 }
