@@ -10,8 +10,15 @@ export interface ChatPairsParams {
   host: string;
   /** The dualchat server's TCP port, or the udx relay's UDP port. */
   port: number;
-  /** udx mode: pair p's sockets use udxBasePort + 2p and + 2p + 1 (bench/lib/udx-pairs.ts). */
+  /**
+   * udx mode: pair p's sockets use udxBasePort + 2p and + 2p + 1 (bench/lib/udx-pairs.ts); 0: any free
+   * ports, told in the ready message as `udxPorts` (chat-wan, through impairment proxies).
+   */
   udxBasePort: number;
+  /** dualchat-udp: send the datagrams to this port on `host` (an impairment proxy) instead of the server's. */
+  udpViaPort?: number;
+  /** dualchat: pairs signing in at a time (default 1: one after the other). */
+  openBatch?: number;
   denseLines: number;
   denseRate: number;
   sparsePairs: number;

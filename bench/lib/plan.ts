@@ -15,13 +15,14 @@ export const DEFAULT_PLAN_MS = 600_000;
  * is at least its planned time (the budget never cuts the planned rounds short).
  */
 export const PLAN: Readonly<Record<string, { plannedMs: number; what: string }>> = {
-  'sim-speed': { plannedMs: 12_000, what: '5 alternating rounds of 5 cases after a warm-up (--full: 11)' },
+  'sim-speed': { plannedMs: 8_000, what: '5 alternating rounds of 5 cases after a warm-up (--full: 11)' },
   'sim-efficiency': { plannedMs: 6_000, what: '3 workloads × 5 loss rates × 2 controllers × 5 seeds, virtual time (--full: 15 seeds)' },
   'sim-scenarios': { plannedMs: 4_000, what: '7 scenarios × 5 seeds, virtual time (--full: 20 seeds)' },
   'chat-latency': { plannedMs: 200_000, what: '3 rounds × 3 transports × 4 loss rates (in parallel): 1,000 dense + 1,000 sparse lines per run, 10 s (--full: 5 rounds, 20 s runs)' },
-  download: { plannedMs: 120_000, what: '20 MiB × 3 rounds, then 200 MiB × 1 round; TCP, dualchat at 0/1/5/10 %, blast at 0 % (--full: 3 rounds of both)' },
-  fanout: { plannedMs: 70_000, what: '1 round × 3 servers, 100 clients × 300 lines = 3M deliveries each (--full: 3 rounds of 1,000 lines, 10M each)' },
-  capacity: { plannedMs: 180_000, what: '10,000 sessions, 2 connect/disconnect cycles (bench/suites/capacity.ts: its own options for 10 cycles)' },
+  download: { plannedMs: 110_000, what: '20 MiB × 3 rounds, then 200 MiB × 1 round; TCP, dualchat at 0/1/5/10 %, blast at 0 % (--full: 3 rounds of both)' },
+  fanout: { plannedMs: 60_000, what: '1 round × 3 servers, 100 clients × 300 lines = 3M deliveries each (--full: 3 rounds of 1,000 lines, 10M each)' },
+  'chat-wan': { plannedMs: 60_000, what: '3 rounds; both transports and the 3 loss rates at once through the impairment proxy (20 ± 5 ms): 1,000 dense + 1,000 sparse lines per run, 10 s (--full: 5 rounds, 20 s runs)' },
+  capacity: { plannedMs: 140_000, what: '10,000 sessions, 2 connect/disconnect cycles (bench/suites/capacity.ts: its own options for 10 cycles)' },
 };
 
 /** Rounds a suite runs: `--runs N` wins, else its own for the scale. */

@@ -98,6 +98,11 @@ export class Params {
     return v as number;
   }
 
+  /** A whole number from min to max, or undefined when the key is absent. */
+  optInt(key: string, min: number, max: number): number | undefined {
+    return this.raw[key] === undefined ? undefined : this.int(key, min, max);
+  }
+
   /** A finite number from min to max. */
   num(key: string, min: number, max: number): number {
     const v = this.raw[key];

@@ -197,7 +197,8 @@ describe('suites', () => {
     expect(both.status).toBe(2);
     expect(both.stderr).toContain('--quick and --full exclude each other');
     expect(list.stdout).toMatch(/default scale: planned .* \(target ≤ 10 min 00 s\); budgets add up to /);
-    expect(list.stdout).toMatch(/sim-speed .*\(5 rounds, planned 12\.0 s, budget 30\.0 s\)/);
+    expect(list.stdout).toMatch(/sim-speed .*\(5 rounds, planned 8\.0 s, budget 30\.0 s\)/);
+    expect(list.stdout).toMatch(/chat-wan .*\(3 rounds, planned 60\.0 s, budget 90\.0 s\)/);
     const full = run(['--list', '--full']);
     expect(full.status).toBe(0);
     expect(full.stdout).toMatch(/sim-speed .*\(11 rounds, budget 60\.0 s\)/);

@@ -10,6 +10,12 @@
 // is a udx-native stream per hop through bench/lib/workers/udx-relay.ts (lines of `bytes` bytes
 // ending in "\n").
 //
+// Through impairment proxies (chat-wan): `udpViaPort` sends the dualchat clients' datagrams to a proxy
+// on `host` (ChatLink's `udp.via`); with `udxBasePort` 0 the udx sockets bind any free port and the
+// ready message tells them, pair by pair: {"type":"ready","udxPorts":[[senderPort,receiverPort],…]},
+// and `port` is where they send (a proxy in front of the relay). `openBatch` (default 1) signs that many
+// pairs in at a time.
+//
 //   args: {"mode":"dualchat-udp","host":"127.0.0.1","port":…,"udxBasePort":7200,"denseLines":2000,
 //          "denseRate":100,"sparsePairs":8,"sparseLines":40,"sparseRate":2,"bytes":100,"drainMs":30000}
 //   out:  {"type":"ready"}   in: {"type":"go"}   out: {"type":"result", …ChatPairsResult}
@@ -20,8 +26,8 @@ import type { Shown } from '../../../src/client/render.ts';
 import { DeliveryLog } from '../delivery.ts';
 import { evenly, mergeSchedules, pace, type Scheduled } from '../pace.ts';
 import { markLine, readMark } from '../payload.ts';
-import { CHAT_PAIR_MODES, type ChatPairsParams as Params, type ChatPairsResult } from '../pairs-protocol.ts';
-import { MAX_UDX_PAIRS, udxPairEnds } from '../udx-pairs.ts';
+import { CHAT_PAIR_MODES, type ChatPairsParams, type ChatPairsResult } from '../pairs-protocol.ts';
+import { MAX_UDX_PAIRS, udxPairEnds, udxPairIds } from '../udx-pairs.ts';
 import { workerArgs, workerIo } from '../worker-io.ts';
 
 /** Connecting, signing in and binding UDP, per client. */
@@ -50,6 +56,8 @@ function arrive(into: DeliveryLog, stream: number, seq: number, at: number): voi
 }
 const io = workerIo(() => cleanup());
 
+type Params = ChatPairsParams & { openBatch: number };
+
 function params(): Params {
   const p = workerArgs();
   if (typeof p === 'string') throw new Error(p);
@@ -57,7 +65,7 @@ function params(): Params {
     mode: p.oneOf('mode', CHAT_PAIR_MODES),
     host: p.str('host'),
     port: p.int('port', 1, 65_535),
-    udxBasePort: p.int('udxBasePort', 1, 65_535),
+    udxBasePort: p.int('udxBasePort', 0, 65_535),
     denseLines: p.int('denseLines', 0, 1_000_000),
     denseRate: p.num('denseRate', 0.01, 100_000),
     sparsePairs: p.int('sparsePairs', 0, MAX_UDX_PAIRS - 1),
@@ -65,6 +73,8 @@ function params(): Params {
     sparseRate: p.num('sparseRate', 0.01, 100_000),
     bytes: p.int('bytes', 24, 4_000),
     drainMs: p.int('drainMs', 0, 600_000),
+    udpViaPort: p.optInt('udpViaPort', 1, 65_535),
+    openBatch: p.optInt('openBatch', 1, 1_000) ?? 1,
   };
 }
 
@@ -81,7 +91,7 @@ async function openDualchat(prm: Params, pairs: number, log: DeliveryLog, echoes
       show: onShow,
       closed: () => undefined,
       clock: () => Date.now(),
-      udp: { enabled: udp },
+      udp: { enabled: udp, ...(prm.udpViaPort === undefined ? {} : { via: { host: prm.host, port: prm.udpViaPort } }) },
     });
     if (!r.ok) throw new Error(`${name}: ${r.message}`);
     links.push(r.link);
@@ -96,8 +106,9 @@ async function openDualchat(prm: Params, pairs: number, log: DeliveryLog, echoes
     if (item.kind === 'transport' && item.transport === 'tcp') fellBack.count++;
   };
   const ends: PairEnds[] = [];
-  // Pairs sign in one after the other: a burst of sign-ins is not what is measured.
-  for (let pair = 0; pair < pairs; pair++) {
+  // Pairs sign in one after the other (or `openBatch` pairs at a time, where each sign-in waits on a
+  // delayed path): a burst of sign-ins is not what is measured.
+  const openPair = async (pair: number): Promise<void> => {
     const receiverName = `p${pair}rx`;
     await open(receiverName, (item) => {
       watchTransport(item);
@@ -112,7 +123,10 @@ async function openDualchat(prm: Params, pairs: number, log: DeliveryLog, echoes
       const mark = readMark(item.reply.text);
       if (mark !== undefined) arrive(echoes, mark.stream, mark.seq, performance.now());
     });
-    ends.push({ send: (text) => void sender.send({ kind: 'private', to: receiverName, text }) });
+    ends[pair] = { send: (text) => void sender.send({ kind: 'private', to: receiverName, text }) };
+  };
+  for (let first = 0; first < pairs; first += prm.openBatch) {
+    await Promise.all(Array.from({ length: Math.min(prm.openBatch, pairs - first) }, (_, i) => openPair(first + i)));
   }
   return { ends, links };
 }
@@ -130,17 +144,20 @@ function engineTotals(links: readonly ChatLink[]): ChatPairsResult['engine'] {
 
 // ---- udx-native: a stream per hop through the relay ----------------------------------------------
 
-function openUdx(prm: Params, pairs: number, log: DeliveryLog): { ends: PairEnds[]; sockets: UdxSocket[]; streams: UdxStream[] } {
+function openUdx(prm: Params, pairs: number, log: DeliveryLog): { ends: PairEnds[]; sockets: UdxSocket[]; streams: UdxStream[]; ports: Array<[number, number]> } {
   const udx = new UDX();
   const sockets: UdxSocket[] = [];
   const streams: UdxStream[] = [];
   const ends: PairEnds[] = [];
+  const ports: Array<[number, number]> = [];
   for (let pair = 0; pair < pairs; pair++) {
-    const e = udxPairEnds(prm.udxBasePort, pair);
+    // udxBasePort 0: any free ports, told in the ready message.
+    const e = prm.udxBasePort === 0 ? { ...udxPairIds(pair), senderPort: 0, receiverPort: 0 } : udxPairEnds(prm.udxBasePort, pair);
     const senderSocket = udx.createSocket();
     const receiverSocket = udx.createSocket();
     senderSocket.bind(e.senderPort, prm.host);
     receiverSocket.bind(e.receiverPort, prm.host);
+    ports.push([senderSocket.address().port, receiverSocket.address().port]);
     const sender = udx.createStream(e.senderId);
     const receiver = udx.createStream(e.receiverId);
     sender.connect(senderSocket, e.relayToSenderId, prm.port, prm.host);
@@ -162,7 +179,7 @@ function openUdx(prm: Params, pairs: number, log: DeliveryLog): { ends: PairEnds
     streams.push(sender, receiver);
     ends.push({ send: (text) => void sender.write(`${text}\n`) });
   }
-  return { ends, sockets, streams };
+  return { ends, sockets, streams, ports };
 }
 
 function cpuMs(u: NodeJS.CpuUsage): number {
@@ -187,9 +204,11 @@ async function main(): Promise<void> {
 
   let ends: PairEnds[];
   let links: ChatLink[] = [];
+  let udxPorts: Array<[number, number]> | undefined;
   if (prm.mode === 'udx') {
     const u = openUdx(prm, pairs, log);
     ends = u.ends;
+    if (prm.udxBasePort === 0) udxPorts = u.ports;
     cleanup = async () => {
       for (const s of u.streams) s.destroy();
       await Promise.all(u.sockets.map((s) => s.close()));
@@ -203,7 +222,7 @@ async function main(): Promise<void> {
     links = d.links;
   }
 
-  io.emit({ type: 'ready' });
+  io.emit({ type: 'ready', ...(udxPorts === undefined ? {} : { udxPorts }) });
   await io.command('go');
 
   // The dense pair from t = 0; sparse pair k (1…K) offset by k/K of the sparse gap.
