@@ -17,7 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadNow } from '../lib/machine.ts';
 import { Netns, netnsUnavailable, type DropRule } from '../lib/netns.ts';
-import { asChatPairsResult, type ChatPairMode, type ChatPairsParams, type ChatPairsResult, type PairClassResult } from '../lib/pairs-protocol.ts';
+import { CHAT_CLASSES, DENSE_RATE, FACET_SIZE, FACETS, HOST, LINE_BYTES, MIN_ROUNDS, SETUP_TIMEOUT_MS, SPARSE_RATE, UDP_CONTENDERS, cell, chatServerParams, chatWorkloads, closingNotes, completeRun, contenderLabel, detailTable, integrityOf, integrityText, medianText, ms, p99Pair, pairsWorkParams, runClients, runsForJson, udxLoads, workloadFor, workloadName, type ChatClass, type ChatRun, type ChatWorkload } from '../lib/chat-figures.ts';
+import type { ChatPairMode, ChatPairsParams } from '../lib/pairs-protocol.ts';
 import { formatMs, formatRatio, median, ratio } from '../lib/stats.ts';
 import { defineSuite, type Verdict } from '../lib/suite.ts';
 import type { ResultTable } from '../lib/table.ts';
@@ -29,34 +30,16 @@ type Loss = (typeof LOSSES)[number];
 
 const CONTENDERS: ReadonlyArray<{ mode: ChatPairMode; label: string }> = [
   { mode: 'dualchat-tcp', label: 'TCP (--no-udp)' },
-  { mode: 'dualchat-udp', label: 'dualchat UDP' },
-  { mode: 'udx', label: 'udx-native' },
+  ...UDP_CONTENDERS,
 ];
-
-/** What one run sends: a dense pair's lines, and sparse pairs × lines each. */
-interface Workload {
-  denseLines: number;
-  sparsePairs: number;
-  sparseLines: number;
-  /** How long a run waits for the last lines after the last was sent. */
-  drainMs: number;
-}
+const label = contenderLabel(CONTENDERS);
 
 /**
- * The default: 10 s runs with 1,000 lines per class, enough for a p99 of each run (the 10th-worst
- * line); sparse pairs at 2 lines/s are many (50) rather than long, so a run stays 10 s. Drain: TCP
- * and udx-native at 20 % loss back off for seconds (max ~9 s measured), so 30 s.
+ * 10 s runs of 1,000 lines per class (bench/lib/chat-figures.ts), and `--full` 20 s runs with more
+ * rounds (fullRuns). Drain: TCP and udx-native at 20 % loss back off for seconds (max ~9 s
+ * measured), so 30 s. `--quick`: 5 s of dense lines, 8 sparse pairs; a look, not a p99.
  */
-const DEFAULT_WORK: Workload = { denseLines: 1000, sparsePairs: 50, sparseLines: 20, drainMs: 30_000 };
-/** `--full`: 20 s runs (2,000 dense lines; 2,000 sparse) and more rounds (fullRuns). */
-const FULL_WORK: Workload = { denseLines: 2000, sparsePairs: 50, sparseLines: 40, drainMs: 30_000 };
-/** `--quick`: 5 s of dense lines, 8 sparse pairs; a look, not a p99. */
-const QUICK_WORK: Workload = { denseLines: 500, sparsePairs: 8, sparseLines: 10, drainMs: 15_000 };
-/** Rounds the median is taken over, whatever the budget says (issue 7: 3-round medians). */
-const MIN_ROUNDS = 3;
-const DENSE_RATE = 100;
-const SPARSE_RATE = 2;
-const LINE_BYTES = 100;
+const WORK = chatWorkloads(30_000, { denseLines: 500, sparsePairs: 8, sparseLines: 10, drainMs: 15_000 });
 
 /** Goals of the issue: p99 at most this (ms) for dualchat UDP. */
 const DENSE_GOALS: Partial<Record<Loss, number>> = { 5: 15, 10: 25, 20: 500 };
@@ -70,67 +53,18 @@ const ANCHORS: Record<'dualchat-tcp' | 'udx', Partial<Record<Loss, number>>> = {
 /** Fixed ports inside each namespace for the udx relay (udx streams have no handshake: bench/lib/udx-pairs.ts). */
 const UDX_RELAY_PORT = 7100;
 const UDX_BASE_PORT = 7200;
-const HOST = '127.0.0.1';
 /** Loopback MTU in the namespaces: Ethernet-sized segments, as on a real path. */
 const MTU = 1500;
-/** Starting the server (or relay) and the clients, signing in, binding UDP. */
-const SETUP_TIMEOUT_MS = 60_000;
-
-type ClassName = 'dense' | 'sparse';
 
 /** One run: one contender at one loss rate. */
-interface Run {
-  mode: ChatPairMode;
-  loss: Loss;
-  round: number;
-  ok: boolean;
-  error?: string;
+interface Run extends ChatRun<ChatPairMode, Loss> {
   /** Packets the nftables rules dropped during the run. */
   kernelDrops: number;
   /** CPU time the server (or relay) process used during the run, ms. */
   serverCpuMs?: number;
-  result?: ChatPairsResult;
-  /** Per class: p50/p99/max of this run (ms), lines lost. */
-  figures: Record<ClassName, RunFigures | undefined>;
 }
 
-interface RunFigures {
-  p50: number | undefined;
-  p99: number | undefined;
-  max: number | undefined;
-  sent: number;
-  lost: number;
-  duplicates: number;
-  outOfOrder: number;
-}
-
-/**
- * The q-quantile, interpolated between ranks, where a line that never arrived counts as +∞: it sorts
- * last and makes every quantile that reaches it ∞ (shown as "lost").
- */
-function quantileWithLost(values: readonly number[], q: number): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const pos = q * (sorted.length - 1);
-  const lo = sorted[Math.floor(pos)] as number;
-  const hi = sorted[Math.ceil(pos)] as number;
-  return lo === hi ? lo : lo + (hi - lo) * (pos - Math.floor(pos));
-}
-
-function figuresOf(c: PairClassResult): RunFigures {
-  const all = c.latencies.map((l) => (l === null ? Number.POSITIVE_INFINITY : l));
-  return {
-    p50: quantileWithLost(all, 0.5),
-    p99: quantileWithLost(all, 0.99),
-    max: quantileWithLost(all, 1),
-    sent: c.sent,
-    lost: c.lost,
-    duplicates: c.duplicates,
-    outOfOrder: c.outOfOrder,
-  };
-}
-
-async function runOne(ns: Netns, mode: ChatPairMode, loss: Loss, round: number, work: Workload, filesDir: string): Promise<Run> {
+async function runOne(ns: Netns, mode: ChatPairMode, loss: Loss, round: number, work: ChatWorkload, filesDir: string): Promise<Run> {
   const run: Run = { mode, loss, round, ok: false, kernelDrops: 0, figures: { dense: undefined, sparse: undefined } };
   const workers: Worker[] = [];
   try {
@@ -147,7 +81,7 @@ async function runOne(ns: Netns, mode: ChatPairMode, loss: Loss, round: number, 
     } else {
       server = Worker.start(
         'chat-server',
-        [JSON.stringify({ host: HOST, tcpPort: 0, udpPort: 0, roomCapacity: 15, rateLimit: 0, maxConnectionsPerAddress: 2 * (1 + work.sparsePairs) + 16, filesDir })],
+        [JSON.stringify(chatServerParams(work, filesDir))],
         { netns: ns },
       );
       workers.push(server);
@@ -158,34 +92,18 @@ async function runOne(ns: Netns, mode: ChatPairMode, loss: Loss, round: number, 
         { protocol: 'tcp', ports: [port], percent: loss },
       ];
     }
-    const params: ChatPairsParams = {
-      mode,
-      host: HOST,
-      port,
-      udxBasePort: UDX_BASE_PORT,
-      denseLines: work.denseLines,
-      denseRate: DENSE_RATE,
-      sparsePairs: work.sparsePairs,
-      sparseLines: work.sparseLines,
-      sparseRate: SPARSE_RATE,
-      bytes: LINE_BYTES,
-      drainMs: work.drainMs,
-    };
+    const params: ChatPairsParams = { ...pairsWorkParams(work), mode, port, udxBasePort: UDX_BASE_PORT };
     const clients = Worker.start('chat-pairs', [JSON.stringify(params)], { netns: ns });
     workers.push(clients);
     await clients.next((m) => m.type === 'ready', 'the clients ready', SETUP_TIMEOUT_MS);
     // Loss starts once everyone is connected (setup is not what is measured) and ends with the run.
     const cpuBefore = await serverCpu(server);
     await ns.setDrop(drop);
-    clients.send({ type: 'go' });
-    const runMs = Math.max(work.denseLines / DENSE_RATE, work.sparseLines / SPARSE_RATE) * 1000 + work.drainMs + SETUP_TIMEOUT_MS;
-    const result = asChatPairsResult(await clients.next((m) => m.type === 'result', 'the result', runMs));
+    const result = await runClients(clients, work);
     run.kernelDrops = await ns.droppedPackets();
     await ns.setDrop([]);
     run.serverCpuMs = (await serverCpu(server)) - cpuBefore;
-    run.result = result;
-    run.figures = { dense: figuresOf(result.dense), sparse: figuresOf(result.sparse) };
-    run.ok = true;
+    completeRun(run, result);
   } catch (e) {
     run.error = e instanceof Error ? e.message : String(e);
   } finally {
@@ -202,27 +120,7 @@ async function serverCpu(server: Worker): Promise<number> {
   return Number(m['userMs']) + Number(m['systemMs']);
 }
 
-/** Median over the rounds of one figure of one cell (∞ included: a run that lost lines is the worst). */
-function cell(runs: readonly Run[], mode: ChatPairMode, loss: Loss, cls: ClassName, pick: (f: RunFigures) => number | undefined): number | undefined {
-  const values: number[] = [];
-  for (const r of runs) {
-    if (r.mode !== mode || r.loss !== loss || !r.ok) continue;
-    const f = r.figures[cls];
-    const v = f === undefined ? undefined : pick(f);
-    if (v !== undefined) values.push(v);
-  }
-  return quantileWithLost(values, 0.5);
-}
-
-function total(runs: readonly Run[], mode: ChatPairMode, loss: Loss, pick: (r: Run) => number): number {
-  return runs.filter((r) => r.mode === mode && r.loss === loss && r.ok).reduce((s, r) => s + pick(r), 0);
-}
-
-function ms(v: number | undefined): string {
-  return v === Number.POSITIVE_INFINITY ? 'lost' : formatMs(v);
-}
-
-function goalNote(name: string, goals: Partial<Record<Loss, number>>, runs: readonly Run[], cls: ClassName): string[] {
+function goalNote(name: string, goals: Partial<Record<Loss, number>>, runs: readonly Run[], cls: ChatClass): string[] {
   const notes: string[] = [];
   for (const loss of LOSSES) {
     const goal = goals[loss];
@@ -236,7 +134,7 @@ function goalNote(name: string, goals: Partial<Record<Loss, number>>, runs: read
 }
 
 /** Each p99 goal for dualchat UDP, as a verdict. */
-function goalVerdicts(name: string, goals: Partial<Record<Loss, number>>, runs: readonly Run[], cls: ClassName): Verdict[] {
+function goalVerdicts(name: string, goals: Partial<Record<Loss, number>>, runs: readonly Run[], cls: ChatClass): Verdict[] {
   const out: Verdict[] = [];
   for (const loss of LOSSES) {
     const goal = goals[loss];
@@ -253,27 +151,21 @@ function goalVerdicts(name: string, goals: Partial<Record<Loss, number>>, runs: 
 
 /** No line lost, duplicated or reordered by dualchat UDP; no client fell back to TCP. */
 function integrityVerdicts(runs: readonly Run[], modes: readonly ChatPairMode[]): Verdict[] {
-  const udp = runs.filter((r) => r.mode === 'dualchat-udp');
-  const ok = udp.filter((r) => r.ok);
-  const sum = (pick: (f: RunFigures) => number): number => ok.reduce((s, r) => s + (r.figures.dense === undefined ? 0 : pick(r.figures.dense)) + (r.figures.sparse === undefined ? 0 : pick(r.figures.sparse)), 0);
-  const lost = sum((f) => f.lost);
-  const sent = sum((f) => f.sent);
-  const disorder = sum((f) => f.duplicates + f.outOfOrder);
-  const fellBack = ok.reduce((s, r) => s + (r.result?.fellBack ?? 0), 0);
-  const measured = ok.length === 0 ? undefined : ok.length === udp.length;
+  const i = integrityOf(runs.filter((r) => r.mode === 'dualchat-udp'));
+  const measured = i.ok === 0 ? undefined : i.ok === i.runs;
   return modes.includes('dualchat-udp')
     ? [
         {
           goal: 'no line lost, duplicated or reordered (dualchat UDP)',
-          met: measured === undefined ? undefined : measured && lost === 0 && disorder === 0,
-          measured: `${lost} lost, ${disorder} dup+disorder of ${sent}${ok.length < udp.length ? `; ${udp.length - ok.length} runs failed` : ''}`,
+          met: measured === undefined ? undefined : measured && i.lost === 0 && i.disorder === 0,
+          measured: integrityText(i),
         },
-        { goal: 'no client falls back to TCP', met: measured === undefined ? undefined : fellBack === 0, measured: `${fellBack} fell back` },
+        { goal: 'no client falls back to TCP', met: measured === undefined ? undefined : i.fellBack === 0, measured: `${i.fellBack} fell back` },
       ]
     : [];
 }
 
-function p99Table(title: string, cls: ClassName, goals: Partial<Record<Loss, number>>, runs: readonly Run[], modes: readonly ChatPairMode[]): ResultTable {
+function p99Table(title: string, cls: ChatClass, goals: Partial<Record<Loss, number>>, runs: readonly Run[], modes: readonly ChatPairMode[]): ResultTable {
   const has = (m: ChatPairMode): boolean => modes.includes(m);
   const columns = [
     { label: 'loss' },
@@ -302,55 +194,17 @@ function p99Table(title: string, cls: ClassName, goals: Partial<Record<Loss, num
   return { title, columns, rows, notes: goalNote(cls === 'dense' ? '100 lines/s' : '2 lines/s', goals, runs, cls) };
 }
 
-function detailTable(runs: readonly Run[], modes: readonly ChatPairMode[], work: Workload): ResultTable {
-  const rows: string[][] = [];
-  for (const cls of ['dense', 'sparse'] as const) {
-    for (const loss of LOSSES) {
-      for (const mode of modes) {
-        const done = runs.filter((r) => r.mode === mode && r.loss === loss);
-        const ok = done.filter((r) => r.ok);
-        rows.push([
-          cls === 'dense' ? `${DENSE_RATE}/s` : `${SPARSE_RATE}/s ×${work.sparsePairs}`,
-          `${loss}%`,
-          CONTENDERS.find((c) => c.mode === mode)?.label ?? mode,
-          ms(cell(runs, mode, loss, cls, (f) => f.p50)),
-          ms(cell(runs, mode, loss, cls, (f) => f.p99)),
-          ms(cell(runs, mode, loss, cls, (f) => f.max)),
-          `${total(runs, mode, loss, (r) => r.figures[cls]?.lost ?? 0)}/${total(runs, mode, loss, (r) => r.figures[cls]?.sent ?? 0)}`,
-          String(total(runs, mode, loss, (r) => (r.figures[cls]?.duplicates ?? 0) + (r.figures[cls]?.outOfOrder ?? 0))),
-          cls === 'dense' ? String(median(ok.map((r) => r.kernelDrops)) ?? '–') : '',
-          cls === 'dense' && mode === 'dualchat-udp' ? String(total(runs, mode, loss, (r) => r.result?.fellBack ?? 0)) : '',
-          cls === 'dense' ? cpuPerLine(ok) : '',
-          `${ok.length}/${done.length}`,
-        ]);
-      }
-    }
-  }
-  return {
-    title: 'Every figure: medians over the rounds',
-    columns: [
-      { label: 'workload' },
-      { label: 'loss', align: 'right' },
-      { label: 'transport', align: 'left' },
-      { label: 'p50' },
-      { label: 'p99' },
-      { label: 'max' },
-      { label: 'lost/sent' },
-      { label: 'dup+disorder' },
-      { label: 'kernel drops' },
-      { label: 'fell back' },
-      { label: 'CPU/line' },
-      { label: 'runs ok' },
-    ],
-    rows,
-    notes: [
-      `Latency: arrival at the receiver − hand-over to the sender, one clock; p50/p99/max per run (${work.denseLines} dense lines; ${work.sparsePairs} × ${work.sparseLines} sparse), then the median over the rounds.`,
-      'lost/sent and dup+disorder: summed over all rounds (must be 0). kernel drops: packets nftables dropped in one run (median) — both directions, ACKs included.',
-      'fell back: dualchat clients whose chat left UDP during a run (must be 0).',
-      'CPU/line: CPU time of the server (or relay) and client processes over a run ÷ lines relayed (dense + sparse; median): the cost of a line, both hops, both ends, echo included for dualchat.',
-    ],
-  };
-}
+/** The per-run measures of the "every figure" table: what nftables dropped, and CPU per line. */
+const KERNEL_DROPS = {
+  label: 'kernel drops',
+  note: 'kernel drops: packets nftables dropped in one run (median) — both directions, ACKs included.',
+  value: (ok: readonly Run[]) => medianText(ok.map((r) => r.kernelDrops)),
+};
+const CPU_PER_LINE = {
+  label: 'CPU/line',
+  note: 'CPU/line: CPU time of the server (or relay) and client processes over a run ÷ lines relayed (dense + sparse; median): the cost of a line, both hops, both ends, echo included for dualchat.',
+  value: cpuPerLine,
+};
 
 /** Median CPU time (server or relay + clients) per line relayed, over the runs. */
 function cpuPerLine(runs: readonly Run[]): string {
@@ -366,27 +220,23 @@ function cpuPerLine(runs: readonly Run[]): string {
 function chart(runs: readonly Run[], modes: readonly ChatPairMode[]): TopLevelSpec {
   const values: Array<{ loss: number; workload: string; transport: string; p99: number }> = [];
   const goals: Array<{ loss: number; workload: string; goal: number }> = [];
-  for (const cls of ['dense', 'sparse'] as const) {
-    const workload = cls === 'dense' ? `${DENSE_RATE} lines/s` : `${SPARSE_RATE} lines/s (sparse)`;
+  for (const cls of CHAT_CLASSES) {
+    const workload = workloadName(cls);
     for (const loss of LOSSES) {
       for (const mode of modes) {
         const v = cell(runs, mode, loss, cls, (f) => f.p99);
-        if (v !== undefined && Number.isFinite(v)) values.push({ loss: loss / 100, workload, transport: CONTENDERS.find((c) => c.mode === mode)?.label ?? mode, p99: Math.max(v, 0.01) });
+        if (v !== undefined && Number.isFinite(v)) values.push({ loss: loss / 100, workload, transport: label(mode), p99: Math.max(v, 0.01) });
       }
       const g = (cls === 'dense' ? DENSE_GOALS : SPARSE_GOALS)[loss];
       if (g !== undefined) goals.push({ loss: loss / 100, workload, goal: g });
     }
   }
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    ...FACETS,
     title: { text: 'Chat p99 latency under kernel packet loss', subtitle: ['sender → server → receiver in a network namespace; nftables drops on both hops; medians over rounds', 'black ticks: the goals for dualchat UDP'] },
-    background: 'white',
-    columns: 2,
-    facet: { field: 'workload', type: 'nominal', title: null, sort: [`${DENSE_RATE} lines/s`, `${SPARSE_RATE} lines/s (sparse)`] },
     data: { values: [...values.map((v) => ({ ...v, kind: 'p99' })), ...goals.map((g) => ({ loss: g.loss, workload: g.workload, goal: g.goal, kind: 'goal' }))] },
     spec: {
-      width: 300,
-      height: 260,
+      ...FACET_SIZE,
       layer: [
         {
           transform: [{ filter: "datum.kind === 'p99'" }],
@@ -394,7 +244,7 @@ function chart(runs: readonly Run[], modes: readonly ChatPairMode[]): TopLevelSp
           encoding: {
             x: { field: 'loss', type: 'quantitative', axis: { format: '.0~%' }, title: 'packet loss (each hop, each way)' },
             y: { field: 'p99', type: 'quantitative', scale: { type: 'log' }, title: 'p99 latency (ms, log scale)' },
-            color: { field: 'transport', type: 'nominal', sort: modes.map((m) => CONTENDERS.find((c) => c.mode === m)?.label ?? m) },
+            color: { field: 'transport', type: 'nominal', sort: modes.map(label) },
           },
         },
         {
@@ -405,16 +255,6 @@ function chart(runs: readonly Run[], modes: readonly ChatPairMode[]): TopLevelSp
       ],
     },
   };
-}
-
-async function udxLoads(): Promise<string | undefined> {
-  try {
-    const mod = (await import('udx-native')) as { default: new () => unknown };
-    new mod.default();
-    return undefined;
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
-  }
 }
 
 export default defineSuite({
@@ -429,7 +269,7 @@ export default defineSuite({
   fullBudgetMs: 480_000,
   unavailable: () => netnsUnavailable({ needNft: true }),
   async run(ctx) {
-    const work = ctx.quick ? QUICK_WORK : ctx.full ? FULL_WORK : DEFAULT_WORK;
+    const work = workloadFor(WORK, ctx);
     const udxProblem = await udxLoads();
     const contenders = CONTENDERS.filter((c) => c.mode !== 'udx' || udxProblem === undefined);
     const modes = contenders.map((c) => c.mode);
@@ -452,12 +292,11 @@ export default defineSuite({
           minRounds: MIN_ROUNDS,
           onSample: (name, round, s) => {
             const mine = runs.filter((x) => x.mode === name && x.round === round);
-            const p99s = mine.map((x) => `${x.loss}% ${ms(x.figures.dense?.p99)}/${ms(x.figures.sparse?.p99)}`).join(', ');
+            const p99s = mine.map((x) => `${x.loss}% ${p99Pair(x)}`).join(', ');
             ctx.log(`round ${round + 1} ${name}: p99 dense/sparse ${p99s}; load ${s.load}${s.failed.length > 0 ? `; FAILED ${s.failed.join('; ')}` : ''}`);
           },
         },
       );
-      const failures = runs.filter((x) => !x.ok);
       const verdicts = [...goalVerdicts('100 lines/s', DENSE_GOALS, runs, 'dense'), ...goalVerdicts('2 lines/s', SPARSE_GOALS, runs, 'sparse'), ...integrityVerdicts(runs, modes)];
       const anchorNotes = LOSSES.filter((l) => l > 0).map(
         (l) => `${l}%: TCP ${formatMs(ANCHORS['dualchat-tcp'][l])}, udx-native ${formatMs(ANCHORS.udx[l])}`,
@@ -472,27 +311,17 @@ export default defineSuite({
             ],
           },
           p99Table(`p99 latency, sparse: ${work.sparsePairs} pairs × ${work.sparseLines} lines at ${SPARSE_RATE}/s each (medians of ${r.rounds} rounds)`, 'sparse', SPARSE_GOALS, runs, modes),
-          detailTable(runs, modes, work),
+          detailTable({ runs, modes, losses: LOSSES, work, label, drops: KERNEL_DROPS, more: [CPU_PER_LINE] }),
         ],
         plots: [{ spec: chart(runs, modes) }],
         verdicts,
-        notes: [
-          ...(udxProblem === undefined ? [] : [`udx-native left out: it does not load here (${udxProblem}).`]),
-          ...failures.map((f) => `FAILED run: ${f.mode} at ${f.loss}% (round ${f.round + 1}): ${f.error ?? ''}`),
-          ctx.quick
-            ? `--quick: ${work.denseLines} dense lines, ${work.sparsePairs} sparse pairs × ${work.sparseLines} (the default: ${DEFAULT_WORK.denseLines}, ${DEFAULT_WORK.sparsePairs} × ${DEFAULT_WORK.sparseLines}).`
-            : '',
-          r.cutShort ? `The time budget stopped the rounds after ${r.rounds} of ${ctx.runs}.` : '',
-        ].filter((n) => n !== ''),
+        notes: closingNotes({ udxProblem, runs, work, defaultWork: WORK.default, quick: ctx.quick, rounds: r.rounds, roundsAsked: ctx.runs, cutShort: r.cutShort }),
         data: {
           params: { losses: LOSSES, denseRate: DENSE_RATE, sparseRate: SPARSE_RATE, bytes: LINE_BYTES, mtu: MTU, ...work, quick: ctx.quick, full: ctx.full },
           rounds: r.rounds,
           cutShort: r.cutShort,
           order: r.order,
-          runs: runs.map((x) => ({
-            ...x,
-            result: x.result === undefined ? undefined : { ...x.result, dense: roundLatencies(x.result.dense), sparse: roundLatencies(x.result.sparse) },
-          })),
+          runs: runsForJson(runs),
         },
       };
     } finally {
@@ -501,8 +330,3 @@ export default defineSuite({
     }
   },
 });
-
-/** Latencies to 0.01 ms, to keep the JSON readable. */
-function roundLatencies(c: PairClassResult): PairClassResult {
-  return { ...c, latencies: c.latencies.map((l) => (l === null ? null : Math.round(l * 100) / 100)) };
-}

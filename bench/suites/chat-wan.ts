@@ -20,8 +20,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LinkSettings } from '../../src/sim/link.ts';
 import { loadNow } from '../lib/machine.ts';
-import { asChatPairsResult, type ChatPairsParams, type ChatPairsResult, type PairClassResult } from '../lib/pairs-protocol.ts';
-import { formatMs, formatRatio, median, ratio } from '../lib/stats.ts';
+import { CHAT_CLASSES, DENSE_RATE, FACET_SIZE, FACETS, HOST, LINE_BYTES, MIN_ROUNDS, SETUP_TIMEOUT_MS, SPARSE_RATE, UDP_CONTENDERS, cell, chatServerParams, chatWorkloads, closingNotes, completeRun, contenderLabel, detailTable, integrityOf, integrityText, medianText, ms, p99Pair, pairsWorkParams, runClients, runsForJson, udxLoads, workloadFor, workloadName, type ChatClass, type ChatRun, type ChatWorkload, type RunFigures, type UdpChatMode } from '../lib/chat-figures.ts';
+import type { ChatPairsParams } from '../lib/pairs-protocol.ts';
+import { formatRatio, ratio } from '../lib/stats.ts';
 import { defineSuite, type Verdict } from '../lib/suite.ts';
 import type { ResultTable } from '../lib/table.ts';
 import { dualchatPath, udxPath, type PathCounters, type WanPath } from '../lib/wan-path.ts';
@@ -36,96 +37,37 @@ const JITTER_MS = 5;
 /** No reordering beyond what jitter does — and the Link's jitter keeps FIFO order (src/sim/link.ts). */
 const REORDER = 0;
 
-type WanMode = 'dualchat-udp' | 'udx';
-const CONTENDERS: ReadonlyArray<{ mode: WanMode; label: string }> = [
-  { mode: 'dualchat-udp', label: 'dualchat UDP' },
-  { mode: 'udx', label: 'udx-native' },
-];
+type WanMode = UdpChatMode;
+const CONTENDERS = UDP_CONTENDERS;
+const label = contenderLabel(CONTENDERS);
 
-interface Workload {
-  denseLines: number;
-  sparsePairs: number;
-  sparseLines: number;
-  drainMs: number;
-}
-/** 10 s runs, 1,000 lines per class (a p99 per run is the 10th-worst line); the drain is never reached when nothing is lost. */
-const DEFAULT_WORK: Workload = { denseLines: 1000, sparsePairs: 50, sparseLines: 20, drainMs: 15_000 };
-/** `--full`: 20 s runs and 5 rounds. */
-const FULL_WORK: Workload = { denseLines: 2000, sparsePairs: 50, sparseLines: 40, drainMs: 15_000 };
-/** `--quick`: 3 s, 8 sparse pairs: a look, not a p99. */
-const QUICK_WORK: Workload = { denseLines: 300, sparsePairs: 8, sparseLines: 6, drainMs: 10_000 };
-const MIN_ROUNDS = 3;
-const DENSE_RATE = 100;
-const SPARSE_RATE = 2;
-const LINE_BYTES = 100;
-const HOST = '127.0.0.1';
+/**
+ * 10 s runs, 1,000 lines per class (bench/lib/chat-figures.ts); `--full`: 20 s runs and 5 rounds.
+ * The drain (15 s) is never reached when nothing is lost. `--quick`: 3 s, 8 sparse pairs: a look, not a p99.
+ */
+const WORK = chatWorkloads(15_000, { denseLines: 300, sparsePairs: 8, sparseLines: 6, drainMs: 10_000 });
 /** Pairs signing in at a time: each UDP binding waits a round trip of the path (~45 ms) or a retry. */
 const OPEN_BATCH = 10;
-/** Starting a server (or relay) and its clients, signing in, binding UDP through the path. */
-const SETUP_TIMEOUT_MS = 60_000;
 
-type ClassName = 'dense' | 'sparse';
-
-interface RunFigures {
-  p50: number | undefined;
-  p99: number | undefined;
-  max: number | undefined;
-  sent: number;
-  lost: number;
-  duplicates: number;
-  outOfOrder: number;
-}
-
-interface Run {
-  mode: WanMode;
-  loss: Loss;
-  round: number;
-  ok: boolean;
-  error?: string;
+interface Run extends ChatRun<WanMode, Loss> {
   /** What the proxies of the run saw during the measured part (after setup). */
   path?: PathCounters;
-  result?: ChatPairsResult;
-  figures: Record<ClassName, RunFigures | undefined>;
 }
 
 function linkFor(loss: Loss): Partial<LinkSettings> {
   return { loss: loss / 100, delayMs: DELAY_MS, jitterMs: JITTER_MS, reorder: REORDER };
 }
 
-/** The q-quantile where a line that never arrived counts as +∞ (shown as "lost"). */
-function quantileWithLost(values: readonly number[], q: number): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const pos = q * (sorted.length - 1);
-  const lo = sorted[Math.floor(pos)] as number;
-  const hi = sorted[Math.ceil(pos)] as number;
-  return lo === hi ? lo : lo + (hi - lo) * (pos - Math.floor(pos));
-}
-
-function figuresOf(c: PairClassResult): RunFigures {
-  const all = c.latencies.map((l) => (l === null ? Number.POSITIVE_INFINITY : l));
-  return { p50: quantileWithLost(all, 0.5), p99: quantileWithLost(all, 0.99), max: quantileWithLost(all, 1), sent: c.sent, lost: c.lost, duplicates: c.duplicates, outOfOrder: c.outOfOrder };
-}
-
 function minus(a: PathCounters, b: PathCounters): PathCounters {
   return { proxies: a.proxies, datagrams: a.datagrams - b.datagrams, dropped: a.dropped - b.dropped, delivered: a.delivered - b.delivered };
 }
 
-async function runOne(mode: WanMode, loss: Loss, round: number, work: Workload, filesDir: string): Promise<Run> {
+async function runOne(mode: WanMode, loss: Loss, round: number, work: ChatWorkload, filesDir: string): Promise<Run> {
   const run: Run = { mode, loss, round, ok: false, figures: { dense: undefined, sparse: undefined } };
   const workers: Worker[] = [];
   let path: WanPath | undefined;
   const seed = `chat-wan:${round}:${mode}:${loss}`;
-  const base: Omit<ChatPairsParams, 'mode' | 'port' | 'udxBasePort'> = {
-    host: HOST,
-    denseLines: work.denseLines,
-    denseRate: DENSE_RATE,
-    sparsePairs: work.sparsePairs,
-    sparseLines: work.sparseLines,
-    sparseRate: SPARSE_RATE,
-    bytes: LINE_BYTES,
-    drainMs: work.drainMs,
-  };
+  const base = pairsWorkParams(work);
   try {
     let clients: Worker;
     if (mode === 'udx') {
@@ -144,9 +86,7 @@ async function runOne(mode: WanMode, loss: Loss, round: number, work: Workload, 
       relay.send({ type: 'connect', ends });
       await relay.next((m) => m.type === 'connected', 'the relay connected', SETUP_TIMEOUT_MS);
     } else {
-      const server = Worker.start('chat-server', [
-        JSON.stringify({ host: HOST, tcpPort: 0, udpPort: 0, roomCapacity: 15, rateLimit: 0, maxConnectionsPerAddress: 2 * (1 + work.sparsePairs) + 16, filesDir }),
-      ]);
+      const server = Worker.start('chat-server', [JSON.stringify(chatServerParams(work, filesDir))]);
       workers.push(server);
       const ready = await server.next((m) => m.type === 'ready', 'the server ready', SETUP_TIMEOUT_MS);
       const dc = await dualchatPath(Number(ready['udpPort']), linkFor(loss), seed);
@@ -156,13 +96,9 @@ async function runOne(mode: WanMode, loss: Loss, round: number, work: Workload, 
       await clients.next((m) => m.type === 'ready', 'the clients ready', SETUP_TIMEOUT_MS);
     }
     const before = path.counters();
-    clients.send({ type: 'go' });
-    const runMs = Math.max(work.denseLines / DENSE_RATE, work.sparseLines / SPARSE_RATE) * 1000 + work.drainMs + SETUP_TIMEOUT_MS;
-    const result = asChatPairsResult(await clients.next((m) => m.type === 'result', 'the result', runMs));
+    const result = await runClients(clients, work);
     run.path = minus(path.counters(), before);
-    run.result = result;
-    run.figures = { dense: figuresOf(result.dense), sparse: figuresOf(result.sparse) };
-    run.ok = true;
+    completeRun(run, result);
   } catch (e) {
     run.error = e instanceof Error ? e.message : String(e);
   } finally {
@@ -182,30 +118,7 @@ function clientPorts(value: unknown, pairs: number): Array<[number, number]> {
   });
 }
 
-function cell(runs: readonly Run[], mode: WanMode, loss: Loss, cls: ClassName, pick: (f: RunFigures) => number | undefined): number | undefined {
-  const values: number[] = [];
-  for (const r of runs) {
-    if (r.mode !== mode || r.loss !== loss || !r.ok) continue;
-    const f = r.figures[cls];
-    const v = f === undefined ? undefined : pick(f);
-    if (v !== undefined) values.push(v);
-  }
-  return quantileWithLost(values, 0.5);
-}
-
-function total(runs: readonly Run[], mode: WanMode, loss: Loss, pick: (r: Run) => number): number {
-  return runs.filter((r) => r.mode === mode && r.loss === loss && r.ok).reduce((s, r) => s + pick(r), 0);
-}
-
-function ms(v: number | undefined): string {
-  return v === Number.POSITIVE_INFINITY ? 'lost' : formatMs(v);
-}
-
-function label(mode: WanMode): string {
-  return CONTENDERS.find((c) => c.mode === mode)?.label ?? mode;
-}
-
-function p99Table(title: string, cls: ClassName, runs: readonly Run[], modes: readonly WanMode[]): ResultTable {
+function p99Table(title: string, cls: ChatClass, runs: readonly Run[], modes: readonly WanMode[]): ResultTable {
   const has = (m: WanMode): boolean => modes.includes(m);
   return {
     title,
@@ -224,76 +137,28 @@ function p99Table(title: string, cls: ClassName, runs: readonly Run[], modes: re
   };
 }
 
-function detailTable(runs: readonly Run[], modes: readonly WanMode[], work: Workload): ResultTable {
-  const rows: string[][] = [];
-  for (const cls of ['dense', 'sparse'] as const) {
-    for (const loss of LOSSES) {
-      for (const mode of modes) {
-        const done = runs.filter((r) => r.mode === mode && r.loss === loss);
-        const ok = done.filter((r) => r.ok);
-        const drops = median(ok.map((r) => r.path?.dropped ?? 0));
-        const datagrams = median(ok.map((r) => r.path?.datagrams ?? 0));
-        rows.push([
-          cls === 'dense' ? `${DENSE_RATE}/s` : `${SPARSE_RATE}/s ×${work.sparsePairs}`,
-          `${loss}%`,
-          label(mode),
-          ms(cell(runs, mode, loss, cls, (f) => f.p50)),
-          ms(cell(runs, mode, loss, cls, (f) => f.p99)),
-          ms(cell(runs, mode, loss, cls, (f) => f.max)),
-          `${total(runs, mode, loss, (r) => r.figures[cls]?.lost ?? 0)}/${total(runs, mode, loss, (r) => r.figures[cls]?.sent ?? 0)}`,
-          String(total(runs, mode, loss, (r) => (r.figures[cls]?.duplicates ?? 0) + (r.figures[cls]?.outOfOrder ?? 0))),
-          cls === 'dense' ? `${drops ?? '–'} of ${datagrams ?? '–'}` : '',
-          cls === 'dense' && mode === 'dualchat-udp' ? String(total(runs, mode, loss, (r) => r.result?.fellBack ?? 0)) : '',
-          `${ok.length}/${done.length}`,
-        ]);
-      }
-    }
-  }
-  return {
-    title: 'Every figure: medians over the rounds',
-    columns: [
-      { label: 'workload' },
-      { label: 'loss', align: 'right' },
-      { label: 'transport', align: 'left' },
-      { label: 'p50' },
-      { label: 'p99' },
-      { label: 'max' },
-      { label: 'lost/sent' },
-      { label: 'dup+disorder' },
-      { label: 'proxy drops' },
-      { label: 'fell back' },
-      { label: 'runs ok' },
-    ],
-    rows,
-    notes: [
-      `Latency: arrival at the receiver − hand-over to the sender, one clock; p50/p99/max per run (${work.denseLines} dense lines; ${work.sparsePairs} × ${work.sparseLines} sparse), then the median over the rounds.`,
-      'lost/sent and dup+disorder: summed over all rounds (must be 0). proxy drops: datagrams the proxies\' links dropped of those they carried in one run (median; all pairs, both hops, both ways, ACKs included).',
-      'fell back: dualchat clients whose chat left UDP during a run (must be 0).',
-    ],
-  };
-}
+/** What the proxies dropped, of what they carried: the "every figure" table's per-run measure. */
+const PROXY_DROPS = {
+  label: 'proxy drops',
+  note: 'proxy drops: datagrams the proxies\' links dropped of those they carried in one run (median; all pairs, both hops, both ways, ACKs included).',
+  value: (ok: readonly Run[]) => `${medianText(ok.map((r) => r.path?.dropped ?? 0))} of ${medianText(ok.map((r) => r.path?.datagrams ?? 0))}`,
+};
 
 function integrityVerdicts(runs: readonly Run[], modes: readonly WanMode[]): Verdict[] {
   return modes.map((mode) => {
-    const mine = runs.filter((r) => r.mode === mode);
-    const ok = mine.filter((r) => r.ok);
-    const sum = (pick: (f: RunFigures) => number): number => ok.reduce((s, r) => s + (r.figures.dense === undefined ? 0 : pick(r.figures.dense)) + (r.figures.sparse === undefined ? 0 : pick(r.figures.sparse)), 0);
-    const lost = sum((f) => f.lost);
-    const sent = sum((f) => f.sent);
-    const disorder = sum((f) => f.duplicates + f.outOfOrder);
-    const fellBack = ok.reduce((s, r) => s + (r.result?.fellBack ?? 0), 0);
+    const i = integrityOf(runs.filter((r) => r.mode === mode));
     return {
       goal: `no line lost (${label(mode)}, ${DELAY_MS} ± ${JITTER_MS} ms, 0–10 % loss)`,
-      met: ok.length === 0 ? undefined : ok.length === mine.length && lost === 0 && disorder === 0 && fellBack === 0,
-      measured: `${lost} lost, ${disorder} dup+disorder of ${sent}${mode === 'dualchat-udp' ? `, ${fellBack} fell back to TCP` : ''}${ok.length < mine.length ? `; ${mine.length - ok.length} runs failed` : ''}`,
+      met: i.ok === 0 ? undefined : i.ok === i.runs && i.lost === 0 && i.disorder === 0 && i.fellBack === 0,
+      measured: integrityText(i, mode === 'dualchat-udp' ? `, ${i.fellBack} fell back to TCP` : ''),
     };
   });
 }
 
 function chart(runs: readonly Run[], modes: readonly WanMode[]): TopLevelSpec {
   const values: Array<{ loss: number; workload: string; transport: string; quantile: string; ms: number }> = [];
-  for (const cls of ['dense', 'sparse'] as const) {
-    const workload = cls === 'dense' ? `${DENSE_RATE} lines/s` : `${SPARSE_RATE} lines/s (sparse)`;
+  for (const cls of CHAT_CLASSES) {
+    const workload = workloadName(cls);
     for (const loss of LOSSES) {
       for (const mode of modes) {
         for (const [quantile, pick] of [['p50', (f: RunFigures) => f.p50], ['p99', (f: RunFigures) => f.p99]] as const) {
@@ -304,18 +169,14 @@ function chart(runs: readonly Run[], modes: readonly WanMode[]): TopLevelSpec {
     }
   }
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    ...FACETS,
     title: {
       text: `Chat latency over a ${DELAY_MS} ± ${JITTER_MS} ms path with loss`,
       subtitle: ['sender → server → receiver through dualchat\'s impairment proxy (every hop, both ways); medians over rounds', `dashed: p50; solid: p99; the floor is two hops, ~${2 * DELAY_MS} ms`],
     },
-    background: 'white',
-    columns: 2,
-    facet: { field: 'workload', type: 'nominal', title: null, sort: [`${DENSE_RATE} lines/s`, `${SPARSE_RATE} lines/s (sparse)`] },
     data: { values },
     spec: {
-      width: 300,
-      height: 260,
+      ...FACET_SIZE,
       mark: { type: 'line', point: true },
       encoding: {
         x: { field: 'loss', type: 'quantitative', axis: { format: '.0~%', values: LOSSES.map((l) => l / 100) }, title: 'datagram loss (each link)' },
@@ -325,21 +186,6 @@ function chart(runs: readonly Run[], modes: readonly WanMode[]): TopLevelSpec {
       },
     },
   };
-}
-
-async function udxLoads(): Promise<string | undefined> {
-  try {
-    const mod = (await import('udx-native')) as { default: new () => unknown };
-    new mod.default();
-    return undefined;
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
-  }
-}
-
-/** Latencies to 0.01 ms, to keep the JSON readable. */
-function roundLatencies(c: PairClassResult): PairClassResult {
-  return { ...c, latencies: c.latencies.map((l) => (l === null ? null : Math.round(l * 100) / 100)) };
 }
 
 export default defineSuite({
@@ -353,7 +199,7 @@ export default defineSuite({
   budgetMs: 90_000,
   fullBudgetMs: 240_000,
   async run(ctx) {
-    const work = ctx.quick ? QUICK_WORK : ctx.full ? FULL_WORK : DEFAULT_WORK;
+    const work = workloadFor(WORK, ctx);
     const udxProblem = await udxLoads();
     const modes = CONTENDERS.map((c) => c.mode).filter((m) => m !== 'udx' || udxProblem === undefined);
     if (udxProblem !== undefined) ctx.log(`udx-native does not load here (${udxProblem}): running without it`);
@@ -376,35 +222,28 @@ export default defineSuite({
           minRounds: MIN_ROUNDS,
           onSample: (_name, round, s) => {
             const mine = runs.filter((x) => x.round === round);
-            const p99s = mine.map((x) => `${label(x.mode)} ${x.loss}% ${ms(x.figures.dense?.p99)}/${ms(x.figures.sparse?.p99)}`).join(', ');
+            const p99s = mine.map((x) => `${label(x.mode)} ${x.loss}% ${p99Pair(x)}`).join(', ');
             ctx.log(`round ${round + 1}: p99 dense/sparse ${p99s}; load ${s.load}${s.failed.length > 0 ? `; FAILED ${s.failed.join('; ')}` : ''}`);
           },
         },
       );
-      const failures = runs.filter((x) => !x.ok);
       return {
         tables: [
           p99Table(`Latency, ${work.denseLines} lines at ${DENSE_RATE}/s over ${DELAY_MS} ± ${JITTER_MS} ms (medians of ${r.rounds} rounds)`, 'dense', runs, modes),
           p99Table(`Latency, sparse: ${work.sparsePairs} pairs × ${work.sparseLines} lines at ${SPARSE_RATE}/s each (medians of ${r.rounds} rounds)`, 'sparse', runs, modes),
-          detailTable(runs, modes, work),
+          detailTable({ runs, modes, losses: LOSSES, work, label, drops: PROXY_DROPS }),
         ],
         plots: [{ spec: chart(runs, modes) }],
         verdicts: integrityVerdicts(runs, modes),
         notes: [
           'TCP is not a contender here: a datagram proxy cannot carry it (its loss is chat-latency\'s, in a namespace, without delay: no netem in this kernel).',
-          ...(udxProblem === undefined ? [] : [`udx-native left out: it does not load here (${udxProblem}).`]),
-          ...failures.map((f) => `FAILED run: ${f.mode} at ${f.loss}% (round ${f.round + 1}): ${f.error ?? ''}`),
-          ctx.quick ? `--quick: ${work.denseLines} dense lines, ${work.sparsePairs} sparse pairs × ${work.sparseLines} (the default: ${DEFAULT_WORK.denseLines}, ${DEFAULT_WORK.sparsePairs} × ${DEFAULT_WORK.sparseLines}).` : '',
-          r.cutShort ? `The time budget stopped the rounds after ${r.rounds} of ${ctx.runs}.` : '',
-        ].filter((n) => n !== ''),
+          ...closingNotes({ udxProblem, runs, work, defaultWork: WORK.default, quick: ctx.quick, rounds: r.rounds, roundsAsked: ctx.runs, cutShort: r.cutShort }),
+        ],
         data: {
           params: { losses: LOSSES, delayMs: DELAY_MS, jitterMs: JITTER_MS, reorder: REORDER, denseRate: DENSE_RATE, sparseRate: SPARSE_RATE, bytes: LINE_BYTES, ...work, quick: ctx.quick, full: ctx.full },
           rounds: r.rounds,
           cutShort: r.cutShort,
-          runs: runs.map((x) => ({
-            ...x,
-            result: x.result === undefined ? undefined : { ...x.result, dense: roundLatencies(x.result.dense), sparse: roundLatencies(x.result.sparse) },
-          })),
+          runs: runsForJson(runs),
         },
       };
     } finally {
