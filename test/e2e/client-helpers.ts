@@ -179,3 +179,10 @@ export async function signedInClient(port: number, name: string): Promise<Client
   await client.waitFor((e) => e.type === 'welcome', `welcome for ${name}`);
   return client;
 }
+
+/** Kill every client process in `children` (emptying it) and wait until each has exited. */
+export async function stopAll(children: ClientProcess[]): Promise<void> {
+  const gone = children.splice(0);
+  for (const c of gone) c.kill();
+  await Promise.all(gone.map((c) => c.exited));
+}

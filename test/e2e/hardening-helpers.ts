@@ -1,11 +1,8 @@
 // Helpers for the hardening tests: `dualchat server` as a child process with its log (stderr JSON
 // lines) parsed as it comes, raw TCP clients from a chosen source address, and deadlines on every wait.
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { parseReply } from '../../src/commands/grammar.ts';
-import type { Reply } from '../../src/commands/types.ts';
-import type { LogRecord } from './helpers.ts';
+import { rawClient, type LogRecord, type RawClient } from './helpers.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/dualchat.js', import.meta.url));
 
@@ -118,80 +115,9 @@ export async function spawnServer(args: string[], timeoutMs = 20_000): Promise<S
   };
 }
 
-/** A raw TCP client bound to a chosen local address, recording every line and reply. */
-export interface LineClient {
-  readonly socket: net.Socket;
-  readonly lines: string[];
-  readonly replies: Reply[];
-  readonly closed: boolean;
-  send(text: string): void;
-  waitFor<T>(check: () => T | undefined | null | false, what: string, timeoutMs?: number): Promise<T>;
-  waitReply(match: (r: Reply) => boolean, what: string, timeoutMs?: number): Promise<Reply>;
-  waitClosed(timeoutMs?: number): Promise<void>;
-}
-
-export async function lineClient(port: number, localAddress = '127.0.0.1'): Promise<LineClient> {
-  const socket = net.connect({ host: '127.0.0.1', port, localAddress });
-  await withDeadline(
-    new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    }),
-    5_000,
-    `connect from ${localAddress}`,
-  );
-  socket.setNoDelay(true);
-  socket.setEncoding('utf8');
-  const lines: string[] = [];
-  const replies: Reply[] = [];
-  const listeners = new Set<() => void>();
-  let partial = '';
-  let closed = false;
-  socket.on('data', (text: string) => {
-    const parts = (partial + text).split('\n');
-    partial = parts.pop() ?? '';
-    for (const line of parts) {
-      lines.push(line);
-      const parsed = parseReply(line);
-      if (parsed.ok) replies.push(parsed.value);
-    }
-    for (const l of [...listeners]) l();
-  });
-  socket.on('error', () => {});
-  socket.on('close', () => {
-    closed = true;
-    for (const l of [...listeners]) l();
-  });
-  const waitFor = <T>(check: () => T | undefined | null | false, what: string, timeoutMs = 5_000): Promise<T> =>
-    waitUntil(
-      (l) => {
-        listeners.add(l);
-        return () => listeners.delete(l);
-      },
-      check,
-      what,
-      timeoutMs,
-      () => `lines so far:\n  ${lines.slice(-20).join('\n  ')}`,
-    );
-  return {
-    socket,
-    lines,
-    replies,
-    get closed() {
-      return closed;
-    },
-    send: (text) => {
-      socket.write(text);
-    },
-    waitFor,
-    waitReply: (match, what, timeoutMs) => waitFor(() => replies.find(match), what, timeoutMs),
-    waitClosed: (timeoutMs) => waitFor(() => closed, 'the connection to close', timeoutMs).then(() => undefined),
-  };
-}
-
-/** A lineClient that completed `<connect>NAME`. */
-export async function namedClient(port: number, name: string, localAddress = '127.0.0.1'): Promise<LineClient> {
-  const c = await lineClient(port, localAddress);
+/** A raw client from `localAddress` that completed `<connect>NAME`. */
+export async function namedClient(port: number, name: string, localAddress = '127.0.0.1'): Promise<RawClient> {
+  const c = await rawClient(port, localAddress);
   c.send(`<connect>${name}\n`);
   await c.waitReply((r) => r.kind === 'welcome', `welcome for ${name}`);
   return c;

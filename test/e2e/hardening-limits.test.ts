@@ -7,7 +7,7 @@ import { UDP_CHAT_QUEUE_ALLOWANCE_BYTES } from '../../src/server/constants.ts';
 import { encodeHello } from '../../src/udp/binding.ts';
 import { MAX_LINE_BYTES } from '../../src/tcp/constants.ts';
 import { connectedClient, isKind, rawClient, startTestServer, type TestServer } from './helpers.ts';
-import { lineClient, namedClient } from './hardening-helpers.ts';
+import { namedClient } from './hardening-helpers.ts';
 import { offerOf, rawPeer } from './udp-helpers.ts';
 
 let ts: TestServer | undefined;
@@ -24,7 +24,7 @@ describe('connections per source address', () => {
     const port = ts.port;
     const first = await Promise.all(['a1', 'a2', 'a3'].map((name) => namedClient(port, name, '127.0.0.1')));
 
-    const fourth = await lineClient(port, '127.0.0.1');
+    const fourth = await rawClient(port, '127.0.0.1');
     const refusal = await fourth.waitReply(isKind('error'), 'the refusal');
     expect(refusal).toEqual({
       kind: 'error',
@@ -51,7 +51,7 @@ describe('connections per source address', () => {
   it('logs a flood of refusals at most 10 a second, and counts them all', async () => {
     ts = await startTestServer({ maxConnectionsPerAddress: 1, captureLogs: 'info' });
     const holder = await namedClient(ts.port, 'holder', '127.0.0.5');
-    const refused = await Promise.all(Array.from({ length: 30 }, () => lineClient(ts!.port, '127.0.0.5')));
+    const refused = await Promise.all(Array.from({ length: 30 }, () => rawClient(ts!.port, '127.0.0.5')));
     await Promise.all(refused.map((c) => c.waitClosed()));
     expect(refused.every((c) => c.replies.some((r) => r.kind === 'error' && r.code === 'refused'))).toBe(true);
     expect(ts.server.stats().connections.refusedPerAddress).toBe(30);
@@ -65,11 +65,11 @@ describe('connections per source address', () => {
   it('applies to loopback too, by default 16', async () => {
     ts = await startTestServer();
     const port = ts.port;
-    const sixteen = await Promise.all(Array.from({ length: 16 }, () => lineClient(port, '127.0.0.3')));
+    const sixteen = await Promise.all(Array.from({ length: 16 }, () => rawClient(port, '127.0.0.3')));
     // Every one of them is served (a command answered proves the server took it).
     for (const c of sixteen) c.send('<help>\n');
     await Promise.all(sixteen.map((c) => c.waitReply(isKind('system'), 'help')));
-    const extra = await lineClient(port, '127.0.0.3');
+    const extra = await rawClient(port, '127.0.0.3');
     await extra.waitReply((r) => r.kind === 'error' && r.code === 'refused', 'refusal of the 17th');
     await extra.waitClosed();
     for (const c of sixteen) c.socket.destroy();

@@ -7,7 +7,6 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { crc32 } from '../../src/sim/crc32.ts';
 import { connectedClient, isKind, rawClient, startTestServer, type LogRecord } from './helpers.ts';
-import { lineClient } from './hardening-helpers.ts';
 
 const SECRET = 'the-launch-code-is-4711';
 const PRIVATE_SECRET = 'meet-me-at-the-old-mill';
@@ -66,7 +65,7 @@ describe('the log', () => {
       await early.expectReply(isKind('error'), 'not-connected');
 
       // Over the per-address limit (4 open from 127.0.0.1 already: alice, bob, impostor, early).
-      const fifth = await lineClient(port, '127.0.0.1');
+      const fifth = await rawClient(port, '127.0.0.1');
       await fifth.waitClosed();
 
       // A kick: the connect timeout (a client that stops reading: hardening-limits.test.ts).

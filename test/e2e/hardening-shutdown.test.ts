@@ -15,10 +15,11 @@ import { SHUTDOWN_NOTICE } from '../../src/server/constants.ts';
 import { encodeHello } from '../../src/udp/binding.ts';
 import { UdpEndpoint } from '../../src/udp/endpoint.ts';
 import { spawnClient, type ClientProcess } from './client-helpers.ts';
-import { lineClient, namedClient, spawnServer, withDeadline, type LineClient, type ServerChild } from './hardening-helpers.ts';
+import { namedClient, spawnServer, withDeadline, type ServerChild } from './hardening-helpers.ts';
+import { rawClient, type RawClient } from './helpers.ts';
 import { is, rawPeer } from './udp-helpers.ts';
 
-const told = (c: LineClient): boolean => c.replies.some((r) => r.kind === 'system' && r.text === SHUTDOWN_NOTICE);
+const told = (c: RawClient): boolean => c.replies.some((r) => r.kind === 'system' && r.text === SHUTDOWN_NOTICE);
 
 let server: ServerChild | undefined;
 let filesDir = '';
@@ -94,7 +95,7 @@ describe('SIGINT under load', () => {
     await bob.waitFor(is('message', { from: 'alice', text: 'hello bob' }), 'the first message');
 
     // A raw UDP binding, to hear the close datagram.
-    const udpOwner = await lineClient(port, '127.0.0.23');
+    const udpOwner = await rawClient(port, '127.0.0.23');
     udpOwner.send('<connect>udpowner\n<udp>\n');
     const offer = await udpOwner.waitReply((r) => r.kind === 'udp', 'the <udp> offer');
     if (offer.kind !== 'udp') throw new Error('not an offer');

@@ -68,13 +68,16 @@ export interface RawClient {
   waitFor<T>(check: () => T | undefined | null | false, what: string, timeoutMs?: number): Promise<T>;
   /** The next reply (after the last one `expectReply` returned) that satisfies `match`. */
   expectReply(match: (r: Reply) => boolean, what: string, timeoutMs?: number): Promise<Reply>;
+  /** The first reply since the connection opened that satisfies `match` (no cursor). */
+  waitReply(match: (r: Reply) => boolean, what: string, timeoutMs?: number): Promise<Reply>;
   waitClosed(timeoutMs?: number): Promise<void>;
   end(): void;
   destroy(): void;
 }
 
-export async function rawClient(port: number): Promise<RawClient> {
-  const socket = net.connect({ host: '127.0.0.1', port });
+/** A raw TCP client to the server on 127.0.0.1, from `localAddress` (any 127.x.y.z: per-address limits). */
+export async function rawClient(port: number, localAddress = '127.0.0.1'): Promise<RawClient> {
+  const socket = net.connect({ host: '127.0.0.1', port, localAddress });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
     socket.once('error', reject);
@@ -150,6 +153,7 @@ export async function rawClient(port: number): Promise<RawClient> {
       cursor = index;
       return replies[index - 1]!;
     },
+    waitReply: (match, what, timeoutMs) => waitFor(() => replies.find(match), what, timeoutMs),
     waitClosed: (timeoutMs) => waitFor(() => closed, 'the connection to close', timeoutMs).then(() => undefined),
     end: () => socket.end(),
     destroy: () => socket.destroy(),

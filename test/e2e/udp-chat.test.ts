@@ -1,7 +1,7 @@
 // Chat over the UDP data plane between real processes: two `dualchat client --json` children bind UDP and
 // chat over it; a raw TCP client (the Python family's way) shares the room; control stays on TCP.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { spawnClient, type ClientProcess, type JsonObject } from './client-helpers.ts';
+import { spawnClient, stopAll, type ClientProcess, type JsonObject } from './client-helpers.ts';
 import { connectedClient, startTestServer, type RawClient, type TestServer } from './helpers.ts';
 import { is, textsFrom } from './udp-helpers.ts';
 
@@ -16,10 +16,7 @@ afterAll(async () => {
   await ts.close();
 });
 afterEach(async () => {
-  for (const c of children.splice(0)) {
-    c.kill();
-    await c.exited;
-  }
+  await stopAll(children);
   for (const r of raws.splice(0)) r.destroy();
 });
 

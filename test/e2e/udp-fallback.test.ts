@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BINDING_TIMEOUT_MS } from '../../src/udp/constants.ts';
 import type { RunningProxy } from '../../src/udp/proxy.ts';
-import { spawnClient, type ClientProcess } from './client-helpers.ts';
+import { spawnClient, stopAll, type ClientProcess } from './client-helpers.ts';
 import { startTestServer, type TestServer } from './helpers.ts';
 import { is, proxyTo, textsFrom } from './udp-helpers.ts';
 
@@ -19,10 +19,7 @@ afterAll(async () => {
   await ts.close();
 });
 afterEach(async () => {
-  for (const c of children.splice(0)) {
-    c.kill();
-    await c.exited;
-  }
+  await stopAll(children);
   for (const p of proxies.splice(0)) await p.close();
 });
 

@@ -1,26 +1,8 @@
+import type { DecodedPacket } from '../../src/reliability/packet.ts';
 import { describe, expect, it } from 'vitest';
 import { Connection, createConnection } from '../../src/reliability/connection.ts';
-import { decodePacket, type DecodedPacket } from '../../src/reliability/packet.ts';
 import { Channel } from '../../src/reliability/types.ts';
-import { bytesEqual, makePayload, TestPair } from './pair.ts';
-
-function decoded(bytes: Uint8Array): DecodedPacket {
-  const d = decodePacket(bytes);
-  if (!d.ok) throw new Error(`engine sent an undecodable packet: ${d.reason}`);
-  return d.packet;
-}
-
-/** Run a pair until both sides are quiet: nothing queued or in flight. */
-function settle(pair: TestPair, ms = 2000): void {
-  pair.run(
-    () => {
-      const a = pair.a.stats();
-      const b = pair.b.stats();
-      return a.queuedMessages === 0 && b.queuedMessages === 0 && a.bytesInFlight === 0 && b.bytesInFlight === 0;
-    },
-    { until: pair.now + ms },
-  );
-}
+import { bytesEqual, decoded, makePayload, settle, TestPair } from './pair.ts';
 
 describe('Connection: delivery', () => {
   it('delivers chat and bulk both ways, exactly once and in order, including 0-byte messages', () => {

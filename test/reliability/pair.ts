@@ -4,6 +4,7 @@
 // CRC rejects them — as the UDP shell would. Everything is bounded in steps and virtual time.
 
 import { Connection } from '../../src/reliability/connection.ts';
+import { decodePacket, type DecodedPacket } from '../../src/reliability/packet.ts';
 import type { EngineConfig } from '../../src/reliability/config.ts';
 import type { ChannelId, EngineEvent } from '../../src/reliability/types.ts';
 import { decodeDatagram, encodeDatagram } from '../../src/udp/codec.ts';
@@ -337,4 +338,23 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** The engine packet in `bytes`; a packet the engine sent that does not decode fails the test. */
+export function decoded(bytes: Uint8Array): DecodedPacket {
+  const d = decodePacket(bytes);
+  if (!d.ok) throw new Error(`engine sent an undecodable packet: ${d.reason}`);
+  return d.packet;
+}
+
+/** Run a pair until both sides are quiet: nothing queued or in flight (at most `ms` more). */
+export function settle(pair: TestPair, ms = 2000): void {
+  pair.run(
+    () => {
+      const a = pair.a.stats();
+      const b = pair.b.stats();
+      return a.queuedMessages === 0 && b.queuedMessages === 0 && a.bytesInFlight === 0 && b.bytesInFlight === 0;
+    },
+    { until: pair.now + ms },
+  );
 }

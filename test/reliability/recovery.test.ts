@@ -3,28 +3,10 @@
 // favour chat and move on, an early probe once the path carries packets again, chat beyond a full
 // window, and retransmission statistics in packets.
 
+import type { DecodedPacket } from '../../src/reliability/packet.ts';
 import { describe, expect, it } from 'vitest';
-import { decodePacket, type DecodedPacket } from '../../src/reliability/packet.ts';
 import { Channel } from '../../src/reliability/types.ts';
-import { makePayload, TestPair } from './pair.ts';
-
-function decoded(bytes: Uint8Array): DecodedPacket {
-  const d = decodePacket(bytes);
-  if (!d.ok) throw new Error(`engine sent an undecodable packet: ${d.reason}`);
-  return d.packet;
-}
-
-/** Run until both sides have nothing queued or in flight. */
-function settle(pair: TestPair, ms = 2000): void {
-  pair.run(
-    () => {
-      const a = pair.a.stats();
-      const b = pair.b.stats();
-      return a.queuedMessages === 0 && b.queuedMessages === 0 && a.bytesInFlight === 0 && b.bytesInFlight === 0;
-    },
-    { until: pair.now + ms },
-  );
-}
+import { decoded, makePayload, settle, TestPair } from './pair.ts';
 
 describe('liveness counts any packet from the peer; the backoff follows ACK progress', () => {
   it('a side that hears its peer stays open through many timeouts, and gives up once it hears nothing', () => {

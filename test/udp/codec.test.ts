@@ -6,6 +6,7 @@ import {
   DatagramType,
   decodeDatagram,
   encodeDatagram,
+  encodeDatagramInto,
   type DatagramTypeName,
 } from '../../src/udp/codec.ts';
 
@@ -68,5 +69,42 @@ describe('datagram codec', () => {
     expect(decodeDatagram(withHeader(1, 1)).ok).toBe(true);
     expect(decodeDatagram(withHeader(2, 1))).toEqual({ ok: false, reason: 'bad-version' });
     expect(decodeDatagram(withHeader(1, 99))).toEqual({ ok: false, reason: 'bad-type' });
+  });
+});
+
+describe('encodeDatagramInto', () => {
+  it('writes the bytes encodeDatagram returns, at any offset, touching nothing else', () => {
+    fc.assert(
+      fc.property(datagramArb, fc.nat({ max: 64 }), fc.nat({ max: 16 }), (d, at, slack) => {
+        const expected = encodeDatagram(d);
+        const out = new Uint8Array(at + expected.length + slack).fill(0xa5);
+        expect(encodeDatagramInto(d, out, at)).toBe(expected.length);
+        expect(out.subarray(at, at + expected.length)).toEqual(expected);
+        expect(out.subarray(0, at).every((b) => b === 0xa5)).toBe(true);
+        expect(out.subarray(at + expected.length).every((b) => b === 0xa5)).toBe(true);
+        const decoded = decodeDatagram(out.subarray(at, at + expected.length));
+        expect(decoded.ok && decoded.datagram.connectionId === d.connectionId && decoded.datagram.type === d.type).toBe(true);
+      }),
+    );
+  });
+
+  it('writes nothing and returns 0 when the datagram does not fit', () => {
+    const d = { type: 'data' as const, connectionId: 9, body: new Uint8Array(20) };
+    for (const [size, at] of [
+      [DATAGRAM_OVERHEAD + 19, 0],
+      [DATAGRAM_OVERHEAD + 20, 1],
+      [100, -1],
+      [0, 0],
+    ] as const) {
+      const out = new Uint8Array(size);
+      expect(encodeDatagramInto(d, out, at)).toBe(0);
+      expect(out.every((b) => b === 0)).toBe(true);
+    }
+  });
+
+  it('encodeDatagram gives each datagram a buffer of its own, at offset 0', () => {
+    const a = encodeDatagram({ type: 'data', connectionId: 1, body: new Uint8Array(500) });
+    expect(a.byteOffset).toBe(0);
+    expect(a.buffer.byteLength).toBe(a.length);
   });
 });
