@@ -2,7 +2,7 @@
 // `/users` request), show something locally, quit, or nothing. Both shells (interactive and scripted)
 // use it, so the two modes understand exactly the same input.
 import { parseTransferId } from '../commands/transfer-syntax.ts';
-import { translateInput } from '../commands/typed-input.ts';
+import { translateInput, type TypedInput } from '../commands/typed-input.ts';
 import type { Command } from '../commands/types.ts';
 import type { ClientNotice } from './render.ts';
 import type { UsersScope } from './state.ts';
@@ -41,6 +41,22 @@ function cancelAction(id: string | undefined): ClientAction {
   return n === undefined ? clientError('bad-argument', `/cancel takes a transfer number (as shown when it started), got "${id}"`) : file({ kind: 'cancel', id: n });
 }
 
+/** The local commands that mean the same before and after signing in. */
+type LocalInput = Extract<TypedInput, { kind: 'quit' | 'help' | 'status' | 'empty' }>;
+
+function localAction(typed: LocalInput): ClientAction {
+  switch (typed.kind) {
+    case 'quit':
+      return { type: 'quit' };
+    case 'help':
+      return { type: 'show', item: { kind: 'help' } };
+    case 'status':
+      return { type: 'status' };
+    case 'empty':
+      return { type: 'none' };
+  }
+}
+
 /** The action for a line typed once we are signed in. */
 export function planInput(line: string): ClientAction {
   const typed = translateInput(line);
@@ -56,12 +72,6 @@ export function planInput(line: string): ClientAction {
         : { type: 'send', command: typed.command };
     case 'users':
       return { type: 'send', command: { kind: 'users' }, scope: typed.scope };
-    case 'quit':
-      return { type: 'quit' };
-    case 'help':
-      return { type: 'show', item: { kind: 'help' } };
-    case 'status':
-      return { type: 'status' };
     case 'upload':
       return file({ kind: 'upload', path: typed.path });
     case 'sendfile':
@@ -71,8 +81,11 @@ export function planInput(line: string): ClientAction {
     case 'accept':
     case 'decline':
       return file({ kind: typed.kind, id: typed.id });
+    case 'quit':
+    case 'help':
+    case 'status':
     case 'empty':
-      return { type: 'none' };
+      return localAction(typed);
     case 'error':
       return { type: 'show', item: { kind: 'client-error', code: 'bad-command', message: typed.message } };
   }
@@ -93,13 +106,10 @@ export function planNameInput(line: string): ClientAction {
       if (typed.command.kind === 'disconnect') return { type: 'quit' };
       break;
     case 'quit':
-      return { type: 'quit' };
     case 'help':
-      return { type: 'show', item: { kind: 'help' } };
     case 'status':
-      return { type: 'status' };
     case 'empty':
-      return { type: 'none' };
+      return localAction(typed);
     default:
       break;
   }

@@ -1,19 +1,10 @@
 // Which replies the client's transport and file machinery consume rather than show to the user.
+import { isFileReplyKind } from './transfer-syntax.ts';
 import type { FileReply, PlumbingReply, Reply } from './types.ts';
 
-const FILE_REPLY_KINDS: ReadonlySet<Reply['kind']> = new Set<FileReply['kind']>([
-  'sending',
-  'queued',
-  'ready',
-  'stored',
-  'offer',
-  'delivered',
-  'aborted',
-  'refused',
-]);
-
+/** A file transfer's reply (`<chunk>`, file data, is plumbing of its own). */
 export function isFileReply(r: Reply): r is FileReply {
-  return FILE_REPLY_KINDS.has(r.kind);
+  return r.kind !== 'chunk' && isFileReplyKind(r.kind);
 }
 
 export function isPlumbingReply(r: Reply): r is PlumbingReply {

@@ -29,7 +29,7 @@ import { ChatLedger } from '../udp/chat-ledger.ts';
 import type { Datagram } from '../udp/codec.ts';
 import { FALLBACK_SYNC_TIMEOUT_MS, LEDGER_PRUNE_INTERVAL_MS } from '../udp/constants.ts';
 import { UdpEndpoint, type RejectionCounts } from '../udp/endpoint.ts';
-import { EngineDriver, SOCKET_ENGINE_CONFIG, type DrivenEngine } from '../udp/engine-driver.ts';
+import { EngineDriver, SOCKET_ENGINE_CONFIG, type ChannelLink, type DrivenEngine } from '../udp/engine-driver.ts';
 import { FALLBACK_HOLD_MAX_REPLIES } from './constants.ts';
 import type { ChatReply, ChatRoute } from './session.ts';
 
@@ -61,15 +61,8 @@ export interface DataPlaneHooks {
   holdBulk?(session: SessionId): boolean;
 }
 
-/** One session's bulk channel as it was when asked for: dead once that engine stops. */
-export interface BulkLink {
-  /** True while the engine this link was made on still runs. */
-  readonly alive: boolean;
-  /** Messages queued on the engine and not yet acknowledged (chat included). */
-  queued(): number;
-  /** Queue a message on the bulk channel; false when the engine is gone. */
-  send(data: Uint8Array): boolean;
-}
+/** One session's bulk channel (file chunks) as it was when asked for: dead once that engine stops. */
+export type BulkLink = ChannelLink;
 
 export interface DataPlaneOptions {
   host: string;
@@ -234,15 +227,7 @@ export class UdpDataPlane {
   /** The session's bulk channel now, or undefined when its client is not bound over UDP. */
   bulkLink(session: SessionId): BulkLink | undefined {
     const binding = this.bindings.get(session);
-    const driven = binding?.state === 'bound' ? binding.driven : undefined;
-    if (driven === undefined) return undefined;
-    return {
-      get alive() {
-        return !driven.detached;
-      },
-      queued: () => (driven.detached ? 0 : driven.connection.stats().queuedMessages),
-      send: (data) => driven.send(Channel.bulk, data),
-    };
+    return binding?.state === 'bound' ? binding.driven?.channelLink(Channel.bulk) : undefined;
   }
 
   /** The session's receiver caught up (holdBulk turned false): deliver what its engine kept. */

@@ -23,7 +23,7 @@ import { ChatLedger } from './chat-ledger.ts';
 import type { Datagram } from './codec.ts';
 import { BINDING_TIMEOUT_MS, HELLO_RETRY_MS, LEDGER_PRUNE_INTERVAL_MS, REBIND_SILENCE_MS } from './constants.ts';
 import { UdpEndpoint, type PeerAddress } from './endpoint.ts';
-import { CLIENT_ENGINE_CONFIG, EngineDriver, type DrivenEngine } from './engine-driver.ts';
+import { CLIENT_ENGINE_CONFIG, EngineDriver, type ChannelLink, type DrivenEngine } from './engine-driver.ts';
 
 export type ClientPlaneState = 'binding' | 'bound' | 'syncing' | 'tcp';
 
@@ -34,15 +34,8 @@ export type ClientPlaneEvent =
   /** This side gave up on UDP: tell the server `<transport>tcp received reason` over TCP. */
   | { type: 'gave-up'; reason: Exclude<TransportReason, 'requested'>; received: number; refuse?: RefuseReasonName };
 
-/** The bulk channel as it was when asked for: dead once that engine stops. */
-export interface ClientBulkLink {
-  /** True while the engine this link was made on still runs. */
-  readonly alive: boolean;
-  /** Messages queued on the engine and not yet acknowledged (chat included). */
-  queued(): number;
-  /** Queue a message on the bulk channel; false when the engine is gone. */
-  send(data: Uint8Array): boolean;
-}
+/** The bulk channel (file chunks) as it was when asked for: dead once that engine stops. */
+export type ClientBulkLink = ChannelLink;
 
 export interface ClientPlaneOptions {
   /** Where datagrams go: the server's UDP port, or an impairment proxy (an IP address, resolved). */
@@ -123,15 +116,7 @@ export class UdpClientPlane {
 
   /** The bulk channel now, or undefined unless bound. */
   bulkLink(): ClientBulkLink | undefined {
-    const driven = this.stateValue === 'bound' ? this.driven : undefined;
-    if (driven === undefined) return undefined;
-    return {
-      get alive() {
-        return !driven.detached;
-      },
-      queued: () => (driven.detached ? 0 : driven.connection.stats().queuedMessages),
-      send: (data) => driven.send(Channel.bulk, data),
-    };
+    return this.stateValue === 'bound' ? this.driven?.channelLink(Channel.bulk) : undefined;
   }
 
   /** The receiver caught up (holdBulk turned false): deliver what the engine kept. */

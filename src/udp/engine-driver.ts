@@ -103,6 +103,16 @@ export interface DrivenHandlers {
   holdEvents?(): boolean;
 }
 
+/** One channel of a driven engine, as it was when asked for: dead once that engine is detached. */
+export interface ChannelLink {
+  /** True while the engine this link was made on still runs. */
+  readonly alive: boolean;
+  /** Messages queued on the engine and not yet acknowledged (every channel). */
+  queued(): number;
+  /** Queue a message on the channel; false when the engine is gone. */
+  send(data: Uint8Array): boolean;
+}
+
 export class DrivenEngine {
   /** The engine's next deadline as filed in the driver's heap (undefined: none, or not filed). */
   deadline: number | undefined;
@@ -130,6 +140,18 @@ export class DrivenEngine {
     const ok = this.connection.send(channel, data, this.driver.now());
     this.driver.markDirty(this);
     return ok;
+  }
+
+  /** A handle on one channel that outlives this engine safely (a file transfer holds one). */
+  channelLink(channel: ChannelId): ChannelLink {
+    const driven = this;
+    return {
+      get alive() {
+        return !driven.detached;
+      },
+      queued: () => (driven.detached ? 0 : driven.connection.stats().queuedMessages),
+      send: (data) => driven.send(channel, data),
+    };
   }
 
   /** Service the engine soon (after holdEvents() turned false: deliver what it kept). */
