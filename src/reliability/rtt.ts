@@ -4,20 +4,14 @@
 // recent minimum (over half an RTT, at least one timer granularity) and the base RTT (over BASE_RTT_WINDOW_MS). Their gap is a
 // standing queue; jitter raises individual samples but hardly the recent minimum.
 
+import type { EngineConfig } from './config.ts';
 import { WindowedMin } from './windowed-min.ts';
 
 /** How long the base RTT remembers a minimum (BBR's min_rtt filter: 10 s), so it follows route changes. */
 export const BASE_RTT_WINDOW_MS = 10_000;
 
-export interface RttConfig {
-  rtoInitialMs: number;
-  rtoMinMs: number;
-  rtoMaxMs: number;
-  maxBackoffExponent: number;
-  granularityMs: number;
-  /** The peer's promised maximum ACK delay (RFC 9002 §5.3 caps the subtracted delay at it). */
-  maxAckDelayMs: number;
-}
+/** The engine options the estimator reads (their meanings: EngineConfig). */
+export type RttConfig = Pick<EngineConfig, 'rtoInitialMs' | 'rtoMinMs' | 'rtoMaxMs' | 'maxBackoffExponent' | 'granularityMs' | 'maxAckDelayMs'>;
 
 export class RttEstimator {
   /** Latest raw sample (ms), undefined before the first. */

@@ -39,18 +39,7 @@ export interface ChannelReport extends MessageCounts {
 }
 
 /** Link settings as reported: rate in bits/s or null for no limit. */
-export interface LinkSettingsReport {
-  loss: number;
-  burst: number;
-  delayMs: number;
-  jitterMs: number;
-  dup: number;
-  reorder: number;
-  corrupt: number;
-  rateBps: number | null;
-  queueBytes: number;
-  partition: boolean;
-}
+export type LinkSettingsReport = Omit<LinkSettings, 'rateBps'> & { rateBps: number | null };
 
 export interface LinkReport extends LinkStats {
   /** Settings at the start (phases may change them). */
