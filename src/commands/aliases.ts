@@ -50,9 +50,6 @@ export const CANONICAL_VERBS: Readonly<Record<CommandKind, string>> = {
   cancel: 'cancel',
 };
 
-/** Length of the longest verb; a scanner never needs to look further than this past a `<`. */
-export const MAX_VERB_LENGTH: number = Math.max(...[...VERB_KINDS.keys()].map((v) => v.length));
-
 /** Lower-cases A–Z only. Verbs are ASCII; full Unicode lower-casing would change string lengths
  * (e.g. U+0130) and map non-ASCII letters onto ASCII ones (U+212A KELVIN SIGN → "k"). */
 export function asciiLower(s: string): string {

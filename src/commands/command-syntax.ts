@@ -1,11 +1,11 @@
 // Client → server lines: `<verb>ARGUMENTS` ⇄ Command. Pure and total: every string gives a
 // Command or a ParseError, nothing throws. The grammar is written out in docs/protocol.md.
-import { CANONICAL_VERBS, asciiLower, kindOfVerb } from './aliases.ts';
+import { CANONICAL_VERBS, kindOfVerb } from './aliases.ts';
 import { appendFreeText, readFreeText, readToken, writeFreeText, writeToken } from './arguments.ts';
 import { formatCrc32, parseCrc32, parseDecimal } from './numbers.ts';
-import { hasLineBreak } from './one-line.ts';
 import { quote, quoteBare } from './quoting.ts';
 import type { Command, CommandKind, ParseError, ParseResult } from './types.ts';
+import { parseFailure as fail, splitVerb } from './verb.ts';
 
 /** Argument syntax of each kind, as shown after `usage: <verb>`. */
 const ARGUMENT_USAGE: Readonly<Record<CommandKind, string>> = {
@@ -25,10 +25,6 @@ const ARGUMENT_USAGE: Readonly<Record<CommandKind, string>> = {
   sendfile: 'USER SIZE CRC NAME',
   cancel: 'ID',
 };
-
-function fail(code: ParseError['code'], message: string): { ok: false; error: ParseError } {
-  return { ok: false, error: { kind: 'parse-error', code, message } };
-}
 
 function usage(verb: string, kind: CommandKind, why?: string): { ok: false; error: ParseError } {
   const args = ARGUMENT_USAGE[kind];
@@ -63,7 +59,8 @@ function parseFileAnnouncement(
   return { ok: true, size, crc, name };
 }
 
-function parseArguments(kind: CommandKind, verb: string, rest: string): ParseResult<Command> {
+/** The arguments of a chat command whose verb names `kind` (`verb` as written, lower-cased, for usage lines). */
+export function parseArguments(kind: CommandKind, verb: string, rest: string): ParseResult<Command> {
   switch (kind) {
     case 'connect': {
       const name = readFreeText(rest);
@@ -119,21 +116,16 @@ function parseArguments(kind: CommandKind, verb: string, rest: string): ParseRes
 
 /** One client → server line (without its terminator) → Command, or why not. Never throws. */
 export function parseCommand(line: string): ParseResult<Command> {
-  if (hasLineBreak(line)) return fail('bad-command', 'a command is one line: it cannot contain CR or LF');
-  const s = line.trim();
-  if (s === '') return fail('bad-command', 'empty line; a command looks like <verb>ARGUMENTS, e.g. <connect>alice');
-  if (!s.startsWith('<')) {
-    return fail('bad-command', `a command starts with "<", e.g. <set_msg_all>hello; got ${quote(s)}`);
-  }
-  const close = s.indexOf('>');
-  if (close < 0) return fail('bad-command', `missing ">" after the verb in ${quote(s)}`);
-  const written = s.slice(1, close);
-  if (written === '') return fail('bad-command', 'empty verb "<>"; a command looks like <verb>ARGUMENTS');
-  const kind = kindOfVerb(written);
-  if (kind === undefined) {
-    return fail('unknown-command', `unknown command <${quoteBare(written)}>; send <help> for the list`);
-  }
-  return parseArguments(kind, asciiLower(written), s.slice(close + 1));
+  const split = splitVerb(line);
+  if (!split.ok) return split;
+  const kind = kindOfVerb(split.verb);
+  if (kind === undefined) return unknownVerb(split.written);
+  return parseArguments(kind, split.verb, split.rest);
+}
+
+/** The refusal of a verb no family knows. */
+export function unknownVerb(written: string): { ok: false; error: ParseError } {
+  return fail('unknown-command', `unknown command <${quoteBare(written)}>; send <help> for the list`);
 }
 
 /**

@@ -6,13 +6,14 @@ import { TRANSFER_VERBS } from './transfer-syntax.ts';
 export { parseCommand, formatCommand } from './command-syntax.ts';
 export { parseReply, formatReply } from './reply-syntax.ts';
 export { parseTransferCommand, formatTransferCommand } from './transfer-syntax.ts';
+export { parseClientLine } from './client-line.ts';
 
 /** Every lowercase command verb, aliases and the file-transfer verbs included. On a connection
  * without line terminators, `<knownverb>` always starts a new command. */
 export const KNOWN_VERBS: ReadonlySet<string> = new Set([...VERB_KINDS.keys(), ...TRANSFER_VERBS]);
 
 /** Length of the longest known verb: a scanner never needs to look further than this past a `<`. */
-const MAX_VERB_LENGTH: number = Math.max(...[...KNOWN_VERBS].map((v) => v.length));
+export const MAX_VERB_LENGTH: number = Math.max(...[...KNOWN_VERBS].map((v) => v.length));
 
 /**
  * Indexes in `text` where `<verb>` begins for a known verb (ASCII case-insensitive, the verb

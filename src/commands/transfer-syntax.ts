@@ -3,12 +3,11 @@
 // which the server shell hands to the files coordinator without the hub, and the bodies of the file
 // replies (`<sending>`, `<queued>`, `<ready>`, `<stored>`, `<offer>`, `<delivered>`, `<aborted>`,
 // `<refused>`, `<chunk>`), which reply-syntax.ts reads and writes. Pure and total.
-import { asciiLower } from './aliases.ts';
 import { appendFreeText, readFreeText, readToken, writeFreeText, writeToken } from './arguments.ts';
 import { isErrorCode } from './error-codes.ts';
 import { decodeField, encodeField } from './field-encoding.ts';
 import { formatCrc32, parseCrc32, parseDecimal } from './numbers.ts';
-import { hasLineBreak, toOneLine } from './one-line.ts';
+import { toOneLine } from './one-line.ts';
 import { quote } from './quoting.ts';
 import type {
   AbortCode,
@@ -20,6 +19,7 @@ import type {
   TransferCommand,
   TransferCommandKind,
 } from './types.ts';
+import { parseFailure as fail, splitVerb, verbOf } from './verb.ts';
 
 /** Transfer ids are u32 other than 0 (docs/files.md, "Chunk messages"). */
 export const MAX_TRANSFER_ID = 0xffff_ffff;
@@ -63,7 +63,7 @@ export const TRANSFER_USAGE: Readonly<Record<TransferCommandKind, string>> = {
 /** The client verbs that are TransferCommands (lower case; the verb is the kind's name). */
 export const TRANSFER_VERBS: ReadonlySet<string> = new Set(Object.keys(TRANSFER_USAGE));
 
-function isTransferVerb(s: string): s is TransferCommandKind {
+export function isTransferVerb(s: string): s is TransferCommandKind {
   return TRANSFER_VERBS.has(s);
 }
 
@@ -96,10 +96,6 @@ export function parseTransferId(s: string): number | undefined {
 
 // ---- client → server ---------------------------------------------------------------------------
 
-function fail(code: ParseError['code'], message: string): { ok: false; error: ParseError } {
-  return { ok: false, error: { kind: 'parse-error', code, message } };
-}
-
 function usage(kind: TransferCommandKind, why?: string): { ok: false; error: ParseError } {
   const form = `<${kind}>${TRANSFER_USAGE[kind]}`;
   return fail('bad-argument', why === undefined ? `usage: ${form}` : `${why}; usage: ${form}`);
@@ -130,7 +126,8 @@ function transferId(rest: string, kind: TransferCommandKind): ParseResult<number
   return id === undefined ? usage(kind, `ID must be a transfer number from 1 to ${MAX_TRANSFER_ID}, got ${quote(text)}`) : { ok: true, value: id };
 }
 
-function parseTransferArguments(kind: TransferCommandKind, rest: string): ParseResult<TransferCommand> {
+/** The arguments of a file-transfer line whose verb is `kind`. */
+export function parseTransferArguments(kind: TransferCommandKind, rest: string): ParseResult<TransferCommand> {
   switch (kind) {
     case 'resume': {
       const offset = number(rest, kind, 'OFFSET');
@@ -174,14 +171,10 @@ function parseTransferArguments(kind: TransferCommandKind, rest: string): ParseR
  * (the line is for parseCommand or parseTransportCommand). Never throws.
  */
 export function parseTransferCommand(line: string): ParseResult<TransferCommand> | undefined {
-  const s = line.trim();
-  if (!s.startsWith('<')) return undefined;
-  const close = s.indexOf('>');
-  if (close < 0) return undefined;
-  const verb = asciiLower(s.slice(1, close));
-  if (!isTransferVerb(verb)) return undefined;
-  if (hasLineBreak(line)) return fail('bad-command', 'a command is one line: it cannot contain CR or LF');
-  return parseTransferArguments(verb, s.slice(close + 1));
+  const verb = verbOf(line);
+  if (verb === undefined || !isTransferVerb(verb)) return undefined;
+  const split = splitVerb(line);
+  return split.ok ? parseTransferArguments(verb, split.rest) : split;
 }
 
 /** TransferCommand → its line (no terminator); parseTransferCommand gives it back exactly. */

@@ -5,9 +5,9 @@
 // is parsed here rather than by parseCommand. Pure and total.
 import { asciiLower } from './aliases.ts';
 import { parseDecimal } from './numbers.ts';
-import { hasLineBreak } from './one-line.ts';
 import { quote } from './quoting.ts';
-import type { ParseError, ParseResult, TransportCommand, TransportReason, UdpRequestCommand } from './types.ts';
+import type { ParseResult, TransportCommand, TransportReason, UdpRequestCommand } from './types.ts';
+import { parseFailure as fail, splitVerb, verbOf } from './verb.ts';
 
 export const TRANSPORT_VERB = 'transport';
 export const TRANSPORT_USAGE = 'tcp RECEIVED REASON';
@@ -74,27 +74,18 @@ export function parseUdpBody(
   return { ok: true, value: { port, connectionId, token: token.toLowerCase() } };
 }
 
-/** What follows `<verb>` (any case, blanks around the line ignored), or undefined for another verb. */
-function bodyAfterVerb(line: string, verb: string): string | undefined {
-  const s = line.trim();
-  if (!s.startsWith('<')) return undefined;
-  const close = s.indexOf('>');
-  if (close < 0 || asciiLower(s.slice(1, close)) !== verb) return undefined;
-  return s.slice(close + 1);
-}
-
-function fail(code: ParseError['code'], message: string): { ok: false; error: ParseError } {
-  return { ok: false, error: { kind: 'parse-error', code, message } };
-}
-
 /**
  * A client line → TransportCommand if its verb is `transport` (any case), else undefined (the line
  * is for parseCommand). Never throws.
  */
 export function parseTransportCommand(line: string): ParseResult<TransportCommand> | undefined {
-  const rest = bodyAfterVerb(line, TRANSPORT_VERB);
-  if (rest === undefined) return undefined;
-  if (hasLineBreak(line)) return fail('bad-command', 'a command is one line: it cannot contain CR or LF');
+  if (verbOf(line) !== TRANSPORT_VERB) return undefined;
+  const split = splitVerb(line);
+  return split.ok ? parseTransportArguments(split.rest) : split;
+}
+
+/** The arguments of `<transport>`. */
+export function parseTransportArguments(rest: string): ParseResult<TransportCommand> {
   const body = parseTransportBody(rest);
   if (!body.ok) return fail('bad-argument', `${body.why}; usage: <${TRANSPORT_VERB}>${TRANSPORT_USAGE}`);
   return { ok: true, value: { kind: 'transport', ...body.value } };
@@ -110,11 +101,15 @@ export function formatTransportCommand(c: TransportCommand): string {
  * the other parsers). The request takes no argument. Never throws.
  */
 export function parseUdpRequest(line: string): ParseResult<UdpRequestCommand> | undefined {
-  const body = bodyAfterVerb(line, UDP_VERB);
-  if (body === undefined) return undefined;
-  if (hasLineBreak(line)) return fail('bad-command', 'a command is one line: it cannot contain CR or LF');
-  const rest = body.trim();
-  if (rest !== '') return fail('bad-argument', `<${UDP_VERB}> takes no argument (it asks the server for a UDP binding), got ${quote(rest)}`);
+  if (verbOf(line) !== UDP_VERB) return undefined;
+  const split = splitVerb(line);
+  return split.ok ? parseUdpRequestArguments(split.rest) : split;
+}
+
+/** What follows `<udp>` in a request: nothing. */
+export function parseUdpRequestArguments(rest: string): ParseResult<UdpRequestCommand> {
+  const extra = rest.trim();
+  if (extra !== '') return fail('bad-argument', `<${UDP_VERB}> takes no argument (it asks the server for a UDP binding), got ${quote(extra)}`);
   return { ok: true, value: { kind: 'udp-request' } };
 }
 

@@ -210,6 +210,18 @@ export interface UdpRequestCommand {
   kind: 'udp-request';
 }
 
+/**
+ * What one client line asks for, read once (src/commands/client-line.ts): a chat command for the hub, a
+ * file-transfer line for the files coordinator, a data-plane line, or a refusal to answer with an error.
+ * The server routes on `type` once.
+ */
+export type ClientLine =
+  | { type: 'command'; command: Command }
+  | { type: 'transfer'; command: TransferCommand }
+  | { type: 'transport'; command: TransportCommand }
+  | { type: 'udp-request'; command: UdpRequestCommand }
+  | { type: 'refused'; error: ParseError };
+
 /** Why a line is not a command (or a reply). Never thrown: returned. */
 export interface ParseError {
   kind: 'parse-error';
