@@ -1,9 +1,22 @@
 // The chat hub: sessions, names, rooms and routing as a pure state machine.
 //
 // Inputs are events (a connection opened, a command arrived, a connection closed) with the time
-// `now`; outputs are data: replies addressed to sessions, `close` requests, file and stats requests
-// for the shells that own those resources, and one log event per user action. No sockets, no clock.
-// The hub does not know how a reply travels (TCP line or UDP datagram): the server shell decides.
+// `now`; outputs are data: replies addressed to a session, to every member of a room on this node
+// (but one), or to a user on another node; `close` requests; file and stats requests for the shells that
+// own those resources; one log event per user action; and `await` when a port answers later. No sockets,
+// no clock. The hub does not know how a reply travels (TCP line, UDP datagram, IRC): the shells decide.
+//
+// Ports (src/chat/ports.ts): names are claimed and room sizes checked through Presence, which also
+// answers the listings; room messages are kept by the Store when there is one. The in-memory Presence
+// makes a chat of one node.
+//
+// Membership is a set of rooms per session with one *current* room — where `<set_msg_all>` goes and
+// where listings show the user:
+// - `join` moves: the current room is left, the new one entered and made current (the bracket commands:
+//   `<join>` moves you, `<leave>` moves you back to the default room);
+// - `enter` adds a room and makes it current, `part` leaves one room, `say` speaks to one room the
+//   session is in (a door that keeps several rooms per connection: IRC). A session is always in at least
+//   one room: parting the last is refused.
 //
 // Decisions (documented here and in the help/error texts):
 // - User names keep their owner's spelling; uniqueness is case-insensitive.
@@ -17,41 +30,48 @@
 // - A `NAME : ` prefix with the sender's own name is stripped from broadcast and private text alike
 //   (the Python clients write it in both).
 // - `<disconnect>` is accepted before `<connect>` too: the user wants to leave; refusing helps no one.
-// - Replies that go to several sessions share one Reply object: treat replies as read-only.
+// - Replies that go to several sessions share one object: treat replies as read-only.
 
-import type {
-  Command,
-  CommandKind,
-  ErrorCode,
-  LeaveReason,
-  Reply,
-  RoomEntry,
-  UserEntry,
-} from '../commands/types.ts';
-import { helpLines } from './help.ts';
+import type { Command, ErrorCode, LeaveReason, RoomEntry, UserEntry } from '../commands/types.ts';
+import { LOCAL_NODE, type NodeId, type SessionAddress, type SessionId } from './ids.ts';
 import type { HubOptions } from './limits.ts';
+import { MemoryPresence } from './memory-presence.ts';
 import { checkRoomName, checkUserName, nameKey, quoteName } from './names.ts';
+import type { Answer, Presence, Store } from './ports.ts';
 import { fullBucket, msUntilToken, takeToken, type TokenBucket } from './rate-limit.ts';
 import { resolveHubOptions } from './options.ts';
+import type { HelpLimits, HubReply } from './replies.ts';
 import { normalizeChatText } from './text.ts';
 
 export { DEFAULT_HUB_OPTIONS, type HubOptions } from './limits.ts';
+export type { SessionId } from './ids.ts';
 
-/** The shell's handle for one connection. Any number, chosen by the shell, unique while open. */
-export type SessionId = number;
+/** Room operations of a door that keeps several rooms per connection (no bracket command makes them). */
+export type RoomCommand =
+  /** Enter `room` and keep the others; it becomes the current room. */
+  | { kind: 'enter'; room: string }
+  /** Leave `room` (one of the session's rooms). */
+  | { kind: 'part'; room: string }
+  /** A message to `room`, one of the session's rooms. */
+  | { kind: 'say'; room: string; text: string };
+
+/** What the hub is asked to do. */
+export type HubCommand = Command | RoomCommand;
+export type HubCommandKind = HubCommand['kind'];
 
 /** The commands the hub hands to the files shell. */
-export type FileCommand = Extract<
-  Command,
-  { kind: 'listfiles' | 'download' | 'upload' | 'sendfile' | 'cancel' }
->;
+export type FileCommand = Extract<Command, { kind: 'listfiles' | 'download' | 'upload' | 'sendfile' | 'cancel' }>;
 
 /** Why a connection went away, as told to `close()`. */
 export type CloseReason = Extract<LeaveReason, 'disconnect' | 'lost'>;
 
 export type HubOutput =
   /** Deliver `reply` to session `to`. */
-  | { type: 'reply'; to: SessionId; reply: Reply }
+  | { type: 'reply'; to: SessionId; reply: HubReply }
+  /** Deliver `reply` to every member of `room` (on this node: see `localMembers`) but `except`. */
+  | { type: 'room'; room: string; reply: HubReply; except?: SessionId }
+  /** Deliver `reply` to a user on another node. */
+  | { type: 'user'; to: SessionAddress; reply: HubReply }
   /** Close the connection (after the `disconnected` reply that precedes this output was sent). */
   | { type: 'close'; session: SessionId }
   /** A file command from a connected session, own-name forms resolved; the files shell answers. */
@@ -59,7 +79,9 @@ export type HubOutput =
   /** Operator statistics requested by a connected session; the shell, which knows transports, answers. */
   | { type: 'stats'; session: SessionId }
   /** One per user action, for the server's log. */
-  | { type: 'log'; event: HubLogEvent };
+  | { type: 'log'; event: HubLogEvent }
+  /** A port answers later: `outputs` settles with the rest of this command's outputs (never rejects). */
+  | { type: 'await'; session: SessionId; outputs: Promise<HubOutput[]> };
 
 /** What happened, as metadata for the server log. Never carries message text. */
 export type HubLogEvent =
@@ -67,68 +89,90 @@ export type HubLogEvent =
   | { type: 'name-refused'; session: SessionId; name: string; code: 'bad-name' | 'name-taken' }
   /** `<join>`: `name` moved from room `from` to `room`. */
   | { type: 'join'; name: string; room: string; from: string }
-  /** `<leave>`: `name` left `room` for the default room. */
+  /** `name` entered `room`, keeping its other rooms. */
+  | { type: 'enter'; name: string; room: string }
+  /** `<leave>`: `name` left `room` for the default room; or parted `room` (reason 'moved'). */
   | { type: 'leave'; name: string; room: string; reason: LeaveReason }
-  /** A room broadcast of `length` code points to `recipients` other members (the echo not counted). */
+  /** A room message of `length` code points to `recipients` other members on this node (the echo not counted). */
   | { type: 'message'; name: string; room: string; length: number; recipients: number }
   | { type: 'private'; from: string; to: string; length: number }
   | { type: 'disconnect'; name: string; room: string; reason: CloseReason }
-  /** A command was refused; `command` is 'malformed' when the input was not a Command at all. */
-  | { type: 'refused'; session: SessionId; command: CommandKind | 'malformed'; code: ErrorCode }
+  /** A command was refused; `command` is 'malformed' when the input was not a command at all. */
+  | { type: 'refused'; session: SessionId; command: HubCommandKind | 'malformed'; code: ErrorCode }
   /** A query or a request handed to another shell (help, users, rooms, stats, files, early disconnect). */
-  | { type: 'request'; session: SessionId; name?: string; command: CommandKind };
+  | { type: 'request'; session: SessionId; name?: string; command: HubCommandKind };
+
+export interface HubPorts {
+  /** Names and rooms across the chat (default: this process alone). */
+  presence: Presence;
+  /** Where room messages are kept (default: none). */
+  store?: Store;
+  /** This node's id in the session addresses the ports see (default LOCAL_NODE). */
+  node: NodeId;
+}
 
 /** Longest refused name kept in a log event (the raw input can be anything). */
 const LOGGED_NAME_MAX_LENGTH = 64;
 
-/** Per-session state: a name (with its lower-case key) and a room once connected. */
-interface Session {
+/** A named session's state; `name` undefined until `<connect>` succeeds. */
+interface SessionState {
   name: string | undefined;
-  key: string | undefined;
-  room: string | undefined;
+  key: string;
+  /** Rooms entered, in the order entered (the current one among them). */
+  rooms: Set<string>;
+  current: string;
   /** Chat-message allowance (created on first message). */
   bucket?: TokenBucket;
+  /** A name claim is on its way (an asynchronous presence). */
+  claiming: boolean;
 }
 
-interface NamedSession {
+interface NamedSession extends SessionState {
   name: string;
-  key: string;
-  room: string;
 }
 
 export class Hub {
   private readonly options: HubOptions;
   private readonly lobby: string;
-  private readonly sessions = new Map<SessionId, Session>();
-  /** Lower-case name → session. */
+  private readonly presence: Presence;
+  private readonly store: Store | undefined;
+  private readonly node: NodeId;
+  private readonly sessions = new Map<SessionId, SessionState>();
+  /** Lower-case name → session, for the named sessions of this node. */
   private readonly byName = new Map<string, SessionId>();
-  /** Canonical room name → member sessions. The default room is always present. */
+  /** Canonical room name → member sessions on this node. */
   private readonly roomMembers = new Map<string, Set<SessionId>>();
-  private readonly help: readonly string[];
+  private readonly helpLimits: HelpLimits;
 
   /**
    * Throws RangeError for invalid options (a configuration error at start-up). Shells taking
    * options from users should call `resolveHubOptions` first and report its message.
    */
-  constructor(options: Partial<HubOptions> = {}) {
+  constructor(options: Partial<HubOptions> = {}, ports: Partial<HubPorts> = {}) {
     const resolved = resolveHubOptions(options);
     if (!resolved.ok) throw new RangeError(resolved.message);
     this.options = resolved.options;
     this.lobby = resolved.options.defaultRoom;
-    this.roomMembers.set(this.lobby, new Set());
-    this.help = helpLines(this.options);
+    this.presence = ports.presence ?? new MemoryPresence();
+    this.store = ports.store;
+    this.node = ports.node ?? LOCAL_NODE;
+    this.helpLimits = Object.freeze({
+      defaultRoom: this.lobby,
+      roomCapacity: this.options.roomCapacity,
+      maxTextLength: this.options.maxTextLength,
+    });
   }
 
   /** A connection arrived; it is not named yet. Opening an open session again changes nothing. */
   open(session: SessionId, _now: number): HubOutput[] {
     if (!this.sessions.has(session)) {
-      this.sessions.set(session, { name: undefined, key: undefined, room: undefined });
+      this.sessions.set(session, { name: undefined, key: '', rooms: new Set(), current: '', claiming: false });
     }
     return [];
   }
 
   /** A command from a session. Never throws; every refusal is an error reply plus a log event. */
-  handle(session: SessionId, command: Command, now: number): HubOutput[] {
+  handle(session: SessionId, command: HubCommand, now: number): HubOutput[] {
     const state = this.sessions.get(session);
     if (state === undefined) {
       // Not open (never opened, or already closed): nobody to answer. Log it for the operator.
@@ -137,58 +181,58 @@ export class Hub {
     if (!isWellFormed(command)) {
       return this.refuse(session, 'malformed', 'bad-command', 'the command is malformed');
     }
-    const named = asNamed(state);
-    if (named === undefined) return this.handleUnnamed(session, state, command, now);
+    if (state.name === undefined) return this.handleUnnamed(session, state, command, now);
+    const me = state as NamedSession;
 
     switch (command.kind) {
       case 'connect':
-        return this.refuse(session, 'connect', 'already-connected', `you are already connected as ${named.name}`);
+        return this.refuse(session, 'connect', 'already-connected', `you are already connected as ${me.name}`);
       case 'disconnect':
-        return this.disconnect(session, named, now);
+        return this.disconnect(session, me, now);
       case 'users':
-        return [this.reply(session, { kind: 'users', users: this.users() }), this.request(session, named, 'users')];
+        return [this.reply(session, { kind: 'users', users: this.users() }), this.request(session, me, 'users')];
       case 'rooms':
-        return [this.reply(session, { kind: 'rooms', rooms: this.rooms() }), this.request(session, named, 'rooms')];
+        return [this.reply(session, { kind: 'rooms', rooms: this.rooms() }), this.request(session, me, 'rooms')];
       case 'help':
-        return [...this.helpReplies(session), this.request(session, named, 'help')];
+        return [this.reply(session, { kind: 'help', limits: this.helpLimits }), this.request(session, me, 'help')];
       case 'stats':
-        return [{ type: 'stats', session }, this.request(session, named, 'stats')];
+        return [{ type: 'stats', session }, this.request(session, me, 'stats')];
       case 'broadcast':
-      case 'private': {
-        const limited = this.rateLimited(session, state, command.kind, now);
-        if (limited) return limited;
-        return command.kind === 'broadcast'
-          ? this.broadcast(session, named, command.text, now)
-          : this.privateMessage(session, named, command.to, command.text, now);
-      }
+        return this.rateLimited(session, me, command.kind, now) ?? this.roomMessage(session, me, 'broadcast', me.current, command.text, now);
+      case 'say':
+        return this.rateLimited(session, me, command.kind, now) ?? this.say(session, me, command.room, command.text, now);
+      case 'private':
+        return this.rateLimited(session, me, command.kind, now) ?? this.privateMessage(session, me, command.to, command.text, now);
       case 'join':
-        return this.join(session, named, command.room, now);
+        return this.join(session, me, command.room, now);
       case 'leave':
-        return this.leave(session, named, now);
+        return this.leave(session, me, now);
+      case 'enter':
+        return this.enter(session, me, command.room, now);
+      case 'part':
+        return this.part(session, me, command.room, now);
       case 'listfiles':
-        return this.files(session, named, { kind: 'listfiles' });
+        return this.files(session, me, { kind: 'listfiles' });
       case 'download':
-        return this.download(session, named, command.file);
+        return this.download(session, me, command.file);
       case 'upload':
       case 'sendfile':
       case 'cancel':
-        return this.files(session, named, command);
+        return this.files(session, me, command);
       default:
         return assertNever(command, () => this.refuse(session, 'malformed', 'unknown-command', 'unknown command'));
     }
   }
 
-  /** The connection is gone. For a named session the room hears `left` with `reason`. Idempotent. */
+  /** The connection is gone. For a named session its rooms hear `left` with `reason`. Idempotent. */
   close(session: SessionId, now: number, reason: CloseReason): HubOutput[] {
     const state = this.sessions.get(session);
     if (state === undefined) return [];
-    const named = asNamed(state);
-    if (named === undefined) {
-      this.sessions.delete(session);
-      return [];
-    }
-    const out = this.removeNamed(session, named, now, reason);
-    out.push(log({ type: 'disconnect', name: named.name, room: named.room, reason }));
+    this.sessions.delete(session);
+    if (state.name === undefined) return [];
+    const me = state as NamedSession;
+    const out = this.removeNamed(session, me, now, reason);
+    out.push(log({ type: 'disconnect', name: me.name, room: me.current, reason }));
     return out;
   }
 
@@ -196,44 +240,53 @@ export class Hub {
     return this.sessions.get(session)?.name;
   }
 
+  /** The session's current room (undefined before `<connect>`). */
   roomOf(session: SessionId): string | undefined {
-    return this.sessions.get(session)?.room;
+    const state = this.sessions.get(session);
+    return state?.name === undefined ? undefined : state.current;
   }
 
-  /** The session using `name`, compared case-insensitively. */
+  /** Every room the session is in, in the order entered. */
+  roomsOf(session: SessionId): string[] {
+    const state = this.sessions.get(session);
+    return state?.name === undefined ? [] : [...state.rooms];
+  }
+
+  /** The session on this node using `name`, compared case-insensitively. */
   sessionOf(name: string): SessionId | undefined {
     return this.byName.get(nameKey(name));
   }
 
-  /** Everyone online with their room, sorted by name (case-insensitively). */
+  /** The members of `room` on this node (read-only; empty when none): where a `room` output goes here. */
+  localMembers(room: string): ReadonlySet<SessionId> {
+    return this.roomMembers.get(room) ?? NO_MEMBERS;
+  }
+
+  /** Everyone online with their current room, sorted by name (case-insensitively). */
   users(): UserEntry[] {
-    const keys = [...this.byName.keys()].sort(compareStrings);
-    const out: UserEntry[] = [];
-    for (const key of keys) {
-      const state = this.sessions.get(this.byName.get(key) ?? -1);
-      if (state?.name !== undefined && state.room !== undefined) out.push({ name: state.name, room: state.room });
-    }
-    return out;
+    return this.presence.users().sort((a, b) => compareStrings(nameKey(a.name), nameKey(b.name)));
   }
 
   /** Every room with its member count: the default room first (always listed), then by name. */
   rooms(): RoomEntry[] {
-    const others = [...this.roomMembers.keys()].filter((r) => r !== this.lobby).sort(compareStrings);
-    return [this.lobby, ...others].map((name) => ({ name, count: this.roomMembers.get(name)?.size ?? 0 }));
+    const listed = this.presence.rooms();
+    const lobby = listed.find((r) => r.name === this.lobby) ?? { name: this.lobby, count: 0 };
+    const others = listed.filter((r) => r.name !== this.lobby).sort((a, b) => compareStrings(a.name, b.name));
+    return [lobby, ...others];
   }
 
-  /** Open sessions, named or not. */
+  /** Open sessions on this node, named or not. */
   sessionCount(): number {
     return this.sessions.size;
   }
 
-  /** Named (connected) users. */
+  /** Named users on this node. */
   userCount(): number {
     return this.byName.size;
   }
 
   /** Refusal outputs when the session's message allowance is spent, else undefined (a token taken). */
-  private rateLimited(session: SessionId, state: Session, kind: 'broadcast' | 'private', now: number): HubOutput[] | undefined {
+  private rateLimited(session: SessionId, state: SessionState, kind: HubCommandKind, now: number): HubOutput[] | undefined {
     const { rateLimit, rateBurst } = this.options;
     if (rateLimit <= 0) return undefined;
     state.bucket ??= fullBucket(rateBurst, now);
@@ -244,12 +297,12 @@ export class Hub {
 
   // ---- before <connect> -------------------------------------------------------------------------
 
-  private handleUnnamed(session: SessionId, state: Session, command: Command, now: number): HubOutput[] {
+  private handleUnnamed(session: SessionId, state: SessionState, command: HubCommand, now: number): HubOutput[] {
     switch (command.kind) {
       case 'connect':
         return this.connect(session, state, command.name, now);
       case 'help':
-        return [...this.helpReplies(session), this.request(session, undefined, 'help')];
+        return [this.reply(session, { kind: 'help', limits: this.helpLimits }), this.request(session, undefined, 'help')];
       case 'disconnect':
         this.sessions.delete(session);
         return [
@@ -262,28 +315,40 @@ export class Hub {
     }
   }
 
-  private connect(session: SessionId, state: Session, rawName: string, now: number): HubOutput[] {
+  private connect(session: SessionId, state: SessionState, rawName: string, now: number): HubOutput[] {
     const checked = checkUserName(rawName);
     if (!checked.ok) return this.refuseName(session, rawName, 'bad-name', checked.message);
     const name = checked.name;
     const key = nameKey(name);
-    if (this.byName.has(key)) {
-      return this.refuseName(session, name, 'name-taken', `the name ${name} is taken: choose another`);
-    }
+    if (state.claiming) return this.refuse(session, 'connect', 'bad-argument', 'your <connect> is still being answered');
+    const who = this.address(session);
+    return this.after(session, this.presence.claimName(key, name, who), (claimed) => {
+      state.claiming = false;
+      if (this.sessions.get(session) !== state) {
+        // The connection went while the claim was on its way.
+        if (claimed) this.presence.releaseName(key, who);
+        return [];
+      }
+      if (!claimed) return this.refuseName(session, name, 'name-taken', `the name ${name} is taken: choose another`);
+      return this.enterChat(session, state, name, key, now);
+    }, () => {
+      state.claiming = true;
+    });
+  }
+
+  /** The name is ours: the session is placed in the default room. */
+  private enterChat(session: SessionId, state: SessionState, name: string, key: string, now: number): HubOutput[] {
     state.name = name;
     state.key = key;
-    state.room = this.lobby;
     this.byName.set(key, session);
-    const members = this.members(this.lobby);
-    members.add(session);
-
-    const online = this.byName.size;
-    const text =
-      `Welcome, ${name}! ${online} ${online === 1 ? 'user' : 'users'} online, you are in #${this.lobby}. ` +
-      'Type <help> for the commands.';
-    const out: HubOutput[] = [this.reply(session, { kind: 'welcome', name, room: this.lobby, text })];
-    this.fanout(out, members, { kind: 'joined', name, room: this.lobby, ts: now });
-    out.push(log({ type: 'connect', session, name, room: this.lobby }));
+    this.addMember(session, state, this.lobby);
+    state.current = this.lobby;
+    this.presence.setListedRoom(key, this.lobby);
+    const out: HubOutput[] = [
+      this.reply(session, { kind: 'greeting', name, room: this.lobby, online: this.presence.userCount() }),
+      { type: 'room', room: this.lobby, reply: { kind: 'joined', name, room: this.lobby, ts: now } },
+      log({ type: 'connect', session, name, room: this.lobby }),
+    ];
     return out;
   }
 
@@ -296,75 +361,108 @@ export class Hub {
 
   // ---- connected --------------------------------------------------------------------------------
 
-  private broadcast(session: SessionId, me: NamedSession, raw: string, now: number): HubOutput[] {
+  /** A message to `room` (checked to be one of the sender's): the echo to the sender, one shared copy to the rest. */
+  private roomMessage(session: SessionId, me: NamedSession, kind: 'broadcast' | 'say', room: string, raw: string, now: number): HubOutput[] {
     const checked = normalizeChatText(raw, me.name, this.options.maxTextLength);
-    if (!checked.ok) return this.refuse(session, 'broadcast', checked.code, checked.message);
-    const members = this.members(me.room);
-    const base = { kind: 'message', from: me.name, room: me.room, ts: now, text: checked.text } as const;
-    const shared: Reply = { ...base, self: false };
-    const out: HubOutput[] = [];
-    for (const member of members) {
-      out.push(this.reply(member, member === session ? { ...base, self: true } : shared));
-    }
-    out.push(
-      log({ type: 'message', name: me.name, room: me.room, length: checked.length, recipients: members.size - 1 }),
-    );
-    return out;
+    if (!checked.ok) return this.refuse(session, kind, checked.code, checked.message);
+    const text = checked.text;
+    this.store?.recordRoomMessage({ room, from: me.name, ts: now, text });
+    const others = (this.roomMembers.get(room)?.size ?? 1) - 1;
+    return [
+      this.reply(session, { kind: 'message', from: me.name, room, ts: now, self: true, text }),
+      { type: 'room', room, except: session, reply: { kind: 'message', from: me.name, room, ts: now, self: false, text } },
+      log({ type: 'message', name: me.name, room, length: checked.length, recipients: others }),
+    ];
+  }
+
+  private say(session: SessionId, me: NamedSession, rawRoom: string, raw: string, now: number): HubOutput[] {
+    const checked = checkRoomName(rawRoom);
+    if (!checked.ok) return this.refuse(session, 'say', 'bad-room', checked.message);
+    if (!me.rooms.has(checked.name)) return this.refuse(session, 'say', 'bad-room', `you are not in #${checked.name}; enter it first`);
+    return this.roomMessage(session, me, 'say', checked.name, raw, now);
   }
 
   private privateMessage(session: SessionId, me: NamedSession, rawTo: string, raw: string, now: number): HubOutput[] {
-    const target = this.sessionOf(rawTo.trim());
-    const targetName = target === undefined ? undefined : this.sessions.get(target)?.name;
-    if (target === undefined || targetName === undefined) {
+    const target = this.presence.locate(nameKey(rawTo.trim()));
+    if (target === undefined) {
       return this.refuse(session, 'private', 'unknown-user', `no user named ${quoteName(rawTo.trim())} is online`);
     }
-    if (target === session) {
+    const local = target.who.node === this.node;
+    if (local && target.who.session === session) {
       return this.refuse(session, 'private', 'bad-argument', 'that is you: private messages go to another user');
     }
     const checked = normalizeChatText(raw, me.name, this.options.maxTextLength);
     if (!checked.ok) return this.refuse(session, 'private', checked.code, checked.message);
-    const base = { kind: 'private', from: me.name, to: targetName, ts: now, text: checked.text } as const;
+    const base = { kind: 'private', from: me.name, to: target.name, ts: now, text: checked.text } as const;
+    const theirs: HubReply = { ...base, self: false };
     return [
-      this.reply(target, { ...base, self: false }),
+      local ? this.reply(target.who.session, theirs) : { type: 'user', to: target.who, reply: theirs },
       this.reply(session, { ...base, self: true }),
-      log({ type: 'private', from: me.name, to: targetName, length: checked.length }),
+      log({ type: 'private', from: me.name, to: target.name, length: checked.length }),
     ];
   }
 
+  /** `<join>`: move the current room to `rawRoom`. */
   private join(session: SessionId, me: NamedSession, rawRoom: string, now: number): HubOutput[] {
     const checked = checkRoomName(rawRoom);
     if (!checked.ok) return this.refuse(session, 'join', 'bad-room', checked.message);
     const room = checked.name;
-    if (room === me.room) return this.refuse(session, 'join', 'bad-room', `you are already in #${room}`);
-    if (room !== this.lobby) {
-      const size = this.roomMembers.get(room)?.size ?? 0;
-      if (size >= this.options.roomCapacity) {
-        const full = `#${room} is full (${size} of ${this.options.roomCapacity} people); try another room`;
-        return this.refuse(session, 'join', 'room-full', full);
-      }
-    }
-    const from = me.room;
-    const out = this.move(session, me, room, now);
-    out.push(log({ type: 'join', name: me.name, room, from }));
-    return out;
+    if (room === me.current) return this.refuse(session, 'join', 'bad-room', `you are already in #${room}`);
+    return this.withRoomFor(session, 'join', room, () => {
+      const from = me.current;
+      const out = this.move(session, me, room, now);
+      out.push(log({ type: 'join', name: me.name, room, from }));
+      return out;
+    });
   }
 
+  /** `<leave>`: move the current room back to the default room. */
   private leave(session: SessionId, me: NamedSession, now: number): HubOutput[] {
-    if (me.room === this.lobby) {
+    if (me.current === this.lobby) {
       const already = `you are already in #${this.lobby}; <join>ROOM to enter another room`;
       return this.refuse(session, 'leave', 'bad-room', already);
     }
-    const from = me.room;
+    const from = me.current;
     const out = this.move(session, me, this.lobby, now);
     out.push(log({ type: 'leave', name: me.name, room: from, reason: 'moved' }));
     return out;
   }
 
+  /** Enter one more room, keeping the others. */
+  private enter(session: SessionId, me: NamedSession, rawRoom: string, now: number): HubOutput[] {
+    const checked = checkRoomName(rawRoom);
+    if (!checked.ok) return this.refuse(session, 'enter', 'bad-room', checked.message);
+    const room = checked.name;
+    if (me.rooms.has(room)) return this.refuse(session, 'enter', 'bad-room', `you are already in #${room}`);
+    return this.withRoomFor(session, 'enter', room, () => {
+      this.addMember(session, me, room);
+      this.makeCurrent(me, room);
+      return [
+        { type: 'room', room, reply: { kind: 'joined', name: me.name, room, ts: now } },
+        log({ type: 'enter', name: me.name, room }),
+      ];
+    });
+  }
+
+  /** Leave one room; the session stays in the others (and must keep one). */
+  private part(session: SessionId, me: NamedSession, rawRoom: string, now: number): HubOutput[] {
+    const checked = checkRoomName(rawRoom);
+    if (!checked.ok) return this.refuse(session, 'part', 'bad-room', checked.message);
+    const room = checked.name;
+    if (!me.rooms.has(room)) return this.refuse(session, 'part', 'bad-room', `you are not in #${room}`);
+    if (me.rooms.size === 1) return this.refuse(session, 'part', 'bad-room', `#${room} is your only room; enter another first`);
+    const left: HubReply = { kind: 'left', name: me.name, room, ts: now, reason: 'moved' };
+    this.removeMember(session, me, room);
+    if (me.current === room) this.makeCurrent(me, lastOf(me.rooms));
+    return [this.reply(session, left), { type: 'room', room, reply: left }, log({ type: 'leave', name: me.name, room, reason: 'moved' })];
+  }
+
   /** `<disconnect>`: leave at once, then `disconnected` and `close` for the shell. */
   private disconnect(session: SessionId, me: NamedSession, now: number): HubOutput[] {
+    this.sessions.delete(session);
     const out = this.removeNamed(session, me, now, 'disconnect');
     out.push(this.reply(session, { kind: 'disconnected' }), { type: 'close', session });
-    out.push(log({ type: 'disconnect', name: me.name, room: me.room, reason: 'disconnect' }));
+    out.push(log({ type: 'disconnect', name: me.name, room: me.current, reason: 'disconnect' }));
     return out;
   }
 
@@ -382,88 +480,110 @@ export class Hub {
 
   // ---- room membership --------------------------------------------------------------------------
 
-  /** Move a member to `target` (capacity already checked): `left` to the old room, `joined` to the new. */
+  /** Run `enterIt` once `room` has space (the default room always has), else refuse with room-full. */
+  private withRoomFor(session: SessionId, kind: 'join' | 'enter', room: string, enterIt: () => HubOutput[]): HubOutput[] {
+    if (room === this.lobby) return enterIt();
+    return this.after(session, this.presence.roomSize(room), (size) => {
+      if (!this.sessions.has(session)) return [];
+      if (size >= this.options.roomCapacity) {
+        const full = `#${room} is full (${size} of ${this.options.roomCapacity} people); try another room`;
+        return this.refuse(session, kind, 'room-full', full);
+      }
+      return enterIt();
+    });
+  }
+
+  /** Move the current room to `target` (capacity already checked): `left` to the old room, `joined` to the new. */
   private move(session: SessionId, me: NamedSession, target: string, now: number): HubOutput[] {
-    const out: HubOutput[] = [];
-    const old = me.room;
-    const oldMembers = this.members(old);
-    oldMembers.delete(session);
-    const left: Reply = { kind: 'left', name: me.name, room: old, ts: now, reason: 'moved' };
-    out.push(this.reply(session, left));
-    this.fanout(out, oldMembers, left);
-    this.dropIfEmpty(old, oldMembers);
-
-    const state = this.sessions.get(session);
-    if (state !== undefined) state.room = target;
-    const newMembers = this.members(target);
-    newMembers.add(session);
-    this.fanout(out, newMembers, { kind: 'joined', name: me.name, room: target, ts: now });
+    const old = me.current;
+    const left: HubReply = { kind: 'left', name: me.name, room: old, ts: now, reason: 'moved' };
+    this.removeMember(session, me, old);
+    const out: HubOutput[] = [this.reply(session, left), { type: 'room', room: old, reply: left }];
+    if (!me.rooms.has(target)) this.addMember(session, me, target);
+    this.makeCurrent(me, target);
+    out.push({ type: 'room', room: target, reply: { kind: 'joined', name: me.name, room: target, ts: now } });
     return out;
   }
 
-  /** Remove a named session everywhere; its room (the others) hears `left` with `reason`. */
+  /** Remove a named session everywhere; each of its rooms (the others there) hears `left` with `reason`. */
   private removeNamed(session: SessionId, me: NamedSession, now: number, reason: CloseReason): HubOutput[] {
-    this.sessions.delete(session);
     this.byName.delete(me.key);
-    const members = this.members(me.room);
-    members.delete(session);
     const out: HubOutput[] = [];
-    this.fanout(out, members, { kind: 'left', name: me.name, room: me.room, ts: now, reason });
-    this.dropIfEmpty(me.room, members);
+    for (const room of [...me.rooms]) {
+      this.removeMember(session, me, room);
+      out.push({ type: 'room', room, reply: { kind: 'left', name: me.name, room, ts: now, reason } });
+    }
+    this.presence.releaseName(me.key, this.address(session));
     return out;
   }
 
-  /** The member set of a room, created empty if the room does not exist yet. */
-  private members(room: string): Set<SessionId> {
-    let set = this.roomMembers.get(room);
-    if (set === undefined) {
-      set = new Set();
-      this.roomMembers.set(room, set);
+  private addMember(session: SessionId, state: SessionState, room: string): void {
+    state.rooms.add(room);
+    let members = this.roomMembers.get(room);
+    if (members === undefined) {
+      members = new Set();
+      this.roomMembers.set(room, members);
     }
-    return set;
+    members.add(session);
+    this.presence.enterRoom(room, state.key);
   }
 
-  private dropIfEmpty(room: string, members: Set<SessionId>): void {
-    if (members.size === 0 && room !== this.lobby) this.roomMembers.delete(room);
+  private removeMember(session: SessionId, state: SessionState, room: string): void {
+    state.rooms.delete(room);
+    const members = this.roomMembers.get(room);
+    if (members !== undefined) {
+      members.delete(session);
+      if (members.size === 0) this.roomMembers.delete(room);
+    }
+    this.presence.leaveRoom(room, state.key);
+  }
+
+  private makeCurrent(me: NamedSession, room: string): void {
+    me.current = room;
+    this.presence.setListedRoom(me.key, room);
   }
 
   // ---- output helpers ---------------------------------------------------------------------------
 
-  private reply(to: SessionId, reply: Reply): HubOutput {
+  private address(session: SessionId): SessionAddress {
+    return { node: this.node, session };
+  }
+
+  /**
+   * `k(answer)` now when the port answered now; else an `await` output that settles with k's outputs
+   * (`pending` runs first, synchronously, to mark what waits). A port that fails refuses the command.
+   */
+  private after<T>(session: SessionId, answer: Answer<T>, k: (value: T) => HubOutput[], pending?: () => void): HubOutput[] {
+    if (!(answer instanceof Promise)) return k(answer);
+    pending?.();
+    const outputs = answer.then(k, () => this.refuse(session, 'malformed', 'internal', 'the chat could not answer right now; try again'));
+    return [{ type: 'await', session, outputs }];
+  }
+
+  private reply(to: SessionId, reply: HubReply): HubOutput {
     return { type: 'reply', to, reply };
   }
 
-  /** One shared Reply object to every member. */
-  private fanout(out: HubOutput[], members: Iterable<SessionId>, reply: Reply): void {
-    for (const member of members) out.push({ type: 'reply', to: member, reply });
-  }
-
-  private helpReplies(session: SessionId): HubOutput[] {
-    return this.help.map((text) => this.reply(session, { kind: 'system', text }));
-  }
-
-  private refuse(
-    session: SessionId,
-    command: CommandKind | 'malformed',
-    code: ErrorCode,
-    message: string,
-  ): HubOutput[] {
+  private refuse(session: SessionId, command: HubCommandKind | 'malformed', code: ErrorCode, message: string): HubOutput[] {
     return [this.reply(session, { kind: 'error', code, message }), log({ type: 'refused', session, command, code })];
   }
 
-  private request(session: SessionId, me: NamedSession | undefined, command: CommandKind): HubOutput {
+  private request(session: SessionId, me: NamedSession | undefined, command: HubCommandKind): HubOutput {
     if (me === undefined) return log({ type: 'request', session, command });
     return log({ type: 'request', session, name: me.name, command });
   }
 }
 
+const NO_MEMBERS: ReadonlySet<SessionId> = new Set();
+
 function log(event: HubLogEvent): HubOutput {
   return { type: 'log', event };
 }
 
-function asNamed(state: Session): NamedSession | undefined {
-  if (state.name === undefined || state.key === undefined || state.room === undefined) return undefined;
-  return { name: state.name, key: state.key, room: state.room };
+function lastOf(rooms: Set<string>): string {
+  let last = '';
+  for (const room of rooms) last = room;
+  return last;
 }
 
 function compareStrings(a: string, b: string): number {
@@ -474,22 +594,39 @@ function assertNever(_value: never, fallback: () => HubOutput[]): HubOutput[] {
   return fallback();
 }
 
-const KINDS: ReadonlySet<string> = new Set<CommandKind>([
-  'connect', 'disconnect', 'users', 'broadcast', 'private', 'listfiles', 'download',
-  'join', 'leave', 'rooms', 'help', 'upload', 'sendfile', 'cancel', 'stats',
-]);
+/** Every command kind the hub takes: a Record, so a kind added to HubCommand without one here does not compile. */
+const KINDS: Readonly<Record<HubCommandKind, true>> = {
+  connect: true,
+  disconnect: true,
+  users: true,
+  broadcast: true,
+  private: true,
+  listfiles: true,
+  download: true,
+  join: true,
+  leave: true,
+  rooms: true,
+  help: true,
+  upload: true,
+  sendfile: true,
+  cancel: true,
+  stats: true,
+  enter: true,
+  part: true,
+  say: true,
+};
 
-function kindOf(command: unknown): CommandKind | 'malformed' {
+function kindOf(command: unknown): HubCommandKind | 'malformed' {
   if (typeof command !== 'object' || command === null) return 'malformed';
   const kind: unknown = (command as { kind?: unknown }).kind;
-  return typeof kind === 'string' && KINDS.has(kind) ? (kind as CommandKind) : 'malformed';
+  return typeof kind === 'string' && Object.hasOwn(KINDS, kind) ? (kind as HubCommandKind) : 'malformed';
 }
 
 /**
  * A shallow runtime check of what the types promise, for the fields the hub reads: a command that
  * reached the hub through an untyped path cannot make it throw.
  */
-function isWellFormed(command: unknown): command is Command {
+function isWellFormed(command: unknown): command is HubCommand {
   if (kindOf(command) === 'malformed') return false;
   const c = command as Record<string, unknown>;
   switch (c['kind']) {
@@ -502,7 +639,11 @@ function isWellFormed(command: unknown): command is Command {
     case 'download':
       return typeof c['file'] === 'string';
     case 'join':
+    case 'enter':
+    case 'part':
       return typeof c['room'] === 'string';
+    case 'say':
+      return typeof c['room'] === 'string' && typeof c['text'] === 'string';
     default:
       return true;
   }

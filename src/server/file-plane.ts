@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { FileCommand, SessionId } from '../chat/hub.ts';
 import { parseTransferId } from '../commands/transfer-syntax.ts';
-import type { ParseResult, Reply, TransferCommand } from '../commands/types.ts';
+import type { Reply, TransferCommand } from '../commands/types.ts';
 import { chunkFromBase64, decodeChunk, type ChunkDecodeResult } from '../files/chunk-codec.ts';
 import { FLOW_RETRY_MS, MAX_QUEUED_CHUNKS_PER_LINK, MAX_WRITE_BACKLOG_BYTES, OFFER_EXPIRY_CHECK_MS, TCP_CHUNK_WINDOW_BYTES } from '../files/limits.ts';
 import type { FileOptions } from '../files/options.ts';
@@ -100,18 +100,13 @@ export class ServerFilePlane {
    * A TransferCommand line (`<resume>`, `<sendimage>`, `<accept>`, `<decline>`, `<received>`,
    * `<chunk>`). A promise while the session's disk is behind (its socket is not read meanwhile).
    */
-  transfer(session: SessionId, parsed: ParseResult<TransferCommand>): Promise<void> | undefined {
+  transfer(session: SessionId, c: TransferCommand): Promise<void> | undefined {
     const client = this.config.client(session);
     if (client === undefined) return undefined;
-    if (!parsed.ok) {
-      client.deliver({ kind: 'error', code: parsed.error.code, message: parsed.error.message });
-      return undefined;
-    }
     if (client.name === undefined) {
       client.deliver({ kind: 'error', code: 'not-connected', message: 'send <connect>NAME first' });
       return undefined;
     }
-    const c = parsed.value;
     switch (c.kind) {
       case 'resume':
         return this.files.download(session, c.name, { offset: c.offset, size: c.size, crc: c.crc });

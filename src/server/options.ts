@@ -44,6 +44,11 @@ export interface ServerOptions {
   /** File transfer limits (`--max-upload`, `--upload-types`, `--upload-slots`; defaults in src/files/limits.ts). */
   files?: Partial<FileOptions>;
   /**
+   * This node's id in a chat of several nodes (session addresses are node id + local session id; log
+   * line `listening` shows it). Default: 8 random hex digits at each start.
+   */
+  nodeId?: string;
+  /**
    * Engine options for the sessions' UDP engines, over SOCKET_ENGINE_CONFIG (src/udp/engine-driver.ts).
    * Not a command-line flag: for tests and embedding (e.g. a short idle timeout).
    */
@@ -64,6 +69,7 @@ export interface ResolvedServerOptions {
   maxPendingWriteBytes: number;
   maxConnectionsPerAddress: number;
   files: FileOptions;
+  nodeId: string | undefined;
   /** SOCKET_ENGINE_CONFIG with ServerOptions.engine over it, checked. */
   engine: Partial<EngineConfig>;
 }
@@ -71,6 +77,10 @@ export interface ResolvedServerOptions {
 export type ServerOptionsResult = { ok: true; options: ResolvedServerOptions } | { ok: false; message: string };
 
 export const PORT_MIN = 0;
+
+/** A node id goes into every session address and log line of a cluster: short and plain. */
+export const NODE_ID_MAX_LENGTH = 64;
+const NODE_ID = new RegExp(`^[A-Za-z0-9._-]{1,${NODE_ID_MAX_LENGTH}}$`);
 export const PORT_MAX = 65_535;
 
 /** Fill in defaults and check every value. Never throws. */
@@ -104,6 +114,10 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
   if (!isPositiveInteger(maxConnectionsPerAddress)) {
     return fail(`maxConnectionsPerAddress must be a positive whole number, got ${String(maxConnectionsPerAddress)}`);
   }
+  const nodeId = options.nodeId;
+  if (nodeId !== undefined && (typeof nodeId !== 'string' || !NODE_ID.test(nodeId))) {
+    return fail(`nodeId must be 1–${NODE_ID_MAX_LENGTH} letters, digits, '.', '_' or '-', got ${JSON.stringify(String(nodeId)).slice(0, 80)}`);
+  }
   const files = resolveFileOptions(options.files ?? {});
   if (!files.ok) return fail(files.message);
   const engine = { ...SOCKET_ENGINE_CONFIG, ...options.engine };
@@ -125,6 +139,7 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
       maxPendingWriteBytes,
       maxConnectionsPerAddress,
       files: files.options,
+      nodeId,
       engine,
     },
   };

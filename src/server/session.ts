@@ -1,31 +1,27 @@
-// One client as the server shell sees it: its hub session id, its name once connected, and how
-// replies reach it.
+// One client as the server shell sees it: its hub session id, its door, its control connection, its
+// name once connected, and how replies reach it.
 //
 // The seam for the UDP data plane: chat replies (`message`, `private`) go through a ChatRoute when
 // one is attached and it accepts them; everything else, and chat when no route is attached or the
-// route declines, goes down the TCP control line. Attaching a route is all the data plane needs to do
-// to carry chat; its own notices (`<udp>`, `<transport>`) go down the control line with sendControl.
-import type { SessionId } from '../chat/hub.ts';
-import type { Reply } from '../commands/types.ts';
+// route declines, goes down the control connection in the door's form. Attaching a route is all the
+// data plane needs to do to carry chat; its own notices (`<udp>`, `<transport>`) go down the control
+// connection with sendControl.
+import type { SessionId } from '../chat/ids.ts';
+import { isChatReply, type ChatReply, type Outbound } from '../chat/replies.ts';
+import type { Door } from '../doors/door.ts';
 
-export type ChatReply = Extract<Reply, { kind: 'message' | 'private' }>;
+export type { ChatReply } from '../chat/replies.ts';
+export { isChatReply } from '../chat/replies.ts';
 
 /** Another way to carry a session's chat replies (the UDP data plane). */
 export interface ChatRoute {
-  /** Send the reply; false when this route cannot take it now, so the control line carries it. */
+  /** Send the reply; false when this route cannot take it now, so the control connection carries it. */
   deliver(reply: ChatReply): boolean;
 }
 
-/** The control line: text out, already terminated. */
-export interface ControlLine {
-  write(text: string): boolean;
-}
-
-/** Reply → wire line with its terminator. */
-export type ReplyFormatter = (reply: Reply) => string;
-
-export function isChatReply(reply: Reply): reply is ChatReply {
-  return reply.kind === 'message' || reply.kind === 'private';
+/** The control connection: bytes out, already in the door's form. */
+export interface ControlOutput {
+  writeBytes(bytes: Uint8Array): boolean;
 }
 
 export class Session {
@@ -35,22 +31,31 @@ export class Session {
 
   constructor(
     readonly id: SessionId,
-    private readonly control: ControlLine,
-    private readonly format: ReplyFormatter,
+    private readonly control: ControlOutput,
+    readonly door: Door,
   ) {}
 
   /** Send a reply to this client by the route that carries its kind. */
-  deliver(reply: Reply): void {
+  deliver(reply: Outbound): void {
     if (this.chatRoute !== undefined && isChatReply(reply) && this.chatRoute.deliver(reply)) return;
-    this.control.write(this.format(reply));
+    this.control.writeBytes(this.door.bytes(reply));
   }
 
-  /** Send a reply down the control line whatever its kind (the data plane's own notices). */
-  sendControl(reply: Reply): void {
-    this.control.write(this.format(reply));
+  /**
+   * A reply that goes to many (a room's fan-out), already in this session's door's form (`bytes`, made
+   * once for every member on the same door): chat by the route when one takes it, else those bytes.
+   */
+  deliverShared(reply: Outbound, bytes: Uint8Array): void {
+    if (this.chatRoute !== undefined && isChatReply(reply) && this.chatRoute.deliver(reply)) return;
+    this.control.writeBytes(bytes);
   }
 
-  /** Carry chat replies over `route` from now on (undefined: back to the control line). */
+  /** Send a reply down the control connection whatever its kind (the data plane's own notices). */
+  sendControl(reply: Outbound): void {
+    this.control.writeBytes(this.door.bytes(reply));
+  }
+
+  /** Carry chat replies over `route` from now on (undefined: back to the control connection). */
   routeChatVia(route: ChatRoute | undefined): void {
     this.chatRoute = route;
   }

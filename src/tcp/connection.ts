@@ -1,10 +1,12 @@
-// One TCP control connection, server side: bytes in through the framer (and its quiet-period timer),
-// text out in per-tick batches, a bound on what a client that never reads can make us buffer, and
-// exactly one report of how the connection ended.
+// One TCP control connection, server side: bytes in through its door's framer (and the framer's
+// quiet-period timer), bytes out batched per event-loop iteration (src/tcp/write-batch.ts: everything
+// queued for a connection while the loop handled its I/O leaves in one write), a bound on what a client
+// that never reads can make us buffer, and exactly one report of how the connection ended.
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { CLOSE_LINGER_MS } from './constants.ts';
-import { CommandFramer, type FramerOptions, type FramerOutput, type FramingErrorCode } from './framing.ts';
+import type { FramerOutput, FramingErrorCode, LineFramer } from './line-framer.ts';
+import { WRITE_BATCH, type Batched } from './write-batch.ts';
 
 /** 'disconnect': an orderly end (FIN, or we closed on purpose); 'lost': error, reset or overflow. */
 export type CloseReason = 'disconnect' | 'lost';
@@ -28,19 +30,24 @@ export interface ControlConnectionOptions {
   maxPendingWriteBytes: number;
   /** After end(), destroy the socket if the peer has not closed within this long. */
   lingerMs?: number;
-  framer?: Partial<FramerOptions>;
+  /** Cuts what the peer sends into lines (the door's framer). */
+  framer: LineFramer;
 }
 
-export class ControlConnection {
+export class ControlConnection implements Batched {
   /** "address:port" of the peer, for logs. */
   readonly remote: string;
-  private readonly framer: CommandFramer;
+  private readonly framer: LineFramer;
   private readonly maxPendingWriteBytes: number;
   private readonly lingerMs: number;
   private handler: ControlConnectionHandler | undefined;
   private framerTimer: NodeJS.Timeout | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
-  private corked = false;
+  /** Bytes queued this iteration (see write-batch.ts), and their total. */
+  private out: Uint8Array[] = [];
+  private outBytes = 0;
+  /** In the batch's list for this iteration. */
+  batched = false;
   private reason: CloseReason | undefined;
   private detail = '';
   private closedReported = false;
@@ -52,7 +59,7 @@ export class ControlConnection {
     options: ControlConnectionOptions,
   ) {
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    this.framer = new CommandFramer(options.framer);
+    this.framer = options.framer;
     this.maxPendingWriteBytes = options.maxPendingWriteBytes;
     this.lingerMs = options.lingerMs ?? CLOSE_LINGER_MS;
   }
@@ -79,26 +86,56 @@ export class ControlConnection {
     if (socket.destroyed) this.reportClosed(true);
   }
 
-  /** Queue text for the peer; written in one batch at the end of this tick. False if not writable. */
+  /** Queue text for the peer (see writeBytes). */
   write(text: string): boolean {
+    return this.writeBytes(Buffer.from(text, 'utf8'));
+  }
+
+  /**
+   * Queue bytes for the peer: written, with everything else queued for it, once the event loop has
+   * handled this iteration's I/O. The bytes must stay unchanged until then (a room fan-out queues the
+   * same bytes for every member). False if not writable. A peer that leaves more than
+   * maxPendingWriteBytes unread in the socket (what the kernel did not take from earlier writes) is
+   * dropped as one that stopped reading; what this iteration queues is not held against it.
+   */
+  writeBytes(bytes: Uint8Array): boolean {
     const socket = this.socket;
     if (socket.destroyed || socket.writableEnded) return false;
-    if (!this.corked) {
-      this.corked = true;
-      socket.cork();
-      process.nextTick(this.uncork);
-    }
-    socket.write(text);
-    if (socket.writableLength > this.maxPendingWriteBytes) {
-      this.destroy(`client is not reading: over ${this.maxPendingWriteBytes} bytes waiting to be written`);
-      return false;
-    }
+    if (this.stuck()) return false;
+    this.out.push(bytes);
+    this.outBytes += bytes.length;
+    if (!this.batched) WRITE_BATCH.add(this);
     return true;
+  }
+
+  /** Hand what is queued to the socket in one write (the batch calls this once per iteration). */
+  flush(): void {
+    const count = this.out.length;
+    if (count === 0) return;
+    const data = count === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
+    this.out = [];
+    this.outBytes = 0;
+    const socket = this.socket;
+    if (socket.destroyed || socket.writableEnded) return;
+    socket.write(data);
+    this.stuck();
+  }
+
+  /** Over the bound of unread bytes: dropped (true). */
+  private stuck(): boolean {
+    if (this.socket.writableLength <= this.maxPendingWriteBytes) return false;
+    this.destroy(`client is not reading: over ${this.maxPendingWriteBytes} bytes waiting to be written`);
+    return true;
+  }
+
+  /** The longest line the framer accepts, in bytes. */
+  get maxLineBytes(): number {
+    return this.framer.maxLineBytes;
   }
 
   /** Bytes written but not yet taken by the kernel. */
   get pendingWriteBytes(): number {
-    return this.socket.writableLength;
+    return this.outBytes + this.socket.writableLength;
   }
 
   get isOpen(): boolean {
@@ -111,6 +148,7 @@ export class ControlConnection {
     const socket = this.socket;
     this.clearFramerTimer();
     if (socket.destroyed || socket.writableEnded) return;
+    this.flush();
     socket.end();
     this.lingerTimer = setTimeout(() => socket.destroy(), this.lingerMs);
     this.lingerTimer.unref();
@@ -120,6 +158,8 @@ export class ControlConnection {
   destroy(detail: string): void {
     this.setReason('lost', detail);
     this.clearFramerTimer();
+    this.out = [];
+    this.outBytes = 0;
     this.socket.destroy();
   }
 
@@ -131,11 +171,6 @@ export class ControlConnection {
   resume(): void {
     if (!this.socket.destroyed) this.socket.resume();
   }
-
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.socket.uncork();
-  };
 
   private deliver(outputs: FramerOutput[]): void {
     const handler = this.handler;

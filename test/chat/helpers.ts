@@ -1,7 +1,89 @@
-// Small readers over hub outputs, shared by the chat tests.
+// Small readers over hub outputs, shared by the chat tests, and the hub as its tests see it: every output
+// addressed to a room is expanded into one reply per member on this node (as src/server/delivery.ts
+// delivers it: the members then, but the `except`, one shared object), and every reply is what the
+// bracket door puts on the wire (the hub's greeting and help in its words).
 
 import type { Reply } from '../../src/commands/types.ts';
-import { Hub, type HubLogEvent, type HubOptions, type HubOutput, type SessionId } from '../../src/chat/hub.ts';
+import {
+  Hub as RealHub,
+  type HubCommand,
+  type HubLogEvent,
+  type HubOptions,
+  type HubOutput as RealOutput,
+  type HubPorts,
+  type SessionId,
+} from '../../src/chat/hub.ts';
+import { bracketReplies } from '../../src/doors/bracket/door.ts';
+
+export { DEFAULT_HUB_OPTIONS, type HubCommand, type HubLogEvent, type HubOptions, type SessionId } from '../../src/chat/hub.ts';
+
+/** A hub output with rooms expanded to their members and replies in wire form. */
+export type HubOutput = Exclude<RealOutput, { type: 'reply' | 'room' }> | { type: 'reply'; to: SessionId; reply: Reply };
+
+/** The real hub, its outputs expanded (see the header). */
+export class Hub {
+  readonly real: RealHub;
+
+  constructor(options: Partial<HubOptions> = {}, ports: Partial<HubPorts> = {}) {
+    this.real = new RealHub(options, ports);
+  }
+
+  open(session: SessionId, now: number): HubOutput[] {
+    return this.expand(this.real.open(session, now));
+  }
+
+  handle(session: SessionId, command: HubCommand, now: number): HubOutput[] {
+    return this.expand(this.real.handle(session, command, now));
+  }
+
+  close(session: SessionId, now: number, reason: 'disconnect' | 'lost'): HubOutput[] {
+    return this.expand(this.real.close(session, now, reason));
+  }
+
+  nameOf(session: SessionId): string | undefined {
+    return this.real.nameOf(session);
+  }
+  roomOf(session: SessionId): string | undefined {
+    return this.real.roomOf(session);
+  }
+  roomsOf(session: SessionId): string[] {
+    return this.real.roomsOf(session);
+  }
+  sessionOf(name: string): SessionId | undefined {
+    return this.real.sessionOf(name);
+  }
+  users(): ReturnType<RealHub['users']> {
+    return this.real.users();
+  }
+  rooms(): ReturnType<RealHub['rooms']> {
+    return this.real.rooms();
+  }
+  sessionCount(): number {
+    return this.real.sessionCount();
+  }
+  userCount(): number {
+    return this.real.userCount();
+  }
+
+  /** Expand room outputs against the membership right after the call, as the delivery does. */
+  expand(outputs: readonly RealOutput[]): HubOutput[] {
+    const out: HubOutput[] = [];
+    for (const o of outputs) {
+      if (o.type === 'reply') {
+        for (const reply of bracketReplies(o.reply)) out.push({ type: 'reply', to: o.to, reply });
+      } else if (o.type === 'room') {
+        const replies = bracketReplies(o.reply);
+        for (const member of this.real.localMembers(o.room)) {
+          if (member === o.except) continue;
+          for (const reply of replies) out.push({ type: 'reply', to: member, reply });
+        }
+      } else {
+        out.push(o);
+      }
+    }
+    return out;
+  }
+}
 
 /** The replies addressed to `to`, in order. */
 export function repliesTo(out: HubOutput[], to: SessionId): Reply[] {

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import type { Command } from '../../src/commands/types.ts';
-import { Hub, type HubOutput, type SessionId } from '../../src/chat/hub.ts';
+import { Hub, type HubOutput, type SessionId } from './helpers.ts';
 
 const CAPACITY = 2;
 const MAX_TEXT = 12;

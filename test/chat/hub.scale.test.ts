@@ -1,7 +1,7 @@
 // 10,000 sessions: the hub's structures stay consistent and broadcasts share one Reply object.
 
 import { describe, expect, it } from 'vitest';
-import { Hub, type HubOutput } from '../../src/chat/hub.ts';
+import { Hub, type HubOutput } from './helpers.ts';
 
 const N = 10_000;
 

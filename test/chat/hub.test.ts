@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Command } from '../../src/commands/types.ts';
-import { DEFAULT_HUB_OPTIONS, Hub } from '../../src/chat/hub.ts';
+import { DEFAULT_HUB_OPTIONS, Hub } from './helpers.ts';
 import { errorTo, hubWith, logs, recipients, repliesTo } from './helpers.ts';
 
 const NAME_RULE = 'names are 1–16 letters or digits';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Hub } from '../../src/chat/hub.ts';
+import { Hub } from './helpers.ts';
 import { fullBucket, takeToken } from '../../src/chat/rate-limit.ts';
 
 describe('token bucket', () => {

@@ -1,7 +1,7 @@
 // Fuzzing the server's whole line path without sockets: arbitrary byte streams per connection, cut
-// into arbitrary chunks at arbitrary times, go through the TCP framer, the `<transport>` and transfer
-// parsers and the command grammar into one hub — as src/server/server.ts wires them. Nothing may
-// throw, every reply the hub produces must format to a line a client parses back, and the hub's
+// into arbitrary chunks at arbitrary times, go through the bracket door's framer and its one read of a
+// line into one hub — as src/server/ wires them. Nothing may throw, every reply the hub produces
+// must format (in the door's bytes) to lines a client parses back, and the hub's
 // books must balance after every step and be empty once everyone left.
 //
 // The pieces are fuzzed on their own elsewhere (run with the rest of `npm test`):
@@ -17,9 +17,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Hub, type HubOutput, type SessionId } from '../../src/chat/hub.ts';
-import { formatReply, parseCommand, parseReply, parseTransferCommand } from '../../src/commands/grammar.ts';
-import { parseTransportCommand } from '../../src/commands/transport-syntax.ts';
-import { CommandFramer, type FramerOutput } from '../../src/tcp/framing.ts';
+import { parseReply } from '../../src/commands/grammar.ts';
+import { BRACKET_DOOR } from '../../src/doors/bracket/door.ts';
+import { CommandFramer, type FramerOutput } from '../../src/doors/bracket/framing.ts';
 import { hostileString } from '../commands/arbitraries.ts';
 
 const SESSIONS = 4;
@@ -139,15 +139,14 @@ class Pipeline {
       }
       if (!this.framers.has(id)) return;
       this.lines++;
-      // As the server: <transport> and transfer lines never reach the hub.
-      if (parseTransportCommand(out.text) !== undefined) continue;
-      if (parseTransferCommand(out.text) !== undefined) continue;
-      const parsed = parseCommand(out.text);
-      if (!parsed.ok) {
-        expect(parsed.error.message.length).toBeGreaterThan(0);
+      // As the server: one read of the line; only chat commands reach the hub.
+      const line = BRACKET_DOOR.read(out.text);
+      if (line.type === 'refused') {
+        expect(line.error.message.length).toBeGreaterThan(0);
         continue;
       }
-      const outputs2 = this.hub.handle(id, parsed.value, this.now);
+      if (line.type !== 'command') continue;
+      const outputs2 = this.hub.handle(id, line.command, this.now);
       this.check(outputs2);
       for (const o of outputs2) if (o.type === 'close') this.close(o.session, 'disconnect');
     }
@@ -158,11 +157,15 @@ class Pipeline {
     for (const o of outputs) {
       if (o.type === 'log' && o.event.type === 'message') reached.messages++;
       if (o.type === 'log' && o.event.type === 'refused') reached.refusals++;
-      if (o.type !== 'reply') continue;
-      const line = formatReply(o.reply);
-      expect(line).not.toMatch(/[\r\n]/);
-      const back = parseReply(line);
-      expect(back.ok, `reply line "${line}" does not parse: ${back.ok ? '' : back.error.message}`).toBe(true);
+      if (o.type !== 'reply' && o.type !== 'room') continue;
+      // As the delivery writes it: the door's bytes, one or more whole lines.
+      const text = Buffer.from(BRACKET_DOOR.bytes(o.reply)).toString('utf8');
+      expect(text.endsWith('\n')).toBe(true);
+      for (const line of text.slice(0, -1).split('\n')) {
+        expect(line).not.toMatch(/\r/);
+        const back = parseReply(line);
+        expect(back.ok, `reply line "${line}" does not parse: ${back.ok ? '' : back.error.message}`).toBe(true);
+      }
     }
     const hub = this.hub;
     expect(hub.userCount()).toBeLessThanOrEqual(hub.sessionCount());

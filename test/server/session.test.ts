@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { formatReply } from '../../src/commands/grammar.ts';
 import type { Reply } from '../../src/commands/types.ts';
+import { BRACKET_DOOR } from '../../src/doors/bracket/door.ts';
 import { Session, type ChatReply } from '../../src/server/session.ts';
 
-function recorder(): { written: string[]; write: (text: string) => boolean } {
+function recorder(): { written: string[]; writeBytes: (bytes: Uint8Array) => boolean } {
   const written: string[] = [];
-  return { written, write: (text) => written.push(text) > 0 };
+  return { written, writeBytes: (bytes) => written.push(Buffer.from(bytes).toString('utf8')) > 0 };
 }
 
-const format = (r: Reply): string => `${formatReply(r)}\n`;
 const chat: Reply = { kind: 'message', from: 'bob', room: 'lobby', ts: 1, self: false, text: 'hi' };
 const dm: Reply = { kind: 'private', from: 'bob', to: 'amy', ts: 2, self: false, text: 'psst' };
 const users: Reply = { kind: 'users', users: [{ name: 'amy', room: 'lobby' }] };
@@ -16,7 +16,7 @@ const users: Reply = { kind: 'users', users: [{ name: 'amy', room: 'lobby' }] };
 describe('Session', () => {
   it('writes every reply as one terminated line on the control connection', () => {
     const line = recorder();
-    const session = new Session(1, line, format);
+    const session = new Session(1, line, BRACKET_DOOR);
     session.deliver(chat);
     session.deliver(users);
     expect(line.written).toEqual([`${formatReply(chat)}\n`, `${formatReply(users)}\n`]);
@@ -25,7 +25,7 @@ describe('Session', () => {
   it('sends chat replies through an attached route, everything else on the control line', () => {
     const line = recorder();
     const routed: ChatReply[] = [];
-    const session = new Session(2, line, format);
+    const session = new Session(2, line, BRACKET_DOOR);
     session.routeChatVia({ deliver: (r) => routed.push(r) > 0 });
     session.deliver(chat);
     session.deliver(dm);
@@ -36,7 +36,7 @@ describe('Session', () => {
 
   it('falls back to the control line when the route declines, and after it is detached', () => {
     const line = recorder();
-    const session = new Session(3, line, format);
+    const session = new Session(3, line, BRACKET_DOOR);
     session.routeChatVia({ deliver: () => false });
     session.deliver(chat);
     session.routeChatVia(undefined);
@@ -46,7 +46,7 @@ describe('Session', () => {
 
   it('sends the data plane’s own notices down the control line whatever route chat takes', () => {
     const line = recorder();
-    const session = new Session(4, line, format);
+    const session = new Session(4, line, BRACKET_DOOR);
     const routed: ChatReply[] = [];
     session.routeChatVia({ deliver: (r) => routed.push(r) > 0 });
     const notice: Reply = { kind: 'transport', transport: 'tcp', received: 3, reason: 'lost' };
@@ -54,5 +54,17 @@ describe('Session', () => {
     session.sendControl(chat);
     expect(line.written).toEqual([`${formatReply(notice)}\n`, `${formatReply(chat)}\n`]);
     expect(routed).toEqual([]);
+  });
+
+  it('writes a shared fan-out’s bytes as they are, and routes its chat like any reply', () => {
+    const line = recorder();
+    const session = new Session(5, line, BRACKET_DOOR);
+    const shared = BRACKET_DOOR.bytes(chat);
+    session.deliverShared(chat, shared);
+    const routed: ChatReply[] = [];
+    session.routeChatVia({ deliver: (r) => routed.push(r) > 0 });
+    session.deliverShared(chat, shared);
+    expect(line.written).toEqual([`${formatReply(chat)}\n`]);
+    expect(routed).toEqual([chat]);
   });
 });

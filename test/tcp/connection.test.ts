@@ -1,6 +1,7 @@
 // ControlConnection over a real loopback socket pair: how a connection ends.
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CommandFramer } from '../../src/doors/bracket/framing.ts';
 import { ControlConnection, type CloseReason } from '../../src/tcp/connection.ts';
 
 /** A linger far longer than any deadline below: a close that waits for it fails the test. */
@@ -46,7 +47,7 @@ async function connectPair(maxLineBytes: number): Promise<Pair> {
     const connection = new ControlConnection(socket, {
       maxPendingWriteBytes: 1 << 20,
       lingerMs: LONG_LINGER_MS,
-      framer: { maxLineBytes },
+      framer: new CommandFramer({ maxLineBytes }),
     });
     connection.start({
       line: (text) => lines.push(text),

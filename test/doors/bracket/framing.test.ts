@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { findCommandStarts, KNOWN_VERBS } from '../../src/commands/grammar.ts';
-import { MAX_LINE_BYTES, PARTIAL_FLUSH_MS, QUIET_FLUSH_MS } from '../../src/tcp/constants.ts';
-import { CommandFramer, longestCommandStart, type FramerOutput } from '../../src/tcp/framing.ts';
+import { findCommandStarts, KNOWN_VERBS } from '../../../src/commands/grammar.ts';
+import { MAX_LINE_BYTES, PARTIAL_FLUSH_MS, QUIET_FLUSH_MS } from '../../../src/tcp/constants.ts';
+import { CommandFramer, LONGEST_COMMAND_START, type FramerOutput } from '../../../src/doors/bracket/framing.ts';
 
 const utf8 = new TextEncoder();
 const bytes = (s: string): Uint8Array => utf8.encode(s);
@@ -325,10 +325,9 @@ describe('CommandFramer: bad input', () => {
   });
 });
 
-describe('longestCommandStart', () => {
-  it('covers every known verb in brackets', () => {
-    const longest = longestCommandStart(KNOWN_VERBS);
-    for (const verb of KNOWN_VERBS) expect(`<${verb}>`.length).toBeLessThanOrEqual(longest);
-    expect(longestCommandStart(['a', 'abc'])).toBe(5);
+describe('LONGEST_COMMAND_START', () => {
+  it('covers every known verb in brackets, and no more', () => {
+    for (const verb of KNOWN_VERBS) expect(`<${verb}>`.length).toBeLessThanOrEqual(LONGEST_COMMAND_START);
+    expect(Math.max(...[...KNOWN_VERBS].map((v) => `<${v}>`.length))).toBe(LONGEST_COMMAND_START);
   });
 });

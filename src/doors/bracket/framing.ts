@@ -15,15 +15,11 @@
 //   they were one line. So any chunking of a terminated stream gives the same lines.
 // - A line longer than the maximum is a fatal error (the stream cannot be resynchronised); a line
 //   that is not UTF-8 is an error for that line only. Blank lines are skipped.
-import { findCommandStarts as grammarCommandStarts, KNOWN_VERBS } from '../commands/grammar.ts';
-import { MAX_LINE_BYTES, PARTIAL_FLUSH_MS, QUIET_FLUSH_MS } from './constants.ts';
+import { findCommandStarts as grammarCommandStarts, MAX_VERB_LENGTH } from '../../commands/grammar.ts';
+import { MAX_LINE_BYTES, PARTIAL_FLUSH_MS, QUIET_FLUSH_MS } from '../../tcp/constants.ts';
+import type { FramerOutput, LineFramer } from '../../tcp/line-framer.ts';
 
-export type FramingErrorCode = 'line-too-long' | 'bad-encoding';
-
-export type FramerOutput =
-  | { type: 'line'; text: string }
-  /** `fatal`: the framer is done and the connection must be closed. */
-  | { type: 'error'; code: FramingErrorCode; fatal: boolean };
+export type { FramerOutput, FramingErrorCode } from '../../tcp/line-framer.ts';
 
 /** undecided: no terminator seen and nothing flushed yet; then one of the two for good. */
 export type FramingMode = 'undecided' | 'unterminated' | 'terminated';
@@ -39,11 +35,7 @@ export interface FramerOptions {
 }
 
 /** `<` + the longest known verb + `>`: how far back a command start cut by a chunk can begin. */
-export function longestCommandStart(verbs: Iterable<string>): number {
-  let longest = 0;
-  for (const verb of verbs) longest = Math.max(longest, verb.length);
-  return longest + 2;
-}
+export const LONGEST_COMMAND_START = MAX_VERB_LENGTH + 2;
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -54,7 +46,7 @@ const INITIAL_CAPACITY = 1024;
 /** Arguments per String.fromCharCode call, well under engines' argument limits. */
 const LATIN1_SLICE = 8192;
 
-export class CommandFramer {
+export class CommandFramer implements LineFramer {
   private readonly options: FramerOptions;
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   private buf = new Uint8Array(INITIAL_CAPACITY);
@@ -75,8 +67,12 @@ export class CommandFramer {
       quietMs: options.quietMs ?? QUIET_FLUSH_MS,
       partialMs: options.partialMs ?? PARTIAL_FLUSH_MS,
       findCommandStarts: options.findCommandStarts ?? grammarCommandStarts,
-      longestCommandStart: options.longestCommandStart ?? longestCommandStart(KNOWN_VERBS),
+      longestCommandStart: options.longestCommandStart ?? LONGEST_COMMAND_START,
     };
+  }
+
+  get maxLineBytes(): number {
+    return this.options.maxLineBytes;
   }
 
   get mode(): FramingMode {

@@ -1,0 +1,37 @@
+// The bracket door's words: the welcome line and the `<help>` text, in the angle-bracket syntax every
+// client family of this language accepts. The hub says only the facts (src/chat/replies.ts).
+import { ROOM_NAME_MAX_LENGTH, USER_NAME_MAX_LENGTH } from '../../chat/limits.ts';
+import type { HelpLimits } from '../../chat/replies.ts';
+
+/** "Welcome, alice! 3 users online, you are in #lobby. Type <help> for the commands." */
+export function welcomeText(name: string, room: string, online: number): string {
+  return (
+    `Welcome, ${name}! ${online} ${online === 1 ? 'user' : 'users'} online, you are in #${room}. ` +
+    'Type <help> for the commands.'
+  );
+}
+
+/** The help lines, quoting the limits in force. */
+export function helpLines(limits: HelpLimits): string[] {
+  const names = `1–${USER_NAME_MAX_LENGTH} letters or digits`;
+  const roomNames = `1–${ROOM_NAME_MAX_LENGTH} letters or digits`;
+  const rows: Array<[string, string]> = [
+    ['<connect>NAME', `choose your name (${names}) and enter #${limits.defaultRoom}`],
+    ['<set_msg_all>TEXT', 'send TEXT to everyone in your room'],
+    ['<set_msg>USER TEXT', 'send TEXT privately to USER, wherever they are'],
+    ['<get_users>', 'list everyone online and their room'],
+    ['<rooms>', 'list rooms and how many people are in each'],
+    ['<join>ROOM', `enter ROOM, creating it if needed (${roomNames}; at most ${limits.roomCapacity} people)`],
+    ['<leave>', `go back to #${limits.defaultRoom}`],
+    ['<listfiles>', 'list the files on the server'],
+    ['<download>FILE', 'fetch FILE from the server'],
+    ['<stats>', 'show server statistics'],
+    ['<help>', 'show this list'],
+    ['<disconnect>', 'leave the chat'],
+  ];
+  const width = Math.max(...rows.map(([syntax]) => syntax.length));
+  return [
+    `Commands (messages are at most ${limits.maxTextLength} characters):`,
+    ...rows.map(([syntax, what]) => `  ${syntax.padEnd(width)}  ${what}`),
+  ];
+}

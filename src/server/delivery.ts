@@ -1,0 +1,72 @@
+// Delivery: the hub's addressed replies carried to sessions. A reply to one session goes in that session's
+// door's form; a reply to a room is formatted once per door and the same bytes are queued for every
+// member on this node (src/tcp/write-batch.ts turns a member's queued lines into one write per event-loop
+// iteration), chat going by a member's UDP route where it has one; and both kinds are published on the bus
+// for the members and users on other nodes, whose delivery fans them out there (fromBus).
+import type { SessionAddress, SessionId, NodeId } from '../chat/ids.ts';
+import type { Bus, BusEvent } from '../chat/ports.ts';
+import type { HubReply, Outbound } from '../chat/replies.ts';
+import type { Door } from '../doors/door.ts';
+import type { Session } from './session.ts';
+
+export interface DeliveryConfig {
+  /** This node's sessions by id. */
+  session: (id: SessionId) => Session | undefined;
+  /** The members of a room on this node (the hub's localMembers). */
+  members: (room: string) => Iterable<SessionId>;
+  bus: Bus;
+  node: NodeId;
+}
+
+export class Delivery {
+  constructor(private readonly config: DeliveryConfig) {}
+
+  /** `reply` to one session of this node. */
+  toSession(to: SessionId, reply: Outbound): void {
+    this.config.session(to)?.deliver(reply);
+  }
+
+  /** `reply` to every member of `room` but `except`: here, and on the other nodes through the bus. */
+  toRoom(room: string, reply: HubReply, except?: SessionId): void {
+    this.fanOut(room, reply, except);
+    const { bus, node } = this.config;
+    bus.publish(except === undefined ? { type: 'room', room, reply } : { type: 'room', room, reply, except: { node, session: except } });
+  }
+
+  /** `reply` to a user wherever it is. */
+  toUser(to: SessionAddress, reply: HubReply): void {
+    if (to.node === this.config.node) this.toSession(to.session, reply);
+    else this.config.bus.publish({ type: 'user', to, reply });
+  }
+
+  /** An event another node published: delivered to this node's sessions it concerns. */
+  fromBus(event: BusEvent): void {
+    const node = this.config.node;
+    if (event.type === 'user') {
+      if (event.to.node === node) this.toSession(event.to.session, event.reply);
+      return;
+    }
+    this.fanOut(event.room, event.reply, event.except?.node === node ? event.except.session : undefined);
+  }
+
+  /** The room's members on this node but `except`, each door's bytes made once. */
+  private fanOut(room: string, reply: HubReply, except: SessionId | undefined): void {
+    let door: Door | undefined;
+    let bytes: Uint8Array = EMPTY;
+    let others: Map<Door, Uint8Array> | undefined;
+    for (const id of this.config.members(room)) {
+      if (id === except) continue;
+      const session = this.config.session(id);
+      if (session === undefined) continue;
+      if (session.door !== door) {
+        // Sessions of several doors in one room: keep each door's bytes (rare; one door is the common case).
+        if (door !== undefined) (others ??= new Map()).set(door, bytes);
+        door = session.door;
+        bytes = others?.get(door) ?? door.bytes(reply);
+      }
+      session.deliverShared(reply, bytes);
+    }
+  }
+}
+
+const EMPTY = new Uint8Array(0);
