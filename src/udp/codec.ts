@@ -6,8 +6,8 @@
 //  1      1    type               (DatagramType)
 //  2      4    connection id      (u32, big-endian; 0 before binding)
 //  6      n    body               (engine packet for `data`, binding message otherwise)
-//  6+n    4    CRC-32             (over bytes 0 .. 6+n-1, big-endian; src/sim/crc32.ts)
-import { crc32 } from '../sim/crc32.ts';
+//  6+n    4    CRC-32             (over bytes 0 .. 6+n-1, big-endian; src/wire/crc32.ts)
+import { crc32 } from '../wire/crc32.ts';
 
 export const DATAGRAM_VERSION = 1;
 export const DATAGRAM_HEADER_BYTES = 6;
