@@ -26,7 +26,8 @@ import { Channel, type EngineEvent, type EngineStats } from '../reliability/type
 import { encodeRefuse, newConnectionId, newToken, tokenToHex } from '../udp/binding.ts';
 import { BindingTable, type Address, type BindingCounters } from '../udp/binding-table.ts';
 import { ChatLedger } from '../udp/chat-ledger.ts';
-import type { Datagram } from '../udp/codec.ts';
+import type { Datagram } from '../wire/codec.ts';
+import { nullProtectionLookup } from '../wire/protection.ts';
 import { FALLBACK_SYNC_TIMEOUT_MS, LEDGER_PRUNE_INTERVAL_MS } from '../udp/constants.ts';
 import { UdpEndpoint, type RejectionCounts } from '../udp/endpoint.ts';
 import { EngineDriver, SOCKET_ENGINE_CONFIG, type ChannelLink, type DrivenEngine } from '../udp/engine-driver.ts';
@@ -167,6 +168,7 @@ export class UdpDataPlane {
     const endpoint = await UdpEndpoint.bind({
       host: options.host,
       port: options.port,
+      protectionFor: nullProtectionLookup,
       onDatagram: (datagram, from) => plane?.onDatagram(datagram, from),
       onReject: (reason, from) => options.logger.debug({ reason, from: `${from.address}:${from.port}` }, 'udp datagram rejected'),
     });

@@ -20,7 +20,8 @@ import { createConnection } from '../reliability/index.ts';
 import { Channel, type EngineEvent, type EngineStats } from '../reliability/types.ts';
 import { decodeRefuse, encodeHello, type RefuseReasonName } from './binding.ts';
 import { ChatLedger } from './chat-ledger.ts';
-import type { Datagram } from './codec.ts';
+import type { Datagram } from '../wire/codec.ts';
+import { nullProtectionLookup } from '../wire/protection.ts';
 import { BINDING_TIMEOUT_MS, HELLO_RETRY_MS, LEDGER_PRUNE_INTERVAL_MS, REBIND_SILENCE_MS } from './constants.ts';
 import { UdpEndpoint, type PeerAddress } from './endpoint.ts';
 import { CLIENT_ENGINE_CONFIG, EngineDriver, type ChannelLink, type DrivenEngine } from './engine-driver.ts';
@@ -79,6 +80,7 @@ export class UdpClientPlane {
     const endpoint = await UdpEndpoint.bind({
       host: isIPv6(options.target.address) ? '::' : '0.0.0.0',
       port: 0,
+      protectionFor: nullProtectionLookup,
       onDatagram: (datagram, from) => plane?.onDatagram(datagram, from),
     });
     plane = new UdpClientPlane(endpoint, options);
