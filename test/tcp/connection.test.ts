@@ -50,7 +50,11 @@ async function connectPair(maxLineBytes: number): Promise<Pair> {
       framer: new CommandFramer({ maxLineBytes }),
     });
     connection.start({
-      line: (text) => lines.push(text),
+      line: (text) => {
+        lines.push(text);
+        // Answer each line three times in one go: the three leave in one write (one batch per iteration).
+        if (text.startsWith('<echo>')) for (let i = 0; i < 3; i++) connection.writeBytes(Buffer.from(`${text}${i}\n`));
+      },
       framingError: (code, fatal) => {
         errors.push(code);
         connection.write(`<error>${code}\n`);
@@ -100,5 +104,19 @@ describe('ControlConnection', () => {
     const ended = await withDeadline(pair.ended, 'close');
     expect(ended).toEqual({ reason: 'disconnect', detail: 'peer closed the connection' });
     expect(pair.lines).toEqual(['<get_users>']);
+  });
+
+  it('sends what it was given in one iteration as one write', async () => {
+    const pair = await connectPair(1024);
+    const chunks: string[] = [];
+    const all = new Promise<void>((resolve) =>
+      pair.client.on('data', (chunk: Buffer) => {
+        chunks.push(chunk.toString('utf8'));
+        if (chunks.join('').split('\n').length >= 4) resolve();
+      }),
+    );
+    pair.client.write('<echo>a\n');
+    await withDeadline(all, 'three answers');
+    expect(chunks).toEqual(['<echo>a0\n<echo>a1\n<echo>a2\n']);
   });
 });

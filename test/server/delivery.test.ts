@@ -1,0 +1,94 @@
+// Delivery: one session, a room (formatted once per door, the same bytes for every member on that door,
+// chat by a member's UDP route), a user anywhere, and what the bus carries between nodes.
+import { describe, expect, it } from 'vitest';
+import type { SessionId } from '../../src/chat/ids.ts';
+import type { BusEvent } from '../../src/chat/ports.ts';
+import type { Outbound } from '../../src/chat/replies.ts';
+import { BRACKET_DOOR } from '../../src/doors/bracket/door.ts';
+import type { Door } from '../../src/doors/door.ts';
+import { Delivery } from '../../src/server/delivery.ts';
+import { Session } from '../../src/server/session.ts';
+
+/** A door that counts how often it formats, writing `name:` before the bracket form. */
+function countingDoor(name: string): Door & { formatted: number } {
+  const door = {
+    ...BRACKET_DOOR,
+    name,
+    formatted: 0,
+    bytes(reply: Outbound): Uint8Array {
+      door.formatted++;
+      return Buffer.concat([Buffer.from(`${name}:`), BRACKET_DOOR.bytes(reply)]);
+    },
+  };
+  return door;
+}
+
+function world(doors: Door[]) {
+  const written = new Map<SessionId, Uint8Array[]>();
+  const sessions = new Map<SessionId, Session>();
+  doors.forEach((door, i) => {
+    const id = i + 1;
+    written.set(id, []);
+    sessions.set(id, new Session(id, { writeBytes: (b) => written.get(id)!.push(b) > 0 }, door));
+  });
+  const published: BusEvent[] = [];
+  const members = new Map<string, SessionId[]>([['lobby', [...sessions.keys()]]]);
+  const delivery = new Delivery({
+    session: (id) => sessions.get(id),
+    members: (room) => members.get(room) ?? [],
+    bus: { publish: (e) => void published.push(e) },
+    node: 'n1',
+  });
+  const text = (id: SessionId) => (written.get(id) ?? []).map((b) => Buffer.from(b).toString('utf8'));
+  return { delivery, written, sessions, published, text };
+}
+
+const hello = { kind: 'message', from: 'ann', room: 'lobby', ts: 1, self: false, text: 'hello' } as const;
+
+describe('Delivery', () => {
+  it('formats a room reply once per door and queues the very same bytes for every member of that door', () => {
+    const bracket = countingDoor('b');
+    const other = countingDoor('o');
+    const w = world([bracket, other, bracket, other, bracket]);
+    w.delivery.toRoom('lobby', hello, 3);
+    expect(bracket.formatted).toBe(1);
+    expect(other.formatted).toBe(1);
+    expect(w.written.get(1)?.[0]).toBe(w.written.get(5)?.[0]);
+    expect(w.written.get(2)?.[0]).toBe(w.written.get(4)?.[0]);
+    expect(w.text(3)).toEqual([]);
+    expect(w.text(2)).toEqual(['o:<message>lobby ann 1 - hello\n']);
+    expect(w.published).toEqual([{ type: 'room', room: 'lobby', reply: hello, except: { node: 'n1', session: 3 } }]);
+  });
+
+  it('sends chat by a member’s route where one is attached, the bytes to the others', () => {
+    const w = world([BRACKET_DOOR, BRACKET_DOOR]);
+    const routed: unknown[] = [];
+    w.sessions.get(2)?.routeChatVia({ deliver: (r) => routed.push(r) > 0 });
+    w.delivery.toRoom('lobby', hello);
+    expect(routed).toEqual([hello]);
+    expect(w.text(1)).toEqual(['<message>lobby ann 1 - hello\n']);
+    expect(w.text(2)).toEqual([]);
+  });
+
+  it('a user here gets the reply; a user on another node gets it through the bus', () => {
+    const w = world([BRACKET_DOOR, BRACKET_DOOR]);
+    const dm = { kind: 'private', from: 'ann', to: 'bob', ts: 2, self: false, text: 'psst' } as const;
+    w.delivery.toUser({ node: 'n1', session: 2 }, dm);
+    expect(w.text(2)).toEqual(['<private>ann bob 2 - psst\n']);
+    w.delivery.toUser({ node: 'n2', session: 2 }, dm);
+    expect(w.text(2)).toHaveLength(1);
+    expect(w.published).toEqual([{ type: 'user', to: { node: 'n2', session: 2 }, reply: dm }]);
+  });
+
+  it('events from other nodes reach this node’s members (but one of ours it names) and are not published again', () => {
+    const w = world([BRACKET_DOOR, BRACKET_DOOR, BRACKET_DOOR]);
+    w.delivery.fromBus({ type: 'room', room: 'lobby', reply: hello, except: { node: 'n1', session: 2 } });
+    w.delivery.fromBus({ type: 'room', room: 'lobby', reply: hello, except: { node: 'n9', session: 1 } });
+    expect(w.text(1)).toHaveLength(2);
+    expect(w.text(2)).toHaveLength(1);
+    w.delivery.fromBus({ type: 'user', to: { node: 'n1', session: 3 }, reply: hello });
+    w.delivery.fromBus({ type: 'user', to: { node: 'n9', session: 3 }, reply: hello });
+    expect(w.text(3)).toHaveLength(3);
+    expect(w.published).toEqual([]);
+  });
+});
