@@ -1,12 +1,13 @@
 // Delivery: the hub's addressed replies carried to sessions. A reply to one session goes in that session's
-// door's form; a reply to a room is formatted once per door and the same bytes are queued for every
-// member on this node (src/tcp/write-batch.ts turns a member's queued lines into one write per event-loop
-// iteration), chat going by a member's UDP route where it has one; and both kinds are published on the bus
-// for the members and users on other nodes, whose delivery fans them out there (fromBus).
+// door's form; a reply to a room is formatted once per door and the same bytes are shared by every member
+// on this node (src/tcp/write-batch.ts: joined once per iteration, one write per member), chat going by a
+// member's UDP route where it has one; and both kinds are published on the bus for the members and users
+// on other nodes, whose delivery fans them out there (fromBus).
 import type { SessionAddress, SessionId, NodeId } from '../chat/ids.ts';
 import type { Bus, BusEvent } from '../chat/ports.ts';
 import type { HubReply, Outbound } from '../chat/replies.ts';
 import type { Door } from '../doors/door.ts';
+import type { SharedPieces } from '../tcp/write-batch.ts';
 import type { Session } from './session.ts';
 
 export interface DeliveryConfig {
@@ -16,6 +17,8 @@ export interface DeliveryConfig {
   members: (room: string) => Iterable<SessionId>;
   bus: Bus;
   node: NodeId;
+  /** Where a door's bytes for a room go in this iteration, shared by its members (WRITE_BATCH.sharedFor). */
+  shared: (door: Door, room: string) => SharedPieces;
 }
 
 export class Delivery {
@@ -49,24 +52,29 @@ export class Delivery {
     this.fanOut(event.room, event.reply, event.except?.node === node ? event.except.session : undefined);
   }
 
-  /** The room's members on this node but `except`, each door's bytes made once. */
+  /** The room's members on this node but `except`, each door's bytes made once and shared. */
   private fanOut(room: string, reply: HubReply, except: SessionId | undefined): void {
     let door: Door | undefined;
-    let bytes: Uint8Array = EMPTY;
-    let others: Map<Door, Uint8Array> | undefined;
+    let pieces: SharedPieces | undefined;
+    let index = 0;
+    let others: Map<Door, [SharedPieces, number]> | undefined;
     for (const id of this.config.members(room)) {
       if (id === except) continue;
       const session = this.config.session(id);
       if (session === undefined) continue;
       if (session.door !== door) {
-        // Sessions of several doors in one room: keep each door's bytes (rare; one door is the common case).
-        if (door !== undefined) (others ??= new Map()).set(door, bytes);
+        // Sessions of several doors in one room: keep each door's part (rare; one door is the common case).
+        if (door !== undefined && pieces !== undefined) (others ??= new Map()).set(door, [pieces, index]);
         door = session.door;
-        bytes = others?.get(door) ?? door.bytes(reply);
+        const known = others?.get(door);
+        if (known !== undefined) [pieces, index] = known;
+        else {
+          pieces = this.config.shared(door, room);
+          index = pieces.add(door.bytes(reply));
+        }
       }
-      session.deliverShared(reply, bytes);
+      session.deliverShared(reply, pieces!, index);
     }
   }
 }
 
-const EMPTY = new Uint8Array(0);

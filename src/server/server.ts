@@ -11,6 +11,7 @@ import { formatReply } from '../commands/grammar.ts';
 import { BRACKET_DOOR } from '../doors/bracket/door.ts';
 import { prepareServerDirs } from '../files/server-files.ts';
 import { listenTcp, type TcpListener } from '../tcp/listener.ts';
+import { WRITE_BATCH } from '../tcp/write-batch.ts';
 import { REFUSAL_LOGS_PER_SECOND, REFUSED_CONNECTION_LINGER_MS, UDP_CHAT_QUEUE_ALLOWANCE_BYTES } from './constants.ts';
 import { Delivery } from './delivery.ts';
 import { ServerFilePlane } from './file-plane.ts';
@@ -75,7 +76,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let sessions!: SessionTable;
   let udp!: UdpDataPlane;
   let tcp: TcpListener | undefined;
-  const delivery = new Delivery({ session: (id) => sessions.session(id), members: (room) => hub.localMembers(room), bus: LOCAL_BUS, node });
+  const delivery = new Delivery({
+    session: (id) => sessions.session(id),
+    members: (room) => hub.localMembers(room),
+    bus: LOCAL_BUS,
+    node,
+    shared: (door, room) => WRITE_BATCH.sharedFor(door, room),
+  });
   const files = new ServerFilePlane({
     root: dirs.root,
     spoolDir: dirs.spoolDir,

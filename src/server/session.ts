@@ -9,6 +9,7 @@
 import type { SessionId } from '../chat/ids.ts';
 import { isChatReply, type ChatReply, type Outbound } from '../chat/replies.ts';
 import type { Door } from '../doors/door.ts';
+import type { SharedPieces } from '../tcp/write-batch.ts';
 
 export type { ChatReply } from '../chat/replies.ts';
 export { isChatReply } from '../chat/replies.ts';
@@ -19,9 +20,11 @@ export interface ChatRoute {
   deliver(reply: ChatReply): boolean;
 }
 
-/** The control connection: bytes out, already in the door's form. */
+/** The control connection: bytes out, already in the door's form (src/tcp/connection.ts). */
 export interface ControlOutput {
   writeBytes(bytes: Uint8Array): boolean;
+  /** Part `index` of bytes shared with other sessions in this iteration. */
+  writeShared(pieces: SharedPieces, index: number): boolean;
 }
 
 export class Session {
@@ -42,12 +45,13 @@ export class Session {
   }
 
   /**
-   * A reply that goes to many (a room's fan-out), already in this session's door's form (`bytes`, made
-   * once for every member on the same door): chat by the route when one takes it, else those bytes.
+   * A reply that goes to many (a room's fan-out), already in this session's door's form (part `index`
+   * of `pieces`, made once for every member on the same door): chat by the route when one takes it,
+   * else those bytes.
    */
-  deliverShared(reply: Outbound, bytes: Uint8Array): void {
+  deliverShared(reply: Outbound, pieces: SharedPieces, index: number): void {
     if (this.chatRoute !== undefined && isChatReply(reply) && this.chatRoute.deliver(reply)) return;
-    this.control.writeBytes(bytes);
+    this.control.writeShared(pieces, index);
   }
 
   /** Send a reply down the control connection whatever its kind (the data plane's own notices). */

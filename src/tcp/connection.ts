@@ -6,7 +6,7 @@ import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { CLOSE_LINGER_MS } from './constants.ts';
 import type { FramerOutput, FramingErrorCode, LineFramer } from './line-framer.ts';
-import { WRITE_BATCH, type Batched } from './write-batch.ts';
+import { WRITE_BATCH, type Batched, type SharedPieces } from './write-batch.ts';
 
 /** 'disconnect': an orderly end (FIN, or we closed on purpose); 'lost': error, reset or overflow. */
 export type CloseReason = 'disconnect' | 'lost';
@@ -44,7 +44,7 @@ export class ControlConnection implements Batched {
   private framerTimer: NodeJS.Timeout | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
   /** Bytes queued this iteration (see write-batch.ts), and their total. */
-  private out: Uint8Array[] = [];
+  private out: Array<Uint8Array | SharedRange> = [];
   private outBytes = 0;
   /** In the batch's list for this iteration. */
   batched = false;
@@ -108,11 +108,34 @@ export class ControlConnection implements Batched {
     return true;
   }
 
+  /**
+   * Queue part `index` of `pieces` (bytes shared with other connections this iteration): written like
+   * writeBytes's, but as a range of the shared, joined pieces.
+   */
+  writeShared(pieces: SharedPieces, index: number): boolean {
+    const socket = this.socket;
+    if (socket.destroyed || socket.writableEnded) return false;
+    if (this.stuck()) return false;
+    const last = this.out[this.out.length - 1];
+    if (last instanceof SharedRange && last.pieces === pieces && last.to === index) last.to++;
+    else this.out.push(new SharedRange(pieces, index));
+    this.outBytes += pieces.bytes(index, index + 1);
+    if (!this.batched) WRITE_BATCH.add(this);
+    return true;
+  }
+
   /** Hand what is queued to the socket in one write (the batch calls this once per iteration). */
   flush(): void {
-    const count = this.out.length;
+    const out = this.out;
+    const count = out.length;
     if (count === 0) return;
-    const data = count === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
+    let data: Uint8Array;
+    if (count === 1) data = bytesOf(out[0]!);
+    else {
+      const parts: Uint8Array[] = new Array<Uint8Array>(count);
+      for (let i = 0; i < count; i++) parts[i] = bytesOf(out[i]!);
+      data = Buffer.concat(parts, this.outBytes);
+    }
     this.out = [];
     this.outBytes = 0;
     const socket = this.socket;
@@ -226,4 +249,19 @@ export class ControlConnection implements Batched {
     this.setReason('lost', 'connection closed without FIN');
     this.handler?.closed(this.reason ?? 'lost', this.detail);
   }
+}
+
+/** Consecutive parts of a SharedPieces queued for one connection. */
+class SharedRange {
+  to: number;
+  constructor(
+    readonly pieces: SharedPieces,
+    readonly from: number,
+  ) {
+    this.to = from + 1;
+  }
+}
+
+function bytesOf(piece: Uint8Array | SharedRange): Uint8Array {
+  return piece instanceof SharedRange ? piece.pieces.view(piece.from, piece.to) : piece;
 }

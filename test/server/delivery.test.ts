@@ -8,6 +8,7 @@ import { BRACKET_DOOR } from '../../src/doors/bracket/door.ts';
 import type { Door } from '../../src/doors/door.ts';
 import { Delivery } from '../../src/server/delivery.ts';
 import { Session } from '../../src/server/session.ts';
+import { WriteBatch } from '../../src/tcp/write-batch.ts';
 
 /** A door that counts how often it formats, writing `name:` before the bracket form. */
 function countingDoor(name: string): Door & { formatted: number } {
@@ -29,15 +30,18 @@ function world(doors: Door[]) {
   doors.forEach((door, i) => {
     const id = i + 1;
     written.set(id, []);
-    sessions.set(id, new Session(id, { writeBytes: (b) => written.get(id)!.push(b) > 0 }, door));
+    const writeBytes = (b: Uint8Array): boolean => written.get(id)!.push(b) > 0;
+    sessions.set(id, new Session(id, { writeBytes, writeShared: (pieces, index) => writeBytes(pieces.view(index, index + 1)) }, door));
   });
   const published: BusEvent[] = [];
+  const batch = new WriteBatch();
   const members = new Map<string, SessionId[]>([['lobby', [...sessions.keys()]]]);
   const delivery = new Delivery({
     session: (id) => sessions.get(id),
     members: (room) => members.get(room) ?? [],
     bus: { publish: (e) => void published.push(e) },
     node: 'n1',
+    shared: (door, room) => batch.sharedFor(door, room),
   });
   const text = (id: SessionId) => (written.get(id) ?? []).map((b) => Buffer.from(b).toString('utf8'));
   return { delivery, written, sessions, published, text };

@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { formatReply } from '../../src/commands/grammar.ts';
 import type { Reply } from '../../src/commands/types.ts';
 import { BRACKET_DOOR } from '../../src/doors/bracket/door.ts';
-import { Session, type ChatReply } from '../../src/server/session.ts';
+import { Session, type ChatReply, type ControlOutput } from '../../src/server/session.ts';
+import { SharedPieces } from '../../src/tcp/write-batch.ts';
 
-function recorder(): { written: string[]; writeBytes: (bytes: Uint8Array) => boolean } {
+function recorder(): ControlOutput & { written: string[] } {
   const written: string[] = [];
-  return { written, writeBytes: (bytes) => written.push(Buffer.from(bytes).toString('utf8')) > 0 };
+  const writeBytes = (bytes: Uint8Array): boolean => written.push(Buffer.from(bytes).toString('utf8')) > 0;
+  return { written, writeBytes, writeShared: (pieces, index) => writeBytes(pieces.view(index, index + 1)) };
 }
 
 const chat: Reply = { kind: 'message', from: 'bob', room: 'lobby', ts: 1, self: false, text: 'hi' };
@@ -59,11 +61,12 @@ describe('Session', () => {
   it('writes a shared fan-out’s bytes as they are, and routes its chat like any reply', () => {
     const line = recorder();
     const session = new Session(5, line, BRACKET_DOOR);
-    const shared = BRACKET_DOOR.bytes(chat);
-    session.deliverShared(chat, shared);
+    const shared = new SharedPieces();
+    const index = shared.add(BRACKET_DOOR.bytes(chat));
+    session.deliverShared(chat, shared, index);
     const routed: ChatReply[] = [];
     session.routeChatVia({ deliver: (r) => routed.push(r) > 0 });
-    session.deliverShared(chat, shared);
+    session.deliverShared(chat, shared, index);
     expect(line.written).toEqual([`${formatReply(chat)}\n`]);
     expect(routed).toEqual([chat]);
   });
