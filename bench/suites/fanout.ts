@@ -5,13 +5,12 @@
 // the same signed-in clients: a closed loop with 8 lines in flight per client, one with 32, and a
 // paced run (20 lines/s per client, whatever arrives). The server runs in a process of its own, the
 // clients in two others (bench/lib/workers/fanout-clients.ts). Figures: bench/lib/fanout-figures.ts.
-import type { TopLevelSpec } from 'vega-lite';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  cellFigures,
   cpuUsPerDelivery,
+  fanoutChart,
   fanoutTables,
   fanoutVerdicts,
   KEEP_UP_LAG_MS,
@@ -21,7 +20,6 @@ import {
   perSecond,
   REFERENCE,
   WORKLOADS,
-  workloadTitle,
   type Contender,
   type FanoutRun,
   type RunMeasures,
@@ -230,47 +228,6 @@ function describe(r: FanoutRun): string {
   return `round ${r.round + 1} ${label} ${r.workload}: ${formatSi(perSecond(r))}/s, ${formatSi(cpuUsPerDelivery(r))} µs server CPU/delivery, p99 ${formatMs(r.p99)}${lag === undefined ? '' : `, lag ${formatMs(lag)}`}; load ${r.load}`;
 }
 
-function chart(runs: readonly FanoutRun[], contenders: readonly Contender[]): TopLevelSpec {
-  const rows = contenders.flatMap((c) =>
-    WORKLOADS.map((w) => {
-      const f = cellFigures(runs, c.mode, w);
-      return { server: c.label, workload: workloadTitle(w), perSecond: f.rate.median ?? 0, cpuUs: f.cpuUs.median ?? 0, p99: f.p99 ?? 0 };
-    }),
-  );
-  const order = contenders.map((c) => c.label);
-  const workloads = WORKLOADS.map(workloadTitle);
-  const x = { field: 'server', type: 'nominal', sort: order, title: null, axis: { labelAngle: -30 } } as const;
-  /** Bars per server, one per workload side by side. */
-  const grouped = (field: string, title: string) =>
-    ({
-      width: 240,
-      height: 200,
-      mark: { type: 'bar' },
-      encoding: {
-        x,
-        xOffset: { field: 'workload', type: 'nominal', sort: workloads },
-        y: { field, type: 'quantitative', title },
-        color: { field: 'workload', type: 'nominal', sort: workloads, title: 'workload' },
-      },
-    }) as const;
-  const paced = {
-    width: 240,
-    height: 200,
-    transform: [{ filter: { field: 'workload', equal: workloadTitle('paced') } }],
-    mark: { type: 'bar' as const },
-    encoding: { x, y: { field: 'p99', type: 'quantitative', title: `paced p99 (ms), ${PACED_RATE} lines/s per client` }, color: { field: 'server', type: 'nominal', sort: order, legend: null } } as const,
-  };
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: `Room fanout: ${CLIENTS} clients, every line to every other member`, subtitle: 'medians over rounds; each server in its own process' },
-    background: 'white',
-    data: { values: rows },
-    hconcat: [grouped('perSecond', 'deliveries / s (wall)'), grouped('cpuUs', 'server CPU µs / delivery'), paced],
-    // Each chart its own axes and colours (workloads in the first two, servers in the third).
-    resolve: { scale: { color: 'independent', y: 'independent' }, legend: { color: 'independent' } },
-  };
-}
-
 export default defineSuite({
   name: 'fanout',
   title: 'Room fanout: 100 clients in one room — dualchat TCP and UDP vs ngircd and a minimal Node TCP forwarder',
@@ -314,7 +271,7 @@ export default defineSuite({
         `A delivery is one ${LINE_BYTES}-byte line reaching one member other than its sender (dualchat and the forwarder also echo each line to its sender; ngircd does not — the echo is not counted for any server). Closed loop: a sender keeps at most 8 (or 32) of its lines in flight; a line leaves the window when it reaches the sender's witness, the next client hosted in the same client process — one rule for every server.`,
         `delivered/s: deliveries ÷ the run's wall time (go to the last delivery). server CPU/delivery: the server process's CPU time over the run (user + system, from /proc, the same for every server) ÷ deliveries. ÷ ngircd: ratio to ngircd's median.`,
         `Latency: hand-over by the sender to arrival at a member in the sender's client process (one clock; ${PROCESSES} processes host the clients), to 1 %. Closed loops measure queueing (≈ ${CLIENTS} × window lines in flight × ${CLIENTS - 1} members ÷ the rate); the paced run measures the server at a fixed load.`,
-        `Paced: each client sends ${PACED_RATE} lines/s on a fixed schedule (the ${CLIENTS} senders spread evenly over 50 ms). kept up: every line arrived and the last arrived ≤ ${KEEP_UP_LAG_MS} ms after the last line was due (lag, in parentheses: what the server left queued when the senders stopped). pacing late: the most a line left its client after its time (the client processes share the 2 cores).`,
+        `Paced: each client sends ${PACED_RATE} lines/s on a fixed schedule (the ${CLIENTS} senders spread evenly over 50 ms). kept up: every line arrived and the last arrived ≤ ${formatMs(KEEP_UP_LAG_MS)} after the last line was due (lag, in parentheses: what the server left queued when the senders stopped — a standing queue stays the same whatever the run's length, a server that cannot carry the rate falls further behind). pacing late: the most a line left its client after its time (the client processes share the 2 cores).`,
         'ngircd as Debian ships it, with a generated config: flood penalties off (MaxPenaltyTime = 0), no connection or join limits, no DNS/ident/PAM. It does not set TCP_NODELAY on its sockets: at the paced load its replies wait on delayed ACKs (~40 ms stalls); measured as shipped.',
         'missing, dup, disorder: summed over all runs (must be 0). clients CPU: the client processes’ CPU time per run — they share the 2 cores with the server.',
       ];
@@ -322,7 +279,7 @@ export default defineSuite({
       return {
         verdicts: fanoutVerdicts(runs, ngircdMissing),
         tables,
-        plots: [{ spec: chart(runs, contenders) }],
+        plots: [{ spec: fanoutChart(runs, contenders, { clients: CLIENTS, pacedRate: PACED_RATE }) }],
         notes: [
           ...notes,
           ...(ngircdMissing === undefined ? [] : [`ngircd NOT MEASURED: ${ngircdMissing}; the goals against it are not judged.`]),

@@ -1,7 +1,7 @@
 // The fanout suite's figures from its runs: rates, CPU per delivery, keeping up with the paced load,
 // the ratios to ngircd and the issue's verdicts for dualchat TCP.
 import { describe, expect, it } from 'vitest';
-import { cellFigures, cpuUsPerDelivery, fanoutTables, fanoutVerdicts, KEEP_UP_LAG_MS, keptUp, lagMs, pendingRun, perSecond, type FanoutRun, type WorkloadName } from '../../bench/lib/fanout-figures.ts';
+import { cellFigures, cpuUsPerDelivery, fanoutChart, fanoutTables, fanoutVerdicts, KEEP_UP_LAG_MS, keptUp, lagMs, pendingRun, perSecond, type FanoutRun, type WorkloadName } from '../../bench/lib/fanout-figures.ts';
 import type { FanoutMode } from '../../bench/lib/fanout-protocol.ts';
 
 function run(mode: FanoutMode, workload: WorkloadName, over: Partial<FanoutRun> = {}): FanoutRun {
@@ -64,5 +64,13 @@ describe('fanout figures', () => {
     expect(tables.map((t) => t.title)).toEqual(['closed loop, window 8: c', 'closed loop, window 32: c', 'paced: p']);
     expect(tables[0]?.rows[1]?.slice(0, 5)).toEqual(['dualchat TCP', '250k', '0.50×', '1 µs', '2.00×']);
     expect(tables[2]?.rows[1]?.slice(0, 8)).toEqual(['dualchat TCP', '198k', '250k', '5 ms', '60 ms', '3.00×', '30 ms', 'NO (2.1 s)']);
+  });
+
+  it('the chart has a bar per server and workload, medians of the successful runs', () => {
+    const spec = fanoutChart(pair(0.5, 2, 3), [{ mode: 'irc', label: 'ngircd' }, { mode: 'dualchat-tcp', label: 'dualchat TCP' }], { clients: 100, pacedRate: 20 }) as unknown as {
+      data: { values: Array<{ server: string; workload: string; perSecond: number; cpuUs: number; p99: number }> };
+    };
+    expect(spec.data.values.map((v) => `${v.server}/${v.workload}`)).toEqual(['ngircd/window 8', 'ngircd/window 32', 'ngircd/paced', 'dualchat TCP/window 8', 'dualchat TCP/window 32', 'dualchat TCP/paced']);
+    expect(spec.data.values[3]).toMatchObject({ perSecond: 250_000, cpuUs: 1, p99: 60 });
   });
 });
