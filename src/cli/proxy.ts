@@ -2,7 +2,7 @@
 // so a user can watch chat survive loss between real processes (`dualchat client --udp-via HOST:PORT`).
 // The relay itself is src/cli/proxy-run.ts, loaded by the action only: `--help` stays cheap.
 import { Command } from 'commander';
-import { LOG_LEVELS } from '../server/logger.ts';
+import { LOG_LEVELS } from '../server/log-levels.ts';
 import { linkOptions } from './link-options.ts';
 import type { ProxyCliOptions } from './proxy-run.ts';
 

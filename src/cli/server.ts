@@ -12,7 +12,7 @@ import {
   MAX_CONNECTIONS_PER_ADDRESS_LIMIT,
 } from '../server/constants.ts';
 import { DEFAULT_HUB_OPTIONS, ROOM_CAPACITY_MAX, ROOM_CAPACITY_MIN } from '../chat/limits.ts';
-import { LOG_LEVELS } from '../server/logger.ts';
+import { LOG_LEVELS } from '../server/log-levels.ts';
 import { PORT_MAX, PORT_MIN } from '../server/options.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_SLOTS, DEFAULT_UPLOAD_TYPES } from '../files/limits.ts';
 import { parseUploadTypes } from '../files/options.ts';

@@ -3,19 +3,14 @@
 // stderr, not stdout: a log is diagnostics, and stdout stays free for what a command prints as its
 // result (systemd's journal and `docker logs` take both; `2>server.log` keeps the log apart).
 import { openSync } from 'node:fs';
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import type { LogLevel } from './log-levels.ts';
 
-export type LogLevel = LevelWithSilent;
-
-export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export { isLogLevel, LOG_LEVELS, type LogLevel } from './log-levels.ts';
 
 /** File descriptor of stderr, where the log goes unless --log-file says otherwise. */
 const STDERR_FD = 2;
-
-export function isLogLevel(value: string): value is LogLevel {
-  return (LOG_LEVELS as readonly string[]).includes(value);
-}
 
 export interface LoggerOptions {
   level: LogLevel;

@@ -11,7 +11,7 @@ import {
   DEFAULT_UDP_PORT,
   MAX_PENDING_WRITE_BYTES,
 } from './constants.ts';
-import { isLogLevel, type LogLevel } from './logger.ts';
+import { isLogLevel, type LogLevel } from './log-levels.ts';
 import { resolveFileOptions, type FileOptions } from '../files/options.ts';
 import { resolveEngineConfig, type EngineConfig } from '../reliability/config.ts';
 import { SOCKET_ENGINE_CONFIG } from '../udp/engine-driver.ts';
