@@ -27,10 +27,17 @@ import type { TransportReason } from '../commands/types.ts';
 import type { EngineConfig } from '../reliability/config.ts';
 import { createConnection } from '../reliability/index.ts';
 import { Channel, type EngineStats, type ReliableConnection } from '../reliability/types.ts';
-import { decodeRefuse, type RefuseReasonName } from '../udp/binding.ts';
-import { ChatLedger } from '../udp/chat-ledger.ts';
 import type { Datagram } from '../udp/codec.ts';
-import { BINDING_TIMEOUT_MS, FALLBACK_SYNC_TIMEOUT_MS, HELLO_RETRY_MS, LEDGER_PRUNE_INTERVAL_MS, REBIND_SILENCE_MS } from '../udp/constants.ts';
+import { ChatLedger } from './chat-ledger.ts';
+import {
+  BINDING_TIMEOUT_MS,
+  FALLBACK_HOLD_MAX_REPLIES,
+  FALLBACK_SYNC_TIMEOUT_MS,
+  HELLO_RETRY_MS,
+  LEDGER_PRUNE_INTERVAL_MS,
+  REBIND_SILENCE_MS,
+} from './constants.ts';
+import { decodeRefuse, type RefuseReasonName } from './hello.ts';
 import {
   sameAddress,
   type Address,
@@ -50,8 +57,11 @@ interface CommonOptions {
   engineConfig: Readonly<Partial<EngineConfig>>;
   /** When the machine starts (a client sends its first hello now). */
   now: number;
-  /** Chat held while moving to TCP beyond this many items: the machine asks for the session to be dropped. */
-  maxHeldChat: number;
+  /**
+   * Chat held while moving to TCP beyond this many items: the machine asks for the session to be dropped
+   * (default FALLBACK_HOLD_MAX_REPLIES).
+   */
+  maxHeldChat?: number;
   /**
    * Over about this many bytes of chat unacknowledged in the engine, the peer is not reading: the machine
    * asks for the session to be dropped. Undefined: no bound (the engine's own dead-peer limit applies).
@@ -134,7 +144,7 @@ export class DataPlaneMachine<T> {
     this.role = options.role;
     this.connectionId = options.connectionId;
     this.engineConfig = options.engineConfig;
-    this.maxHeldChat = options.maxHeldChat;
+    this.maxHeldChat = options.maxHeldChat ?? FALLBACK_HOLD_MAX_REPLIES;
     this.maxQueuedChatBytes = options.maxQueuedChatBytes;
     this.holdMessages = options.holdMessages;
     this.now = options.now;

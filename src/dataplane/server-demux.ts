@@ -2,16 +2,16 @@
 // binding table: tokens, nonces, bound addresses), hellos decided and answered, and data and close
 // datagrams admitted only from a session's bound address and handed to that session's machine.
 //
-//   hello       → the table decides (src/udp/binding-table.ts): bind / rebind / repeat go to the machine
+//   hello       → the table decides (binding-table.ts): bind / rebind / repeat go to the machine
 //                 (handleVerifiedHello: it binds or moves and answers helloOk); a refusal is answered here.
 //   data, close → admitted (bound id, bound address) → the machine; otherwise dropped and counted.
 //   helloOk, refuse → a type only a client receives: counted as unexpected by the shell.
 //
 // The shell sends what pollTransmit gives after each datagram, logs the outcome, and services the
 // session's machine.
-import { encodeRefuse } from '../udp/binding.ts';
-import { BindingTable, type AdmitDecision, type BindingCounters, type HelloDecision } from '../udp/binding-table.ts';
 import type { Datagram } from '../udp/codec.ts';
+import { BindingTable, type AdmitDecision, type BindingCounters, type HelloDecision } from './binding-table.ts';
+import { encodeRefuse, type HelloVerifier } from './hello.ts';
 import type { DataPlaneMachine } from './machine.ts';
 import type { Address, OutgoingDatagram } from './types.ts';
 
@@ -31,8 +31,18 @@ export type DemuxOutcome<S> =
 const UNEXPECTED = Object.freeze({ type: 'unexpected' as const });
 
 export class ServerDemux<S extends DemuxedSession> {
-  private readonly table = new BindingTable<S>();
+  private readonly table: BindingTable<S>;
   private readonly outgoing: OutgoingDatagram[] = [];
+
+  /** `verifyHello` checks a hello's proof (src/udp/binding.ts: the HMAC needs node:crypto). */
+  constructor(verifyHello: HelloVerifier) {
+    this.table = new BindingTable<S>(verifyHello);
+  }
+
+  /** Whether `connectionId` is offered now (bound or not). */
+  has(connectionId: number): boolean {
+    return this.table.has(connectionId);
+  }
 
   /** Hello decisions and dropped datagrams, by kind. */
   get counters(): Readonly<BindingCounters> {

@@ -2,8 +2,8 @@
 // with their destination, events). Pure types and one comparison.
 import type { TransportReason } from '../commands/types.ts';
 import type { EngineStats } from '../reliability/types.ts';
-import type { RefuseReasonName } from '../udp/binding.ts';
 import type { Datagram } from '../udp/codec.ts';
+import type { RefuseReasonName } from './hello.ts';
 
 /** A UDP peer: an IP address (resolved) and a port. */
 export interface Address {
@@ -59,18 +59,19 @@ export type PlaneEvent<T> =
   /** Packets from the peer were taken in: acknowledgements may have freed room for more to send. */
   | { type: 'room' }
   /**
-   * The engine stopped and chat leaves UDP: this side gave up (`by: 'self'`, with its reason) or the peer
-   * did (its `<transport>` arrived, with the peer's reason). `engine`: the engine's last statistics, if it ran.
+   * The engine stopped and chat leaves UDP: this side gave up (`by: 'self'`, with its reason, and the
+   * server's refusal if it was refused) or the peer did (its `<transport>` arrived, with its reason).
+   * `engine`: the engine's last statistics, if it ran.
    */
   | {
       type: 'gave-up';
-      by: 'self' | 'peer';
-      reason: TransportReason;
-      /** The server's refusal, when the reason is `refused`. */
+      by: 'self';
+      reason: GiveUpReason;
       refuse?: RefuseReasonName;
       wasBound: boolean;
       engine: EngineStats | undefined;
     }
+  | { type: 'gave-up'; by: 'peer'; reason: TransportReason; wasBound: boolean; engine: EngineStats | undefined }
   /** Send `<transport>tcp RECEIVED REASON` over TCP. */
   | { type: 'send-transport'; received: number; reason: TransportReason }
   /** Send these over TCP, in order: what this side sent over UDP and the peer did not receive. */

@@ -23,14 +23,15 @@ import type { Reply, TransportCommand, TransportReason } from '../commands/types
 import type { EngineConfig } from '../reliability/config.ts';
 import { createConnection } from '../reliability/index.ts';
 import { Channel, type EngineEvent, type EngineStats } from '../reliability/types.ts';
-import { encodeRefuse, newConnectionId, newToken, tokenToHex } from '../udp/binding.ts';
-import { BindingTable, type Address, type BindingCounters } from '../udp/binding-table.ts';
-import { ChatLedger } from '../udp/chat-ledger.ts';
+import { BindingTable, type BindingCounters } from '../dataplane/binding-table.ts';
+import { ChatLedger } from '../dataplane/chat-ledger.ts';
+import { FALLBACK_HOLD_MAX_REPLIES, FALLBACK_SYNC_TIMEOUT_MS, LEDGER_PRUNE_INTERVAL_MS } from '../dataplane/constants.ts';
+import { encodeRefuse } from '../dataplane/hello.ts';
+import type { Address } from '../dataplane/types.ts';
+import { newConnectionId, newToken, tokenToHex, verifyHello } from '../udp/binding.ts';
 import type { Datagram } from '../udp/codec.ts';
-import { FALLBACK_SYNC_TIMEOUT_MS, LEDGER_PRUNE_INTERVAL_MS } from '../udp/constants.ts';
 import { UdpEndpoint, type RejectionCounts } from '../udp/endpoint.ts';
 import { EngineDriver, SOCKET_ENGINE_CONFIG, type ChannelLink, type DrivenEngine } from '../udp/engine-driver.ts';
-import { FALLBACK_HOLD_MAX_REPLIES } from './constants.ts';
 import type { ChatReply, ChatRoute } from './session.ts';
 
 /** What the plane needs of a session (src/server/session.ts's Session). */
@@ -142,7 +143,7 @@ class Binding {
 }
 
 export class UdpDataPlane {
-  private readonly table = new BindingTable<Binding>();
+  private readonly table = new BindingTable<Binding>(verifyHello);
   private readonly bindings = new Map<SessionId, Binding>();
   private readonly driver = new EngineDriver();
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });

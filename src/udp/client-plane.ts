@@ -18,10 +18,11 @@ import { performance } from 'node:perf_hooks';
 import type { TransportReason } from '../commands/types.ts';
 import { createConnection } from '../reliability/index.ts';
 import { Channel, type EngineEvent, type EngineStats } from '../reliability/types.ts';
-import { decodeRefuse, encodeHello, type RefuseReasonName } from './binding.ts';
-import { ChatLedger } from './chat-ledger.ts';
+import { ChatLedger } from '../dataplane/chat-ledger.ts';
+import { BINDING_TIMEOUT_MS, HELLO_RETRY_MS, LEDGER_PRUNE_INTERVAL_MS, REBIND_SILENCE_MS } from '../dataplane/constants.ts';
+import { decodeRefuse, type RefuseReasonName } from '../dataplane/hello.ts';
+import { encodeHello } from './binding.ts';
 import type { Datagram } from './codec.ts';
-import { BINDING_TIMEOUT_MS, HELLO_RETRY_MS, LEDGER_PRUNE_INTERVAL_MS, REBIND_SILENCE_MS } from './constants.ts';
 import { UdpEndpoint, type PeerAddress } from './endpoint.ts';
 import { CLIENT_ENGINE_CONFIG, EngineDriver, type ChannelLink, type DrivenEngine } from './engine-driver.ts';
 

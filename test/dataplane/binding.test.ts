@@ -2,8 +2,8 @@
 // demultiplexer) over the simulator's link — binding, the binding timeout when UDP is blocked, a refused
 // hello, a lost helloOk, and NAT rebinding.
 import { describe, expect, it } from 'vitest';
-import { decodeRefuse } from '../../src/udp/binding.ts';
-import { BINDING_TIMEOUT_MS, FALLBACK_SYNC_TIMEOUT_MS, HELLO_RETRY_MS, REBIND_SILENCE_MS } from '../../src/udp/constants.ts';
+import { decodeRefuse } from '../../src/dataplane/hello.ts';
+import { BINDING_TIMEOUT_MS, FALLBACK_SYNC_TIMEOUT_MS, HELLO_RETRY_MS, REBIND_SILENCE_MS } from '../../src/dataplane/constants.ts';
 import { CLIENT_HOST, Pair, SERVER, texts } from './pair.ts';
 
 const ONE_WAY_MS = 15;

@@ -3,7 +3,7 @@
 // move, chat handed over while it is under way, the session closing in the middle of it.
 import { describe, expect, it } from 'vitest';
 import type { Datagram } from '../../src/udp/codec.ts';
-import { FALLBACK_SYNC_TIMEOUT_MS } from '../../src/udp/constants.ts';
+import { FALLBACK_SYNC_TIMEOUT_MS } from '../../src/dataplane/constants.ts';
 import { CLIENT_HOST, CONNECTION_ID, Pair, texts } from './pair.ts';
 
 const ONE_WAY_MS = 15;

@@ -2,7 +2,7 @@
 // binding; the server finds a vanished client by its silence limit and drops it when it does not answer
 // over TCP either; a client whose keepalive goes unanswered gives up.
 import { describe, expect, it } from 'vitest';
-import { FALLBACK_SYNC_TIMEOUT_MS } from '../../src/udp/constants.ts';
+import { FALLBACK_SYNC_TIMEOUT_MS } from '../../src/dataplane/constants.ts';
 import { CLIENT_ENGINE_CONFIG, CLIENT_KEEPALIVE_INTERVAL_MS, SERVER_PEER_SILENCE_MS } from '../../src/udp/engine-driver.ts';
 import { Pair, texts } from './pair.ts';
 

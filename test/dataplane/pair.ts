@@ -17,7 +17,7 @@ import type { EngineConfig } from '../../src/reliability/config.ts';
 import { TimeHeap } from '../../src/sim/heap.ts';
 import { Link, type LinkSettings } from '../../src/sim/link.ts';
 import { createRng } from '../../src/sim/rng.ts';
-import { encodeHello } from '../../src/udp/binding.ts';
+import { encodeHello, verifyHello } from '../../src/udp/binding.ts';
 import { decodeDatagram, encodeDatagram, type Datagram } from '../../src/udp/codec.ts';
 import { CLIENT_ENGINE_CONFIG, SOCKET_ENGINE_CONFIG } from '../../src/udp/engine-driver.ts';
 
@@ -63,7 +63,7 @@ export class Pair {
   readonly s2c: Link;
   readonly client: DataPlaneMachine<string>;
   readonly server: DataPlaneMachine<string>;
-  readonly demux = new ServerDemux<ServerSession>();
+  readonly demux = new ServerDemux<ServerSession>(verifyHello);
   /** Every event each machine gave, with its time. */
   readonly clientEvents: Array<{ at: number; event: PlaneEvent<string> }> = [];
   readonly serverEvents: Array<{ at: number; event: PlaneEvent<string> }> = [];
