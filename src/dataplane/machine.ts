@@ -368,7 +368,7 @@ export class DataPlaneMachine<T> {
     } catch {
       line = undefined;
     }
-    return { type: 'chat', line, bytes: event.data.length };
+    return { type: 'line', line, bytes: event.data.length };
   }
 
   /** When handleTimeout must be called next (absolute), or undefined when nothing is due ever. */

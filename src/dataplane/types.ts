@@ -52,8 +52,8 @@ export type DropCause =
 export type PlaneEvent<T> =
   /** The binding completed; chat travels over UDP from now on. */
   | { type: 'bound'; peer: Address }
-  /** A chat message from the peer over UDP: its text (undefined when not UTF-8) and size in bytes. */
-  | { type: 'chat'; line: string | undefined; bytes: number }
+  /** A chat line from the peer over UDP: its text (undefined when not UTF-8) and size in bytes. */
+  | { type: 'line'; line: string | undefined; bytes: number }
   /** A message on the bulk channel (a file chunk). */
   | { type: 'bulk'; data: Uint8Array }
   /** Packets from the peer were taken in: acknowledgements may have freed room for more to send. */

@@ -124,7 +124,7 @@ export class ServerBinding {
       case 'bound':
         session.routeChatVia(this.route);
         return;
-      case 'chat':
+      case 'line':
         context.counters.chatLinesIn++;
         hooks.chatLine(session.id, event.line, event.bytes);
         return;

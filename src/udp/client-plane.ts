@@ -19,13 +19,13 @@ import { CLIENT_ENGINE_CONFIG, EngineDriver } from './engine-driver.ts';
 export type ClientPlaneState = Exclude<PlaneState, 'offered'>;
 
 /**
- * The machine's events for the owner: `bound`; `line`, a chat reply from the server over UDP (undefined
- * when its bytes were not UTF-8); `gave-up` (this side: send `<transport>`, the `send-transport` that
+ * The machine's events for the owner: `bound`; `line`, a chat reply from the server over UDP (`line`
+ * undefined when its bytes were not UTF-8); `gave-up` (this side: send `<transport>`, the `send-transport` that
  * follows says what; the server: its `<transport>` arrived), `send-transport`, `resend` (lines to send
  * over TCP), `tcp` (chat is on TCP from now on; `held` lines go first) and `drop`. File chunks and room go
  * to onBulk and onRoom.
  */
-export type ClientPlaneEvent = Exclude<PlaneEvent<string>, { type: 'chat' | 'bulk' | 'room' }> | { type: 'line'; line: string | undefined };
+export type ClientPlaneEvent = Exclude<PlaneEvent<string>, { type: 'bulk' | 'room' }>;
 
 /** The bulk channel (file chunks) as it was when asked for: dead once that engine stops. */
 export type ClientBulkLink = ChannelLink;
@@ -158,9 +158,6 @@ export class UdpClientPlane {
 
   private onEvent(event: PlaneEvent<string>): void {
     switch (event.type) {
-      case 'chat':
-        this.options.onEvent({ type: 'line', line: event.line });
-        return;
       case 'bulk':
         this.options.onBulk?.(event.data);
         return;

@@ -83,7 +83,7 @@ describe('the machine', () => {
     for (let e = server.pollEvent(); e !== undefined; e = server.pollEvent()) events.push(e.type);
     expect(events).toEqual(['bound', 'room']);
     holding = false;
-    expect(server.pollEvent()).toEqual({ type: 'chat', line: 'wait for the disk', bytes: 17 });
+    expect(server.pollEvent()).toEqual({ type: 'line', line: 'wait for the disk', bytes: 17 });
   });
 
   it('drops a peer that stops acknowledging chat once its unacknowledged chat passes the bound', () => {
@@ -122,7 +122,7 @@ describe('the machine', () => {
     expect(pair.client.queuedMessages()).toBe(1);
     pair.runFor(500, () => pair.eventsOf('server', 'bulk').length === 1);
     expect(pair.eventsOf('server', 'bulk')).toMatchObject([{ type: 'bulk' }]);
-    expect(pair.eventsOf('server', 'chat')).toEqual([]);
+    expect(pair.eventsOf('server', 'line')).toEqual([]);
     pair.runFor(100);
     expect(pair.client.queuedMessages()).toBe(0);
     pair.closeServerSession();

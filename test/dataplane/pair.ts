@@ -301,7 +301,7 @@ export class Pair {
   private shellEvent(side: 'client' | 'server', event: PlaneEvent<string>): void {
     (side === 'client' ? this.clientEvents : this.serverEvents).push({ at: this.now, event });
     switch (event.type) {
-      case 'chat':
+      case 'line':
         (side === 'client' ? this.clientGot : this.serverGot).push({ text: event.line ?? '(not UTF-8)', via: 'udp', at: this.now });
         return;
       case 'send-transport':
