@@ -3,7 +3,8 @@
 // session by connection id. One socket per session would cost 10,000 descriptors for nothing — the
 // server keys bindings by connection id, not by address.
 import { readFileSync } from 'node:fs';
-import type { Datagram } from '../../src/udp/codec.ts';
+import type { Datagram } from '../../src/wire/codec.ts';
+import { nullProtectionLookup } from '../../src/wire/protection.ts';
 import { UdpEndpoint, type PeerAddress } from '../../src/udp/endpoint.ts';
 
 export interface MuxPeer {
@@ -36,7 +37,7 @@ export class UdpMux {
     const endpoints: UdpEndpoint[] = [];
     for (let i = 0; i < sockets; i++) {
       endpoints.push(
-        await UdpEndpoint.bind({ host, port: 0, onDatagram: (datagram, from) => mux?.receive(datagram, from) }),
+        await UdpEndpoint.bind({ host, port: 0, protectionFor: nullProtectionLookup, onDatagram: (datagram, from) => mux?.receive(datagram, from) }),
       );
     }
     mux = new UdpMux(endpoints, server);

@@ -27,7 +27,7 @@ import type { TransportReason } from '../commands/types.ts';
 import type { EngineConfig } from '../reliability/config.ts';
 import { createConnection } from '../reliability/index.ts';
 import { Channel, type EngineStats, type ReliableConnection } from '../reliability/types.ts';
-import type { Datagram } from '../udp/codec.ts';
+import type { Datagram } from '../wire/codec.ts';
 import { ChatLedger } from './chat-ledger.ts';
 import {
   BINDING_TIMEOUT_MS,

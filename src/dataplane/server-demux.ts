@@ -9,7 +9,7 @@
 //
 // The shell sends what pollTransmit gives after each datagram, logs the outcome, and services the
 // session's machine.
-import type { Datagram } from '../udp/codec.ts';
+import type { Datagram } from '../wire/codec.ts';
 import { BindingTable, type AdmitDecision, type BindingCounters, type HelloDecision } from './binding-table.ts';
 import { encodeRefuse, type HelloVerifier } from './hello.ts';
 import type { DataPlaneMachine } from './machine.ts';

@@ -2,7 +2,7 @@
 // with their destination, events). Pure types and one comparison.
 import type { TransportReason } from '../commands/types.ts';
 import type { EngineStats } from '../reliability/types.ts';
-import type { Datagram } from '../udp/codec.ts';
+import type { Datagram } from '../wire/codec.ts';
 import type { RefuseReasonName } from './hello.ts';
 
 /** A UDP peer: an IP address (resolved) and a port. */

@@ -1,19 +1,16 @@
-// CRC-32 (IEEE 802.3, as `crc32` tools print it) computed incrementally, always as an unsigned value.
-// The crc-32 package returns a signed int32 and takes the previous value as its seed.
-import CRC32 from 'crc-32';
+// The files' names for the one CRC-32 (src/wire/crc32.ts): an incremental update in the order the
+// transfer code reads best (running value first), and the hex form of the command language.
+import { crc32, CRC32_EMPTY } from '../wire/crc32.ts';
 
-/** The CRC-32 of no bytes. */
-export const CRC32_EMPTY = 0;
+export { CRC32_EMPTY };
 
 /** The CRC-32 of the bytes so far (`crc`) followed by `bytes`. */
 export function crc32Update(crc: number, bytes: Uint8Array): number {
-  return CRC32.buf(bytes, crc) >>> 0;
+  return crc32(bytes, crc);
 }
 
 /** The CRC-32 of `bytes`. */
-export function crc32Of(bytes: Uint8Array): number {
-  return crc32Update(CRC32_EMPTY, bytes);
-}
+export const crc32Of = (bytes: Uint8Array): number => crc32(bytes);
 
 /** 8 lower-case hex digits, as in the command language and log lines. */
 export function crcHex(crc: number): string {

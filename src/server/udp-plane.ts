@@ -15,8 +15,9 @@ import type { Address, PlaneState } from '../dataplane/types.ts';
 import type { EngineConfig } from '../reliability/config.ts';
 import type { EngineStats } from '../reliability/types.ts';
 import { newConnectionId, newToken, tokenToHex, verifyHello } from '../udp/binding.ts';
-import type { Datagram } from '../udp/codec.ts';
 import type { ChannelLink } from '../udp/driven-plane.ts';
+import type { Datagram } from '../wire/codec.ts';
+import { nullProtectionLookup } from '../wire/protection.ts';
 import { UdpEndpoint, type RejectionCounts } from '../udp/endpoint.ts';
 import { EngineDriver, SOCKET_ENGINE_CONFIG } from '../udp/engine-driver.ts';
 import type { ChatReply } from './session.ts';
@@ -105,6 +106,7 @@ export class UdpDataPlane {
     const endpoint = await UdpEndpoint.bind({
       host: options.host,
       port: options.port,
+      protectionFor: nullProtectionLookup,
       onDatagram: (datagram, from) => plane?.onDatagram(datagram, from),
       onReject: (reason, from) => options.logger.debug({ reason, from: where(from) }, 'udp datagram rejected'),
     });

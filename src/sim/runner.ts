@@ -8,7 +8,7 @@
 //
 // A run always ends: when every message is delivered and the sender has nothing left in flight, when
 // nothing is left to happen, or at the duration / event limits.
-import { DATAGRAM_OVERHEAD, decodeDatagram, encodeDatagramInto, type DatagramRejection } from '../udp/codec.ts';
+import { DATAGRAM_OVERHEAD, decodeDatagram, encodeDatagramInto, type FramingRejection } from '../wire/codec.ts';
 import { ByteSlab } from '../reliability/byte-slab.ts';
 import type { EngineConfig } from '../reliability/config.ts';
 import type { EngineStats, ReliableConnection } from '../reliability/types.ts';
@@ -41,7 +41,7 @@ export interface FramingStats {
   /** Datagrams whose CRC failed: corruption caught before the engine. */
   corruptionCaught: number;
   /** Datagrams rejected for another reason (cannot happen without a bug: counted, not hidden). */
-  rejected: Record<Exclude<DatagramRejection, 'bad-crc'> | 'wrong-connection', number>;
+  rejected: Record<FramingRejection | 'wrong-connection', number>;
 }
 
 export interface RunOutcome {

@@ -14,7 +14,7 @@
 import { ByteSlab } from '../reliability/byte-slab.ts';
 import { Channel, type ChannelId } from '../reliability/types.ts';
 import { MESSAGE_HEADER_BYTES } from './constants.ts';
-import { crc32 } from './crc32.ts';
+import { crc32 } from '../wire/crc32.ts';
 import type { Rng } from './rng.ts';
 
 export interface WorkloadSpec {

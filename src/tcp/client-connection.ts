@@ -33,10 +33,26 @@ export type ConnectionEvent =
    */
   | { type: 'closed'; by: 'local' | 'remote' | 'error'; message?: string };
 
+/** How connectTcp opens its socket, and which event says it carries the protocol. */
+export interface TcpConnectFactory {
+  /** Opens the socket. May throw on malformed options: connectTcp returns that as a failure. */
+  connect: (target: { host: string; port: number }) => net.Socket;
+  /**
+   * Plain TCP: `connect`. A socket that runs a handshake first (tls.connect): `secureConnect`; the connect
+   * timeout covers the handshake too, and its failure arrives as the socket's `error`.
+   */
+  readyEvent: 'connect' | 'secureConnect';
+}
+
+/** The plain TCP connection: net.createConnection. */
+export const plainTcpConnect: TcpConnectFactory = { connect: (target) => net.createConnection(target), readyEvent: 'connect' };
+
 export interface ConnectOptions {
   host: string;
   port: number;
   timeoutMs: number;
+  /** Opens the socket; plainTcpConnect when absent. */
+  connectFactory?: TcpConnectFactory;
   /** Receives every event, in order. Called synchronously from socket callbacks; must not throw. */
   onEvent: (event: ConnectionEvent) => void;
 }
@@ -232,12 +248,13 @@ function classifyConnectError(
 }
 
 /**
- * Opens a TCP connection to a dualchat server. Never rejects: failure (refused, timeout, bad host) is
- * returned with a one-line message naming host and port. Events start flowing to `onEvent` only after
+ * Opens a TCP connection to a dualchat server (through `connectFactory`). Never rejects: failure
+ * (refused, timeout, bad host) is returned with a one-line message naming host and port. Events start flowing to `onEvent` only after
  * the promise resolved with ok.
  */
 export function connectTcp(options: ConnectOptions): Promise<ConnectResult> {
   const where = `${options.host}:${options.port}`;
+  const factory = options.connectFactory ?? plainTcpConnect;
   return new Promise((resolve) => {
     let settled = false;
     let socket: net.Socket;
@@ -256,9 +273,9 @@ export function connectTcp(options: ConnectOptions): Promise<ConnectResult> {
       });
     }, options.timeoutMs);
     try {
-      socket = net.createConnection({ host: options.host, port: options.port });
+      socket = factory.connect({ host: options.host, port: options.port });
     } catch (error) {
-      // createConnection throws synchronously on a malformed port or host option.
+      // net.createConnection throws synchronously on a malformed port or host option.
       clearTimeout(timer);
       settled = true;
       const message = error instanceof Error ? error.message : String(error);
@@ -270,7 +287,7 @@ export function connectTcp(options: ConnectOptions): Promise<ConnectResult> {
       settle({ ok: false, ...classifyConnectError(error, where) });
     };
     socket.once('error', onError);
-    socket.once('connect', () => {
+    socket.once(factory.readyEvent, () => {
       socket.off('error', onError);
       socket.setNoDelay(true);
       if (settled) {

@@ -1,13 +1,32 @@
 // The TCP listening socket of the control plane: bind, count open connections per source address
 // (refusing those over the limit with one line), hand each accepted socket over, stop.
+//
+// The server itself comes from a factory: a plain net.Server today (the default). A factory whose
+// server hands sockets over after a handshake (TLS: tls.createServer emits `connection` with the raw
+// socket, then `secureConnection` with the TLS socket) plugs in without changing the rest: counting and
+// refusal stay at TCP accept, on the raw socket, whose close frees the slot; the owner gets the socket
+// the handshake made; a handshake not done within the factory's bound has its raw socket destroyed.
 import net from 'node:net';
 import { KEEPALIVE_INITIAL_DELAY_MS } from './constants.ts';
+
+/** How a listener makes its server, and which event hands the owner a socket ready for the protocol. */
+export type TcpServerFactory =
+  /** The accepted socket is the owner's at once. */
+  | { create: (options: net.ServerOpts) => net.Server; readyEvent: 'connection' }
+  /**
+   * The server runs a handshake on each accepted socket and emits `secureConnection` with the socket it
+   * made (same remote address and port); one that has not within `handshakeTimeoutMs` is destroyed.
+   */
+  | { create: (options: net.ServerOpts) => net.Server; readyEvent: 'secureConnection'; handshakeTimeoutMs: number };
+
+/** The plain TCP server: net.createServer. */
+export const plainTcpServer: TcpServerFactory = { create: (options) => net.createServer(options), readyEvent: 'connection' };
 
 export interface TcpListener {
   readonly host: string;
   /** The bound port (the real one when 0 was asked). */
   readonly port: number;
-  /** Accepted connections still open (refused ones not counted). */
+  /** Accepted connections still open, handshakes under way included (refused ones not counted). */
   readonly openConnections: number;
   /** Distinct source addresses among them. */
   readonly sourceAddresses: number;
@@ -15,7 +34,7 @@ export interface TcpListener {
   readonly refusedConnections: number;
   /** Open connections from `address` (as Node reports remoteAddress). */
   connectionsFrom(address: string): number;
-  /** Stop accepting; established connections are left to their owner. */
+  /** Stop accepting (handshakes under way are dropped); established connections are left to their owner. */
   stopAccepting(): void;
 }
 
@@ -46,11 +65,14 @@ export interface TcpListenOptions {
   onError?: (err: Error) => void;
   /** Without it, any number of connections per address is accepted. */
   addressLimit?: AddressLimit;
+  /** Makes the server; plainTcpServer when absent. */
+  serverFactory?: TcpServerFactory;
 }
 
 /** Listen on host:port. Rejects with the bind error (EADDRINUSE, EACCES, ...) as Node reports it. */
 export function listenTcp(options: TcpListenOptions): Promise<TcpListener> {
-  const server = net.createServer({
+  const factory = options.serverFactory ?? plainTcpServer;
+  const server = factory.create({
     // A client's FIN must not close our side before its last commands are answered.
     allowHalfOpen: true,
     // Replies are batched per tick already; Nagle would only add latency to chat lines.
@@ -61,6 +83,22 @@ export function listenTcp(options: TcpListenOptions): Promise<TcpListener> {
   const perAddress = new Map<string, number>();
   let open = 0;
   let refused = 0;
+
+  /** Counted raw sockets whose handshake is under way, by remote address and port (what the handshake's socket reports too). */
+  const handshaking = new Map<string, { raw: net.Socket; timer: NodeJS.Timeout }>();
+  const peerKey = (address: string, port: number | undefined): string => `${address}|${port ?? ''}`;
+  const awaitHandshake = (raw: net.Socket, address: string, timeoutMs: number): void => {
+    const key = peerKey(address, raw.remotePort);
+    // The server's own handshake code reports its failures and destroys the socket; the close frees the slot.
+    raw.on('error', () => {});
+    const timer = setTimeout(() => raw.destroy(), timeoutMs);
+    timer.unref();
+    handshaking.set(key, { raw, timer });
+    raw.once('close', () => {
+      clearTimeout(timer);
+      if (handshaking.get(key)?.raw === raw) handshaking.delete(key);
+    });
+  };
 
   const onConnection = (socket: net.Socket): void => {
     const address = socket.remoteAddress;
@@ -87,9 +125,26 @@ export function listenTcp(options: TcpListenOptions): Promise<TcpListener> {
       if (left <= 0) perAddress.delete(address);
       else perAddress.set(address, left);
     });
-    options.onSocket(socket);
+    if (factory.readyEvent === 'connection') options.onSocket(socket);
+    else awaitHandshake(socket, address, factory.handshakeTimeoutMs);
   };
   server.on('connection', onConnection);
+
+  if (factory.readyEvent === 'secureConnection') {
+    server.on('secureConnection', (socket: net.Socket) => {
+      const key = socket.remoteAddress === undefined ? undefined : peerKey(socket.remoteAddress, socket.remotePort);
+      const pending = key === undefined ? undefined : handshaking.get(key);
+      if (key === undefined || pending === undefined || pending.raw.destroyed) {
+        // Not a socket this listener counted (or its raw socket already gone): never served uncounted.
+        socket.on('error', () => {});
+        socket.destroy();
+        return;
+      }
+      clearTimeout(pending.timer);
+      handshaking.delete(key);
+      options.onSocket(socket);
+    });
+  }
 
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => {
@@ -122,6 +177,8 @@ export function listenTcp(options: TcpListenOptions): Promise<TcpListener> {
           if (!accepting) return;
           accepting = false;
           server.close();
+          // A handshake under way is not an established connection yet: it would reach the owner after this.
+          for (const { raw } of [...handshaking.values()]) raw.destroy();
         },
       });
     });

@@ -11,6 +11,7 @@ import type { TransportReason } from '../commands/types.ts';
 import { DataPlaneMachine } from '../dataplane/machine.ts';
 import type { PlaneEvent, PlaneState } from '../dataplane/types.ts';
 import type { EngineStats } from '../reliability/types.ts';
+import { nullProtectionLookup } from '../wire/protection.ts';
 import { encodeHello } from './binding.ts';
 import { DrivenPlane, type ChannelLink } from './driven-plane.ts';
 import { UdpEndpoint, type PeerAddress } from './endpoint.ts';
@@ -78,6 +79,7 @@ export class UdpClientPlane {
     const endpoint = await UdpEndpoint.bind({
       host: isIPv6(options.target.address) ? '::' : '0.0.0.0',
       port: 0,
+      protectionFor: nullProtectionLookup,
       onDatagram: (datagram, from) => plane?.plane.input(datagram, from),
     });
     plane = new UdpClientPlane(endpoint, options);

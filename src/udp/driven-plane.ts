@@ -6,7 +6,7 @@
 import type { TransportReason } from '../commands/types.ts';
 import type { DataPlaneMachine } from '../dataplane/machine.ts';
 import type { Address, ChatSend, OutgoingDatagram, PlaneEvent } from '../dataplane/types.ts';
-import type { Datagram } from './codec.ts';
+import type { Datagram } from '../wire/codec.ts';
 import type { Driven, EngineDriver } from './engine-driver.ts';
 
 /** The bulk channel (file chunks) of the engine running when it was asked for: dead once that engine stops. */

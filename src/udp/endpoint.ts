@@ -1,8 +1,10 @@
-// One UDP socket: decodes what arrives (rejections counted, never thrown), and sends encoded datagrams —
+// One UDP socket: decodes what arrives with each connection's protection (rejections counted, never
+// thrown, never reaching the engine), and sends encoded, sealed datagrams —
 // at once while nothing waits, else queued in order and sent in batches per event-loop turn, so a burst
 // never blocks the loop.
 import dgram from 'node:dgram';
-import { DATAGRAM_OVERHEAD, decodeDatagram, encodeDatagramInto, type Datagram, type DatagramRejection } from './codec.ts';
+import { datagramBytes, decodeDatagram, DatagramType, encodeDatagramInto, type Datagram, type DatagramRejection } from '../wire/codec.ts';
+import type { ProtectionLookup } from '../wire/protection.ts';
 import { UDP_RECV_BUFFER_BYTES, UDP_SEND_BUFFER_BYTES, UDP_SENDS_PER_TURN } from './constants.ts';
 
 export interface PeerAddress {
@@ -13,7 +15,12 @@ export interface PeerAddress {
 export interface UdpEndpointOptions {
   host: string;
   port: number;
-  /** Called for each well-formed datagram. */
+  /**
+   * The protection of each connection, for the datagrams sent to it and those that name it (found from
+   * the clear header before anything else is trusted). nullProtectionLookup: the CRC-32 trailer alone.
+   */
+  protectionFor: ProtectionLookup;
+  /** Called for each well-formed datagram (opened by its connection's protection). */
   onDatagram: (datagram: Datagram, from: PeerAddress) => void;
   /** Called for each rejected datagram (after counting); optional, for debug logs. */
   onReject?: (reason: DatagramRejection, from: PeerAddress) => void;
@@ -28,7 +35,7 @@ interface Outgoing {
 }
 
 export class UdpEndpoint {
-  readonly rejections: RejectionCounts = { truncated: 0, oversize: 0, 'bad-version': 0, 'bad-type': 0, 'bad-crc': 0 };
+  readonly rejections: RejectionCounts = { truncated: 0, oversize: 0, 'bad-version': 0, 'bad-type': 0, 'bad-crc': 0, 'auth-failed': 0 };
   datagramsReceived = 0;
   datagramsSent = 0;
   sendErrors = 0;
@@ -82,8 +89,9 @@ export class UdpEndpoint {
     // Buffer.allocUnsafe carves datagrams below 4 KiB out of Node's shared pool: no ArrayBuffer of its own
     // per datagram (a new Uint8Array was ~0.5–1 µs and external memory for the collector), and dgram takes
     // a Buffer as it is. The bytes are all written by the encoder and stay untouched until sent.
-    const bytes = Buffer.allocUnsafe(DATAGRAM_OVERHEAD + datagram.body.length);
-    encodeDatagramInto(datagram, bytes, 0);
+    const protection = this.options.protectionFor(datagram.connectionId, DatagramType[datagram.type]);
+    const bytes = Buffer.allocUnsafe(datagramBytes(datagram.body.length, protection));
+    encodeDatagramInto(datagram, bytes, 0, protection);
     this.sendRaw(bytes, to);
   }
 
@@ -144,7 +152,7 @@ export class UdpEndpoint {
   private receive(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     this.datagramsReceived++;
     const from = { address: rinfo.address, port: rinfo.port };
-    const decoded = decodeDatagram(msg);
+    const decoded = decodeDatagram(msg, this.options.protectionFor);
     if (!decoded.ok) {
       this.rejections[decoded.reason]++;
       this.options.onReject?.(decoded.reason, from);

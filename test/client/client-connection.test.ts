@@ -1,12 +1,16 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   connectTcp,
   LineSplitter,
+  plainTcpConnect,
   type ClientConnection,
   type ConnectionEvent,
+  type TcpConnectFactory,
 } from '../../src/tcp/client-connection.ts';
+import { localhostCertificate } from '../tcp/tls-fixture.ts';
 
 describe('LineSplitter', () => {
   it('splits \\n and \\r\\n lines and keeps a last unterminated line for end()', () => {
@@ -166,5 +170,63 @@ describe('connectTcp', () => {
   it('returns a failure for an invalid port instead of throwing', async () => {
     const result = await connectTcp({ host: '127.0.0.1', port: 70_000, timeoutMs: 500, onEvent: () => {} });
     expect(result.ok).toBe(false);
+  });
+  it('opens through a connect factory: plain by default, and one that records what it made', async () => {
+    const { port, accepted } = await rawServer();
+    const made: net.Socket[] = [];
+    const recording: TcpConnectFactory = {
+      readyEvent: 'connect',
+      connect: (target) => {
+        const socket = plainTcpConnect.connect(target);
+        made.push(socket);
+        return socket;
+      },
+    };
+    const log = eventLog();
+    const result = await connectTcp({ host: '127.0.0.1', port, timeoutMs: 2_000, onEvent: log.onEvent, connectFactory: recording });
+    if (!result.ok) throw new Error(result.message);
+    cleanups.push(() => result.connection.close());
+    expect(made).toHaveLength(1);
+    expect(made[0]!.remotePort).toBe(port);
+    (await accepted).write('<disconnected>\n');
+    expect(await log.next((e) => e.type === 'reply')).toMatchObject({ reply: { kind: 'disconnected' } });
+  });
+
+  it('a handshake factory is ready only after the handshake: a peer that never completes it times out', async () => {
+    const { port, accepted } = await rawServer(); // plain TCP: accepts, never answers a ClientHello
+    const started = Date.now();
+    const result = await connectTcp({
+      host: '127.0.0.1',
+      port,
+      timeoutMs: 300,
+      onEvent: () => {},
+      connectFactory: { readyEvent: 'secureConnect', connect: (target) => tls.connect({ ...target, rejectUnauthorized: false }) },
+    });
+    expect(result).toEqual({ ok: false, code: 'timeout', message: `timed out after 0.3 s connecting to 127.0.0.1:${port}` });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(295);
+    await accepted;
+  });
+
+  const certificate = localhostCertificate();
+  it.skipIf(certificate === undefined)('over TLS through the factory: lines flow once secure; an untrusted certificate is a failure, not a connection', async () => {
+    const server = tls.createServer({ key: certificate!.key, cert: certificate!.cert }, (socket) => {
+      socket.on('error', () => {});
+      socket.write('<disconnected>\n');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const port = (server.address() as net.AddressInfo).port;
+    const trusting: TcpConnectFactory = { readyEvent: 'secureConnect', connect: (target) => tls.connect({ ...target, ca: certificate!.cert }) };
+    const log = eventLog();
+    const result = await connectTcp({ host: '127.0.0.1', port, timeoutMs: 3_000, onEvent: log.onEvent, connectFactory: trusting });
+    if (!result.ok) throw new Error(result.message);
+    expect(await log.next((e) => e.type === 'reply')).toMatchObject({ reply: { kind: 'disconnected' } });
+    await result.connection.close();
+
+    const untrusting: TcpConnectFactory = { readyEvent: 'secureConnect', connect: (target) => tls.connect(target) };
+    const refused = await connectTcp({ host: '127.0.0.1', port, timeoutMs: 3_000, onEvent: () => {}, connectFactory: untrusting });
+    expect(refused.ok).toBe(false);
+    expect(!refused.ok && refused.code).toBe('error');
+    expect(!refused.ok && refused.message).toMatch(/^cannot connect to 127\.0\.0\.1:\d+: .*certificate/);
   });
 });

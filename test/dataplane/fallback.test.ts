@@ -2,7 +2,7 @@
 // real sockets could only hit by chance — both sides giving up at once, a close datagram during the
 // move, chat handed over while it is under way, the session closing in the middle of it.
 import { describe, expect, it } from 'vitest';
-import type { Datagram } from '../../src/udp/codec.ts';
+import type { Datagram } from '../../src/wire/codec.ts';
 import { FALLBACK_SYNC_TIMEOUT_MS } from '../../src/dataplane/constants.ts';
 import { CLIENT_HOST, CONNECTION_ID, Pair, texts } from './pair.ts';
 

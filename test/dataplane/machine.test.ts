@@ -2,7 +2,7 @@
 // ways a peer that does not keep up gets its session dropped.
 import { describe, expect, it } from 'vitest';
 import { DataPlaneMachine } from '../../src/dataplane/machine.ts';
-import type { Datagram } from '../../src/udp/codec.ts';
+import type { Datagram } from '../../src/wire/codec.ts';
 import { CLIENT_ENGINE_CONFIG, SOCKET_ENGINE_CONFIG } from '../../src/udp/engine-driver.ts';
 import { CLIENT_HOST, CONNECTION_ID, Pair, SERVER } from './pair.ts';
 

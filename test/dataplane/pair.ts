@@ -18,7 +18,7 @@ import { TimeHeap } from '../../src/sim/heap.ts';
 import { Link, type LinkSettings } from '../../src/sim/link.ts';
 import { createRng } from '../../src/sim/rng.ts';
 import { encodeHello, verifyHello } from '../../src/udp/binding.ts';
-import { decodeDatagram, encodeDatagram, type Datagram } from '../../src/udp/codec.ts';
+import { decodeDatagram, encodeDatagram, type Datagram } from '../../src/wire/codec.ts';
 import { CLIENT_ENGINE_CONFIG, SOCKET_ENGINE_CONFIG } from '../../src/udp/engine-driver.ts';
 
 export const SERVER: Address = Object.freeze({ address: '192.0.2.1', port: 5001 });

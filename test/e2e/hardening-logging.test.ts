@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { crc32 } from '../../src/sim/crc32.ts';
+import { crc32 } from '../../src/wire/crc32.ts';
 import { connectedClient, isKind, rawClient, startTestServer, type LogRecord } from './helpers.ts';
 
 const SECRET = 'the-launch-code-is-4711';

@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { shutdownOnSignal } from '../../src/cli/server.ts';
 import { chunkToBase64 } from '../../src/files/chunk-codec.ts';
+import { nullProtectionLookup } from '../../src/wire/protection.ts';
 import { SHUTDOWN_NOTICE } from '../../src/server/constants.ts';
 import { encodeHello } from '../../src/udp/binding.ts';
 import { UdpEndpoint } from '../../src/udp/endpoint.ts';
@@ -152,7 +153,7 @@ describe('the UDP socket at shutdown', () => {
     rx.on('message', () => {
       if (++got === 3000) allArrived();
     });
-    const endpoint = await UdpEndpoint.bind({ host: '127.0.0.1', port: 0, onDatagram: () => {} });
+    const endpoint = await UdpEndpoint.bind({ host: '127.0.0.1', port: 0, protectionFor: nullProtectionLookup, onDatagram: () => {} });
     const to = { address: '127.0.0.1', port: rx.address().port };
     for (let i = 0; i < 3000; i++) endpoint.send({ type: 'close', connectionId: i + 1, body: new Uint8Array(0) }, to);
     await endpoint.close();

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import CRC32 from 'crc-32';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeHello, newToken } from '../../src/udp/binding.ts';
-import { encodeDatagram } from '../../src/udp/codec.ts';
+import { encodeDatagram } from '../../src/wire/codec.ts';
 import { spawnClient, type ClientProcess } from './client-helpers.ts';
 import { connectedClient, startTestServer, type TestServer } from './helpers.ts';
 import { is, offerOf, rawPeer, textsFrom } from './udp-helpers.ts';

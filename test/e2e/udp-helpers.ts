@@ -4,7 +4,7 @@ import dgram from 'node:dgram';
 import { pino } from 'pino';
 import type { Reply } from '../../src/commands/types.ts';
 import { DEFAULT_LINK_SETTINGS, type LinkSettings } from '../../src/sim/link.ts';
-import { decodeDatagram, encodeDatagram, type Datagram } from '../../src/udp/codec.ts';
+import { decodeDatagram, encodeDatagram, type Datagram } from '../../src/wire/codec.ts';
 import { UdpClientPlane, type ClientPlaneEvent } from '../../src/udp/client-plane.ts';
 import { startProxy, type RunningProxy } from '../../src/udp/proxy.ts';
 import type { ClientProcess, JsonObject } from './client-helpers.ts';

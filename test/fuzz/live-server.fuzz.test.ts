@@ -19,7 +19,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseReply } from '../../src/commands/grammar.ts';
 import { startServer, type RunningServer } from '../../src/server/server.ts';
 import { encodeHello } from '../../src/udp/binding.ts';
-import { encodeDatagram } from '../../src/udp/codec.ts';
+import { encodeDatagram } from '../../src/wire/codec.ts';
 import { spawnClient, type ClientProcess } from '../e2e/client-helpers.ts';
 import { connectedClient, isKind } from '../e2e/helpers.ts';
 import { withDeadline } from '../e2e/hardening-helpers.ts';

@@ -7,7 +7,7 @@ import { Connection } from '../../src/reliability/connection.ts';
 import { decodePacket, type DecodedPacket } from '../../src/reliability/packet.ts';
 import type { EngineConfig } from '../../src/reliability/config.ts';
 import type { ChannelId, EngineEvent } from '../../src/reliability/types.ts';
-import { decodeDatagram, encodeDatagram } from '../../src/udp/codec.ts';
+import { decodeDatagram, encodeDatagram } from '../../src/wire/codec.ts';
 
 /** mulberry32: tiny, fast, good enough for tests; seeded, so runs repeat exactly. */
 export class Rng {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeDatagram, encodeDatagram } from '../../src/udp/codec.ts';
+import { decodeDatagram, encodeDatagram } from '../../src/wire/codec.ts';
 import { REORDER_HOLD_MAX_MS, REORDER_HOLD_MIN_MS } from '../../src/sim/constants.ts';
 import { burstModel, checkLinkSettings, independentBurstLength, Link, type LinkSettings } from '../../src/sim/link.ts';
 import { createRng } from '../../src/sim/rng.ts';

@@ -1,6 +1,8 @@
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeDatagram, type Datagram } from '../../src/udp/codec.ts';
+import { encodeDatagram, type Datagram, type DatagramRejection } from '../../src/wire/codec.ts';
+import { nullProtectionLookup, type ProtectionLookup } from '../../src/wire/protection.ts';
+import { toyProtection } from '../wire/toy-protection.ts';
 import { UDP_SENDS_PER_TURN } from '../../src/udp/constants.ts';
 import { UdpEndpoint } from '../../src/udp/endpoint.ts';
 
@@ -43,7 +45,7 @@ async function rawReceiver(): Promise<{ port: number; got: Buffer[]; waitFor: (n
 }
 
 async function sender(): Promise<UdpEndpoint> {
-  const endpoint = await UdpEndpoint.bind({ host: HOST, port: 0, onDatagram: () => undefined });
+  const endpoint = await UdpEndpoint.bind({ host: HOST, port: 0, protectionFor: nullProtectionLookup, onDatagram: () => undefined });
   cleanups.push(() => endpoint.close());
   return endpoint;
 }
@@ -102,5 +104,58 @@ describe('UdpEndpoint sending', () => {
     expect(await rx.waitFor(total)).toBe(true);
     expect(tx.datagramsSent).toBe(total);
     expect(tx.queuedDatagrams).toBe(0);
+  });
+});
+
+describe('UdpEndpoint receiving through a connection protection', () => {
+  it('opens with the protection of the connection the header names; what fails to open is counted, never delivered', async () => {
+    const protections = new Map([
+      [1, toyProtection(Uint8Array.from([1, 2, 3]))],
+      [2, toyProtection(Uint8Array.from([9, 8, 7]))],
+    ]);
+    const refuseAll = toyProtection(Uint8Array.from([0xff]));
+    const lookup: ProtectionLookup = (connectionId) => protections.get(connectionId) ?? refuseAll;
+    const delivered: Datagram[] = [];
+    const rejected: DatagramRejection[] = [];
+    let progress = (): void => {};
+    const rx = await UdpEndpoint.bind({
+      host: HOST,
+      port: 0,
+      protectionFor: lookup,
+      onDatagram: (d) => {
+        delivered.push({ ...d, body: d.body.slice() });
+        progress();
+      },
+      onReject: (reason) => {
+        rejected.push(reason);
+        progress();
+      },
+    });
+    cleanups.push(() => rx.close());
+    const tx = await UdpEndpoint.bind({ host: HOST, port: 0, protectionFor: lookup, onDatagram: () => undefined });
+    cleanups.push(() => tx.close());
+    const to = { address: HOST, port: rx.port };
+    const good = (connectionId: number): Datagram => ({ type: 'data', connectionId, body: new TextEncoder().encode(`for connection ${connectionId}`) });
+    tx.send(good(1), to); // sealed with connection 1's protection by the sending endpoint's lookup
+    tx.sendRaw(encodeDatagram(good(2), protections.get(1)!), to); // connection 2 named, sealed with 1's keys
+    tx.sendRaw(encodeDatagram(good(2)), to); // the null protection where one is expected (long enough for a tag)
+    tx.send(good(2), to);
+    const deadline = Date.now() + WAIT_MS;
+    while (delivered.length + rejected.length < 4 && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, deadline - Date.now());
+        progress = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    expect(delivered.map((d) => [d.connectionId, new TextDecoder().decode(d.body)])).toEqual([
+      [1, 'for connection 1'],
+      [2, 'for connection 2'],
+    ]);
+    expect(rejected).toEqual(['auth-failed', 'auth-failed']);
+    expect(rx.rejections['auth-failed']).toBe(2);
+    expect(rx.datagramsReceived).toBe(4);
   });
 });

@@ -1,7 +1,7 @@
 import CRC32 from 'crc-32';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crc32, NATIVE_CRC_MIN_BYTES } from '../../src/sim/crc32.ts';
+import { crc32, NATIVE_CRC_MIN_BYTES } from '../../src/wire/crc32.ts';
 
 /** The reference: the crc-32 package alone, unsigned. */
 function reference(bytes: Uint8Array, previous = 0): number {
