@@ -251,7 +251,7 @@ export class DataPlaneMachine<T> {
     const state = this.stateValue;
     if (state === 'tcp') return false;
     if (state !== 'syncing') {
-      this.stopEngine();
+      this.stopEngine(true);
       this.events.push({ type: 'gave-up', by: 'peer', reason, wasBound: state === 'bound', engine: this.finalStats });
       this.events.push({ type: 'send-transport', received: this.ledger.received, reason: 'requested' });
     }
@@ -303,7 +303,7 @@ export class DataPlaneMachine<T> {
    */
   close(): void {
     if (this.role === 'server' && this.stateValue === 'bound') this.queueClose();
-    this.stopEngine();
+    this.stopEngine(false);
     this.stateValue = 'tcp';
     this.syncDeadline = undefined;
     this.releasing = false;
@@ -353,7 +353,13 @@ export class DataPlaneMachine<T> {
       return own;
     }
     const engine = this.engine;
-    if (engine === undefined || this.holdMessages?.() === true) return undefined;
+    if (engine === undefined) return undefined;
+    if (this.holdMessages?.() === true) {
+      // Its messages wait for the owner, but a dead path does not: its `lost` event is behind them.
+      if (engine.state !== 'lost') return undefined;
+      this.giveUp('lost');
+      return this.events.shift();
+    }
     const event = engine.pollEvent();
     if (event === undefined) return undefined;
     if (event.type === 'lost') {
@@ -361,14 +367,7 @@ export class DataPlaneMachine<T> {
       return this.events.shift();
     }
     if (event.channel === Channel.bulk) return { type: 'bulk', data: event.data };
-    this.ledger.recordReceived();
-    let line: string | undefined;
-    try {
-      line = UTF8.decode(event.data);
-    } catch {
-      line = undefined;
-    }
-    return { type: 'line', line, bytes: event.data.length };
+    return this.lineOf(event.data);
   }
 
   /** When handleTimeout must be called next (absolute), or undefined when nothing is due ever. */
@@ -392,7 +391,7 @@ export class DataPlaneMachine<T> {
   private giveUp(reason: GiveUpReason, refuse?: RefuseReasonName): void {
     const state = this.stateValue;
     if (state !== 'binding' && state !== 'bound') return;
-    this.stopEngine();
+    this.stopEngine(true);
     this.stateValue = 'syncing';
     this.syncReason = reason;
     this.syncDeadline = this.now + FALLBACK_SYNC_TIMEOUT_MS;
@@ -456,15 +455,37 @@ export class DataPlaneMachine<T> {
     this.helloAt = now + HELLO_RETRY_MS;
   }
 
-  private stopEngine(): void {
+  /**
+   * Stops the engine (its last statistics are kept). `countChat` (chat moves to TCP): the chat messages
+   * it received and its owner has not taken yet (held back: a disk behind a file transfer) are handed
+   * over first and counted — the engine acknowledged them, so the peer's ledger may have forgotten them
+   * and would not resend them. File chunks in the queue die with the engine (the transfer ends: bulkLost).
+   */
+  private stopEngine(countChat: boolean): void {
     this.bindingDeadline = undefined;
     this.helloAt = undefined;
     this.awaitingSince = undefined;
     const engine = this.engine;
     if (engine === undefined) return;
+    // Bounded by the engine's queue of delivered messages (its receive window).
+    for (let event = countChat ? engine.pollEvent() : undefined; event !== undefined; event = engine.pollEvent()) {
+      if (event.type === 'message' && event.channel === Channel.chat) this.events.push(this.lineOf(event.data));
+    }
     this.finalStats = engine.stats();
     engine.close();
     this.engine = undefined;
+  }
+
+  /** A chat message from the peer, counted (what `<transport>` will report) and decoded. */
+  private lineOf(data: Uint8Array): PlaneEvent<T> {
+    this.ledger.recordReceived();
+    let line: string | undefined;
+    try {
+      line = UTF8.decode(data);
+    } catch {
+      line = undefined;
+    }
+    return { type: 'line', line, bytes: data.length };
   }
 
   /** Throw away what the ledger keeps once the engine says everything sent was acknowledged. */

@@ -203,6 +203,30 @@ describe('races', () => {
     expect(bound.eventsOf('client', 'gave-up')).toMatchObject([{ by: 'self', reason: 'closed' }]);
   });
 
+  it('chat the engine acknowledged while its owner held messages back (disk behind) is counted at the move, not lost', () => {
+    let holding = false;
+    const pair = new Pair({ seed: 29, link: { delayMs: ONE_WAY_MS }, serverHolds: () => holding });
+    pair.run(1_000, () => pair.client.state === 'bound' && pair.server.state === 'bound');
+    pair.runFor(500);
+    holding = true;
+    pair.clientSay('held back 1');
+    pair.clientSay('held back 2');
+    // Acknowledged (the client's ledger forgets them), not handed to the server's owner.
+    pair.runFor(1_000);
+    expect(pair.client.queuedMessages()).toBe(0);
+    expect(pair.serverGot).toEqual([]);
+    pair.partition(true);
+    pair.serverSay('unanswered');
+    // Still holding, the server notices the dead path (its engine's `lost` is behind the held messages).
+    pair.runFor(30_000, () => pair.server.state !== 'bound');
+    expect(pair.eventsOf('server', 'gave-up')).toMatchObject([{ by: 'self', reason: 'lost' }]);
+    pair.runFor(1_000, () => pair.client.state === 'tcp' && pair.server.state === 'tcp');
+    pair.runFor(1_000);
+    expect(texts(pair.serverGot)).toEqual(['held back 1', 'held back 2']);
+    expect(pair.serverTransports[0]).toMatchObject({ received: 2, reason: 'lost' });
+    expect(texts(pair.clientGot)).toEqual(['unanswered']);
+  });
+
   it('the sync timeout: with no answer within FALLBACK_SYNC_TIMEOUT_MS a side goes on over TCP without resending', () => {
     const pair = boundPair(28);
     pair.partition(true);

@@ -51,6 +51,8 @@ export interface PairOptions {
   clientToken?: Uint8Array;
   maxQueuedChatBytes?: number;
   maxHeldChat?: number;
+  /** The server's owner holds its engine's messages while this says so (a receiver behind on disk). */
+  serverHolds?: () => boolean;
 }
 
 interface ServerSession {
@@ -107,6 +109,7 @@ export class Pair {
       role: 'server',
       engineConfig: options.serverEngine ?? SOCKET_ENGINE_CONFIG,
       ...(options.maxQueuedChatBytes === undefined ? {} : { maxQueuedChatBytes: options.maxQueuedChatBytes }),
+      ...(options.serverHolds === undefined ? {} : { holdMessages: options.serverHolds }),
     });
     this.demux.offer(CONNECTION_ID, TOKEN, { machine: this.server });
     this.client = new DataPlaneMachine<string>({
