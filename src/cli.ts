@@ -1,5 +1,7 @@
-// The `dualchat` command: one subcommand per role. Each subcommand's options and shell live in
-// src/cli/<name>.ts; this file only assembles them.
+// The `dualchat` command: one subcommand per role. Each subcommand's options live in src/cli/<name>.ts;
+// what it does (src/cli/<name>-run.ts, src/client/) is loaded by its action, so `dualchat --help` and a
+// flag error load commander and the option definitions only. This file only assembles them; it runs
+// compiled, as dist/cli.js, through bin/dualchat.js.
 import { Command } from 'commander';
 import { clientCommand } from './cli/client.ts';
 import { proxyCommand } from './cli/proxy.ts';

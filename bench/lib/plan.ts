@@ -20,7 +20,7 @@ export const PLAN: Readonly<Record<string, { plannedMs: number; what: string }>>
   'sim-scenarios': { plannedMs: 4_000, what: '7 scenarios × 5 seeds, virtual time (--full: 20 seeds)' },
   'chat-latency': { plannedMs: 200_000, what: '3 rounds × 3 transports × 4 loss rates (in parallel): 1,000 dense + 1,000 sparse lines per run, 10 s (--full: 5 rounds, 20 s runs)' },
   download: { plannedMs: 110_000, what: '20 MiB × 3 rounds, then 200 MiB × 1 round; TCP, dualchat at 0/1/5/10 %, blast at 0 % (--full: 3 rounds of both)' },
-  fanout: { plannedMs: 60_000, what: '1 round × 3 servers, 100 clients × 300 lines = 3M deliveries each (--full: 3 rounds of 1,000 lines, 10M each)' },
+  fanout: { plannedMs: 60_000, what: '1 round × 4 servers (ngircd, dualchat TCP and UDP, a Node forwarder), 100 clients: windows 8 and 32 × 50 lines (495k deliveries each), 3 s paced at 20 lines/s (--full: 3 rounds of 1,000 lines and 20 s paced)' },
   'chat-wan': { plannedMs: 60_000, what: '3 rounds; both transports and the 3 loss rates at once through the impairment proxy (20 ± 5 ms): 1,000 dense + 1,000 sparse lines per run, 10 s (--full: 5 rounds, 20 s runs)' },
   capacity: { plannedMs: 140_000, what: '10,000 sessions, 2 connect/disconnect cycles (bench/suites/capacity.ts: its own options for 10 cycles)' },
 };

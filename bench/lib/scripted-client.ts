@@ -1,12 +1,15 @@
 // A scripted chat client light enough to run a hundred per process: a raw TCP socket (line framing
 // by hand, chat lines handed over unparsed) and, for dualchat's UDP path, the product's own UDP data
 // plane (UdpClientPlane: binding handshake + reliable engine). Control replies (welcome, joined, the
-// UDP offer) are parsed with the product's grammar. Three ways to chat:
+// UDP offer) are parsed with the product's grammar. Four ways to chat:
 //
 //   forwarder     — no sign-in; a line sent comes back from the forwarder as it was sent (a client
 //                   is ready once its own `hello NAME` came back: the forwarder has taken it in)
 //   dualchat-tcp  — `<connect>NAME`, `<join>ROOM`, chat as `<set_msg_all>TEXT` over TCP
 //   dualchat-udp  — the same, then bind UDP with the offer; chat over the engine
+//   irc           — an IRC server (ngircd): NICK/USER, wait for 001, JOIN #ROOM, wait for the end of
+//                   NAMES (366); chat as `PRIVMSG #ROOM :TEXT`; PING answered with PONG. The server
+//                   does not echo a sender's own lines back (no echo-message)
 //
 // Every wait is bounded; a failure rejects with a message naming the client.
 import net from 'node:net';
@@ -14,17 +17,23 @@ import { formatCommand, parseReply } from '../../src/commands/grammar.ts';
 import type { Reply } from '../../src/commands/types.ts';
 import { formatUdpRequest } from '../../src/commands/transport-syntax.ts';
 import { UdpClientPlane } from '../../src/udp/client-plane.ts';
+import { formatIrc, parseIrc, type IrcMessage } from './irc.ts';
 import { MARK } from './payload.ts';
+import type { ScriptedMode } from './scripted-modes.ts';
 
-export type ScriptedMode = 'forwarder' | 'dualchat-tcp' | 'dualchat-udp';
+
+/** IRC numerics that refuse a registration (RFC 2812 §5.2: bad or taken nick, not registered, banned). */
+const IRC_REGISTRATION_REFUSED = new Set(['431', '432', '433', '436', '437', '451', '462', '465']);
+/** IRC numerics that refuse a JOIN (RFC 2812 §5.2: no such channel, too many channels, full, invite-only, banned, bad key, bad mask). */
+const IRC_JOIN_REFUSED = new Set(['403', '405', '471', '473', '474', '475', '476']);
 
 export interface ScriptedClientOptions {
   mode: ScriptedMode;
   host: string;
   port: number;
-  /** dualchat: the name to sign in with. */
+  /** dualchat and irc: the name (nick) to sign in with. */
   name: string;
-  /** dualchat: a room to join after signing in (none: stay in the lobby). */
+  /** dualchat: a room to join after signing in (none: stay in the lobby); irc: the channel, without its '#' (required). */
   room?: string;
   /** Each chat line received (one carrying a payload mark), with the time it was read. */
   onChat: (line: string) => void;
@@ -47,8 +56,12 @@ export class ScriptedClient {
   private plane: UdpClientPlane | undefined;
   private leftUdp = false;
   private closedWith: string | undefined;
-  /** A line that is neither chat nor waited for as a reply (the forwarder's hello). */
+  /** A line that is neither chat nor waited for as a reply (the forwarder's hello, IRC replies). */
   private onRawLine: ((line: string) => void) | undefined;
+  /** irc: the text before each chat text ("PRIVMSG #room :"). */
+  private readonly ircChatPrefix: string;
+  /** Fails the raw-line wait in progress when the connection closes. */
+  private onClosedWait: ((why: string) => void) | undefined;
 
   private constructor(
     private readonly socket: net.Socket,
@@ -58,6 +71,7 @@ export class ScriptedClient {
     socket.on('data', (chunk: string) => this.onData(chunk));
     socket.on('error', (e) => this.onClose(`connection error: ${e.message}`));
     socket.on('close', () => this.onClose('the server closed the connection'));
+    this.ircChatPrefix = options.mode === 'irc' ? `PRIVMSG #${options.room ?? ''} :` : '';
   }
 
   /** Connects and gets ready to chat (signed in, in the room, UDP bound — as the mode asks). */
@@ -65,8 +79,9 @@ export class ScriptedClient {
     const socket = await connect(options.host, options.port, options.timeoutMs);
     const client = new ScriptedClient(socket, options);
     try {
-      if (options.mode !== 'forwarder') await client.signIn();
-      else await client.hello();
+      if (options.mode === 'forwarder') await client.hello();
+      else if (options.mode === 'irc') await client.ircSignIn();
+      else await client.signIn();
     } catch (e) {
       client.socket.destroy();
       throw e;
@@ -82,6 +97,11 @@ export class ScriptedClient {
   /** Sends one chat text to the room; false when it could not go (the connection or the binding is gone). */
   sendChat(text: string): boolean {
     if (this.closedWith !== undefined) return false;
+    if (this.options.mode === 'irc') {
+      // The text is a payload mark and padding (no CR, LF or NUL): it goes as the trailing parameter.
+      this.socket.write(`${this.ircChatPrefix}${text}\r\n`); // queued when the kernel buffer is full: the load bounds it
+      return true;
+    }
     const line = formatCommand({ kind: 'broadcast', text });
     if (this.options.mode === 'dualchat-udp') return this.plane?.send(line) ?? false;
     this.socket.write(`${line}\n`); // queued when the kernel buffer is full: the closed loop bounds it
@@ -100,17 +120,69 @@ export class ScriptedClient {
    */
   private async hello(): Promise<void> {
     const line = `hello ${this.options.name}`;
-    const back = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.options.name}: the forwarder did not echo our hello within ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
-      this.onRawLine = (l) => {
-        if (l !== line) return;
-        clearTimeout(timer);
-        this.onRawLine = undefined;
-        resolve();
-      };
-    });
+    const back = this.waitLine((l) => (l === line ? true : undefined), 'the forwarder echoing our hello');
     this.write(line);
     await back;
+  }
+
+  /**
+   * IRC: register (NICK, USER; 001 says we are in), then join the channel (366, the end of its
+   * NAMES list, says we are a member: the server relays the channel's lines to us from then on).
+   * PINGs are answered from the start, whatever we wait for.
+   */
+  private async ircSignIn(): Promise<void> {
+    const { name, room } = this.options;
+    if (room === undefined) throw new Error(`${name}: an IRC client needs a channel to join`);
+    const channel = `#${room}`;
+    const refused = (m: IrcMessage, what: string): Error => new Error(`${name}: ${what} refused: ${m.command} ${m.params.slice(1).join(' ')}`);
+    const welcome = this.waitIrc((m) => (m.command === '001' ? m : IRC_REGISTRATION_REFUSED.has(m.command) || m.command === 'ERROR' ? refused(m, 'registration') : undefined), 'the welcome (001)');
+    this.socket.write(`${formatIrc('NICK', [name])}\r\n${formatIrc('USER', [name, '0', '*', name])}\r\n`);
+    await welcome;
+    const joined = this.waitIrc(
+      (m) => (m.command === '366' && m.params[1]?.toLowerCase() === channel.toLowerCase() ? m : IRC_JOIN_REFUSED.has(m.command) ? refused(m, `JOIN ${channel}`) : undefined),
+      `the end of ${channel}'s NAMES (366)`,
+    );
+    this.socket.write(`${formatIrc('JOIN', [channel])}\r\n`);
+    await joined;
+  }
+
+  /** The first IRC message `pick` accepts (a value) or refuses (an Error); bounded by the client's timeout. */
+  private waitIrc(pick: (m: IrcMessage) => IrcMessage | Error | undefined, what: string): Promise<IrcMessage> {
+    return this.waitLine((line) => {
+      const m = parseIrc(line);
+      return m === undefined ? undefined : pick(m);
+    }, what);
+  }
+
+  /** The first raw line `pick` accepts (a value) or refuses (an Error), within the client's timeout. */
+  private waitLine<T>(pick: (line: string) => T | Error | undefined, what: string): Promise<T> {
+    const { name, timeoutMs } = this.options;
+    return new Promise<T>((resolve, reject) => {
+      if (this.closedWith !== undefined) {
+        reject(new Error(`${name}: ${this.closedWith} before ${what}`));
+        return;
+      }
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.onRawLine = undefined;
+        this.onClosedWait = undefined;
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new Error(`${name}: no ${what} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.onClosedWait = (why) => {
+        finish();
+        reject(new Error(`${name}: ${why} before ${what}`));
+      };
+      this.onRawLine = (line) => {
+        const v = pick(line);
+        if (v === undefined) return;
+        finish();
+        if (v instanceof Error) reject(v);
+        else resolve(v);
+      };
+    });
   }
 
   private async signIn(): Promise<void> {
@@ -197,7 +269,8 @@ export class ScriptedClient {
         this.options.onChat(line);
         continue;
       }
-      if (line.startsWith('<error>')) this.options.onError?.(line);
+      if (this.options.mode === 'irc') this.onIrcLine(line);
+      else if (line.startsWith('<error>')) this.options.onError?.(line);
       this.onRawLine?.(line);
       if (this.waits.size === 0) continue;
       const parsed = parseReply(line);
@@ -211,8 +284,20 @@ export class ScriptedClient {
     }
   }
 
+  /**
+   * IRC, a line that is not chat: a PING is answered with its parameter in a PONG (RFC 2812 §3.7.2)
+   * or the server drops us; an error reply (4xx/5xx) or ERROR is reported.
+   */
+  private onIrcLine(line: string): void {
+    const m = parseIrc(line);
+    if (m === undefined) return;
+    if (m.command === 'PING') this.socket.write(`${formatIrc('PONG', m.params.slice(0, 1))}\r\n`);
+    else if (m.command === 'ERROR' || /^[45]\d\d$/.test(m.command)) this.options.onError?.(line);
+  }
+
   private onClose(why: string): void {
     if (this.closedWith === undefined) this.closedWith = why;
+    this.onClosedWait?.(why);
     for (const w of this.waits) {
       clearTimeout(w.timer);
       w.reject(new Error(`${this.options.name}: ${why}`));

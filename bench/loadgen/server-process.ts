@@ -4,10 +4,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { processCpuMs } from '../lib/process-cpu.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/dualchat.js', import.meta.url));
-/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on every Linux we run on). */
-const USER_HZ = 100;
 /** Log lines kept for a failure report. */
 const KEPT_LOG_LINES = 50;
 /** Log messages whose time is recorded (the shutdown's steps). */
@@ -97,12 +96,7 @@ export class ServerProcess {
   usage(): ServerUsage {
     const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
     const rssKb = Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1] ?? Number.NaN);
-    // Fields after the command name (which is in parentheses and may hold spaces): utime is the
-    // 14th field of the line, stime the 15th.
-    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return { rssBytes: rssKb * 1024, cpuMs: (ticks * 1000) / USER_HZ };
+    return { rssBytes: rssKb * 1024, cpuMs: processCpuMs(this.pid) };
   }
 
   /**

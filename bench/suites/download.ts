@@ -65,7 +65,7 @@ const BLAST_DATAGRAM_BYTES = 1472;
 const BLAST_IDLE_MS = 300;
 /** One transfer must finish within this, or the sample is recorded as failed. */
 const TRANSFER_TIMEOUT_MS = 180_000;
-/** Starting a server or a client (tsx compiles on start; the machine may be loaded). */
+/** Starting a server or a client (the machine may be loaded). */
 const START_TIMEOUT_MS = 60_000;
 
 /** Goals of the issue. */

@@ -1,11 +1,10 @@
 // `dualchat client`: flags, mode choice (interactive in a terminal, scripted when stdin is not a TTY
-// or with --json) and the process exit. The client itself lives in src/client/.
+// or with --json) and the process exit. The client itself lives in src/client/ and is loaded by the
+// action only, so `--help` and flag errors stay cheap.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_HOST, DEFAULT_TCP_PORT } from '../client/constants.ts';
 import { parseDirFlag, parseHostFlag, parseNameFlag, parsePortFlag, parseUdpViaFlag, type FlagResult } from '../client/flags.ts';
 import { DEFAULT_DOWNLOADS_DIR, DEFAULT_RECEIVED_DIR } from '../files/limits.ts';
-import { runInteractive } from '../client/interactive.ts';
-import { runScripted } from '../client/scripted.ts';
 
 interface ClientFlags {
   host: string;
@@ -98,8 +97,8 @@ export function clientCommand(): Command {
         files: { downloadsDir: flags.downloads, receivedDir: flags.received, autoAccept: flags.ask !== true },
       };
       const code = scripted
-        ? await runScripted({ ...common, json: flags.json === true })
-        : await runInteractive(common);
+        ? await (await import('../client/scripted.ts')).runScripted({ ...common, json: flags.json === true })
+        : await (await import('../client/interactive.ts')).runInteractive(common);
       exitAfterFlush(code);
     });
 }

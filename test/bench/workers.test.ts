@@ -1,21 +1,24 @@
 // The worker processes of the real-socket suites, end to end on 127.0.0.1 with port 0 (and, for the
 // udx relay whose ports are fixed, inside a network namespace of the test's own when root is
-// available): the JSON-line protocol, the forwarder's framing, the fanout clients' closed loop and
-// accounting, and the chat-latency clients for every transport — with workloads small enough for
-// seconds.
+// available): the JSON-line protocol, the forwarder's framing, the fanout clients' phases (closed loop
+// and paced) and accounting for every server (ngircd when it is installed), and the chat-latency
+// clients for every transport — with workloads small enough for seconds.
 import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { asFanoutResult, type FanoutMode, type FanoutParams } from '../../bench/lib/fanout-protocol.ts';
+import { asFanoutPhase, asFanoutResult, type FanoutMode, type FanoutParams, type FanoutPhase } from '../../bench/lib/fanout-protocol.ts';
 import { LatencyHistogram } from '../../bench/lib/histogram.ts';
 import { netnsUnavailable, withNetns } from '../../bench/lib/netns.ts';
+import { Ngircd, ngircdUnavailable } from '../../bench/lib/ngircd.ts';
 import { asChatPairsResult, type ChatPairMode, type ChatPairsParams } from '../../bench/lib/pairs-protocol.ts';
+import { processCpuMs } from '../../bench/lib/process-cpu.ts';
 import { stopAll, Worker } from '../../bench/lib/worker.ts';
 
 const WAIT_MS = 20_000;
 const why = await netnsUnavailable({ needNft: true });
+const noNgircd = ngircdUnavailable();
 const filesDir = mkdtempSync(join(tmpdir(), 'dualchat-bench-test-'));
 const started: Worker[] = [];
 
@@ -89,39 +92,82 @@ describe('worker processes', () => {
 });
 
 describe('fanout clients', () => {
-  async function fanout(mode: FanoutMode, port: number, processes: number, perProcess: number, lines: number): Promise<ReturnType<typeof asFanoutResult>[]> {
+  type Result = ReturnType<typeof asFanoutResult>;
+  /** Each phase a closed loop (window 2) and a paced run (50 lines/s): the same processes, one after the other. */
+  const PHASES: FanoutPhase[] = [
+    { lines: 5, load: { kind: 'closed', window: 2 } },
+    { lines: 5, load: { kind: 'paced', linesPerSecond: 50 } },
+  ];
+
+  async function fanout(mode: FanoutMode, port: number, processes: number, perProcess: number): Promise<Result[][]> {
     const total = processes * perProcess;
     const workers = Array.from({ length: processes }, (_, p) => {
-      const params: FanoutParams = { mode, host: '127.0.0.1', port, first: p * perProcess, count: perProcess, total, lines, window: 2, bytes: 60, room: 'bench', stallMs: 10_000 };
+      const params: FanoutParams = { mode, host: '127.0.0.1', port, first: p * perProcess, count: perProcess, total, bytes: 60, room: 'bench', stallMs: 10_000 };
       return start('fanout-clients', params);
     });
     for (const w of workers) expect((await w.next((m) => m.type === 'ready', 'ready', WAIT_MS))['clients']).toBe(perProcess);
-    for (const w of workers) w.send({ type: 'go' });
-    return (await Promise.all(workers.map((w) => w.next((m) => m.type === 'result', 'result', WAIT_MS)))).map(asFanoutResult);
-  }
-
-  function check(results: ReturnType<typeof asFanoutResult>[], total: number, lines: number): void {
-    for (const r of results) {
-      expect(r).toMatchObject({ duplicates: 0, outOfOrder: 0, stalled: false, fellBack: 0, gaps: [], errors: [] });
-      expect(r.deliveries).toBe(r.expected);
-      const h = LatencyHistogram.fromJSON(r.latency) as LatencyHistogram;
-      // Latency is measured for the senders in the same process: perProcess² × lines deliveries.
-      expect(h.count).toBe((r.expected / total) ** 2 / lines);
+    const phases: Result[][] = [];
+    for (const phase of PHASES) {
+      for (const w of workers) w.send({ type: 'arm', ...phase });
+      for (const w of workers) await w.next((m) => m.type === 'armed', 'armed', WAIT_MS);
+      for (const w of workers) w.send({ type: 'go' });
+      phases.push((await Promise.all(workers.map((w) => w.next((m) => m.type === 'result', 'result', WAIT_MS)))).map(asFanoutResult));
     }
-    expect(results.reduce((s, r) => s + r.deliveries, 0)).toBe(total * total * lines);
+    return phases;
   }
 
-  it('through the forwarder: every line to every client once, in order', { timeout: 60_000 }, async () => {
+  function check(phases: Result[][], total: number): void {
+    expect(phases).toHaveLength(PHASES.length);
+    phases.forEach((results, i) => {
+      const lines = (PHASES[i] as FanoutPhase).lines;
+      for (const r of results) {
+        expect(r).toMatchObject({ duplicates: 0, outOfOrder: 0, stalled: false, fellBack: 0, gaps: [], errors: [] });
+        expect(r.deliveries).toBe(r.expected);
+        const perProcess = r.expected / (total - 1) / lines;
+        const h = LatencyHistogram.fromJSON(r.latency) as LatencyHistogram;
+        // Latency is measured for the senders in the same process, to every member but the sender: perProcess × (perProcess − 1) × lines deliveries.
+        expect(h.count).toBe(perProcess * (perProcess - 1) * lines);
+        expect(r.lastSentMs).toBeGreaterThanOrEqual(0);
+        if (PHASES[i]?.load.kind === 'closed') expect(r.paceLateMs).toBe(0);
+      }
+      // Every line reaches every member other than its sender (the forwarder's and dualchat's echo to the sender is not counted).
+      expect(results.reduce((s, r) => s + r.deliveries, 0)).toBe(total * (total - 1) * lines);
+    });
+    // Paced: 5 lines at 50/s take at least 4 periods (80 ms) to hand over.
+    for (const r of phases[1] ?? []) expect(r.lastSentMs).toBeGreaterThanOrEqual(4 * 20 - 1);
+  }
+
+  it('through the forwarder: every line to every other client once, in order', { timeout: 60_000 }, async () => {
     const fwd = start('tcp-forwarder', { host: '127.0.0.1', port: 0 });
     const port = Number((await fwd.next((m) => m.type === 'ready', 'ready', WAIT_MS))['tcpPort']);
-    check(await fanout('forwarder', port, 1, 3, 5), 3, 5);
+    check(await fanout('forwarder', port, 1, 3), 3);
   });
 
   it('through dualchat, over TCP and over UDP, from two processes into one room', { timeout: 60_000 }, async () => {
     const { tcpPort } = await chatServer();
-    check(await fanout('dualchat-tcp', tcpPort, 2, 2, 5), 4, 5);
+    check(await fanout('dualchat-tcp', tcpPort, 2, 2), 4);
     const second = await chatServer();
-    check(await fanout('dualchat-udp', second.tcpPort, 2, 2, 5), 4, 5);
+    check(await fanout('dualchat-udp', second.tcpPort, 2, 2), 4);
+  });
+
+  it.skipIf(noNgircd !== undefined)(`through ngircd over IRC (no echo to the sender), from two processes into one channel${noNgircd === undefined ? '' : ` — SKIPPED: ${noNgircd}`}`, { timeout: 60_000 }, async () => {
+    const irc = await Ngircd.start({ host: '127.0.0.1', startTimeoutMs: WAIT_MS });
+    try {
+      check(await fanout('irc', irc.port, 2, 3), 6);
+      // Its CPU time is read from /proc, as the suite does for every server.
+      expect(processCpuMs(irc.pid)).toBeGreaterThanOrEqual(0);
+    } finally {
+      await irc.stop();
+    }
+    expect(irc.ended).toBe(true);
+  });
+
+  it('a bad phase is refused with what is wrong', () => {
+    expect(asFanoutPhase({ lines: 0, load: { kind: 'closed', window: 1 } })).toMatch(/lines must be/);
+    expect(asFanoutPhase({ lines: 1, load: { kind: 'closed', window: 0 } })).toMatch(/window must be/);
+    expect(asFanoutPhase({ lines: 1, load: { kind: 'paced', linesPerSecond: -1 } })).toMatch(/linesPerSecond must be/);
+    expect(asFanoutPhase({ lines: 1, load: { kind: 'open' } })).toMatch(/load.kind must be/);
+    expect(asFanoutPhase({ lines: 3, load: { kind: 'paced', linesPerSecond: 20 } })).toEqual({ lines: 3, load: { kind: 'paced', linesPerSecond: 20 } });
   });
 });
 

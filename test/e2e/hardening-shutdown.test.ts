@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { shutdownOnSignal } from '../../src/cli/server.ts';
+import { shutdownOnSignal } from '../../src/cli/server-run.ts';
 import { chunkToBase64 } from '../../src/files/chunk-codec.ts';
 import { nullProtectionLookup } from '../../src/wire/protection.ts';
 import { SHUTDOWN_NOTICE } from '../../src/server/constants.ts';
