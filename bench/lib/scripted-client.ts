@@ -224,7 +224,7 @@ export class ScriptedClient {
         if (event.type === 'bound') bound?.();
         else if (event.type === 'line') {
           if (event.line !== undefined && event.line.includes(MARK)) this.options.onChat(event.line);
-        } else {
+        } else if (event.type === 'gave-up') {
           this.leftUdp = true;
           failed?.(new Error(`${name}: chat left UDP (${event.reason})`));
         }

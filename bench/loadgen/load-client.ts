@@ -13,7 +13,7 @@ import { Channel, type EngineEvent, type EngineStats } from '../../src/reliabili
 import { SHUTDOWN_NOTICE } from '../../src/server/constants.ts';
 import { encodeHello, tokenFromHex } from '../../src/udp/binding.ts';
 import type { Datagram } from '../../src/wire/codec.ts';
-import { BINDING_TIMEOUT_MS, HELLO_RETRY_MS } from '../../src/udp/constants.ts';
+import { BINDING_TIMEOUT_MS, HELLO_RETRY_MS } from '../../src/dataplane/constants.ts';
 import { CLIENT_ENGINE_CONFIG, type DrivenEngine, type EngineDriver } from '../../src/udp/engine-driver.ts';
 import { LineSplitter } from './lines.ts';
 import type { UdpMux } from './udp-mux.ts';

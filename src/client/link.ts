@@ -7,16 +7,18 @@
 // everything else over TCP; before a command goes out on the other transport than the previous one, the
 // outbox waits (bounded) until every command sent so far was answered, so the server handles them in
 // the order they were typed. While chat moves to TCP (between the `<transport>` lines) chat waits too.
+// When chat moves, and what is resent, is the data-plane machine's (src/dataplane/machine.ts, through
+// src/udp/client-plane.ts); this writes its `<transport>` line and resends on TCP and shows the change.
 import { isFileReply } from '../commands/plumbing.ts';
 import { lookup } from 'node:dns/promises';
 import { formatCommand, parseReply } from '../commands/grammar.ts';
 import { formatTransportCommand, formatUdpRequest } from '../commands/transport-syntax.ts';
 import type { Command, FileReply, Reply, Transport, TransportReason } from '../commands/types.ts';
+import { FALLBACK_SYNC_TIMEOUT_MS } from '../dataplane/constants.ts';
 import type { ClientLink } from '../files/client-files.ts';
 import { MAX_QUEUED_CHUNKS_PER_LINK, TCP_CHUNK_WINDOW_BYTES } from '../files/limits.ts';
 import { connectTcp, type ClientConnection, type ConnectionEvent } from '../tcp/client-connection.ts';
 import { UdpClientPlane, type ClientPlaneEvent } from '../udp/client-plane.ts';
-import { FALLBACK_SYNC_TIMEOUT_MS } from '../udp/constants.ts';
 import { ORDER_WAIT_MAX_MS, ORDER_WAIT_QUIET_MS } from './constants.ts';
 import type { ClientNotice, StatusInfo, TransportChangeReason, UdpStatus } from './render.ts';
 import { ClientState, type Display, type UsersScope } from './state.ts';
@@ -104,11 +106,6 @@ export class ChatLink {
   private readonly udp: UdpOptions;
   private plane: UdpClientPlane | undefined;
   private planeOpening = false;
-  /** Where chat goes now. */
-  private chatTransport: Transport = 'tcp';
-  /** Chat waits: this side sent `<transport>` and waits for the server's count. */
-  private syncing = false;
-  private syncTimer: ReturnType<typeof setTimeout> | undefined;
   private lastChange: TransportChangeReason | undefined;
   private udpError: string | undefined;
 
@@ -148,7 +145,7 @@ export class ChatLink {
 
   /** How chat travels now. */
   get transport(): Transport {
-    return this.chatTransport;
+    return this.plane?.chatPath === 'udp' ? 'udp' : 'tcp';
   }
 
   /** Writes a file request line over TCP at once (files have their own bookkeeping). False if closed. */
@@ -202,7 +199,7 @@ export class ChatLink {
       port: this.options.port,
       name: this.state.name,
       room: this.state.room,
-      transport: this.chatTransport,
+      transport: this.transport,
       connectedAt: this.state.connectedAt,
       udp: this.udpStatus(),
     };
@@ -343,9 +340,11 @@ export class ChatLink {
   // ---- the outbox ------------------------------------------------------------------------------------
 
   private routeOf(command: Command): Route {
+    const path = this.plane?.chatPath ?? 'tcp';
+    // A chat line the machine took as its engine stopped comes back when chat is on TCP: nothing passes it.
+    if (path === 'hold' && this.plane!.heldCount > 0) return 'hold';
     if (command.kind !== 'broadcast' && command.kind !== 'private') return 'tcp';
-    if (this.syncing) return 'hold';
-    return this.chatTransport;
+    return path;
   }
 
   /** Sends what may go now; on a transport switch or a hold, waits (bounded) and resumes. */
@@ -366,7 +365,7 @@ export class ChatLink {
       const next = this.outbox[0]!;
       const route = this.routeOf(next.command);
       if (route === 'hold') {
-        this.waitThenPump(this.waitUntil(() => !this.syncing || this.isClosed, FALLBACK_SYNC_TIMEOUT_MS + ORDER_WAIT_MAX_MS));
+        this.waitThenPump(this.waitUntil(() => this.plane?.chatPath !== 'hold' || this.isClosed, FALLBACK_SYNC_TIMEOUT_MS + ORDER_WAIT_MAX_MS));
         return;
       }
       if (route !== this.lastRoute && this.state.pendingCount > 0) {
@@ -415,9 +414,9 @@ export class ChatLink {
     let sent = false;
     if (route === 'udp') sent = this.plane?.send(line) ?? false;
     if (!sent) {
-      // Not bound after all (the engine just stopped: the plane fell back synchronously): chat waits
-      // for the fallback exchange like any later chat.
-      if (route === 'udp' && this.syncing) {
+      // Not bound after all (the engine stopped and its event is not handled yet): chat waits for the
+      // fallback exchange like any later chat.
+      if (route === 'udp' && this.plane?.chatPath === 'hold') {
         this.outbox.unshift(out);
         return true;
       }
@@ -482,7 +481,6 @@ export class ChatLink {
   private onPlaneEvent(event: ClientPlaneEvent): void {
     switch (event.type) {
       case 'bound':
-        this.chatTransport = 'udp';
         this.changed('udp', 'bound');
         break;
       case 'line': {
@@ -497,53 +495,43 @@ export class ChatLink {
         else this.options.show({ kind: 'raw', line: event.line });
         break;
       }
-      case 'gave-up': {
-        this.chatTransport = 'tcp';
+      case 'gave-up':
+        if (event.by === 'peer') {
+          this.changed('tcp', serverReason(event.reason));
+          if (event.wasBound) this.options.files?.udpLost();
+          break;
+        }
         // The session is over, or the server closed the binding because we are leaving: nothing to move.
         // (A path that dies while we leave still moves chat, so what was typed before /quit arrives.)
-        if (this.state.disconnected || this.isClosed || (this.closingOnPurpose && event.reason === 'closed')) break;
-        this.syncing = true;
-        this.connection?.sendLine(
-          formatTransportCommand({ kind: 'transport', transport: 'tcp', received: event.received, reason: event.reason }),
-        );
+        if (this.state.disconnected || this.isClosed || (this.closingOnPurpose && event.reason === 'closed')) {
+          this.plane?.abandon();
+          break;
+        }
         this.changed('tcp', OWN_REASONS[event.reason]);
-        this.syncTimer = setTimeout(() => this.finishSync(undefined), FALLBACK_SYNC_TIMEOUT_MS);
         if (event.reason !== 'timeout' && event.reason !== 'refused') this.options.files?.udpLost();
         break;
-      }
+      case 'send-transport':
+        this.connection?.sendLine(formatTransportCommand({ kind: 'transport', transport: 'tcp', received: event.received, reason: event.reason }));
+        break;
+      case 'resend':
+        for (const line of event.items) this.connection?.sendLine(line);
+        break;
+      case 'tcp':
+        for (const line of event.held) this.connection?.sendLine(line);
+        break;
+      case 'drop':
+        // A client machine has no queue bound and holds at most the line it was handed as its engine
+        // stopped (the outbox holds the rest): this cannot happen; say so if it does, chat stays on TCP.
+        this.options.show({ kind: 'client-error', code: 'internal', message: `the UDP data plane gave up (${event.cause}); chat stays on TCP` });
+        break;
     }
     this.pump();
     this.checkWaiters();
   }
 
-  /** The server's `<transport>`: it answers ours, or it gave up first. */
+  /** The server's `<transport>`: it answers ours, or it gave up first (the plane's events say what follows). */
   private onServerTransport(reply: Extract<Reply, { kind: 'transport' }>): void {
-    const plane = this.plane;
-    if (plane === undefined) return;
-    if (plane.state === 'syncing') {
-      this.finishSync(reply.received);
-      return;
-    }
-    if (plane.state !== 'binding' && plane.state !== 'bound') return;
-    const wasBound = plane.state === 'bound';
-    const { received, resend } = plane.serverGaveUp(reply.received);
-    this.chatTransport = 'tcp';
-    this.connection?.sendLine(formatTransportCommand({ kind: 'transport', transport: 'tcp', received, reason: 'requested' }));
-    for (const line of resend) this.connection?.sendLine(line);
-    this.changed('tcp', serverReason(reply.reason));
-    if (wasBound) this.options.files?.udpLost();
-  }
-
-  /** Our `<transport>` was answered (or the wait ended): resend what the server missed, release chat. */
-  private finishSync(serverReceived: number | undefined): void {
-    if (this.syncTimer !== undefined) clearTimeout(this.syncTimer);
-    this.syncTimer = undefined;
-    if (!this.syncing) return;
-    const resend = this.plane?.syncDone(serverReceived) ?? [];
-    for (const line of resend) this.connection?.sendLine(line);
-    this.syncing = false;
-    this.pump();
-    this.checkWaiters();
+    this.plane?.peerTransport(reply.received, reply.reason);
   }
 
   private changed(transport: Transport, reason: TransportChangeReason): void {
@@ -553,8 +541,6 @@ export class ChatLink {
   }
 
   private async stopUdp(): Promise<void> {
-    if (this.syncTimer !== undefined) clearTimeout(this.syncTimer);
-    this.syncTimer = undefined;
     await this.plane?.close();
   }
 

@@ -106,12 +106,5 @@ export const STATS_TOP_SESSIONS = 20;
 /** The line every client receives when the server shuts down. */
 export const SHUTDOWN_NOTICE = 'server shutting down';
 
-/**
- * While chat moves from UDP to TCP (between this side's `<transport>` and the client's count), chat
- * replies for that client wait in memory. The wait is one TCP round trip; a client that lets this many
- * pile up is stuck and is dropped, as one that stops reading TCP is (MAX_PENDING_WRITE_BYTES).
- */
-export const FALLBACK_HOLD_MAX_REPLIES = 10_000;
-
 /** What a client is told when it sends a non-chat command over UDP. */
 export const UDP_CHAT_ONLY = 'only chat (<set_msg_all>, <set_msg>) travels over UDP; send other commands over TCP';

@@ -6,20 +6,13 @@
 // whose address changed (NAT rebinding): data from an unbound address is dropped until such a hello arrives.
 //
 // hello body:   nonce u64 (big-endian) ‖ mac[16]
-// refuse body:  reason u8 (RefuseReason)
+// (The refuse reasons and the binding machine are pure: src/dataplane/hello.ts, src/dataplane/machine.ts.)
 import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import type { HelloCheck } from '../dataplane/hello.ts';
 import { BINDING_MAC_BYTES, BINDING_TOKEN_BYTES } from './constants.ts';
 
 export const HELLO_BODY_BYTES = 8 + BINDING_MAC_BYTES;
 const HELLO_LABEL = Buffer.from('dualchat-hello');
-
-export const RefuseReason = {
-  unknownConnection: 1,
-  badMac: 2,
-  replayed: 3,
-  malformed: 4,
-} as const;
-export type RefuseReasonName = keyof typeof RefuseReason;
 
 export function newToken(): Uint8Array {
   return randomBytes(BINDING_TOKEN_BYTES);
@@ -44,23 +37,12 @@ export function encodeHello(token: Uint8Array, connectionId: number, nonce: bigi
   return body;
 }
 
-export type HelloCheck = { ok: true; nonce: bigint } | { ok: false; reason: 'malformed' | 'badMac' };
-
 export function verifyHello(token: Uint8Array, connectionId: number, body: Uint8Array): HelloCheck {
   if (body.length !== HELLO_BODY_BYTES) return { ok: false, reason: 'malformed' };
   const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   const nonce = buf.readBigUInt64BE(0);
   const expected = macOf(token, connectionId, nonce);
   return timingSafeEqual(expected, buf.subarray(8)) ? { ok: true, nonce } : { ok: false, reason: 'badMac' };
-}
-
-export function encodeRefuse(reason: RefuseReasonName): Uint8Array {
-  return Uint8Array.of(RefuseReason[reason]);
-}
-
-export function decodeRefuse(body: Uint8Array): RefuseReasonName | undefined {
-  const code = body[0];
-  return (Object.keys(RefuseReason) as RefuseReasonName[]).find((k) => RefuseReason[k] === code);
 }
 
 export function tokenToHex(token: Uint8Array): string {

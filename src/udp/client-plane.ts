@@ -1,39 +1,32 @@
-// The client's UDP data plane: one socket, the binding handshake, one reliable engine for chat, and this
-// side's half of the fallback to TCP (docs/protocol.md, "Datagrams, binding and fallback").
+// The client's UDP data plane, a thin shell: one socket, and the session's data-plane machine
+// (src/dataplane/machine.ts, role `client`) on a timer heap of its own. The binding (hellos, retries, the
+// binding timeout, rebind hellos on silence), the engine, the fallback's count and resends are the
+// machine's; this moves datagrams between the socket and the machine and hands its events to the owner
+// (src/client/link.ts, or a test or a benchmark client):
 //
 //   binding ──helloOk (or a data datagram)──▶ bound ──(engine lost | close datagram)──▶ syncing ──▶ tcp
-//      └──(no answer in BINDING_TIMEOUT_MS | refuse)──────────────────────────────────────▲
-//
-// binding: a hello (nonce + HMAC of the token; the token never travels over UDP) every HELLO_RETRY_MS,
-//          the same nonce each time, so a retransmission is recognised as one.
-// bound:   chat lines go over the engine; chat replies come back over it. When the engine has awaited an
-//          answer (a chat line, a keepalive) for REBIND_SILENCE_MS without a datagram from the server, fresh
-//          hellos (next nonce) go out until one is heard: if our address changed (NAT rebinding) the server
-//          moves the binding to it. An idle session, which awaits nothing, sends none.
-// syncing: this side gave up (event `gave-up`: the owner sends `<transport>tcp RECEIVED REASON` over TCP)
-//          or the server did (serverGaveUp); the engine is stopped and the received count frozen.
-// Only datagrams from the target address carrying our connection id count; everything else is dropped.
+//      └──(no answer in BINDING_TIMEOUT_MS | refuse)──▶ syncing;   the server's <transport> ──▶ tcp
 import { isIPv6 } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import type { TransportReason } from '../commands/types.ts';
-import { createConnection } from '../reliability/index.ts';
-import { Channel, type EngineEvent, type EngineStats } from '../reliability/types.ts';
-import { decodeRefuse, encodeHello, type RefuseReasonName } from './binding.ts';
-import { ChatLedger } from './chat-ledger.ts';
-import type { Datagram } from '../wire/codec.ts';
+import { DataPlaneMachine } from '../dataplane/machine.ts';
+import type { PlaneEvent, PlaneState } from '../dataplane/types.ts';
+import type { EngineStats } from '../reliability/types.ts';
 import { nullProtectionLookup } from '../wire/protection.ts';
-import { BINDING_TIMEOUT_MS, HELLO_RETRY_MS, LEDGER_PRUNE_INTERVAL_MS, REBIND_SILENCE_MS } from './constants.ts';
+import { encodeHello } from './binding.ts';
+import { DrivenPlane, type ChannelLink } from './driven-plane.ts';
 import { UdpEndpoint, type PeerAddress } from './endpoint.ts';
-import { CLIENT_ENGINE_CONFIG, EngineDriver, type ChannelLink, type DrivenEngine } from './engine-driver.ts';
+import { CLIENT_ENGINE_CONFIG, EngineDriver } from './engine-driver.ts';
 
-export type ClientPlaneState = 'binding' | 'bound' | 'syncing' | 'tcp';
+export type ClientPlaneState = Exclude<PlaneState, 'offered'>;
 
-export type ClientPlaneEvent =
-  | { type: 'bound' }
-  /** A chat reply line from the server over UDP (undefined when its bytes were not UTF-8). */
-  | { type: 'line'; line: string | undefined }
-  /** This side gave up on UDP: tell the server `<transport>tcp received reason` over TCP. */
-  | { type: 'gave-up'; reason: Exclude<TransportReason, 'requested'>; received: number; refuse?: RefuseReasonName };
+/**
+ * The machine's events for the owner: `bound`; `line`, a chat reply from the server over UDP (`line`
+ * undefined when its bytes were not UTF-8); `gave-up` (this side: send `<transport>`, the `send-transport` that
+ * follows says what; the server: its `<transport>` arrived), `send-transport`, `resend` (lines to send
+ * over TCP), `tcp` (chat is on TCP from now on; `held` lines go first) and `drop`. File chunks and room go
+ * to onBulk and onRoom.
+ */
+export type ClientPlaneEvent = Exclude<PlaneEvent<string>, { type: 'bulk' | 'room' }>;
 
 /** The bulk channel (file chunks) as it was when asked for: dead once that engine stops. */
 export type ClientBulkLink = ChannelLink;
@@ -53,26 +46,32 @@ export interface ClientPlaneOptions {
 }
 
 export class UdpClientPlane {
-  private stateValue: ClientPlaneState = 'binding';
-  private driven: DrivenEngine | undefined;
-  private finalStats: EngineStats | undefined;
   private readonly driver = new EngineDriver();
-  private readonly ledger = new ChatLedger<string>();
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  private readonly plane: DrivenPlane<string>;
   private readonly encoder = new TextEncoder();
-  private nonce = 1n;
-  private helloTimer: NodeJS.Timeout | undefined;
-  private bindingTimer: NodeJS.Timeout | undefined;
-  private lastHeard = 0;
-  /** When the engine started awaiting an answer, as seen by the silence watch (undefined: it awaits none). */
-  private awaitingSince: number | undefined;
-  private lastPruneAt = -Infinity;
   private closed = false;
 
   private constructor(
     private readonly endpoint: UdpEndpoint,
     private readonly options: ClientPlaneOptions,
-  ) {}
+  ) {
+    const { connectionId, token, target } = options;
+    const machine = new DataPlaneMachine<string>({
+      role: 'client',
+      connectionId,
+      peer: target,
+      engineConfig: CLIENT_ENGINE_CONFIG,
+      helloBody: (nonce) => encodeHello(token, connectionId, nonce),
+      now: this.driver.now(),
+      ...(options.holdBulk === undefined ? {} : { holdMessages: options.holdBulk }),
+    });
+    this.plane = new DrivenPlane(
+      machine,
+      this.driver,
+      (datagram) => endpoint.send(datagram, datagram.to),
+      (event) => this.onEvent(event),
+    );
+  }
 
   /** Opens a socket on an ephemeral port and starts binding at once. Rejects if no socket can be bound. */
   static async open(options: ClientPlaneOptions): Promise<UdpClientPlane> {
@@ -81,15 +80,27 @@ export class UdpClientPlane {
       host: isIPv6(options.target.address) ? '::' : '0.0.0.0',
       port: 0,
       protectionFor: nullProtectionLookup,
-      onDatagram: (datagram, from) => plane?.onDatagram(datagram, from),
+      onDatagram: (datagram, from) => plane?.plane.input(datagram, from),
     });
     plane = new UdpClientPlane(endpoint, options);
-    plane.startBinding();
+    // The first hello leaves now.
+    plane.plane.flush();
     return plane;
   }
 
   get state(): ClientPlaneState {
-    return this.stateValue;
+    const state = this.plane.machine.state;
+    return state === 'offered' ? 'binding' : state;
+  }
+
+  /** Where chat should go now: over UDP, held (the move to TCP is under way), or TCP. */
+  get chatPath(): 'udp' | 'hold' | 'tcp' {
+    return this.plane.machine.chatPath;
+  }
+
+  /** Chat lines the machine holds now (handed over as the engine stopped; they come back in `tcp`). */
+  get heldCount(): number {
+    return this.plane.machine.heldCount;
   }
 
   get target(): PeerAddress {
@@ -102,181 +113,61 @@ export class UdpClientPlane {
 
   /** Engine statistics (live while bound, as they were when the engine stopped after), if it ever ran. */
   engineStats(): EngineStats | undefined {
-    return this.driven?.connection.stats() ?? this.finalStats;
+    return this.plane.machine.engineStats();
   }
 
-  /** Sends one chat command line over the engine; false (nothing sent) unless bound. */
+  /**
+   * Hands one chat command line to the machine: true when it took it (sent over the engine, or held if
+   * the engine just stopped: it then comes back in the `tcp` event), false when chat is not on UDP.
+   */
   send(line: string): boolean {
-    if (this.stateValue !== 'bound' || this.driven === undefined) return false;
-    if (!this.driven.send(Channel.chat, this.encoder.encode(line))) {
-      this.giveUp('lost');
-      return false;
-    }
-    this.ledger.recordSent(line);
-    return true;
+    if (this.closed || this.plane.machine.chatPath !== 'udp') return false;
+    return this.plane.sendChat(line, this.encoder.encode(line)) !== 'declined';
   }
 
   /** The bulk channel now, or undefined unless bound. */
   bulkLink(): ClientBulkLink | undefined {
-    return this.stateValue === 'bound' ? this.driven?.channelLink(Channel.bulk) : undefined;
+    return this.closed ? undefined : this.plane.bulkLink();
   }
 
   /** The receiver caught up (holdBulk turned false): deliver what the engine kept. */
   wakeBulk(): void {
-    this.driven?.wake();
+    if (!this.closed) this.plane.wake();
   }
 
   /**
-   * The server moved chat to TCP (its `<transport>` with its count): stop, and return our own count (to
-   * send back) and the lines the server did not receive (to resend over TCP, in order).
+   * The server's `<transport>` (it gave up, or answers ours): the events it causes are handed to the
+   * owner before this returns. False when chat already travels over TCP.
    */
-  serverGaveUp(serverReceived: number): { received: number; resend: string[] } {
-    this.stop();
-    this.stateValue = 'tcp';
-    return { received: this.ledger.received, resend: this.ledger.unreceived(serverReceived) };
+  peerTransport(received: number, reason: TransportReason): boolean {
+    return !this.closed && this.plane.peerTransport(received, reason);
   }
 
-  /** The server answered our `<transport>` with its count: the lines to resend over TCP. */
-  syncDone(serverReceived: number | undefined): string[] {
-    if (this.stateValue !== 'syncing') return [];
-    this.stateValue = 'tcp';
-    return serverReceived === undefined ? [] : this.ledger.unreceived(serverReceived);
+  /** Leave UDP without the `<transport>` exchange (the session is ending: there is nothing to move). */
+  abandon(): void {
+    if (this.closed) return;
+    this.plane.machine.close();
   }
 
   /** Stops everything and closes the socket. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.stop();
-    if (this.stateValue !== 'syncing') this.stateValue = 'tcp';
+    this.plane.close();
     this.driver.stop();
     await this.endpoint.close();
   }
 
-  // ---- binding -----------------------------------------------------------------------------------
-
-  private startBinding(): void {
-    this.sendHello();
-    this.helloTimer = setInterval(() => this.sendHello(), HELLO_RETRY_MS);
-    this.bindingTimer = setTimeout(() => this.giveUp('timeout'), BINDING_TIMEOUT_MS);
-  }
-
-  private sendHello(): void {
-    const { connectionId, token, target } = this.options;
-    this.endpoint.send({ type: 'hello', connectionId, body: encodeHello(token, connectionId, this.nonce) }, target);
-  }
-
-  /**
-   * While bound: every HELLO_RETRY_MS, a fresh hello if the engine has awaited an answer for
-   * REBIND_SILENCE_MS and the server has been silent all that time.
-   */
-  private watchSilence(): void {
-    if (this.helloTimer !== undefined) clearInterval(this.helloTimer);
-    this.helloTimer = setInterval(() => {
-      if (this.stateValue !== 'bound' || this.driven === undefined) return;
-      const now = performance.now();
-      if (this.driven.connection.stats().bytesInFlight === 0) {
-        this.awaitingSince = undefined;
+  private onEvent(event: PlaneEvent<string>): void {
+    switch (event.type) {
+      case 'bulk':
+        this.options.onBulk?.(event.data);
         return;
-      }
-      this.awaitingSince ??= now;
-      if (now - Math.max(this.lastHeard, this.awaitingSince) < REBIND_SILENCE_MS) return;
-      this.nonce++;
-      this.sendHello();
-    }, HELLO_RETRY_MS);
-    this.helloTimer.unref();
-  }
-
-  private becomeBound(): void {
-    if (this.bindingTimer !== undefined) clearTimeout(this.bindingTimer);
-    this.bindingTimer = undefined;
-    const { connectionId } = this.options;
-    this.driven = this.driver.attach(createConnection(CLIENT_ENGINE_CONFIG, this.driver.now()), {
-      transmit: (packet) => this.endpoint.send({ type: 'data', connectionId, body: packet }, this.options.target),
-      event: (event) => this.onEngineEvent(event),
-      holdEvents: () => this.options.holdBulk?.() ?? false,
-    });
-    this.stateValue = 'bound';
-    this.watchSilence();
-    this.options.onEvent({ type: 'bound' });
-  }
-
-  private onDatagram(datagram: Datagram, from: PeerAddress): void {
-    const { target, connectionId } = this.options;
-    if (from.port !== target.port || from.address !== target.address || datagram.connectionId !== connectionId) return;
-    if (this.stateValue !== 'binding' && this.stateValue !== 'bound') return;
-    this.lastHeard = performance.now();
-    switch (datagram.type) {
-      case 'helloOk':
-        if (this.stateValue === 'binding') this.becomeBound();
+      case 'room':
+        this.options.onRoom?.();
         return;
-      case 'data':
-        // helloOk may be lost while the server, bound, already sends: its data proves the binding too.
-        if (this.stateValue === 'binding') this.becomeBound();
-        this.driven?.input(datagram.body);
-        this.maybeForgetDelivered();
-        if (this.driven !== undefined) this.options.onRoom?.();
-        return;
-      case 'refuse':
-        // While bound, a refusal answers a stale re-hello; the engine decides whether the path lives.
-        if (this.stateValue === 'binding') this.giveUp('refused', decodeRefuse(datagram.body));
-        return;
-      case 'close':
-        this.giveUp('closed');
-        return;
-      case 'hello':
-        return;
-    }
-  }
-
-  private onEngineEvent(event: EngineEvent): void {
-    if (event.type === 'lost') {
-      this.giveUp('lost');
-      return;
-    }
-    if (event.channel === Channel.bulk) {
-      this.options.onBulk?.(event.data);
-      return;
-    }
-    if (event.channel !== Channel.chat) return;
-    this.ledger.recordReceived();
-    let line: string | undefined;
-    try {
-      line = this.decoder.decode(event.data);
-    } catch {
-      line = undefined;
-    }
-    this.options.onEvent({ type: 'line', line });
-  }
-
-  private maybeForgetDelivered(): void {
-    if (this.ledger.keptCount === 0 || this.driven === undefined) return;
-    const now = performance.now();
-    if (now - this.lastPruneAt < LEDGER_PRUNE_INTERVAL_MS) return;
-    this.lastPruneAt = now;
-    if (this.driven.connection.stats().queuedMessages === 0) this.ledger.forgetDelivered();
-  }
-
-  // ---- giving up ---------------------------------------------------------------------------------
-
-  private giveUp(reason: Exclude<TransportReason, 'requested'>, refuse?: RefuseReasonName): void {
-    if (this.stateValue !== 'binding' && this.stateValue !== 'bound') return;
-    this.stop();
-    this.stateValue = 'syncing';
-    const received = this.ledger.received;
-    this.options.onEvent(refuse === undefined ? { type: 'gave-up', reason, received } : { type: 'gave-up', reason, received, refuse });
-  }
-
-  /** Stops timers and the engine (its last statistics are kept). */
-  private stop(): void {
-    if (this.helloTimer !== undefined) clearInterval(this.helloTimer);
-    if (this.bindingTimer !== undefined) clearTimeout(this.bindingTimer);
-    this.helloTimer = undefined;
-    this.bindingTimer = undefined;
-    if (this.driven !== undefined) {
-      this.finalStats = this.driven.connection.stats();
-      this.driven.detach();
-      this.driven = undefined;
+      default:
+        this.options.onEvent(event);
     }
   }
 }

@@ -1,5 +1,6 @@
-// Drives any number of sans-IO engines on real time: feeds them packets and sends, drains what they want
-// to transmit, and keeps ONE timer (the earliest pollTimeout of all engines, from a min-heap) rather than a
+// Drives any number of sans-IO engines — or data-plane machines, which have the same poll shape
+// (src/dataplane/machine.ts) — on real time: services them when woken (drains what they want to transmit
+// and their events), and keeps ONE timer (the earliest pollTimeout of all, from a min-heap) rather than a
 // timer per session, so ten thousand sessions cost ten thousand heap entries, not ten thousand timers.
 import { performance } from 'node:perf_hooks';
 import type { EngineConfig } from '../reliability/config.ts';
@@ -47,7 +48,7 @@ export const CLIENT_KEEPALIVE_INTERVAL_MS = 25_000;
  * finds a dead path itself (no answer to a keepalive within the engine's idleTimeoutMs, 10 s: it moves chat
  * to TCP and tells the server); the server's engine finds a dead peer when it awaits an answer (chat sent,
  * nothing heard for 10 s) or hears nothing for SERVER_PEER_SILENCE_MS; a client then silent over TCP too is
- * dropped (src/server/udp-plane.ts).
+ * dropped (src/dataplane/machine.ts decides it, src/server/udp-binding.ts carries it out).
  */
 export const SERVER_KEEPALIVE_INTERVAL_MS = 0;
 
@@ -90,31 +91,30 @@ export const CLIENT_ENGINE_CONFIG: Readonly<Partial<EngineConfig>> = Object.free
   peerSilenceTimeoutMs: 0,
 });
 
-export interface DrivenHandlers {
-  /** A packet the engine wants on the wire (the caller frames it into a datagram). */
-  transmit(packet: Uint8Array): void;
-  /** A delivered message or the peer-lost event. */
-  event(event: EngineEvent): void;
+/** Anything sans-IO with the engine's poll shape: an engine, or a data-plane machine around one. */
+export interface Pollable<P, E> {
+  pollTransmit(now: number): P | undefined;
+  pollEvent(): E | undefined;
+  pollTimeout(): number | undefined;
+  handleTimeout(now: number): void;
+}
+
+export interface DrivenHandlers<P = Uint8Array, E = EngineEvent> {
+  /** Something to put on the wire (an engine's packet, which the caller frames; a machine's datagram). */
+  transmit(item: P): void;
+  /** What the driven thing tells its owner (a delivered message, the peer-lost event; a machine's event). */
+  event(event: E): void;
   /**
-   * True while the owner cannot take more messages (its disk is behind a file transfer): they stay in
-   * the engine, whose receive window then closes so the peer slows down. Call DrivenEngine.wake()
-   * once it can take them again.
+   * True while the owner cannot take more events (its disk is behind a file transfer): they stay in
+   * the engine, whose receive window then closes so the peer slows down. Call Driven.wake() once it can
+   * take them again. (A data-plane machine holds its engine's messages itself and needs none.)
    */
   holdEvents?(): boolean;
 }
 
-/** One channel of a driven engine, as it was when asked for: dead once that engine is detached. */
-export interface ChannelLink {
-  /** True while the engine this link was made on still runs. */
-  readonly alive: boolean;
-  /** Messages queued on the engine and not yet acknowledged (every channel). */
-  queued(): number;
-  /** Queue a message on the channel; false when the engine is gone. */
-  send(data: Uint8Array): boolean;
-}
-
-export class DrivenEngine {
-  /** The engine's next deadline as filed in the driver's heap (undefined: none, or not filed). */
+/** One sans-IO thing on the driver: serviced when woken, timed out at its deadline. */
+export class Driven<P, E> {
+  /** The deadline as filed in the driver's heap (undefined: none, or not filed). */
   deadline: number | undefined;
   /** Position in the driver's heap, −1 when not in it. */
   heapIndex = -1;
@@ -122,10 +122,40 @@ export class DrivenEngine {
   detached = false;
 
   constructor(
-    readonly connection: ReliableConnection,
-    readonly handlers: DrivenHandlers,
-    private readonly driver: EngineDriver,
+    readonly target: Pollable<P, E>,
+    readonly handlers: DrivenHandlers<P, E>,
+    protected readonly driver: EngineDriver,
   ) {}
+
+  /** Service it soon, batched with everything else woken in this turn (inputs were handed to it). */
+  wake(): void {
+    if (this.detached) return;
+    this.driver.markDirty(this);
+  }
+
+  /** Service it now: what it wants to send goes out and its events are handed over before this returns. */
+  flush(): void {
+    if (this.detached) return;
+    this.driver.serviceNow(this);
+  }
+
+  /** Stop driving it. */
+  detach(): void {
+    if (this.detached) return;
+    this.detached = true;
+    this.driver.forget(this);
+  }
+}
+
+/** A bare engine on the driver (the load generator's clients, driver tests). */
+export class DrivenEngine extends Driven<Uint8Array, EngineEvent> {
+  constructor(
+    readonly connection: ReliableConnection,
+    handlers: DrivenHandlers,
+    driver: EngineDriver,
+  ) {
+    super(connection, handlers, driver);
+  }
 
   /** A packet from the peer. */
   input(packet: Uint8Array): void {
@@ -142,32 +172,16 @@ export class DrivenEngine {
     return ok;
   }
 
-  /** A handle on one channel that outlives this engine safely (a file transfer holds one). */
-  channelLink(channel: ChannelId): ChannelLink {
-    const driven = this;
-    return {
-      get alive() {
-        return !driven.detached;
-      },
-      queued: () => (driven.detached ? 0 : driven.connection.stats().queuedMessages),
-      send: (data) => driven.send(channel, data),
-    };
-  }
-
-  /** Service the engine soon (after holdEvents() turned false: deliver what it kept). */
-  wake(): void {
-    if (this.detached) return;
-    this.driver.markDirty(this);
-  }
-
   /** Stop driving: the engine is closed and forgotten. */
-  detach(): void {
+  override detach(): void {
     if (this.detached) return;
-    this.detached = true;
     this.connection.close();
-    this.driver.forget(this);
+    super.detach();
   }
 }
+
+/** What the driver files and services, whatever it drives. */
+type AnyDriven = Driven<unknown, unknown>;
 
 /**
  * Passes over engines dirtied during a pass (each pass can dirty others: a chat line in from one session
@@ -194,8 +208,8 @@ export class EngineDriver {
    * deadline that moves is updated in place: the heap never holds more entries than engines, however
    * often deadlines change (every packet moves one), and an idle engine without a deadline is not in it.
    */
-  private readonly heap: DrivenEngine[] = [];
-  private readonly dirty: DrivenEngine[] = [];
+  private readonly heap: AnyDriven[] = [];
+  private readonly dirty: AnyDriven[] = [];
   private serviceScheduled = false;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
@@ -216,8 +230,15 @@ export class EngineDriver {
     return driven;
   }
 
+  /** Drive any sans-IO thing with the poll shape (a data-plane machine). */
+  drive<P, E>(target: Pollable<P, E>, handlers: DrivenHandlers<P, E>): Driven<P, E> {
+    const driven = new Driven(target, handlers, this);
+    this.markDirty(driven);
+    return driven;
+  }
+
   /** Work for this engine is batched to the end of the current turn, so sends in one turn share packets. */
-  markDirty(driven: DrivenEngine): void {
+  markDirty(driven: AnyDriven): void {
     if (driven.dirty || this.stopped) return;
     driven.dirty = true;
     this.dirty.push(driven);
@@ -227,8 +248,15 @@ export class EngineDriver {
     }
   }
 
+  /** Service one at once (Driven.flush); it stays dirty if it was, and is serviced again with the rest. */
+  serviceNow(driven: AnyDriven): void {
+    if (this.stopped) return;
+    this.service(driven);
+    this.armTimer();
+  }
+
   /** A detached engine leaves the heap. */
-  forget(driven: DrivenEngine): void {
+  forget(driven: AnyDriven): void {
     this.remove(driven);
     driven.deadline = undefined;
   }
@@ -263,12 +291,12 @@ export class EngineDriver {
   };
 
   /** Drain events and packets, then file the engine's next deadline. */
-  private service(driven: DrivenEngine): void {
+  private service(driven: AnyDriven): void {
     if (driven.detached) return;
-    const conn = driven.connection;
+    const conn = driven.target;
     const now = this.now();
-    for (let packet = conn.pollTransmit(now); packet; packet = conn.pollTransmit(now)) {
-      driven.handlers.transmit(packet);
+    for (let item = conn.pollTransmit(now); item !== undefined; item = conn.pollTransmit(now)) {
+      driven.handlers.transmit(item);
     }
     const hold = driven.handlers.holdEvents;
     // Bounded by the events the engine holds; each turn takes one (or stops while the owner holds).
@@ -315,7 +343,7 @@ export class EngineDriver {
       const driven = this.heap[0]!;
       this.remove(driven);
       driven.deadline = undefined;
-      driven.connection.handleTimeout(now);
+      driven.target.handleTimeout(now);
       this.service(driven);
     }
     const next = this.heap[0];
@@ -348,7 +376,7 @@ export class EngineDriver {
   // ---- the indexed heap ---------------------------------------------------------------------------
 
   /** File `driven` under `deadline` (undefined: out of the heap), moving its entry if it has one. */
-  private schedule(driven: DrivenEngine, deadline: number | undefined): void {
+  private schedule(driven: AnyDriven, deadline: number | undefined): void {
     if (deadline === undefined) {
       this.remove(driven);
       driven.deadline = undefined;
@@ -365,7 +393,7 @@ export class EngineDriver {
     else this.siftDown(driven.heapIndex);
   }
 
-  private remove(driven: DrivenEngine): void {
+  private remove(driven: AnyDriven): void {
     const i = driven.heapIndex;
     if (i < 0) return;
     const heap = this.heap;

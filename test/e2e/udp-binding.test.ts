@@ -6,7 +6,7 @@ import { ChatLink } from '../../src/client/link.ts';
 import type { ClientNotice } from '../../src/client/render.ts';
 import type { Display } from '../../src/client/state.ts';
 import { encodeHello, newToken } from '../../src/udp/binding.ts';
-import { REBIND_SILENCE_MS } from '../../src/udp/constants.ts';
+import { REBIND_SILENCE_MS } from '../../src/dataplane/constants.ts';
 import { connectedClient, rawClient, startTestServer, type TestServer } from './helpers.ts';
 import { offerOf, planeFor, rawPeer, until } from './udp-helpers.ts';
 

@@ -2,7 +2,7 @@
 // path dies in the middle of a chat (the engines declare the peer lost). Both sides agree, nothing said
 // during the outage is lost or repeated, and the chat goes on over TCP.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BINDING_TIMEOUT_MS } from '../../src/udp/constants.ts';
+import { BINDING_TIMEOUT_MS } from '../../src/dataplane/constants.ts';
 import type { RunningProxy } from '../../src/udp/proxy.ts';
 import { spawnClient, stopAll, type ClientProcess } from './client-helpers.ts';
 import { startTestServer, type TestServer } from './helpers.ts';

@@ -4,7 +4,7 @@
 // keepalive would take. A short limit (the server's `engine` option) keeps the test quick.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UdpClientPlane } from '../../src/udp/client-plane.ts';
-import { FALLBACK_SYNC_TIMEOUT_MS } from '../../src/udp/constants.ts';
+import { FALLBACK_SYNC_TIMEOUT_MS } from '../../src/dataplane/constants.ts';
 import type { RunningProxy } from '../../src/udp/proxy.ts';
 import { connectedClient, isKind, startTestServer, type RawClient, type TestServer } from './helpers.ts';
 import { offerOf, planeFor, proxyTo } from './udp-helpers.ts';

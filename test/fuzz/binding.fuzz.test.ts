@@ -1,11 +1,13 @@
 // Fuzzing the UDP binding table — the first thing any datagram from the internet meets after the
 // codec: arbitrary hello bodies never bind anything, and against a model, arbitrary sequences of
 // genuine, forged, replayed and stale hellos and data from two addresses bind, move and admit exactly
-// as the rules in src/udp/binding-table.ts say.
+// as the rules in src/dataplane/binding-table.ts say.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeRefuse, encodeHello, tokenFromHex, verifyHello } from '../../src/udp/binding.ts';
-import { BindingTable, type Address } from '../../src/udp/binding-table.ts';
+import { BindingTable } from '../../src/dataplane/binding-table.ts';
+import { decodeRefuse } from '../../src/dataplane/hello.ts';
+import type { Address } from '../../src/dataplane/types.ts';
+import { encodeHello, tokenFromHex, verifyHello } from '../../src/udp/binding.ts';
 import { BINDING_TOKEN_BYTES } from '../../src/udp/constants.ts';
 
 const A: Address = { address: '127.0.0.1', port: 40_001 };
@@ -18,7 +20,7 @@ describe('binding table on arbitrary input', () => {
       fc.property(
         fc.array(fc.record({ id: fc.integer({ min: 0, max: 5 }), body: fc.uint8Array({ maxLength: 40 }), from: fc.constantFrom(A, B) }), { maxLength: 80 }),
         (hellos) => {
-          const table = new BindingTable<string>();
+          const table = new BindingTable<string>(verifyHello);
           for (let id = 1; id <= 3; id++) table.offer(id, tokenOf(id), `s${id}`);
           for (const h of hellos) {
             const d = table.hello(h.id, h.body, h.from);
@@ -72,7 +74,7 @@ describe('binding table against a model', () => {
   it('binds, moves, repeats, refuses and admits as the rules say', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
-        const table = new BindingTable<number>();
+        const table = new BindingTable<number>(verifyHello);
         const model = new Map<number, ModelEntry>();
         for (let id = 1; id <= 3; id++) {
           table.offer(id, tokenOf(id), id);

@@ -152,3 +152,41 @@ describe('EngineDriver timer heap', () => {
     driver.stop();
   });
 });
+
+describe('EngineDriver driving anything with the poll shape', () => {
+  it('flush() services at once; wake() at the end of the turn; a deadline is honoured; detach() ends it', async () => {
+    const driver = new EngineDriver();
+    const target = new FakeConnection();
+    const sent: number[] = [];
+    const seen: EngineEvent[] = [];
+    // drive(), not attach(): the driver only polls it (a data-plane machine is driven this way).
+    const driven = driver.drive(target, { transmit: (p) => sent.push(p.length), event: (e) => seen.push(e) });
+    target.outgoing.push(new Uint8Array(1), new Uint8Array(2));
+    target.handlePacket();
+    driven.flush();
+    expect(sent).toEqual([1, 2]);
+    expect(seen).toHaveLength(1);
+
+    target.outgoing.push(new Uint8Array(3));
+    driven.wake();
+    expect(sent).toEqual([1, 2]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent).toEqual([1, 2, 3]);
+
+    target.deadline = driver.now() + 20;
+    driven.wake();
+    const until = driver.now() + 5_000;
+    // Bounded wait on the outcome, not a fixed sleep.
+    while (target.timeouts === 0 && driver.now() < until) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(target.timeouts).toBe(1);
+
+    driven.detach();
+    target.outgoing.push(new Uint8Array(4));
+    driven.flush();
+    driven.wake();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent).toEqual([1, 2, 3]);
+    expect(driver.scheduled).toBe(0);
+    driver.stop();
+  });
+});

@@ -1,7 +1,8 @@
 // The floors of the data path, checked on the source itself: src/wire/ at the bottom imports nothing of
 // ours; src/sim/ stands on src/wire/ and src/reliability/ and never on src/udp/ (the proxy in udp uses
-// the simulator's link model, so an import the other way would be a cycle). Both stay pure: no sockets,
-// no files, no clock, no Math.random, no timers.
+// the simulator's link model, so an import the other way would be a cycle); src/dataplane/ (the
+// data-plane machine) stands on src/wire/, src/reliability/ and the command types, under the UDP and
+// server shells that drive it. All stay pure: no sockets, no files, no clock, no Math.random, no timers.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -56,8 +57,16 @@ describe('floors of the data path', () => {
     expect(wrong).toEqual([]);
   });
 
-  it('src/wire/ and src/sim/ stay pure: no sockets, files, clock, randomness or timers', () => {
-    const files = [...sources('wire'), ...sources('sim')];
+  it('src/dataplane/ imports only itself, src/wire/, src/reliability/ and src/commands/types.ts (no node: module, node:crypto included)', () => {
+    const files = sources('dataplane');
+    expect(files.length).toBeGreaterThan(0);
+    const allowed = (i: string) => ['dataplane/', 'wire/', 'reliability/'].some((floor) => i.startsWith(floor)) || i === 'commands/types.ts';
+    const wrong = files.flatMap((f) => importsOf(f).filter((i) => !allowed(i)).map((i) => `${f} -> ${i}`));
+    expect(wrong).toEqual([]);
+  });
+
+  it('src/wire/, src/sim/ and src/dataplane/ stay pure: no sockets, files, clock, randomness or timers', () => {
+    const files = [...sources('wire'), ...sources('sim'), ...sources('dataplane')];
     const impure = files.flatMap((f) => [
       ...importsOf(f).filter((i) => IO_MODULES.has(i)).map((i) => `${f} imports ${i}`),
       ...(IMPURE.test(codeOf(f)) ? [`${f}: ${IMPURE.exec(codeOf(f))?.[0]}`] : []),

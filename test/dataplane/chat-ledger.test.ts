@@ -1,7 +1,7 @@
 // The fallback ledger: given the peer's received count, exactly the messages it missed, in order.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ChatLedger } from '../../src/udp/chat-ledger.ts';
+import { ChatLedger } from '../../src/dataplane/chat-ledger.ts';
 
 describe('ChatLedger', () => {
   it('resends what the peer did not receive, in order', () => {

@@ -1,8 +1,9 @@
-// The server's binding state machine, pure (no socket, no clock): which connection ids are offered to
-// which sessions, which source address each is bound to, and what to do with a hello or a datagram.
+// The server's binding table, pure (no socket, no clock, no crypto: the hello proof is checked by the
+// HelloVerifier handed in, src/udp/binding.ts's verifyHello): which connection ids are offered to which
+// sessions, which source address each is bound to, and what to do with a hello or a datagram.
 //
 // - offer(id, token, session): after `<connect>`, the session's connection id and token (told over TCP).
-// - hello(id, body, from): the client proves the token (binding.ts: nonce + HMAC). Decisions:
+// - hello(id, body, from): the client proves the token (nonce + HMAC, checked by the verifier). Decisions:
 //     unknown id                         → refuse unknownConnection
 //     body not a hello / wrong MAC       → refuse malformed / badMac
 //     nonce below the last accepted one  → refuse replayed (stale)
@@ -17,13 +18,8 @@
 // - remove(id): the session ended or fell back to TCP; later hellos for the id are refused as unknown.
 //
 // Several connection ids may be bound to one address (clients behind one NAT): ids are the key.
-import type { RefuseReasonName } from './binding.ts';
-import { verifyHello } from './binding.ts';
-
-export interface Address {
-  address: string;
-  port: number;
-}
+import type { HelloVerifier, RefuseReasonName } from './hello.ts';
+import { sameAddress, type Address } from './types.ts';
 
 export type HelloDecision<S> =
   /** First successful hello: bind the id to `from`. */
@@ -62,10 +58,6 @@ interface Entry<S> {
   address: Address | undefined;
 }
 
-function sameAddress(a: Address, b: Address): boolean {
-  return a.port === b.port && a.address === b.address;
-}
-
 export class BindingTable<S> {
   readonly counters: BindingCounters = {
     bound: 0,
@@ -80,6 +72,8 @@ export class BindingTable<S> {
     droppedWrongAddress: 0,
   };
   private readonly entries = new Map<number, Entry<S>>();
+
+  constructor(private readonly verifyHello: HelloVerifier) {}
 
   /** Offer `connectionId` to `session`; false if the id is taken (pick another). */
   offer(connectionId: number, token: Uint8Array, session: S): boolean {
@@ -119,7 +113,7 @@ export class BindingTable<S> {
       this.counters.refusedUnknownConnection++;
       return { type: 'refuse', reason: 'unknownConnection', session: undefined };
     }
-    const check = verifyHello(entry.token, connectionId, body);
+    const check = this.verifyHello(entry.token, connectionId, body);
     if (!check.ok) {
       if (check.reason === 'malformed') this.counters.refusedMalformed++;
       else this.counters.refusedBadMac++;

@@ -1,15 +1,16 @@
 // The server's binding state machine: hello → bind / repeat / rebind / refuse, datagram admission, counters.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeHello, newToken } from '../../src/udp/binding.ts';
-import { BindingTable, type Address } from '../../src/udp/binding-table.ts';
+import { encodeHello, newToken, verifyHello } from '../../src/udp/binding.ts';
+import { BindingTable } from '../../src/dataplane/binding-table.ts';
+import type { Address } from '../../src/dataplane/types.ts';
 
 const A: Address = { address: '10.0.0.1', port: 4000 };
 const A2: Address = { address: '10.0.0.1', port: 4001 };
 const B: Address = { address: '10.0.0.2', port: 4000 };
 
 function table(): { t: BindingTable<string>; token: Uint8Array; hello: (nonce: bigint) => Uint8Array } {
-  const t = new BindingTable<string>();
+  const t = new BindingTable<string>(verifyHello);
   const token = newToken();
   expect(t.offer(7, token, 'alice')).toBe(true);
   return { t, token, hello: (nonce) => encodeHello(token, 7, nonce) };
@@ -68,7 +69,7 @@ describe('BindingTable hellos', () => {
   });
 
   it('keeps several ids behind one address apart, and forgets removed ids', () => {
-    const t = new BindingTable<string>();
+    const t = new BindingTable<string>(verifyHello);
     const [ta, tb] = [newToken(), newToken()];
     t.offer(1, ta, 'a');
     t.offer(2, tb, 'b');

@@ -1,0 +1,125 @@
+// The binding on virtual time: a client machine and a server machine (behind the server's
+// demultiplexer) over the simulator's link — binding, the binding timeout when UDP is blocked, a refused
+// hello, a lost helloOk, and NAT rebinding.
+import { describe, expect, it } from 'vitest';
+import { decodeRefuse } from '../../src/dataplane/hello.ts';
+import { BINDING_TIMEOUT_MS, FALLBACK_SYNC_TIMEOUT_MS, HELLO_RETRY_MS, REBIND_SILENCE_MS } from '../../src/dataplane/constants.ts';
+import { CLIENT_HOST, Pair, SERVER, texts } from './pair.ts';
+
+const ONE_WAY_MS = 15;
+
+function bound(pair: Pair): boolean {
+  return pair.client.state === 'bound' && pair.server.state === 'bound';
+}
+
+describe('binding', () => {
+  it('binds in one round trip: hello, helloOk, and chat both ways over UDP', () => {
+    const pair = new Pair({ seed: 1, link: { delayMs: ONE_WAY_MS } });
+    pair.run(1_000, () => bound(pair));
+    expect(bound(pair)).toBe(true);
+    expect(pair.now).toBe(2 * ONE_WAY_MS);
+    expect(pair.clientSent.filter((s) => s.datagram.type === 'hello')).toHaveLength(1);
+    expect(pair.serverSent[0]).toMatchObject({ datagram: { type: 'helloOk' }, to: { address: CLIENT_HOST, port: pair.clientPort } });
+    expect(pair.eventsOf('server', 'bound')).toEqual([{ type: 'bound', peer: { address: CLIENT_HOST, port: pair.clientPort } }]);
+    expect(pair.eventsOf('client', 'bound')).toEqual([{ type: 'bound', peer: SERVER }]);
+    expect(pair.client.chatPath).toBe('udp');
+
+    pair.clientSay('<set_msg_all>hi');
+    pair.serverSay('<message>lobby alice 1 self - hi');
+    pair.runFor(1_000, () => pair.serverGot.length === 1 && pair.clientGot.length === 1);
+    expect(pair.serverGot).toMatchObject([{ text: '<set_msg_all>hi', via: 'udp' }]);
+    expect(pair.clientGot).toMatchObject([{ text: '<message>lobby alice 1 self - hi', via: 'udp' }]);
+    expect(pair.demux.counters.bound).toBe(1);
+  });
+
+  it('resends the same hello every HELLO_RETRY_MS while unanswered, and binds when one gets through', () => {
+    const pair = new Pair({ seed: 2, link: { delayMs: ONE_WAY_MS } });
+    pair.partition(true, 'c2s');
+    pair.at(1_000, () => pair.partition(false, 'c2s'));
+    pair.run(BINDING_TIMEOUT_MS, () => bound(pair));
+    expect(bound(pair)).toBe(true);
+    const hellos = pair.clientSent.filter((s) => s.datagram.type === 'hello');
+    expect(hellos.map((h) => h.at)).toEqual(Array.from({ length: hellos.length }, (_, i) => i * HELLO_RETRY_MS));
+    expect(hellos[hellos.length - 1]!.at).toBe(1_000);
+    // The same nonce every time: a retransmission, not a fresh proof.
+    expect(new Set(hellos.map((h) => Buffer.from(h.datagram.body).toString('hex'))).size).toBe(1);
+    expect(pair.now).toBe(1_000 + 2 * ONE_WAY_MS);
+  });
+
+  it('gives up after BINDING_TIMEOUT_MS when UDP is blocked: <transport>tcp 0 timeout, answered; chat goes over TCP', () => {
+    const pair = new Pair({ seed: 3, link: { delayMs: ONE_WAY_MS } });
+    pair.partition(true);
+    pair.run(BINDING_TIMEOUT_MS + 1_000, () => pair.client.state === 'tcp');
+    expect(pair.eventsOf('client', 'gave-up')).toEqual([{ type: 'gave-up', by: 'self', reason: 'timeout', wasBound: false, engine: undefined }]);
+    expect(pair.clientTransports).toEqual([{ at: BINDING_TIMEOUT_MS, received: 0, reason: 'timeout' }]);
+    // The server was still offered: it answers with its own count, and both are on TCP.
+    expect(pair.serverTransports).toEqual([{ at: BINDING_TIMEOUT_MS + 10, received: 0, reason: 'requested' }]);
+    expect(pair.eventsOf('server', 'gave-up')).toEqual([{ type: 'gave-up', by: 'peer', reason: 'timeout', wasBound: false, engine: undefined }]);
+    expect(pair.server.state).toBe('tcp');
+    expect(pair.clientSent.filter((s) => s.datagram.type === 'hello')).toHaveLength(BINDING_TIMEOUT_MS / HELLO_RETRY_MS);
+    expect(pair.client.pollTimeout()).toBeUndefined();
+
+    pair.clientSay('<set_msg_all>over tcp');
+    pair.serverSay('<message>lobby a 1 - over tcp');
+    pair.runFor(1_000);
+    expect(pair.serverGot).toMatchObject([{ text: '<set_msg_all>over tcp', via: 'tcp' }]);
+    expect(pair.clientGot).toMatchObject([{ text: '<message>lobby a 1 - over tcp', via: 'tcp' }]);
+  });
+
+  it('a refused hello ends binding at once, with the reason', () => {
+    const pair = new Pair({ seed: 4, link: { delayMs: ONE_WAY_MS }, clientToken: new Uint8Array(16).fill(9) });
+    pair.run(1_000, () => pair.client.state !== 'binding');
+    expect(pair.now).toBe(2 * ONE_WAY_MS);
+    expect(pair.eventsOf('client', 'gave-up')).toEqual([
+      { type: 'gave-up', by: 'self', reason: 'refused', refuse: 'badMac', wasBound: false, engine: undefined },
+    ]);
+    const refusal = pair.serverSent.find((s) => s.datagram.type === 'refuse');
+    expect(refusal === undefined ? undefined : decodeRefuse(refusal.datagram.body)).toBe('badMac');
+    expect(pair.demux.counters.refusedBadMac).toBe(1);
+    pair.runFor(1_000);
+    expect([pair.client.state, pair.server.state]).toEqual(['tcp', 'tcp']);
+  });
+
+  it('binds when every helloOk is lost: the server’s first data datagram proves the binding', () => {
+    const pair = new Pair({ seed: 5, link: { delayMs: ONE_WAY_MS } });
+    pair.loseToClient.add('helloOk');
+    pair.run(BINDING_TIMEOUT_MS, () => bound(pair));
+    expect(bound(pair)).toBe(true);
+    // The server's engine pings when it opens: that datagram arrives with the helloOk's timing.
+    expect(pair.now).toBe(2 * ONE_WAY_MS);
+    expect(pair.serverSent.map((s) => s.datagram.type).slice(0, 2)).toEqual(['helloOk', 'data']);
+    pair.clientSay('<set_msg_all>fine');
+    pair.runFor(1_000, () => pair.serverGot.length === 1);
+    expect(pair.serverGot).toMatchObject([{ text: '<set_msg_all>fine', via: 'udp' }]);
+  });
+
+  it('follows the client to a new address (NAT rebinding): fresh hellos after REBIND_SILENCE_MS of silence, nothing lost', () => {
+    const pair = new Pair({ seed: 6, link: { delayMs: ONE_WAY_MS } });
+    pair.run(1_000, () => bound(pair));
+    pair.clientSay('line 1');
+    pair.runFor(1_000, () => pair.serverGot.length === 1);
+    const oldPort = pair.clientPort;
+
+    pair.natRebind();
+    const movedAt = pair.now;
+    pair.clientSay('line 2');
+    pair.serverSay('reply 1');
+    pair.runFor(REBIND_SILENCE_MS + 2_000, () => pair.serverGot.length === 2 && pair.clientGot.length === 1);
+    expect(texts(pair.serverGot)).toEqual(['line 1', 'line 2']);
+    expect(texts(pair.clientGot)).toEqual(['reply 1']);
+    expect(pair.serverGot.every((g) => g.via === 'udp')).toBe(true);
+    // The server dropped the client's datagrams from the new port until a fresh hello (the next nonce) moved it.
+    expect(pair.demux.counters.droppedWrongAddress).toBeGreaterThan(0);
+    expect(pair.demux.counters.rebound).toBe(1);
+    const rebindHellos = pair.clientSent.filter((s) => s.datagram.type === 'hello' && s.at > movedAt);
+    expect(rebindHellos[0]!.at - movedAt).toBeGreaterThanOrEqual(REBIND_SILENCE_MS);
+    expect(rebindHellos[0]!.at - movedAt).toBeLessThanOrEqual(REBIND_SILENCE_MS + 2 * HELLO_RETRY_MS);
+    expect(pair.server.peer).toEqual({ address: CLIENT_HOST, port: oldPort + 1 });
+    expect([pair.client.state, pair.server.state]).toEqual(['bound', 'bound']);
+    expect(pair.eventsOf('client', 'gave-up')).toEqual([]);
+    // Once it hears again the client stops: an idle bound client sends no hellos.
+    const hellosSoFar = pair.clientSent.filter((s) => s.datagram.type === 'hello').length;
+    pair.runFor(FALLBACK_SYNC_TIMEOUT_MS);
+    expect(pair.clientSent.filter((s) => s.datagram.type === 'hello')).toHaveLength(hellosSoFar);
+  });
+});
