@@ -7,12 +7,12 @@ import type { Logger } from 'pino';
 import { Hub } from '../chat/hub.ts';
 import { MemoryPresence } from '../chat/memory-presence.ts';
 import { LOCAL_BUS } from '../chat/ports.ts';
-import { formatReply } from '../commands/grammar.ts';
 import { BRACKET_DOOR } from '../doors/bracket/door.ts';
 import { prepareServerDirs } from '../files/server-files.ts';
 import { listenTcp, type TcpListener } from '../tcp/listener.ts';
 import { WRITE_BATCH } from '../tcp/write-batch.ts';
-import { REFUSAL_LOGS_PER_SECOND, REFUSED_CONNECTION_LINGER_MS, UDP_CHAT_QUEUE_ALLOWANCE_BYTES } from './constants.ts';
+import { addressLimit } from './admission.ts';
+import { UDP_CHAT_QUEUE_ALLOWANCE_BYTES } from './constants.ts';
 import { Delivery } from './delivery.ts';
 import { ServerFilePlane } from './file-plane.ts';
 import { createLogger } from './logger.ts';
@@ -22,7 +22,6 @@ import { LineRouter } from './router.ts';
 import { SessionTable } from './sessions.ts';
 import { bindError, messageOf, ServerStartError } from './start-error.ts';
 import { collectStats, statsLines, worstLinks, type ServerStats, type UdpSessionStats } from './stats.ts';
-import { throttled } from './throttle.ts';
 import { UdpDataPlane } from './udp-plane.ts';
 
 export type { ServerOptions } from './options.ts';
@@ -152,14 +151,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       port: config.tcpPort,
       onSocket: (socket) => sessions.accept(socket, BRACKET_DOOR),
       onError: (error) => logger.warn({ err: error }, 'tcp accept error'),
-      addressLimit: {
-        maxPerAddress: config.maxConnectionsPerAddress,
-        lingerMs: REFUSED_CONNECTION_LINGER_MS,
-        refusal: ({ address, limit }) => `${formatReply({ kind: 'error', code: 'refused', message: `too many connections from ${address} (at most ${limit}); closing` })}\n`,
-        onRefused: throttled(REFUSAL_LOGS_PER_SECOND, ({ address, port, limit }, suppressed) =>
-          logger.info({ remote: `${address}:${port ?? '?'}`, limit, ...(suppressed > 0 ? { suppressed } : {}) }, 'connection refused: too many from this address'),
-        ),
-      },
+      addressLimit: addressLimit(config.maxConnectionsPerAddress, logger),
     });
   } catch (error) {
     await Promise.all([udp.close(), files.close()]);
