@@ -80,8 +80,11 @@ export type HubOutput =
   | { type: 'stats'; session: SessionId }
   /** One per user action, for the server's log. */
   | { type: 'log'; event: HubLogEvent }
-  /** A port answers later: `outputs` settles with the rest of this command's outputs (never rejects). */
-  | { type: 'await'; session: SessionId; outputs: Promise<HubOutput[]> };
+  /**
+   * A port answers later: `outputs` settles with the rest of this command's outputs (never rejects). Room
+   * outputs among them go to the room's members as they are when they are carried out.
+   */
+  | { type: 'await'; outputs: Promise<HubOutput[]> };
 
 /** What happened, as metadata for the server log. Never carries message text. */
 export type HubLogEvent =
@@ -264,7 +267,9 @@ export class Hub {
 
   /** Everyone online with their current room, sorted by name (case-insensitively). */
   users(): UserEntry[] {
-    return this.presence.users().sort((a, b) => compareStrings(nameKey(a.name), nameKey(b.name)));
+    const keyed = this.presence.users().map((user) => ({ key: nameKey(user.name), user }));
+    keyed.sort((a, b) => compareStrings(a.key, b.key));
+    return keyed.map((k) => k.user);
   }
 
   /** Every room with its member count: the default room first (always listed), then by name. */
@@ -322,8 +327,8 @@ export class Hub {
     const key = nameKey(name);
     if (state.claiming) return this.refuse(session, 'connect', 'bad-argument', 'your <connect> is still being answered');
     const who = this.address(session);
-    return this.after(session, this.presence.claimName(key, name, who), (claimed) => {
-      state.claiming = false;
+    state.claiming = true;
+    return this.after(session, 'connect', this.presence.claimName(key, name, who), () => (state.claiming = false), (claimed) => {
       if (this.sessions.get(session) !== state) {
         // The connection went while the claim was on its way.
         if (claimed) this.presence.releaseName(key, who);
@@ -331,8 +336,6 @@ export class Hub {
       }
       if (!claimed) return this.refuseName(session, name, 'name-taken', `the name ${name} is taken: choose another`);
       return this.enterChat(session, state, name, key, now);
-    }, () => {
-      state.claiming = true;
     });
   }
 
@@ -408,9 +411,9 @@ export class Hub {
     if (!checked.ok) return this.refuse(session, 'join', 'bad-room', checked.message);
     const room = checked.name;
     if (room === me.current) return this.refuse(session, 'join', 'bad-room', `you are already in #${room}`);
-    return this.withRoomFor(session, 'join', room, () => {
+    return this.withRoomFor(session, me, 'join', room, (seated) => {
       const from = me.current;
-      const out = this.move(session, me, room, now);
+      const out = this.move(session, me, room, now, seated);
       out.push(log({ type: 'join', name: me.name, room, from }));
       return out;
     });
@@ -423,7 +426,7 @@ export class Hub {
       return this.refuse(session, 'leave', 'bad-room', already);
     }
     const from = me.current;
-    const out = this.move(session, me, this.lobby, now);
+    const out = this.move(session, me, this.lobby, now, false);
     out.push(log({ type: 'leave', name: me.name, room: from, reason: 'moved' }));
     return out;
   }
@@ -434,8 +437,8 @@ export class Hub {
     if (!checked.ok) return this.refuse(session, 'enter', 'bad-room', checked.message);
     const room = checked.name;
     if (me.rooms.has(room)) return this.refuse(session, 'enter', 'bad-room', `you are already in #${room}`);
-    return this.withRoomFor(session, 'enter', room, () => {
-      this.addMember(session, me, room);
+    return this.withRoomFor(session, me, 'enter', room, (seated) => {
+      this.addMember(session, me, room, seated);
       this.makeCurrent(me, room);
       return [
         { type: 'room', room, reply: { kind: 'joined', name: me.name, room, ts: now } },
@@ -480,26 +483,43 @@ export class Hub {
 
   // ---- room membership --------------------------------------------------------------------------
 
-  /** Run `enterIt` once `room` has space (the default room always has), else refuse with room-full. */
-  private withRoomFor(session: SessionId, kind: 'join' | 'enter', room: string, enterIt: () => HubOutput[]): HubOutput[] {
-    if (room === this.lobby) return enterIt();
-    return this.after(session, this.presence.roomSize(room), (size) => {
-      if (!this.sessions.has(session)) return [];
-      if (size >= this.options.roomCapacity) {
-        const full = `#${room} is full (${size} of ${this.options.roomCapacity} people); try another room`;
-        return this.refuse(session, kind, 'room-full', full);
+  /**
+   * Run `enterIt` once the session has a seat in `room`, taken through the presence at once with the
+   * capacity check (`seated`: the presence counts it already) — the default room is unbounded, and a room
+   * the session is in already needs none (a move makes it current) — else refuse with room-full.
+   */
+  private withRoomFor(
+    session: SessionId,
+    me: NamedSession,
+    kind: 'join' | 'enter',
+    room: string,
+    enterIt: (seated: boolean) => HubOutput[],
+  ): HubOutput[] {
+    if (room === this.lobby || me.rooms.has(room)) return enterIt(false);
+    const capacity = this.options.roomCapacity;
+    return this.after(session, kind, this.presence.takeSeat(room, me.key, capacity), undefined, (seat) => {
+      if (this.sessions.get(session) !== me) {
+        // The connection went while the seat was being taken.
+        if (seat.taken) this.presence.leaveRoom(room, me.key);
+        return [];
       }
-      return enterIt();
+      if (!seat.taken) return this.refuse(session, kind, 'room-full', `#${room} is full (${seat.size} of ${capacity} people); try another room`);
+      return enterIt(true);
     });
   }
 
-  /** Move the current room to `target` (capacity already checked): `left` to the old room, `joined` to the new. */
-  private move(session: SessionId, me: NamedSession, target: string, now: number): HubOutput[] {
+  /** Move the current room to `target` (its seat taken, or not needed): `left` to the old room, `joined` to the new. */
+  private move(session: SessionId, me: NamedSession, target: string, now: number, seated: boolean): HubOutput[] {
     const old = me.current;
     const left: HubReply = { kind: 'left', name: me.name, room: old, ts: now, reason: 'moved' };
     this.removeMember(session, me, old);
     const out: HubOutput[] = [this.reply(session, left), { type: 'room', room: old, reply: left }];
-    if (!me.rooms.has(target)) this.addMember(session, me, target);
+    if (me.rooms.has(target)) {
+      // Already a member (a door that keeps several rooms): the room only becomes current.
+      this.makeCurrent(me, target);
+      return out;
+    }
+    this.addMember(session, me, target, seated);
     this.makeCurrent(me, target);
     out.push({ type: 'room', room: target, reply: { kind: 'joined', name: me.name, room: target, ts: now } });
     return out;
@@ -517,7 +537,8 @@ export class Hub {
     return out;
   }
 
-  private addMember(session: SessionId, state: SessionState, room: string): void {
+  /** `seated`: the presence took this member's seat already (takeSeat). */
+  private addMember(session: SessionId, state: SessionState, room: string, seated = false): void {
     state.rooms.add(room);
     let members = this.roomMembers.get(room);
     if (members === undefined) {
@@ -525,7 +546,7 @@ export class Hub {
       this.roomMembers.set(room, members);
     }
     members.add(session);
-    this.presence.enterRoom(room, state.key);
+    if (!seated) this.presence.enterRoom(room, state.key);
   }
 
   private removeMember(session: SessionId, state: SessionState, room: string): void {
@@ -550,14 +571,31 @@ export class Hub {
   }
 
   /**
-   * `k(answer)` now when the port answered now; else an `await` output that settles with k's outputs
-   * (`pending` runs first, synchronously, to mark what waits). A port that fails refuses the command.
+   * `k(answer)` now when the port answered now; else an `await` output that settles with k's outputs. A
+   * port that fails refuses the command (`kind`). `settled` runs first either way.
    */
-  private after<T>(session: SessionId, answer: Answer<T>, k: (value: T) => HubOutput[], pending?: () => void): HubOutput[] {
-    if (!(answer instanceof Promise)) return k(answer);
-    pending?.();
-    const outputs = answer.then(k, () => this.refuse(session, 'malformed', 'internal', 'the chat could not answer right now; try again'));
-    return [{ type: 'await', session, outputs }];
+  private after<T>(
+    session: SessionId,
+    kind: HubCommandKind,
+    answer: Answer<T>,
+    settled: (() => void) | undefined,
+    k: (value: T) => HubOutput[],
+  ): HubOutput[] {
+    if (!(answer instanceof Promise)) {
+      settled?.();
+      return k(answer);
+    }
+    const outputs = answer.then(
+      (value) => {
+        settled?.();
+        return k(value);
+      },
+      () => {
+        settled?.();
+        return this.refuse(session, kind, 'internal', 'the chat could not answer right now; try again');
+      },
+    );
+    return [{ type: 'await', outputs }];
   }
 
   private reply(to: SessionId, reply: HubReply): HubOutput {

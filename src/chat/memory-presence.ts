@@ -43,8 +43,11 @@ export class MemoryPresence implements Presence {
     if (holder !== undefined) holder.room = room;
   }
 
-  roomSize(room: string): number {
-    return this.roomCounts.get(room) ?? 0;
+  takeSeat(room: string, _key: string, capacity: number): { taken: true } | { taken: false; size: number } {
+    const size = this.roomCounts.get(room) ?? 0;
+    if (size >= capacity) return { taken: false, size };
+    this.roomCounts.set(room, size + 1);
+    return { taken: true };
   }
 
   userCount(): number {

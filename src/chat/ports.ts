@@ -2,13 +2,14 @@
 // implementations beside them (src/chat/memory-presence.ts; the bus is the server's: src/server/delivery.ts).
 // A cluster (Redis) or a database (SQLite) replaces an implementation without touching the hub.
 //
-// Answers that must be decided atomically across nodes — claiming a name, checking a room's size before
-// joining — may come back later (`Answer<T>` is a value or a promise): the hub then returns an `await`
-// output whose promise carries the outputs, and the shell holds that connection's next lines until it
-// settles (the per-connection serial queue). Everything else is answered at once: listings and lookups
-// read a replica that a cluster keeps up to date.
+// Decisions that must be atomic across nodes — claiming a name, taking a seat in a room of bounded size —
+// may come back later (`Answer<T>` is a value or a promise): the hub then returns an `await` output whose
+// promise carries the outputs, and the shell holds that connection's next lines until it settles (the
+// per-connection serial queue). Everything else is answered at once: listings and lookups read a replica
+// that a cluster keeps up to date. A node that stops without its sessions' goodbyes (shutdown, a crash)
+// leaves names and seats behind in a shared presence: a cluster's presence expires them with the node.
 import type { RoomEntry, UserEntry } from '../commands/types.ts';
-import type { SessionAddress } from './ids.ts';
+import type { NodeId, SessionAddress } from './ids.ts';
 import type { HubReply } from './replies.ts';
 
 /** A value now, or later. */
@@ -22,14 +23,17 @@ export interface Presence {
   releaseName(key: string, who: SessionAddress): void;
   /** The holder of `key` and its spelling, or undefined. */
   locate(key: string): { name: string; who: SessionAddress } | undefined;
-  /** `key` is now a member of `room` too. */
+  /** `key` is now a member of `room` too (a room without a bound: the default room, or one re-entered). */
   enterRoom(room: string, key: string): void;
+  /**
+   * `key` enters `room` if it holds fewer than `capacity` members, checked and counted at once (two nodes
+   * cannot both take the last seat); else the room's size.
+   */
+  takeSeat(room: string, key: string, capacity: number): Answer<{ taken: true } | { taken: false; size: number }>;
   /** `key` is no longer a member of `room`. */
   leaveRoom(room: string, key: string): void;
   /** The room `key` is listed in (its current room). */
   setListedRoom(key: string, room: string): void;
-  /** Members of `room` on every node (the capacity check). */
-  roomSize(room: string): Answer<number>;
   /** Named users on every node. */
   userCount(): number;
   /** Every named user with its listed room, in no particular order. */
@@ -58,10 +62,13 @@ export interface Store {
 
 /** A reply for other nodes: to a room's members there, or to one user there. */
 export type BusEvent =
-  | { type: 'room'; room: string; reply: HubReply; except?: SessionAddress }
-  | { type: 'user'; to: SessionAddress; reply: HubReply };
+  | { type: 'room'; from: NodeId; room: string; reply: HubReply; except?: SessionAddress }
+  | { type: 'user'; from: NodeId; to: SessionAddress; reply: HubReply };
 
-/** Publishes room and user events to the other nodes of a chat (a no-op on a single node). */
+/**
+ * Publishes room and user events to the other nodes of a chat (a no-op on a single node). A bus may hand
+ * a node its own events back (Redis pub/sub does): `from` lets the node drop them.
+ */
 export interface Bus {
   publish(event: BusEvent): void;
 }

@@ -33,18 +33,19 @@ export class Delivery {
   toRoom(room: string, reply: HubReply, except?: SessionId): void {
     this.fanOut(room, reply, except);
     const { bus, node } = this.config;
-    bus.publish(except === undefined ? { type: 'room', room, reply } : { type: 'room', room, reply, except: { node, session: except } });
+    bus.publish(except === undefined ? { type: 'room', from: node, room, reply } : { type: 'room', from: node, room, reply, except: { node, session: except } });
   }
 
   /** `reply` to a user wherever it is. */
   toUser(to: SessionAddress, reply: HubReply): void {
     if (to.node === this.config.node) this.toSession(to.session, reply);
-    else this.config.bus.publish({ type: 'user', to, reply });
+    else this.config.bus.publish({ type: 'user', from: this.config.node, to, reply });
   }
 
-  /** An event another node published: delivered to this node's sessions it concerns. */
+  /** An event another node published: delivered to this node's sessions it concerns (our own are dropped). */
   fromBus(event: BusEvent): void {
     const node = this.config.node;
+    if (event.from === node) return;
     if (event.type === 'user') {
       if (event.to.node === node) this.toSession(event.to.session, event.reply);
       return;

@@ -1,7 +1,8 @@
 // The server's sessions on this node: each accepted connection becomes a session of its door (a control
 // connection reading through the door's framer, an ordered queue of its work, a deadline to sign in),
 // until it ends — by FIN, by error, on request, for not reading, or at shutdown — exactly once, telling
-// the hub, the UDP data plane and the file plane.
+// the UDP data plane and the file plane, and the hub (whose rooms hear who left) unless the whole server
+// is shutting down: then every client gets the goodbye instead, and nobody a flood of `left` lines.
 //
 // Per connection, lines are handled in arrival order (a SerialQueue); a line whose answer is still on its
 // way (a file listing, a port answering later) holds the ones behind it and reading pauses meanwhile.
@@ -36,7 +37,7 @@ export interface SessionTableConfig {
   logger: Logger;
   connectTimeoutMs: number;
   maxPendingWriteBytes: number;
-  /** The session ended (after the hub was told): its data plane and transfers go. Resolves once they are gone. */
+  /** The session ended: its data plane and transfers go (before the hub hears of it). Resolves once they are gone. */
   ended(session: SessionId): Promise<void>;
   now(): number;
 }
@@ -57,10 +58,6 @@ export class SessionTable {
 
   session(id: SessionId): Session | undefined {
     return this.clients.get(id)?.session;
-  }
-
-  client(id: SessionId): Client | undefined {
-    return this.clients.get(id);
   }
 
   remote(id: SessionId): string | undefined {

@@ -94,9 +94,9 @@ export class ControlConnection implements Batched {
   /**
    * Queue bytes for the peer: written, with everything else queued for it, once the event loop has
    * handled this iteration's I/O. The bytes must stay unchanged until then (a room fan-out queues the
-   * same bytes for every member). False if not writable. A peer that leaves more than
-   * maxPendingWriteBytes unread in the socket (what the kernel did not take from earlier writes) is
-   * dropped as one that stopped reading; what this iteration queues is not held against it.
+   * same bytes for every member). False if not writable. The queue of an iteration is handed to the
+   * socket as soon as it holds maxPendingWriteBytes; a peer that leaves more than maxPendingWriteBytes
+   * unread in the socket (what the kernel did not take) is dropped as one that stopped reading.
    */
   writeBytes(bytes: Uint8Array): boolean {
     const socket = this.socket;
@@ -104,8 +104,7 @@ export class ControlConnection implements Batched {
     if (this.stuck()) return false;
     this.out.push(bytes);
     this.outBytes += bytes.length;
-    if (!this.batched) WRITE_BATCH.add(this);
-    return true;
+    return this.queued();
   }
 
   /**
@@ -120,8 +119,17 @@ export class ControlConnection implements Batched {
     if (last instanceof SharedRange && last.pieces === pieces && last.to === index) last.to++;
     else this.out.push(new SharedRange(pieces, index));
     this.outBytes += pieces.bytes(index, index + 1);
-    if (!this.batched) WRITE_BATCH.add(this);
-    return true;
+    return this.queued();
+  }
+
+  /** After a queue: in this iteration's batch, or handed over now when it holds the bound (false: dropped). */
+  private queued(): boolean {
+    if (this.outBytes < this.maxPendingWriteBytes) {
+      if (!this.batched) WRITE_BATCH.add(this);
+      return true;
+    }
+    this.flush();
+    return !this.socket.destroyed;
   }
 
   /** Hand what is queued to the socket in one write (the batch calls this once per iteration). */

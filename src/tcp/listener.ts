@@ -75,7 +75,7 @@ export function listenTcp(options: TcpListenOptions): Promise<TcpListener> {
   const server = factory.create({
     // A client's FIN must not close our side before its last commands are answered.
     allowHalfOpen: true,
-    // Replies are batched per tick already; Nagle would only add latency to chat lines.
+    // Replies are batched per event-loop iteration already (write-batch.ts); Nagle would only add latency.
     noDelay: true,
     keepAlive: true,
     keepAliveInitialDelay: KEEPALIVE_INITIAL_DELAY_MS,

@@ -8,8 +8,8 @@ import { MemoryPresence } from '../../src/chat/memory-presence.ts';
 import type { Answer, Presence, RoomMessage, Store } from '../../src/chat/ports.ts';
 import { Hub, logs, repliesTo } from './helpers.ts';
 
-function connected(names: string[], ports: ConstructorParameters<typeof Hub>[1] = {}): Hub {
-  const hub = new Hub({ roomCapacity: 3 }, ports);
+function connected(names: string[], ports: ConstructorParameters<typeof Hub>[1] = {}, roomCapacity = 3): Hub {
+  const hub = new Hub({ roomCapacity }, ports);
   names.forEach((name, i) => {
     hub.open(i + 1, 0);
     hub.handle(i + 1, { kind: 'connect', name }, 0);
@@ -94,6 +94,22 @@ describe('rooms per session', () => {
     }
   });
 
+  it('join or leave to a room already held makes it current: no capacity check, no second joined', () => {
+    const hub = connected(['ann', 'bob'], {}, 2);
+    hub.handle(2, { kind: 'enter', room: 'dev' }, 0);
+    hub.handle(1, { kind: 'enter', room: 'dev' }, 0);
+    hub.handle(1, { kind: 'enter', room: 'x' }, 0);
+    // dev is full (2 of 2), but ann is in it already
+    const moved = hub.handle(1, { kind: 'join', room: 'dev' }, 1);
+    expect(repliesTo(moved, 1)).toEqual([{ kind: 'left', name: 'ann', room: 'x', ts: 1, reason: 'moved' }]);
+    expect(repliesTo(moved, 2)).toEqual([]);
+    expect(hub.roomOf(1)).toBe('dev');
+    const back = hub.handle(1, { kind: 'leave' }, 2);
+    expect(repliesTo(back, 2)).toEqual([{ kind: 'left', name: 'ann', room: 'dev', ts: 2, reason: 'moved' }]);
+    expect(repliesTo(back, 1)).toEqual([{ kind: 'left', name: 'ann', room: 'dev', ts: 2, reason: 'moved' }]);
+    expect(hub.roomsOf(1)).toEqual(['lobby']);
+  });
+
   it('enter checks capacity like join; leaving on close tells every room once', () => {
     const hub = connected(['a', 'b', 'c', 'd']);
     for (const s of [1, 2, 3]) hub.handle(s, { kind: 'enter', room: 'x' }, 0);
@@ -124,7 +140,7 @@ describe('ports', () => {
       enterRoom: (room, key) => inner.enterRoom(room, key),
       leaveRoom: (room, key) => inner.leaveRoom(room, key),
       setListedRoom: (key, room) => inner.setListedRoom(key, room),
-      roomSize: (room) => Promise.resolve().then(() => inner.roomSize(room)),
+      takeSeat: (room, key, capacity) => Promise.resolve().then(() => inner.takeSeat(room, key, capacity)),
       userCount: () => inner.userCount(),
       users: () => inner.users(),
       rooms: () => inner.rooms(),
@@ -168,13 +184,30 @@ describe('ports', () => {
     expect(hub.sessionCount()).toBe(0);
   });
 
-  it('a port that fails refuses the command with internal, and the session goes on', async () => {
-    const broken = laterPresence(new MemoryPresence(), () => Promise.reject(new Error('cluster down')));
-    const hub = new RealHub({}, { presence: broken });
+  it('a port that fails refuses the command with internal, and the session goes on (it may try again)', async () => {
+    let fail = true;
+    const inner = new MemoryPresence();
+    const flaky = laterPresence(inner, () => (fail ? Promise.reject(new Error('cluster down')) : Promise.resolve().then(() => inner.claimName('ann', 'ann', { node: 'local', session: 1 }))));
+    const hub = new RealHub({}, { presence: flaky });
     hub.open(1, 0);
     const out = await settle(hub, hub.handle(1, { kind: 'connect', name: 'ann' }, 0));
     expect(out[0]).toMatchObject({ type: 'reply', to: 1, reply: { kind: 'error', code: 'internal' } });
+    expect(out[1]).toEqual({ type: 'log', event: { type: 'refused', session: 1, command: 'connect', code: 'internal' } });
     expect(hub.handle(1, { kind: 'help' }, 0)[0]).toMatchObject({ type: 'reply', reply: { kind: 'help' } });
+    fail = false;
+    const again = await settle(hub, hub.handle(1, { kind: 'connect', name: 'ann' }, 0));
+    expect(again[0]).toMatchObject({ type: 'reply', to: 1, reply: { kind: 'greeting', name: 'ann' } });
+  });
+
+  it('a seat taken for a connection that went meanwhile is given back', async () => {
+    const presence = laterPresence();
+    const hub = new RealHub({ roomCapacity: 1 }, { presence });
+    hub.open(1, 0);
+    await settle(hub, hub.handle(1, { kind: 'connect', name: 'ann' }, 0));
+    const pending = hub.handle(1, { kind: 'join', room: 'dev' }, 0);
+    hub.close(1, 0, 'lost');
+    expect(await settle(hub, pending)).toEqual([]);
+    expect(presence.inner.rooms()).toEqual([]);
   });
 
   it('the store keeps every room message; a private message to a user on another node goes out addressed to it', () => {

@@ -61,7 +61,7 @@ describe('Delivery', () => {
     expect(w.written.get(2)?.[0]).toBe(w.written.get(4)?.[0]);
     expect(w.text(3)).toEqual([]);
     expect(w.text(2)).toEqual(['o:<message>lobby ann 1 - hello\n']);
-    expect(w.published).toEqual([{ type: 'room', room: 'lobby', reply: hello, except: { node: 'n1', session: 3 } }]);
+    expect(w.published).toEqual([{ type: 'room', from: 'n1', room: 'lobby', reply: hello, except: { node: 'n1', session: 3 } }]);
   });
 
   it('sends chat by a member’s route where one is attached, the bytes to the others', () => {
@@ -81,18 +81,21 @@ describe('Delivery', () => {
     expect(w.text(2)).toEqual(['<private>ann bob 2 - psst\n']);
     w.delivery.toUser({ node: 'n2', session: 2 }, dm);
     expect(w.text(2)).toHaveLength(1);
-    expect(w.published).toEqual([{ type: 'user', to: { node: 'n2', session: 2 }, reply: dm }]);
+    expect(w.published).toEqual([{ type: 'user', from: 'n1', to: { node: 'n2', session: 2 }, reply: dm }]);
   });
 
   it('events from other nodes reach this node’s members (but one of ours it names) and are not published again', () => {
     const w = world([BRACKET_DOOR, BRACKET_DOOR, BRACKET_DOOR]);
-    w.delivery.fromBus({ type: 'room', room: 'lobby', reply: hello, except: { node: 'n1', session: 2 } });
-    w.delivery.fromBus({ type: 'room', room: 'lobby', reply: hello, except: { node: 'n9', session: 1 } });
+    w.delivery.fromBus({ type: 'room', from: 'n2', room: 'lobby', reply: hello, except: { node: 'n1', session: 2 } });
+    w.delivery.fromBus({ type: 'room', from: 'n2', room: 'lobby', reply: hello, except: { node: 'n9', session: 1 } });
     expect(w.text(1)).toHaveLength(2);
     expect(w.text(2)).toHaveLength(1);
-    w.delivery.fromBus({ type: 'user', to: { node: 'n1', session: 3 }, reply: hello });
-    w.delivery.fromBus({ type: 'user', to: { node: 'n9', session: 3 }, reply: hello });
+    w.delivery.fromBus({ type: 'user', from: 'n2', to: { node: 'n1', session: 3 }, reply: hello });
+    w.delivery.fromBus({ type: 'user', from: 'n2', to: { node: 'n9', session: 3 }, reply: hello });
     expect(w.text(3)).toHaveLength(3);
+    // a bus that hands a node its own events back: dropped
+    w.delivery.fromBus({ type: 'room', from: 'n1', room: 'lobby', reply: hello });
+    expect(w.text(1)).toHaveLength(2);
     expect(w.published).toEqual([]);
   });
 });

@@ -119,4 +119,37 @@ describe('ControlConnection', () => {
     await withDeadline(all, 'three answers');
     expect(chunks).toEqual(['<echo>a0\n<echo>a1\n<echo>a2\n']);
   });
+
+  it('hands an iteration’s queue to the socket at the bound, and drops a peer that does not read within that iteration', async () => {
+    const MAX = 64 * 1024;
+    let resolveDone!: (v: { accepted: number; tried: number; closed: Ended }) => void;
+    const done = new Promise<{ accepted: number; tried: number; closed: Ended }>((resolve) => (resolveDone = resolve));
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+      let ended: ((e: Ended) => void) | undefined;
+      const closed = new Promise<Ended>((resolve) => (ended = resolve));
+      const connection = new ControlConnection(socket, { maxPendingWriteBytes: MAX, lingerMs: LONG_LINGER_MS, framer: new CommandFramer() });
+      connection.start({ line: () => undefined, framingError: () => undefined, peerEnded: () => undefined, closed: (reason, detail) => ended?.({ reason, detail }) });
+      // One iteration: 64 MiB offered to a peer that reads nothing.
+      const piece = Buffer.alloc(MAX, 0x61);
+      let accepted = 0;
+      let tried = 0;
+      for (; tried < 1024; tried++) {
+        if (!connection.writeBytes(piece)) break;
+        accepted++;
+      }
+      void closed.then((c) => resolveDone({ accepted, tried, closed: c }));
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    const client = net.connect(port, '127.0.0.1');
+    clients.push(client);
+    client.pause();
+    const result = await withDeadline(done, 'the drop');
+    expect(result.closed.reason).toBe('lost');
+    expect(result.closed.detail).toMatch(/not reading/);
+    expect(result.tried).toBeLessThan(1024);
+    // What it held never passed the kernel's buffers plus twice the bound.
+    expect(result.accepted * MAX).toBeLessThan(64 * 1024 * 1024);
+  });
 });
