@@ -21,10 +21,11 @@ export const REBIND_SILENCE_MS = 3_000;
  */
 export const FALLBACK_SYNC_TIMEOUT_MS = 5_000;
 /**
- * Messages remembered for resending over TCP at fallback are forgotten as soon as the engine reports
- * everything acknowledged; the engine's stats are consulted for that at most this often per binding.
+ * How often per binding the chat a peer leaves unacknowledged is held against its bound (the engine's
+ * statistics are read for it): often enough that a stuck reader is caught within a few of its messages'
+ * worth, rarely enough that reading the statistics never shows in the cost of a chat line.
  */
-export const LEDGER_PRUNE_INTERVAL_MS = 50;
+export const QUEUE_CHECK_INTERVAL_MS = 50;
 
 /**
  * While chat moves from UDP to TCP (between this side's `<transport>` and the peer's count), chat handed

@@ -34,7 +34,7 @@ import {
   FALLBACK_HOLD_MAX_REPLIES,
   FALLBACK_SYNC_TIMEOUT_MS,
   HELLO_RETRY_MS,
-  LEDGER_PRUNE_INTERVAL_MS,
+  QUEUE_CHECK_INTERVAL_MS,
   REBIND_SILENCE_MS,
 } from './constants.ts';
 import { decodeRefuse, type RefuseReasonName } from './hello.ts';
@@ -134,8 +134,7 @@ export class DataPlaneMachine<T> {
   private syncDeadline: number | undefined;
   private syncReason: GiveUpReason | undefined;
 
-  // Checks made on the engine's statistics at most every LEDGER_PRUNE_INTERVAL_MS.
-  private lastPruneAt = -Infinity;
+  // Checks made on the engine's statistics at most every QUEUE_CHECK_INTERVAL_MS.
   private lastQueueCheckAt = -Infinity;
   private chatBytesSent = 0;
   private chatMessagesSent = 0;
@@ -182,6 +181,11 @@ export class DataPlaneMachine<T> {
   }
 
   /** Engine statistics: live while bound, as they were when the engine stopped after; undefined if it never ran. */
+  /** Chat items sent over UDP and kept for a resend, not yet known to have reached the peer. */
+  get keptForResend(): number {
+    return this.ledger.keptCount;
+  }
+
   engineStats(): EngineStats | undefined {
     return this.engine?.stats() ?? this.finalStats;
   }
@@ -488,20 +492,19 @@ export class DataPlaneMachine<T> {
     return { type: 'line', line, bytes: data.length };
   }
 
-  /** Throw away what the ledger keeps once the engine says everything sent was acknowledged. */
+  /** Throw away what the ledger keeps of the chat the engine reports acknowledged in order. */
   private maybeForgetDelivered(): void {
-    if (this.ledger.keptCount === 0 || this.now - this.lastPruneAt < LEDGER_PRUNE_INTERVAL_MS) return;
-    this.lastPruneAt = this.now;
-    if (this.engine!.stats().queuedMessages === 0) this.ledger.forgetDelivered();
+    if (this.ledger.keptCount === 0) return;
+    this.ledger.forgetBefore(this.engine!.acknowledgedMessages(Channel.chat));
   }
 
   /**
-   * At most every LEDGER_PRUNE_INTERVAL_MS: the chat the engine still holds (queued messages × their mean
+   * At most every QUEUE_CHECK_INTERVAL_MS: the chat the engine still holds (queued messages × their mean
    * size; file chunks queued alongside are few and counted as chat) against maxQueuedChatBytes.
    */
   private checkChatQueue(): void {
     const max = this.maxQueuedChatBytes;
-    if (max === undefined || this.now - this.lastQueueCheckAt < LEDGER_PRUNE_INTERVAL_MS) return;
+    if (max === undefined || this.now - this.lastQueueCheckAt < QUEUE_CHECK_INTERVAL_MS) return;
     this.lastQueueCheckAt = this.now;
     const queued = this.engine!.stats().queuedMessages;
     const bytes = queued * (this.chatBytesSent / this.chatMessagesSent);

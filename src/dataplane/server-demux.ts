@@ -15,9 +15,9 @@ import { encodeRefuse, type HelloVerifier } from './hello.ts';
 import type { DataPlaneMachine } from './machine.ts';
 import type { Address, OutgoingDatagram } from './types.ts';
 
-/** What the demultiplexer needs of a session: its machine. */
+/** What the demultiplexer needs of a session: its machine's datagram and hello inputs (whatever it carries as chat). */
 export interface DemuxedSession {
-  readonly machine: DataPlaneMachine<unknown>;
+  readonly machine: Pick<DataPlaneMachine<unknown>, 'handleDatagram' | 'handleVerifiedHello'>;
 }
 
 export type DemuxOutcome<S> =

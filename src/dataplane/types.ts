@@ -18,7 +18,7 @@ export function sameAddress(a: Address, b: Address): boolean {
 /**
  * Which end of a binding a machine is. The client binds (hellos, retries, a binding timeout, rebind hellos
  * on silence) and never sends a close datagram; the server is offered, bound by a hello the shell verified,
- * holds chat while moving it to TCP, and drops a client that is silent on both paths.
+ * and drops a client that is silent on both paths. Either end holds chat handed to it while moving to TCP.
  */
 export type Role = 'client' | 'server';
 

@@ -403,6 +403,10 @@ export class Connection implements ReliableConnection {
     return ev;
   }
 
+  acknowledgedMessages(channel: ChannelId): number {
+    return this.streams[channel].oldestUnackedSeq() - this.config.initialMessageSeq;
+  }
+
   stats(): EngineStats {
     const c = this.counters;
     return {

@@ -100,6 +100,12 @@ export interface ReliableConnection {
   /** Next event for the owner, or undefined. */
   pollEvent(): EngineEvent | undefined;
   stats(): EngineStats;
+  /**
+   * Messages of `channel` acknowledged in order since the connection opened: the first N messages it was
+   * given on that channel have all reached the peer's engine (a later one may be acknowledged already,
+   * and is counted once those before it are).
+   */
+  acknowledgedMessages(channel: ChannelId): number;
   /** Stop at once: no more packets, buffers freed. */
   close(): void;
 }

@@ -226,7 +226,10 @@ export class UdpDataPlane {
     for (let refusal = this.demux.pollTransmit(); refusal !== undefined; refusal = this.demux.pollTransmit()) this.endpoint.send(refusal, refusal.to);
     switch (outcome.type) {
       case 'accept':
-        outcome.session.plane.wake();
+        // A close datagram moves the machine at once: its consequences (the fallback's log line, counters,
+        // the bulk channel's end) are handled now, before anything later in this turn can end the session.
+        if (datagram.type === 'close') outcome.session.plane.flush();
+        else outcome.session.plane.wake();
         return;
       case 'drop':
         this.logger.debug({ connId: datagram.connectionId, type: datagram.type, reason: outcome.reason, from: where(from) }, 'udp datagram dropped');

@@ -147,6 +147,8 @@ export class UdpClientPlane {
   abandon(): void {
     if (this.closed) return;
     this.plane.machine.close();
+    // Its deadlines went with it: the driver's heap forgets them now rather than firing once for nothing.
+    this.plane.flush();
   }
 
   /** Stops everything and closes the socket. */

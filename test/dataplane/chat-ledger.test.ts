@@ -26,6 +26,27 @@ describe('ChatLedger', () => {
     expect(l.unreceived(0)).toEqual(['c']);
   });
 
+  it('forgets an acknowledged prefix, keeping the indexes and whatever came after it', () => {
+    const l = new ChatLedger<string>();
+    for (const m of ['a', 'b', 'c', 'd', 'e']) l.recordSent(m);
+    l.forgetBefore(2);
+    expect(l.keptCount).toBe(3);
+    expect(l.sent).toBe(5);
+    expect(l.unreceived(3)).toEqual(['d', 'e']);
+    expect(l.unreceived(0)).toEqual(['c', 'd', 'e']);
+    l.forgetBefore(1); // behind what was forgotten: nothing
+    expect(l.keptCount).toBe(3);
+    l.forgetBefore(99); // beyond what was sent: everything sent so far
+    expect(l.keptCount).toBe(0);
+    l.recordSent('f');
+    expect(l.unreceived(5)).toEqual(['f']);
+    // Many forgotten one at a time: compacted, still exact.
+    for (let i = 0; i < 500; i++) l.recordSent(`m${i}`);
+    for (let n = 6; n <= 400; n++) l.forgetBefore(n);
+    expect(l.keptCount).toBe(106);
+    expect(l.unreceived(500)).toEqual(['m494', 'm495', 'm496', 'm497', 'm498', 'm499']);
+  });
+
   it('ignores impossible counts', () => {
     const l = new ChatLedger<string>();
     l.recordSent('a');
@@ -54,6 +75,25 @@ describe('ChatLedger', () => {
           l.recordSent(i);
         }
         if (pruneAt.has(n) && n <= received) l.forgetDelivered();
+        const viaUdp = Array.from({ length: received }, (_, i) => i);
+        expect([...viaUdp, ...l.unreceived(received)]).toEqual(Array.from({ length: n }, (_, i) => i));
+      }),
+    );
+  });
+
+  it('the same when it forgets acknowledged prefixes as they grow (the peer received at least those)', () => {
+    fc.assert(
+      fc.property(fc.nat({ max: 60 }), fc.nat({ max: 60 }), fc.array(fc.tuple(fc.nat({ max: 60 }), fc.nat({ max: 60 }))), (n, r, acks) => {
+        const received = Math.min(n, r);
+        const l = new ChatLedger<number>();
+        // ack (at, upTo): after `at` messages were sent, the first upTo (≤ at and ≤ received) were acknowledged.
+        const byTime = new Map<number, number>();
+        for (const [at, upTo] of acks) byTime.set(at, Math.min(upTo, at, received));
+        for (let i = 0; i <= n; i++) {
+          const acked = byTime.get(i);
+          if (acked !== undefined) l.forgetBefore(acked);
+          if (i < n) l.recordSent(i);
+        }
         const viaUdp = Array.from({ length: received }, (_, i) => i);
         expect([...viaUdp, ...l.unreceived(received)]).toEqual(Array.from({ length: n }, (_, i) => i));
       }),

@@ -96,3 +96,21 @@ describe('idle sessions', () => {
     expect([pair.client.state, pair.server.state]).toEqual(['tcp', 'tcp']);
   });
 });
+
+describe('what a binding keeps for a resend', () => {
+  it('only the chat not yet acknowledged: a steady stream over a slow path keeps a round trip’s worth, not the history', () => {
+    const pair = new Pair({ seed: 41, link: { delayMs: 50 } });
+    pair.run(1_000, () => pair.client.state === 'bound' && pair.server.state === 'bound');
+    let most = 0;
+    for (let i = 0; i < 3_000; i++) {
+      pair.serverSay(`reply ${i}`);
+      pair.runFor(20);
+      most = Math.max(most, pair.server.keptForResend);
+    }
+    pair.runFor(2_000);
+    expect(pair.clientGot).toHaveLength(3_000);
+    // ~100 ms round trip at one reply per 20 ms (plus delayed ACKs): a handful, never the 3,000 sent.
+    expect(most).toBeLessThan(50);
+    expect(pair.server.keptForResend).toBe(0);
+  });
+});

@@ -35,5 +35,8 @@ export class FakeConnection implements ReliableConnection {
   stats(): EngineStats {
     throw new Error('not used');
   }
+  acknowledgedMessages(): number {
+    throw new Error('not used');
+  }
   close(): void {}
 }
