@@ -53,7 +53,10 @@ export class Delivery {
     this.fanOut(event.room, event.reply, event.except?.node === node ? event.except.session : undefined);
   }
 
-  /** The room's members on this node but `except`, each door's bytes made once and shared. */
+  /**
+   * The room's members on this node but `except`: chat by each member's UDP route where it has one, the
+   * rest in its door's bytes — made once per door, when a member first needs them, and shared.
+   */
   private fanOut(room: string, reply: HubReply, except: SessionId | undefined): void {
     let door: Door | undefined;
     let pieces: SharedPieces | undefined;
@@ -62,7 +65,7 @@ export class Delivery {
     for (const id of this.config.members(room)) {
       if (id === except) continue;
       const session = this.config.session(id);
-      if (session === undefined) continue;
+      if (session === undefined || session.routed(reply)) continue;
       if (session.door !== door) {
         // Sessions of several doors in one room: keep each door's part (rare; one door is the common case).
         if (door !== undefined && pieces !== undefined) (others ??= new Map()).set(door, [pieces, index]);
@@ -74,7 +77,7 @@ export class Delivery {
           index = pieces.add(door.bytes(reply));
         }
       }
-      session.deliverShared(reply, pieces!, index);
+      session.writeShared(pieces!, index);
     }
   }
 }

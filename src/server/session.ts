@@ -40,17 +40,19 @@ export class Session {
 
   /** Send a reply to this client by the route that carries its kind. */
   deliver(reply: Outbound): void {
-    if (this.chatRoute !== undefined && isChatReply(reply) && this.chatRoute.deliver(reply)) return;
-    this.control.writeBytes(this.door.bytes(reply));
+    if (!this.routed(reply)) this.control.writeBytes(this.door.bytes(reply));
+  }
+
+  /** Chat sent by the attached route, when there is one and it takes it (true); else nothing was sent. */
+  routed(reply: Outbound): boolean {
+    return this.chatRoute !== undefined && isChatReply(reply) && this.chatRoute.deliver(reply);
   }
 
   /**
-   * A reply that goes to many (a room's fan-out), already in this session's door's form (part `index`
-   * of `pieces`, made once for every member on the same door): chat by the route when one takes it,
-   * else those bytes.
+   * Part `index` of `pieces` — a reply that goes to many (a room's fan-out), formatted once for every
+   * member on this session's door — down the control connection. The caller tried `routed` first.
    */
-  deliverShared(reply: Outbound, pieces: SharedPieces, index: number): void {
-    if (this.chatRoute !== undefined && isChatReply(reply) && this.chatRoute.deliver(reply)) return;
+  writeShared(pieces: SharedPieces, index: number): void {
     this.control.writeShared(pieces, index);
   }
 

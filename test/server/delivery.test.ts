@@ -74,6 +74,15 @@ describe('Delivery', () => {
     expect(w.text(2)).toEqual([]);
   });
 
+  it('formats nothing when every member takes the reply by its route', () => {
+    const door = countingDoor('b');
+    const w = world([door, door]);
+    for (const id of [1, 2]) w.sessions.get(id)?.routeChatVia({ deliver: () => true });
+    w.delivery.toRoom('lobby', hello);
+    expect(door.formatted).toBe(0);
+    expect(w.text(1)).toEqual([]);
+  });
+
   it('a user here gets the reply; a user on another node gets it through the bus', () => {
     const w = world([BRACKET_DOOR, BRACKET_DOOR]);
     const dm = { kind: 'private', from: 'ann', to: 'bob', ts: 2, self: false, text: 'psst' } as const;

@@ -58,15 +58,17 @@ describe('Session', () => {
     expect(routed).toEqual([]);
   });
 
-  it('writes a shared fan-out’s bytes as they are, and routes its chat like any reply', () => {
+  it('writes a shared fan-out’s bytes as they are; routes chat only when a route takes it', () => {
     const line = recorder();
     const session = new Session(5, line, BRACKET_DOOR);
     const shared = new SharedPieces();
     const index = shared.add(BRACKET_DOOR.bytes(chat));
-    session.deliverShared(chat, shared, index);
+    expect(session.routed(chat)).toBe(false);
+    session.writeShared(shared, index);
     const routed: ChatReply[] = [];
     session.routeChatVia({ deliver: (r) => routed.push(r) > 0 });
-    session.deliverShared(chat, shared, index);
+    expect(session.routed(chat)).toBe(true);
+    expect(session.routed(users)).toBe(false);
     expect(line.written).toEqual([`${formatReply(chat)}\n`]);
     expect(routed).toEqual([chat]);
   });
