@@ -12,7 +12,6 @@ import type { Door } from '../doors/door.ts';
 import type { SharedPieces } from '../tcp/write-batch.ts';
 
 export type { ChatReply } from '../chat/replies.ts';
-export { isChatReply } from '../chat/replies.ts';
 
 /** Another way to carry a session's chat replies (the UDP data plane). */
 export interface ChatRoute {

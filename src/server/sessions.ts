@@ -23,7 +23,7 @@ import { SerialQueue } from './serial-queue.ts';
 import { Session } from './session.ts';
 
 /** One connection and the state the server keeps for it. */
-export interface Client {
+interface Client {
   readonly session: Session;
   readonly connection: ControlConnection;
   readonly queue: SerialQueue;
