@@ -1,6 +1,6 @@
 // sim-scenarios: every shipped scenario (scenarios/*.json) under several seeds — does it complete,
 // how long do chat lines take (p50/p90/p99/max), when does the file finish, and how many data
-// datagrams per message against the ideal. Virtual time: rounds are seeds, tables show medians.
+// transmissions per fresh byte against the ideal 1/(1−p). Virtual time: rounds are seeds, tables show medians.
 import type { TopLevelSpec } from 'vega-lite';
 import { shippedScenarioNames } from '../../src/cli/scenario-file.ts';
 import type { RunReport } from '../../src/sim/report.ts';
@@ -31,8 +31,8 @@ function n(v: number | null): number | undefined {
 function pointOf(scenario: string, seed: number, r: RunReport, wallMs: number): Point {
   const c = r.channels.chat;
   const b = r.channels.bulk;
-  const per = r.datagrams.perMessage;
-  const ideal = r.datagrams.idealPerMessage;
+  const per = r.dataBytes.perFreshByte;
+  const ideal = r.dataBytes.idealPerFreshByte;
   return {
     scenario,
     seed,
@@ -59,7 +59,7 @@ function med(points: readonly Point[], pick: (p: Point) => number | undefined): 
 export default defineSuite({
   name: 'sim-scenarios',
   title: 'Shipped scenarios: completion and chat latency percentiles over several seeds',
-  description: 'Every scenarios/*.json run with seeds 1…N: pass count, chat latency p50/p90/p99/max, file completion, goodput, datagrams per message vs ideal (medians over seeds).',
+  description: 'Every scenarios/*.json run with seeds 1…N: pass count, chat latency p50/p90/p99/max, file completion, goodput, transmissions per fresh byte vs the ideal 1/(1−p) (medians over seeds).',
   defaultRuns: 5,
   /** Seeds: 5 take ~2 s (virtual time); --full: 20. */
   fullRuns: 20,
@@ -117,7 +117,7 @@ export default defineSuite({
             { label: 'file chunk max' },
             { label: 'all done' },
             { label: 'goodput' },
-            { label: 'dgr/msg ×ideal' },
+            { label: 'tx/byte ×ideal' },
           ],
           rows,
           notes: [

@@ -324,8 +324,12 @@ export class Connection implements ReliableConnection {
     this.windowUpdatePending = false;
     const c = this.counters;
     c.packetsSent++;
-    if (rec.chunkCount > 0) c.dataPacketsSent++;
-    else c.ackPacketsSent++;
+    if (rec.chunkCount > 0) {
+      c.dataPacketsSent++;
+      c.dataBytesSent += rec.dataBytes;
+      c.resentBytes += rec.resentBytes;
+      if (rec.resentBytes > 0) c.packetsWithResentData++;
+    } else c.ackPacketsSent++;
     // A retransmission is a packet of data sent before and nothing new (one that also carries new
     // data is a first transmission): data packets = first transmissions + retransmissions.
     if (!rec.newData) {
@@ -413,6 +417,9 @@ export class Connection implements ReliableConnection {
       packetsSent: c.packetsSent,
       packetsReceived: c.packetsReceived,
       dataPacketsSent: c.dataPacketsSent,
+      dataBytesSent: c.dataBytesSent,
+      resentBytes: c.resentBytes,
+      packetsWithResentData: c.packetsWithResentData,
       ackPacketsSent: c.ackPacketsSent,
       retransmitsTimeout: c.retransmitsTimeout,
       retransmitsFast: c.retransmitsFast,
@@ -700,6 +707,7 @@ export class Connection implements ReliableConnection {
         const runEnd = stream.retransmitRunEnd(item);
         const placed = this.place(rec, ch, item.msg, item.start, runEnd);
         if (placed < 0) return;
+        rec.resentBytes += placed - item.start;
         stream.consumeRetransmit(item, placed);
         if (item.byTimeout) rec.retransmit = Retransmission.timeout;
         else if (rec.retransmit === Retransmission.none) rec.retransmit = Retransmission.fast;
@@ -752,6 +760,7 @@ export class Connection implements ReliableConnection {
       if (placed < 0) return;
       // Queued for retransmission too (another copy was declared lost)? This sends it.
       msg.pending?.remove(start, placed);
+      rec.resentBytes += placed - start;
       rec.retransmit = Retransmission.timeout;
     }
   }

@@ -53,6 +53,8 @@ export class SentPacket {
   retransmit: RetransmissionCode = Retransmission.none;
   /** Carries bytes never sent before. */
   newData = false;
+  /** Of dataBytes, the bytes sent before (retransmissions and probe copies). */
+  resentBytes = 0;
   /** Carries chat data (counts against the chat allowance while in flight). */
   carriesChat = false;
   /** Built by an RTO probe from another packet's data. */
@@ -86,6 +88,7 @@ export class SentPacket {
     this.dataBytes = 0;
     this.retransmit = Retransmission.none;
     this.newData = false;
+    this.resentBytes = 0;
     this.carriesChat = false;
     this.probeCopy = false;
     this.probedEpisode = 0;

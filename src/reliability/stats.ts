@@ -5,6 +5,9 @@ export class Counters {
   packetsSent = 0;
   packetsReceived = 0;
   dataPacketsSent = 0;
+  dataBytesSent = 0;
+  resentBytes = 0;
+  packetsWithResentData = 0;
   ackPacketsSent = 0;
   retransmitsTimeout = 0;
   retransmitsFast = 0;

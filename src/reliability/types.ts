@@ -25,6 +25,15 @@ export interface EngineStats {
   packetsReceived: number;
   /** Packets that carried at least one data fragment (first transmissions and retransmissions). */
   dataPacketsSent: number;
+  /** Data bytes put in packets, resent bytes included: dataBytesSent − resentBytes are fresh bytes. */
+  dataBytesSent: number;
+  /**
+   * Of dataBytesSent, bytes sent before (retransmissions and probe copies), whether or not their
+   * packet also carried new bytes: the like-for-like measure of what loss recovery cost.
+   */
+  resentBytes: number;
+  /** Data packets that carried any resent bytes (a superset of the retransmits below). */
+  packetsWithResentData: number;
   /** Packets that carried only acknowledgements / keepalives. */
   ackPacketsSent: number;
   /**

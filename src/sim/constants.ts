@@ -29,6 +29,13 @@ export const SIM_CONNECTION_ID = 0x5117;
  */
 export const MESSAGE_HEADER_BYTES = 24;
 
+/**
+ * One-way delay of the path when a run is described by flags alone (no scenario, no --delay): 20 ms, a
+ * typical Internet path (40 ms RTT). With no delay at all latency would be ~0 ms at every loss rate
+ * and a sweep's latency plot flat; scenario files keep the link model's 0 default and say what they mean.
+ */
+export const COMMAND_LINE_DELAY_MS = 20;
+
 /** Default workload when none is given: 1000 chat lines of 100 bytes at 100 lines/s (10 s of chat). */
 export const DEFAULT_MESSAGES = 1000;
 export const DEFAULT_MESSAGE_BYTES = 100;

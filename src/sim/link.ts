@@ -232,7 +232,8 @@ export class Link {
       const start = this.busyUntil > now ? this.busyUntil : now;
       departure = start + (datagram.length * 8000) / s.rateBps;
       this.busyUntil = departure;
-      const queued = backlogBytes + datagram.length;
+      // The backlog drains continuously (rate × time); a byte count is reported whole.
+      const queued = Math.ceil(backlogBytes) + datagram.length;
       if (queued > c.queuePeakBytes) c.queuePeakBytes = queued;
     }
 

@@ -6,6 +6,7 @@ import { LINK_PROPERTIES, parseLinkProperty, type LinkProperty } from './link-pr
 import { resolveEngineConfig } from '../reliability/config.ts';
 import { defaultSpec, parseScenario, type SimulationSpec } from './scenario.ts';
 import { parseSweep, type SweepDimension } from './sweep.ts';
+import { COMMAND_LINE_DELAY_MS } from './constants.ts';
 import { parseByteSize, parseDuration, parseNumber } from './units.ts';
 import { checkWorkload } from './workload.ts';
 
@@ -62,7 +63,8 @@ export function planSimulation(flags: SimulateFlags, scenario?: { value: unknown
     else spec.seed = /^\d+$/.test(t) && Number.isSafeInteger(Number(t)) ? Number(t) : t;
   }
 
-  let link: Partial<LinkSettings> = {};
+  // A run from flags alone gets a real path's delay (see COMMAND_LINE_DELAY_MS); --delay overrides it.
+  let link: Partial<LinkSettings> = scenario === undefined ? { delayMs: COMMAND_LINE_DELAY_MS } : {};
   for (const property of LINK_FLAGS) {
     const raw = flags[property];
     if (raw === undefined) continue;

@@ -1,5 +1,7 @@
-// The chart of a sweep as a Vega-Lite specification: latency percentiles and goodput against the first
-// swept property (other swept properties become separate series). Pure: the shell renders it to SVG.
+// Charts as Vega-Lite specifications. A sweep: latency percentiles, transmissions per fresh byte against
+// the ideal 1/(1−p), and (when a file is sent) goodput, against the first swept property (other swept
+// properties become separate series). One run: each channel's latency over time. Pure: the shell
+// renders them to SVG.
 import type { TopLevelSpec } from 'vega-lite';
 import { LINK_PROPERTY_INFO, linkPropertyNumber, type LinkProperty } from './link-properties.ts';
 import { mergeLinkSettings, DEFAULT_LINK_SETTINGS } from './link.ts';
@@ -24,13 +26,14 @@ function xOf(run: RunReport, property: LinkProperty): number {
   return linkPropertyNumber(settings, property);
 }
 
-/** Flattens a sweep into rows: one per run and metric (latency percentiles in ms, goodput in bit/s). */
-export function plotRows(sweep: SweepReport): { latency: PlotRow[]; goodput: PlotRow[] } {
+/** Flattens a sweep into rows: one per run and metric (latency in ms, transmissions per fresh byte, goodput in bit/s). */
+export function plotRows(sweep: SweepReport): { latency: PlotRow[]; efficiency: PlotRow[]; goodput: PlotRow[] } {
   const first = sweep.sweep[0]?.property;
   const others = sweep.sweep.slice(1).map((d) => d.property);
   const latency: PlotRow[] = [];
+  const efficiency: PlotRow[] = [];
   const goodput: PlotRow[] = [];
-  if (first === undefined) return { latency, goodput };
+  if (first === undefined) return { latency, efficiency, goodput };
   for (const run of sweep.runs) {
     const x = xOf(run, first);
     const series = others.length === 0 ? 'all' : others.map((p) => `${p}=${run.parameters?.[p] ?? '?'}`).join(' ');
@@ -38,10 +41,17 @@ export function plotRows(sweep: SweepReport): { latency: PlotRow[]; goodput: Plo
       const v = run.latency[q];
       if (v !== null) latency.push({ x, series, metric: q, value: v, ok: run.ok });
     }
-    if (run.goodput !== null) goodput.push({ x, series, metric: 'goodput', value: run.goodput, ok: run.ok });
+    const b = run.dataBytes;
+    if (b.perFreshByte !== null) efficiency.push({ x, series, metric: EFFICIENCY_MEASURED, value: b.perFreshByte, ok: run.ok });
+    if (b.idealPerFreshByte !== null) efficiency.push({ x, series, metric: EFFICIENCY_IDEAL, value: b.idealPerFreshByte, ok: run.ok });
+    // Goodput of chat alone is the rate the workload sends at: flat, so only a file's is plotted.
+    if (run.goodput !== null && run.workload.fileBytes > 0) goodput.push({ x, series, metric: 'goodput', value: run.goodput, ok: run.ok });
   }
-  return { latency, goodput };
+  return { latency, efficiency, goodput };
 }
+
+const EFFICIENCY_MEASURED = 'transmissions per fresh byte';
+const EFFICIENCY_IDEAL = 'ideal 1/(1−p), p measured';
 
 function axisFormat(property: LinkProperty): string | undefined {
   const unit = LINK_PROPERTY_INFO[property].unit;
@@ -50,11 +60,14 @@ function axisFormat(property: LinkProperty): string | undefined {
   return undefined;
 }
 
-/** A two-panel chart (latency, goodput) for a sweep. */
+/** One panel of a vertically stacked chart. */
+type SweepPanel = Extract<TopLevelSpec, { vconcat: unknown }>['vconcat'][number];
+
+/** A chart for a sweep: latency, recovery's cost against the ideal, and goodput when a file is sent. */
 export function sweepChartSpec(sweep: SweepReport, title: string): TopLevelSpec {
   const first = sweep.sweep[0]?.property ?? 'loss';
   const info = LINK_PROPERTY_INFO[first];
-  const { latency, goodput } = plotRows(sweep);
+  const { latency, efficiency, goodput } = plotRows(sweep);
   const multi = sweep.sweep.length > 1;
   const format = axisFormat(first);
   const x = {
@@ -64,50 +77,58 @@ export function sweepChartSpec(sweep: SweepReport, title: string): TopLevelSpec 
     axis: format === undefined ? {} : { format },
   };
   const panel = { width: 520, height: 240 };
+  const seriesShape = multi
+    ? { strokeDash: { field: 'series', type: 'nominal' as const, legend: null }, shape: { field: 'series', type: 'nominal' as const, title: 'series' } }
+    : {};
+  const panels: SweepPanel[] = [
+    {
+      ...panel,
+      title: 'Message latency (virtual ms)',
+      data: { values: latency },
+      mark: { type: 'line', point: true },
+      encoding: {
+        x,
+        y: { field: 'value', type: 'quantitative', title: 'latency (ms)' },
+        color: { field: 'metric', type: 'nominal', title: 'percentile', sort: [...PERCENTILES] },
+        ...seriesShape,
+        tooltip: [{ field: 'x', title: first }, { field: 'metric' }, { field: 'value', title: 'ms' }, { field: 'series' }],
+      },
+    },
+    {
+      ...panel,
+      title: "Loss recovery's cost: data bytes sent per fresh byte, against the ideal",
+      data: { values: efficiency },
+      mark: { type: 'line', point: true },
+      encoding: {
+        x,
+        y: { field: 'value', type: 'quantitative', title: 'transmissions per byte', scale: { zero: false } },
+        color: { field: 'metric', type: 'nominal', title: 'measure', sort: [EFFICIENCY_MEASURED, EFFICIENCY_IDEAL], legend: { labelLimit: 280 } },
+        ...seriesShape,
+        tooltip: [{ field: 'x', title: first }, { field: 'metric' }, { field: 'value', title: 'per byte', format: '.3f' }, { field: 'series' }],
+      },
+    },
+  ];
+  if (goodput.length > 0) {
+    panels.push({
+      ...panel,
+      title: 'Goodput (payload bits/s)',
+      data: { values: goodput },
+      mark: { type: 'line', point: true },
+      encoding: {
+        x,
+        y: { field: 'value', type: 'quantitative', title: 'goodput (bit/s)', axis: { format: '~s' } },
+        color: multi ? { field: 'series', type: 'nominal', title: 'series' } : { value: '#2a7' },
+        tooltip: [{ field: 'x', title: first }, { field: 'value', title: 'bit/s' }, { field: 'series' }],
+      },
+    });
+  }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: title, subtitle: `each point is one run; ${sweep.runs.length} runs, same seed` },
     background: 'white',
-    // The panels colour different things (percentiles, series): their colour scales must not merge.
+    // The panels colour different things (percentiles, measures, series): their colour scales must not merge.
     resolve: { scale: { color: 'independent', strokeDash: 'independent', shape: 'independent' } },
-    vconcat: [
-      {
-        ...panel,
-        title: 'Message latency (virtual ms)',
-        data: { values: latency },
-        mark: { type: 'line', point: true },
-        encoding: {
-          x,
-          y: { field: 'value', type: 'quantitative', title: 'latency (ms)' },
-          color: { field: 'metric', type: 'nominal', title: 'percentile', sort: [...PERCENTILES] },
-          ...(multi
-            ? { strokeDash: { field: 'series', type: 'nominal', legend: null }, shape: { field: 'series', type: 'nominal', title: 'series' } }
-            : {}),
-          tooltip: [
-            { field: 'x', title: first },
-            { field: 'metric' },
-            { field: 'value', title: 'ms' },
-            { field: 'series' },
-          ],
-        },
-      },
-      {
-        ...panel,
-        title: 'Goodput (payload bits/s)',
-        data: { values: goodput },
-        mark: { type: 'line', point: true },
-        encoding: {
-          x,
-          y: { field: 'value', type: 'quantitative', title: 'goodput (bit/s)', axis: { format: '~s' } },
-          color: multi ? { field: 'series', type: 'nominal', title: 'series' } : { value: '#2a7' },
-          tooltip: [
-            { field: 'x', title: first },
-            { field: 'value', title: 'bit/s' },
-            { field: 'series' },
-          ],
-        },
-      },
-    ],
+    vconcat: panels,
   };
 }
 
@@ -139,30 +160,45 @@ export function timelineRows(channels: Record<ChannelName, ChannelTally>, maxPoi
   return rows;
 }
 
-/** Latency of every message (or the slowest of each bucket) against its send time; phases as rules. */
+/**
+ * Each channel's latency in its own panel with its own scale (a file's chunks take seconds, chat lines
+ * milliseconds: on one axis the chat line is flat). Chat against the time a line was sent; file chunks
+ * against the time they arrived (they are all handed over at once, so their send times are one point).
+ * Link phases, when the run has any, as grey rules.
+ */
 export function timelineChartSpec(rows: TimelineRow[], phasesAtMs: readonly number[], title: string): TopLevelSpec {
-  const rules = phasesAtMs.map((at) => ({ sentS: at / 1000 }));
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: title, subtitle: 'latency of each message against the time it was sent (virtual); grey rules: link phases' },
-    background: 'white',
+  const panels: SweepPanel[] = [];
+  const rules = phasesAtMs.map((at) => ({ atS: at / 1000 }));
+  const ruleLayer = {
+    data: { values: rules },
+    mark: { type: 'rule' as const, color: '#999', strokeDash: [4, 3] },
+    encoding: { x: { field: 'atS', type: 'quantitative' as const } },
+  };
+  const panel = (channel: ChannelName, heading: string, xField: 'sentS' | 'arrivedS', xTitle: string, color: string): SweepPanel => ({
     width: 640,
-    height: 300,
+    height: 240,
+    title: heading,
     layer: [
       {
-        data: { values: rows },
-        mark: { type: 'point', filled: true, size: 12, opacity: 0.7 },
+        data: { values: rows.filter((r) => r.channel === channel).map((r) => ({ ...r, arrivedS: r.sentS + r.latencyMs / 1000 })) },
+        mark: { type: 'point', filled: true, size: 12, opacity: 0.7, color },
         encoding: {
-          x: { field: 'sentS', type: 'quantitative', title: 'sent at (virtual s)' },
+          x: { field: xField, type: 'quantitative', title: xTitle },
           y: { field: 'latencyMs', type: 'quantitative', title: 'latency (ms)' },
-          color: { field: 'channel', type: 'nominal', title: 'channel' },
+          tooltip: [{ field: 'sentS', title: 'sent (s)' }, { field: 'arrivedS', title: 'arrived (s)' }, { field: 'latencyMs', title: 'ms' }],
         },
       },
-      {
-        data: { values: rules },
-        mark: { type: 'rule', color: '#999', strokeDash: [4, 3] },
-        encoding: { x: { field: 'sentS', type: 'quantitative' } },
-      },
+      ...(rules.length > 0 ? [ruleLayer] : []),
     ],
+  });
+  if (rows.some((r) => r.channel === 'chat')) panels.push(panel('chat', 'Chat lines: latency against the time each was sent', 'sentS', 'sent at (virtual s)', '#1f77b4'));
+  if (rows.some((r) => r.channel === 'bulk')) panels.push(panel('bulk', 'File chunks: latency against the time each arrived', 'arrivedS', 'arrived at (virtual s)', '#ff7f0e'));
+  if (panels.length === 0) panels.push(panel('chat', 'No message was delivered', 'sentS', 'sent at (virtual s)', '#1f77b4'));
+  const subtitle = `latency of each message (virtual time)${rules.length > 0 ? `; grey dashed rules: the ${rules.length === 1 ? 'link phase' : `${rules.length} link phases`}` : ''}`;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: title, subtitle },
+    background: 'white',
+    vconcat: panels,
   };
 }

@@ -76,16 +76,42 @@ export interface RunReport {
   datagrams: {
     /** Data-carrying datagrams the sender sent, retransmissions included. */
     sent: number;
+    /** Datagrams the sender sent without data (ACKs, probes, keepalives). */
+    senderOther: number;
     /** ACK-only datagrams the receiver sent. */
     acks: number;
-    /** Every datagram either engine sent. */
+    /** Every datagram the sender put on the forward link (sent + senderOther = links.forward.sent). */
+    forward: number;
+    /** Every datagram the receiver put on the reverse link (= links.reverse.sent). */
+    reverse: number;
+    /** Every datagram either engine sent (forward + reverse). */
     total: number;
     /** Fraction of forward datagrams that did not reach the receiver's engine (dropped or caught corrupt). */
     lossMeasured: number;
-    /** sent / messages sent. */
+    /** Data datagrams per message sent: the cost a user sees, not comparable with 1/(1 − loss). */
     perMessage: number | null;
-    /** The ideal with that loss: first transmissions per message / (1 − lossMeasured). */
-    idealPerMessage: number | null;
+    /**
+     * Messages sent per data datagram that carried new bytes: above 1 when small messages share a
+     * datagram, below 1 when messages span several.
+     */
+    messagesPerFreshDatagram: number | null;
+  };
+  /** Loss recovery's cost, like for like: bytes. */
+  dataBytes: {
+    /** Bytes sent for the first time (every message's bytes once). */
+    fresh: number;
+    /** Bytes sent again (retransmissions and probe copies), in whatever datagram carried them. */
+    resent: number;
+    /** (fresh + resent) / fresh: transmissions per byte. */
+    perFreshByte: number | null;
+    /**
+     * 1 / (1 − lossMeasured): what sending each byte until it arrives costs when every datagram is
+     * lost independently with the measured probability; null when a partition dropped datagrams. Under independent loss perFreshByte cannot
+     * be below it except by chance (it is an expectation); bursts and spurious resends move it up.
+     */
+    idealPerFreshByte: number | null;
+    /** Data datagrams that carried any resent bytes (retransmissions.total counts only those with nothing new). */
+    datagramsWithResent: number;
   };
   retransmissions: { timeout: number; fast: number; spurious: number; total: number };
   latency: LatencySummary;
@@ -217,9 +243,14 @@ export function buildReport(spec: SimulationSpec, outcome: RunOutcome, wall?: Wa
   const lostForward = fwd.dropped.loss + fwd.dropped.burst + fwd.dropped.queue + fwd.dropped.partition + outcome.framing.forward.corruptionCaught;
   const lossMeasured = fwd.sent > 0 ? Math.min(1, lostForward / fwd.sent) : 0;
   const retransmitted = sender.retransmitsTimeout + sender.retransmitsFast;
-  const firstTransmissions = Math.max(0, sender.dataPacketsSent - retransmitted);
+  const freshDatagrams = Math.max(0, sender.dataPacketsSent - retransmitted);
   const perMessage = all.sent > 0 ? sender.dataPacketsSent / all.sent : null;
-  const idealPerMessage = all.sent > 0 && lossMeasured < 1 ? firstTransmissions / all.sent / (1 - lossMeasured) : null;
+  const freshBytes = sender.dataBytesSent - sender.resentBytes;
+  const perFreshByte = freshBytes > 0 ? sender.dataBytesSent / freshBytes : null;
+  // The ideal assumes each datagram is lost at random; a partition drops everything for a while (the
+  // engine rightly sends little then), so it has no such ideal.
+  const random = fwd.dropped.partition === 0;
+  const idealPerFreshByte = random && freshBytes > 0 && lossMeasured < 1 ? 1 / (1 - lossMeasured) : null;
   const span = firstSend !== undefined && lastDelivery !== undefined ? lastDelivery - firstSend : 0;
 
   const problems = problemsOf(outcome, all);
@@ -235,11 +266,21 @@ export function buildReport(spec: SimulationSpec, outcome: RunOutcome, wall?: Wa
     channels,
     datagrams: {
       sent: sender.dataPacketsSent,
+      senderOther: sender.packetsSent - sender.dataPacketsSent,
       acks: receiver.ackPacketsSent,
+      forward: sender.packetsSent,
+      reverse: receiver.packetsSent,
       total: sender.packetsSent + receiver.packetsSent,
       lossMeasured: round(lossMeasured, 6),
       perMessage: perMessage === null ? null : round(perMessage, 4),
-      idealPerMessage: idealPerMessage === null ? null : round(idealPerMessage, 4),
+      messagesPerFreshDatagram: freshDatagrams > 0 && all.sent > 0 ? round(all.sent / freshDatagrams, 4) : null,
+    },
+    dataBytes: {
+      fresh: freshBytes,
+      resent: sender.resentBytes,
+      perFreshByte: perFreshByte === null ? null : round(perFreshByte, 4),
+      idealPerFreshByte: idealPerFreshByte === null ? null : round(idealPerFreshByte, 4),
+      datagramsWithResent: sender.packetsWithResentData,
     },
     retransmissions: {
       timeout: sender.retransmitsTimeout,
@@ -370,14 +411,10 @@ export function formatReport(r: RunReport, opts: { color: boolean }): string {
   const dg = r.datagrams;
   const rt = r.retransmissions;
   const kv: string[][] = [
-    ['datagrams', `${dg.sent} data, ${dg.acks} ACK-only, ${dg.total} in all`],
-    [
-      'per message',
-      dg.perMessage === null
-        ? '–'
-        : `${dg.perMessage.toFixed(3)} (ideal ${dg.idealPerMessage === null ? '–' : dg.idealPerMessage.toFixed(3)} at ${formatPercent(dg.lossMeasured)} measured loss)`,
-    ],
-    ['retransmits', `${rt.total}: ${rt.timeout} on timeout, ${rt.fast} fast, ${rt.spurious} spurious`],
+    ['datagrams', `→ ${dg.forward} (${dg.sent} with data, ${dg.senderOther} without), ← ${dg.reverse} (${dg.acks} ACK-only), ${dg.total} in all`],
+    ['per message', perMessageText(r)],
+    ['per byte', perByteText(r)],
+    ['retransmits', `${rt.total} datagrams of resent data only (${rt.timeout} on timeout, ${rt.fast} fast), ${r.dataBytes.datagramsWithResent} with some; ${rt.spurious} spurious`],
     ['goodput', r.goodput === null ? '– (no virtual time passed between first send and last delivery)' : formatBitRate(r.goodput)],
     ['completion', r.completionMs === null ? c.red('not completed') : `${formatDuration(r.completionMs)} (virtual)`],
     ['run', `${formatDuration(r.virtualDurationMs)} virtual, ${r.events} events${r.wall ? `; wall ${formatDuration(r.wall.ms)}, ${Math.round(r.wall.eventsPerSecond).toLocaleString('en-US')} events/s` : ''}`],
@@ -395,6 +432,27 @@ export function formatReport(r: RunReport, opts: { color: boolean }): string {
   return out.join('\n');
 }
 
+/** Data datagrams per message, and how messages share datagrams (why this is no loss figure). */
+function perMessageText(r: RunReport): string {
+  const dg = r.datagrams;
+  if (dg.perMessage === null) return '–';
+  const share = dg.messagesPerFreshDatagram;
+  if (share === null) return `${dg.perMessage.toFixed(3)} data datagrams`;
+  const how = share >= 1 ? `${share.toFixed(2)} messages share a fresh datagram` : `a message spans ${(1 / share).toFixed(2)} fresh datagrams`;
+  return `${dg.perMessage.toFixed(3)} data datagrams (${how})`;
+}
+
+/** Transmissions per fresh byte against 1/(1 − p): the like-for-like measure of recovery's cost. */
+function perByteText(r: RunReport): string {
+  const b = r.dataBytes;
+  if (b.perFreshByte === null) return '–';
+  const ideal =
+    b.idealPerFreshByte === null
+      ? `no 1/(1−p) ideal: a partition, not random loss, dropped ${formatPercent(r.datagrams.lossMeasured)}`
+      : `ideal 1/(1−p) = ${b.idealPerFreshByte.toFixed(3)} at ${formatPercent(r.datagrams.lossMeasured)} measured loss`;
+  return `${b.perFreshByte.toFixed(3)} transmissions (${formatBytes(b.resent)} resent of ${formatBytes(b.fresh)}; ${ideal})`;
+}
+
 function verdictLine(r: RunReport, c: Colors): string {
   if (r.ok) return `${c.green(c.bold('PASS'))} every message delivered exactly once, in order, intact`;
   return `${c.red(c.bold('FAIL'))} ${r.problems.join('; ')}`;
@@ -404,14 +462,15 @@ function verdictLine(r: RunReport, c: Colors): string {
 export function formatSweep(s: SweepReport, opts: { color: boolean }): string {
   const c = createColors(opts.color);
   const props = s.sweep.map((d) => d.property);
-  const header = [...props, 'delivered', 'dgrams/msg', 'ideal', 'rtx t/f/s', 'p50', 'p90', 'p99', 'max', 'goodput', 'complete', 'result'];
+  const header = [...props, 'delivered', 'dgrams/msg', 'tx/byte', 'ideal', 'rtx t/f/s', 'p50', 'p90', 'p99', 'max', 'goodput', 'complete', 'result'];
   const rows = [header];
   for (const r of s.runs) {
     rows.push([
       ...props.map((p) => r.parameters?.[p] ?? ''),
       `${r.messages.delivered}/${r.messages.expected}`,
       r.datagrams.perMessage === null ? '–' : r.datagrams.perMessage.toFixed(3),
-      r.datagrams.idealPerMessage === null ? '–' : r.datagrams.idealPerMessage.toFixed(3),
+      r.dataBytes.perFreshByte === null ? '–' : r.dataBytes.perFreshByte.toFixed(3),
+      r.dataBytes.idealPerFreshByte === null ? '–' : r.dataBytes.idealPerFreshByte.toFixed(3),
       `${r.retransmissions.timeout}/${r.retransmissions.fast}/${r.retransmissions.spurious}`,
       ms(r.latency.p50),
       ms(r.latency.p90),

@@ -87,7 +87,8 @@ describe('dualchat simulate', () => {
     const text = readFileSync(svg, 'utf8');
     expect(text.startsWith('<svg')).toBe(true);
     expect(text).toContain('latency');
-    expect(text).toContain('goodput');
+    expect(text).toContain('transmissions per fresh byte'); // chat alone: no goodput panel (it is the workload's rate)
+    expect(text).not.toContain('Goodput');
   });
 
   it('prints a readable table and plots a single run over time', async () => {

@@ -28,6 +28,14 @@ describe('planSimulation (simulate flags)', () => {
     expect(base.seed).toBe(42);
   });
 
+  it('a run from flags alone has a 20 ms path each way (a sweep of loss then shows latency grow); --delay and scenarios set their own', () => {
+    const { base } = plan(planSimulation({ loss: '0.1' }));
+    expect([base.forward.delayMs, base.reverse.delayMs]).toEqual([20, 20]);
+    expect(plan(planSimulation({ delay: '0' })).base.forward.delayMs).toBe(0);
+    const scenario = { value: { name: 's', link: { loss: 0.1 } }, label: 's.json' };
+    expect(plan(planSimulation({}, scenario)).base.forward.delayMs).toBe(0);
+  });
+
   it('text seeds stay text; numeric seeds become numbers', () => {
     expect(plan(planSimulation({ seed: 'hello' })).base.seed).toBe('hello');
     expect(plan(planSimulation({ seed: '7' })).base.seed).toBe(7);

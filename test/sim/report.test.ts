@@ -94,9 +94,10 @@ describe('sweep report and charts', () => {
 
   it('charts latency and goodput against the first swept property, one series per other value', () => {
     const s = sweep();
-    const { latency, goodput } = plotRows(s);
+    const { latency, efficiency, goodput } = plotRows(s);
     expect(latency).toHaveLength(4 * 4); // 4 runs × p50/p90/p99/max
-    expect(goodput).toHaveLength(4);
+    expect(efficiency).toHaveLength(4 * 2); // 4 runs × measured and ideal transmissions per fresh byte
+    expect(goodput).toHaveLength(0); // chat alone: its goodput is the workload's rate, not plotted
     expect(new Set(latency.map((r) => r.x))).toEqual(new Set([0, 0.2]));
     expect(new Set(latency.map((r) => r.series))).toEqual(new Set(['delay=5', 'delay=50']));
     const chart = sweepChartSpec(s, 'title');
@@ -111,5 +112,35 @@ describe('sweep report and charts', () => {
     expect(thinned).toHaveLength(30);
     expect(Math.max(...thinned.map((r) => r.latencyMs))).toBe(Math.max(...outcome.channels.chat.latencies));
     expect(JSON.stringify(timelineChartSpec(thinned, [1000], 't'))).toContain('"rule"');
+  });
+
+  it('a sweep plots transmissions per fresh byte against the ideal, and goodput only when a file is sent', () => {
+    const withFile = spec({ workload: { messages: 20, messageBytes: 100, messageRate: 50, fileBytes: 50_000, chunkBytes: 16_384 } });
+    const runs = [0, 0.2].map((loss) => {
+      const link = mergeLinkSettings(withFile.forward, { loss });
+      const s = { ...withFile, forward: link, reverse: link };
+      return buildReport(s, runSimulation(s, defaultEngineFactory), undefined, { loss: String(loss) });
+    });
+    const sweep: SweepReport = { sweep: [{ property: 'loss', values: ['0', '0.2'] }], ok: true, runs };
+    const { efficiency, goodput } = plotRows(sweep);
+    expect(goodput).toHaveLength(2);
+    const at = (x: number, metric: string): number | undefined => efficiency.find((r) => r.x === x && r.metric === metric)?.value;
+    expect(at(0, 'transmissions per fresh byte')).toBe(1);
+    expect(at(0.2, 'ideal 1/(1−p), p measured')).toBeCloseTo(1 / (1 - runs[1]!.datagrams.lossMeasured), 3);
+    const chart = JSON.stringify(sweepChartSpec(sweep, 't'));
+    expect(chart).toContain("Loss recovery's cost");
+    expect(chart).toContain('Goodput');
+  });
+
+  it('a run with a file plots chat and file chunks in panels of their own, and mentions phases only when drawn', () => {
+    const s = spec({ workload: { messages: 100, messageBytes: 100, messageRate: 50, fileBytes: 200_000, chunkBytes: 16_384 } });
+    const rows = timelineRows(runSimulation(s, defaultEngineFactory).channels);
+    const chart = timelineChartSpec(rows, [], 't') as { vconcat: Array<{ title: string; layer: unknown[] }>; title: { subtitle: string } };
+    expect(chart.vconcat.map((p) => p.title)).toEqual(['Chat lines: latency against the time each was sent', 'File chunks: latency against the time each arrived']);
+    expect(chart.vconcat.every((p) => p.layer.length === 1)).toBe(true); // no phases: no rule layer
+    expect(chart.title.subtitle).not.toMatch(/rule|phase/);
+    const phased = timelineChartSpec(rows, [2000], 't') as { vconcat: Array<{ layer: unknown[] }>; title: { subtitle: string } };
+    expect(phased.vconcat.every((p) => p.layer.length === 2)).toBe(true);
+    expect(phased.title.subtitle).toMatch(/grey dashed rules: the link phase/);
   });
 });
