@@ -21,13 +21,29 @@ export interface ProxyCliOptions extends SimulateFlags {
   logLevel: string;
 }
 
-function describe(c: ProxyCounters): string {
-  const side = (name: string, s: ProxyCounters['forward']) => {
-    const dropped = s.dropped.loss + s.dropped.burst + s.dropped.queue + s.dropped.partition;
-    const rate = s.sent > 0 ? formatPercent(dropped / s.sent) : '0%';
-    return `${name} ${s.sent} in, ${s.delivered} out, ${dropped} dropped (${rate}), ${s.duplicated} dup, ${s.reordered} reord, ${s.corrupted} corrupt`;
-  };
-  return `flows ${c.flows} | ${side('client→target', c.forward)} | ${side('target→client', c.reverse)}`;
+/**
+ * The live counter line, in the longest form that fits `width` columns (a redraw with `\r` breaks if
+ * the line wraps): words, then arrows, then the bare counts, cut with `…` as a last resort.
+ */
+export function counterLine(c: ProxyCounters, width: number): string {
+  const dropped = (s: ProxyCounters['forward']): number => s.dropped.loss + s.dropped.burst + s.dropped.queue + s.dropped.partition;
+  const rate = (s: ProxyCounters['forward']): string => (s.sent > 0 ? formatPercent(dropped(s) / s.sent) : '0%');
+  const forms = [
+    (name: string, s: ProxyCounters['forward']) =>
+      `${name} ${s.sent} in, ${s.delivered} out, ${dropped(s)} dropped (${rate(s)}), ${s.duplicated} dup, ${s.reordered} reord, ${s.corrupted} corrupt`,
+    (name: string, s: ProxyCounters['forward']) => `${name} ${s.sent} in ${s.delivered} out ${dropped(s)} lost (${rate(s)}) ${s.duplicated} dup ${s.reordered} reord ${s.corrupted} bad`,
+    (name: string, s: ProxyCounters['forward']) => `${name} ${s.sent}/${s.delivered} −${dropped(s)} (${rate(s)})`,
+  ];
+  const names = [['client→target', 'target→client'], ['→', '←'], ['→', '←']];
+  let line = '';
+  for (let i = 0; i < forms.length; i++) {
+    const side = forms[i] as (name: string, s: ProxyCounters['forward']) => string;
+    const [f, r] = names[i] as [string, string];
+    line = `${i < 2 ? `flows ${c.flows} | ` : ''}${side(f, c.forward)} | ${side(r, c.reverse)}`;
+    if ([...line].length <= width) return line;
+  }
+  const chars = [...line];
+  return width < 1 ? '' : `${chars.slice(0, width - 1).join('')}…`;
 }
 
 export async function runProxy(opts: ProxyCliOptions): Promise<void> {
@@ -66,8 +82,8 @@ export async function runProxy(opts: ProxyCliOptions): Promise<void> {
   const tty = process.stderr.isTTY === true;
   const counters = setInterval(
     () => {
-      const line = describe(proxy.counters());
-      if (tty) process.stderr.write(`\r\x1b[2K${line}`);
+      // One column spare: a line exactly as wide as the terminal wraps on some terminals.
+      if (tty) process.stderr.write(`\r\x1b[2K${counterLine(proxy.counters(), (process.stderr.columns ?? 80) - 1)}`);
       else logger.info({ counters: proxy.counters() }, 'counters');
     },
     tty ? COUNTERS_TTY_MS : COUNTERS_LOG_MS,
