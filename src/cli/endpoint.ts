@@ -1,4 +1,5 @@
 // `[HOST:]PORT` as users type it in flags (`--listen`, `--target`, `--udp-via`).
+import { parsePort } from '../commands/numbers.ts';
 
 /** `[HOST:]PORT` → host and port; host defaults to 127.0.0.1 (never exposed unless asked). */
 export function parseEndpoint(text: string, defaultHost: string | undefined): { host: string; port: number } | string {
@@ -7,6 +8,7 @@ export function parseEndpoint(text: string, defaultHost: string | undefined): { 
   const portText = colon < 0 ? text : text.slice(colon + 1);
   if (host?.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
   if (!host) return `"${text}" needs a host (HOST:PORT)`;
-  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65_535) return `"${text}": the port must be 0–65535`;
-  return { host, port: Number(portText) };
+  const port = parsePort(portText, 0);
+  if (!port.ok) return `"${text}": ${port.message}`;
+  return { host, port: port.value };
 }

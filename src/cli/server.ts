@@ -15,7 +15,9 @@ import { DEFAULT_HUB_OPTIONS, ROOM_CAPACITY_MAX, ROOM_CAPACITY_MIN } from '../ch
 import { LOG_LEVELS } from '../server/log-levels.ts';
 import { PORT_MAX, PORT_MIN } from '../server/options.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_SLOTS, DEFAULT_UPLOAD_TYPES } from '../files/limits.ts';
+import { formatSize } from '../files/format.ts';
 import { parseUploadTypes } from '../files/options.ts';
+import { parsePort } from '../commands/numbers.ts';
 import { parseByteSize } from '../sim/units.ts';
 import type { ServerFlags } from './server-run.ts';
 
@@ -23,8 +25,8 @@ export function serverCommand(): Command {
   return new Command('server')
     .description('Run the chat server: TCP control plane, UDP data plane, shared files directory.')
     .option('--host <address>', 'address to listen on', DEFAULT_HOST)
-    .option('--tcp <port>', `TCP control port (${PORT_MIN}–${PORT_MAX}; 0 = any free port)`, parsePort, DEFAULT_TCP_PORT)
-    .option('--udp <port>', `UDP data port (${PORT_MIN}–${PORT_MAX}; 0 = any free port)`, parsePort, DEFAULT_UDP_PORT)
+    .option('--tcp <port>', `TCP control port (${PORT_MIN}–${PORT_MAX}; 0 = any free port)`, parseListenPort, DEFAULT_TCP_PORT)
+    .option('--udp <port>', `UDP data port (${PORT_MIN}–${PORT_MAX}; 0 = any free port)`, parseListenPort, DEFAULT_UDP_PORT)
     .option('--files <dir>', 'shared files directory (created if missing)', DEFAULT_FILES_DIR)
     .option(
       '--room-capacity <n>',
@@ -50,17 +52,16 @@ export function serverCommand(): Command {
       parseMaxConnections,
       DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
     )
-    .option(
-      '--max-upload <size>',
-      'largest upload or file sent to a user, e.g. 3mib, 500kb, 10000000 (b, kb, mb, kib, mib …)',
-      parseMaxUpload,
-      DEFAULT_MAX_UPLOAD_BYTES,
+    // Defaults described in words: commander would print 3145728 and a JSON array.
+    .addOption(
+      new Option('--max-upload <size>', 'largest upload or file sent to a user, e.g. 3mib, 500kb, 10000000 (b, kb, mb, kib, mib …)')
+        .argParser(parseMaxUpload)
+        .default(DEFAULT_MAX_UPLOAD_BYTES, formatSize(DEFAULT_MAX_UPLOAD_BYTES)),
     )
-    .option(
-      '--upload-types <list>',
-      'file types accepted for upload, comma-separated, e.g. ".txt,.pdf,.md"',
-      parseUploadTypesFlag,
-      [...DEFAULT_UPLOAD_TYPES],
+    .addOption(
+      new Option('--upload-types <list>', 'file types accepted for upload, comma-separated, e.g. ".txt,.pdf,.md"')
+        .argParser(parseUploadTypesFlag)
+        .default([...DEFAULT_UPLOAD_TYPES], DEFAULT_UPLOAD_TYPES.join(',')),
     )
     .option(
       '--upload-slots <n>',
@@ -76,12 +77,10 @@ export function serverCommand(): Command {
     });
 }
 
-function parsePort(value: string): number {
-  const port = /^[0-9]{1,5}$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(port) || port < PORT_MIN || port > PORT_MAX) {
-    throw new InvalidArgumentError(`a port is a whole number from ${PORT_MIN} to ${PORT_MAX}.`);
-  }
-  return port;
+function parseListenPort(value: string): number {
+  const port = parsePort(value, PORT_MIN);
+  if (!port.ok) throw new InvalidArgumentError(`${port.message}.`);
+  return port.value;
 }
 
 function parseRoomCapacity(value: string): number {

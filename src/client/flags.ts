@@ -1,15 +1,13 @@
 // Validation of the client's command-line flags, pure: each returns the value or a message saying
 // what is expected. The commander shell (src/cli/client.ts) turns a message into its usage error.
 
+import { parsePort } from '../commands/numbers.ts';
+
 export type FlagResult<T> = { ok: true; value: T } | { ok: false; message: string };
 
 /** A TCP port to connect to: a whole number 1–65535 (port 0 means "any" when binding, never a target). */
 export function parsePortFlag(text: string): FlagResult<number> {
-  const trimmed = text.trim();
-  if (!/^\d+$/.test(trimmed)) return { ok: false, message: `port must be a whole number 1–65535, got ${JSON.stringify(text)}` };
-  const port = Number(trimmed);
-  if (port < 1 || port > 65_535) return { ok: false, message: `port must be 1–65535, got ${trimmed}` };
-  return { ok: true, value: port };
+  return parsePort(text, 1);
 }
 
 /** A host name or address: non-empty, no blanks or control characters. */

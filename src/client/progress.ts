@@ -49,7 +49,7 @@ const ARROW: Readonly<Record<Direction, string>> = { download: '↓', receive: '
 /** Width of the bar itself in characters. */
 const BAR_WIDTH = 24;
 
-/** `↓ notes.txt [██████░░░░] 45% 9.0 MB/20.0 MB 12.5 MB/s ETA 1s  #3`, at most `columns` wide. */
+/** `↓ notes.txt [██████░░░░] 45% 9.0 MiB/20.0 MiB 12.5 MiB/s ETA 1s  #3`, at most `columns` wide. */
 export function formatBar(bar: BarState, now: number, columns: number): string {
   const progress = bar.size > 0 ? Math.min(1, bar.done / bar.size) : 1;
   const seconds = Math.max(0.001, (now - bar.startedAt) / 1000);

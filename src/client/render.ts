@@ -6,7 +6,7 @@ import { isPlumbingReply } from '../commands/plumbing.ts';
 import type { ErrorCode, FileEntry, LeaveReason, RoomEntry, Transport, UserEntry } from '../commands/types.ts';
 import { formatReply } from '../commands/grammar.ts';
 import type { ClientFileEvent, Direction } from '../files/client-files.ts';
-import { formatSize as formatFileSize } from '../files/format.ts';
+import { formatSize } from '../files/format.ts';
 import { helpLines } from './help.ts';
 import { sameName, type Display, type UsersScope } from './state.ts';
 
@@ -201,7 +201,7 @@ export function fileTerminalLines(e: ClientFileEvent, ctx: TerminalContext): str
   const now = c.dim(formatClock(ctx.now));
   const safe = sanitizeForTerminal;
   const note = (text: string): string => `${now} ${c.gray(`* ${text}`)}`;
-  const size = formatFileSize;
+  const size = formatSize;
   switch (e.type) {
     case 'requested':
       return e.resumeFrom === undefined
@@ -357,19 +357,6 @@ export function colorName(name: string, ctx: TerminalContext): string {
   return ctx.me !== undefined && sameName(name, ctx.me) ? ctx.colors.bold(coloured) : coloured;
 }
 
-/** Bytes in the unit a person reads at a glance (1024-based, one decimal above bytes). */
-export function formatSize(bytes: number): string {
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  if (!Number.isFinite(bytes) || bytes < 1024) return `${bytes} B`;
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
-
 /** A duration as `1h 02m 03s`, `4m 05s` or `6s`. */
 export function formatDuration(ms: number): string {
   const total = Math.max(0, Math.floor(ms / 1000));
@@ -441,7 +428,7 @@ export function toTerminalLines(item: Shown, ctx: TerminalContext): string[] {
           : [
               `  transfers  ${s.transfers.length}`,
               ...s.transfers.map(
-                (t) => `    #${t.id} ${t.direction} ${safe(t.name)}: ${formatFileSize(t.done)} of ${formatFileSize(t.size)} (${t.phase})`,
+                (t) => `    #${t.id} ${t.direction} ${safe(t.name)}: ${formatSize(t.done)} of ${formatSize(t.size)} (${t.phase})`,
               ),
             ]),
       ];

@@ -24,3 +24,22 @@ export function parseCrc32(s: string): number | undefined {
 export function formatCrc32(n: number): string {
   return (n >>> 0).toString(16).padStart(8, '0');
 }
+
+/** The largest TCP/UDP port. */
+export const PORT_MAX = 65_535;
+
+/**
+ * A port as a person typed it (flags, `HOST:PORT`) → its number, or why not, in the one wording every
+ * command uses. `min` is 0 where 0 means "any free port" (a server's listening ports), else 1.
+ */
+export function parsePort(text: string, min: 0 | 1): { ok: true; value: number } | { ok: false; message: string } {
+  const trimmed = text.trim();
+  const n = /^[0-9]{1,5}$/.test(trimmed) ? Number(trimmed) : Number.NaN;
+  if (Number.isInteger(n) && n >= min && n <= PORT_MAX) return { ok: true, value: n };
+  return { ok: false, message: portMessage(min, JSON.stringify(text)) };
+}
+
+/** Why a port is refused: `a port is a whole number from 1 to 65535, got "x"`. */
+export function portMessage(min: 0 | 1, got: string): string {
+  return `a port is a whole number from ${min} to ${PORT_MAX}${min === 0 ? ' (0: any free port)' : ''}, got ${got}`;
+}

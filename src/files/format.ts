@@ -1,9 +1,11 @@
-// Sizes for people: `512 B`, `3.0 MB`, `1.5 GB` (binary multiples, as the limits are set), and a
-// progress line's percentage. Pure.
+// Sizes for people: `512 B`, `3.0 MiB`, `1.5 GiB`, and a progress line's percentage. Pure. The one
+// size format of the server's and the client's words (listings, progress, limits, errors): binary
+// multiples, as the limits are set (the ancestors' "3 MB" limit is 3 × 1024 × 1024 bytes), named as
+// such, so a file listed as 20.0 MiB downloads as 20.0 MiB.
 
-const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'] as const;
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const;
 
-/** `0 B`, `1023 B`, `1.0 KB`, `3.0 MB` (1 KB = 1024 B, as the ancestors counted the 3 MB limit). */
+/** `0 B`, `1023 B`, `1.0 KiB`, `3.0 MiB` (1 KiB = 1024 B). */
 export function formatSize(bytes: number): string {
   if (!Number.isFinite(bytes) || bytes < 1024) return `${bytes} B`;
   let value = bytes;

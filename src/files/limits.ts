@@ -7,15 +7,22 @@
  */
 export const DEFAULT_MAX_UPLOAD_BYTES = 3 * 1024 * 1024;
 
-/**
- * File types accepted for upload, as lower-case extensions with their dot: the ancestors' list
- * (text, PDF, JPEG, PNG). Executables, scripts and archives are refused by default because the
- * shared directory is served to everyone. `--upload-types` changes it.
- */
-export const DEFAULT_UPLOAD_TYPES: readonly string[] = Object.freeze(['.txt', '.pdf', '.jpg', '.png']);
-
 /** Extensions `/sendimage` accepts (and a recipient's client may show as an image). */
 export const IMAGE_TYPES: readonly string[] = Object.freeze(['.jpg', '.jpeg', '.png', '.gif', '.webp', '.bmp']);
+
+/**
+ * Extensions that name one type: a `.jpeg` is a `.jpg`. Whichever spelling a type list holds, the
+ * other is accepted too.
+ */
+export const TYPE_ALIASES: Readonly<Record<string, string>> = Object.freeze({ '.jpeg': '.jpg' });
+
+/**
+ * File types accepted for upload, as lower-case extensions with their dot: the ancestors' list
+ * (text, PDF, JPEG, PNG) and every image type, so that whatever the client offers as an image
+ * (`/sendimage`) the server takes by default. Executables, scripts and archives are refused by
+ * default because the shared directory is served to everyone. `--upload-types` changes it.
+ */
+export const DEFAULT_UPLOAD_TYPES: readonly string[] = Object.freeze(['.txt', '.pdf', '.jpg', '.png', '.gif', '.webp', '.bmp']);
 
 /**
  * Uploads stored at once, server-wide; the rest wait in FIFO order and are told their position.

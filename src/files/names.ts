@@ -1,7 +1,7 @@
 // File names as data: which names may be stored, which may be asked for, the type allow-list, the
 // non-colliding variants (`notes (1).txt`) and the hidden temporary names. Pure and total: every
 // check returns a verdict with a message in words, never throws.
-import { MAX_FILE_NAME_BYTES } from './limits.ts';
+import { MAX_FILE_NAME_BYTES, TYPE_ALIASES } from './limits.ts';
 
 export type NameCheck = { ok: true; name: string } | { ok: false; message: string };
 
@@ -74,6 +74,17 @@ export function extensionOf(name: string): string {
   return dot <= 0 || dot === name.length - 1 ? '' : name.slice(dot).toLowerCase();
 }
 
+/** The one spelling of a type (`.jpeg` → `.jpg`, see TYPE_ALIASES). */
+function canonicalType(ext: string): string {
+  return TYPE_ALIASES[ext] ?? ext;
+}
+
+/** True when `name`'s extension is one of `types`, either spelling of an aliased type counting. */
+export function hasTypeIn(name: string, types: readonly string[]): boolean {
+  const ext = canonicalType(extensionOf(name));
+  return types.some((t) => canonicalType(t) === ext);
+}
+
 /** Human list of types: `.txt, .pdf, .jpg or .png`. */
 export function describeTypes(types: readonly string[]): string {
   if (types.length === 0) return 'none';
@@ -88,8 +99,8 @@ export function describeTypes(types: readonly string[]): string {
 export function checkUploadName(name: string, allowedTypes: readonly string[]): NameCheck {
   const portable = checkPortableName(name);
   if (!portable.ok) return portable;
-  const ext = extensionOf(name);
-  if (!allowedTypes.includes(ext)) {
+  if (!hasTypeIn(name, allowedTypes)) {
+    const ext = extensionOf(name);
     const what = ext === '' ? 'has no extension' : `is a ${ext} file`;
     return { ok: false, message: `${quoteName(name)} ${what}; allowed types: ${describeTypes(allowedTypes)}` };
   }
@@ -150,5 +161,5 @@ export function isStalePartName(entry: string): boolean {
 
 /** True when `name` has an image extension (`/sendimage` checks it). */
 export function isImageName(name: string, imageTypes: readonly string[]): boolean {
-  return imageTypes.includes(extensionOf(name));
+  return hasTypeIn(name, imageTypes);
 }

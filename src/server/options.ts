@@ -12,6 +12,7 @@ import {
   MAX_PENDING_WRITE_BYTES,
 } from './constants.ts';
 import { isLogLevel, type LogLevel } from './log-levels.ts';
+import { PORT_MAX, portMessage } from '../commands/numbers.ts';
 import { resolveFileOptions, type FileOptions } from '../files/options.ts';
 import { resolveEngineConfig, type EngineConfig } from '../reliability/config.ts';
 import { SOCKET_ENGINE_CONFIG } from '../udp/engine-driver.ts';
@@ -76,12 +77,13 @@ export interface ResolvedServerOptions {
 
 export type ServerOptionsResult = { ok: true; options: ResolvedServerOptions } | { ok: false; message: string };
 
+/** A listening port may be 0: any free port. */
 export const PORT_MIN = 0;
 
 /** A node id goes into every session address and log line of a cluster: short and plain. */
 export const NODE_ID_MAX_LENGTH = 64;
 const NODE_ID = new RegExp(`^[A-Za-z0-9._-]{1,${NODE_ID_MAX_LENGTH}}$`);
-export const PORT_MAX = 65_535;
+export { PORT_MAX };
 
 /** Fill in defaults and check every value. Never throws. */
 export function resolveServerOptions(options: ServerOptions): ServerOptionsResult {
@@ -148,7 +150,7 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
 /** undefined if `port` is a whole number from 0 to 65535, else why not. */
 export function checkPort(option: string, port: unknown): string | undefined {
   if (typeof port === 'number' && Number.isInteger(port) && port >= PORT_MIN && port <= PORT_MAX) return undefined;
-  return `${option} must be a whole number from ${PORT_MIN} to ${PORT_MAX}, got ${String(port)}`;
+  return `${option}: ${portMessage(PORT_MIN, String(port))}`;
 }
 
 function isPositiveInteger(value: unknown): value is number {

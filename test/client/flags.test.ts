@@ -8,7 +8,7 @@ describe('client flags', () => {
     for (const bad of ['0', '65536', '-1', '50a', '', '1e3', '3.5']) {
       const r = parsePortFlag(bad);
       expect(r.ok, bad).toBe(false);
-      if (!r.ok) expect(r.message).toMatch(/port must be/);
+      if (!r.ok) expect(r.message).toMatch(/^a port is a whole number from 1 to 65535, got /);
     }
   });
 

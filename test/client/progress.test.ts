@@ -43,7 +43,7 @@ describe('formatBar (interactive progress bar)', () => {
 
   it('shows the direction, name, bar, percentage, sizes, rate, ETA and the id to cancel', () => {
     const line = formatBar(bar, 2_000, 120);
-    expect(line).toMatch(/^↓ movie\.jpg \[█{12}░{12}\]  50% 5\.0 MB\/10\.0 MB 2\.5 MB\/s ETA +2s {2}#7$/);
+    expect(line).toMatch(/^↓ movie\.jpg \[█{12}░{12}\]  50% 5\.0 MiB\/10\.0 MiB 2\.5 MiB\/s ETA +2s {2}#7$/);
     expect(formatBar({ ...bar, direction: 'upload' }, 2_000, 120).startsWith('↑ ')).toBe(true);
   });
 

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import pc from 'picocolors';
 import { describe, expect, it } from 'vitest';
+import { formatSize } from '../../src/files/format.ts';
 import type { Reply } from '../../src/commands/types.ts';
 import {
   formatClock,
   formatDuration,
-  formatSize,
   nameColorIndex,
   promptText,
   sanitizeForTerminal,
@@ -412,8 +412,8 @@ describe('file events', () => {
   });
 
   it('become readable terminal lines, with what to type next', () => {
-    expect(lines({ type: 'requested', direction: 'download', name: 'a.txt', resumeFrom: 3 * 1024 * 1024 })).toEqual(['[13:14:15] * Resuming a.txt at 3.0 MB (what an earlier download left)']);
-    expect(lines({ type: 'started', id: 3, direction: 'download', name: 'a.txt', size: 2048, offset: 0 })).toEqual(['[13:14:15] * Downloading a.txt (2.0 KB) as transfer 3 — /cancel 3 to stop']);
+    expect(lines({ type: 'requested', direction: 'download', name: 'a.txt', resumeFrom: 3 * 1024 * 1024 })).toEqual(['[13:14:15] * Resuming a.txt at 3.0 MiB (what an earlier download left)']);
+    expect(lines({ type: 'started', id: 3, direction: 'download', name: 'a.txt', size: 2048, offset: 0 })).toEqual(['[13:14:15] * Downloading a.txt (2.0 KiB) as transfer 3 — /cancel 3 to stop']);
     expect(lines({ type: 'offer', id: 5, from: 'bob', name: 'c.png', size: 9, accepted: false })).toEqual(['[13:14:15] * bob offers you c.png (9 B): /accept 5 or /decline 5']);
     expect(lines({ type: 'queued', id: 4, name: 'b.pdf', position: 2 })[0]).toMatch(/position 2 .*\/cancel 4/);
     expect(lines({ type: 'finished', id: 3, direction: 'download', name: 'a.txt', size: 10, savedAs: 'a.txt', path: '/d/a.txt' })).toEqual(['[13:14:15] ✓ a.txt saved to /d/a.txt (10 B, CRC-32 checked)']);

@@ -125,7 +125,7 @@ describe('dualchat server', () => {
   it('refuses a port out of range with a clear message', async () => {
     const server = run(['server', '--tcp', '65536']);
     expect(await withDeadline(server.exited, 15_000, 'exit on a bad port')).not.toBe(0);
-    expect(server.stderr()).toContain("option '--tcp <port>' argument '65536' is invalid. a port is a whole number from 0 to 65535.");
+    expect(server.stderr()).toContain(`option '--tcp <port>' argument '65536' is invalid. a port is a whole number from 0 to 65535 (0: any free port), got "65536".`);
     expect(server.stderr()).not.toMatch(/\n\s+at /); // no stack trace
   });
 });

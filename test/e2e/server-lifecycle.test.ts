@@ -34,7 +34,7 @@ describe('start-up', () => {
   });
 
   it('rejects bad options with a message naming them', async () => {
-    await expect(startServer({ tcpPort: 70_000, logLevel: 'silent' })).rejects.toThrow(/tcpPort must be a whole number from 0 to 65535/);
+    await expect(startServer({ tcpPort: 70_000, logLevel: 'silent' })).rejects.toThrow(/tcpPort: a port is a whole number from 0 to 65535/);
     await expect(startServer({ udpPort: -1, logLevel: 'silent' })).rejects.toThrow(/udpPort/);
     await expect(startServer({ roomCapacity: 0, tcpPort: 0, udpPort: 0, logLevel: 'silent' })).rejects.toThrow(/roomCapacity/);
   });

@@ -23,8 +23,8 @@ describe('resolveServerOptions', () => {
   });
 
   it.each([
-    [{ tcpPort: 65_536 }, 'tcpPort must be a whole number from 0 to 65535, got 65536'],
-    [{ udpPort: 1.5 }, 'udpPort must be a whole number from 0 to 65535, got 1.5'],
+    [{ tcpPort: 65_536 }, 'tcpPort: a port is a whole number from 0 to 65535 (0: any free port), got 65536'],
+    [{ udpPort: 1.5 }, 'udpPort: a port is a whole number from 0 to 65535 (0: any free port), got 1.5'],
     [{ host: ' ' }, 'host must be a non-empty address or host name'],
     [{ filesDir: '' }, 'filesDir must be a non-empty path'],
     [{ logLevel: 'loud' as never }, 'logLevel must be one of fatal, error, warn, info, debug, trace, silent; got loud'],
@@ -42,7 +42,7 @@ describe('resolveServerOptions', () => {
   it('fills in the file limits and takes the ones given', () => {
     expect(resolveServerOptions({})).toMatchObject({
       ok: true,
-      options: { files: { maxUploadBytes: 3 * 1024 * 1024, uploadTypes: ['.txt', '.pdf', '.jpg', '.png'], uploadSlots: 5 } },
+      options: { files: { maxUploadBytes: 3 * 1024 * 1024, uploadTypes: ['.txt', '.pdf', '.jpg', '.png', '.gif', '.webp', '.bmp'], uploadSlots: 5 } },
     });
     expect(resolveServerOptions({ files: { uploadTypes: ['TXT', '.md'], uploadSlots: 2 } })).toMatchObject({
       ok: true,
