@@ -33,7 +33,8 @@ export class ClientTransfers {
   private lastActivity = Date.now();
   private readonly idleWaiters = new Set<() => void>();
   /** The directories are created on first use (a chat-only session leaves no trace on disk). */
-  private dirsReady: Promise<string | undefined> | undefined;
+  /** Leftovers of interrupted receives are cleared once, before the first transfer. */
+  private cleaned: Promise<void> | undefined;
   private replies: Promise<void> = Promise.resolve();
 
   /** The hooks to give ChatLink.open (`files`). */
@@ -60,18 +61,23 @@ export class ClientTransfers {
   }
 
   /**
-   * Creates the directories and clears what an interrupted receive left, once; resolves with why not
-   * when they cannot be used. Never rejects.
+   * Creates the directories whenever they are missing (a user may delete them while the client runs)
+   * and, the first time, clears what an interrupted receive left; resolves with why not when they
+   * cannot be used. Never rejects.
    */
   private ensureDirs(): Promise<string | undefined> {
-    this.dirsReady ??= prepareClientDirs(this.options.downloadsDir, this.options.receivedDir).then(
+    const { downloadsDir, receivedDir } = this.options;
+    // Every transfer waits for the one clean-up (a receive must not start while it runs), then makes
+    // sure the directories still exist. A clean-up that failed is tried again next time.
+    const cleaned = (this.cleaned ??= prepareClientDirs(downloadsDir, receivedDir, true).then(() => undefined));
+    return cleaned.then(() => prepareClientDirs(downloadsDir, receivedDir, false)).then(
       () => undefined,
       (error: unknown) => {
+        if (this.cleaned === cleaned) this.cleaned = undefined;
         const why = error instanceof Error ? error.message : String(error);
-        return `cannot use the download directories (${this.options.downloadsDir}, ${this.options.receivedDir}): ${why}`;
+        return `cannot use the download directories (${downloadsDir}, ${receivedDir}): ${why}`;
       },
     );
-    return this.dirsReady;
   }
 
   /** The link is open: requests go out on it from now on. */

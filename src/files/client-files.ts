@@ -15,15 +15,18 @@ import { openLocalFile, type LocalFile } from './source.ts';
 import { removeStaleParts } from './writer.ts';
 
 /**
- * At client start: create the downloads and received_files directories and remove leftovers of
- * files that were being received from other users (not resumable). Partial downloads are kept:
- * `/download NAME` resumes them. Rejects only when a directory cannot be created (a start-up error).
+ * Before a transfer: create the downloads and received_files directories when they are missing —
+ * every time, since a user may delete them while the client runs — and, the first time only
+ * (`clean`), remove leftovers of files that were being received from other users (not resumable).
+ * Partial downloads are kept: `/download NAME` resumes them. Rejects when a directory cannot be created.
  */
-export async function prepareClientDirs(downloadsDir: string, receivedDir: string): Promise<{ downloadsDir: string; receivedDir: string }> {
+export async function prepareClientDirs(downloadsDir: string, receivedDir: string, clean = true): Promise<{ downloadsDir: string; receivedDir: string }> {
   const downloads = await ensureSharedDir(downloadsDir);
   const received = await ensureSharedDir(receivedDir);
-  await removeStaleParts(received);
-  await removeStaleParts(downloads);
+  if (clean) {
+    await removeStaleParts(received);
+    await removeStaleParts(downloads);
+  }
   return { downloadsDir: downloads, receivedDir: received };
 }
 

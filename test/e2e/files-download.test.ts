@@ -2,7 +2,7 @@
 // arrive intact (SHA-256 compared) over the UDP bulk channel, over the TCP fallback (`--no-udp`) and
 // through the impairment proxy at 10 % loss (`--udp-via`); a chat line overtakes a 20 MiB download;
 // names are resolved strictly inside the shared directory; a taken name is numbered.
-import { mkdir, symlink } from 'node:fs/promises';
+import { mkdir, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningProxy } from '../../src/udp/proxy.ts';
@@ -142,6 +142,24 @@ describe('downloads', () => {
       const second = await client.waitFor(fileEvent('saved', 'notes.txt', { savedAs: 'notes (1).txt' }), 'second copy');
       expect(second.path).toBe(path.join(downloads, 'notes (1).txt'));
       expect(await listDir(downloads)).toEqual(['notes (1).txt', 'notes.txt']);
+    } finally {
+      client.end();
+      await client.waitExit();
+    }
+  });
+
+  it('the downloads directory deleted while the client runs is made again by the next download', async () => {
+    const { client, downloads } = await fileClient(srv.port, 'tidy', home.dir, ['--no-udp']);
+    try {
+      client.send('/download notes.txt');
+      await client.waitFor(fileEvent('saved', 'notes.txt'), 'first download');
+      await rm(downloads, { recursive: true });
+      const from = client.events.length;
+      client.send('/download notes.txt');
+      const again = await client.waitForAfter(from, (e) => fileEvent('saved', 'notes.txt')(e) || e.type === 'transfer-error', 'download after the folder was deleted');
+      expect(again.path).toBe(path.join(downloads, 'notes.txt'));
+      expect(await listDir(downloads)).toEqual(['notes.txt']);
+      expect(client.events.filter((e) => e.type === 'transfer-error')).toEqual([]);
     } finally {
       client.end();
       await client.waitExit();
