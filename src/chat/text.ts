@@ -17,8 +17,9 @@ const CONTROLS = /\r\n|[\u0000-\u001f\u007f-\u009f]/g;
 /**
  * Normalise chat text from `sender`:
  * 1. replace line breaks and control characters with spaces;
- * 2. drop a leading `SENDER : ` / `SENDER: ` (the Python clients prefix their own name; compared
- *    case-insensitively, only when followed by a colon, so "bobby: hi" from bob is kept whole);
+ * 2. drop a leading `SENDER : ` — the family's own-name prefix, with a space each side of the colon
+ *    (one ancestor's client sends exactly that); compared case-insensitively. Only that form: what a
+ *    person types ("alice: did you see this?", "alice:5:1234", "bobby : hi" from bob) is kept whole;
  * 3. trim; empty → 'bad-argument'; more than `maxLength` code points → 'too-large'.
  */
 export function normalizeChatText(raw: string, sender: string, maxLength: number): TextCheck {
@@ -42,6 +43,6 @@ function stripOwnPrefix(text: string, sender: string): string {
   if (sender.length === 0 || text.length <= sender.length) return text;
   if (text.slice(0, sender.length).toLowerCase() !== sender.toLowerCase()) return text;
   const rest = text.slice(sender.length);
-  const colon = /^[ ]*:/.exec(rest);
+  const colon = /^ +:(?: +|$)/.exec(rest);
   return colon === null ? text : rest.slice(colon[0].length);
 }

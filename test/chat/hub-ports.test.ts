@@ -217,7 +217,7 @@ describe('ports', () => {
     const hub = new RealHub({}, { presence, store, node: 'here' });
     hub.open(1, 0);
     hub.handle(1, { kind: 'connect', name: 'ann' }, 0);
-    hub.handle(1, { kind: 'broadcast', text: ' ann: hello ' }, 42);
+    hub.handle(1, { kind: 'broadcast', text: ' ann : hello ' }, 42);
     expect(kept).toEqual([{ room: 'lobby', from: 'ann', ts: 42, text: 'hello' }]);
     // bob is on node "there" (as a cluster's presence would know him)
     presence.claimName('bob', 'Bob', { node: 'there', session: 9 });

@@ -340,8 +340,9 @@ describe('<set_msg_all>', () => {
 
   it.each([
     ['alice : hi there', 'hi there'],
-    ['alice: hi there', 'hi there'],
-    ['ALICE:hi', 'hi'],
+    ['alice: did you see this?', 'alice: did you see this?'],
+    ['alice:5:1234', 'alice:5:1234'],
+    ['ALICE : hi', 'hi'],
     ['  Alice  :  spaced  ', 'spaced'],
     ['alicex: not me', 'alicex: not me'],
     ['bob: hi', 'bob: hi'],
@@ -355,7 +356,7 @@ describe('<set_msg_all>', () => {
     expect(reply?.kind === 'message' && reply.text).toBe(expected);
   });
 
-  it.each([[''], ['   '], ['\r\n'], ['alice:'], ['alice :  ']])('refuses empty text %j with bad-argument', (text) => {
+  it.each([[''], ['   '], ['\r\n'], ['alice :'], ['alice :  ']])('refuses empty text %j with bad-argument', (text) => {
     const hub = hubWith(['alice', 'bob']);
     const out = hub.handle(1, { kind: 'broadcast', text }, 0);
     expect(errorTo(out, 1).code).toBe('bad-argument');

@@ -9,10 +9,13 @@ const awkwardChar = fc.oneof(
 );
 
 describe('normalizeChatText', () => {
-  it('strips only the sender’s own name followed by a colon', () => {
+  it('strips only the family’s `SENDER : ` prefix, never what a person typed', () => {
     expect(normalizeChatText('alice : hi', 'alice', 100)).toEqual({ ok: true, text: 'hi', length: 2 });
-    expect(normalizeChatText('Alice:hi', 'alice', 100)).toMatchObject({ text: 'hi' });
-    expect(normalizeChatText('alice:alice: hi', 'alice', 100)).toMatchObject({ text: 'alice: hi' });
+    expect(normalizeChatText('Alice  :  hi', 'alice', 100)).toMatchObject({ text: 'hi' });
+    expect(normalizeChatText('Alice:hi', 'alice', 100)).toMatchObject({ text: 'Alice:hi' });
+    expect(normalizeChatText('alice: did you see this?', 'alice', 100)).toMatchObject({ text: 'alice: did you see this?' });
+    expect(normalizeChatText('alice:5:1234', 'alice', 100)).toMatchObject({ text: 'alice:5:1234' });
+    expect(normalizeChatText('alice : alice: hi', 'alice', 100)).toMatchObject({ text: 'alice: hi' });
     expect(normalizeChatText('alicia: hi', 'alice', 100)).toMatchObject({ text: 'alicia: hi' });
     expect(normalizeChatText('alice', 'alice', 100)).toMatchObject({ text: 'alice' });
   });
