@@ -17,7 +17,7 @@ import { formatCommand, parseReply } from '../../src/commands/grammar.ts';
 import type { Reply } from '../../src/commands/types.ts';
 import { formatUdpRequest } from '../../src/commands/transport-syntax.ts';
 import { UdpClientPlane } from '../../src/udp/client-plane.ts';
-import { formatIrc, parseIrc, type IrcMessage } from './irc.ts';
+import { formatIrc, parseIrc, type IrcMessage } from '../../src/doors/irc/message.ts';
 import { MARK } from './payload.ts';
 import type { ScriptedMode } from './scripted-modes.ts';
 
