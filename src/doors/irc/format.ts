@@ -22,11 +22,26 @@ export function channel(room: string): string {
 
 /**
  * `:SERVER NUMERIC TARGET PARAMS… :TRAILING\r\n` — a numeric or a server command to `target` (the
- * client's nick, or `*` before it has one).
+ * client's nick, or `*` before it has one). Parameters may echo what a client sent: each becomes one
+ * word (`middle`), and the line is cut to 512 bytes with its CR LF (the trailing text shortened).
  */
 export function serverLine(command: string, target: string, params: readonly string[], trailing?: string): string {
-  const middle = params.length === 0 ? '' : ` ${params.join(' ')}`;
-  return `:${IRC_SERVER_NAME} ${command} ${target}${middle}${trailing === undefined ? '' : ` :${trailing}`}\r\n`;
+  let head = `:${IRC_SERVER_NAME} ${command} ${middle(target)}`;
+  for (const p of params) head += ` ${middle(p)}`;
+  if (trailing === undefined) return `${head.slice(0, IRC_MAX_LINE)}\r\n`;
+  const text = trailing.replace(LINE_BREAKING, ' ');
+  const room = IRC_MAX_LINE - Buffer.byteLength(head) - 2;
+  return `${head} :${Buffer.byteLength(text) <= room ? text : (splitBytes(text, Math.max(room, 0))[0] ?? '')}\r\n`;
+}
+
+/** NUL, CR and LF: nothing inside an IRC line may hold them. */
+const LINE_BREAKING = /[\0\r\n]/g;
+
+/** `text` as one middle parameter: its first word, without NUL/CR/LF, not starting with ':', never empty; at most 64 bytes' worth. */
+export function middle(text: string): string {
+  const word = text.replace(LINE_BREAKING, ' ').trim().split(' ', 1)[0]!.slice(0, 64);
+  if (word === '') return '*';
+  return word.startsWith(':') ? `*${word.slice(1)}` : word;
 }
 
 /**
