@@ -89,8 +89,8 @@ export interface ChatView {
   allRooms(): RoomEntry[];
   /** The names of `room`'s members on this node. */
   members(room: string): string[];
-  /** `name`'s spelling and rooms when that user is on this node, else undefined. */
-  user(name: string): { name: string; rooms: string[] } | undefined;
+  /** `name`'s spelling, rooms and away text when that user is on this node, else undefined. */
+  user(name: string): { name: string; rooms: string[]; away: string | undefined } | undefined;
   /** Named users on every node. */
   userCount(): number;
 }

@@ -22,7 +22,7 @@ export function chatView(hub: Hub, session: SessionId): ChatView {
     user: (name) => {
       const id = hub.sessionOf(name);
       const spelled = id === undefined ? undefined : hub.nameOf(id);
-      return id === undefined || spelled === undefined ? undefined : { name: spelled, rooms: hub.roomsOf(id) };
+      return id === undefined || spelled === undefined ? undefined : { name: spelled, rooms: hub.roomsOf(id), away: hub.awayOf(id) };
     },
     userCount: () => hub.users().length,
   };

@@ -126,7 +126,8 @@ export class LineRouter {
   command(session: Session, command: HubCommand): Promise<void> | undefined {
     const { hub, outputs } = this.config;
     const pending = outputs.dispatch(hub.handle(session.id, command, this.config.now()));
-    if (session.name !== undefined) return pending;
+    // The session's name changes on its sign-in and on a rename (a door's: IRC NICK).
+    if (session.name !== undefined && command.kind !== 'rename') return pending;
     if (pending === undefined) {
       this.noteName(session);
       return undefined;

@@ -190,3 +190,52 @@ function spawnedClient(c: ClientProcess): ClientProcess {
   processes.push(c);
   return c;
 }
+
+describe('IRC door: NICK and AWAY are the hub\'s', () => {
+  it('NICK renames across doors: every room hears it once, the old name is free, a taken one is 433', async () => {
+    const vic = await ircUser('vic');
+    const wes = await ircUser('wes');
+    for (const c of [vic, wes]) c.client.join('#n1');
+    await vic.waitLine(/^:wes!wes@dualchat JOIN #n1$/, 'wes in #n1, seen by vic');
+    await wes.waitLine(/ 366 wes #n1 /, 'wes in #n1');
+    const xena = await bracketUser('xena');
+    xena.send('<join>n1\n');
+    await vic.waitLine(/^:xena!xena@dualchat JOIN #n1$/, 'xena in #n1');
+    const from = wes.lines.length;
+    vic.send('NICK victor');
+    await vic.waitLine(/^:vic!vic@dualchat NICK :victor$/, 'vic told of its own rename');
+    await wes.waitLine(/^:vic!vic@dualchat NICK :victor$/, 'wes told of the rename', from);
+    await xena.waitReply((r) => r.kind === 'system' && r.text === 'vic is now known as victor', 'xena told of the rename');
+    // wes shares #lobby and #n1 with vic: one NICK line.
+    wes.send('PING :sync');
+    await wes.waitLine(/PONG dualchat :sync/, 'the PONG', from);
+    expect(wes.lines.slice(from).filter((l) => l.includes(' NICK '))).toHaveLength(1);
+    // Numerics follow the new nick; chat carries it; the old name is free, a taken one refused.
+    vic.send('PING :x');
+    vic.client.say('#n1', 'as victor');
+    await xena.waitReply((r) => r.kind === 'message' && r.from === 'victor' && r.text === 'as victor', 'a message from victor');
+    vic.send('NICK xena');
+    await vic.waitLine(/ 433 victor xena :Nickname is already in use/, '433 for a taken nick');
+    const again = await bracketUser('vic');
+    expect(again.replies.some((r) => r.kind === 'welcome')).toBe(true);
+  });
+
+  it('AWAY: 306 and 305, 301 to whoever messages the away user, G in WHO, 301 in WHOIS', async () => {
+    const yan = await ircUser('yan');
+    const zed = await bracketUser('zed');
+    yan.send('AWAY :lunch');
+    await yan.waitLine(/ 306 yan :You have been marked as being away/, '306');
+    const kai = await ircUser('kai');
+    kai.client.say('yan', 'there?');
+    await kai.waitLine(/ 301 kai yan :lunch/, '301 to an IRC sender');
+    zed.send('<set_msg>yan are you?\n');
+    await zed.waitReply((r) => r.kind === 'system' && r.text === 'yan is away: lunch', 'the away notice to a bracket sender');
+    await yan.waitLine(/^:zed!zed@dualchat PRIVMSG yan :are you\?$/, 'the message still delivered');
+    kai.send('WHO yan');
+    await kai.waitLine(/ 352 kai #lobby yan dualchat dualchat yan G :0 yan/, 'G in WHO');
+    kai.send('WHOIS yan');
+    await kai.waitLine(/ 301 kai yan :lunch/, '301 in WHOIS', kai.lines.length - 1);
+    yan.send('AWAY');
+    await yan.waitLine(/ 305 yan :You are no longer marked as being away/, '305');
+  });
+});

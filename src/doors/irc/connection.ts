@@ -54,10 +54,8 @@ export class IrcConnection implements DoorConnection {
   private readonly budget: PenaltyBudget | undefined;
   /** The hub command being answered: its refusals are worded for it. */
   private asked: HubStep | undefined;
-  /** The last quit this connection was told of (a user in several shared rooms quits once). */
-  private lastQuit: { name: string; ts: number } = { name: '', ts: Number.NaN };
-  /** AWAY text, as this connection set it (shown in its own WHO/WHOIS). */
-  private away: string | undefined;
+  /** The last quit or rename this connection was told of (a user in several shared rooms quits or renames once). */
+  private lastSeen: { name: string; ts: number } = { name: '', ts: Number.NaN };
 
   constructor(
     private readonly view: ChatView,
@@ -112,9 +110,12 @@ export class IrcConnection implements DoorConnection {
   }
 
   skip(reply: Outbound): boolean {
-    if (reply.kind !== 'left' || reply.reason === 'moved') return false;
-    if (reply.name === this.lastQuit.name && reply.ts === this.lastQuit.ts) return true;
-    this.lastQuit = { name: reply.name, ts: reply.ts };
+    let name: string;
+    if (reply.kind === 'left' && reply.reason !== 'moved') name = reply.name;
+    else if (reply.kind === 'renamed') name = `${reply.from}\0`;
+    else return false;
+    if (name === this.lastSeen.name && reply.ts === this.lastSeen.ts) return true;
+    this.lastSeen = { name, ts: reply.ts };
     return false;
   }
 
@@ -164,7 +165,7 @@ export class IrcConnection implements DoorConnection {
       case 'USERHOST':
         return send(this.userhost(p));
       case 'AWAY':
-        return this.setAway(p[0]);
+        return [{ type: 'hub', command: p[0] === undefined ? { kind: 'away' } : { kind: 'away', text: p[0] } }];
       case 'HELP':
         return [{ type: 'hub', command: { kind: 'help' } }];
       case 'VERSION':
@@ -216,9 +217,7 @@ export class IrcConnection implements DoorConnection {
       case 'cap-nak':
         return send(this.capLine('NAK', action.caps));
       case 'rename':
-        // The hub keeps a name for the whole session today: a change is refused, plainly.
-        if (nameKey(action.nick) === nameKey(this.me)) return [];
-        return this.numeric('447', [], 'Nick changes are not supported here: reconnect with the new nick');
+        return [{ type: 'hub', command: { kind: 'rename', name: action.nick }, then: () => this.renamed() }];
     }
   }
 
@@ -227,6 +226,13 @@ export class IrcConnection implements DoorConnection {
     const name = this.view.name();
     this.reg = register(this.reg, name === undefined ? { type: 'refused' } : { type: 'welcomed', nick: name }).state;
     return name === undefined ? [] : send(this.names(this.view.rooms()));
+  }
+
+  /** After a rename was answered: the nick the hub holds for this connection now. */
+  private renamed(): DoorStep[] {
+    const name = this.view.name();
+    if (name !== undefined) this.reg = register(this.reg, { type: 'renamed', nick: name }).state;
+    return [];
   }
 
   // ---- rooms and messages -----------------------------------------------------------------------
@@ -330,7 +336,7 @@ export class IrcConnection implements DoorConnection {
   }
 
   private whoLine(chan: string, name: string): string {
-    const here = nameKey(name) === nameKey(this.me) && this.away !== undefined ? 'G' : 'H';
+    const here = this.view.user(name)?.away === undefined ? 'H' : 'G';
     return serverLine('352', this.me, [chan, name, IRC_USER_HOST, IRC_SERVER_NAME, name, here], `0 ${name}`);
   }
 
@@ -341,7 +347,7 @@ export class IrcConnection implements DoorConnection {
     let out = serverLine('311', this.me, [user.name, user.name, IRC_USER_HOST, '*'], user.name);
     if (user.rooms.length > 0) out += serverLine('319', this.me, [user.name], user.rooms.map(channel).join(' '));
     out += serverLine('312', this.me, [user.name, IRC_SERVER_NAME], 'dualchat');
-    if (nameKey(user.name) === nameKey(this.me) && this.away !== undefined) out += serverLine('301', this.me, [user.name], this.away);
+    if (user.away !== undefined) out += serverLine('301', this.me, [user.name], user.away);
     return out + serverLine('318', this.me, [user.name], 'End of /WHOIS list');
   }
 
@@ -398,11 +404,6 @@ export class IrcConnection implements DoorConnection {
     return serverLine('302', this.me, [], found.join(' '));
   }
 
-  private setAway(text: string | undefined): DoorStep[] {
-    this.away = text === undefined || text === '' ? undefined : text.slice(0, 200);
-    return this.away === undefined ? this.numeric('305', [], 'You are no longer marked as being away') : this.numeric('306', [], 'You have been marked as being away');
-  }
-
   // ---- out --------------------------------------------------------------------------------------
 
   bytes(reply: Outbound): Uint8Array {
@@ -423,7 +424,12 @@ export class IrcConnection implements DoorConnection {
         return this.reg.caps.has('echo-message') ? textLines(this.timed ? serverTimeTag(reply.ts) : '', reply.from, 'PRIVMSG', reply.to, reply.text) : '';
       case 'joined':
       case 'left':
+      case 'renamed':
         return roomText(reply, this.timed);
+      case 'away-set':
+        return reply.text === undefined ? serverLine('305', this.me, [], 'You are no longer marked as being away') : serverLine('306', this.me, [], 'You have been marked as being away');
+      case 'away':
+        return serverLine('301', this.me, [reply.name], reply.text);
       case 'error':
         return this.refusal(reply.code, reply.message);
       case 'system':
@@ -467,9 +473,9 @@ export class IrcConnection implements DoorConnection {
     const c = step?.command;
     switch (code) {
       case 'name-taken':
-        return serverLine('433', this.me, [c?.kind === 'connect' ? c.name : '*'], 'Nickname is already in use');
+        return serverLine('433', this.me, [c?.kind === 'connect' || c?.kind === 'rename' ? c.name : '*'], 'Nickname is already in use');
       case 'bad-name':
-        return serverLine('432', this.me, [c?.kind === 'connect' ? c.name : '*'], `Erroneous nickname: ${message}`);
+        return serverLine('432', this.me, [c?.kind === 'connect' || c?.kind === 'rename' ? c.name : '*'], `Erroneous nickname: ${message}`);
       case 'line-too-long':
         return serverLine('417', this.me, [], 'Input line was too long');
       case 'room-full':

@@ -84,7 +84,7 @@ export function splitBytes(text: string, max: number): string[] {
 }
 
 /**
- * The line(s) a room hears for `reply` — chat, joins, leaves, quits — with a server-time tag when `timed`;
+ * The line(s) a room hears for `reply` — chat, joins, leaves, quits, renames — with a server-time tag when `timed`;
  * '' for a reply that a room does not hear on IRC.
  */
 export function roomText(reply: Outbound, timed: boolean): string {
@@ -100,6 +100,8 @@ export function roomText(reply: Outbound, timed: boolean): string {
       if (reply.reason === 'moved') return `${tag}:${mask(reply.name)} PART ${channel(reply.room)}\r\n`;
       return `${tag}:${mask(reply.name)} QUIT :${reply.reason === 'lost' ? 'Connection lost' : 'Quit'}\r\n`;
     }
+    case 'renamed':
+      return `${timed ? serverTimeTag(reply.ts) : ''}:${mask(reply.from)} NICK :${reply.to}\r\n`;
     case 'system':
       return serverLine('NOTICE', '*', [], reply.text);
     default:

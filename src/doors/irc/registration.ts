@@ -6,7 +6,8 @@
 //                        one, CAP END closes it: IRCv3 capability negotiation)
 //   phase 'claiming'   → the hub is deciding the nick; lines wait (the session's queue holds them)
 //   phase 'registered' → welcomed under a nick; a taken or invalid nick in 'claiming' goes back to 'open'
-//                        with the nick forgotten (the client sends another NICK)
+//                        with the nick forgotten (the client sends another NICK); NICK now asks the hub
+//                        for a rename (`rename`), and the nick follows once it went through
 //
 // Capabilities (CAP LS 302, CAP REQ, CAP LIST) are negotiated in any phase; a CAP REQ is acknowledged
 // whole or refused whole (IRCv3: ACK/NAK of the entire request).
@@ -39,7 +40,9 @@ export type RegistrationEvent =
   /** The hub welcomed the connection under `nick`. */
   | { type: 'welcomed'; nick: string }
   /** The hub refused the nick (taken or invalid). */
-  | { type: 'refused' };
+  | { type: 'refused' }
+  /** A registered connection's rename went through: it is `nick` now. */
+  | { type: 'renamed'; nick: string };
 
 /** What the connection says or asks, for the event. */
 export type RegistrationAction =
@@ -99,6 +102,8 @@ export function register(state: Registration, event: RegistrationEvent): Transit
       return same({ ...state, phase: 'registered', nick: event.nick, negotiating: false });
     case 'refused':
       return same(state.phase === 'claiming' ? { ...state, phase: 'open', nick: undefined } : state);
+    case 'renamed':
+      return same(state.phase === 'registered' ? { ...state, nick: event.nick } : state);
   }
 }
 
