@@ -63,14 +63,17 @@ export class IrcConnection implements DoorConnection {
     private readonly options: IrcConnectionOptions,
   ) {
     this.budget = options.penalty === undefined ? undefined : new PenaltyBudget(options.penalty);
+    this.format = formats.plain;
   }
 
-  get format(): SharedFormat {
-    return this.timed ? this.formats.timed : this.formats.plain;
-  }
+  /** The variant this connection's room replies are shared in (read once per member of every room reply: a field, kept with the capabilities). */
+  format: SharedFormat;
+  private timed = false;
 
-  private get timed(): boolean {
-    return this.reg.caps.has('server-time');
+  private setRegistration(state: Registration): void {
+    this.reg = state;
+    this.timed = state.caps.has('server-time');
+    this.format = this.timed ? this.formats.timed : this.formats.plain;
   }
 
   /** Numerics' target: the nick once registered, else `*`. */
@@ -200,7 +203,7 @@ export class IrcConnection implements DoorConnection {
   /** Apply one registration event; its actions become steps. */
   private registration(event: RegistrationEvent): DoorStep[] {
     const t = register(this.reg, event);
-    this.reg = t.state;
+    this.setRegistration(t.state);
     return t.actions.flatMap((a) => this.registrationStep(a));
   }
 
@@ -224,14 +227,14 @@ export class IrcConnection implements DoorConnection {
   /** The hub answered the nick: welcomed (then the lobby's NAMES follow its JOIN), or refused (the 433/432 went out). */
   private claimed(): DoorStep[] {
     const name = this.view.name();
-    this.reg = register(this.reg, name === undefined ? { type: 'refused' } : { type: 'welcomed', nick: name }).state;
+    this.setRegistration(register(this.reg, name === undefined ? { type: 'refused' } : { type: 'welcomed', nick: name }).state);
     return name === undefined ? [] : send(this.names(this.view.rooms()));
   }
 
   /** After a rename was answered: the nick the hub holds for this connection now. */
   private renamed(): DoorStep[] {
     const name = this.view.name();
-    if (name !== undefined) this.reg = register(this.reg, { type: 'renamed', nick: name }).state;
+    if (name !== undefined) this.setRegistration(register(this.reg, { type: 'renamed', nick: name }).state);
     return [];
   }
 
