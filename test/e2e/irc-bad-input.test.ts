@@ -81,6 +81,19 @@ describe('IRC door, bad input', () => {
     await witness.waitLine(/PONG dualchat :alive/, 'the witness served');
   });
 
+  it('no registration in time: ERROR in IRC words, and closed', async () => {
+    const quick = await startTestServer({ ircPort: 0, connectTimeoutMs: 300 });
+    try {
+      const c = await rawClient(quick.server.ircPort!);
+      open.push(c);
+      c.send('NICK slow1\r\n');
+      await c.waitClosed();
+      expect(c.lines).toEqual(['ERROR :Closing Link: * (Registration timed out)\r']);
+    } finally {
+      await quick.close();
+    }
+  });
+
   it('10,000 fuzzed lines: clear replies, and the server up and serving', { timeout: 60_000 }, async () => {
     // A server without rate limits: the fuzz must reach the door, not the flood budget.
     const free = await startTestServer({ ircPort: 0, rateLimit: 0 });

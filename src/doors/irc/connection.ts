@@ -490,7 +490,8 @@ export class IrcConnection implements DoorConnection {
         if (c?.kind === 'enter') return serverLine('403', this.me, [channel(c.room)], `No such channel: ${message}`);
         return this.notice(message);
       case 'not-connected':
-        return `ERROR :${message}\r\n`;
+        // The sign-in deadline passed (the server closes next): in IRC's words.
+        return `ERROR :Closing Link: ${this.me} (Registration timed out)\r\n`;
       default:
         return this.notice(message);
     }
