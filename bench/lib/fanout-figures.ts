@@ -1,7 +1,8 @@
 // The fanout suite's figures, from its runs to its tables and verdicts (no sockets, no clock): per
 // server and workload, the medians over rounds of delivered/s (wall), server CPU per delivery, latency
 // and whether a paced run kept up; the sums of missing, duplicate and out-of-order deliveries; the
-// ratios to ngircd; the issue's goals for dualchat TCP against ngircd; and the chart.
+// ratios to ngircd; the goals against ngircd for dualchat TCP (the fanout issue's) and for the IRC door
+// (issue 18's); and the chart.
 import type { TopLevelSpec } from 'vega-lite';
 import type { FanoutMode } from './fanout-protocol.ts';
 import { formatFixed, formatMs, formatRatio, formatSi, formatWithSpread, median, ratio, summarise, type SampleSummary } from './stats.ts';

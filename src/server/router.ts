@@ -100,7 +100,11 @@ export class LineRouter {
           const door = session.door;
           door.asking?.(step);
           pending = this.command(session, step.command);
-          if (door.asking !== undefined) pending = pending === undefined ? void door.asking(undefined) : pending.then(() => door.asking?.(undefined));
+          // Once answered (now, or when a port answers), refusals are no longer this step's.
+          if (door.asking !== undefined) {
+            if (pending === undefined) door.asking(undefined);
+            else pending = pending.then(() => door.asking?.(undefined));
+          }
           const then = step.then;
           if (then !== undefined) {
             pending = pending === undefined ? this.steps(session, remote, then(), 0) : pending.then(() => this.steps(session, remote, then(), 0));
