@@ -1,7 +1,8 @@
 // The fanout suite's figures, from its runs to its tables and verdicts (no sockets, no clock): per
 // server and workload, the medians over rounds of delivered/s (wall), server CPU per delivery, latency
 // and whether a paced run kept up; the sums of missing, duplicate and out-of-order deliveries; the
-// ratios to ngircd; the issue's goals for dualchat TCP against ngircd; and the chart.
+// ratios to ngircd; the goals against ngircd for dualchat TCP (the fanout issue's) and for the IRC door
+// (issue 18's); and the chart.
 import type { TopLevelSpec } from 'vega-lite';
 import type { FanoutMode } from './fanout-protocol.ts';
 import { formatFixed, formatMs, formatRatio, formatSi, formatWithSpread, median, ratio, summarise, type SampleSummary } from './stats.ts';
@@ -300,15 +301,7 @@ export function fanoutVerdicts(runs: readonly FanoutRun[], ngircdMissing: string
     return ngircdMissing !== undefined || r === undefined ? undefined : test(r);
   };
   const verdicts: Verdict[] = [];
-  for (const w of ['window-8', 'window-32'] as const) {
-    const g = goal(w);
-    const n = ref(w);
-    verdicts.push({
-      goal: `dualchat TCP delivered/s ≥ ${formatFixed(GOALS.minRateRatio, 1)}× ngircd's (${workloadTitle(w)})`,
-      met: judged(g.rate.median, n.rate.median, (r) => r >= GOALS.minRateRatio),
-      measured: ngircdMissing ?? against(g.rate.median, n.rate.median, (v) => `${formatSi(v)}/s`),
-    });
-  }
+  verdicts.push(...rateVerdicts(runs, GOAL_SERVER, 'dualchat TCP', ngircdMissing));
   for (const w of ['window-8', 'window-32'] as const) {
     const g = goal(w);
     const n = ref(w);
@@ -335,6 +328,25 @@ export function fanoutVerdicts(runs: readonly FanoutRun[], ngircdMissing: string
     measured: `${missing} missing, ${duplicates} duplicate, ${outOfOrder} out of order over ${runs.length} runs${failed.length > 0 ? `; ${failed.length} failed` : ''}`,
   });
   return verdicts;
+}
+
+/** The IRC door's goal (issue 18): delivered/s ≥ ngircd's at window 8 and 32. */
+export function ircDoorVerdicts(runs: readonly FanoutRun[], ngircdMissing: string | undefined): Verdict[] {
+  return rateVerdicts(runs, 'dualchat-irc', 'dualchat IRC door', ngircdMissing);
+}
+
+/** `label` (server `mode`) delivered/s ≥ GOALS.minRateRatio × ngircd's, at each closed-loop window. */
+function rateVerdicts(runs: readonly FanoutRun[], mode: FanoutMode, label: string, ngircdMissing: string | undefined): Verdict[] {
+  return (['window-8', 'window-32'] as const).map((w) => {
+    const g = cellFigures(runs, mode, w).rate.median;
+    const n = cellFigures(runs, REFERENCE, w).rate.median;
+    const r = ratio(g, n);
+    return {
+      goal: `${label} delivered/s ≥ ${formatFixed(GOALS.minRateRatio, 1)}× ngircd's (${workloadTitle(w)})`,
+      met: ngircdMissing !== undefined || r === undefined ? undefined : r >= GOALS.minRateRatio,
+      measured: ngircdMissing ?? against(g, n, (v) => `${formatSi(v)}/s`),
+    };
+  });
 }
 
 /** Short names for the chart's legend ("window 8", "window 32", "paced"). */

@@ -10,6 +10,7 @@
 //   irc           — an IRC server (ngircd): NICK/USER, wait for 001, JOIN #ROOM, wait for the end of
 //                   NAMES (366); chat as `PRIVMSG #ROOM :TEXT`; PING answered with PONG. The server
 //                   does not echo a sender's own lines back (no echo-message)
+//   dualchat-irc  — the same, with dualchat's IRC door (`--irc`)
 //
 // Every wait is bounded; a failure rejects with a message naming the client.
 import net from 'node:net';
@@ -17,9 +18,9 @@ import { formatCommand, parseReply } from '../../src/commands/grammar.ts';
 import type { Reply } from '../../src/commands/types.ts';
 import { formatUdpRequest } from '../../src/commands/transport-syntax.ts';
 import { UdpClientPlane } from '../../src/udp/client-plane.ts';
-import { formatIrc, parseIrc, type IrcMessage } from './irc.ts';
+import { formatIrc, parseIrc, type IrcMessage } from '../../src/doors/irc/message.ts';
 import { MARK } from './payload.ts';
-import type { ScriptedMode } from './scripted-modes.ts';
+import { speaksIrc, type ScriptedMode } from './scripted-modes.ts';
 
 
 /** IRC numerics that refuse a registration (RFC 2812 §5.2: bad or taken nick, not registered, banned). */
@@ -71,7 +72,7 @@ export class ScriptedClient {
     socket.on('data', (chunk: string) => this.onData(chunk));
     socket.on('error', (e) => this.onClose(`connection error: ${e.message}`));
     socket.on('close', () => this.onClose('the server closed the connection'));
-    this.ircChatPrefix = options.mode === 'irc' ? `PRIVMSG #${options.room ?? ''} :` : '';
+    this.ircChatPrefix = speaksIrc(options.mode) ? `PRIVMSG #${options.room ?? ''} :` : '';
   }
 
   /** Connects and gets ready to chat (signed in, in the room, UDP bound — as the mode asks). */
@@ -80,7 +81,7 @@ export class ScriptedClient {
     const client = new ScriptedClient(socket, options);
     try {
       if (options.mode === 'forwarder') await client.hello();
-      else if (options.mode === 'irc') await client.ircSignIn();
+      else if (speaksIrc(options.mode)) await client.ircSignIn();
       else await client.signIn();
     } catch (e) {
       client.socket.destroy();
@@ -97,7 +98,7 @@ export class ScriptedClient {
   /** Sends one chat text to the room; false when it could not go (the connection or the binding is gone). */
   sendChat(text: string): boolean {
     if (this.closedWith !== undefined) return false;
-    if (this.options.mode === 'irc') {
+    if (speaksIrc(this.options.mode)) {
       // The text is a payload mark and padding (no CR, LF or NUL): it goes as the trailing parameter.
       this.socket.write(`${this.ircChatPrefix}${text}\r\n`); // queued when the kernel buffer is full: the load bounds it
       return true;
@@ -269,7 +270,7 @@ export class ScriptedClient {
         this.options.onChat(line);
         continue;
       }
-      if (this.options.mode === 'irc') this.onIrcLine(line);
+      if (speaksIrc(this.options.mode)) this.onIrcLine(line);
       else if (line.startsWith('<error>')) this.options.onError?.(line);
       this.onRawLine?.(line);
       if (this.waits.size === 0) continue;

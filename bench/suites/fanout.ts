@@ -1,5 +1,5 @@
 // fanout: one room of 100 clients; every line goes to every member. dualchat's TCP path (the issue's
-// goals), its UDP path, ngircd (the C IRC server of Debian's package, as shipped, flood penalties off:
+// goals), its UDP path, its IRC door (IRC clients, as for ngircd), ngircd (the C IRC server of Debian's package, as shipped, flood penalties off:
 // the reference) and the smallest Node TCP forwarder (bench/lib/workers/tcp-forwarder.ts: the ceiling
 // for a Node server), side by side in one run. Three workloads on each server, one after the other on
 // the same signed-in clients: a closed loop with 8 lines in flight per client, one with 32, and a
@@ -13,6 +13,7 @@ import {
   fanoutChart,
   fanoutTables,
   fanoutVerdicts,
+  ircDoorVerdicts,
   KEEP_UP_LAG_MS,
   keptUp,
   lagMs,
@@ -72,6 +73,7 @@ const RUN_TIMEOUT_MS = 480_000;
 const CONTENDERS: readonly Contender[] = [
   { mode: 'irc', label: 'ngircd' },
   { mode: 'dualchat-tcp', label: 'dualchat TCP' },
+  { mode: 'dualchat-irc', label: 'dualchat IRC door' },
   { mode: 'dualchat-udp', label: 'dualchat UDP' },
   { mode: 'forwarder', label: 'Node TCP forwarder' },
 ];
@@ -92,11 +94,12 @@ async function startServer(mode: FanoutMode, filesDir: string): Promise<Server> 
     mode === 'forwarder'
       ? Worker.start('tcp-forwarder', [JSON.stringify({ host: HOST, port: 0 })])
       : Worker.start('chat-server', [
-          JSON.stringify({ host: HOST, tcpPort: 0, udpPort: 0, roomCapacity: CLIENTS, rateLimit: 0, maxConnectionsPerAddress: CLIENTS + 16, filesDir }),
+          // rateLimit 0: no rate limit, and no IRC flood budget (ngircd runs with its penalties off too).
+          JSON.stringify({ host: HOST, tcpPort: 0, udpPort: 0, ...(mode === 'dualchat-irc' ? { ircPort: 0 } : {}), roomCapacity: CLIENTS, rateLimit: 0, maxConnectionsPerAddress: CLIENTS + 16, filesDir }),
         ]);
   try {
     const ready = await worker.next((m) => m.type === 'ready', 'the server ready', SETUP_TIMEOUT_MS);
-    return { port: Number(ready['tcpPort']), pid: Number(ready['pid']), stop: () => worker.stop() };
+    return { port: Number(ready[mode === 'dualchat-irc' ? 'ircPort' : 'tcpPort']), pid: Number(ready['pid']), stop: () => worker.stop() };
   } catch (e) {
     await worker.stop();
     throw e;
@@ -230,12 +233,12 @@ function describe(r: FanoutRun): string {
 
 export default defineSuite({
   name: 'fanout',
-  title: 'Room fanout: 100 clients in one room — dualchat TCP and UDP vs ngircd and a minimal Node TCP forwarder',
+  title: 'Room fanout: 100 clients in one room — dualchat TCP, UDP and IRC door vs ngircd and a minimal Node TCP forwarder',
   description:
     'Every client sends its lines to the room; every line reaches every other member. Closed loops with 8 and 32 lines in flight per client, and a paced run (20 lines/s per client): delivered/s, server CPU per delivery, latency, against ngircd; each server in its own process.',
   defaultRuns: 1,
   fullRuns: 3,
-  /** One round: 4 servers × (warm-up, 2 × 495k deliveries, 3 s paced); see SIZES. */
+  /** One round: 5 servers × (warm-up, 2 × 495k deliveries, 3 s paced); see SIZES. */
   budgetMs: 120_000,
   /** 3 rounds of the issue's workloads (2 × 9.9M deliveries and 20 s paced per server). */
   fullBudgetMs: 1_800_000,
@@ -268,7 +271,7 @@ export default defineSuite({
         offeredPerSecond: offered,
       });
       const notes = [
-        `A delivery is one ${LINE_BYTES}-byte line reaching one member other than its sender (dualchat and the forwarder also echo each line to its sender; ngircd does not — the echo is not counted for any server). Closed loop: a sender keeps at most 8 (or 32) of its lines in flight; a line leaves the window when it reaches the sender's witness, the next client hosted in the same client process — one rule for every server.`,
+        `A delivery is one ${LINE_BYTES}-byte line reaching one member other than its sender (dualchat TCP and UDP and the forwarder also echo each line to its sender; ngircd and the IRC door do not, without echo-message — the echo is not counted for any server). Closed loop: a sender keeps at most 8 (or 32) of its lines in flight; a line leaves the window when it reaches the sender's witness, the next client hosted in the same client process — one rule for every server.`,
         `delivered/s: deliveries ÷ the run's wall time (go to the last delivery). server CPU/delivery: the server process's CPU time over the run (user + system, from /proc, the same for every server) ÷ deliveries. ÷ ngircd: ratio to ngircd's median.`,
         `Latency: hand-over by the sender to arrival at a member in the sender's client process (one clock; ${PROCESSES} processes host the clients), to 1 %. Closed loops measure queueing (≈ ${CLIENTS} × window lines in flight × ${CLIENTS - 1} members ÷ the rate); the paced run measures the server at a fixed load.`,
         `Paced: each client sends ${PACED_RATE} lines/s on a fixed schedule (the ${CLIENTS} senders spread evenly over 50 ms). kept up: every line arrived and the last arrived ≤ ${formatMs(KEEP_UP_LAG_MS)} after the last line was due (lag, in parentheses: what the server left queued when the senders stopped — a standing queue stays the same whatever the run's length, a server that cannot carry the rate falls further behind). pacing late: the most a line left its client after its time (the client processes share the 2 cores).`,
@@ -277,7 +280,7 @@ export default defineSuite({
       ];
       const failures = runs.filter((x) => !x.ok);
       return {
-        verdicts: fanoutVerdicts(runs, ngircdMissing),
+        verdicts: [...fanoutVerdicts(runs, ngircdMissing), ...ircDoorVerdicts(runs, ngircdMissing)],
         tables,
         plots: [{ spec: fanoutChart(runs, contenders, { clients: CLIENTS, pacedRate: PACED_RATE }) }],
         notes: [

@@ -18,6 +18,10 @@
 //   session is in (a door that keeps several rooms per connection: IRC). A session is always in at least
 //   one room: parting the last is refused.
 //
+// Door commands that no bracket command makes (IRC today): `rename` changes a connected session's name
+// (claimed like a new one; every room it is in hears `renamed`), `away` sets or clears an away text
+// (whoever messages the session privately is told it, with the message still delivered).
+//
 // Decisions (documented here and in the help/error texts):
 // - User names keep their owner's spelling; uniqueness is case-insensitive.
 // - Room names are canonical lower-case (`<join>Dev` enters "dev"); a leading `#` is accepted.
@@ -55,8 +59,15 @@ export type RoomCommand =
   /** A message to `room`, one of the session's rooms. */
   | { kind: 'say'; room: string; text: string };
 
+/** A connected session's own state, as a door that has the words for it asks (IRC NICK and AWAY). */
+export type SelfCommand =
+  /** Take `name` instead of the current one. */
+  | { kind: 'rename'; name: string }
+  /** Mark the session away with `text` (undefined or empty: back). */
+  | { kind: 'away'; text?: string };
+
 /** What the hub is asked to do. */
-export type HubCommand = Command | RoomCommand;
+export type HubCommand = Command | RoomCommand | SelfCommand;
 export type HubCommandKind = HubCommand['kind'];
 
 /** The commands the hub hands to the files shell. */
@@ -99,6 +110,8 @@ export type HubLogEvent =
   /** A room message of `length` code points to `recipients` other members on this node (the echo not counted). */
   | { type: 'message'; name: string; room: string; length: number; recipients: number }
   | { type: 'private'; from: string; to: string; length: number }
+  /** `from` took the name `to`. */
+  | { type: 'rename'; from: string; to: string }
   | { type: 'disconnect'; name: string; room: string; reason: CloseReason }
   /** A command was refused; `command` is 'malformed' when the input was not a command at all. */
   | { type: 'refused'; session: SessionId; command: HubCommandKind | 'malformed'; code: ErrorCode }
@@ -117,6 +130,9 @@ export interface HubPorts {
 /** Longest refused name kept in a log event (the raw input can be anything). */
 const LOGGED_NAME_MAX_LENGTH = 64;
 
+/** Longest away text kept (IRC's AWAYLEN): a status line, not a message; it is sent to everyone who messages the session. */
+export const AWAY_TEXT_MAX_LENGTH = 200;
+
 /** A named session's state; `name` undefined until `<connect>` succeeds. */
 interface SessionState {
   name: string | undefined;
@@ -128,6 +144,8 @@ interface SessionState {
   bucket?: TokenBucket;
   /** A name claim is on its way (an asynchronous presence). */
   claiming: boolean;
+  /** Away text, when the session is marked away. */
+  away?: string | undefined;
 }
 
 interface NamedSession extends SessionState {
@@ -214,6 +232,10 @@ export class Hub {
         return this.enter(session, me, command.room, now);
       case 'part':
         return this.part(session, me, command.room, now);
+      case 'rename':
+        return this.rename(session, me, command.name, now);
+      case 'away':
+        return this.setAway(session, me, command.text);
       case 'listfiles':
         return this.files(session, me, { kind: 'listfiles' });
       case 'download':
@@ -247,6 +269,11 @@ export class Hub {
   roomOf(session: SessionId): string | undefined {
     const state = this.sessions.get(session);
     return state?.name === undefined ? undefined : state.current;
+  }
+
+  /** The session's away text, when it is marked away. */
+  awayOf(session: SessionId): string | undefined {
+    return this.sessions.get(session)?.away;
   }
 
   /** Every room the session is in, in the order entered. */
@@ -326,16 +353,23 @@ export class Hub {
     const name = checked.name;
     const key = nameKey(name);
     if (state.claiming) return this.refuse(session, 'connect', 'bad-argument', 'your <connect> is still being answered');
+    return this.claim(session, state, 'connect', key, name, () => this.enterChat(session, state, name, key, now));
+  }
+
+  /**
+   * Claim `name` (`key`) for the session through the presence, then `k()`: refused as taken, or nothing
+   * when the connection went while the claim was on its way (the name given back).
+   */
+  private claim(session: SessionId, state: SessionState, kind: 'connect' | 'rename', key: string, name: string, k: () => HubOutput[]): HubOutput[] {
     const who = this.address(session);
     state.claiming = true;
-    return this.after(session, 'connect', this.presence.claimName(key, name, who), () => (state.claiming = false), (claimed) => {
+    return this.after(session, kind, this.presence.claimName(key, name, who), () => (state.claiming = false), (claimed) => {
       if (this.sessions.get(session) !== state) {
-        // The connection went while the claim was on its way.
         if (claimed) this.presence.releaseName(key, who);
         return [];
       }
       if (!claimed) return this.refuseName(session, name, 'name-taken', `the name ${name} is taken: choose another`);
-      return this.enterChat(session, state, name, key, now);
+      return k();
     });
   }
 
@@ -398,11 +432,15 @@ export class Hub {
     if (!checked.ok) return this.refuse(session, 'private', checked.code, checked.message);
     const base = { kind: 'private', from: me.name, to: target.name, ts: now, text: checked.text } as const;
     const theirs: HubReply = { ...base, self: false };
-    return [
+    const out: HubOutput[] = [
       local ? this.reply(target.who.session, theirs) : { type: 'user', to: target.who, reply: theirs },
       this.reply(session, { ...base, self: true }),
       log({ type: 'private', from: me.name, to: target.name, length: checked.length }),
     ];
+    // Away is this node's state: a user away on another node is not announced (yet).
+    const away = local ? this.sessions.get(target.who.session)?.away : undefined;
+    if (away !== undefined) out.push(this.reply(session, { kind: 'away', name: target.name, text: away }));
+    return out;
   }
 
   /** `<join>`: move the current room to `rawRoom`. */
@@ -458,6 +496,51 @@ export class Hub {
     this.removeMember(session, me, room);
     if (me.current === room) this.makeCurrent(me, lastOf(me.rooms));
     return [this.reply(session, left), { type: 'room', room, reply: left }, log({ type: 'leave', name: me.name, room, reason: 'moved' })];
+  }
+
+  /**
+   * Take `rawName` instead of the current name: validated and claimed like a new name (atomically through
+   * the presence), then the old one is released; each room hears `renamed` (the session too, as a member).
+   * The same name in another spelling (alice → Alice) is a rename too.
+   */
+  private rename(session: SessionId, me: NamedSession, rawName: string, now: number): HubOutput[] {
+    const checked = checkUserName(rawName);
+    if (!checked.ok) return this.refuseName(session, rawName, 'bad-name', checked.message);
+    const name = checked.name;
+    if (name === me.name) return [];
+    const key = nameKey(name);
+    if (me.claiming) return this.refuse(session, 'rename', 'bad-argument', 'your last name change is still being answered');
+    const sameKey = key === me.key;
+    if (sameKey) this.presence.releaseName(me.key, this.address(session));
+    return this.claim(session, me, 'rename', key, name, () => {
+      const from = me.name;
+      if (!sameKey) {
+        this.presence.releaseName(me.key, this.address(session));
+        this.byName.delete(me.key);
+        for (const room of me.rooms) {
+          this.presence.leaveRoom(room, me.key);
+          this.presence.enterRoom(room, key);
+        }
+        this.presence.setListedRoom(key, me.current);
+      }
+      this.byName.set(key, session);
+      me.name = name;
+      me.key = key;
+      const renamed: HubReply = { kind: 'renamed', from, to: name, ts: now };
+      const out: HubOutput[] = [...me.rooms].map((room) => ({ type: 'room', room, reply: renamed }));
+      out.push(log({ type: 'rename', from, to: name }));
+      return out;
+    });
+  }
+
+  /** Mark the session away (a text) or back (none, or only blanks). */
+  private setAway(session: SessionId, me: NamedSession, raw: string | undefined): HubOutput[] {
+    const checked = raw === undefined || raw.trim() === '' ? undefined : normalizeChatText(raw, me.name, AWAY_TEXT_MAX_LENGTH);
+    if (checked !== undefined && !checked.ok && checked.code === 'too-large') {
+      return this.refuse(session, 'away', 'too-large', `an away text is at most ${AWAY_TEXT_MAX_LENGTH} characters`);
+    }
+    me.away = checked?.ok === true ? checked.text : undefined;
+    return [this.reply(session, { kind: 'away-set', text: me.away }), this.request(session, me, 'away')];
   }
 
   /** `<disconnect>`: leave at once, then `disconnected` and `close` for the shell. */
@@ -652,6 +735,8 @@ const KINDS: Readonly<Record<HubCommandKind, true>> = {
   enter: true,
   part: true,
   say: true,
+  rename: true,
+  away: true,
 };
 
 function kindOf(command: unknown): HubCommandKind | 'malformed' {
@@ -682,6 +767,10 @@ function isWellFormed(command: unknown): command is HubCommand {
       return typeof c['room'] === 'string';
     case 'say':
       return typeof c['room'] === 'string' && typeof c['text'] === 'string';
+    case 'rename':
+      return typeof c['name'] === 'string';
+    case 'away':
+      return c['text'] === undefined || typeof c['text'] === 'string';
     default:
       return true;
   }

@@ -1,6 +1,6 @@
 // What the hub says, before a door words it. Most replies are the wire's own (src/commands/types.ts);
-// the two that carry prose — the greeting and the help — leave the hub as facts, and each door turns
-// them into its own words (src/doors/bracket/prose.ts).
+// those that carry prose — the greeting, the help, a rename, away states — leave the hub as facts, and
+// each door turns them into its own words (src/doors/bracket/prose.ts, src/doors/irc/).
 import type { Reply } from '../commands/types.ts';
 
 /** The limits a help text quotes. */
@@ -15,7 +15,20 @@ export type HubReply =
   /** Signed in as `name`, placed in `room`; `online` users in the chat, the newcomer included. */
   | { kind: 'greeting'; name: string; room: string; online: number }
   /** The command list, with the limits in force. */
-  | { kind: 'help'; limits: HelpLimits };
+  | { kind: 'help'; limits: HelpLimits }
+  /** `from` is now called `to` (a door's rename: IRC NICK), told to each of its rooms. */
+  | { kind: 'renamed'; from: string; to: string; ts: number }
+  /** The session's away state was set (`text`) or cleared (undefined). */
+  | { kind: 'away-set'; text: string | undefined }
+  /** `name`, whom the session just messaged, is away: `text`. */
+  | { kind: 'away'; name: string; text: string };
+
+/** The hub replies that are facts a door puts into its own words (no wire form of their own). */
+export type ProseReply = Extract<HubReply, { kind: 'greeting' | 'help' | 'renamed' | 'away-set' | 'away' }>;
+
+export function isProseReply(reply: Outbound): reply is ProseReply {
+  return reply.kind === 'greeting' || reply.kind === 'help' || reply.kind === 'renamed' || reply.kind === 'away-set' || reply.kind === 'away';
+}
 
 /** Everything a session may be sent: the hub's replies and those of the other shells (files, data plane). */
 export type Outbound = HubReply | Reply;

@@ -13,6 +13,7 @@ export interface ServerFlags {
   host: string;
   tcp: number;
   udp: number;
+  irc?: number;
   files: string;
   roomCapacity: number;
   rateLimit: number;
@@ -39,6 +40,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       host: flags.host,
       tcpPort: flags.tcp,
       udpPort: flags.udp,
+      ...(flags.irc === undefined ? {} : { ircPort: flags.irc }),
       filesDir: flags.files,
       roomCapacity: flags.roomCapacity,
       rateLimit: flags.rateLimit,

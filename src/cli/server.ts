@@ -27,6 +27,7 @@ export function serverCommand(): Command {
     .option('--host <address>', 'address to listen on', DEFAULT_HOST)
     .option('--tcp <port>', `TCP control port (${PORT_MIN}–${PORT_MAX}; 0 = any free port)`, parseListenPort, DEFAULT_TCP_PORT)
     .option('--udp <port>', `UDP data port (${PORT_MIN}–${PORT_MAX}; 0 = any free port)`, parseListenPort, DEFAULT_UDP_PORT)
+    .option('--irc <port>', `also open the IRC door on this port (${PORT_MIN}–${PORT_MAX}; 0 = any free port)`, parseListenPort)
     .option('--files <dir>', 'shared files directory (created if missing)', DEFAULT_FILES_DIR)
     .option(
       '--room-capacity <n>',

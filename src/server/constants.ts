@@ -108,3 +108,6 @@ export const SHUTDOWN_NOTICE = 'server shutting down';
 
 /** What a client is told when it sends a non-chat command over UDP. */
 export const UDP_CHAT_ONLY = 'only chat (<set_msg_all>, <set_msg>) travels over UDP; send other commands over TCP';
+
+/** The server's version, as IRC clients are told it (002, 004, VERSION); the package's version. */
+export const SERVER_VERSION = 'dualchat-0.1.0';

@@ -6,7 +6,7 @@
 import type { SessionAddress, SessionId, NodeId } from '../chat/ids.ts';
 import type { Bus, BusEvent } from '../chat/ports.ts';
 import type { HubReply, Outbound } from '../chat/replies.ts';
-import type { Door } from '../doors/door.ts';
+import type { SharedFormat } from '../doors/door.ts';
 import type { SharedPieces } from '../tcp/write-batch.ts';
 import type { Session } from './session.ts';
 
@@ -17,8 +17,8 @@ export interface DeliveryConfig {
   members: (room: string) => Iterable<SessionId>;
   bus: Bus;
   node: NodeId;
-  /** Where a door's bytes for a room go in this iteration, shared by its members (WRITE_BATCH.sharedFor). */
-  shared: (door: Door, room: string) => SharedPieces;
+  /** Where a door's (or door variant's) bytes for a room go in this iteration, shared by its members (WRITE_BATCH.sharedFor). */
+  shared: (format: SharedFormat, room: string) => SharedPieces;
 }
 
 export class Delivery {
@@ -55,21 +55,22 @@ export class Delivery {
 
   /**
    * The room's members on this node but `except`: chat by each member's UDP route where it has one, the
-   * rest in its door's bytes — made once per door, when a member first needs them, and shared.
+   * rest in its door's bytes — made once per door (or door variant: Session.format), when a member first
+   * needs them, and shared.
    */
   private fanOut(room: string, reply: HubReply, except: SessionId | undefined): void {
-    let door: Door | undefined;
+    let door: SharedFormat | undefined;
     let pieces: SharedPieces | undefined;
     let index = 0;
-    let others: Map<Door, [SharedPieces, number]> | undefined;
+    let others: Map<SharedFormat, [SharedPieces, number]> | undefined;
     for (const id of this.config.members(room)) {
       if (id === except) continue;
       const session = this.config.session(id);
       if (session === undefined || session.routed(reply)) continue;
-      if (session.door !== door) {
+      if (session.format !== door) {
         // Sessions of several doors in one room: keep each door's part (rare; one door is the common case).
         if (door !== undefined && pieces !== undefined) (others ??= new Map()).set(door, [pieces, index]);
-        door = session.door;
+        door = session.format;
         const known = others?.get(door);
         if (known !== undefined) [pieces, index] = known;
         else {

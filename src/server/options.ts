@@ -24,6 +24,8 @@ export interface ServerOptions {
   tcpPort?: number;
   /** UDP data-plane port (default 5001; 0 picks a free one). */
   udpPort?: number;
+  /** The IRC door's port (absent: no IRC door; 0 picks a free one). */
+  ircPort?: number;
   /** Shared directory (default ./files, created if missing). */
   filesDir?: string;
   /** Log level of the logger created when `logger` is not given (default info). */
@@ -60,6 +62,7 @@ export interface ResolvedServerOptions {
   host: string;
   tcpPort: number;
   udpPort: number;
+  ircPort: number | undefined;
   filesDir: string;
   logLevel: LogLevel;
   logger: Logger | undefined;
@@ -97,7 +100,8 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
   const maxConnectionsPerAddress = options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
 
   if (typeof host !== 'string' || host.trim() === '') return fail('host must be a non-empty address or host name');
-  const portError = checkPort('tcpPort', tcpPort) ?? checkPort('udpPort', udpPort);
+  const ircPort = options.ircPort;
+  const portError = checkPort('tcpPort', tcpPort) ?? checkPort('udpPort', udpPort) ?? (ircPort === undefined ? undefined : checkPort('ircPort', ircPort));
   if (portError !== undefined) return fail(portError);
   if (typeof filesDir !== 'string' || filesDir === '') return fail('filesDir must be a non-empty path');
   if (typeof logLevel !== 'string' || !isLogLevel(logLevel)) {
@@ -131,6 +135,7 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
       host: host.trim(),
       tcpPort,
       udpPort,
+      ircPort,
       filesDir,
       logLevel,
       logger: options.logger,

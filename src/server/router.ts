@@ -2,9 +2,12 @@
 // and the router routes on what it asks: a chat command into the hub, whose outputs go straight out
 // (src/server/outputs.ts); a file-transfer line to the file plane; `<transport>` and `<udp>` to the UDP
 // data plane; a refusal back as an error. Lines that came over UDP take the same path, limited to chat.
+// A stateful door (IRC) reads a line into steps, carried out in order: hub commands (and what follows
+// each once its outputs are out), bytes of the door's own, an end.
 import type { Logger } from 'pino';
 import type { Hub, HubCommand } from '../chat/hub.ts';
-import type { ParseError, TransferCommand, TransportCommand } from '../commands/types.ts';
+import type { ClientLine, ParseError, TransferCommand, TransportCommand } from '../commands/types.ts';
+import type { DoorStep } from '../doors/door.ts';
 import type { ErrorCode } from '../commands/types.ts';
 import { MAX_LINE_BYTES } from '../tcp/constants.ts';
 import { UDP_CHAT_ONLY } from './constants.ts';
@@ -28,6 +31,8 @@ export interface RouterConfig {
   now(): number;
   /** The session just got its name (its connect deadline no longer applies). */
   named(session: Session): void;
+  /** Close the session's connection after what was sent (a door's `end` step). */
+  end(session: Session, detail: string): void;
 }
 
 export class LineRouter {
@@ -35,7 +40,12 @@ export class LineRouter {
 
   /** A line from the session's control connection. A promise while it is still being answered. */
   controlLine(session: Session, remote: string, text: string): Promise<void> | undefined {
-    const line = session.door.read(text);
+    const input = session.door.read(text, this.config.now());
+    if (input.type === 'steps') return this.steps(session, remote, input.steps, 0);
+    return this.clientLine(session, remote, input);
+  }
+
+  private clientLine(session: Session, remote: string, line: ClientLine): Promise<void> | undefined {
     switch (line.type) {
       case 'command':
         return this.command(session, line.command);
@@ -64,7 +74,11 @@ export class LineRouter {
       this.reject(session, remote, 'udp', 'line-too-long', `a line is at most ${MAX_LINE_BYTES} bytes; ignored`, bytes);
       return undefined;
     }
-    const line = session.door.read(text);
+    const line = session.door.read(text, this.config.now());
+    if (line.type === 'steps') {
+      this.reject(session, remote, 'udp', 'refused', UDP_CHAT_ONLY, bytes);
+      return undefined;
+    }
     if (line.type === 'refused') {
       this.refuse(session, remote, 'udp', line.error, bytes);
       return undefined;
@@ -76,11 +90,48 @@ export class LineRouter {
     return this.command(session, line.command);
   }
 
+  /** A stateful door's steps from `from` on, in order: a step still being answered holds the rest. */
+  private steps(session: Session, remote: string, steps: readonly DoorStep[], from: number): Promise<void> | undefined {
+    for (let i = from; i < steps.length; i++) {
+      const step = steps[i]!;
+      let pending: Promise<void> | undefined;
+      switch (step.type) {
+        case 'hub': {
+          const door = session.door;
+          door.asking?.(step);
+          pending = this.command(session, step.command);
+          // Once answered (now, or when a port answers), refusals are no longer this step's.
+          if (door.asking !== undefined) {
+            if (pending === undefined) door.asking(undefined);
+            else pending = pending.then(() => door.asking?.(undefined));
+          }
+          const then = step.then;
+          if (then !== undefined) {
+            pending = pending === undefined ? this.steps(session, remote, then(), 0) : pending.then(() => this.steps(session, remote, then(), 0));
+          }
+          break;
+        }
+        case 'send':
+          session.writeBytes(step.bytes);
+          break;
+        case 'end':
+          session.writeBytes(step.bytes);
+          this.config.end(session, step.detail);
+          return undefined;
+        default:
+          pending = this.clientLine(session, remote, step);
+      }
+      if (pending !== undefined) return pending.then(() => this.steps(session, remote, steps, i + 1));
+    }
+    return undefined;
+  }
+
   /** A command into the hub and its outputs out: the one pass of a chat line. */
   command(session: Session, command: HubCommand): Promise<void> | undefined {
     const { hub, outputs } = this.config;
     const pending = outputs.dispatch(hub.handle(session.id, command, this.config.now()));
-    if (session.name !== undefined) return pending;
+    // The session's name changes on its sign-in and on a rename (a door's: IRC NICK).
+    if (session.name !== undefined && command.kind !== 'rename') return pending;
     if (pending === undefined) {
       this.noteName(session);
       return undefined;

@@ -17,6 +17,7 @@ import { Delivery } from './delivery.ts';
 import { ServerFilePlane } from './file-plane.ts';
 import { createLogger } from './logger.ts';
 import { resolveServerOptions, type ServerOptions } from './options.ts';
+import { listenIrc } from './irc-door.ts';
 import { HubOutputs } from './outputs.ts';
 import { LineRouter } from './router.ts';
 import { SessionTable } from './sessions.ts';
@@ -35,6 +36,8 @@ export interface RunningServer {
   readonly tcpPort: number;
   /** Bound UDP port (the real one when 0 was asked). */
   readonly udpPort: number;
+  /** Bound port of the IRC door (the real one when 0 was asked); undefined without one. */
+  readonly ircPort: number | undefined;
   /** Absolute path of the shared directory. */
   readonly filesDir: string;
   /** This node's id (session addresses across nodes are node id + local session id). */
@@ -75,6 +78,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let sessions!: SessionTable;
   let udp!: UdpDataPlane;
   let tcp: TcpListener | undefined;
+  let irc: TcpListener | undefined;
   const delivery = new Delivery({
     session: (id) => sessions.session(id),
     members: (room) => hub.localMembers(room),
@@ -100,7 +104,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       uptimeMs: Date.now() - startedAt,
       udp: udp.stats(),
       fileTransfers: files.transfers,
-      connections: { open: tcp?.openConnections ?? sessions.size, sourceAddresses: tcp?.sourceAddresses ?? 0, refusedPerAddress: tcp?.refusedConnections ?? 0 },
+      connections: {
+        open: tcp === undefined ? sessions.size : tcp.openConnections + (irc?.openConnections ?? 0),
+        sourceAddresses: (tcp?.sourceAddresses ?? 0) + (irc?.sourceAddresses ?? 0),
+        refusedPerAddress: (tcp?.refusedConnections ?? 0) + (irc?.refusedConnections ?? 0),
+      },
     });
   const udpSessions = (limit?: number): UdpSessionStats[] => worstLinks(udp.engineStats(), limit);
   const outputs = new HubOutputs({
@@ -131,7 +139,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await files.close();
     throw bindError('UDP', config.host, config.udpPort, error);
   }
-  const router = new LineRouter({ hub, outputs, transfer: (session, command) => files.transfer(session.id, command), udp, logger, now: Date.now, named: (session) => sessions.named(session) });
+  const router = new LineRouter({ hub, outputs, transfer: (session, command) => files.transfer(session.id, command), udp, logger, now: Date.now, named: (session) => sessions.named(session), end: (session, detail) => sessions.closeOnRequest(session.id, detail) });
   sessions = new SessionTable({
     hub,
     outputs,
@@ -158,12 +166,31 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     throw bindError('TCP', config.host, config.tcpPort, error);
   }
   const listener = tcp;
-  logger.info({ host: config.host, tcp: listener.port, udp: udp.port, files: dirs.root, node }, 'listening');
+  if (config.ircPort !== undefined) {
+    try {
+      irc = await listenIrc({
+        host: config.host,
+        port: config.ircPort,
+        tcpPort: listener.port,
+        rateLimit: config.rateLimit,
+        onSocket: (socket, door) => sessions.accept(socket, door),
+        onError: (error) => logger.warn({ err: error }, 'irc accept error'),
+        addressLimit: addressLimit(config.maxConnectionsPerAddress, logger),
+      });
+    } catch (error) {
+      listener.stopAccepting();
+      await Promise.all([udp.close(), files.close()]);
+      throw bindError('IRC', config.host, config.ircPort, error);
+    }
+  }
+  const ircListener = irc;
+  logger.info({ host: config.host, tcp: listener.port, udp: udp.port, ...(ircListener === undefined ? {} : { irc: ircListener.port }), files: dirs.root, node }, 'listening');
 
   let closing: Promise<void> | undefined;
   const shutdown = async (): Promise<void> => {
     logger.info({ sessions: sessions.size }, 'shutting down');
     listener.stopAccepting();
+    ircListener?.stopAccepting();
     udp.announceShutdown();
     await sessions.shutdown();
     await files.close();
@@ -174,6 +201,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     host: config.host,
     tcpPort: listener.port,
     udpPort: udp.port,
+    ircPort: ircListener?.port,
     filesDir: dirs.root,
     nodeId: node,
     stats,

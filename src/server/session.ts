@@ -1,5 +1,6 @@
-// One client as the server shell sees it: its hub session id, its door, its control connection, its
-// name once connected, and how replies reach it.
+// One client as the server shell sees it: its hub session id, its door connection (the door's reader and
+// writer for it, and the format its room replies are shared in), its control connection, its name once
+// connected, and how replies reach it.
 //
 // The seam for the UDP data plane: chat replies (`message`, `private`) go through a ChatRoute when
 // one is attached and it accepts them; everything else, and chat when no route is attached or the
@@ -8,7 +9,7 @@
 // connection with sendControl.
 import type { SessionId } from '../chat/ids.ts';
 import { isChatReply, type ChatReply, type Outbound } from '../chat/replies.ts';
-import type { Door } from '../doors/door.ts';
+import type { DoorConnection, SharedFormat } from '../doors/door.ts';
 import type { SharedPieces } from '../tcp/write-batch.ts';
 
 export type { ChatReply } from '../chat/replies.ts';
@@ -34,16 +35,30 @@ export class Session {
   constructor(
     readonly id: SessionId,
     private readonly control: ControlOutput,
-    readonly door: Door,
+    readonly door: DoorConnection,
   ) {}
+
+  /** The format this session's room replies are shared in (one per door, or door variant). */
+  get format(): SharedFormat {
+    return this.door.format ?? this.door;
+  }
 
   /** Send a reply to this client by the route that carries its kind. */
   deliver(reply: Outbound): void {
-    if (!this.routed(reply)) this.control.writeBytes(this.door.bytes(reply));
+    if (!this.routed(reply)) this.writeBytes(this.door.bytes(reply));
   }
 
-  /** Chat sent by the attached route, when there is one and it takes it (true); else nothing was sent. */
+  /** Bytes already in this session's door form, down the control connection (nothing for none). */
+  writeBytes(bytes: Uint8Array): void {
+    if (bytes.length > 0) this.control.writeBytes(bytes);
+  }
+
+  /**
+   * Nothing more to do for a reply to a room: sent by the attached chat route, when there is one and it
+   * takes it, or not for this session (its door skips it). False: the caller writes it.
+   */
   routed(reply: Outbound): boolean {
+    if (this.door.skip !== undefined && this.door.skip(reply)) return true;
     return this.chatRoute !== undefined && isChatReply(reply) && this.chatRoute.deliver(reply);
   }
 
@@ -57,7 +72,7 @@ export class Session {
 
   /** Send a reply down the control connection whatever its kind (the data plane's own notices). */
   sendControl(reply: Outbound): void {
-    this.control.writeBytes(this.door.bytes(reply));
+    this.writeBytes(this.door.bytes(reply));
   }
 
   /** Carry chat replies over `route` from now on (undefined: back to the control connection). */

@@ -7,14 +7,17 @@
 // Per connection, lines are handled in arrival order (a SerialQueue); a line whose answer is still on its
 // way (a file listing, a port answering later) holds the ones behind it and reading pauses meanwhile.
 // The hub hears 'disconnect' for an orderly end (FIN) and 'lost' for errors, resets, a client that
-// stopped reading, or an oversize line.
+// stopped reading, or an oversize line. A door with a flood budget (IRC) judges each line as it arrives:
+// it goes, waits its turn (held in the queue, so the lines behind it wait too), is refused, or ends the
+// connection.
 import type net from 'node:net';
 import type { Logger } from 'pino';
 import type { Hub } from '../chat/hub.ts';
 import type { SessionId } from '../chat/ids.ts';
-import type { Door } from '../doors/door.ts';
+import { openConnection, type AnyDoor } from '../doors/door.ts';
 import { ControlConnection, type CloseReason } from '../tcp/connection.ts';
 import type { FramingErrorCode } from '../tcp/line-framer.ts';
+import { chatView } from './chat-view.ts';
 import { SHUTDOWN_GRACE_MS, SHUTDOWN_NOTICE } from './constants.ts';
 import type { FileClient } from './file-plane.ts';
 import type { HubOutputs } from './outputs.ts';
@@ -85,11 +88,11 @@ export class SessionTable {
   }
 
   /** A new connection on `door`. */
-  accept(socket: net.Socket, door: Door): void {
-    const { hub, router } = this.config;
+  accept(socket: net.Socket, door: AnyDoor): void {
+    const { hub } = this.config;
     const id = this.nextId++;
     const connection = new ControlConnection(socket, { maxPendingWriteBytes: this.config.maxPendingWriteBytes, framer: door.framer() });
-    const session = new Session(id, connection, door);
+    const session = new Session(id, connection, openConnection(door, () => chatView(hub, id)));
     const queue = new SerialQueue(
       (busy) => (busy ? connection.pause() : connection.resume()),
       (error) => this.internalError(id, error),
@@ -104,7 +107,7 @@ export class SessionTable {
       client.connectTimer = setTimeout(() => this.connectTimedOut(client), this.config.connectTimeoutMs);
     }
     connection.start({
-      line: (text) => queue.push(() => router.controlLine(session, connection.remote, text)),
+      line: (text) => this.line(client, text),
       framingError: (code, fatal) => queue.push(() => this.framingError(client, code, fatal)),
       peerEnded: () => queue.push(() => this.peerEnded(client)),
       closed: (reason, detail) => this.closed(client, reason, detail),
@@ -125,12 +128,12 @@ export class SessionTable {
     client.queue.push(() => this.config.router.datagramLine(client.session, client.connection.remote, text, bytes));
   }
 
-  /** `<disconnect>` answered: close after what was sent. */
-  closeOnRequest(id: SessionId): void {
+  /** `<disconnect>` answered (or a door ended the connection, `detail` saying why): close after what was sent. */
+  closeOnRequest(id: SessionId, detail = 'disconnected on request'): void {
     const client = this.clients.get(id);
     if (client === undefined) return;
     client.queue.close();
-    client.connection.end('disconnect', 'disconnected on request');
+    client.connection.end('disconnect', detail);
   }
 
   /** Drop the session now, as one that stopped reading (`detail` says why, for the log). */
@@ -164,6 +167,41 @@ export class SessionTable {
   }
 
   // ---- per-connection events ---------------------------------------------------------------------
+
+  /** A framed line, judged by the door's flood budget (if it has one) as it arrives, then queued. */
+  private line(client: Client, text: string): void {
+    const { session, connection, queue } = client;
+    if (!connection.isOpen) return; // ended (a drop, a QUIT): the rest of the chunk is not read
+    const router = this.config.router;
+    const now = this.config.now();
+    const verdict = session.door.admit?.(text, now);
+    if (verdict === undefined || verdict.type === 'go') {
+      queue.push(() => router.controlLine(session, connection.remote, text));
+      return;
+    }
+    switch (verdict.type) {
+      case 'hold':
+        queue.push(() => this.heldUntil(client, verdict.until).then(() => (this.clients.get(session.id) === client ? router.controlLine(session, connection.remote, text) : undefined)));
+        return;
+      case 'refuse':
+        // At once, not behind the held lines: the sender learns now that it is over the budget.
+        session.writeBytes(verdict.bytes);
+        return;
+      case 'drop':
+        session.writeBytes(verdict.bytes);
+        this.config.logger.info({ session: session.id, name: session.name, remote: connection.remote }, 'flood: connection dropped');
+        queue.close();
+        connection.end('lost', 'flood budget exhausted');
+        return;
+    }
+  }
+
+  /** Resolves at `until` (the hub's clock), or at once when it has passed. */
+  private heldUntil(client: Client, until: number): Promise<void> {
+    const ms = until - this.config.now();
+    if (ms <= 0 || !client.connection.isOpen) return Promise.resolve();
+    return new Promise((resolve) => setTimeout(resolve, ms));
+  }
 
   private framingError(client: Client, code: FramingErrorCode, fatal: boolean): void {
     const { session, connection } = client;

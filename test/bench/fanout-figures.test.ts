@@ -1,7 +1,7 @@
 // The fanout suite's figures from its runs: rates, CPU per delivery, keeping up with the paced load,
 // the ratios to ngircd and the verdicts for dualchat TCP.
 import { describe, expect, it } from 'vitest';
-import { cellFigures, cpuUsPerDelivery, fanoutChart, fanoutTables, fanoutVerdicts, KEEP_UP_LAG_MS, keptUp, lagMs, pendingRun, perSecond, type FanoutRun, type WorkloadName } from '../../bench/lib/fanout-figures.ts';
+import { cellFigures, cpuUsPerDelivery, fanoutChart, fanoutTables, fanoutVerdicts, ircDoorVerdicts, KEEP_UP_LAG_MS, keptUp, lagMs, pendingRun, perSecond, type FanoutRun, type WorkloadName } from '../../bench/lib/fanout-figures.ts';
 import type { FanoutMode } from '../../bench/lib/fanout-protocol.ts';
 
 function run(mode: FanoutMode, workload: WorkloadName, over: Partial<FanoutRun> = {}): FanoutRun {
@@ -52,6 +52,16 @@ describe('fanout figures', () => {
     const v = fanoutVerdicts([run('dualchat-tcp', 'window-8')], 'ngircd is not installed');
     expect(v.slice(0, 5).every((x) => x.met === undefined && x.measured === 'ngircd is not installed')).toBe(true);
     expect(v[5]?.met).toBe(true);
+  });
+
+  it("the IRC door's goal: delivered/s ≥ ngircd's at window 8 and 32", () => {
+    const door = (rate: number) => (['window-8', 'window-32'] as const).flatMap((w) => [run('irc', w), run('dualchat-irc', w, { wallMs: 2_000 / rate })]);
+    expect(ircDoorVerdicts(door(1.2), undefined).map((x) => x.met)).toEqual([true, true]);
+    const slow = ircDoorVerdicts(door(0.8), undefined);
+    expect(slow.map((x) => x.met)).toEqual([false, false]);
+    expect(slow[1]?.goal).toBe("dualchat IRC door delivered/s ≥ 1.0× ngircd's (closed loop, window 32)");
+    expect(slow[0]?.measured).toBe("400k/s vs ngircd's 500k/s (0.80×)");
+    expect(ircDoorVerdicts(door(1), 'ngircd is not installed').every((x) => x.met === undefined && x.measured === 'ngircd is not installed')).toBe(true);
   });
 
   it('a missing or disordered delivery fails the integrity goal', () => {

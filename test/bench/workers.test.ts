@@ -28,10 +28,10 @@ function start(script: string, params: object, opts: Parameters<typeof Worker.st
   return w;
 }
 
-async function chatServer(): Promise<{ server: Worker; tcpPort: number }> {
-  const server = start('chat-server', { host: '127.0.0.1', tcpPort: 0, udpPort: 0, roomCapacity: 50, rateLimit: 0, maxConnectionsPerAddress: 64, filesDir });
+async function chatServer(extra: { ircPort?: number } = {}): Promise<{ server: Worker; tcpPort: number; ircPort: number }> {
+  const server = start('chat-server', { host: '127.0.0.1', tcpPort: 0, udpPort: 0, roomCapacity: 50, rateLimit: 0, maxConnectionsPerAddress: 64, filesDir, ...extra });
   const ready = await server.next((m) => m.type === 'ready', 'ready', WAIT_MS);
-  return { server, tcpPort: Number(ready['tcpPort']) };
+  return { server, tcpPort: Number(ready['tcpPort']), ircPort: Number(ready['ircPort']) };
 }
 
 afterAll(async () => {
@@ -148,6 +148,11 @@ describe('fanout clients', () => {
     check(await fanout('dualchat-tcp', tcpPort, 2, 2), 4);
     const second = await chatServer();
     check(await fanout('dualchat-udp', second.tcpPort, 2, 2), 4);
+  });
+
+  it("through dualchat's IRC door, from two processes into one channel", { timeout: 60_000 }, async () => {
+    const { ircPort } = await chatServer({ ircPort: 0 });
+    check(await fanout('dualchat-irc', ircPort, 2, 3), 6);
   });
 
   it.skipIf(noNgircd !== undefined)(`through ngircd over IRC (no echo to the sender), from two processes into one channel${noNgircd === undefined ? '' : ` — SKIPPED: ${noNgircd}`}`, { timeout: 60_000 }, async () => {

@@ -75,6 +75,32 @@ export interface RawClient {
   destroy(): void;
 }
 
+/**
+ * Resolve with the first truthy value of `check`, tried now and each time `waiters` are called (the
+ * caller calls them on every event), or reject after `timeoutMs` naming `what()`.
+ */
+export function waitOn<T>(waiters: Set<() => void>, check: () => T | undefined | null | false, what: () => string, timeoutMs = DEFAULT_WAIT_MS): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const attempt = (): boolean => {
+      const value = check();
+      if (value === undefined || value === null || value === false) return false;
+      resolve(value);
+      return true;
+    };
+    if (attempt()) return;
+    const waiter = (): void => {
+      if (!attempt()) return;
+      waiters.delete(waiter);
+      clearTimeout(timer);
+    };
+    const timer = setTimeout(() => {
+      waiters.delete(waiter);
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`));
+    }, timeoutMs);
+    waiters.add(waiter);
+  });
+}
+
 /** A raw TCP client to the server on 127.0.0.1, from `localAddress` (any 127.x.y.z: per-address limits). */
 export async function rawClient(port: number, localAddress = '127.0.0.1'): Promise<RawClient> {
   const socket = net.connect({ host: '127.0.0.1', port, localAddress });
@@ -110,25 +136,7 @@ export async function rawClient(port: number, localAddress = '127.0.0.1'): Promi
   });
 
   const waitFor = <T>(check: () => T | undefined | null | false, what: string, timeoutMs = DEFAULT_WAIT_MS): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const attempt = (): boolean => {
-        const value = check();
-        if (value === undefined || value === null || value === false) return false;
-        resolve(value);
-        return true;
-      };
-      if (attempt()) return;
-      const waiter = (): void => {
-        if (!attempt()) return;
-        waiters.delete(waiter);
-        clearTimeout(timer);
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(waiter);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; lines so far:\n  ${lines.join('\n  ')}`));
-      }, timeoutMs);
-      waiters.add(waiter);
-    });
+    waitOn(waiters, check, () => `${what}; lines so far:\n  ${lines.join('\n  ')}`, timeoutMs);
 
   return {
     socket,

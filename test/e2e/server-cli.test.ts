@@ -122,6 +122,39 @@ describe('dualchat server', () => {
     }
   });
 
+  it('--irc 0 opens the IRC door on a free port, named on the listening line; a taken one is one line', async () => {
+    const server = run(['server', '--host', '127.0.0.1', '--tcp', '0', '--udp', '0', '--irc', '0', '--files', filesDir]);
+    try {
+      const record = JSON.parse(await server.line((l) => l.includes('"msg":"listening"'), 15_000)) as { tcp: number; irc: number };
+      expect(record.irc).toBeGreaterThan(0);
+      expect(record.irc).not.toBe(record.tcp);
+      const socket = net.connect({ host: '127.0.0.1', port: record.irc });
+      let got = '';
+      const pong = new Promise<void>((resolve) =>
+        socket.setEncoding('utf8').on('data', (d: string) => {
+          got += d;
+          if (got.includes('PONG')) resolve();
+        }),
+      );
+      socket.write('PING :cli\r\n');
+      await withDeadline(pong, 10_000, 'PONG from the IRC door');
+      expect(got).toBe(':dualchat PONG dualchat :cli\r\n');
+      socket.destroy();
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const taken = run(['server', '--host', '127.0.0.1', '--tcp', '0', '--udp', '0', '--irc', String(port), '--files', filesDir]);
+      expect(await withDeadline(taken.exited, 15_000, 'exit on EADDRINUSE')).toBe(1);
+      expect(taken.stderr()).toBe(`dualchat server: cannot listen on IRC 127.0.0.1:${port}: the port is already in use (is another server running?) [EADDRINUSE]\n`);
+    } finally {
+      blocker.close();
+    }
+  });
+
   it('refuses a port out of range with a clear message', async () => {
     const server = run(['server', '--tcp', '65536']);
     expect(await withDeadline(server.exited, 15_000, 'exit on a bad port')).not.toBe(0);

@@ -5,7 +5,8 @@ import type { SessionId } from '../../src/chat/ids.ts';
 import type { BusEvent } from '../../src/chat/ports.ts';
 import type { Outbound } from '../../src/chat/replies.ts';
 import { BRACKET_DOOR } from '../../src/doors/bracket/door.ts';
-import type { Door } from '../../src/doors/door.ts';
+import type { ChatView, Door, DoorConnection } from '../../src/doors/door.ts';
+import { ircDoor } from '../../src/doors/irc/door.ts';
 import { Delivery } from '../../src/server/delivery.ts';
 import { Session } from '../../src/server/session.ts';
 import { WriteBatch } from '../../src/tcp/write-batch.ts';
@@ -24,7 +25,7 @@ function countingDoor(name: string): Door & { formatted: number } {
   return door;
 }
 
-function world(doors: Door[]) {
+function world(doors: DoorConnection[]) {
   const written = new Map<SessionId, Uint8Array[]>();
   const sessions = new Map<SessionId, Session>();
   doors.forEach((door, i) => {
@@ -62,6 +63,20 @@ describe('Delivery', () => {
     expect(w.text(3)).toEqual([]);
     expect(w.text(2)).toEqual(['o:<message>lobby ann 1 - hello\n']);
     expect(w.published).toEqual([{ type: 'room', from: 'n1', room: 'lobby', reply: hello, except: { node: 'n1', session: 3 } }]);
+  });
+
+  it('formats once per door variant: IRC connections with and without server-time, bracket beside them', () => {
+    const view: ChatView = { name: () => undefined, rooms: () => [], users: () => [], allRooms: () => [], members: () => [], user: () => undefined, userCount: () => 0 };
+    const irc = ircDoor({ filesHint: '', defaultRoom: 'lobby', version: 'test' });
+    const [plain1, plain2, timed1, timed2] = [irc.open(view), irc.open(view), irc.open(view), irc.open(view)];
+    for (const c of [timed1!, timed2!]) c.read('CAP REQ :server-time', 0);
+    const w = world([plain1!, timed1!, BRACKET_DOOR, plain2!, timed2!]);
+    w.delivery.toRoom('lobby', hello);
+    expect(w.written.get(1)?.[0]).toBe(w.written.get(4)?.[0]);
+    expect(w.written.get(2)?.[0]).toBe(w.written.get(5)?.[0]);
+    expect(w.text(1)).toEqual([':ann!ann@dualchat PRIVMSG #lobby :hello\r\n']);
+    expect(w.text(2)).toEqual(['@time=1970-01-01T00:00:00.001Z :ann!ann@dualchat PRIVMSG #lobby :hello\r\n']);
+    expect(w.text(3)).toEqual(['<message>lobby ann 1 - hello\n']);
   });
 
   it('sends chat by a member’s route where one is attached, the bytes to the others', () => {

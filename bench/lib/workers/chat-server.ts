@@ -3,7 +3,8 @@
 //
 //   args: {"host":"127.0.0.1","tcpPort":0,"udpPort":0,"roomCapacity":100,"rateLimit":0,
 //          "maxConnectionsPerAddress":200,"filesDir":"/tmp/…"}
-//   out:  {"type":"ready","tcpPort":…,"udpPort":…}
+//   optional: "ircPort":0 (the IRC door too)
+//   out:  {"type":"ready","tcpPort":…,"udpPort":…,"ircPort":… (with the IRC door)}
 //   in:   {"type":"cpu"} → out {"type":"cpu","userMs":…,"systemMs":…}
 // Logs at `warn` (a benchmark measures chatting, not logging one line per message) to stderr; to see
 // every action of a run, BENCH_SERVER_LOG=info BENCH_SERVER_LOG_FILE=/tmp/server.log (the level and a
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
     host: p.str('host'),
     tcpPort: p.int('tcpPort', 0, 65_535),
     udpPort: p.int('udpPort', 0, 65_535),
+    ...(p.optInt('ircPort', 0, 65_535) === undefined ? {} : { ircPort: p.int('ircPort', 0, 65_535) }),
     filesDir: p.str('filesDir'),
     roomCapacity: p.int('roomCapacity', 1, ROOM_CAPACITY_MAX),
     rateLimit: p.num('rateLimit', 0, RATE_LIMIT_MAX),
@@ -33,7 +35,7 @@ async function main(): Promise<void> {
     maxConnectionsPerAddress: p.int('maxConnectionsPerAddress', 1, MAX_CONNECTIONS_PER_ADDRESS_LIMIT),
     logger: pino({ level: process.env.BENCH_SERVER_LOG ?? 'warn' }, pino.destination(process.env.BENCH_SERVER_LOG_FILE ?? 2)),
   });
-  io.emit({ type: 'ready', tcpPort: server.tcpPort, udpPort: server.udpPort, pid: process.pid });
+  io.emit({ type: 'ready', tcpPort: server.tcpPort, udpPort: server.udpPort, ...(server.ircPort === undefined ? {} : { ircPort: server.ircPort }), pid: process.pid });
   for (let i = 0; i < Number.MAX_SAFE_INTEGER; i++) {
     await io.command('cpu');
     const cpu = process.cpuUsage();

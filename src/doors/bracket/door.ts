@@ -2,12 +2,12 @@
 // Framing: src/doors/bracket/framing.ts (`\n`, `\r\n`, `!@#$`, or none at all); reading: one parse per
 // line (src/commands/client-line.ts); writing: `<kind>FIELDS - TEXT` lines (src/commands/reply-syntax.ts),
 // with the hub's greeting and help put into words here (prose.ts).
-import type { Outbound } from '../../chat/replies.ts';
+import { isProseReply, type Outbound } from '../../chat/replies.ts';
 import { formatReply, parseClientLine } from '../../commands/grammar.ts';
 import type { ClientLine, Reply } from '../../commands/types.ts';
 import type { Door } from '../door.ts';
 import { CommandFramer } from './framing.ts';
-import { helpLines, welcomeText } from './prose.ts';
+import { helpLines, proseText, welcomeText } from './prose.ts';
 
 /** The wire replies an outbound reply becomes in this language (most are one and the same object). */
 export function bracketReplies(reply: Outbound): Reply[] {
@@ -16,6 +16,10 @@ export function bracketReplies(reply: Outbound): Reply[] {
       return [{ kind: 'welcome', name: reply.name, room: reply.room, text: welcomeText(reply.name, reply.room, reply.online) }];
     case 'help':
       return helpLines(reply.limits).map((text) => ({ kind: 'system', text }));
+    case 'renamed':
+    case 'away-set':
+    case 'away':
+      return [{ kind: 'system', text: proseText(reply) }];
     default:
       return [reply];
   }
@@ -23,7 +27,7 @@ export function bracketReplies(reply: Outbound): Reply[] {
 
 /** The reply's lines, each with its `\n`. */
 export function bracketText(reply: Outbound): string {
-  if (reply.kind !== 'greeting' && reply.kind !== 'help') return `${formatReply(reply)}\n`;
+  if (!isProseReply(reply)) return `${formatReply(reply)}\n`;
   let text = '';
   for (const r of bracketReplies(reply)) text += `${formatReply(r)}\n`;
   return text;

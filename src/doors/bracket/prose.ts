@@ -1,7 +1,7 @@
 // The bracket door's words: the welcome line and the `<help>` text, in the angle-bracket syntax every
 // client family of this language accepts. The hub says only the facts (src/chat/replies.ts).
 import { ROOM_NAME_MAX_LENGTH, USER_NAME_MAX_LENGTH } from '../../chat/limits.ts';
-import type { HelpLimits } from '../../chat/replies.ts';
+import type { HelpLimits, ProseReply } from '../../chat/replies.ts';
 
 /** "Welcome, alice! 3 users online, you are in #lobby. Type <help> for the commands." */
 export function welcomeText(name: string, room: string, online: number): string {
@@ -34,4 +34,16 @@ export function helpLines(limits: HelpLimits): string[] {
     `Commands (messages are at most ${limits.maxTextLength} characters):`,
     ...rows.map(([syntax, what]) => `  ${syntax.padEnd(width)}  ${what}`),
   ];
+}
+
+/** A rename or an away state, as one `<system>` line (what the IRC door's NICK and AWAY do, told here). */
+export function proseText(reply: Extract<ProseReply, { kind: 'renamed' | 'away-set' | 'away' }>): string {
+  switch (reply.kind) {
+    case 'renamed':
+      return `${reply.from} is now known as ${reply.to}`;
+    case 'away-set':
+      return reply.text === undefined ? 'you are no longer marked as away' : `you are marked as away: ${reply.text}`;
+    case 'away':
+      return `${reply.name} is away: ${reply.text}`;
+  }
 }

@@ -1,7 +1,7 @@
-// The IRC message format the fanout clients speak to ngircd (RFC 2812 §2.3.1).
+// The IRC message format of the IRC door and of the fanout clients that speak to ngircd (RFC 2812 §2.3.1).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatIrc, IRC_MAX_PARAMS, parseIrc } from '../../bench/lib/irc.ts';
+import { formatIrc, IRC_MAX_PARAMS, parseIrc } from '../../../src/doors/irc/message.ts';
 
 describe('IRC lines', () => {
   it('formats the commands a benchmark client sends', () => {

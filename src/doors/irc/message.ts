@@ -1,23 +1,31 @@
-// The IRC message format (RFC 2812 §2.3.1) for the benchmark clients that talk to ngircd: one line
-// is `[:prefix SPACE] command *(SPACE middle) [SPACE ":" trailing]`, without its CR LF. Only what a
-// client that registers, joins a channel, chats and answers PING needs; nothing here trusts a line
-// to be well formed.
+// The IRC message format (RFC 2812 §2.3.1, with IRCv3 message tags): one line is
+// `[@tags SPACE] [:prefix SPACE] command *(SPACE middle) [SPACE ":" trailing]`, without its CR LF.
+// One piece for the IRC door (src/doors/irc/) and the benchmark clients that talk to ngircd
+// (bench/lib/scripted-client.ts). Nothing here trusts a line to be well formed; nothing throws on input
+// (formatIrc throws only on what its caller asks to send).
 //
 //   formatIrc('PRIVMSG', ['#room', 'hello there'])  → "PRIVMSG #room :hello there"
 //   parseIrc(':bench.invalid 001 c1 :Welcome')      → { prefix: 'bench.invalid', command: '001', params: ['c1', 'Welcome'] }
+//   parseIrc('@time=x;+typing PRIVMSG #r :hi')       → { tags: { time: 'x', '+typing': '' }, command: 'PRIVMSG', … }
 
 export interface IrcMessage {
+  /** IRCv3 tags (unescaped values; a tag without a value is ''); undefined when the line has none. */
+  tags?: Readonly<Record<string, string>> | undefined;
   /** The sender (server name or nick!user@host); undefined when the line has none. */
   prefix: string | undefined;
-  /** A command word in upper case as sent ("PRIVMSG") or a three-digit numeric reply ("001"). */
+  /** A command word as sent ("PRIVMSG", "privmsg") or a three-digit numeric reply ("001"). */
   command: string;
   params: string[];
 }
 
 /** RFC 2812 §2.3: at most 15 parameters. */
 export const IRC_MAX_PARAMS = 15;
-/** RFC 2812 §2.3: 512 bytes with the CR LF. */
+/** RFC 2812 §2.3: 512 bytes with the CR LF (tags not counted: IRCv3 message-tags gives them their own room). */
 export const IRC_MAX_LINE = 510;
+/** IRCv3 message-tags: the tags of a line, with the `@` and the space after them, are at most 8191 bytes. */
+export const IRC_MAX_TAG_BYTES = 8191;
+/** Tags a line may carry (each at least 2 bytes of the 8191: a bound the loop over them needs). */
+const IRC_MAX_TAGS = 4096;
 
 const COMMAND = /^(?:[A-Za-z]+|\d{3})$/;
 /** Characters no parameter may hold: NUL, CR, LF. */
@@ -45,6 +53,14 @@ export function parseIrc(raw: string): IrcMessage | undefined {
   const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
   if (line === '' || FORBIDDEN.test(line)) return undefined;
   let rest = line;
+  let tags: Record<string, string> | undefined;
+  if (rest.startsWith('@')) {
+    const space = rest.indexOf(' ');
+    if (space <= 1) return undefined;
+    tags = parseTags(rest.slice(1, space));
+    if (tags === undefined) return undefined;
+    rest = rest.slice(space + 1);
+  }
   let prefix: string | undefined;
   if (rest.startsWith(':')) {
     const space = rest.indexOf(' ');
@@ -69,5 +85,32 @@ export function parseIrc(raw: string): IrcMessage | undefined {
     else params.push(word);
   }
   if (command === undefined || !COMMAND.test(command) || rest !== '' || params.length > IRC_MAX_PARAMS) return undefined;
-  return { prefix, command, params };
+  return tags === undefined ? { prefix, command, params } : { tags, prefix, command, params };
+}
+
+/** `a=b;c;+d=e\sf` → { a: 'b', c: '', '+d': 'e f' }; undefined when a key is empty or malformed. */
+function parseTags(text: string): Record<string, string> | undefined {
+  const tags: Record<string, string> = Object.create(null) as Record<string, string>;
+  const items = text.split(';', IRC_MAX_TAGS);
+  for (const item of items) {
+    if (item === '') continue;
+    const eq = item.indexOf('=');
+    const key = eq < 0 ? item : item.slice(0, eq);
+    if (!/^\+?(?:[A-Za-z0-9.-]+\/)?[A-Za-z0-9-]+$/.test(key)) return undefined;
+    tags[key] = eq < 0 ? '' : unescapeTagValue(item.slice(eq + 1));
+  }
+  return tags;
+}
+
+const TAG_UNESCAPES: Readonly<Record<string, string>> = { ':': ';', s: ' ', '\\': '\\', r: '\r', n: '\n' };
+
+/** IRCv3 tag value escapes: `\:` `\s` `\\` `\r` `\n`; any other escaped character stands for itself, a lone trailing `\` is dropped. */
+function unescapeTagValue(value: string): string {
+  if (!value.includes('\\')) return value;
+  return value.replace(/\\(.?)/gs, (_m, c: string) => TAG_UNESCAPES[c] ?? c);
+}
+
+/** The time tag of IRCv3 server-time: `2026-12-07T19:47:50.123Z`. */
+export function serverTimeTag(ms: number): string {
+  return `@time=${new Date(ms).toISOString()} `;
 }

@@ -1,0 +1,108 @@
+// A real IRC client on the IRC door: irssi (Debian's package) in a detached tmux session, driven with
+// send-keys — it connects, joins a channel, sends a line that a bracket user receives, and shows a
+// line the bracket user sends (read from irssi's own log of the channel). Bounded in time: every wait
+// has a deadline and every poll a bounded count. Skipped, saying why, when irssi or tmux is missing
+// (.ci/run installs them).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectedClient, startTestServer, type RawClient, type TestServer } from './helpers.ts';
+
+const missing = ['irssi', 'tmux'].filter((bin) => spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0);
+const SKIP = missing.length > 0 ? ` — SKIPPED: ${missing.join(' and ')} not installed (.ci/run installs them)` : '';
+
+/** A poll's interval and the most polls of one wait (so a wait lasts at most ~15 s). */
+const POLL_MS = 100;
+const MAX_POLLS = 150;
+const TMUX_SOCKET = `dualchat-irssi-${process.pid}`;
+
+let ts: TestServer;
+let home: string;
+const raw: RawClient[] = [];
+
+function tmux(...args: string[]): string {
+  return execFileSync('tmux', ['-L', TMUX_SOCKET, ...args], { encoding: 'utf8', timeout: 5_000, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Resolves with `check()`'s first truthy value, polled every POLL_MS, at most MAX_POLLS times. */
+async function poll<T>(check: () => T | undefined | false, what: string): Promise<T> {
+  for (let i = 0; i < MAX_POLLS; i++) {
+    const value = check();
+    if (value !== undefined && value !== false) return value;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  throw new Error(`irssi: no ${what} within ${(POLL_MS * MAX_POLLS) / 1000} s; screen:\n${screen()}`);
+}
+
+function screen(): string {
+  try {
+    return tmux('capture-pane', '-p', '-t', 'irc');
+  } catch {
+    return '(no tmux session)';
+  }
+}
+
+/** What irssi logged for `channel` (its autolog), '' until the file exists. */
+function channelLog(channel: string): string {
+  const dir = path.join(home, 'logs');
+  if (!existsSync(dir)) return '';
+  let text = '';
+  for (const tag of readdirSync(dir)) {
+    const file = path.join(dir, tag, `${channel}.log`);
+    if (existsSync(file)) text += readFileSync(file, 'utf8');
+  }
+  return text;
+}
+
+describe.skipIf(missing.length > 0)(`irssi on the IRC door${SKIP}`, () => {
+  beforeAll(async () => {
+    ts = await startTestServer({ ircPort: 0 });
+    home = mkdtempSync(path.join(os.tmpdir(), 'dualchat-irssi-'));
+    writeFileSync(
+      path.join(home, 'config'),
+      `settings = {
+  core = { real_name = "irssi test"; user_name = "irssi1"; nick = "irssi1"; };
+  "fe-common/core" = { autolog = "yes"; autolog_path = "${home}/logs/$tag/$0.log"; autolog_level = "all"; };
+};
+`,
+    );
+  });
+
+  afterAll(async () => {
+    for (const c of raw) c.destroy();
+    try {
+      tmux('kill-server');
+    } catch {
+      // The session is gone already.
+    }
+    await ts?.close();
+    if (home !== undefined) rmSync(home, { recursive: true, force: true });
+  });
+
+  it('connects, joins, sends and receives', { timeout: 60_000 }, async () => {
+    const bob = await connectedClient(ts.port, 'bob');
+    raw.push(bob);
+    bob.send('<join>dev\n');
+    await bob.waitReply((r) => r.kind === 'joined' && r.name === 'bob' && r.room === 'dev', 'bob in #dev');
+
+    const cmd = `irssi --home=${home} -c 127.0.0.1 -p ${ts.server.ircPort} -n irssi1`;
+    tmux('new-session', '-d', '-s', 'irc', '-x', '160', '-y', '40', cmd);
+    // Registered: the server placed irssi1 in #lobby (irssi logs the channel once it has joined).
+    await poll(() => ts.server.stats().users >= 2 && channelLog('#lobby').includes('irssi1'), 'registration and #lobby');
+
+    tmux('send-keys', '-t', 'irc', '/join #dev', 'Enter');
+    await bob.waitReply((r) => r.kind === 'joined' && r.name === 'irssi1' && r.room === 'dev', 'irssi1 joining #dev', 15_000);
+
+    tmux('send-keys', '-t', 'irc', 'hello from irssi', 'Enter');
+    await bob.waitReply((r) => r.kind === 'message' && r.from === 'irssi1' && r.room === 'dev' && r.text === 'hello from irssi', 'irssi1 chatting', 15_000);
+
+    bob.send('<set_msg_all>hello irssi, from brackets\n');
+    await poll(() => channelLog('#dev').includes('hello irssi, from brackets'), "bob's line in irssi's #dev log");
+    expect(channelLog('#dev')).toMatch(/<.?bob> hello irssi, from brackets/);
+
+    tmux('send-keys', '-t', 'irc', '/quit', 'Enter');
+    await bob.waitReply((r) => r.kind === 'left' && r.name === 'irssi1' && r.reason === 'disconnect', 'irssi1 quitting', 15_000);
+  });
+});

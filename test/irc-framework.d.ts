@@ -1,0 +1,32 @@
+// The slice of irc-framework's API (a CommonJS package without type declarations) the IRC door's tests use.
+declare module 'irc-framework' {
+  import { EventEmitter } from 'node:events';
+
+  interface ConnectOptions {
+    host: string;
+    port: number;
+    nick: string;
+    username?: string;
+    gecos?: string;
+    auto_reconnect?: boolean;
+    ping_interval?: number;
+    enable_echomessage?: boolean;
+    version?: string | null;
+  }
+
+  export class Client extends EventEmitter {
+    constructor(options?: Partial<ConnectOptions>);
+    readonly user: { nick: string };
+    connect(options?: ConnectOptions): void;
+    raw(line: string): void;
+    say(target: string, text: string): void;
+    notice(target: string, text: string): void;
+    join(channel: string): void;
+    part(channel: string, message?: string): void;
+    quit(message?: string): void;
+    who(target: string, callback?: (event: { target: string; users: Array<{ nick: string; channel: string }> }) => void): void;
+    whois(nick: string, callback?: (event: Record<string, unknown>) => void): void;
+    list(...params: string[]): void;
+    changeNick(nick: string): void;
+  }
+}
