@@ -18,6 +18,7 @@ import { FALLBACK_SYNC_TIMEOUT_MS } from '../dataplane/constants.ts';
 import type { ClientLink } from '../files/client-files.ts';
 import { MAX_QUEUED_CHUNKS_PER_LINK, TCP_CHUNK_WINDOW_BYTES } from '../files/limits.ts';
 import { connectTcp, type ClientConnection, type ConnectionEvent } from '../tcp/client-connection.ts';
+import { tlsConnectFactory, type TlsClientOptions } from '../tcp/tls.ts';
 import { UdpClientPlane, type ClientPlaneEvent } from '../udp/client-plane.ts';
 import { ORDER_WAIT_MAX_MS, ORDER_WAIT_QUIET_MS } from './constants.ts';
 import type { ClientNotice, StatusInfo, TransportChangeReason, UdpStatus } from './render.ts';
@@ -42,6 +43,8 @@ export interface LinkOptions {
   clock: () => number;
   /** The UDP data plane (default: enabled, datagrams to the server). */
   udp?: UdpOptions;
+  /** Connect with TLS, verifying the server (src/tcp/tls.ts); the data plane is then sealed. Absent: plain TCP. */
+  tls?: TlsClientOptions;
   /** Where file replies and chunks go (src/client/transfers.ts); without it they are shown raw. */
   files?: LinkFileHooks;
 }
@@ -128,6 +131,7 @@ export class ChatLink {
       port: options.port,
       timeoutMs: options.connectTimeoutMs,
       onEvent: (event) => link.onEvent(event),
+      ...(options.tls !== undefined ? { connectFactory: tlsConnectFactory(options.tls) } : {}),
     });
     if (!result.ok) return { ok: false, message: result.message };
     link.connection = result.connection;
@@ -202,6 +206,7 @@ export class ChatLink {
       transport: this.transport,
       connectedAt: this.state.connectedAt,
       udp: this.udpStatus(),
+      security: this.connection?.security ?? { encrypted: false, verified: null },
     };
   }
 
@@ -475,6 +480,7 @@ export class ChatLink {
       onBulk: (data) => this.options.files?.bulk(data),
       onRoom: () => this.options.files?.room(),
       holdBulk: () => this.options.files?.holdBulk() ?? false,
+      ...(this.connection?.keyExporter !== undefined ? { keyExporter: this.connection.keyExporter } : {}),
     });
   }
 

@@ -108,3 +108,9 @@ export const SHUTDOWN_NOTICE = 'server shutting down';
 
 /** What a client is told when it sends a non-chat command over UDP. */
 export const UDP_CHAT_ONLY = 'only chat (<set_msg_all>, <set_msg>) travels over UDP; send other commands over TCP';
+
+/**
+ * How long a `dualchat cert` certificate is valid: a year, so a forgotten test certificate expires
+ * rather than being trusted forever, and a quick start does not have to renew it for months.
+ */
+export const SELF_SIGNED_VALID_DAYS = 365;

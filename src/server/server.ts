@@ -9,10 +9,9 @@ import { MemoryPresence } from '../chat/memory-presence.ts';
 import { LOCAL_BUS } from '../chat/ports.ts';
 import { BRACKET_DOOR } from '../doors/bracket/door.ts';
 import { prepareServerDirs } from '../files/server-files.ts';
-import { listenTcp, type TcpListener } from '../tcp/listener.ts';
 import { WRITE_BATCH } from '../tcp/write-batch.ts';
-import { addressLimit } from './admission.ts';
 import { UDP_CHAT_QUEUE_ALLOWANCE_BYTES } from './constants.ts';
+import { openControlListeners, type ControlListeners } from './control-listeners.ts';
 import { Delivery } from './delivery.ts';
 import { ServerFilePlane } from './file-plane.ts';
 import { createLogger } from './logger.ts';
@@ -33,6 +32,8 @@ export interface RunningServer {
   readonly host: string;
   /** Bound TCP port (the real one when 0 was asked). */
   readonly tcpPort: number;
+  /** The bound port that speaks TLS (the TCP port itself, or --tls-port), undefined without TLS. */
+  readonly tlsPort: number | undefined;
   /** Bound UDP port (the real one when 0 was asked). */
   readonly udpPort: number;
   /** Absolute path of the shared directory. */
@@ -74,7 +75,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   // The parts refer to each other; `sessions` and `udp` exist before any socket event can reach them.
   let sessions!: SessionTable;
   let udp!: UdpDataPlane;
-  let tcp: TcpListener | undefined;
+  let tcp: ControlListeners | undefined;
   const delivery = new Delivery({
     session: (id) => sessions.session(id),
     members: (room) => hub.localMembers(room),
@@ -100,7 +101,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       uptimeMs: Date.now() - startedAt,
       udp: udp.stats(),
       fileTransfers: files.transfers,
-      connections: { open: tcp?.openConnections ?? sessions.size, sourceAddresses: tcp?.sourceAddresses ?? 0, refusedPerAddress: tcp?.refusedConnections ?? 0 },
+      connections: tcp?.counts() ?? { open: sessions.size, sourceAddresses: 0, refusedPerAddress: 0 },
     });
   const udpSessions = (limit?: number): UdpSessionStats[] => worstLinks(udp.engineStats(), limit);
   const outputs = new HubOutputs({
@@ -146,19 +147,23 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     now: Date.now,
   });
   try {
-    tcp = await listenTcp({
+    tcp = await openControlListeners({
       host: config.host,
-      port: config.tcpPort,
+      tcpPort: config.tcpPort,
+      tls: config.tls,
+      tlsPort: config.tlsPort,
+      requireTls: config.requireTls,
+      maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+      logger,
       onSocket: (socket) => sessions.accept(socket, BRACKET_DOOR),
-      onError: (error) => logger.warn({ err: error }, 'tcp accept error'),
-      addressLimit: addressLimit(config.maxConnectionsPerAddress, logger),
     });
   } catch (error) {
     await Promise.all([udp.close(), files.close()]);
-    throw bindError('TCP', config.host, config.tcpPort, error);
+    throw error;
   }
   const listener = tcp;
-  logger.info({ host: config.host, tcp: listener.port, udp: udp.port, files: dirs.root, node }, 'listening');
+  const tlsFields = listener.tlsPort === undefined ? {} : { tls: listener.tlsPort, requireTls: config.requireTls || listener.tlsPort === listener.tcpPort };
+  logger.info({ host: config.host, tcp: listener.tcpPort, udp: udp.port, ...tlsFields, files: dirs.root, node }, 'listening');
 
   let closing: Promise<void> | undefined;
   const shutdown = async (): Promise<void> => {
@@ -172,7 +177,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   };
   return {
     host: config.host,
-    tcpPort: listener.port,
+    tcpPort: listener.tcpPort,
+    tlsPort: listener.tlsPort,
     udpPort: udp.port,
     filesDir: dirs.root,
     nodeId: node,

@@ -26,6 +26,9 @@ export interface ControlOutput {
   writeShared(pieces: SharedPieces, index: number): boolean;
 }
 
+/** A TLS control connection's exporter (RFC 5705): what the session's sealed datagrams are keyed from. */
+export type ControlKeyExporter = (length: number, label: string, context: Buffer) => Buffer;
+
 export class Session {
   /** The name the hub gave this session on `<connect>`; undefined before. */
   name: string | undefined;
@@ -35,6 +38,8 @@ export class Session {
     readonly id: SessionId,
     private readonly control: ControlOutput,
     readonly door: Door,
+    /** Present when the control connection is TLS: its data plane is then sealed. */
+    readonly keyExporter: ControlKeyExporter | undefined = undefined,
   ) {}
 
   /** Send a reply to this client by the route that carries its kind. */

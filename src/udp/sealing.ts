@@ -1,7 +1,10 @@
 // Sealed datagrams: the AEAD packet protection of a binding whose control connection is TLS
 // (docs/protocol.md, "Sealed datagrams"). ChaCha20-Poly1305 from node:crypto, one key and IV per
-// direction, derived by both ends from the TLS exporter (RFC 5705 / RFC 8446 §7.5) with our label and a
-// context that names the binding and its hello nonce — so a rebind (a fresh hello) changes the keys.
+// direction. Key schedule: when the binding is offered (and the client when it opens its plane), each end
+// takes a binding secret from the TLS exporter (RFC 5705 / RFC 8446 §7.5) with our label and the
+// connection id as context; each hello nonce's keys are HKDF-SHA256 (RFC 5869) of that secret with the
+// nonce in the info — so a rebind (a fresh hello) changes the keys, and no key needs the TLS socket
+// after the offer (it may close while a datagram is still in flight).
 //
 // data (an engine packet):
 //   header[6] ‖ packet version[1] ‖ packet number[4]  — clear, associated data
@@ -22,13 +25,16 @@
 // (SEALED_PACKET_LIMIT, src/dataplane/constants.ts: the machine leaves UDP first); control nonces are
 // a counter in another domain. Replayed data packets are refused by the engine's packet-number window
 // (src/reliability/ack-tracker.ts), replayed control datagrams here.
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
 import { DatagramType } from '../wire/codec.ts';
 import { NULL_PROTECTION, type OpenVerdict, type PacketProtection, type ProtectionLookup } from '../wire/protection.ts';
 import { readU32 } from '../wire/u32.ts';
 
 /** The RFC 5705 label (private labels start with "EXPORTER"): what the exported secret is for. */
 export const DATAGRAM_KEY_LABEL = 'EXPORTER-dualchat-datagrams';
+/** HKDF's info prefix for one hello nonce's keys (the nonce follows, u64). */
+const KEYS_INFO = Buffer.from('dualchat datagram keys');
+const SECRET_BYTES = 32;
 const CIPHER = 'chacha20-poly1305';
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
@@ -60,20 +66,22 @@ interface KeySet {
   controlHighest: bigint;
 }
 
-/** The exporter's context: the connection id and the hello nonce that bound it (8 + 4 bytes). */
-function contextOf(connectionId: number, helloNonce: bigint): Buffer {
-  const context = Buffer.alloc(12);
+/** The binding secret: 32 bytes of the TLS exporter, the connection id (u32) as context. */
+export function bindingSecret(exporter: KeyExporter, connectionId: number): Buffer {
+  const context = Buffer.alloc(4);
   context.writeUInt32BE(connectionId >>> 0, 0);
-  context.writeBigUInt64BE(helloNonce, 4);
-  return context;
+  return exporter(SECRET_BYTES, DATAGRAM_KEY_LABEL, context);
 }
 
-/** Both directions' keys for `helloNonce`: client→server first, then server→client, in one export. */
-export function deriveKeySet(exporter: KeyExporter, role: SealingRole, connectionId: number, helloNonce: bigint): KeySet {
-  const secret = exporter(2 * (KEY_BYTES + IV_BYTES), DATAGRAM_KEY_LABEL, contextOf(connectionId, helloNonce));
+/** Both directions' keys for `helloNonce`: client→server first, then server→client, in one HKDF output. */
+export function deriveKeySet(secret: Buffer, role: SealingRole, helloNonce: bigint): KeySet {
+  const info = Buffer.alloc(KEYS_INFO.length + 8);
+  KEYS_INFO.copy(info, 0);
+  info.writeBigUInt64BE(helloNonce, KEYS_INFO.length);
+  const okm = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), info, 2 * (KEY_BYTES + IV_BYTES)));
   const direction = (at: number): DirectionKey => ({
-    key: Buffer.from(secret.subarray(at, at + KEY_BYTES)),
-    iv: Buffer.from(secret.subarray(at + KEY_BYTES, at + KEY_BYTES + IV_BYTES)),
+    key: Buffer.from(okm.subarray(at, at + KEY_BYTES)),
+    iv: Buffer.from(okm.subarray(at + KEY_BYTES, at + KEY_BYTES + IV_BYTES)),
   });
   const clientToServer = direction(0);
   const serverToClient = direction(KEY_BYTES + IV_BYTES);
@@ -137,8 +145,9 @@ export class BindingSealing {
   readonly data: PacketProtection;
   readonly control: PacketProtection;
 
+  /** `secret`: the binding secret (bindingSecret(), taken while the TLS connection is open). */
   constructor(
-    private readonly exporter: KeyExporter,
+    private readonly secret: Buffer,
     private readonly role: SealingRole,
     readonly connectionId: number,
   ) {
@@ -162,7 +171,7 @@ export class BindingSealing {
   /** A hello with `helloNonce` was verified (server) or sent (client): its keys come into use. */
   keysForHello(helloNonce: bigint): void {
     if (this.current?.helloNonce === helloNonce || this.pending?.helloNonce === helloNonce) return;
-    const keys = deriveKeySet(this.exporter, this.role, this.connectionId, helloNonce);
+    const keys = deriveKeySet(this.secret, this.role, helloNonce);
     if (this.role === 'client') {
       this.pending = keys;
       return;

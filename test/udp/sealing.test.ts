@@ -4,7 +4,7 @@
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BindingSealing, DATAGRAM_KEY_LABEL, deriveKeySet, sealingLookup, type KeyExporter } from '../../src/udp/sealing.ts';
+import { BindingSealing, bindingSecret, DATAGRAM_KEY_LABEL, deriveKeySet, sealingLookup, type KeyExporter } from '../../src/udp/sealing.ts';
 import { DatagramType, decodeDatagram, encodeDatagram, type Datagram } from '../../src/wire/codec.ts';
 import { NULL_PROTECTION } from '../../src/wire/protection.ts';
 
@@ -32,8 +32,8 @@ function packet(pn: number, text: string): Uint8Array {
 }
 
 function pairOf(secret = 'shared'): { client: BindingSealing; server: BindingSealing } {
-  const client = new BindingSealing(exporterOf(secret), 'client', CONN);
-  const server = new BindingSealing(exporterOf(secret), 'server', CONN);
+  const client = new BindingSealing(bindingSecret(exporterOf(secret), CONN), 'client', CONN);
+  const server = new BindingSealing(bindingSecret(exporterOf(secret), CONN), 'server', CONN);
   client.keysForHello(1n);
   server.keysForHello(1n);
   return { client, server };
@@ -86,11 +86,13 @@ describe('sealed datagrams', () => {
     const { client } = pairOf();
     const wire = seal(client, { type: 'data', connectionId: CONN, body: packet(1, 'x') });
     expect(open(client, wire)).toEqual({ ok: false, reason: 'auth-failed' }); // its own direction
-    const other = new BindingSealing(exporterOf('another TLS session'), 'server', CONN);
+    const other = new BindingSealing(bindingSecret(exporterOf('another TLS session'), CONN), 'server', CONN);
     other.keysForHello(1n);
     expect(open(other, wire)).toEqual({ ok: false, reason: 'auth-failed' });
-    const a = deriveKeySet(exporterOf('s'), 'client', CONN, 1n);
-    const b = deriveKeySet(exporterOf('s'), 'client', CONN, 2n);
+    const secret = bindingSecret(exporterOf('s'), CONN);
+    const a = deriveKeySet(secret, 'client', 1n);
+    const b = deriveKeySet(secret, 'client', 2n);
+    expect(bindingSecret(exporterOf('s'), CONN + 1).equals(secret)).toBe(false);
     expect(a.seal.key.equals(b.seal.key)).toBe(false);
   });
 
