@@ -66,7 +66,7 @@ export interface DataPlaneStats {
   /** Chat lines received over UDP, and chat replies sent over UDP. */
   chatLinesIn: number;
   chatRepliesOut: number;
-  /** Sessions whose datagrams are sealed (TLS control connection), offered or bound. */
+  /** Sessions over TLS that asked for UDP (their datagrams sealed): offered, bound or fallen back, until they end. */
   sealed: number;
 }
 
