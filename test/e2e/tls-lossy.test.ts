@@ -1,6 +1,6 @@
 // TLS clients (`dualchat client --tls --ca …`) with sealed datagrams through the impairment proxy at 10 %
 // loss both ways: chat arrives exactly once and in order, at a TLS client and at a plain one in the same
-// room, and a download arrives intact — the file plane rides the same sealing.
+// room, and a download and an upload arrive intact — the file plane rides the same sealing.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,8 @@ import { is, proxyTo, textsFrom } from './udp-helpers.ts';
 
 const LINES = 300;
 const FILE = randomFile(4 * MIB);
+/** Within the server's default upload limit (3 MiB) and types. */
+const UPLOAD = randomFile(2 * MIB);
 const DEADLINE_MS = 30_000;
 
 let srv: FileServer;
@@ -73,6 +75,17 @@ describe('TLS and sealed datagrams through 10 % loss', () => {
     client.send('/download movie.bin');
     await client.waitFor(fileEvent('saved', 'movie.bin'), 'movie.bin saved', DEADLINE_MS);
     expect(await sha256File(path.join(downloads, 'movie.bin'))).toBe(sha256(FILE));
+    expect(client.events.filter((e) => e.type === 'transport')).toHaveLength(1);
+  });
+
+  it('a 2 MiB upload is stored intact over the sealed bulk channel', { timeout: 60_000 }, async () => {
+    const local = path.join(home.dir, 'report.pdf');
+    await writeFile(local, UPLOAD);
+    const { client } = await fileClient(srv.port, 'uploader', home.dir, tlsArgs);
+    clients.push(client);
+    client.send(`/upload ${local}`);
+    const stored = await client.waitFor(fileEvent('stored', 'report.pdf'), 'report.pdf stored', DEADLINE_MS);
+    expect(await sha256File(path.join(srv.filesDir, String(stored.storedAs)))).toBe(sha256(UPLOAD));
     expect(client.events.filter((e) => e.type === 'transport')).toHaveLength(1);
   });
 });
