@@ -105,6 +105,8 @@ export class ChatLink {
   private closingOnPurpose = false;
   private lastReplyAt: number;
   private lastSentAt: number;
+  /** A line came from the server (a TLS-only port closes on a plain client without one). */
+  private heardServer = false;
 
   private readonly udp: UdpOptions;
   private plane: UdpClientPlane | undefined;
@@ -280,13 +282,19 @@ export class ChatLink {
     return this.awaitSignIn(timeoutMs);
   }
 
+  /** Why the server closed the connection, as far as the client can tell. */
+  private closedByServer(): string {
+    if (this.heardServer || this.options.tls !== undefined) return 'the server closed the connection';
+    return 'the server closed the connection without a word (a TLS-only port? try --tls)';
+  }
+
   /** Waits for the answer to a `<connect>` already sent. */
   async awaitSignIn(timeoutMs: number): Promise<SignInResult> {
     await this.waitUntil(() => !this.state.connecting || this.isClosed, timeoutMs);
     if (this.state.welcomed) return { ok: true };
     const refusal = this.state.nameRefusal;
     if (refusal !== undefined) return { ok: false, reason: 'refused', message: refusal.message };
-    if (this.isClosed) return { ok: false, reason: 'closed', message: 'the server closed the connection' };
+    if (this.isClosed) return { ok: false, reason: 'closed', message: this.closedByServer() };
     return {
       ok: false,
       reason: 'timeout',
@@ -560,6 +568,7 @@ export class ChatLink {
     const now = this.options.clock();
     switch (event.type) {
       case 'reply':
+        this.heardServer = true;
         this.lastReplyAt = now;
         if (event.reply.kind === 'udp') this.onOffer(event.reply);
         else if (event.reply.kind === 'transport') this.onServerTransport(event.reply);
@@ -572,6 +581,7 @@ export class ChatLink {
         if (event.reply.kind === 'welcome' && this.udp.enabled) this.connection?.sendLine(formatUdpRequest());
         break;
       case 'unparsed':
+        this.heardServer = true;
         this.lastReplyAt = now;
         this.options.show({ kind: 'raw', line: event.line });
         break;
@@ -590,7 +600,7 @@ export class ChatLink {
             : event.by === 'remote'
               ? this.state.disconnected
                 ? 'the server ended the session'
-                : 'the server closed the connection'
+                : this.closedByServer()
               : 'connection closed';
         this.options.closed(expected, message);
         break;

@@ -156,6 +156,13 @@ describe('refusals', () => {
     expect((await ok.waitExit()).code).toBe(0);
   });
 
+  it('a plain client on a TLS port is told it may need --tls', { timeout: 20_000 }, async () => {
+    const c = spawnClient(['--tcp', String(ts.server.tlsPort), '--name', 'plainguy', '--json']);
+    cleanups.push(() => c.kill());
+    expect((await c.waitExit()).code).toBe(1);
+    expect(c.stderr()).toContain('a TLS-only port? try --tls');
+  });
+
   it('--require-tls: the plain port says where TLS is and closes', async () => {
     const pair = await testCertificate();
     const strict = await startTestServer({ tls: pair, tlsPort: 0, requireTls: true });
