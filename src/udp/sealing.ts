@@ -42,8 +42,7 @@ export const SEALED_TAG_BYTES = 16;
 /** An engine packet's version and packet number stay clear: the receiver builds the nonce from them. */
 export const SEALED_CLEAR_PACKET_BYTES = 5;
 const CONTROL_SEQUENCE_BYTES = 8;
-/** Nonce domains: data nonces (packet numbers) and control nonces (sequences) never meet. */
-const DATA_DOMAIN = 0;
+/** Nonce domains: data nonces (packet numbers, domain 0: packetNonce) and control nonces (sequences) never meet. */
 const CONTROL_DOMAIN = 1;
 
 /** What the TLS socket gives (tls.TLSSocket#exportKeyingMaterial). */
@@ -92,6 +91,13 @@ export function deriveKeySet(secret: Buffer, role: SealingRole, helloNonce: bigi
     controlSent: 0n,
     controlHighest: -1n,
   };
+}
+
+/** A data nonce: the IV xor the packet number in its last 4 bytes (domain 0, the upper counter bits 0). */
+function packetNonce(iv: Buffer, packetNumber: number): Buffer {
+  const nonce = Buffer.from(iv);
+  nonce.writeUInt32BE((nonce.readUInt32BE(8) ^ packetNumber) >>> 0, 8);
+  return nonce;
 }
 
 /** The 12-byte nonce: the direction's IV xor (domain in byte 3 ‖ counter in bytes 4–11). */
@@ -215,18 +221,20 @@ export class BindingSealing {
       out.fill(0, bodyEnd, bodyEnd + SEALED_TAG_BYTES);
       return;
     }
-    const nonce = nonceOf(keys.seal.iv, DATA_DOMAIN, BigInt(readU32(out, bodyAt + 1)));
-    sealRange(keys.seal, nonce, out.subarray(start, clearEnd), out, clearEnd, bodyEnd, bodyEnd);
+    sealRange(keys.seal, packetNonce(keys.seal.iv, readU32(out, bodyAt + 1)), out.subarray(start, clearEnd), out, clearEnd, bodyEnd, bodyEnd);
   }
 
   private openData(datagram: Uint8Array, bodyAt: number): OpenVerdict {
     const clearEnd = bodyAt + SEALED_CLEAR_PACKET_BYTES;
     const tagAt = datagram.length - SEALED_TAG_BYTES;
     if (clearEnd > tagAt) return 'auth-failed';
-    const packetNumber = BigInt(readU32(datagram, bodyAt + 1));
+    const packetNumber = readU32(datagram, bodyAt + 1);
     const aad = datagram.subarray(0, clearEnd);
-    for (const keys of this.openCandidates()) {
-      const plain = openRange(keys.open, nonceOf(keys.open.iv, DATA_DOMAIN, packetNumber), aad, datagram, clearEnd, tagAt, tagAt);
+    // Newest keys first (no array per datagram: this runs for every one).
+    for (let i = 0; i < 3; i++) {
+      const keys = i === 0 ? this.pending : i === 1 ? this.current : this.previous;
+      if (keys === undefined) continue;
+      const plain = openRange(keys.open, packetNonce(keys.open.iv, packetNumber), aad, datagram, clearEnd, tagAt, tagAt);
       if (plain === undefined) continue;
       datagram.set(plain, clearEnd);
       this.heard(keys);
