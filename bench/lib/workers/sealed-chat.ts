@@ -6,7 +6,8 @@
 //   args: {"lines":400,"rateHz":100,"bytes":100,"drainMs":15000,"filesDir":"/tmp/…"}
 //   out:  {"type":"ready","udpPort":…,"tcpPort":…,"tlsPort":…}
 //   in:   {"type":"go"} → out {"type":"result","plain":{…},"sealed":{…}}
-//         each: {"sent":…,"received":…,"duplicates":…,"fellBack":…,"latenciesMs":[…]}
+//         each: {"sent":…,"received":…,"duplicates":…,"fellBack":…,"latenciesMs":[…]}; and the server's
+//         "authFailed" and "replayed" counts
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { certificateNames, selfSignedCertificate } from '../../../src/server/certificate.ts';
@@ -113,7 +114,9 @@ async function main(): Promise<void> {
     fellBack: senders[c].fellBack,
     latenciesMs: tally[c].latenciesMs,
   });
-  io.emit({ type: 'result', plain: out('plain'), sealed: out('sealed') });
+  // Datagrams the server could not open: a sealed pair's should be none (only loss, never rejection).
+  const rejected = server.stats().udp.rejected;
+  io.emit({ type: 'result', plain: out('plain'), sealed: out('sealed'), authFailed: rejected['auth-failed'], replayed: rejected.replayed });
   await io.command('stop');
 }
 
