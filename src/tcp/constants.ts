@@ -54,3 +54,8 @@ export const TLS_MIN_VERSION = 'TLSv1.2';
  * the server do unbounded handshakes for connections it refuses anyway.
  */
 export const MAX_REFUSED_TLS_HANDSHAKES = 64;
+/**
+ * A plain client on a TLS port (its first byte is not a TLS handshake record) is told so in one plain
+ * line, then has this long to read it and close before it is destroyed — as a refused connection does.
+ */
+export const PLAIN_ON_TLS_LINGER_MS = 1_000;

@@ -4,8 +4,14 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { TcpConnectFactory } from './client-connection.ts';
-import { TLS_HANDSHAKE_TIMEOUT_MS, TLS_MIN_VERSION } from './constants.ts';
-import type { TcpServerFactory } from './listener.ts';
+import { formatReply } from '../commands/grammar.ts';
+import { PLAIN_ON_TLS_LINGER_MS, TLS_HANDSHAKE_TIMEOUT_MS, TLS_MIN_VERSION } from './constants.ts';
+import { turnAway, type TcpServerFactory } from './listener.ts';
+
+/** The first byte of a TLS connection: a handshake record (RFC 8446 §5.1, ContentType handshake). */
+const TLS_HANDSHAKE_RECORD = 0x16;
+/** What a client that speaks plain lines to a TLS port hears, in plain text: it is not in a TLS stream. */
+const PLAIN_ON_TLS = `${formatReply({ kind: 'error', code: 'refused', message: 'this port speaks TLS: connect with TLS (dualchat client --tls)' })}\n`;
 
 /** The server's certificate chain and private key, PEM. */
 export interface TlsIdentity {
@@ -13,12 +19,31 @@ export interface TlsIdentity {
   key: string | Buffer;
 }
 
-/** A listener that runs a TLS handshake on each accepted socket before the protocol. */
+/**
+ * A listener that runs a TLS handshake on each accepted socket before the protocol. The first bytes
+ * decide: a TLS handshake record goes to node's TLS server as it came; anything else is a plain client
+ * (a Python one, `nc`), which gets one plain refusal line naming the problem instead of a silent close.
+ */
 export function tlsServerFactory(identity: TlsIdentity, handshakeTimeoutMs = TLS_HANDSHAKE_TIMEOUT_MS): TcpServerFactory {
   return {
     readyEvent: 'secureConnection',
     handshakeTimeoutMs,
-    create: (options) => tls.createServer({ ...options, cert: identity.cert, key: identity.key, minVersion: TLS_MIN_VERSION }),
+    create: (options) => {
+      const server = tls.createServer({ ...options, cert: identity.cert, key: identity.key, minVersion: TLS_MIN_VERSION });
+      // node's own listener wraps each socket in TLS at once; it runs after a look at the first bytes.
+      const wrapInTls = server.listeners('connection');
+      server.removeAllListeners('connection');
+      server.on('connection', (raw: net.Socket) => {
+        raw.once('data', (first: Buffer) => {
+          raw.pause();
+          // Given back: the TLS socket reads what its raw socket had buffered before it took over.
+          raw.unshift(first);
+          if (first[0] === TLS_HANDSHAKE_RECORD) for (const wrap of wrapInTls) wrap.call(server, raw);
+          else turnAway(raw, PLAIN_ON_TLS, PLAIN_ON_TLS_LINGER_MS);
+        });
+      });
+      return server;
+    },
   };
 }
 

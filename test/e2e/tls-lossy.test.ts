@@ -62,7 +62,10 @@ describe('TLS and sealed datagrams through 10 % loss', () => {
     expect(plain.replies.flatMap((r) => (r.kind === 'message' && r.from === 'sender' ? [r.text] : []))).toEqual(expected);
     expect(receiver.events.filter((e) => e.type === 'message').every((e) => e.transport === 'udp')).toBe(true);
     const c = proxy.counters();
-    expect(c.forward.dropped.loss + c.reverse.dropped.loss).toBeGreaterThan(10);
+    // The proxy really dropped (the count varies with how many datagrams the lines took).
+    const dropped = c.forward.dropped.loss + c.reverse.dropped.loss;
+    expect(dropped).toBeGreaterThan(0);
+    expect(dropped / (c.forward.sent + c.reverse.sent + dropped)).toBeGreaterThan(0.02);
     receiver.send('/status');
     expect(await receiver.waitFor(is('status'), '/status')).toMatchObject({ encrypted: true, verified: true, transport: 'udp' });
     expect(srv.server.stats().udp.sealed).toBeGreaterThanOrEqual(2);

@@ -156,11 +156,16 @@ describe('refusals', () => {
     expect((await ok.waitExit()).code).toBe(0);
   });
 
-  it('a plain client on a TLS port is told it may need --tls', { timeout: 20_000 }, async () => {
+  it('a plain client on a TLS port is told so in a plain line (dualchat or raw, as the Python clients)', { timeout: 20_000 }, async () => {
     const c = spawnClient(['--tcp', String(ts.server.tlsPort), '--name', 'plainguy', '--json']);
     cleanups.push(() => c.kill());
     expect((await c.waitExit()).code).toBe(1);
-    expect(c.stderr()).toContain('a TLS-only port? try --tls');
+    expect(c.stderr()).toContain('this port speaks TLS: connect with TLS');
+    const raw = await rawClient(ts.server.tlsPort!);
+    cleanups.push(() => raw.destroy());
+    raw.send('<connect>pyclient');
+    const refusal = await raw.expectReply((r) => r.kind === 'error', 'the plain refusal', DEADLINE_MS);
+    expect(refusal).toMatchObject({ kind: 'error', code: 'refused' });
   });
 
   it('--require-tls: the plain port says where TLS is and closes', async () => {
