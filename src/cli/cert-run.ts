@@ -19,16 +19,17 @@ async function writeNew(file: string, text: string, mode: number): Promise<void>
   // O_EXCL with the final mode: the key is never readable by others, not even for a moment.
   const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
   try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    try {
+      await handle.writeFile(text);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     // link + unlink: unlike rename, link fails when the name is taken (a pair written meanwhile survives).
     await fs.link(temp, file);
   } finally {
-    await fs.unlink(temp);
+    // Whatever happened, the temporary name goes (the file stays under its own name if linked).
+    await fs.unlink(temp).catch(() => undefined);
   }
 }
 
