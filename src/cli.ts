@@ -3,6 +3,7 @@
 // flag error load commander and the option definitions only. This file only assembles them; it runs
 // compiled, as dist/cli.js, through bin/dualchat.js.
 import { Command } from 'commander';
+import { certCommand } from './cli/cert.ts';
 import { clientCommand } from './cli/client.ts';
 import { proxyCommand } from './cli/proxy.ts';
 import { serverCommand } from './cli/server.ts';
@@ -15,6 +16,7 @@ const program = new Command('dualchat')
   .addCommand(serverCommand())
   .addCommand(clientCommand())
   .addCommand(simulateCommand())
-  .addCommand(proxyCommand());
+  .addCommand(proxyCommand())
+  .addCommand(certCommand());
 
 await program.parseAsync(process.argv);

@@ -14,6 +14,7 @@
 //
 // Every wait is bounded; a failure rejects with a message naming the client.
 import net from 'node:net';
+import tls from 'node:tls';
 import { formatCommand, parseReply } from '../../src/commands/grammar.ts';
 import type { Reply } from '../../src/commands/types.ts';
 import { formatUdpRequest } from '../../src/commands/transport-syntax.ts';
@@ -42,6 +43,8 @@ export interface ScriptedClientOptions {
   onError?: (line: string) => void;
   /** Connecting, signing in, joining and binding UDP, each. */
   timeoutMs: number;
+  /** dualchat: connect with TLS trusting this certificate (PEM); the UDP datagrams are then sealed. */
+  tlsCa?: string;
 }
 
 interface ReplyWait {
@@ -77,7 +80,7 @@ export class ScriptedClient {
 
   /** Connects and gets ready to chat (signed in, in the room, UDP bound — as the mode asks). */
   static async open(options: ScriptedClientOptions): Promise<ScriptedClient> {
-    const socket = await connect(options.host, options.port, options.timeoutMs);
+    const socket = await connect(options.host, options.port, options.timeoutMs, options.tlsCa);
     const client = new ScriptedClient(socket, options);
     try {
       if (options.mode === 'forwarder') await client.hello();
@@ -221,6 +224,7 @@ export class ScriptedClient {
       target: { address, port: offer.port },
       connectionId: offer.connectionId,
       token: Buffer.from(offer.token, 'hex'),
+      ...(this.socket instanceof tls.TLSSocket ? { keyExporter: keyExporterOfTls(this.socket) } : {}),
       onEvent: (event) => {
         if (event.type === 'bound') bound?.();
         else if (event.type === 'line') {
@@ -307,14 +311,19 @@ export class ScriptedClient {
   }
 }
 
-function connect(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+/** The exporter of a TLS connection, for the sealed data plane's keys. */
+function keyExporterOfTls(socket: tls.TLSSocket): (length: number, label: string, context: Buffer) => Buffer {
+  return (length, label, context) => socket.exportKeyingMaterial(length, label, context);
+}
+
+function connect(host: string, port: number, timeoutMs: number, tlsCa?: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port, noDelay: true });
+    const socket = tlsCa === undefined ? net.connect({ host, port, noDelay: true }) : tls.connect({ host, port, ca: tlsCa }).setNoDelay(true);
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new Error(`no TCP connection to ${host}:${port} within ${timeoutMs} ms`));
     }, timeoutMs);
-    socket.once('connect', () => {
+    socket.once(tlsCa === undefined ? 'connect' : 'secureConnect', () => {
       clearTimeout(timer);
       socket.removeAllListeners('error');
       resolve(socket);

@@ -5,6 +5,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_HOST, DEFAULT_TCP_PORT } from '../client/constants.ts';
 import { parseDirFlag, parseHostFlag, parseNameFlag, parsePortFlag, parseUdpViaFlag, type FlagResult } from '../client/flags.ts';
 import { DEFAULT_DOWNLOADS_DIR, DEFAULT_RECEIVED_DIR } from '../files/limits.ts';
+import type { ScriptedOptions } from '../client/scripted.ts';
+import { readFile } from 'node:fs/promises';
 
 interface ClientFlags {
   host: string;
@@ -17,6 +19,9 @@ interface ClientFlags {
   downloads: string;
   received: string;
   ask?: boolean;
+  tls?: boolean;
+  ca?: string;
+  insecure?: boolean;
 }
 
 function commanderParser<T>(parse: (text: string) => FlagResult<T>): (text: string) => T {
@@ -36,6 +41,23 @@ function exitAfterFlush(code: number): void {
   };
   process.stdout.write('', done);
   process.stderr.write('', done);
+}
+
+type TlsClientOptions = NonNullable<ScriptedOptions['tls']>;
+
+/** The TLS settings the flags ask for (the CA file read), undefined for plain TCP; or why they cannot be used. */
+async function tlsOptions(flags: ClientFlags): Promise<{ ok: true; options: TlsClientOptions | undefined } | { ok: false; message: string }> {
+  if (flags.tls !== true && flags.ca === undefined && flags.insecure !== true) return { ok: true, options: undefined };
+  if (flags.insecure === true) {
+    process.stderr.write("dualchat client: warning: --insecure: the server's certificate is not checked; anyone on the path can pose as the server\n");
+  }
+  if (flags.ca === undefined) return { ok: true, options: { insecure: flags.insecure === true } };
+  try {
+    const ca = await readFile(flags.ca);
+    return { ok: true, options: { ca, insecure: flags.insecure === true } };
+  } catch (error) {
+    return { ok: false, message: `cannot read --ca ${flags.ca}: ${error instanceof Error ? error.message : String(error)}` };
+  }
 }
 
 export function clientCommand(): Command {
@@ -59,6 +81,9 @@ export function clientCommand(): Command {
     .addOption(new Option('--downloads <dir>', 'where /download puts files (created if missing)').default(DEFAULT_DOWNLOADS_DIR).argParser(commanderParser(parseDirFlag)))
     .addOption(new Option('--received <dir>', 'where files other users send you go (created if missing)').default(DEFAULT_RECEIVED_DIR).argParser(commanderParser(parseDirFlag)))
     .option('--ask', 'ask before taking a file someone sends you (/accept ID, /decline ID); default: take it')
+    .option('--tls', "connect with TLS, verifying the server's certificate and name; chat datagrams are then encrypted too")
+    .option('--ca <file>', 'trust the certificates in this PEM file (a private CA, or a self-signed server\'s own cert.pem); implies --tls')
+    .option('--insecure', 'accept any server certificate (encrypted, but the server is not verified: a test setup only); implies --tls')
     .addHelpText(
       'after',
       [
@@ -83,6 +108,12 @@ export function clientCommand(): Command {
       // A reader that went away (e.g. `| head`) must end the client, not crash it.
       process.stdout.on('error', () => process.exit(1));
       const scripted = flags.json === true || process.stdin.isTTY !== true;
+      const tls = await tlsOptions(flags);
+      if (!tls.ok) {
+        process.stderr.write(`dualchat client: ${tls.message}\n`);
+        exitAfterFlush(1);
+        return;
+      }
       const common = {
         host: flags.host,
         port: flags.tcp,
@@ -95,6 +126,7 @@ export function clientCommand(): Command {
           via: flags.udpVia === undefined ? undefined : { host: flags.udpVia.host ?? flags.host, port: flags.udpVia.port },
         },
         files: { downloadsDir: flags.downloads, receivedDir: flags.received, autoAccept: flags.ask !== true },
+        ...(tls.options !== undefined ? { tls: tls.options } : {}),
       };
       const code = scripted
         ? await (await import('../client/scripted.ts')).runScripted({ ...common, json: flags.json === true })

@@ -2,6 +2,7 @@
 // graceful stop on SIGINT/SIGTERM (a second signal stops at once; a stop that hangs past
 // SHUTDOWN_DEADLINE_MS is cut short). Loaded by the subcommand's action only, so `--help` and flag
 // errors never load the server, the transports or the file transfers.
+import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { SHUTDOWN_DEADLINE_MS } from '../server/constants.ts';
 import { createLogger, type LogLevel } from '../server/logger.ts';
@@ -24,6 +25,25 @@ export interface ServerFlags {
   uploadSlots: number;
   logLevel: LogLevel;
   logFile?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsPort?: number;
+  requireTls?: boolean;
+}
+
+/** The certificate and key the flags name, read; or why not. */
+async function readTlsIdentity(flags: ServerFlags): Promise<{ ok: true; tls: { cert: Buffer; key: Buffer } | undefined } | { ok: false; message: string }> {
+  if (flags.tlsCert === undefined && flags.tlsKey === undefined) {
+    if (flags.tlsPort !== undefined || flags.requireTls === true) return { ok: false, message: '--tls-port and --require-tls need --tls-cert and --tls-key' };
+    return { ok: true, tls: undefined };
+  }
+  if (flags.tlsCert === undefined || flags.tlsKey === undefined) return { ok: false, message: '--tls-cert and --tls-key go together' };
+  try {
+    const [cert, key] = await Promise.all([readFile(flags.tlsCert), readFile(flags.tlsKey)]);
+    return { ok: true, tls: { cert, key } };
+  } catch (error) {
+    return { ok: false, message: `cannot read the TLS certificate or key: ${messageOf(error)}` };
+  }
 }
 
 export async function runServer(flags: ServerFlags): Promise<void> {
@@ -32,6 +52,11 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     logger = createLogger({ level: flags.logLevel, ...(flags.logFile !== undefined ? { file: flags.logFile } : {}) });
   } catch (error) {
     fail(`cannot open the log file ${flags.logFile ?? ''}: ${messageOf(error)}`);
+    return;
+  }
+  const identity = await readTlsIdentity(flags);
+  if (!identity.ok) {
+    fail(identity.message);
     return;
   }
   let running: RunningServer;
@@ -48,6 +73,9 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       maxConnectionsPerAddress: flags.maxConnPerIp,
       files: { maxUploadBytes: flags.maxUpload, uploadTypes: flags.uploadTypes, uploadSlots: flags.uploadSlots },
       logger,
+      ...(identity.tls !== undefined ? { tls: identity.tls } : {}),
+      ...(flags.tlsPort !== undefined ? { tlsPort: flags.tlsPort } : {}),
+      ...(flags.requireTls === true ? { requireTls: true } : {}),
     });
   } catch (error) {
     fail(messageOf(error));

@@ -72,6 +72,10 @@ export function serverCommand(): Command {
     )
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default(DEFAULT_LOG_LEVEL))
     .option('--log-file <path>', 'write the JSON log to this file instead of stderr')
+    .option('--tls-cert <file>', 'TLS certificate chain (PEM): the control port speaks TLS (with --tls-key; `dualchat cert` makes a pair)')
+    .option('--tls-key <file>', 'the private key (PEM) of --tls-cert')
+    .option('--tls-port <port>', 'offer TLS on this port and keep --tcp plain (for clients that speak plain TCP)', parseListenPort)
+    .option('--require-tls', 'refuse plain connections (with --tls-port, the plain port tells each one where TLS is)')
     .action(async (flags: ServerFlags) => {
       const { runServer } = await import('./server-run.ts');
       await runServer(flags);

@@ -12,6 +12,7 @@ import { formatBar, type BarState } from './progress.ts';
 import { promptText, toTerminalLines, type Shown } from './render.ts';
 import { DEFAULT_FILE_SETTINGS, runFileAction, type FileSettings } from './scripted.ts';
 import { ClientTransfers, type ClientFileEvent } from './transfers.ts';
+import type { TlsClientOptions } from '../tcp/tls.ts';
 
 export interface InteractiveOptions {
   host: string;
@@ -22,6 +23,8 @@ export interface InteractiveOptions {
   errors: NodeJS.WritableStream;
   /** The UDP data plane (default: on, datagrams to the server). */
   udp?: UdpOptions;
+  /** Connect with TLS (the datagrams are then sealed); absent: plain TCP. */
+  tls?: TlsClientOptions;
   /** Where files go and whether offers are taken without asking (defaults: ./downloads, ./received_files, yes). */
   files?: FileSettings;
 }
@@ -148,6 +151,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
     show,
     clock: Date.now,
     ...(options.udp !== undefined ? { udp: options.udp } : {}),
+    ...(options.tls !== undefined ? { tls: options.tls } : {}),
     files: transfers.hooks,
     closed: (expected, message) => {
       if (expected || quitting) return;

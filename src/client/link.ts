@@ -18,6 +18,7 @@ import { FALLBACK_SYNC_TIMEOUT_MS } from '../dataplane/constants.ts';
 import type { ClientLink } from '../files/client-files.ts';
 import { MAX_QUEUED_CHUNKS_PER_LINK, TCP_CHUNK_WINDOW_BYTES } from '../files/limits.ts';
 import { connectTcp, type ClientConnection, type ConnectionEvent } from '../tcp/client-connection.ts';
+import { tlsConnectFactory, type TlsClientOptions } from '../tcp/tls.ts';
 import { UdpClientPlane, type ClientPlaneEvent } from '../udp/client-plane.ts';
 import { ORDER_WAIT_MAX_MS, ORDER_WAIT_QUIET_MS } from './constants.ts';
 import type { ClientNotice, StatusInfo, TransportChangeReason, UdpStatus } from './render.ts';
@@ -42,6 +43,8 @@ export interface LinkOptions {
   clock: () => number;
   /** The UDP data plane (default: enabled, datagrams to the server). */
   udp?: UdpOptions;
+  /** Connect with TLS, verifying the server (src/tcp/tls.ts); the data plane is then sealed. Absent: plain TCP. */
+  tls?: TlsClientOptions;
   /** Where file replies and chunks go (src/client/transfers.ts); without it they are shown raw. */
   files?: LinkFileHooks;
 }
@@ -102,6 +105,8 @@ export class ChatLink {
   private closingOnPurpose = false;
   private lastReplyAt: number;
   private lastSentAt: number;
+  /** A line came from the server (a TLS-only port closes on a plain client without one). */
+  private heardServer = false;
 
   private readonly udp: UdpOptions;
   private plane: UdpClientPlane | undefined;
@@ -128,6 +133,7 @@ export class ChatLink {
       port: options.port,
       timeoutMs: options.connectTimeoutMs,
       onEvent: (event) => link.onEvent(event),
+      ...(options.tls !== undefined ? { connectFactory: tlsConnectFactory(options.tls) } : {}),
     });
     if (!result.ok) return { ok: false, message: result.message };
     link.connection = result.connection;
@@ -202,6 +208,7 @@ export class ChatLink {
       transport: this.transport,
       connectedAt: this.state.connectedAt,
       udp: this.udpStatus(),
+      security: this.connection?.security ?? { encrypted: false, verified: null },
     };
   }
 
@@ -275,13 +282,19 @@ export class ChatLink {
     return this.awaitSignIn(timeoutMs);
   }
 
+  /** Why the server closed the connection, as far as the client can tell. */
+  private closedByServer(): string {
+    if (this.heardServer || this.options.tls !== undefined) return 'the server closed the connection';
+    return 'the server closed the connection without a word (a TLS-only port? try --tls)';
+  }
+
   /** Waits for the answer to a `<connect>` already sent. */
   async awaitSignIn(timeoutMs: number): Promise<SignInResult> {
     await this.waitUntil(() => !this.state.connecting || this.isClosed, timeoutMs);
     if (this.state.welcomed) return { ok: true };
     const refusal = this.state.nameRefusal;
     if (refusal !== undefined) return { ok: false, reason: 'refused', message: refusal.message };
-    if (this.isClosed) return { ok: false, reason: 'closed', message: 'the server closed the connection' };
+    if (this.isClosed) return { ok: false, reason: 'closed', message: this.closedByServer() };
     return {
       ok: false,
       reason: 'timeout',
@@ -475,6 +488,7 @@ export class ChatLink {
       onBulk: (data) => this.options.files?.bulk(data),
       onRoom: () => this.options.files?.room(),
       holdBulk: () => this.options.files?.holdBulk() ?? false,
+      ...(this.connection?.keyExporter !== undefined ? { keyExporter: this.connection.keyExporter } : {}),
     });
   }
 
@@ -554,6 +568,7 @@ export class ChatLink {
     const now = this.options.clock();
     switch (event.type) {
       case 'reply':
+        this.heardServer = true;
         this.lastReplyAt = now;
         if (event.reply.kind === 'udp') this.onOffer(event.reply);
         else if (event.reply.kind === 'transport') this.onServerTransport(event.reply);
@@ -566,6 +581,7 @@ export class ChatLink {
         if (event.reply.kind === 'welcome' && this.udp.enabled) this.connection?.sendLine(formatUdpRequest());
         break;
       case 'unparsed':
+        this.heardServer = true;
         this.lastReplyAt = now;
         this.options.show({ kind: 'raw', line: event.line });
         break;
@@ -584,7 +600,7 @@ export class ChatLink {
             : event.by === 'remote'
               ? this.state.disconnected
                 ? 'the server ended the session'
-                : 'the server closed the connection'
+                : this.closedByServer()
               : 'connection closed';
         this.options.closed(expected, message);
         break;

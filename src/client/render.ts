@@ -63,6 +63,14 @@ export interface UdpStatus {
   retransmissions: number;
 }
 
+/** How the session is protected, for `/status`. */
+export interface SecurityStatus {
+  /** The control connection is TLS — and the UDP datagrams are sealed with keys from it. */
+  encrypted: boolean;
+  /** The server's certificate was verified (false with --insecure); null on a plain connection. */
+  verified: boolean | null;
+}
+
 /** What the client knows about its link, for `/status`. */
 export interface StatusInfo {
   host: string;
@@ -74,6 +82,8 @@ export interface StatusInfo {
   /** When the server welcomed us (client clock, ms since the epoch), if it did. */
   connectedAt: number | undefined;
   udp: UdpStatus;
+  /** Absent: not known to the caller (shown as plain). */
+  security?: SecurityStatus;
   /** File transfers running or waiting (absent: none known to the caller). */
   transfers?: TransferStatus[];
 }
@@ -128,6 +138,10 @@ export type JsonEvent =
       connectedAt: number | null;
       connectedForMs: number | null;
       udp: UdpStatus;
+      /** TLS on the control connection, and so sealed datagrams (absent when the link did not say). */
+      encrypted?: boolean;
+      /** The server's certificate verified; null when not encrypted. */
+      verified?: boolean | null;
       transfers: TransferStatus[];
     }
   | { type: 'help'; lines: string[] }
@@ -266,6 +280,7 @@ export function toJsonEvent(item: Shown, ctx: JsonContext): JsonEvent {
         connectedAt: s.connectedAt ?? null,
         connectedForMs: s.connectedAt === undefined ? null : Math.max(0, ctx.now - s.connectedAt),
         udp: s.udp,
+        ...(s.security === undefined ? {} : { encrypted: s.security.encrypted, verified: s.security.verified }),
         transfers: s.transfers ?? [],
       };
     }
@@ -422,6 +437,7 @@ export function toTerminalLines(item: Shown, ctx: TerminalContext): string[] {
         `  room       ${s.room === undefined ? '(none yet)' : `#${safe(s.room)}`}`,
         `  transport  ${s.transport}`,
         `  udp        ${udpStatusText(s.udp)}`,
+        `  security   ${securityText(s.security)}`,
         `  connected  ${since}`,
         ...(s.transfers === undefined || s.transfers.length === 0
           ? []
@@ -498,6 +514,13 @@ export function toTerminalLines(item: Shown, ctx: TerminalContext): string[] {
 /** A duration in ms for people: `0.42 ms`, `12 ms`. */
 function formatMs(ms: number): string {
   return ms < 10 ? `${ms.toFixed(2)} ms` : `${Math.round(ms)} ms`;
+}
+
+/** The `/status` line about encryption. */
+function securityText(security: SecurityStatus | undefined): string {
+  if (security === undefined || !security.encrypted) return 'not encrypted (plain TCP, datagrams with a CRC only)';
+  const who = security.verified === true ? 'server certificate verified' : 'server NOT verified (--insecure)';
+  return `encrypted: TLS, ${who}; datagrams sealed (ChaCha20-Poly1305)`;
 }
 
 /** The `/status` line about the UDP data plane: its state, and the engine's RTT, loss and retransmissions. */

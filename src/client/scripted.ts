@@ -18,6 +18,7 @@ import { ChatLink, type UdpOptions } from './link.ts';
 import { ProgressThrottle } from './progress.ts';
 import { toJsonEvent, toTerminalLines, type Shown } from './render.ts';
 import { ClientTransfers, type ClientFileEvent } from './transfers.ts';
+import type { TlsClientOptions } from '../tcp/tls.ts';
 
 export interface ScriptedOptions {
   host: string;
@@ -30,6 +31,8 @@ export interface ScriptedOptions {
   errors: NodeJS.WritableStream;
   /** The UDP data plane (default: on, datagrams to the server). */
   udp?: UdpOptions;
+  /** Connect with TLS (the datagrams are then sealed); absent: plain TCP. */
+  tls?: TlsClientOptions;
   /** Where files go and whether offers are taken without asking (defaults: ./downloads, ./received_files, yes). */
   files?: FileSettings;
 }
@@ -110,6 +113,7 @@ export async function runScripted(options: ScriptedOptions): Promise<number> {
     },
     clock: Date.now,
     ...(options.udp !== undefined ? { udp: options.udp } : {}),
+    ...(options.tls !== undefined ? { tls: options.tls } : {}),
     files: transfers.hooks,
   });
   if (!opened.ok) {

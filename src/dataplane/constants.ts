@@ -33,3 +33,12 @@ export const QUEUE_CHECK_INTERVAL_MS = 50;
  * stuck and its session is dropped, as one that stops reading TCP is (the server's MAX_PENDING_WRITE_BYTES).
  */
 export const FALLBACK_HOLD_MAX_REPLIES = 10_000;
+
+/**
+ * Packets a sealed binding's engine may send before the machine gives up UDP (as `lost`: chat moves to
+ * TCP, nothing lost). A sealed data datagram's AEAD nonce is its packet number's 32 wire bits
+ * (src/udp/sealing.ts), so no engine may wrap them under one key; stopping at 2^31 also keeps every
+ * number the receiver unwraps within half the space, so an old packet can never pass for a new one.
+ * At 100,000 packets/s that is six hours of sending.
+ */
+export const SEALED_PACKET_LIMIT = 2 ** 31;

@@ -72,6 +72,11 @@ interface CommonOptions {
    * engine, whose receive window then closes so the peer slows down. The machine's own events still flow.
    */
   holdMessages?: () => boolean;
+  /**
+   * The engine may send this many packets, then the machine gives up UDP (`lost`): a sealed binding's
+   * nonces are packet numbers (SEALED_PACKET_LIMIT). Undefined: no limit (plain bindings).
+   */
+  maxPacketsSent?: number;
 }
 
 export type MachineOptions = CommonOptions &
@@ -121,6 +126,9 @@ export class DataPlaneMachine<T> {
   private readonly maxHeldChat: number;
   private readonly maxQueuedChatBytes: number | undefined;
   private readonly holdMessages: (() => boolean) | undefined;
+  private readonly maxPacketsSent: number | undefined;
+  /** Engine packets polled out (held against maxPacketsSent). */
+  private packetsSent = 0;
 
   // The client's binding and silence watch.
   private nonce = 1n;
@@ -146,6 +154,7 @@ export class DataPlaneMachine<T> {
     this.maxHeldChat = options.maxHeldChat ?? FALLBACK_HOLD_MAX_REPLIES;
     this.maxQueuedChatBytes = options.maxQueuedChatBytes;
     this.holdMessages = options.holdMessages;
+    this.maxPacketsSent = options.maxPacketsSent;
     this.now = options.now;
     if (options.role === 'client') {
       this.helloBody = options.helloBody;
@@ -341,7 +350,10 @@ export class DataPlaneMachine<T> {
     if (packet === undefined) return undefined;
     // Something went out: a client's silence watch looks again soon whether the engine awaits an answer.
     if (this.role === 'client' && this.helloAt === undefined) this.helloAt = this.now + HELLO_RETRY_MS;
-    return { type: 'data', connectionId: this.connectionId, body: packet, to: this.peerValue! };
+    const datagram: OutgoingDatagram = { type: 'data', connectionId: this.connectionId, body: packet, to: this.peerValue! };
+    // The last packet this binding may send goes out; then chat leaves UDP before a nonce could repeat.
+    if (this.maxPacketsSent !== undefined && ++this.packetsSent >= this.maxPacketsSent) this.giveUp('lost');
+    return datagram;
   }
 
   /** The next event for the shell, or undefined. */

@@ -9,6 +9,12 @@
 // answered with one more copy (2, 3, 4 ACK-only packets), until the peer shows, by acknowledging a
 // packet of ours that carried ACK ranges, that they get through again. A run of lost ACKs then
 // costs the peer one or two probe rounds instead of a retransmission timeout doubling each time.
+//
+// Replays: the numbers received are also kept apart from the ranges still reported (`seen`, which an
+// ACK of an ACK does not trim), so a packet delivered again — an attacker's copy, long after — is a
+// duplicate. `seen` keeps its REPLAY_WINDOW_RANGES highest ranges; below them (`floor`) every number
+// counts as received. A late original above the floor is still taken (and acknowledged: spurious
+// retransmissions are detected); one below is dropped, and its sender resends what it carried.
 
 import { RangeSet } from './range-set.ts';
 import { unwrap } from './serial.ts';
@@ -27,9 +33,20 @@ export const ACK_REPEATS = 4;
  */
 export const MAX_ACK_COPIES = 4;
 
+/**
+ * Ranges of received numbers remembered against replays (each a few dozen bytes). A new range opens only
+ * at a gap, so 256 ranges reach back ~256 losses — 2,560 packets at 10 % loss, seconds of a transfer: no
+ * honest original arrives that late, and the floor below them refuses all older numbers.
+ */
+export const REPLAY_WINDOW_RANGES = 256;
+
 export class AckTracker {
   /** Peer packet numbers received (full numbers) that we still report. */
   readonly received = new RangeSet();
+  /** Every number received above `floor`, at most REPLAY_WINDOW_RANGES ranges (not trimmed by ACKs of ACKs). */
+  private readonly seen = new RangeSet();
+  /** Full packet numbers below this count as received (their ranges were dropped from `seen`). */
+  floor = 0;
   /** Largest full packet number received, −1 before the first. */
   largest = -1;
   /** When `largest` arrived (for the ACK delay field). */
@@ -60,9 +77,9 @@ export class AckTracker {
     return this.largest < 0 ? wire : unwrap(wire, this.largest + 1);
   }
 
-  /** Was this full packet number already received (and still remembered)? */
+  /** Was this full packet number already received (or is it below the replay window)? */
   isDuplicate(pn: number): boolean {
-    return this.received.has(pn);
+    return pn < this.floor || this.seen.has(pn);
   }
 
   /**
@@ -73,6 +90,11 @@ export class AckTracker {
     const outOfOrder = this.largest >= 0 && pn !== this.largest + 1;
     this.received.insert(pn, pn + 1);
     if (this.received.count > this.maxRanges) this.received.keepHighest(this.maxRanges);
+    this.seen.insert(pn, pn + 1);
+    if (this.seen.count > REPLAY_WINDOW_RANGES) {
+      this.seen.keepHighest(REPLAY_WINDOW_RANGES);
+      this.floor = this.seen.min() ?? this.floor;
+    }
     if (pn > this.largest) {
       this.largest = pn;
       this.largestTime = now;

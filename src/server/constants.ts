@@ -111,3 +111,9 @@ export const UDP_CHAT_ONLY = 'only chat (<set_msg_all>, <set_msg>) travels over 
 
 /** The server's version, as IRC clients are told it (002, 004, VERSION); the package's version. */
 export const SERVER_VERSION = 'dualchat-0.1.0';
+
+/**
+ * How long a `dualchat cert` certificate is valid: a year, so a forgotten test certificate expires
+ * rather than being trusted forever, and a quick start does not have to renew it for months.
+ */
+export const SELF_SIGNED_VALID_DAYS = 365;

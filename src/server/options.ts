@@ -56,6 +56,12 @@ export interface ServerOptions {
    * Not a command-line flag: for tests and embedding (e.g. a short idle timeout).
    */
   engine?: Partial<EngineConfig>;
+  /** TLS certificate chain and key (PEM contents): TLS on the control port, or on `tlsPort` beside it. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Offer TLS on this port and keep the control port plain (for clients that speak plain TCP only). */
+  tlsPort?: number;
+  /** Refuse plain connections (with `tlsPort`: the plain port tells each one where TLS is). Needs `tls`. */
+  requireTls?: boolean;
 }
 
 export interface ResolvedServerOptions {
@@ -76,6 +82,9 @@ export interface ResolvedServerOptions {
   nodeId: string | undefined;
   /** SOCKET_ENGINE_CONFIG with ServerOptions.engine over it, checked. */
   engine: Partial<EngineConfig>;
+  tls: { cert: string | Buffer; key: string | Buffer } | undefined;
+  tlsPort: number | undefined;
+  requireTls: boolean;
 }
 
 export type ServerOptionsResult = { ok: true; options: ResolvedServerOptions } | { ok: false; message: string };
@@ -124,6 +133,12 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
   if (nodeId !== undefined && (typeof nodeId !== 'string' || !NODE_ID.test(nodeId))) {
     return fail(`nodeId must be 1–${NODE_ID_MAX_LENGTH} letters, digits, '.', '_' or '-', got ${JSON.stringify(String(nodeId)).slice(0, 80)}`);
   }
+  if (options.tlsPort !== undefined) {
+    const tlsPortError = checkPort('tlsPort', options.tlsPort);
+    if (tlsPortError !== undefined) return fail(tlsPortError);
+    if (options.tls === undefined) return fail('tlsPort needs a certificate and key (--tls-cert, --tls-key)');
+  }
+  if (options.requireTls === true && options.tls === undefined) return fail('requireTls needs a certificate and key (--tls-cert, --tls-key)');
   const files = resolveFileOptions(options.files ?? {});
   if (!files.ok) return fail(files.message);
   const engine = { ...SOCKET_ENGINE_CONFIG, ...options.engine };
@@ -148,6 +163,9 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
       files: files.options,
       nodeId,
       engine,
+      tls: options.tls,
+      tlsPort: options.tlsPort,
+      requireTls: options.requireTls === true,
     },
   };
 }

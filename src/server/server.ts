@@ -9,10 +9,11 @@ import { MemoryPresence } from '../chat/memory-presence.ts';
 import { LOCAL_BUS } from '../chat/ports.ts';
 import { BRACKET_DOOR } from '../doors/bracket/door.ts';
 import { prepareServerDirs } from '../files/server-files.ts';
-import { listenTcp, type TcpListener } from '../tcp/listener.ts';
+import type { TcpListener } from '../tcp/listener.ts';
 import { WRITE_BATCH } from '../tcp/write-batch.ts';
 import { addressLimit } from './admission.ts';
 import { UDP_CHAT_QUEUE_ALLOWANCE_BYTES } from './constants.ts';
+import { openControlListeners, type ControlListeners } from './control-listeners.ts';
 import { Delivery } from './delivery.ts';
 import { ServerFilePlane } from './file-plane.ts';
 import { createLogger } from './logger.ts';
@@ -34,6 +35,8 @@ export interface RunningServer {
   readonly host: string;
   /** Bound TCP port (the real one when 0 was asked). */
   readonly tcpPort: number;
+  /** The bound port that speaks TLS (the TCP port itself, or --tls-port), undefined without TLS. */
+  readonly tlsPort: number | undefined;
   /** Bound UDP port (the real one when 0 was asked). */
   readonly udpPort: number;
   /** Bound port of the IRC door (the real one when 0 was asked); undefined without one. */
@@ -48,6 +51,14 @@ export interface RunningServer {
   udpSessions(limit?: number): UdpSessionStats[];
   /** Stop accepting, tell every client `<system>server shutting down`, close everything. Idempotent. */
   close(): Promise<void>;
+}
+
+type ConnectionCounts = ReturnType<ControlListeners['counts']>;
+
+/** The control listeners' connection counts with the IRC door's added. */
+function addConnectionCounts(c: ConnectionCounts, irc: TcpListener | undefined): ConnectionCounts {
+  if (irc === undefined) return c;
+  return { open: c.open + irc.openConnections, sourceAddresses: c.sourceAddresses + irc.sourceAddresses, refusedPerAddress: c.refusedPerAddress + irc.refusedConnections };
 }
 
 /**
@@ -77,7 +88,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   // The parts refer to each other; `sessions` and `udp` exist before any socket event can reach them.
   let sessions!: SessionTable;
   let udp!: UdpDataPlane;
-  let tcp: TcpListener | undefined;
+  let tcp: ControlListeners | undefined;
   let irc: TcpListener | undefined;
   const delivery = new Delivery({
     session: (id) => sessions.session(id),
@@ -104,11 +115,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       uptimeMs: Date.now() - startedAt,
       udp: udp.stats(),
       fileTransfers: files.transfers,
-      connections: {
-        open: tcp === undefined ? sessions.size : tcp.openConnections + (irc?.openConnections ?? 0),
-        sourceAddresses: (tcp?.sourceAddresses ?? 0) + (irc?.sourceAddresses ?? 0),
-        refusedPerAddress: (tcp?.refusedConnections ?? 0) + (irc?.refusedConnections ?? 0),
-      },
+      connections: addConnectionCounts(tcp?.counts() ?? { open: sessions.size, sourceAddresses: 0, refusedPerAddress: 0 }, irc),
     });
   const udpSessions = (limit?: number): UdpSessionStats[] => worstLinks(udp.engineStats(), limit);
   const outputs = new HubOutputs({
@@ -154,16 +161,19 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     now: Date.now,
   });
   try {
-    tcp = await listenTcp({
+    tcp = await openControlListeners({
       host: config.host,
-      port: config.tcpPort,
+      tcpPort: config.tcpPort,
+      tls: config.tls,
+      tlsPort: config.tlsPort,
+      requireTls: config.requireTls,
+      maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+      logger,
       onSocket: (socket) => sessions.accept(socket, BRACKET_DOOR),
-      onError: (error) => logger.warn({ err: error }, 'tcp accept error'),
-      addressLimit: addressLimit(config.maxConnectionsPerAddress, logger),
     });
   } catch (error) {
     await Promise.all([udp.close(), files.close()]);
-    throw bindError('TCP', config.host, config.tcpPort, error);
+    throw error;
   }
   const listener = tcp;
   if (config.ircPort !== undefined) {
@@ -171,7 +181,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       irc = await listenIrc({
         host: config.host,
         port: config.ircPort,
-        tcpPort: listener.port,
+        tcpPort: listener.tcpPort,
         rateLimit: config.rateLimit,
         onSocket: (socket, door) => sessions.accept(socket, door),
         onError: (error) => logger.warn({ err: error }, 'irc accept error'),
@@ -184,7 +194,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     }
   }
   const ircListener = irc;
-  logger.info({ host: config.host, tcp: listener.port, udp: udp.port, ...(ircListener === undefined ? {} : { irc: ircListener.port }), files: dirs.root, node }, 'listening');
+  const tlsFields = listener.tlsPort === undefined ? {} : { tls: listener.tlsPort, requireTls: config.requireTls || listener.tlsPort === listener.tcpPort };
+  logger.info({ host: config.host, tcp: listener.tcpPort, udp: udp.port, ...tlsFields, ...(ircListener === undefined ? {} : { irc: ircListener.port }), files: dirs.root, node }, 'listening');
 
   let closing: Promise<void> | undefined;
   const shutdown = async (): Promise<void> => {
@@ -199,7 +210,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   };
   return {
     host: config.host,
-    tcpPort: listener.port,
+    tcpPort: listener.tcpPort,
+    tlsPort: listener.tlsPort,
     udpPort: udp.port,
     ircPort: ircListener?.port,
     filesDir: dirs.root,

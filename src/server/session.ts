@@ -27,6 +27,9 @@ export interface ControlOutput {
   writeShared(pieces: SharedPieces, index: number): boolean;
 }
 
+/** A TLS control connection's exporter (RFC 5705): what the session's sealed datagrams are keyed from. */
+export type ControlKeyExporter = (length: number, label: string, context: Buffer) => Buffer;
+
 export class Session {
   /** The name the hub gave this session on `<connect>`; undefined before. */
   name: string | undefined;
@@ -36,6 +39,8 @@ export class Session {
     readonly id: SessionId,
     private readonly control: ControlOutput,
     readonly door: DoorConnection,
+    /** Present when the control connection is TLS: its data plane is then sealed. */
+    readonly keyExporter: ControlKeyExporter | undefined = undefined,
   ) {}
 
   /** The format this session's room replies are shared in (one per door, or door variant). */

@@ -24,6 +24,7 @@ import type { HubOutputs } from './outputs.ts';
 import type { LineRouter } from './router.ts';
 import { SerialQueue } from './serial-queue.ts';
 import { Session } from './session.ts';
+import { keyExporterOf } from '../tcp/tls.ts';
 
 /** One connection and the state the server keeps for it. */
 interface Client {
@@ -92,7 +93,7 @@ export class SessionTable {
     const { hub } = this.config;
     const id = this.nextId++;
     const connection = new ControlConnection(socket, { maxPendingWriteBytes: this.config.maxPendingWriteBytes, framer: door.framer() });
-    const session = new Session(id, connection, openConnection(door, () => chatView(hub, id)));
+    const session = new Session(id, connection, openConnection(door, () => chatView(hub, id)), keyExporterOf(socket));
     const queue = new SerialQueue(
       (busy) => (busy ? connection.pause() : connection.resume()),
       (error) => this.internalError(id, error),

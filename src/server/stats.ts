@@ -87,7 +87,8 @@ export function statsLines(s: ServerStats, worst: readonly UdpSessionStats[]): s
   const lines = [
     `stats: sessions=${s.sessions} users=${s.users} rooms=${s.rooms} uptime=${Math.floor(s.uptimeMs / 1000)}s ` +
       `udp: bound=${u.bound} datagrams-in=${u.datagramsReceived} datagrams-out=${u.datagramsSent} ` +
-      `rejected=${rejected} hellos-refused=${refused} dropped=${dropped} rebinds=${b.rebound} fallbacks=${fallbacks}`,
+      `rejected=${rejected} hellos-refused=${refused} dropped=${dropped} rebinds=${b.rebound} fallbacks=${fallbacks} ` +
+      `sealed=${u.sealed} auth-failed=${u.rejected['auth-failed']} replayed=${u.rejected.replayed}`,
     `transports: chat-over-udp=${t.udp} chat-over-tcp=${t.tcp} (udp-offered-not-bound=${u.offered}) moving-to-tcp=${t.movingToTcp} ` +
       `unnamed=${s.sessions - s.users} tcp-connections=${c.open} addresses=${c.sourceAddresses} refused-per-address=${c.refusedPerAddress}`,
     `process: rss=${mebibytes(p.rssBytes)} heap-used=${mebibytes(p.heapUsedBytes)} heap-total=${mebibytes(p.heapTotalBytes)} ` +

@@ -5,13 +5,14 @@
 import type { Logger } from 'pino';
 import type { SessionId } from '../chat/hub.ts';
 import type { Reply, TransportReason } from '../commands/types.ts';
-import { FALLBACK_SYNC_TIMEOUT_MS } from '../dataplane/constants.ts';
+import { FALLBACK_SYNC_TIMEOUT_MS, SEALED_PACKET_LIMIT } from '../dataplane/constants.ts';
 import { DataPlaneMachine } from '../dataplane/machine.ts';
 import type { ServerDemux } from '../dataplane/server-demux.ts';
 import type { DropCause, PlaneEvent } from '../dataplane/types.ts';
 import type { EngineConfig } from '../reliability/config.ts';
 import type { EngineStats } from '../reliability/types.ts';
 import { DrivenPlane } from '../udp/driven-plane.ts';
+import type { KeyExporter } from '../udp/sealing.ts';
 import type { UdpEndpoint } from '../udp/endpoint.ts';
 import type { EngineDriver } from '../udp/engine-driver.ts';
 import type { ChatReply, ChatRoute } from './session.ts';
@@ -23,6 +24,8 @@ export interface PlaneSession {
   deliver(reply: Reply): void;
   sendControl(reply: Reply): void;
   routeChatVia(route: ChatRoute | undefined): void;
+  /** Present when the session's control connection is TLS: its datagrams are sealed with keys from it. */
+  readonly keyExporter?: KeyExporter | undefined;
 }
 
 export interface DataPlaneHooks {
@@ -96,6 +99,7 @@ export class ServerBinding {
       now: driver.now(),
       maxQueuedChatBytes: context.maxQueuedChatBytes,
       holdMessages: () => hooks.holdBulk?.(session.id) ?? false,
+      ...(session.keyExporter !== undefined ? { maxPacketsSent: SEALED_PACKET_LIMIT } : {}),
     });
     this.plane = new DrivenPlane(
       machine,

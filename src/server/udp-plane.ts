@@ -14,12 +14,12 @@ import { ServerDemux } from '../dataplane/server-demux.ts';
 import type { Address, PlaneState } from '../dataplane/types.ts';
 import type { EngineConfig } from '../reliability/config.ts';
 import type { EngineStats } from '../reliability/types.ts';
-import { newConnectionId, newToken, tokenToHex, verifyHello } from '../udp/binding.ts';
+import { helloNonceOf, newConnectionId, newToken, tokenToHex, verifyHello } from '../udp/binding.ts';
 import type { ChannelLink } from '../udp/driven-plane.ts';
 import type { Datagram } from '../wire/codec.ts';
-import { nullProtectionLookup } from '../wire/protection.ts';
 import { UdpEndpoint, type RejectionCounts } from '../udp/endpoint.ts';
 import { EngineDriver, SOCKET_ENGINE_CONFIG } from '../udp/engine-driver.ts';
+import { BindingSealing, bindingSecret, sealingLookup, type KeyExporter } from '../udp/sealing.ts';
 import type { ChatReply } from './session.ts';
 import { ServerBinding, type DataPlaneHooks, type PlaneContext, type PlaneCounters, type PlaneSession } from './udp-binding.ts';
 
@@ -66,10 +66,21 @@ export interface DataPlaneStats {
   /** Chat lines received over UDP, and chat replies sent over UDP. */
   chatLinesIn: number;
   chatRepliesOut: number;
+  /** Sessions over TLS that asked for UDP (their datagrams sealed): offered, bound or fallen back, until they end. */
+  sealed: number;
 }
 
 /** Bounded retries to find a free random connection id (2^32 ids; a collision is already rare). */
 const CONNECTION_ID_ATTEMPTS = 64;
+
+/** The binding secret from a TLS connection's exporter, or undefined when the connection is already gone. */
+function exportedSecret(exporter: KeyExporter, connectionId: number): Buffer | undefined {
+  try {
+    return bindingSecret(exporter, connectionId);
+  } catch {
+    return undefined;
+  }
+}
 
 function where(from: Address): string {
   return `${from.address}:${from.port}`;
@@ -85,17 +96,21 @@ export class UdpDataPlane {
     chatRepliesOut: 0,
   };
   private readonly context: PlaneContext;
+  /** The sealing of each connection id whose session came over TLS (the endpoint's protection lookup reads it). */
+  private readonly sealed: Map<number, BindingSealing>;
   private unexpected = 0;
   private lastEncoded: { reply: Reply; bytes: Uint8Array } | undefined;
   private stopped = false;
 
   private constructor(
     private readonly endpoint: UdpEndpoint,
+    sealed: Map<number, BindingSealing>,
     private readonly logger: Logger,
     hooks: DataPlaneHooks,
     maxQueuedChatBytes: number,
     engineConfig: Readonly<Partial<EngineConfig>>,
   ) {
+    this.sealed = sealed;
     const { demux, driver, counters } = this;
     this.context = { logger, hooks, demux, driver, endpoint, counters, engineConfig, maxQueuedChatBytes, encode: (reply) => this.encode(reply) };
   }
@@ -103,14 +118,15 @@ export class UdpDataPlane {
   /** Binds the socket; rejects with the socket error (the caller words it). */
   static async open(options: DataPlaneOptions): Promise<UdpDataPlane> {
     let plane: UdpDataPlane | undefined;
+    const sealed = new Map<number, BindingSealing>();
     const endpoint = await UdpEndpoint.bind({
       host: options.host,
       port: options.port,
-      protectionFor: nullProtectionLookup,
+      protectionFor: sealingLookup(sealed),
       onDatagram: (datagram, from) => plane?.onDatagram(datagram, from),
       onReject: (reason, from) => options.logger.debug({ reason, from: where(from) }, 'udp datagram rejected'),
     });
-    plane = new UdpDataPlane(endpoint, options.logger, options.hooks, options.maxQueuedChatBytes, options.engineConfig ?? SOCKET_ENGINE_CONFIG);
+    plane = new UdpDataPlane(endpoint, sealed, options.logger, options.hooks, options.maxQueuedChatBytes, options.engineConfig ?? SOCKET_ENGINE_CONFIG);
     return plane;
   }
 
@@ -129,6 +145,11 @@ export class UdpDataPlane {
     for (let attempt = 0; attempt < CONNECTION_ID_ATTEMPTS; attempt++) {
       const connectionId = newConnectionId();
       if (this.demux.has(connectionId)) continue;
+      if (session.keyExporter !== undefined) {
+        const secret = exportedSecret(session.keyExporter, connectionId);
+        if (secret === undefined) return { ok: false, why: 'the TLS connection is closing; no UDP binding' };
+        this.sealed.set(connectionId, new BindingSealing(secret, 'server', connectionId));
+      }
       const binding = new ServerBinding(session, connectionId, this.context);
       this.demux.offer(connectionId, token, binding);
       this.bindings.set(session.id, binding);
@@ -164,6 +185,8 @@ export class UdpDataPlane {
     this.demux.remove(binding.connectionId);
     const wasBound = binding.machine.state === 'bound';
     binding.plane.close();
+    // After the close datagram was sealed and sent (plane.close() flushes it).
+    this.sealed.delete(binding.connectionId);
     if (wasBound) this.context.hooks.bulkLost?.(session);
   }
 
@@ -205,6 +228,7 @@ export class UdpDataPlane {
       fallbacks: { ...counters.fallbacks },
       chatLinesIn: counters.chatLinesIn,
       chatRepliesOut: counters.chatRepliesOut,
+      sealed: this.sealed.size,
     };
   }
 
@@ -246,6 +270,8 @@ export class UdpDataPlane {
           return;
         }
         const { session } = decision.session;
+        // A verified hello: its nonce keys what the session seals from now on (the helloOk below first).
+        this.sealed.get(connId)?.keysForHello(helloNonceOf(datagram.body));
         if (decision.type === 'bind') this.logger.info({ session: session.id, name: session.name, connId, from: where(from) }, 'udp bound');
         else if (decision.type === 'rebind') {
           const previous = where(decision.previous);

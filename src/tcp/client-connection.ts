@@ -6,6 +6,7 @@ import net from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import { formatCommand, parseReply } from '../commands/grammar.ts';
 import type { Command, ParseError, Reply } from '../commands/types.ts';
+import { keyExporterOf, securityOf } from './tls.ts';
 
 /**
  * Longest reply line the client buffers. The server refuses command lines over 64 KiB and its longest
@@ -42,6 +43,8 @@ export interface TcpConnectFactory {
    * timeout covers the handshake too, and its failure arrives as the socket's `error`.
    */
   readyEvent: 'connect' | 'secureConnect';
+  /** Words for a failure of this factory's own (a TLS certificate not trusted, …); undefined: the usual ones. */
+  describeError?: (error: NodeJS.ErrnoException, where: string) => string | undefined;
 }
 
 /** The plain TCP connection: net.createConnection. */
@@ -57,7 +60,7 @@ export interface ConnectOptions {
   onEvent: (event: ConnectionEvent) => void;
 }
 
-export type ConnectFailureCode = 'refused' | 'timeout' | 'unknown-host' | 'unreachable' | 'error';
+export type ConnectFailureCode = 'refused' | 'timeout' | 'unknown-host' | 'unreachable' | 'tls' | 'error';
 
 export type ConnectResult =
   | { ok: true; connection: ClientConnection }
@@ -179,6 +182,16 @@ export class ClientConnection {
     return this.socket.writableLength;
   }
 
+  /** Whether this connection is TLS, and whether the server's certificate was verified (false with --insecure). */
+  get security(): { encrypted: boolean; verified: boolean | null } {
+    return securityOf(this.socket);
+  }
+
+  /** The TLS exporter of this connection (the sealed datagrams' keys), or undefined when it is plain. */
+  get keyExporter(): ((length: number, label: string, context: Buffer) => Buffer) | undefined {
+    return keyExporterOf(this.socket);
+  }
+
   /** The server's IP address as connected (where its UDP port is too, unless a relay is used). */
   get remoteAddress(): string | undefined {
     return this.socket.remoteAddress;
@@ -284,7 +297,8 @@ export function connectTcp(options: ConnectOptions): Promise<ConnectResult> {
     }
     const onError = (error: NodeJS.ErrnoException): void => {
       socket.destroy();
-      settle({ ok: false, ...classifyConnectError(error, where) });
+      const own = factory.describeError?.(error, where);
+      settle(own === undefined ? { ok: false, ...classifyConnectError(error, where) } : { ok: false, code: 'tls', message: own });
     };
     socket.once('error', onError);
     socket.once(factory.readyEvent, () => {

@@ -38,3 +38,24 @@ export const CLOSE_LINGER_MS = 5_000;
  * the room instead of lingering as a ghost. One minute is far below common NAT idle timeouts (≥ 5 min).
  */
 export const KEEPALIVE_INITIAL_DELAY_MS = 60_000;
+
+/**
+ * A TLS handshake not done within this long after accept is cut and its slot freed (node's own default
+ * is 120 s, during which a silent peer holds a connection of its address's allowance). A handshake is
+ * two round trips; 10 s covers a slow mobile link many times over.
+ */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** TLS 1.3, and 1.2 for older stacks; nothing older (RFC 8996 deprecates 1.0 and 1.1). */
+export const TLS_MIN_VERSION = 'TLSv1.2';
+/**
+ * Connections refused for their address on a TLS port still run the handshake, so that the refusal line
+ * reaches them through TLS (never plain bytes into a TLS stream). At most this many such handshakes at
+ * once, server-wide; beyond it a refused connection is closed without its line — a flood cannot make
+ * the server do unbounded handshakes for connections it refuses anyway.
+ */
+export const MAX_REFUSED_TLS_HANDSHAKES = 64;
+/**
+ * A plain client on a TLS port (its first byte is not a TLS handshake record) is told so in one plain
+ * line, then has this long to read it and close before it is destroyed — as a refused connection does.
+ */
+export const PLAIN_ON_TLS_LINGER_MS = 1_000;

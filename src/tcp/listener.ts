@@ -5,9 +5,11 @@
 // server hands sockets over after a handshake (TLS: tls.createServer emits `connection` with the raw
 // socket, then `secureConnection` with the TLS socket) plugs in without changing the rest: counting and
 // refusal stay at TCP accept, on the raw socket, whose close frees the slot; the owner gets the socket
-// the handshake made; a handshake not done within the factory's bound has its raw socket destroyed.
+// the handshake made; a handshake not done within the factory's bound has its raw socket destroyed. A
+// connection refused on such a server gets its refusal line through the handshake's socket — never plain
+// bytes into a TLS stream — and is not counted meanwhile (at most MAX_REFUSED_TLS_HANDSHAKES at once).
 import net from 'node:net';
-import { KEEPALIVE_INITIAL_DELAY_MS } from './constants.ts';
+import { KEEPALIVE_INITIAL_DELAY_MS, MAX_REFUSED_TLS_HANDSHAKES } from './constants.ts';
 
 /** How a listener makes its server, and which event hands the owner a socket ready for the protocol. */
 export type TcpServerFactory =
@@ -85,15 +87,16 @@ export function listenTcp(options: TcpListenOptions): Promise<TcpListener> {
   let refused = 0;
 
   /** Counted raw sockets whose handshake is under way, by remote address and port (what the handshake's socket reports too). */
-  const handshaking = new Map<string, { raw: net.Socket; timer: NodeJS.Timeout }>();
+  const handshaking = new Map<string, { raw: net.Socket; timer: NodeJS.Timeout; refusal: string | undefined }>();
+  let refusedHandshakes = 0;
   const peerKey = (address: string, port: number | undefined): string => `${address}|${port ?? ''}`;
-  const awaitHandshake = (raw: net.Socket, address: string, timeoutMs: number): void => {
+  const awaitHandshake = (raw: net.Socket, address: string, timeoutMs: number, refusal?: string): void => {
     const key = peerKey(address, raw.remotePort);
     // The server's own handshake code reports its failures and destroys the socket; the close frees the slot.
     raw.on('error', () => {});
     const timer = setTimeout(() => raw.destroy(), timeoutMs);
     timer.unref();
-    handshaking.set(key, { raw, timer });
+    handshaking.set(key, { raw, timer, refusal });
     raw.once('close', () => {
       clearTimeout(timer);
       if (handshaking.get(key)?.raw === raw) handshaking.delete(key);
@@ -114,7 +117,15 @@ export function listenTcp(options: TcpListenOptions): Promise<TcpListener> {
       refused++;
       const who: RefusedConnection = { address, port: socket.remotePort, limit: limit.maxPerAddress };
       limit.onRefused?.(who);
-      turnAway(socket, limit.refusal(who), limit.lingerMs);
+      if (factory.readyEvent === 'connection') turnAway(socket, limit.refusal(who), limit.lingerMs);
+      else if (refusedHandshakes >= MAX_REFUSED_TLS_HANDSHAKES) {
+        socket.on('error', () => {});
+        socket.destroy();
+      } else {
+        refusedHandshakes++;
+        socket.once('close', () => refusedHandshakes--);
+        awaitHandshake(socket, address, factory.handshakeTimeoutMs, limit.refusal(who));
+      }
       return;
     }
     perAddress.set(address, count + 1);
@@ -142,7 +153,8 @@ export function listenTcp(options: TcpListenOptions): Promise<TcpListener> {
       }
       clearTimeout(pending.timer);
       handshaking.delete(key);
-      options.onSocket(socket);
+      if (pending.refusal !== undefined) turnAway(socket, pending.refusal, options.addressLimit?.lingerMs ?? 0);
+      else options.onSocket(socket);
     });
   }
 
@@ -189,7 +201,7 @@ export function listenTcp(options: TcpListenOptions): Promise<TcpListener> {
  * Send `text` and FIN; read and discard whatever the peer still sends (so the kernel does not answer
  * it with a reset that could destroy our line before the peer reads it); destroy after `lingerMs`.
  */
-function turnAway(socket: net.Socket, text: string, lingerMs: number): void {
+export function turnAway(socket: net.Socket, text: string, lingerMs: number): void {
   socket.on('error', () => {});
   socket.on('data', () => {});
   const timer = setTimeout(() => socket.destroy(), lingerMs);

@@ -37,10 +37,15 @@ export function encodeHello(token: Uint8Array, connectionId: number, nonce: bigi
   return body;
 }
 
+/** The nonce of a hello body verifyHello accepted (its first 8 bytes). */
+export function helloNonceOf(body: Uint8Array): bigint {
+  return Buffer.from(body.buffer, body.byteOffset, body.byteLength).readBigUInt64BE(0);
+}
+
 export function verifyHello(token: Uint8Array, connectionId: number, body: Uint8Array): HelloCheck {
   if (body.length !== HELLO_BODY_BYTES) return { ok: false, reason: 'malformed' };
   const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  const nonce = buf.readBigUInt64BE(0);
+  const nonce = helloNonceOf(body);
   const expected = macOf(token, connectionId, nonce);
   return timingSafeEqual(expected, buf.subarray(8)) ? { ok: true, nonce } : { ok: false, reason: 'badMac' };
 }

@@ -11,11 +11,13 @@ import type { TransportReason } from '../commands/types.ts';
 import { DataPlaneMachine } from '../dataplane/machine.ts';
 import type { PlaneEvent, PlaneState } from '../dataplane/types.ts';
 import type { EngineStats } from '../reliability/types.ts';
+import { SEALED_PACKET_LIMIT } from '../dataplane/constants.ts';
 import { nullProtectionLookup } from '../wire/protection.ts';
 import { encodeHello } from './binding.ts';
 import { DrivenPlane, type ChannelLink } from './driven-plane.ts';
 import { UdpEndpoint, type PeerAddress } from './endpoint.ts';
 import { CLIENT_ENGINE_CONFIG, EngineDriver } from './engine-driver.ts';
+import { BindingSealing, bindingSecret, sealingLookup, type KeyExporter } from './sealing.ts';
 
 export type ClientPlaneState = Exclude<PlaneState, 'offered'>;
 
@@ -43,6 +45,8 @@ export interface ClientPlaneOptions {
   onRoom?: () => void;
   /** True while the owner's receiver is behind on disk: the engine keeps messages (flow control). */
   holdBulk?: () => boolean;
+  /** The TLS control connection's exporter: present, every datagram but the hello is sealed (src/udp/sealing.ts). */
+  keyExporter?: KeyExporter;
 }
 
 export class UdpClientPlane {
@@ -54,6 +58,7 @@ export class UdpClientPlane {
   private constructor(
     private readonly endpoint: UdpEndpoint,
     private readonly options: ClientPlaneOptions,
+    private readonly sealing: BindingSealing | undefined,
   ) {
     const { connectionId, token, target } = options;
     const machine = new DataPlaneMachine<string>({
@@ -61,9 +66,14 @@ export class UdpClientPlane {
       connectionId,
       peer: target,
       engineConfig: CLIENT_ENGINE_CONFIG,
-      helloBody: (nonce) => encodeHello(token, connectionId, nonce),
+      helloBody: (nonce) => {
+        // Each hello nonce has its keys: the server moves to them when it verifies this hello.
+        sealing?.keysForHello(nonce);
+        return encodeHello(token, connectionId, nonce);
+      },
       now: this.driver.now(),
       ...(options.holdBulk === undefined ? {} : { holdMessages: options.holdBulk }),
+      ...(sealing === undefined ? {} : { maxPacketsSent: SEALED_PACKET_LIMIT }),
     });
     this.plane = new DrivenPlane(
       machine,
@@ -76,13 +86,15 @@ export class UdpClientPlane {
   /** Opens a socket on an ephemeral port and starts binding at once. Rejects if no socket can be bound. */
   static async open(options: ClientPlaneOptions): Promise<UdpClientPlane> {
     let plane: UdpClientPlane | undefined;
+    const sealing = options.keyExporter === undefined ? undefined : new BindingSealing(bindingSecret(options.keyExporter, options.connectionId), 'client', options.connectionId);
+    const protectionFor = sealing === undefined ? nullProtectionLookup : sealingLookup(new Map([[options.connectionId, sealing]]));
     const endpoint = await UdpEndpoint.bind({
       host: isIPv6(options.target.address) ? '::' : '0.0.0.0',
       port: 0,
-      protectionFor: nullProtectionLookup,
+      protectionFor,
       onDatagram: (datagram, from) => plane?.plane.input(datagram, from),
     });
-    plane = new UdpClientPlane(endpoint, options);
+    plane = new UdpClientPlane(endpoint, options, sealing);
     // The first hello leaves now.
     plane.plane.flush();
     return plane;
@@ -109,6 +121,17 @@ export class UdpClientPlane {
 
   get connectionId(): number {
     return this.options.connectionId;
+  }
+
+  /** True when this plane's datagrams are sealed (its control connection is TLS). */
+  get sealed(): boolean {
+    return this.sealing !== undefined;
+  }
+
+  /** Datagrams dropped because they did not open (a forged, tampered or foreign one) or were replayed. */
+  get rejectedDatagrams(): { authFailed: number; replayed: number; badCrc: number } {
+    const r = this.endpoint.rejections;
+    return { authFailed: r['auth-failed'], replayed: r.replayed, badCrc: r['bad-crc'] };
   }
 
   /** Engine statistics (live while bound, as they were when the engine stopped after), if it ever ran. */

@@ -35,7 +35,7 @@ interface Outgoing {
 }
 
 export class UdpEndpoint {
-  readonly rejections: RejectionCounts = { truncated: 0, oversize: 0, 'bad-version': 0, 'bad-type': 0, 'bad-crc': 0, 'auth-failed': 0 };
+  readonly rejections: RejectionCounts = { truncated: 0, oversize: 0, 'bad-version': 0, 'bad-type': 0, 'bad-crc': 0, 'auth-failed': 0, replayed: 0 };
   datagramsReceived = 0;
   datagramsSent = 0;
   sendErrors = 0;

@@ -3,18 +3,19 @@
 // reads the clear header, finds that connection's protection and asks it to open the datagram before
 // anything in the body is trusted. Pure: no sockets, no clock.
 //
-// Today the only protection is NULL_PROTECTION: the CRC-32 trailer, against corruption, with no
-// secrecy and no authentication — the bytes on the wire are exactly the protocol's (docs/protocol.md).
-// The seam is cut for per-connection AEAD (ChaCha20-Poly1305 or AES-128-GCM): its `trailerBytes` is
-// the 16-byte tag, the clear header (and the engine packet's own clear header, which carries the packet
-// number used as nonce) is associated data, the rest of the body is encrypted in place, one instance
-// per binding with its keys (a rebind installs a new one), and a datagram that fails to open is
-// rejected as 'auth-failed': counted by the shell, never handed to the engine.
+// NULL_PROTECTION is the CRC-32 trailer, against corruption, with no secrecy and no authentication —
+// the bytes on the wire are exactly the protocol's (docs/protocol.md). A binding whose control
+// connection is TLS is sealed instead (src/udp/sealing.ts: ChaCha20-Poly1305, the clear header and the
+// engine packet's number as associated data, the rest encrypted in place); a datagram that fails to
+// open is rejected as 'auth-failed' (or 'replayed'): counted by the shell, never handed to the engine.
 import { crc32 } from './crc32.ts';
 import { readU32, writeU32 } from './u32.ts';
 
-/** Why a protection refused to open a datagram: corruption caught by the CRC, or (AEAD) a failed tag. */
-export type ProtectionRejection = 'bad-crc' | 'auth-failed';
+/**
+ * Why a protection refused to open a datagram: corruption caught by the CRC, or (AEAD) a failed tag, or
+ * an authentic control datagram seen before (src/udp/sealing.ts).
+ */
+export type ProtectionRejection = 'bad-crc' | 'auth-failed' | 'replayed';
 
 /** What open() says: the datagram may go on, or why not. */
 export type OpenVerdict<R extends ProtectionRejection = ProtectionRejection> = 'opened' | R;

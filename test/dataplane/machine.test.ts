@@ -131,3 +131,23 @@ describe('the machine', () => {
     expect(pair.client.sendBulk(new Uint8Array(100), pair.now)).toBe(false);
   });
 });
+
+describe('the sealed packet limit', () => {
+  it('gives up UDP once the engine has sent maxPacketsSent packets, the last one still going out', () => {
+    const server = new DataPlaneMachine<string>({ role: 'server', connectionId: CONNECTION_ID, engineConfig: SOCKET_ENGINE_CONFIG, now: 0, maxPacketsSent: 3 });
+    const from = { address: CLIENT_HOST, port: 40_000 };
+    server.handleVerifiedHello(from, 1);
+    expect(server.pollTransmit(1)).toMatchObject({ type: 'helloOk' });
+    let packets = 0;
+    for (let i = 0; i < 10 && server.state === 'bound'; i++) {
+      server.sendChat(`line ${i}`, encoder.encode(`line ${i}`), 2 + i);
+      for (let d = server.pollTransmit(2 + i); d !== undefined; d = server.pollTransmit(2 + i)) if (d.type === 'data') packets++;
+    }
+    expect(packets).toBe(3);
+    expect(server.state).toBe('syncing');
+    const events = [];
+    for (let e = server.pollEvent(); e !== undefined; e = server.pollEvent()) events.push(e.type);
+    expect(events).toContain('gave-up');
+    expect(events).toContain('send-transport');
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AckTracker, MAX_ACK_COPIES } from '../../src/reliability/ack-tracker.ts';
+import { REPLAY_WINDOW_RANGES, AckTracker, MAX_ACK_COPIES } from '../../src/reliability/ack-tracker.ts';
 
 describe('AckTracker (RFC 9000 §13.2)', () => {
   it('delays the ACK of a single ack-eliciting packet up to maxAckDelay', () => {
@@ -107,5 +107,27 @@ describe('AckTracker (RFC 9000 §13.2)', () => {
     t.onAckOfAck(0);
     expect(t.due(0)).toBe(false);
     expect(t.timerDeadline()).toBeGreaterThan(0); // only the ordinary delayed-ACK deadline
+  });
+});
+
+describe('AckTracker: the replay window', () => {
+  it('still knows a number as received after an ACK of an ACK forgot its range, and takes a late gap', () => {
+    const t = new AckTracker(5, 2, 32);
+    for (const pn of [0, 1, 2, 4, 5]) t.onPacket(pn, true, 0);
+    t.onAckOfAck(4);
+    expect(t.received.toArray()).toEqual([[5, 6]]);
+    for (const pn of [0, 1, 2, 4, 5]) expect(t.isDuplicate(pn)).toBe(true);
+    expect(t.isDuplicate(3)).toBe(false); // never received: a late original is still taken
+    expect(t.isDuplicate(6)).toBe(false);
+  });
+
+  it('counts every number below its oldest remembered range as received', () => {
+    const t = new AckTracker(5, 2, 4);
+    for (let pn = 0; pn < 2 * (REPLAY_WINDOW_RANGES + 10); pn += 2) t.onPacket(pn, true, 0);
+    expect(t.floor).toBe(20);
+    expect(t.isDuplicate(0)).toBe(true);
+    expect(t.isDuplicate(19)).toBe(true);
+    expect(t.isDuplicate(21)).toBe(false);
+    expect(t.isDuplicate(20)).toBe(true);
   });
 });

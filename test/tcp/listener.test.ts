@@ -1,5 +1,5 @@
 // listenTcp's server factory: the plain default, a factory that records what it made, and a real TLS
-// server plugged in as the seam's `secureConnection` kind (TLS itself is not part of dualchat yet): the
+// server plugged in as the seam's `secureConnection` kind (dualchat's own is src/tcp/tls.ts): the
 // owner gets the TLS socket, counting and refusal happen at TCP accept, and a handshake that fails or
 // never completes gives its slot back.
 import net from 'node:net';

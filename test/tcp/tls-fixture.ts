@@ -1,6 +1,7 @@
 // A throw-away self-signed certificate for 127.0.0.1, made with the openssl command at test time, so the
-// transport-factory tests can run a real TLS handshake through the seams (dualchat itself ships no TLS
-// yet). Undefined when openssl is not there: those tests are skipped, and say so.
+// transport-factory tests can run a real TLS handshake through the seams independently of dualchat's own
+// certificate code (src/server/certificate.ts, used by the TLS e2e tests). Undefined when openssl is not
+// there: those tests are skipped, and say so.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
