@@ -23,7 +23,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   udp: ['commands', 'dataplane', 'reliability', 'sim', 'wire'],
   server: ['chat', 'commands', 'dataplane', 'doors', 'files', 'reliability', 'tcp', 'udp', 'wire'],
   client: ['commands', 'dataplane', 'files', 'tcp', 'udp'],
-  cli: ['chat', 'client', 'files', 'server', 'sim', 'udp'],
+  cli: ['chat', 'client', 'commands', 'files', 'server', 'sim', 'udp'],
 };
 
 /** Imports narrower than a whole folder: the data plane takes only the command language's types. */

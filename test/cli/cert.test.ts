@@ -52,7 +52,7 @@ describe('the server’s TLS options', () => {
   it.each([
     [{ tlsPort: 6697 }, 'tlsPort needs a certificate and key (--tls-cert, --tls-key)'],
     [{ requireTls: true }, 'requireTls needs a certificate and key (--tls-cert, --tls-key)'],
-    [{ tls: { cert: 'c', key: 'k' }, tlsPort: 70_000 }, 'tlsPort must be a whole number from 0 to 65535, got 70000'],
+    [{ tls: { cert: 'c', key: 'k' }, tlsPort: 70_000 }, 'tlsPort: a port is a whole number from 0 to 65535 (0: any free port), got 70000'],
   ])('%o is refused', (options, message) => {
     expect(resolveServerOptions(options)).toEqual({ ok: false, message });
   });
