@@ -74,6 +74,9 @@ export function answers(command: CommandKind, reply: Reply, me: string | undefin
   }
 }
 
+/** Commands answered by an echo that may travel over UDP while other replies come over TCP. */
+const ECHO_MAY_BE_OVERTAKEN: ReadonlySet<CommandKind> = new Set<CommandKind>(['broadcast', 'private']);
+
 export class ClientState {
   private myName: string | undefined;
   private myRoom: string | undefined;
@@ -176,13 +179,33 @@ export class ClientState {
     }
   }
 
+  /**
+   * Which pending command `reply` answers, or −1. The server answers a connection's commands in order,
+   * so it is the oldest — except that a chat line's echo may travel over UDP while the other replies
+   * come over TCP, and either may overtake the other (`/join games`, `hello`, `/users`: the echo of
+   * `hello` can arrive before the join's replies or after the reply to `/users`). So an echo answers the
+   * oldest pending chat line, wherever it is; any other reply looks past pending chat lines for the
+   * command it answers. An error answers the oldest command.
+   */
+  private answeredIndex(reply: Reply): number {
+    const echo = (reply.kind === 'message' || reply.kind === 'private') && reply.self;
+    for (let i = 0; i < this.pending.length; i++) {
+      const p = this.pending[i] as Pending;
+      if (answers(p.command, reply, this.myName)) return i;
+      if (echo) continue;
+      if (reply.kind === 'error' || !ECHO_MAY_BE_OVERTAKEN.has(p.command)) return -1;
+    }
+    return -1;
+  }
+
   /** Takes in one server reply: updates name/room/pending, returns what to show. */
   receive(reply: Reply, now: number): Display {
     this.expire(now);
-    const head = this.pending[0];
-    const answered = head !== undefined && answers(head.command, reply, this.myName);
+    const at = this.answeredIndex(reply);
+    const head = at < 0 ? undefined : this.pending[at];
+    const answered = head !== undefined;
     if (answered) {
-      this.pending.shift();
+      this.pending.splice(at, 1);
       if (head.command === 'connect' && reply.kind === 'error') {
         this.refusal = { code: reply.code, message: reply.message };
       }

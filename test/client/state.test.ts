@@ -108,6 +108,42 @@ describe('ClientState: /users scopes', () => {
     });
   });
 
+  it('a chat echo overtaken by the TCP reply to /users (the echo came over UDP): both matched, nothing left pending', () => {
+    const s = welcomed();
+    s.sent({ kind: 'broadcast', text: 'hello' }, T);
+    s.sent({ kind: 'users' }, T, 'room');
+    expect(s.receive({ kind: 'users', users: USERS }, T + 1)).toMatchObject({ kind: 'users', scope: 'room', room: 'lobby' });
+    expect(s.pendingCount).toBe(1);
+    s.receive({ kind: 'message', from: 'alice', room: 'lobby', text: 'hello', ts: T, self: true }, T + 2);
+    expect(s.pendingCount).toBe(0);
+  });
+
+  it('a chat echo (over UDP) that overtakes the replies to an earlier /join answers its line, and the join is still answered', () => {
+    const s = welcomed();
+    s.sent({ kind: 'join', room: 'games' }, T);
+    s.sent({ kind: 'broadcast', text: 'hello' }, T);
+    s.sent({ kind: 'users' }, T, 'room');
+    s.receive({ kind: 'message', from: 'alice', room: 'games', text: 'hello', ts: T, self: true }, T + 1);
+    expect(s.pendingCount).toBe(2);
+    s.receive({ kind: 'joined', name: 'alice', room: 'games', ts: T }, T + 2);
+    expect(s.receive({ kind: 'users', users: [{ name: 'alice', room: 'games' }] }, T + 3)).toMatchObject({ scope: 'room', room: 'games' });
+    expect(s.pendingCount).toBe(0);
+  });
+
+  it('only chat echoes may be overtaken: a reply never answers past another kind of command, and an error answers the oldest', () => {
+    const s = welcomed();
+    s.sent({ kind: 'rooms' }, T);
+    s.sent({ kind: 'users' }, T, 'room');
+    expect(s.receive({ kind: 'users', users: USERS }, T + 1)).toMatchObject({ scope: 'all' }); // not an answer: rooms is owed first
+    expect(s.pendingCount).toBe(2);
+    const t = welcomed();
+    t.sent({ kind: 'broadcast', text: 'x' }, T);
+    t.sent({ kind: 'users' }, T, 'room');
+    t.receive({ kind: 'error', code: 'rate-limited', message: 'slow down' }, T + 1);
+    expect(t.receive({ kind: 'users', users: USERS }, T + 2)).toMatchObject({ scope: 'room' });
+    expect(t.pendingCount).toBe(0);
+  });
+
   it('uses the room it is in when the answer arrives (after a join)', () => {
     const s = welcomed();
     s.sent({ kind: 'join', room: 'games' }, T);
