@@ -10,7 +10,7 @@ import { parseReply } from '../../src/commands/grammar.ts';
 import type { Reply } from '../../src/commands/types.ts';
 import { createConnection } from '../../src/reliability/index.ts';
 import { Channel, type EngineEvent, type EngineStats } from '../../src/reliability/types.ts';
-import { SHUTDOWN_NOTICE } from '../../src/server/constants.ts';
+import { SHUTDOWN_NOTICE } from '../../src/commands/reply-syntax.ts';
 import { encodeHello, tokenFromHex } from '../../src/udp/binding.ts';
 import type { Datagram } from '../../src/wire/codec.ts';
 import { BINDING_TIMEOUT_MS, HELLO_RETRY_MS } from '../../src/dataplane/constants.ts';

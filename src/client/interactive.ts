@@ -153,13 +153,20 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
     ...(options.udp !== undefined ? { udp: options.udp } : {}),
     ...(options.tls !== undefined ? { tls: options.tls } : {}),
     files: transfers.hooks,
-    closed: (expected, message) => {
+    closed: (expected, message, shutdown) => {
       if (expected || quitting) return;
-      void transfers.linkLost(message);
       quitting = true; // before printing: no prompt is redrawn under the message
-      fail(message);
-      rl?.close();
-      finish(1);
+      // Every transfer says what became of it (a download keeps its part and resumes) before we go.
+      void transfers.linkLost(shutdown ? 'the server shut down' : message).then(() => {
+        if (shutdown) {
+          rl?.close();
+          finish(0); // the server's own notice said it all: an orderly end, no error
+          return;
+        }
+        fail(message);
+        rl?.close();
+        finish(1);
+      });
     },
   });
   if (!opened.ok) {

@@ -37,8 +37,11 @@ export interface LinkOptions {
   connectTimeoutMs: number;
   /** Shows one item (a reply as displayed, or a notice about the link). */
   show: (item: Display | ClientNotice) => void;
-  /** The connection is gone. `expected` is true when we closed it (disconnect() or close()). */
-  closed: (expected: boolean, message: string) => void;
+  /**
+   * The connection is gone. `expected` is true when we closed it (disconnect() or close()); `shutdown`
+   * when the server had said it was shutting down (an orderly end, however the socket then closed).
+   */
+  closed: (expected: boolean, message: string, shutdown: boolean) => void;
   /** The client's clock (ms since the epoch). */
   clock: () => number;
   /** The UDP data plane (default: enabled, datagrams to the server). */
@@ -510,6 +513,11 @@ export class ChatLink {
         break;
       }
       case 'gave-up':
+        // The server is going away: the data plane closing, from either end, moves nothing anywhere.
+        if (this.state.serverShuttingDown) {
+          this.plane?.abandon();
+          break;
+        }
         if (event.by === 'peer') {
           this.changed('tcp', serverReason(event.reason));
           if (event.wasBound) this.options.files?.udpLost();
@@ -594,15 +602,17 @@ export class ChatLink {
         this.outbox.length = 0;
         void this.stopUdp();
         const expected = this.closingOnPurpose;
-        const message =
-          event.by === 'error'
+        const shutdown = this.state.serverShuttingDown;
+        const message = shutdown
+          ? 'the server shut down'
+          : event.by === 'error'
             ? `connection lost: ${event.message ?? 'socket error'}`
             : event.by === 'remote'
               ? this.state.disconnected
                 ? 'the server ended the session'
                 : this.closedByServer()
               : 'connection closed';
-        this.options.closed(expected, message);
+        this.options.closed(expected, message, shutdown);
         break;
       }
     }

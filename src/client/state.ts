@@ -3,6 +3,7 @@
 // filtered by the scope that asked for them, and stdin EOF can wait for what was sent), and when it
 // connected. Inputs carry `now`; nothing here reads a clock or touches I/O.
 import type { Command, CommandKind, ErrorCode, Reply, Transport, UserEntry } from '../commands/types.ts';
+import { SHUTDOWN_NOTICE } from '../commands/reply-syntax.ts';
 import { MAX_KNOWN_NAMES, MAX_PENDING, PENDING_EXPIRY_MS } from './constants.ts';
 
 export type UsersScope = 'room' | 'all';
@@ -81,6 +82,7 @@ export class ClientState {
   private myName: string | undefined;
   private myRoom: string | undefined;
   private welcomedAt: number | undefined;
+  private shuttingDown = false;
   private disconnectedByServer = false;
   private refusal: { code: ErrorCode; message: string } | undefined;
   private readonly pending: Pending[] = [];
@@ -103,6 +105,11 @@ export class ClientState {
 
   get welcomed(): boolean {
     return this.myName !== undefined;
+  }
+
+  /** True once the server said it is shutting down (SHUTDOWN_NOTICE): what follows is no failure. */
+  get serverShuttingDown(): boolean {
+    return this.shuttingDown;
   }
 
   /** True once the server sent `disconnected`. */
@@ -224,6 +231,9 @@ export class ClientState {
         this.myRoom = reply.room;
         return repeat ? { kind: 'reply', reply, repeat } : { kind: 'reply', reply };
       }
+      case 'system':
+        if (reply.text === SHUTDOWN_NOTICE) this.shuttingDown = true;
+        return { kind: 'reply', reply };
       case 'disconnected':
         this.disconnectedByServer = true;
         return { kind: 'reply', reply };

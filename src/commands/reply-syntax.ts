@@ -40,6 +40,13 @@ const REPLY_USAGE: Readonly<Record<ReplyKind, string>> = {
 };
 
 /** Marks a message or private message as the recipient's own, echoed back. */
+/**
+ * The `<system>` text every client receives when the server shuts down in order. dualchat's client
+ * reads it to tell an orderly shutdown from a lost connection (no fallback or broken-pipe messages
+ * follow it); for other clients it is a plain notice.
+ */
+export const SHUTDOWN_NOTICE = 'server shutting down';
+
 const SELF_FLAG = 'self';
 /** Ends the fields of a reply whose free text follows. */
 const TEXT_MARK = '-';

@@ -103,9 +103,6 @@ export const REFUSAL_LOGS_PER_SECOND = 10;
  */
 export const STATS_TOP_SESSIONS = 20;
 
-/** The line every client receives when the server shuts down. */
-export const SHUTDOWN_NOTICE = 'server shutting down';
-
 /** What a client is told when it sends a non-chat command over UDP. */
 export const UDP_CHAT_ONLY = 'only chat (<set_msg_all>, <set_msg>) travels over UDP; send other commands over TCP';
 

@@ -202,8 +202,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     logger.info({ sessions: sessions.size }, 'shutting down');
     listener.stopAccepting();
     ircListener?.stopAccepting();
+    // Every client is told first (the notice and the end of its connection leave in this turn's write
+    // batch), and only then is its data plane closed: a client that reads the notice before the close
+    // datagram takes the close for part of the shutdown, not for a path to fall back from.
+    const goodbyes = sessions.shutdown();
+    await new Promise<void>((resolve) => setImmediate(resolve));
     udp.announceShutdown();
-    await sessions.shutdown();
+    await goodbyes;
     await files.close();
     await udp.close();
     logger.info('stopped');

@@ -105,4 +105,22 @@ describe.skipIf(!hasScript)('dualchat client in a terminal', () => {
       pty.kill();
     }
   });
+
+  it('a server shutting down reads as one notice and a clean exit: no move to TCP, no broken pipe', async () => {
+    const own = await startTestServer();
+    const pty = ptyClient(own.server.tcpPort);
+    try {
+      await pty.waitText((t) => t.includes('name: '), 'name prompt');
+      pty.write('sid\r');
+      await pty.waitText((t) => t.includes('chat now travels over UDP'), 'the UDP binding');
+      await own.server.close();
+      expect(await pty.exited).toBe(0);
+      const screen = pty.text();
+      expect(screen).toMatch(/\* server shutting down/);
+      expect(screen, screen).not.toMatch(/chat moves to TCP|connection lost|broken pipe|closed the connection/);
+    } finally {
+      pty.kill();
+      await own.stop();
+    }
+  });
 });

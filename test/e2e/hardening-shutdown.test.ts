@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { shutdownOnSignal } from '../../src/cli/server-run.ts';
 import { chunkToBase64 } from '../../src/files/chunk-codec.ts';
 import { nullProtectionLookup } from '../../src/wire/protection.ts';
-import { SHUTDOWN_NOTICE } from '../../src/server/constants.ts';
+import { SHUTDOWN_NOTICE } from '../../src/commands/reply-syntax.ts';
 import { encodeHello } from '../../src/udp/binding.ts';
 import { UdpEndpoint } from '../../src/udp/endpoint.ts';
 import { spawnClient, type ClientProcess } from './client-helpers.ts';
