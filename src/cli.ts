@@ -4,6 +4,7 @@
 // compiled, as dist/cli.js, through bin/dualchat.js.
 import { Command } from 'commander';
 import { clientCommand } from './cli/client.ts';
+import { dbCommand } from './cli/db.ts';
 import { proxyCommand } from './cli/proxy.ts';
 import { serverCommand } from './cli/server.ts';
 import { simulateCommand } from './cli/simulate.ts';
@@ -15,6 +16,7 @@ const program = new Command('dualchat')
   .addCommand(serverCommand())
   .addCommand(clientCommand())
   .addCommand(simulateCommand())
-  .addCommand(proxyCommand());
+  .addCommand(proxyCommand())
+  .addCommand(dbCommand());
 
 await program.parseAsync(process.argv);

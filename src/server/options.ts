@@ -15,8 +15,9 @@ import { isLogLevel, type LogLevel } from './log-levels.ts';
 import { resolveFileOptions, type FileOptions } from '../files/options.ts';
 import { resolveEngineConfig, type EngineConfig } from '../reliability/config.ts';
 import { SOCKET_ENGINE_CONFIG } from '../udp/engine-driver.ts';
+import { resolveStoreOptions, type ResolvedStoreOptions, type StoreServerOptions } from './store-options.ts';
 
-export interface ServerOptions {
+export interface ServerOptions extends StoreServerOptions {
   /** Address to listen on (default 0.0.0.0: every IPv4 interface). */
   host?: string;
   /** TCP control-plane port (default 5000; 0 picks a free one). */
@@ -72,6 +73,8 @@ export interface ResolvedServerOptions {
   nodeId: string | undefined;
   /** SOCKET_ENGINE_CONFIG with ServerOptions.engine over it, checked. */
   engine: Partial<EngineConfig>;
+  /** Accounts and history: src/server/store-options.ts. */
+  store: ResolvedStoreOptions;
 }
 
 export type ServerOptionsResult = { ok: true; options: ResolvedServerOptions } | { ok: false; message: string };
@@ -123,6 +126,8 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
   const engine = { ...SOCKET_ENGINE_CONFIG, ...options.engine };
   const engineCheck = resolveEngineConfig(engine);
   if (!engineCheck.ok) return fail(`engine: ${engineCheck.errors.join('; ')}`);
+  const store = resolveStoreOptions(options);
+  if (!store.ok) return fail(store.message);
   return {
     ok: true,
     options: {
@@ -141,6 +146,7 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
       files: files.options,
       nodeId,
       engine,
+      store: store.store,
     },
   };
 }

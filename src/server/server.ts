@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Hub } from '../chat/hub.ts';
 import { MemoryPresence } from '../chat/memory-presence.ts';
+import { SqliteStore } from '../store/sqlite-store.ts';
 import { LOCAL_BUS } from '../chat/ports.ts';
 import { BRACKET_DOOR } from '../doors/bracket/door.ts';
 import { prepareServerDirs } from '../files/server-files.ts';
@@ -68,9 +69,19 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     throw new ServerStartError(`cannot use the shared directory ${config.filesDir}: ${messageOf(error)}`);
   }
 
+  let store: SqliteStore;
+  try {
+    const s = config.store;
+    store = new SqliteStore({ path: s.path, logger, retention: s.retention, ...(s.passwordCost !== undefined ? { scrypt: s.passwordCost } : {}) });
+  } catch (error) {
+    throw new ServerStartError(messageOf(error));
+  }
   const node = config.nodeId ?? randomBytes(4).toString('hex');
   const startedAt = Date.now();
-  const hub = new Hub({ roomCapacity: config.roomCapacity, rateLimit: config.rateLimit, rateBurst: config.rateBurst }, { presence: new MemoryPresence(), node });
+  const hub = new Hub(
+    { roomCapacity: config.roomCapacity, rateLimit: config.rateLimit, rateBurst: config.rateBurst },
+    { presence: new MemoryPresence(), node, store, history: store, accounts: store, historyOnJoin: config.store.historyOnJoin },
+  );
   // The parts refer to each other; `sessions` and `udp` exist before any socket event can reach them.
   let sessions!: SessionTable;
   let udp!: UdpDataPlane;
@@ -129,6 +140,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
   } catch (error) {
     await files.close();
+    store.close();
     throw bindError('UDP', config.host, config.udpPort, error);
   }
   const router = new LineRouter({ hub, outputs, transfer: (session, command) => files.transfer(session.id, command), udp, logger, now: Date.now, named: (session) => sessions.named(session) });
@@ -155,10 +167,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
   } catch (error) {
     await Promise.all([udp.close(), files.close()]);
+    store.close();
     throw bindError('TCP', config.host, config.tcpPort, error);
   }
   const listener = tcp;
-  logger.info({ host: config.host, tcp: listener.port, udp: udp.port, files: dirs.root, node }, 'listening');
+  logger.info({ host: config.host, tcp: listener.port, udp: udp.port, files: dirs.root, node, db: config.store.path }, 'listening');
 
   let closing: Promise<void> | undefined;
   const shutdown = async (): Promise<void> => {
@@ -168,6 +181,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await sessions.shutdown();
     await files.close();
     await udp.close();
+    store.close();
     logger.info('stopped');
   };
   return {

@@ -1,0 +1,37 @@
+// The store's numbers, each with its reason.
+
+/** `PRAGMA application_id` of a dualchat database ("dcht"): tells our file from any other SQLite file. */
+export const APPLICATION_ID = 0x64636874;
+
+/** The schema this code writes; older files are migrated forward on open (src/store/schema.ts). */
+export const SCHEMA_VERSION = 1;
+
+/**
+ * Writes wait at most this long to be committed together: one transaction for every message of a busy
+ * few milliseconds instead of one per message, and a crash loses at most this much chat.
+ */
+export const FLUSH_DELAY_MS = 5;
+
+/** A batch this long is committed at once, without waiting: bounds the memory a burst can queue. */
+export const FLUSH_BATCH_MAX = 2_000;
+
+/**
+ * scrypt cost (N = 2^15, r = 8, p = 1): about 50 ms and 32 MiB per hash on a small server, the
+ * interactive-login setting of RFC 7914's authors' guidance; it runs on libuv's thread pool, never on the
+ * event loop. Stored per account, so a later change applies to new passwords while old ones still verify.
+ */
+export const SCRYPT_COST = 1 << 15;
+export const SCRYPT_BLOCK_SIZE = 8;
+export const SCRYPT_PARALLELISM = 1;
+/** Node's scrypt refuses above 32 MiB by default; N = 2^15, r = 8 needs 32 MiB plus a little. */
+export const SCRYPT_MAX_MEMORY = 64 * 1024 * 1024;
+/** Bytes of salt per account (random) and of derived key. */
+export const SALT_BYTES = 16;
+export const HASH_BYTES = 32;
+
+/** How often retention runs, and how many rows one run deletes at most (a short transaction each). */
+export const PRUNE_INTERVAL_MS = 60_000;
+export const PRUNE_CHUNK_ROWS = 10_000;
+
+/** How long `dualchat db prune` waits for the running server's write lock before giving up. */
+export const ADMIN_BUSY_TIMEOUT_MS = 5_000;
