@@ -22,7 +22,7 @@ import { HubOutputs } from './outputs.ts';
 import { LineRouter } from './router.ts';
 import { SessionTable } from './sessions.ts';
 import { bindError, messageOf, ServerStartError } from './start-error.ts';
-import { collectStats, statsLines, worstLinks, type ServerStats, type UdpSessionStats } from './stats.ts';
+import { collectStats, statsLines, storeLines, worstLinks, type ServerStats, type UdpSessionStats } from './stats.ts';
 import { UdpDataPlane } from './udp-plane.ts';
 
 export type { ServerOptions } from './options.ts';
@@ -118,7 +118,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     delivery,
     close: (id) => sessions.closeOnRequest(id),
     files: (id, command) => files.command(id, command),
-    statsLines: () => statsLines(stats(), udpSessions()),
+    statsLines: () => [...statsLines(stats(), udpSessions()), ...storeLines(store.status())],
     remote: (id) => sessions.remote(id),
     logger,
   });

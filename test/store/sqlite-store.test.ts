@@ -5,6 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAILBOX_MAX_MESSAGES } from '../../src/chat/limits.ts';
+import { storeLines } from '../../src/server/stats.ts';
 import { dbStats, exportRoom, pruneNow } from '../../src/store/admin.ts';
 import { StoreOpenError } from '../../src/store/open.ts';
 import { capturedLog, openStore, tempDir } from './helpers.ts';
@@ -135,6 +136,9 @@ describe('a failing disk', () => {
     store.flush();
     expect(store.status().degraded).toBe(true);
     expect(log.records.some((r) => r['msg'] === 'store write failed: continuing in memory')).toBe(true);
+    // The operator's `<stats>` says so too (nothing while the store is healthy).
+    expect(storeLines(store.status())).toEqual([expect.stringContaining('store: DEGRADED: writes to')]);
+    expect(storeLines({ ...store.status(), degraded: false })).toEqual([]);
     // Nothing of the chat is lost from what the store still answers: every line, and the account.
     const lines = await store.roomHistory('r', 200);
     expect(lines.length).toBe(200);
