@@ -29,9 +29,14 @@ export const SCRYPT_MAX_MEMORY = 64 * 1024 * 1024;
 export const SALT_BYTES = 16;
 export const HASH_BYTES = 32;
 
-/** How often retention runs, and how many rows one run deletes at most (a short transaction each). */
+/**
+ * How often retention runs; how many rows one step deletes at most (its own transaction: a few ms, so
+ * the chat is never held up for long); and the pause between steps while more remain (the chat's
+ * lines are handled in between).
+ */
 export const PRUNE_INTERVAL_MS = 60_000;
-export const PRUNE_CHUNK_ROWS = 10_000;
+export const PRUNE_CHUNK_ROWS = 2_000;
+export const PRUNE_STEP_PAUSE_MS = 20;
 
 /** How long `dualchat db prune` waits for the running server's write lock before giving up. */
 export const ADMIN_BUSY_TIMEOUT_MS = 5_000;

@@ -11,10 +11,10 @@
 import type { Logger } from 'pino';
 import { MAILBOX_MAX_MESSAGES } from '../chat/limits.ts';
 import type { Accounts, History, RoomMessage, Store, StoredPrivate, StoredRoomMessage } from '../chat/ports.ts';
-import { FLUSH_BATCH_MAX, FLUSH_DELAY_MS, PRUNE_CHUNK_ROWS, PRUNE_INTERVAL_MS } from './constants.ts';
+import { FLUSH_BATCH_MAX, FLUSH_DELAY_MS, PRUNE_CHUNK_ROWS, PRUNE_INTERVAL_MS, PRUNE_STEP_PAUSE_MS } from './constants.ts';
 import { MEMORY_PATH, messageOf, openServerDatabase, type Db, type OpenedDatabase } from './open.ts';
 import { DEFAULT_SCRYPT, hashPassword, verifyPassword, type PasswordHash, type ScryptCost } from './passwords.ts';
-import { pruneHistory, type Retention } from './retention.ts';
+import { pruneChunk, type Retention } from './retention.ts';
 
 export interface SqliteStoreOptions {
   /** A file, or ':memory:' for a throwaway store. */
@@ -61,6 +61,10 @@ export class SqliteStore implements Store, History, Accounts {
   private queue: Write[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
+  /** The next step of a retention pass that has more to delete. */
+  private pruneStep: NodeJS.Timeout | undefined;
+  /** Rows the retention pass under way deleted so far (logged when it ends). */
+  private pruned = 0;
   private degraded = false;
   private closed = false;
   private readonly scrypt: ScryptCost;
@@ -196,17 +200,31 @@ export class SqliteStore implements Store, History, Accounts {
     this.flush();
     this.closed = true;
     if (this.pruneTimer !== undefined) clearInterval(this.pruneTimer);
+    if (this.pruneStep !== undefined) clearTimeout(this.pruneStep);
     this.opened.close();
   }
 
-  /** One retention pass (also run every PRUNE_INTERVAL_MS): rows deleted. */
+  /**
+   * One step of retention (every PRUNE_INTERVAL_MS): at most PRUNE_CHUNK_ROWS rows; while more remain the
+   * next step follows PRUNE_STEP_PAUSE_MS later. Rows this step deleted.
+   */
   prune(): number {
-    if (this.closed) return 0;
+    if (this.closed || this.pruneStep !== undefined) return 0;
     try {
       this.flush();
-      const deleted = pruneHistory(this.db, this.options.retention, this.now(), PRUNE_CHUNK_ROWS);
-      if (deleted > 0) this.options.logger.info({ deleted }, 'store pruned');
-      return deleted;
+      const step = pruneChunk(this.db, this.options.retention, this.now(), PRUNE_CHUNK_ROWS);
+      this.pruned += step.deleted;
+      if (step.more && step.deleted > 0) {
+        this.pruneStep = setTimeout(() => {
+          this.pruneStep = undefined;
+          this.prune();
+        }, PRUNE_STEP_PAUSE_MS);
+        this.pruneStep.unref();
+      } else if (this.pruned > 0) {
+        this.options.logger.info({ deleted: this.pruned }, 'store pruned');
+        this.pruned = 0;
+      }
+      return step.deleted;
     } catch (error) {
       this.options.logger.error({ err: messageOf(error) }, 'store prune failed');
       return 0;

@@ -11,17 +11,39 @@ export const CHEAP_SCRYPT = { cost: 1024, block: 8, par: 1 };
 export interface CapturedLog {
   logger: Logger;
   records: Array<Record<string, unknown>>;
+  /** The first record whose `msg` is `msg`, waiting for it up to `timeoutMs`. */
+  waitFor(msg: string, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
 export function capturedLog(): CapturedLog {
   const records: Array<Record<string, unknown>> = [];
+  const listeners = new Set<() => void>();
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
       for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') records.push(JSON.parse(line) as Record<string, unknown>);
+      for (const l of [...listeners]) l();
       done();
     },
   });
-  return { logger: pino({ level: 'info' }, sink), records };
+  const waitFor = (msg: string, timeoutMs = 5_000): Promise<Record<string, unknown>> =>
+    new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const found = records.find((r) => r['msg'] === msg);
+        if (found === undefined) return false;
+        listeners.delete(listener);
+        clearTimeout(timer);
+        resolve(found);
+        return true;
+      };
+      const listener = (): void => void check();
+      const timer = setTimeout(() => {
+        listeners.delete(listener);
+        reject(new Error(`no log record "${msg}" within ${timeoutMs} ms`));
+      }, timeoutMs);
+      listeners.add(listener);
+      check();
+    });
+  return { logger: pino({ level: 'info' }, sink), records, waitFor };
 }
 
 export function tempDir(): { dir: string; remove: () => void } {
@@ -33,7 +55,3 @@ export function openStore(file: string, log: CapturedLog = capturedLog(), extra:
   return new SqliteStore({ path: file, logger: log.logger, retention: { days: 0, maxRows: 0 }, scrypt: CHEAP_SCRYPT, ...extra });
 }
 
-/** Wait for the store's batched writes to be committed (a flush is at most a few ms away). */
-export async function settled(): Promise<void> {
-  await new Promise((resolve) => setImmediate(resolve));
-}

@@ -151,6 +151,19 @@ describe('a failing disk', () => {
 });
 
 describe('retention and the operator view', () => {
+  it('the server prunes in short steps, one chunk at a time, until done, then logs the total', async () => {
+    const day = 86_400_000;
+    const log = capturedLog();
+    const store = openStore(file(), log, { retention: { days: 1, maxRows: 0 }, now: () => 10 * day });
+    for (let i = 0; i < 5_000; i++) store.recordRoomMessage({ room: 'r', from: 'a', ts: i, text: 'old' });
+    store.recordRoomMessage({ room: 'r', from: 'a', ts: 10 * day, text: 'new' });
+    expect(store.prune()).toBe(2_000);
+    // The rest follows in steps between the chat's other work; the closing log line tells the total.
+    expect(await log.waitFor('store pruned')).toMatchObject({ deleted: 5_000 });
+    expect((await store.roomHistory('r', 10)).map((m) => m.text)).toEqual(['new']);
+    store.close();
+  });
+
   it('prunes by age and by count; stats count; export writes ndjson that reads back exactly', async () => {
     const day = 86_400_000;
     const now = 100 * day;
