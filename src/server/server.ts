@@ -140,7 +140,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
   } catch (error) {
     await files.close();
-    store.close();
+    await store.close();
     throw bindError('UDP', config.host, config.udpPort, error);
   }
   const router = new LineRouter({ hub, outputs, transfer: (session, command) => files.transfer(session.id, command), udp, logger, now: Date.now, named: (session) => sessions.named(session) });
@@ -166,8 +166,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       addressLimit: addressLimit(config.maxConnectionsPerAddress, logger),
     });
   } catch (error) {
-    await Promise.all([udp.close(), files.close()]);
-    store.close();
+    await Promise.all([udp.close(), files.close(), store.close()]);
     throw bindError('TCP', config.host, config.tcpPort, error);
   }
   const listener = tcp;
@@ -181,7 +180,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await sessions.shutdown();
     await files.close();
     await udp.close();
-    store.close();
+    await store.close();
     logger.info('stopped');
   };
   return {

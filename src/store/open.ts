@@ -5,7 +5,7 @@
 // readers — `dualchat db stats`, `sqlite3 PATH .backup` — still work (WAL).
 import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { APPLICATION_ID, SCHEMA_VERSION } from './constants.ts';
+import { APPLICATION_ID, SCHEMA_VERSION, WAL_AUTOCHECKPOINT_PAGES } from './constants.ts';
 import { MIGRATIONS } from './schema.ts';
 
 export type Db = Database.Database;
@@ -39,11 +39,13 @@ export function openServerDatabase(path: string, pragmas: readonly string[] = []
     recognise(db, path);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
+    db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     layOut(db, path);
     for (const pragma of pragmas) db.pragma(pragma);
     const opened = db;
     return {
       db: opened,
+      // The last connection to close (this one, or the checkpoint thread's) folds the log into the file.
       close: () => {
         opened.close();
         lock.close();

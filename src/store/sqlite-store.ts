@@ -11,7 +11,8 @@
 import type { Logger } from 'pino';
 import { MAILBOX_MAX_MESSAGES } from '../chat/limits.ts';
 import type { Accounts, History, RoomMessage, Store, StoredPrivate, StoredRoomMessage } from '../chat/ports.ts';
-import { FLUSH_BATCH_MAX, FLUSH_DELAY_MS, PRUNE_CHUNK_ROWS, PRUNE_INTERVAL_MS, PRUNE_STEP_PAUSE_MS } from './constants.ts';
+import { startCheckpointer, type Checkpointer, type CheckpointReport } from './checkpointer.ts';
+import { CHECKPOINT_INTERVAL_MS, FLUSH_BATCH_MAX, FLUSH_DELAY_MS, PRUNE_CHUNK_ROWS, PRUNE_INTERVAL_MS, PRUNE_STEP_PAUSE_MS } from './constants.ts';
 import { MEMORY_PATH, messageOf, openServerDatabase, type Db, type OpenedDatabase } from './open.ts';
 import { DEFAULT_SCRYPT, hashPassword, verifyPassword, type PasswordHash, type ScryptCost } from './passwords.ts';
 import { pruneChunk, type Retention } from './retention.ts';
@@ -25,6 +26,11 @@ export interface SqliteStoreOptions {
   scrypt?: ScryptCost;
   /** The clock, for account creation times and retention (default Date.now). */
   now?: () => number;
+  /**
+   * Checkpoint thread interval (default CHECKPOINT_INTERVAL_MS; tests shorten it); 0: no thread, the
+   * connection checkpoints by itself past WAL_AUTOCHECKPOINT_PAGES (tests that reopen files by the hundred).
+   */
+  checkpointIntervalMs?: number;
   /**
    * PRAGMA statements run on the file once it is open (e.g. `cache_size = -65536`). Tests simulate a
    * full disk with `max_page_count`.
@@ -48,6 +54,8 @@ export interface StoreStatus {
   path: string;
   /** A write failed and the store runs in memory since. */
   degraded: boolean;
+  /** The last checkpoint the checkpoint thread made (none in memory, or before the first). */
+  lastCheckpoint: CheckpointReport | undefined;
   accounts: number;
   pendingWrites: number;
 }
@@ -70,6 +78,9 @@ export class SqliteStore implements Store, History, Accounts {
   private readonly scrypt: ScryptCost;
   private readonly now: () => number;
   private statements: Statements;
+  private checkpointer: Checkpointer | undefined;
+  private threadEnded: Promise<void> = Promise.resolve();
+  private lastCheckpoint: CheckpointReport | undefined;
 
   /** Opens (and locks) the database; throws StoreOpenError with a one-line reason. */
   constructor(private readonly options: SqliteStoreOptions) {
@@ -85,6 +96,13 @@ export class SqliteStore implements Store, History, Accounts {
       this.mailCounts.set(row.recipient, row.n);
     }
     this.nextMessageId = Number(this.db.prepare('SELECT coalesce(max(id), 0) FROM messages').pluck().get()) + 1;
+    const interval = options.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS;
+    if (options.path !== MEMORY_PATH && interval > 0) {
+      this.checkpointer = startCheckpointer(options.path, interval, {
+        done: (report) => (this.lastCheckpoint = report),
+        failed: (message) => options.logger.warn({ err: message }, 'store checkpoint failed'),
+      });
+    }
     if (options.retention.days > 0 || options.retention.maxRows > 0) {
       this.pruneTimer = setInterval(() => this.prune(), PRUNE_INTERVAL_MS);
       this.pruneTimer.unref();
@@ -175,7 +193,13 @@ export class SqliteStore implements Store, History, Accounts {
   // ---- the operator's view ----------------------------------------------------------------------
 
   status(): StoreStatus {
-    return { path: this.options.path, degraded: this.degraded, accounts: this.accountsByKey.size, pendingWrites: this.queue.length };
+    return {
+      path: this.options.path,
+      degraded: this.degraded,
+      accounts: this.accountsByKey.size,
+      pendingWrites: this.queue.length,
+      lastCheckpoint: this.lastCheckpoint,
+    };
   }
 
   /** Commit what is queued now (tests, shutdown). */
@@ -194,14 +218,19 @@ export class SqliteStore implements Store, History, Accounts {
     }
   }
 
-  /** Commit what is queued and release the file. Idempotent. */
-  close(): void {
-    if (this.closed) return;
+  /**
+   * Commit what is queued and release the file (at once: another store may open it next). The promise
+   * settles when the checkpoint thread has ended too. Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.closed) return this.threadEnded;
     this.flush();
     this.closed = true;
+    this.threadEnded = this.checkpointer?.stop() ?? Promise.resolve();
     if (this.pruneTimer !== undefined) clearInterval(this.pruneTimer);
     if (this.pruneStep !== undefined) clearTimeout(this.pruneStep);
     this.opened.close();
+    return this.threadEnded;
   }
 
   /**
@@ -295,6 +324,8 @@ export class SqliteStore implements Store, History, Accounts {
     );
     if (this.degraded) return;
     this.degraded = true;
+    void this.checkpointer?.stop();
+    this.checkpointer = undefined;
     try {
       this.opened.close();
     } catch {

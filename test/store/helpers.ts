@@ -48,7 +48,8 @@ export function capturedLog(): CapturedLog {
 
 export function tempDir(): { dir: string; remove: () => void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dualchat-store-unit-'));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  // Retries: a checkpoint thread of a store just closed may still be removing its log files.
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 }) };
 }
 
 export function openStore(file: string, log: CapturedLog = capturedLog(), extra: Partial<SqliteStoreOptions> = {}): SqliteStore {

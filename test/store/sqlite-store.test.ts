@@ -26,12 +26,12 @@ describe('room history', () => {
     let store = openStore(file());
     texts.forEach((text, i) => store.recordRoomMessage({ room: 'dev', from: 'ann', ts: 1000 + i, text }));
     expect((await store.roomHistory('dev', 50)).map((m) => m.text)).toEqual(texts);
-    store.close();
+    await store.close();
     store = openStore(file());
     const again = await store.roomHistory('dev', 50);
     expect(again.map((m) => m.text)).toEqual(texts);
     expect(again.map((m) => m.ts)).toEqual(texts.map((_, i) => 1000 + i));
-    store.close();
+    await store.close();
   });
 
   it('cuts off when asked: a message recorded after the call is not in the answer; BEFORE pages back', async () => {
@@ -45,7 +45,7 @@ describe('room history', () => {
     const older = await store.roomHistory('r', 4, page[0]!.id);
     expect(older.map((m) => m.text)).toEqual(['m2', 'm3', 'm4', 'm5']);
     expect((await store.roomHistory('r', 100)).map((m) => m.text).at(-1)).toBe('later');
-    store.close();
+    await store.close();
   });
 });
 
@@ -61,7 +61,7 @@ describe('accounts and mailboxes', () => {
     expect(await store.changePassword('ann', 'wrong', 'pw-two')).toBe(false);
     expect(await store.changePassword('ann', 'pw-one', 'pw-two')).toBe(true);
     expect(await store.register('bob', 'bob', 'pw-one')).toBe(true);
-    store.close();
+    await store.close();
 
     const raw = new Database(file(), { readonly: true });
     const rows = raw.prepare('SELECT key, salt, hash FROM accounts ORDER BY key').all() as Array<{ key: string; salt: Buffer; hash: Buffer }>;
@@ -76,7 +76,7 @@ describe('accounts and mailboxes', () => {
     expect(await reopened.unregister('ann', 'pw-one')).toBe(false);
     expect(await reopened.unregister('ann', 'pw-two')).toBe(true);
     expect(reopened.registeredName('ann')).toBeUndefined();
-    reopened.close();
+    await reopened.close();
   });
 
   it('keeps private messages for a registered user, hands them over once, in order, bounded', async () => {
@@ -84,22 +84,22 @@ describe('accounts and mailboxes', () => {
     await store.register('cy', 'cy', 'secret1');
     expect(store.deposit('nobody', { from: 'a', to: 'nobody', ts: 1, text: 'x' })).toBe(false);
     expect(store.deposit('cy', { from: 'a', to: 'cy', ts: 1, text: 'one' })).toBe(true);
-    store.close();
+    await store.close();
     store = openStore(file());
     expect(store.deposit('cy', { from: 'b', to: 'cy', ts: 2, text: 'two' })).toBe(true);
     expect((await store.collect('cy')).map((m) => m.text)).toEqual(['one', 'two']);
     expect(await store.collect('cy')).toEqual([]);
-    store.close();
+    await store.close();
     store = openStore(file());
     expect(await store.collect('cy')).toEqual([]);
     for (let i = 0; i < MAILBOX_MAX_MESSAGES; i++) expect(store.deposit('cy', { from: 'a', to: 'cy', ts: i, text: `${i}` })).toBe(true);
     expect(store.deposit('cy', { from: 'a', to: 'cy', ts: 0, text: 'one too many' })).toBe(false);
-    store.close();
+    await store.close();
   });
 });
 
 describe('a file that cannot be used: one clear line', () => {
-  it('refuses another program\'s SQLite file, a text file, a truncated file, a read-only file, a second server', () => {
+  it('refuses another program\'s SQLite file, a text file, a truncated file, a read-only file, a second server', async () => {
     const foreign = new Database(file('foreign.db'));
     foreign.exec('CREATE TABLE t (x)');
     foreign.close();
@@ -111,7 +111,7 @@ describe('a file that cannot be used: one clear line', () => {
     const store = openStore(file('whole.db'));
     for (let i = 0; i < 3000; i++) store.recordRoomMessage({ room: 'r', from: 'a', ts: i, text: 'y'.repeat(100) });
     expect(() => openStore(file('whole.db'))).toThrow(/in use by another dualchat server/);
-    store.close();
+    await store.close();
     const bytes = new Database(file('whole.db'));
     bytes.pragma('wal_checkpoint(TRUNCATE)');
     bytes.close();
@@ -120,9 +120,32 @@ describe('a file that cannot be used: one clear line', () => {
     expect(() => openStore(file('whole.db'))).toThrow(/corrupt|truncated/);
 
     const ro = openStore(file('ro.db'));
-    ro.close();
+    await ro.close();
     chmodSync(file('ro.db'), 0o444);
     if (process.getuid?.() !== 0) expect(() => openStore(file('ro.db'))).toThrow(/read-only/);
+  });
+});
+
+describe('checkpoints', () => {
+  it('a thread of its own copies the write-ahead log into the file while the chat writes', async () => {
+    const store = openStore(file(), capturedLog(), { checkpointIntervalMs: 20 });
+    for (let i = 0; i < 3_000; i++) store.recordRoomMessage({ room: 'r', from: 'a', ts: i, text: `line ${i}` });
+    store.flush();
+    // Bounded: the thread reports every 20 ms; 5 s is far beyond what one checkpoint takes.
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline) {
+      const report = store.status().lastCheckpoint;
+      if (report !== undefined && report.log > 0 && report.checkpointed === report.log) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const report = store.status().lastCheckpoint;
+    expect(report?.log).toBeGreaterThan(0);
+    expect(report?.checkpointed).toBe(report?.log);
+    await store.close();
+    const reopened = openStore(file());
+    expect(reopened.status().lastCheckpoint).toBeUndefined();
+    expect((await reopened.roomHistory('r', 1)).map((m) => m.text)).toEqual(['line 2999']);
+    await reopened.close();
   });
 });
 
@@ -146,7 +169,7 @@ describe('a failing disk', () => {
     expect(await store.verify('dee', 'secret1')).toBe(true);
     store.recordRoomMessage({ room: 'r', from: 'dee', ts: 600, text: 'after' });
     expect((await store.roomHistory('r', 1)).map((m) => m.text)).toEqual(['after']);
-    store.close();
+    await store.close();
   });
 });
 
@@ -161,7 +184,7 @@ describe('retention and the operator view', () => {
     // The rest follows in steps between the chat's other work; the closing log line tells the total.
     expect(await log.waitFor('store pruned')).toMatchObject({ deleted: 5_000 });
     expect((await store.roomHistory('r', 10)).map((m) => m.text)).toEqual(['new']);
-    store.close();
+    await store.close();
   });
 
   it('prunes by age and by count; stats count; export writes ndjson that reads back exactly', async () => {
@@ -169,7 +192,7 @@ describe('retention and the operator view', () => {
     const now = 100 * day;
     const store = openStore(file());
     for (let i = 0; i < 30; i++) store.recordRoomMessage({ room: i % 2 === 0 ? 'even' : 'odd', from: 'a', ts: now - (30 - i) * day, text: `t${i} "quoted"\u0000` });
-    store.close();
+    await store.close();
     expect(dbStats(file())).toMatchObject({ messages: 30, rooms: 2, accounts: 0, mailbox: 0 });
     const out: string[] = [];
     expect(exportRoom(file(), 'even', (l) => out.push(l))).toBe(15);
