@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   try {
     const text = 'a chat line of an ordinary length, some sixty characters long.';
     /** Record ROWS messages into a store at `at`; the CPU each cost (recording and its batched commit). */
-    const fill = (at: string): number => {
+    const fill = async (at: string): Promise<number> => {
       const s = new SqliteStore({ path: at, logger, retention: { days: 0, maxRows: 0 } });
       const cpu = process.cpuUsage();
       for (let i = 0; i < ROWS; i++) {
@@ -68,11 +68,11 @@ async function main(): Promise<void> {
       }
       s.flush();
       const used = process.cpuUsage(cpu);
-      s.close();
+      await s.close();
       return (used.user + used.system) / ROWS;
     };
-    const perMessageMemory = fill(':memory:');
-    const perMessageFile = fill(file);
+    const perMessageMemory = await fill(':memory:');
+    const perMessageFile = await fill(file);
     console.log(`recording a message (batched commits of ${FILL_BATCH}): ${perMessageFile.toFixed(2)} µs CPU on a file, ${perMessageMemory.toFixed(2)} µs in memory`);
     console.log(`filled ${ROWS} rows in ${ROOMS} rooms; file ${(statSync(file).size / 1024 / 1024).toFixed(0)} MiB`);
     let store: SqliteStore;
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     // Both include one turn of the event loop (the read waits for the I/O phase to end): an upper bound.
     console.log(summary(`query, ${REPLAY} lines at ${ROWS} rows`, query));
     console.log(summary(`join with ${REPLAY} lines replayed`, join));
-    store.close();
+    await store.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -53,5 +53,14 @@ export const PRUNE_INTERVAL_MS = 60_000;
 export const PRUNE_CHUNK_ROWS = 2_000;
 export const PRUNE_STEP_PAUSE_MS = 20;
 
+/**
+ * How long the server's connection waits for another connection's lock: at start (a checkpoint thread
+ * of a server that just stopped, an operator's `dualchat db prune`) up to STORE_OPEN_BUSY_MS; while
+ * running, a commit waits at most STORE_BUSY_MS (a prune step holds the lock a few ms) before it counts as
+ * failed — the event loop is held that long at worst.
+ */
+export const STORE_OPEN_BUSY_MS = 2_000;
+export const STORE_BUSY_MS = 100;
+
 /** How long `dualchat db prune` waits for the running server's write lock before giving up. */
 export const ADMIN_BUSY_TIMEOUT_MS = 5_000;

@@ -5,7 +5,7 @@
 // readers — `dualchat db stats`, `sqlite3 PATH .backup` — still work (WAL).
 import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { APPLICATION_ID, SCHEMA_VERSION, WAL_AUTOCHECKPOINT_PAGES } from './constants.ts';
+import { APPLICATION_ID, SCHEMA_VERSION, STORE_BUSY_MS, STORE_OPEN_BUSY_MS, WAL_AUTOCHECKPOINT_PAGES } from './constants.ts';
 import { MIGRATIONS } from './schema.ts';
 
 export type Db = Database.Database;
@@ -35,13 +35,14 @@ export function openServerDatabase(path: string, pragmas: readonly string[] = []
   const lock = takeLock(path);
   let db: Db | undefined;
   try {
-    db = new Database(path, { timeout: 0 });
+    db = new Database(path, { timeout: STORE_OPEN_BUSY_MS });
     recognise(db, path);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     layOut(db, path);
     for (const pragma of pragmas) db.pragma(pragma);
+    db.pragma(`busy_timeout = ${STORE_BUSY_MS}`);
     const opened = db;
     return {
       db: opened,

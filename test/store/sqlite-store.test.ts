@@ -149,6 +149,19 @@ describe('checkpoints', () => {
   });
 });
 
+describe('a restart in the same breath', () => {
+  it('opens the file again while the last store\'s checkpoint thread is still closing', async () => {
+    for (let round = 0; round < 5; round++) {
+      const store = openStore(file(), capturedLog(), { checkpointIntervalMs: 5 });
+      store.recordRoomMessage({ room: 'r', from: 'a', ts: round, text: `r${round}` });
+      void store.close(); // not awaited: the next open must wait for the thread's lock, not fail
+    }
+    const last = openStore(file());
+    expect((await last.roomHistory('r', 10)).map((m) => m.text)).toEqual(['r0', 'r1', 'r2', 'r3', 'r4']);
+    await last.close();
+  });
+});
+
 describe('a failing disk', () => {
   it('logs the failure, keeps serving from memory, never throws into the chat', async () => {
     const log = capturedLog();
