@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { certCommand } from './cli/cert.ts';
 import { clientCommand } from './cli/client.ts';
+import { dbCommand } from './cli/db.ts';
 import { proxyCommand } from './cli/proxy.ts';
 import { serverCommand } from './cli/server.ts';
 import { simulateCommand } from './cli/simulate.ts';
@@ -17,6 +18,7 @@ const program = new Command('dualchat')
   .addCommand(clientCommand())
   .addCommand(simulateCommand())
   .addCommand(proxyCommand())
-  .addCommand(certCommand());
+  .addCommand(certCommand())
+  .addCommand(dbCommand());
 
 await program.parseAsync(process.argv);

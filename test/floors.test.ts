@@ -21,9 +21,10 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   files: ['commands', 'wire'],
   doors: ['chat', 'commands', 'tcp'],
   udp: ['commands', 'dataplane', 'reliability', 'sim', 'wire'],
-  server: ['chat', 'commands', 'dataplane', 'doors', 'files', 'reliability', 'tcp', 'udp', 'wire'],
+  store: ['chat'],
+  server: ['chat', 'commands', 'dataplane', 'doors', 'files', 'reliability', 'store', 'tcp', 'udp', 'wire'],
   client: ['commands', 'dataplane', 'files', 'tcp', 'udp'],
-  cli: ['chat', 'client', 'commands', 'files', 'server', 'sim', 'udp'],
+  cli: ['chat', 'client', 'commands', 'files', 'server', 'sim', 'store', 'udp'],
 };
 
 /** Imports narrower than a whole folder: the data plane takes only the command language's types. */

@@ -68,7 +68,9 @@ async function openStack(root: string, label: string): Promise<Stack> {
   const { markLine, readMark } = (await import(at('bench/lib/payload.ts'))) as typeof import('../lib/payload.ts');
   const { ScriptedClient } = (await import(at('bench/lib/scripted-client.ts'))) as typeof import('../lib/scripted-client.ts');
   const dir = await mkdtemp(path.join(tmpdir(), 'dualchat-micro-'));
-  const server = await startServer({ host: '127.0.0.1', tcpPort: 0, udpPort: 0, filesDir: dir, logger: pino({ level: 'silent' }), rateLimit: 0 });
+  // BENCH_SERVER_DB=1: the store on a database file (a checkout without a store ignores the option).
+  const db = process.env.BENCH_SERVER_DB === undefined ? {} : { db: path.join(dir, 'chat.db') };
+  const server = await startServer({ host: '127.0.0.1', tcpPort: 0, udpPort: 0, filesDir: dir, logger: pino({ level: 'silent' }), rateLimit: 0, ...db });
   let target = 0;
   let wake: (() => void) | undefined;
   const pump = (s: Sender): void => {

@@ -35,13 +35,33 @@
 //   (the Python clients write it in both).
 // - `<disconnect>` is accepted before `<connect>` too: the user wants to leave; refusing helps no one.
 // - Replies that go to several sessions share one object: treat replies as read-only.
+// - Accounts (an Accounts port): a registered name needs its password (`<connect>NAME PASSWORD`, split
+//   here because only the hub knows the name is registered); a guest takes any free unregistered name.
+//   Failed logins are counted per name and per source address (LoginGuard) and refused at once past
+//   the allowance, before any hash is computed. Passwords never appear in an output or a log event.
+// - History (a History port): entering a room replays its last `historyOnJoin` lines as `history`
+//   replies, cut off when the room is entered (what follows is heard live, never twice). A private
+//   message to a registered user who is offline waits in their mailbox and is handed over at sign-in.
 
+import { splitCredentials } from '../commands/credentials.ts';
 import type { Command, ErrorCode, LeaveReason, RoomEntry, UserEntry } from '../commands/types.ts';
 import { LOCAL_NODE, type NodeId, type SessionAddress, type SessionId } from './ids.ts';
-import type { HubOptions } from './limits.ts';
+import {
+  HISTORY_ON_JOIN_DEFAULT,
+  HISTORY_PAGE_DEFAULT,
+  HISTORY_PAGE_MAX,
+  LOGIN_FAILURE_WINDOW_MS,
+  LOGIN_FAILURES_PER_ADDRESS,
+  LOGIN_FAILURES_PER_NAME,
+  LOGIN_GUARD_MAX_ENTRIES,
+  MAILBOX_MAX_MESSAGES,
+  type HubOptions,
+} from './limits.ts';
+import { LoginGuard } from './login-guard.ts';
 import { MemoryPresence } from './memory-presence.ts';
 import { checkRoomName, checkUserName, nameKey, quoteName } from './names.ts';
-import type { Answer, Presence, Store } from './ports.ts';
+import { checkPassword } from './passwords.ts';
+import type { Accounts, Answer, History, Presence, Store, StoredPrivate, StoredRoomMessage } from './ports.ts';
 import { fullBucket, msUntilToken, takeToken, type TokenBucket } from './rate-limit.ts';
 import { resolveHubOptions } from './options.ts';
 import type { HelpLimits, HubReply } from './replies.ts';
@@ -100,7 +120,11 @@ export type HubOutput =
 /** What happened, as metadata for the server log. Never carries message text. */
 export type HubLogEvent =
   | { type: 'connect'; session: SessionId; name: string; room: string }
-  | { type: 'name-refused'; session: SessionId; name: string; code: 'bad-name' | 'name-taken' }
+  | { type: 'name-refused'; session: SessionId; name: string; code: NameRefusal }
+  /** An account changed, or a registered name signed in (`login`). Never carries a password. */
+  | { type: 'account'; session: SessionId; name: string; action: 'login' | 'register' | 'password' | 'unregister' }
+  /** A private message to registered `to`, who is offline, kept in their mailbox. */
+  | { type: 'mailbox'; from: string; to: string; length: number }
   /** `<join>`: `name` moved from room `from` to `room`. */
   | { type: 'join'; name: string; room: string; from: string }
   /** `name` entered `room`, keeping its other rooms. */
@@ -118,11 +142,20 @@ export type HubLogEvent =
   /** A query or a request handed to another shell (help, users, rooms, stats, files, early disconnect). */
   | { type: 'request'; session: SessionId; name?: string; command: HubCommandKind };
 
+/** Why a `<connect>` was refused. */
+export type NameRefusal = 'bad-name' | 'name-taken' | 'name-registered' | 'bad-password' | 'rate-limited';
+
 export interface HubPorts {
   /** Names and rooms across the chat (default: this process alone). */
   presence: Presence;
   /** Where room messages are kept (default: none). */
   store?: Store;
+  /** Kept room messages read back: history on join and `<history>` (default: none). */
+  history?: History;
+  /** Lines of a room's history replayed on entering it, 0 to HISTORY_PAGE_MAX (default HISTORY_ON_JOIN_DEFAULT). */
+  historyOnJoin?: number;
+  /** Registered names, passwords, mailboxes (default: none: every name is a guest's). */
+  accounts?: Accounts;
   /** This node's id in the session addresses the ports see (default LOCAL_NODE). */
   node: NodeId;
 }
@@ -142,14 +175,25 @@ interface SessionState {
   current: string;
   /** Chat-message allowance (created on first message). */
   bucket?: TokenBucket;
-  /** A name claim is on its way (an asynchronous presence). */
+  /** A name claim or a password check is on its way (an asynchronous port). */
   claiming: boolean;
   /** Away text, when the session is marked away. */
   away?: string | undefined;
+  /** The connection's source address (failed logins are counted per address). */
+  origin: string | undefined;
 }
 
 interface NamedSession extends SessionState {
   name: string;
+}
+
+/**
+ * A refused name as the log keeps it: bounded, and cut at the first blank — what follows may be a
+ * password (`<connect>NAME PASSWORD` for a name that is not, or no longer, registered).
+ */
+function loggedName(raw: string): string {
+  const words = /^(\s*\S+)\s+\S/.exec(raw);
+  return (words === null ? raw : `${words[1] ?? ''} …`).slice(0, LOGGED_NAME_MAX_LENGTH);
 }
 
 export class Hub {
@@ -157,6 +201,15 @@ export class Hub {
   private readonly lobby: string;
   private readonly presence: Presence;
   private readonly store: Store | undefined;
+  private readonly history: History | undefined;
+  private readonly accounts: Accounts | undefined;
+  private readonly historyOnJoin: number;
+  private readonly guard = new LoginGuard({
+    perName: LOGIN_FAILURES_PER_NAME,
+    perAddress: LOGIN_FAILURES_PER_ADDRESS,
+    windowMs: LOGIN_FAILURE_WINDOW_MS,
+    maxEntries: LOGIN_GUARD_MAX_ENTRIES,
+  });
   private readonly node: NodeId;
   private readonly sessions = new Map<SessionId, SessionState>();
   /** Lower-case name → session, for the named sessions of this node. */
@@ -176,6 +229,13 @@ export class Hub {
     this.lobby = resolved.options.defaultRoom;
     this.presence = ports.presence ?? new MemoryPresence();
     this.store = ports.store;
+    this.history = ports.history;
+    this.accounts = ports.accounts;
+    const onJoin = ports.historyOnJoin ?? HISTORY_ON_JOIN_DEFAULT;
+    if (!Number.isInteger(onJoin) || onJoin < 0 || onJoin > HISTORY_PAGE_MAX) {
+      throw new RangeError(`historyOnJoin must be a whole number from 0 to ${HISTORY_PAGE_MAX}, got ${String(onJoin)}`);
+    }
+    this.historyOnJoin = onJoin;
     this.node = ports.node ?? LOCAL_NODE;
     this.helpLimits = Object.freeze({
       defaultRoom: this.lobby,
@@ -184,10 +244,13 @@ export class Hub {
     });
   }
 
-  /** A connection arrived; it is not named yet. Opening an open session again changes nothing. */
-  open(session: SessionId, _now: number): HubOutput[] {
+  /**
+   * A connection arrived from `origin` (its source address, when known); it is not named yet. Opening an
+   * open session again changes nothing.
+   */
+  open(session: SessionId, _now: number, origin?: string): HubOutput[] {
     if (!this.sessions.has(session)) {
-      this.sessions.set(session, { name: undefined, key: '', rooms: new Set(), current: '', claiming: false });
+      this.sessions.set(session, { name: undefined, key: '', rooms: new Set(), current: '', claiming: false, origin });
     }
     return [];
   }
@@ -244,6 +307,14 @@ export class Hub {
       case 'sendfile':
       case 'cancel':
         return this.files(session, me, command);
+      case 'register':
+        return this.register(session, me, command.password);
+      case 'password':
+        return this.changePassword(session, me, command.old, command.password, now);
+      case 'unregister':
+        return this.unregister(session, me, command.password, now);
+      case 'history':
+        return this.rateLimited(session, me, command.kind, now) ?? this.historyPage(session, me, command.room, command.count, command.before);
       default:
         return assertNever(command, () => this.refuse(session, 'malformed', 'unknown-command', 'unknown command'));
     }
@@ -347,13 +418,55 @@ export class Hub {
     }
   }
 
+  /**
+   * `<connect>NAME`, or `<connect>NAME PASSWORD` for a registered name. A text whose first word is not a
+   * registered name is judged whole, as before accounts (a name with a space is a bad name).
+   */
   private connect(session: SessionId, state: SessionState, rawName: string, now: number): HubOutput[] {
-    const checked = checkUserName(rawName);
-    if (!checked.ok) return this.refuseName(session, rawName, 'bad-name', checked.message);
-    const name = checked.name;
+    const whole = checkUserName(rawName);
+    let name: string;
+    let password: string | undefined;
+    if (whole.ok) {
+      name = whole.name;
+    } else {
+      const split = splitCredentials(rawName);
+      const first = split === undefined ? undefined : checkUserName(split.name);
+      if (split === undefined || first?.ok !== true || this.accounts?.registeredName(nameKey(first.name)) === undefined) {
+        return this.refuseName(session, rawName, 'bad-name', whole.message);
+      }
+      name = first.name;
+      password = split.password;
+    }
     const key = nameKey(name);
     if (state.claiming) return this.refuse(session, 'connect', 'bad-argument', 'your <connect> is still being answered');
+    const registered = this.accounts?.registeredName(key);
+    if (registered !== undefined) {
+      if (password === undefined) {
+        return this.refuseName(session, name, 'name-registered', `the name ${registered} is registered: connect with <connect>${registered} PASSWORD`);
+      }
+      return this.login(session, state, registered, key, password, now);
+    }
     return this.claim(session, state, 'connect', key, name, () => this.enterChat(session, state, name, key, now));
+  }
+
+  /** A registered name's password checked (unless the guard refuses at once), then the name claimed. */
+  private login(session: SessionId, state: SessionState, name: string, key: string, password: string, now: number): HubOutput[] {
+    const accounts = this.accounts;
+    if (accounts === undefined) return this.claim(session, state, 'connect', key, name, () => this.enterChat(session, state, name, key, now));
+    const wait = this.guard.waitFor(key, state.origin, now);
+    if (wait > 0) {
+      return this.refuseName(session, name, 'rate-limited', `too many wrong passwords for ${name}; try again in ${Math.ceil(wait / 1000)} s`);
+    }
+    state.claiming = true;
+    return this.after(session, 'connect', accounts.verify(key, password), () => (state.claiming = false), (right) => {
+      if (this.sessions.get(session) !== state) return [];
+      if (!right) {
+        this.guard.failed(key, state.origin, now);
+        return this.refuseName(session, name, 'bad-password', `wrong password for ${name}`);
+      }
+      this.guard.succeeded(key);
+      return this.claim(session, state, 'connect', key, name, () => this.enterChat(session, state, name, key, now));
+    });
   }
 
   /**
@@ -386,13 +499,35 @@ export class Hub {
       { type: 'room', room: this.lobby, reply: { kind: 'joined', name, room: this.lobby, ts: now } },
       log({ type: 'connect', session, name, room: this.lobby }),
     ];
+    if (this.accounts?.registeredName(key) !== undefined) out.push(log({ type: 'account', session, name, action: 'login' }));
+    out.push(...this.onEntry(session, this.lobby, this.accounts?.registeredName(key) !== undefined ? key : undefined));
     return out;
   }
 
-  private refuseName(session: SessionId, name: string, code: 'bad-name' | 'name-taken', message: string): HubOutput[] {
+  /**
+   * What a session hears after entering `room`: its last lines (history on join) and, at sign-in of
+   * registered `mailboxOf`, the private messages that waited — in that order, as one later output.
+   */
+  private onEntry(session: SessionId, room: string, mailboxOf?: string): HubOutput[] {
+    const limit = this.historyOnJoin;
+    const lines: Answer<StoredRoomMessage[]> = this.history !== undefined && limit > 0 ? this.history.roomHistory(room, limit) : [];
+    const mail: Answer<StoredPrivate[]> = mailboxOf !== undefined && this.accounts !== undefined ? this.accounts.collect(mailboxOf) : [];
+    if (!(lines instanceof Promise) && !(mail instanceof Promise) && lines.length === 0 && mail.length === 0) return [];
+    return this.after(session, 'join', bothAnswers(lines, mail), undefined, ([past, waiting]) => {
+      const out = past.map((line) => this.reply(session, historyReply(line)));
+      if (waiting.length > 0) {
+        const count = waiting.length === 1 ? '1 message' : `${waiting.length} messages`;
+        out.push(this.reply(session, { kind: 'system', text: `${count} while you were away` }));
+        for (const m of waiting) out.push(this.reply(session, { kind: 'private', from: m.from, to: m.to, ts: m.ts, self: false, text: m.text }));
+      }
+      return out;
+    });
+  }
+
+  private refuseName(session: SessionId, name: string, code: NameRefusal, message: string): HubOutput[] {
     return [
       this.reply(session, { kind: 'error', code, message }),
-      log({ type: 'name-refused', session, name: name.slice(0, LOGGED_NAME_MAX_LENGTH), code }),
+      log({ type: 'name-refused', session, name: loggedName(name), code }),
     ];
   }
 
@@ -422,6 +557,8 @@ export class Hub {
   private privateMessage(session: SessionId, me: NamedSession, rawTo: string, raw: string, now: number): HubOutput[] {
     const target = this.presence.locate(nameKey(rawTo.trim()));
     if (target === undefined) {
+      const registered = this.accounts?.registeredName(nameKey(rawTo.trim()));
+      if (registered !== undefined) return this.toMailbox(session, me, registered, raw, now);
       return this.refuse(session, 'private', 'unknown-user', `no user named ${quoteName(rawTo.trim())} is online`);
     }
     const local = target.who.node === this.node;
@@ -443,6 +580,102 @@ export class Hub {
     return out;
   }
 
+  /** A private message to registered `to`, who is offline: kept in their mailbox, the sender told so. */
+  private toMailbox(session: SessionId, me: NamedSession, to: string, raw: string, now: number): HubOutput[] {
+    const accounts = this.accounts;
+    if (accounts === undefined) return [];
+    const checked = normalizeChatText(raw, me.name, this.options.maxTextLength);
+    if (!checked.ok) return this.refuse(session, 'private', checked.code, checked.message);
+    const message: StoredPrivate = { from: me.name, to, ts: now, text: checked.text };
+    if (!accounts.deposit(nameKey(to), message)) {
+      return this.refuse(session, 'private', 'refused', `${to} is offline and has ${MAILBOX_MAX_MESSAGES} messages waiting already; try later`);
+    }
+    return [
+      this.reply(session, { kind: 'private', ...message, self: true }),
+      this.reply(session, { kind: 'system', text: `${to} is offline: the message waits until they sign in` }),
+      log({ type: 'mailbox', from: me.name, to, length: checked.length }),
+    ];
+  }
+
+  // ---- accounts ---------------------------------------------------------------------------------
+
+  /** `<register>PASSWORD`: the name this session holds becomes registered. */
+  private register(session: SessionId, me: NamedSession, password: string): HubOutput[] {
+    const accounts = this.accounts;
+    if (accounts === undefined) return this.refuse(session, 'register', 'refused', 'this server keeps no accounts');
+    const shape = checkPassword(password);
+    if (!shape.ok) return this.refuse(session, 'register', 'bad-password', shape.message);
+    if (accounts.registeredName(me.key) !== undefined) {
+      return this.refuse(session, 'register', 'name-registered', `${me.name} is registered already; <password>OLD NEW changes its password`);
+    }
+    return this.after(session, 'register', accounts.register(me.key, me.name, password), undefined, (done) => {
+      if (!done) return this.refuse(session, 'register', 'name-registered', `${me.name} is registered already`);
+      return [
+        this.reply(session, { kind: 'system', text: `${me.name} is registered: from now on connect with <connect>${me.name} PASSWORD` }),
+        log({ type: 'account', session, name: me.name, action: 'register' }),
+      ];
+    });
+  }
+
+  /** `<password>OLD NEW`. */
+  private changePassword(session: SessionId, me: NamedSession, old: string, password: string, now: number): HubOutput[] {
+    const shape = checkPassword(password);
+    if (!shape.ok) return this.refuse(session, 'password', 'bad-password', `the new password is not allowed: ${shape.message}`);
+    return this.withPassword(session, me, 'password', now, (accounts) => accounts.changePassword(me.key, old, password), () => [
+      this.reply(session, { kind: 'system', text: `the password of ${me.name} is changed` }),
+      log({ type: 'account', session, name: me.name, action: 'password' }),
+    ]);
+  }
+
+  /** `<unregister>PASSWORD`: the name is anyone's again once this session leaves it. */
+  private unregister(session: SessionId, me: NamedSession, password: string, now: number): HubOutput[] {
+    return this.withPassword(session, me, 'unregister', now, (accounts) => accounts.unregister(me.key, password), () => [
+      this.reply(session, { kind: 'system', text: `${me.name} is no longer registered` }),
+      log({ type: 'account', session, name: me.name, action: 'unregister' }),
+    ]);
+  }
+
+  /** An account change that needs the current password: guarded like a login, refused when wrong. */
+  private withPassword(
+    session: SessionId,
+    me: NamedSession,
+    kind: 'password' | 'unregister',
+    now: number,
+    change: (accounts: Accounts) => Answer<boolean>,
+    done: () => HubOutput[],
+  ): HubOutput[] {
+    const accounts = this.accounts;
+    if (accounts === undefined) return this.refuse(session, kind, 'refused', 'this server keeps no accounts');
+    if (accounts.registeredName(me.key) === undefined) return this.refuse(session, kind, 'bad-argument', `${me.name} is not registered; <register>PASSWORD registers it`);
+    const wait = this.guard.waitFor(me.key, me.origin, now);
+    if (wait > 0) return this.refuse(session, kind, 'rate-limited', `too many wrong passwords for ${me.name}; try again in ${Math.ceil(wait / 1000)} s`);
+    return this.after(session, kind, change(accounts), undefined, (right) => {
+      if (right) return done();
+      this.guard.failed(me.key, me.origin, now);
+      return this.refuse(session, kind, 'bad-password', `wrong password for ${me.name}`);
+    });
+  }
+
+  /** `<history>ROOM [N] [BEFORE]`: a page of a room's kept lines, oldest first. */
+  private historyPage(session: SessionId, me: NamedSession, rawRoom: string, count: number | undefined, before: number | undefined): HubOutput[] {
+    const history = this.history;
+    if (history === undefined) return this.refuse(session, 'history', 'refused', 'this server keeps no history');
+    const checked = checkRoomName(rawRoom);
+    if (!checked.ok) return this.refuse(session, 'history', 'bad-room', checked.message);
+    const limit = count ?? HISTORY_PAGE_DEFAULT;
+    if (limit < 1 || limit > HISTORY_PAGE_MAX) return this.refuse(session, 'history', 'bad-argument', `N is 1 to ${HISTORY_PAGE_MAX} lines`);
+    const room = checked.name;
+    const request = this.request(session, me, 'history');
+    return [
+      request,
+      ...this.after(session, 'history', history.roomHistory(room, limit, before), undefined, (lines) =>
+        lines.length === 0
+          ? [this.reply(session, { kind: 'system', text: `no ${before === undefined ? '' : 'earlier '}messages kept in #${room}` })]
+          : lines.map((line) => this.reply(session, historyReply(line))),
+      ),
+    ];
+  }
+
   /** `<join>`: move the current room to `rawRoom`. */
   private join(session: SessionId, me: NamedSession, rawRoom: string, now: number): HubOutput[] {
     const checked = checkRoomName(rawRoom);
@@ -453,6 +686,7 @@ export class Hub {
       const from = me.current;
       const out = this.move(session, me, room, now, seated);
       out.push(log({ type: 'join', name: me.name, room, from }));
+      out.push(...this.onEntry(session, room));
       return out;
     });
   }
@@ -481,6 +715,7 @@ export class Hub {
       return [
         { type: 'room', room, reply: { kind: 'joined', name: me.name, room, ts: now } },
         log({ type: 'enter', name: me.name, room }),
+        ...this.onEntry(session, room),
       ];
     });
   }
@@ -510,6 +745,10 @@ export class Hub {
     if (name === me.name) return [];
     const key = nameKey(name);
     if (me.claiming) return this.refuse(session, 'rename', 'bad-argument', 'your last name change is still being answered');
+    const registered = key === me.key ? undefined : this.accounts?.registeredName(key);
+    if (registered !== undefined) {
+      return this.refuseName(session, name, 'name-registered', `the name ${registered} is registered: reconnect with <connect>${registered} PASSWORD to use it`);
+    }
     const sameKey = key === me.key;
     if (sameKey) this.presence.releaseName(me.key, this.address(session));
     return this.claim(session, me, 'rename', key, name, () => {
@@ -701,6 +940,16 @@ function log(event: HubLogEvent): HubOutput {
   return { type: 'log', event };
 }
 
+function historyReply(line: StoredRoomMessage): HubReply {
+  return { kind: 'history', room: line.room, id: line.id, from: line.from, ts: line.ts, text: line.text };
+}
+
+/** Two answers as one: a value when both are values, else a promise of both. */
+function bothAnswers<A, B>(a: Answer<A>, b: Answer<B>): Answer<[A, B]> {
+  if (!(a instanceof Promise) && !(b instanceof Promise)) return [a, b];
+  return Promise.all([a, b]);
+}
+
 function lastOf(rooms: Set<string>): string {
   let last = '';
   for (const room of rooms) last = room;
@@ -737,7 +986,15 @@ const KINDS: Readonly<Record<HubCommandKind, true>> = {
   say: true,
   rename: true,
   away: true,
+  register: true,
+  password: true,
+  unregister: true,
+  history: true,
 };
+
+function optionalCount(value: unknown): boolean {
+  return value === undefined || (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0);
+}
 
 function kindOf(command: unknown): HubCommandKind | 'malformed' {
   if (typeof command !== 'object' || command === null) return 'malformed';
@@ -771,6 +1028,13 @@ function isWellFormed(command: unknown): command is HubCommand {
       return typeof c['name'] === 'string';
     case 'away':
       return c['text'] === undefined || typeof c['text'] === 'string';
+    case 'register':
+    case 'unregister':
+      return typeof c['password'] === 'string';
+    case 'password':
+      return typeof c['old'] === 'string' && typeof c['password'] === 'string';
+    case 'history':
+      return typeof c['room'] === 'string' && optionalCount(c['count']) && optionalCount(c['before']);
     default:
       return true;
   }

@@ -58,3 +58,43 @@ export const MAX_TEXT_LENGTH_MAX = 16_384;
 export const RATE_LIMIT_MAX = 1_000_000;
 export const RATE_BURST_MIN = 1;
 export const RATE_BURST_MAX = 1_000_000;
+
+/**
+ * Passwords are 4–128 characters without white space or control characters: one word, so
+ * `<connect>NAME PASSWORD` and `<password>OLD NEW` split without quoting; 4 keeps out the empty and the
+ * trivially guessed, 128 bounds the work a hash is asked to do.
+ */
+export const PASSWORD_MIN_LENGTH = 4;
+export const PASSWORD_MAX_LENGTH = 128;
+
+/**
+ * Failed logins (a wrong password) allowed per registered name, and per source address, within
+ * LOGIN_FAILURE_WINDOW_MS; beyond them every attempt is refused at once until the window ends. 5 per
+ * name leaves room for typos and makes guessing cost a minute per 5 tries; 20 per address lets a shared
+ * address (a campus NAT) hold a few mistyping people while one machine guessing names is stopped.
+ */
+export const LOGIN_FAILURES_PER_NAME = 5;
+export const LOGIN_FAILURES_PER_ADDRESS = 20;
+export const LOGIN_FAILURE_WINDOW_MS = 60_000;
+/**
+ * Names and addresses the failure counts remember at once: a bound on what a flood of guesses can make
+ * the server hold (the oldest count is forgotten first).
+ */
+export const LOGIN_GUARD_MAX_ENTRIES = 10_000;
+
+/**
+ * Stored lines replayed to whoever enters a room when the hub has a history port and is not told
+ * otherwise (HubPorts.historyOnJoin): 50 fills a terminal with context without turning a join into a
+ * download.
+ */
+export const HISTORY_ON_JOIN_DEFAULT = 50;
+
+/** Stored lines one `<history>` page carries at most: a screenful or three, a bounded read. */
+export const HISTORY_PAGE_MAX = 200;
+/** Lines a `<history>ROOM` without N carries. */
+export const HISTORY_PAGE_DEFAULT = 50;
+/**
+ * Private messages kept for one registered user while offline; beyond it the sender is told the
+ * mailbox is full. Bounds what strangers can make the server store for a name.
+ */
+export const MAILBOX_MAX_MESSAGES = 500;

@@ -51,13 +51,56 @@ export interface RoomMessage {
 }
 
 /**
- * Durable state: room history today; accounts (registered names) join it with the store issue, on the
- * connect path (an `await` output while the password is checked). Optional: without a store nothing is
- * kept, which is the server's behaviour today.
+ * Durable state: room messages are kept. Optional: without a store nothing is kept (and the History and
+ * Accounts ports below have nothing to answer from).
  */
 export interface Store {
   /** A room message was sent: keep it. Must not throw; a store that fails logs and drops. */
   recordRoomMessage(message: RoomMessage): void;
+}
+
+/** A kept room message with its id: ids grow in the order messages were recorded, and page history. */
+export interface StoredRoomMessage extends RoomMessage {
+  id: number;
+}
+
+/** Reading the kept room messages back. */
+export interface History {
+  /**
+   * The last `limit` messages of `room` recorded before this call (and older than id `before` when given),
+   * oldest first. The cut-off is taken when called, so a message recorded after it is never in the answer
+   * (the caller hears it live): nothing is replayed twice.
+   */
+  roomHistory(room: string, limit: number, before?: number): Answer<StoredRoomMessage[]>;
+}
+
+/** A private message kept for a registered user who was offline. */
+export interface StoredPrivate {
+  from: string;
+  to: string;
+  ts: number;
+  text: string;
+}
+
+/**
+ * Registered names, their passwords and their mailboxes. Which names are registered is answered at once
+ * (a store keeps that list in memory); anything that hashes a password answers later.
+ */
+export interface Accounts {
+  /** The registered spelling of `key` (a lower-cased name), or undefined for a name anyone may take. */
+  registeredName(key: string): string | undefined;
+  /** Is `password` the password of registered `key`? False for a name not registered. */
+  verify(key: string, password: string): Answer<boolean>;
+  /** Register `key` as `name` with `password`; false when it is registered already. */
+  register(key: string, name: string, password: string): Answer<boolean>;
+  /** Change the password when `old` is right; false otherwise. */
+  changePassword(key: string, old: string, password: string): Answer<boolean>;
+  /** Forget `key` and its mailbox when `password` is right; false otherwise. */
+  unregister(key: string, password: string): Answer<boolean>;
+  /** Keep `message` for registered `key`, who is offline; false when the mailbox is full. */
+  deposit(key: string, message: StoredPrivate): boolean;
+  /** What waits for `key`, oldest first; handed over once (the mailbox is emptied). */
+  collect(key: string): Answer<StoredPrivate[]>;
 }
 
 /** A reply for other nodes: to a room's members there, or to one user there. */

@@ -12,6 +12,7 @@ interface ClientFlags {
   host: string;
   tcp: number;
   name?: string;
+  password?: string;
   json?: boolean;
   /** commander's `--no-udp`: false when given. */
   udp: boolean;
@@ -72,6 +73,7 @@ export function clientCommand(): Command {
       new Option('--tcp <port>', 'server TCP port').default(DEFAULT_TCP_PORT).argParser(commanderParser(parsePortFlag)),
     )
     .addOption(new Option('--name <name>', 'sign in with this name (asked for when absent)').argParser(commanderParser(parseNameFlag)))
+    .option('--password <password>', 'the password of a registered name (asked for when the server needs it, interactively)')
     .option('--json', 'scripted mode: print every event as one JSON object per line on stdout')
     .addOption(
       new Option('--udp-via <[host:]port>', 'send chat datagrams through this relay (e.g. `dualchat proxy`) instead of to the server')
@@ -118,6 +120,7 @@ export function clientCommand(): Command {
         host: flags.host,
         port: flags.tcp,
         name: flags.name,
+        ...(flags.password !== undefined ? { password: flags.password } : {}),
         input: process.stdin,
         output: process.stdout,
         errors: process.stderr,

@@ -23,6 +23,10 @@ export interface ServerFlags {
   maxUpload: number;
   uploadTypes: string[];
   uploadSlots: number;
+  db: string;
+  historyOnJoin: number;
+  historyDays: number;
+  historyMaxRows: number;
   logLevel: LogLevel;
   logFile?: string;
   tlsCert?: string;
@@ -72,6 +76,10 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       rateBurst: flags.rateBurst,
       maxConnectionsPerAddress: flags.maxConnPerIp,
       files: { maxUploadBytes: flags.maxUpload, uploadTypes: flags.uploadTypes, uploadSlots: flags.uploadSlots },
+      db: flags.db,
+      historyOnJoin: flags.historyOnJoin,
+      historyDays: flags.historyDays,
+      historyMaxRows: flags.historyMaxRows,
       logger,
       ...(identity.tls !== undefined ? { tls: identity.tls } : {}),
       ...(flags.tlsPort !== undefined ? { tlsPort: flags.tlsPort } : {}),

@@ -11,7 +11,8 @@ import {
   DEFAULT_UDP_PORT,
   MAX_CONNECTIONS_PER_ADDRESS_LIMIT,
 } from '../server/constants.ts';
-import { DEFAULT_HUB_OPTIONS, ROOM_CAPACITY_MAX, ROOM_CAPACITY_MIN } from '../chat/limits.ts';
+import { DEFAULT_HUB_OPTIONS, HISTORY_ON_JOIN_DEFAULT, HISTORY_PAGE_MAX, ROOM_CAPACITY_MAX, ROOM_CAPACITY_MIN } from '../chat/limits.ts';
+import { DEFAULT_DB_PATH, HISTORY_DAYS_MAX, HISTORY_MAX_ROWS_MAX } from '../server/store-options.ts';
 import { LOG_LEVELS } from '../server/log-levels.ts';
 import { PORT_MAX, PORT_MIN } from '../server/options.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_SLOTS, DEFAULT_UPLOAD_TYPES } from '../files/limits.ts';
@@ -70,6 +71,20 @@ export function serverCommand(): Command {
       (v: string) => parseWholeFlag('--upload-slots', v, 1),
       DEFAULT_UPLOAD_SLOTS,
     )
+    .option('--db <path>', 'accounts and history database (SQLite; :memory: for a throwaway one)', DEFAULT_DB_PATH)
+    .option(
+      '--history-on-join <n>',
+      `stored lines replayed on entering a room (0–${HISTORY_PAGE_MAX}; 0 = off)`,
+      (v: string) => parseWholeFlag('--history-on-join', v, 0, HISTORY_PAGE_MAX),
+      HISTORY_ON_JOIN_DEFAULT,
+    )
+    .option('--history-days <n>', 'keep room history this many days (0 = forever)', (v: string) => parseWholeFlag('--history-days', v, 0, HISTORY_DAYS_MAX), 0)
+    .option(
+      '--history-max-rows <n>',
+      'keep at most this many room messages, the oldest pruned first (0 = no bound)',
+      (v: string) => parseWholeFlag('--history-max-rows', v, 0, HISTORY_MAX_ROWS_MAX),
+      0,
+    )
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default(DEFAULT_LOG_LEVEL))
     .option('--log-file <path>', 'write the JSON log to this file instead of stderr')
     .option('--tls-cert <file>', 'TLS certificate chain (PEM): the control port speaks TLS (with --tls-key; `dualchat cert` makes a pair)')
@@ -117,9 +132,11 @@ function parseUploadTypesFlag(value: string): string[] {
   return parsed.types;
 }
 
-function parseWholeFlag(flag: string, value: string, min: number): number {
-  const n = /^[0-9]{1,9}$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+/** A whole-number flag from `min` to `max`, or commander's error for it. */
+export function parseWholeFlag(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = /^[0-9]{1,10}$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${flag} must be a whole number ≥ ${min}, got "${value}"`);
+  if (n > max) throw new InvalidArgumentError(`${flag} must be a whole number from ${min} to ${max}, got "${value}"`);
   return n;
 }
 

@@ -57,10 +57,15 @@ function localAction(typed: LocalInput): ClientAction {
   }
 }
 
-/** The action for a line typed once we are signed in. */
-export function planInput(line: string): ClientAction {
+/** The action for a line typed once we are signed in (`room`: the current room, for `/history`). */
+export function planInput(line: string, room?: string): ClientAction {
   const typed = translateInput(line);
   switch (typed.kind) {
+    case 'history': {
+      const target = typed.room ?? room;
+      if (target === undefined) return clientError('bad-argument', 'you are in no room yet: /history #ROOM');
+      return { type: 'send', command: { kind: 'history', room: target, ...(typed.count !== undefined ? { count: typed.count } : {}) } };
+    }
     case 'send':
       // `<disconnect>` typed as a bracket command is a quit like /quit: wait for the answer, then exit.
       if (typed.command.kind === 'disconnect') return { type: 'quit' };

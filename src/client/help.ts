@@ -40,6 +40,15 @@ export const HELP_SECTIONS: readonly HelpSection[] = [
     ],
   },
   {
+    title: 'Account and history',
+    rows: [
+      ['/register PASSWORD', 'keep your name: from then on it needs the password (--password, or asked)'],
+      ['/password OLD NEW', "change your registered name's password"],
+      ['/unregister PASSWORD', 'give your name back'],
+      ['/history [#ROOM] [N]', "the room's last N stored lines (shown dimmed, under — history —)"],
+    ],
+  },
+  {
     title: 'Session',
     rows: [
       ['/status', 'host, port, name, room, transport, time connected'],
@@ -52,6 +61,7 @@ export const HELP_SECTIONS: readonly HelpSection[] = [
     title: 'Bracket commands (typed as is, as the Python chat clients send them)',
     rows: [
       ['<connect>NAME', 'choose your name (before anything else)'],
+      ['<connect>NAME PASSWORD', 'sign in with a registered name'],
       ['<set_msg_all>TEXT', 'message to your room (alias <msg_all>)'],
       ['<set_msg>USER TEXT', 'private message (also <set_msg><USER><TEXT> or USER,TEXT)'],
       ['<get_users>', 'everyone online and their room'],

@@ -2,6 +2,7 @@
 // an incoming line clears the prompt and whatever is half typed, prints above it, and redraws both.
 // Asks for a name until the server accepts one. /quit, Ctrl-C and Ctrl-D leave cleanly (exit 0);
 // a lost connection exits 1.
+import { connectCommand, splitCredentials } from '../commands/credentials.ts';
 import readline from 'node:readline';
 import { planInput, planNameInput } from './actions.ts';
 import { CONNECT_TIMEOUT_MS, DISCONNECT_WAIT_MS, MAX_PROGRESS_BARS, PROGRESS_REDRAW_MS, WELCOME_TIMEOUT_MS } from './constants.ts';
@@ -18,6 +19,8 @@ export interface InteractiveOptions {
   host: string;
   port: number;
   name: string | undefined;
+  /** The password of a registered name (`--password`); without it the client asks when the server says the name is registered. */
+  password?: string;
   input: NodeJS.ReadableStream;
   output: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   errors: NodeJS.WritableStream;
@@ -193,12 +196,20 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
     finish(0);
   };
 
-  /** Waits for the answer to a `<connect>` just sent; on refusal, asks for another name. */
-  const afterConnect = async (): Promise<void> => {
+  /** The registered name whose password the next typed line is (the server said `name-registered`). */
+  let passwordFor: string | undefined;
+
+  /** Waits for the answer to a `<connect>` just sent (as `name`); on refusal, asks for a password or another name. */
+  const afterConnect = async (name: string | undefined): Promise<void> => {
     const result = await session.awaitSignIn(WELCOME_TIMEOUT_MS);
     if (result.ok || quitting) return;
     if (result.reason === 'refused') {
       // The server's error line was shown already; say what to do about it.
+      if ((result.code === 'name-registered' || result.code === 'bad-password') && name !== undefined) {
+        passwordFor = name;
+        printAbove([colors.yellow(`Password for ${name} (or an empty line to choose another name):`)]);
+        return;
+      }
       printAbove([colors.yellow('Choose another name:')]);
       return;
     }
@@ -226,12 +237,25 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
 
   const handleLine = async (line: string): Promise<void> => {
     if (quitting) return;
-    const action = session.state.welcomed ? planInput(line) : planNameInput(line);
+    if (passwordFor !== undefined && !session.state.welcomed) {
+      const name = passwordFor;
+      passwordFor = undefined;
+      // The password leaves the screen at once (the terminal echoed it as it was typed).
+      eraseEnteredLine(line);
+      if (line.trim() === '') {
+        printAbove([colors.yellow('Choose another name:')]);
+      } else if (session.send(connectCommand(name, line.trim()))) {
+        await afterConnect(name);
+      }
+      refreshPrompt(false);
+      return;
+    }
+    const action = session.state.welcomed ? planInput(line, session.state.room) : planNameInput(line);
     switch (action.type) {
       case 'send':
         if (action.command.kind === 'broadcast' || action.command.kind === 'private') eraseEnteredLine(line);
         if (!session.send(action.command, action.scope)) return; // the closed handler reports it
-        if (action.command.kind === 'connect') await afterConnect();
+        if (action.command.kind === 'connect') await afterConnect(splitCredentials(action.command.name)?.name ?? action.command.name.trim());
         break;
       case 'show':
         show(action.item);
@@ -277,9 +301,10 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
     printAbove([colors.yellow('Choose a name:')]);
     refreshPrompt(false);
   } else {
-    session.send({ kind: 'connect', name: options.name });
+    const name = options.name;
+    session.send(connectCommand(name, options.password));
     queue = queue.then(async () => {
-      await afterConnect();
+      await afterConnect(name);
       refreshPrompt(false);
     });
   }

@@ -13,7 +13,8 @@ import { isFileReply } from '../commands/plumbing.ts';
 import { lookup } from 'node:dns/promises';
 import { formatCommand, parseReply } from '../commands/grammar.ts';
 import { formatTransportCommand, formatUdpRequest } from '../commands/transport-syntax.ts';
-import type { Command, FileReply, Reply, Transport, TransportReason } from '../commands/types.ts';
+import { connectCommand } from '../commands/credentials.ts';
+import type { Command, ErrorCode, FileReply, Reply, Transport, TransportReason } from '../commands/types.ts';
 import { FALLBACK_SYNC_TIMEOUT_MS } from '../dataplane/constants.ts';
 import type { ClientLink } from '../files/client-files.ts';
 import { MAX_QUEUED_CHUNKS_PER_LINK, TCP_CHUNK_WINDOW_BYTES } from '../files/limits.ts';
@@ -72,7 +73,7 @@ export type OpenResult = { ok: true; link: ChatLink } | { ok: false; message: st
 
 export type SignInResult =
   | { ok: true }
-  | { ok: false; reason: 'refused'; message: string }
+  | { ok: false; reason: 'refused'; code: ErrorCode; message: string }
   | { ok: false; reason: 'timeout' | 'closed'; message: string };
 
 interface Waiter {
@@ -278,8 +279,8 @@ export class ChatLink {
   }
 
   /** Sends `<connect>NAME` and waits (bounded) for `welcome` or the server's refusal. */
-  async signIn(name: string, timeoutMs: number): Promise<SignInResult> {
-    if (!this.send({ kind: 'connect', name })) {
+  async signIn(name: string, timeoutMs: number, password?: string): Promise<SignInResult> {
+    if (!this.send(connectCommand(name, password))) {
       return { ok: false, reason: 'closed', message: 'the connection is closed' };
     }
     return this.awaitSignIn(timeoutMs);
@@ -296,7 +297,7 @@ export class ChatLink {
     await this.waitUntil(() => !this.state.connecting || this.isClosed, timeoutMs);
     if (this.state.welcomed) return { ok: true };
     const refusal = this.state.nameRefusal;
-    if (refusal !== undefined) return { ok: false, reason: 'refused', message: refusal.message };
+    if (refusal !== undefined) return { ok: false, reason: 'refused', code: refusal.code, message: refusal.message };
     if (this.isClosed) return { ok: false, reason: 'closed', message: this.closedByServer() };
     return {
       ok: false,

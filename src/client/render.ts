@@ -127,6 +127,8 @@ export type JsonEvent =
   | { type: 'left'; name: string; room: string; ts: number; reason: LeaveReason; self: boolean }
   | { type: 'error'; code: ErrorCode; message: string; source: 'server' | 'client' }
   | { type: 'system'; text: string; raw?: true }
+  /** A stored room line replayed (on join or `/history`): context, never a new message. */
+  | { type: 'history'; room: string; id: number; from: string; text: string; ts: number }
   | { type: 'disconnected' }
   | {
       type: 'status';
@@ -313,6 +315,8 @@ export function toJsonEvent(item: Shown, ctx: JsonContext): JsonEvent {
           return { type: 'error', code: r.code, message: r.message, source: 'server' };
         case 'system':
           return { type: 'system', text: r.text };
+        case 'history':
+          return { type: 'history', room: r.room, id: r.id, from: r.from, text: r.text, ts: r.ts };
         case 'disconnected':
           return { type: 'disconnected' };
       }
@@ -383,6 +387,9 @@ export function formatDuration(ms: number): string {
   if (m > 0) return `${m}m ${two(s)}s`;
   return `${s}s`;
 }
+
+/** The line above a run of replayed history. */
+export const HISTORY_SEPARATOR = '— history —';
 
 const LEFT_REASON: Record<LeaveReason, string> = {
   moved: 'moved to another room',
@@ -504,6 +511,11 @@ export function toTerminalLines(item: Shown, ctx: TerminalContext): string[] {
           return [`${now} ${c.red(`! ${safe(r.message)}`)} ${c.dim(`(${r.code})`)}`];
         case 'system':
           return [notice(r.text)];
+        case 'history': {
+          // Dimmed whole, so the eye tells replayed context from what is said now.
+          const line = c.dim(`${formatClock(r.ts)} #${safe(r.room)} ${safe(r.from)}: ${safe(r.text)}`);
+          return item.historyStart === true ? [c.dim(HISTORY_SEPARATOR), line] : [line];
+        }
         case 'disconnected':
           return [notice('Disconnected. Bye!')];
       }

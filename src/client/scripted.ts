@@ -2,6 +2,7 @@
 // per line with --json, plain readable lines without). Diagnostics go to stderr only. It holds input
 // until the server welcomed us, waits (bounded) for the replies to what it sent when stdin ends, then
 // disconnects cleanly. Exit codes: 0 done, 1 could not connect / name refused / connection lost.
+import { splitCredentials } from '../commands/credentials.ts';
 import readline from 'node:readline';
 import { DEFAULT_DOWNLOADS_DIR, DEFAULT_RECEIVED_DIR } from '../files/limits.ts';
 import { planInput, planNameInput, type ClientAction, type FileAction } from './actions.ts';
@@ -25,6 +26,8 @@ export interface ScriptedOptions {
   port: number;
   /** Sign in with this name before reading stdin; without it the first line is the name. */
   name: string | undefined;
+  /** The password of a registered name (`--password`). */
+  password?: string;
   json: boolean;
   input: NodeJS.ReadableStream;
   output: NodeJS.WritableStream & { isTTY?: boolean };
@@ -125,7 +128,7 @@ export async function runScripted(options: ScriptedOptions): Promise<number> {
   transfers.attach(session);
 
   if (options.name !== undefined) {
-    const signedIn = await session.signIn(options.name, WELCOME_TIMEOUT_MS);
+    const signedIn = await session.signIn(options.name, WELCOME_TIMEOUT_MS, options.password);
     if (!signedIn.ok) {
       diag(
         signedIn.reason === 'refused' ? `name ${JSON.stringify(options.name)} refused: ${signedIn.message}` : signedIn.message,
@@ -147,7 +150,9 @@ export async function runScripted(options: ScriptedOptions): Promise<number> {
         const signedIn = await session.awaitSignIn(WELCOME_TIMEOUT_MS);
         if (signedIn.ok) return 'continue';
         if (signedIn.reason === 'refused') {
-          diag(`name ${JSON.stringify(action.command.name)} refused: ${signedIn.message}`);
+          // Only the name: a `<connect>NAME PASSWORD` line must not put the password on stderr.
+          const name = splitCredentials(action.command.name)?.name ?? action.command.name;
+          diag(`name ${JSON.stringify(name)} refused: ${signedIn.message}`);
         } else {
           diag(signedIn.message);
         }
@@ -175,7 +180,7 @@ export async function runScripted(options: ScriptedOptions): Promise<number> {
   const lines = readline.createInterface({ input: options.input, crlfDelay: Infinity, terminal: false });
   const work = (async (): Promise<{ kind: 'quit' | 'fail' | 'eof' }> => {
     for await (const line of lines) {
-      const action = session.state.welcomed ? planInput(line) : planNameInput(line);
+      const action = session.state.welcomed ? planInput(line, session.state.room) : planNameInput(line);
       const outcome = await act(action);
       if (outcome !== 'continue') return { kind: outcome };
     }

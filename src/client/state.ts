@@ -13,8 +13,11 @@ export type UsersScope = 'room' | 'all';
  * `via` says which transport brought a reply (set by the link).
  */
 export type Display =
-  /** `repeat`: the reply tells nothing new (our own join into the room we are already in). */
-  | { kind: 'reply'; reply: Exclude<Reply, { kind: 'users' }>; repeat?: true; via?: Transport }
+  /**
+   * `repeat`: the reply tells nothing new (our own join into the room we are already in).
+   * `historyStart`: the first of a run of replayed `history` lines (shown under a separator).
+   */
+  | { kind: 'reply'; reply: Exclude<Reply, { kind: 'users' }>; repeat?: true; via?: Transport; historyStart?: true }
   | { kind: 'users'; scope: UsersScope; room: string | undefined; users: UserEntry[] };
 
 interface Pending {
@@ -66,7 +69,12 @@ export function answers(command: CommandKind, reply: Reply, me: string | undefin
       return (reply.kind === 'joined' && me !== undefined && sameName(reply.name, me)) || reply.kind === 'system';
     case 'help':
     case 'stats':
+    case 'register':
+    case 'password':
+    case 'unregister':
       return reply.kind === 'system';
+    case 'history':
+      return reply.kind === 'history' || reply.kind === 'system';
     case 'download':
     case 'upload':
     case 'sendfile':
@@ -80,6 +88,8 @@ const ECHO_MAY_BE_OVERTAKEN: ReadonlySet<CommandKind> = new Set<CommandKind>(['b
 
 export class ClientState {
   private myName: string | undefined;
+  /** The last reply was a replayed history line. */
+  private inHistory = false;
   private myRoom: string | undefined;
   private welcomedAt: number | undefined;
   private shuttingDown = false;
@@ -219,6 +229,9 @@ export class ClientState {
     }
 
     this.noteNames(reply);
+    const historyStart = reply.kind === 'history' && !this.inHistory;
+    this.inHistory = reply.kind === 'history';
+    if (historyStart) return { kind: 'reply', reply, historyStart };
     switch (reply.kind) {
       case 'welcome':
         this.myName = reply.name;

@@ -29,6 +29,10 @@ export const VERB_KINDS: ReadonlyMap<string, CommandKind> = new Map<string, Comm
   ['upload', 'upload'],
   ['sendfile', 'sendfile'],
   ['cancel', 'cancel'],
+  ['register', 'register'],
+  ['password', 'password'],
+  ['unregister', 'unregister'],
+  ['history', 'history'],
 ]);
 
 /** The verb formatCommand writes for each kind: the seed's spelling where the seed has one. */
@@ -48,6 +52,10 @@ export const CANONICAL_VERBS: Readonly<Record<CommandKind, string>> = {
   upload: 'upload',
   sendfile: 'sendfile',
   cancel: 'cancel',
+  register: 'register',
+  password: 'password',
+  unregister: 'unregister',
+  history: 'history',
 };
 
 /** Lower-cases A–Z only. Verbs are ASCII; full Unicode lower-casing would change string lengths

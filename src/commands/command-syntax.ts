@@ -24,6 +24,10 @@ const ARGUMENT_USAGE: Readonly<Record<CommandKind, string>> = {
   upload: 'SIZE CRC NAME',
   sendfile: 'USER SIZE CRC NAME',
   cancel: 'ID',
+  register: 'PASSWORD',
+  password: 'OLD NEW',
+  unregister: 'PASSWORD',
+  history: 'ROOM [N] [BEFORE]',
 };
 
 function usage(verb: string, kind: CommandKind, why?: string): { ok: false; error: ParseError } {
@@ -111,7 +115,42 @@ export function parseArguments(kind: CommandKind, verb: string, rest: string): P
       const id = readFreeText(rest);
       return id === '' ? usage(verb, kind) : ok({ kind, id });
     }
+    case 'register':
+    case 'unregister': {
+      const password = readToken(rest);
+      if (!password.ok || password.token === '') return usage(verb, kind);
+      const extra = readFreeText(password.rest);
+      return extra === '' ? ok({ kind, password: password.token }) : usage(verb, kind, 'a password is one word');
+    }
+    case 'password': {
+      const old = readToken(rest);
+      if (!old.ok || old.token === '') return usage(verb, kind);
+      const next = readToken(old.rest);
+      if (!next.ok || next.token === '') return usage(verb, kind, 'missing NEW');
+      const extra = readFreeText(next.rest);
+      return extra === '' ? ok({ kind, old: old.token, password: next.token }) : usage(verb, kind, 'a password is one word');
+    }
+    case 'history':
+      return parseHistory(rest, verb);
   }
+}
+
+/** `ROOM [N] [BEFORE]`: a room token, then up to two decimal numbers. */
+function parseHistory(rest: string, verb: string): ParseResult<Command> {
+  const room = readToken(rest);
+  if (!room.ok || room.token === '') return usage(verb, 'history');
+  const numbers: number[] = [];
+  let tail = room.rest;
+  while (tail.trim() !== '') {
+    const token = readToken(tail);
+    const value = token.ok ? parseDecimal(token.token) : undefined;
+    if (!token.ok || value === undefined) return usage(verb, 'history', 'N and BEFORE are decimal numbers');
+    if (numbers.length === 2) return usage(verb, 'history', 'at most N and BEFORE follow ROOM');
+    numbers.push(value);
+    tail = token.rest;
+  }
+  const [count, before] = numbers;
+  return ok({ kind: 'history', room: room.token, ...(count !== undefined ? { count } : {}), ...(before !== undefined ? { before } : {}) });
 }
 
 /** One client → server line (without its terminator) → Command, or why not. Never throws. */
@@ -161,5 +200,16 @@ export function formatCommand(c: Command): string {
       return appendFreeText(`${verb}${writeToken(c.to)} ${String(c.size)} ${formatCrc32(c.crc)}`, c.name);
     case 'cancel':
       return verb + writeFreeText(c.id);
+    case 'register':
+    case 'unregister':
+      return verb + writeToken(c.password);
+    case 'password':
+      return `${verb}${writeToken(c.old)} ${writeToken(c.password)}`;
+    case 'history': {
+      // BEFORE is positional after N: it is written only with N (a valid history command has both or N alone).
+      const head = verb + writeToken(c.room);
+      if (c.count === undefined) return head;
+      return c.before === undefined ? `${head} ${c.count}` : `${head} ${c.count} ${c.before}`;
+    }
   }
 }

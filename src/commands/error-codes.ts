@@ -11,6 +11,8 @@ export const ERROR_CODE_MEANINGS: Readonly<Record<ErrorCode, string>> = {
   'already-connected': 'this connection already has a name',
   'bad-name': 'the user name breaks the naming rules',
   'name-taken': 'another user already has this name',
+  'name-registered': 'the name is registered: connect with <connect>NAME PASSWORD',
+  'bad-password': 'the password is wrong, or breaks the password rules',
   'bad-room': 'the room name breaks the naming rules',
   'room-full': 'the room has reached its member limit',
   'unknown-user': 'no user with that name is online',

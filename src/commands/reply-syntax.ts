@@ -7,6 +7,7 @@
 //   <users>NAME@ROOM,…                    <system>TEXT
 //   <rooms>ROOM:COUNT,…                   <disconnected>
 //   <files>NAME:SIZE,…                    <udp>PORT CONNID TOKEN
+//   <history>ROOM ID FROM TS - TEXT
 //                                         <transport>tcp RECEIVED REASON
 //
 // Fields are separated by exactly one space and percent-encoded (field-encoding.ts); the free
@@ -33,6 +34,7 @@ const REPLY_USAGE: Readonly<Record<ReplyKind, string>> = {
   left: 'ROOM NAME TS REASON',
   error: 'CODE MESSAGE',
   system: 'TEXT',
+  history: 'ROOM ID FROM TS - TEXT',
   disconnected: '',
   udp: UDP_USAGE,
   transport: TRANSPORT_USAGE,
@@ -193,6 +195,17 @@ function parseBody(kind: ReplyKind, body: string): ParseResult<Reply> {
     }
     case 'system':
       return { ok: true, value: { kind, text: body } };
+    case 'history': {
+      const h = splitHeader(body, 4, false);
+      const room = h && field(h.fields[0] ?? '');
+      const id = h && parseDecimal(h.fields[1] ?? '');
+      const from = h && field(h.fields[2] ?? '');
+      const ts = h && parseDecimal(h.fields[3] ?? '');
+      if (h === undefined || room === undefined || id === undefined || from === undefined || ts === undefined) {
+        return usage(kind, 'bad history header');
+      }
+      return { ok: true, value: { kind, room, id, from, ts, text: h.text } };
+    }
     case 'disconnected':
       return body === '' ? { ok: true, value: { kind } } : usage(kind, 'unexpected text after the verb');
     case 'udp': {
@@ -269,6 +282,8 @@ export function formatReply(r: Reply): string {
     }
     case 'system':
       return `<system>${toOneLine(r.text)}`;
+    case 'history':
+      return withText(`<history>${e(r.room)} ${r.id} ${e(r.from)} ${r.ts}`, false, r.text);
     case 'disconnected':
       return '<disconnected>';
     case 'udp':

@@ -26,6 +26,8 @@ export type TypedInput =
   | { kind: 'cancel'; id?: string }
   /** `/accept ID`, `/decline ID`: answer a file offered by another user (client `--ask`). */
   | { kind: 'accept' | 'decline'; id: number }
+  /** `/history [#ROOM] [N]`: a page of stored lines; without a room the client's current one. */
+  | { kind: 'history'; room?: string; count?: number }
   | { kind: 'empty' }
   /** Not understood; the message says what was expected. */
   | { kind: 'error'; message: string };
@@ -78,7 +80,11 @@ type SlashVerb =
   | 'cancel'
   | 'accept'
   | 'decline'
-  | 'stats';
+  | 'stats'
+  | 'register'
+  | 'password'
+  | 'unregister'
+  | 'history';
 
 const SLASH_VERBS: ReadonlySet<string> = new Set<SlashVerb>([
   'join',
@@ -102,6 +108,10 @@ const SLASH_VERBS: ReadonlySet<string> = new Set<SlashVerb>([
   'accept',
   'decline',
   'stats',
+  'register',
+  'password',
+  'unregister',
+  'history',
 ]);
 
 /** Dash verbs of the ancestors, lowercase, with the dash, and the slash verb each one means. */
@@ -212,7 +222,34 @@ function slashCommand(verb: SlashVerb, written: string, args: string): TypedInpu
     }
     case 'stats':
       return noArguments(written, args, send({ kind: 'stats' }));
+    case 'register':
+    case 'unregister': {
+      const words = args.split(/\s+/).filter((w) => w !== '');
+      if (words.length !== 1) return error(`${written} needs your password (one word): ${written} PASSWORD`);
+      return send({ kind: verb, password: words[0] ?? '' });
+    }
+    case 'password': {
+      const words = args.split(/\s+/).filter((w) => w !== '');
+      if (words.length !== 2) return error(`${written} needs the old and the new password: ${written} OLD NEW`);
+      return send({ kind: 'password', old: words[0] ?? '', password: words[1] ?? '' });
+    }
+    case 'history':
+      return historyInput(written, args);
   }
+}
+
+/** `/history`, `/history N`, `/history #ROOM`, `/history #ROOM N`. */
+function historyInput(written: string, args: string): TypedInput {
+  const words = args.split(/\s+/).filter((w) => w !== '');
+  const usage = error(`${written} takes an optional room and line count: ${written} [#ROOM] [N]`);
+  if (words.length > 2) return usage;
+  let room: string | undefined;
+  if (words[0] !== undefined && !/^\d+$/.test(words[0])) room = words.shift();
+  if (words.length > 1) return usage;
+  const n = words[0];
+  if (n !== undefined && !/^\d{1,6}$/.test(n)) return usage;
+  const count = n === undefined ? undefined : Number(n);
+  return { kind: 'history', ...(room !== undefined ? { room } : {}), ...(count !== undefined ? { count } : {}) };
 }
 
 function isSlashVerb(s: string): s is SlashVerb {

@@ -49,7 +49,15 @@ export type Command =
   /** Reserved for the files issue: cancel a transfer by id. */
   | { kind: 'cancel'; id: string }
   /** Operator statistics (hardening issue). */
-  | { kind: 'stats' };
+  | { kind: 'stats' }
+  /** `<register>PASSWORD`: claim the name you are connected with. */
+  | { kind: 'register'; password: string }
+  /** `<password>OLD NEW`: change your registered name's password. */
+  | { kind: 'password'; old: string; password: string }
+  /** `<unregister>PASSWORD`: give your registered name back (its offline messages go too). */
+  | { kind: 'unregister'; password: string }
+  /** `<history>ROOM [N] [BEFORE]`: the last N stored lines of ROOM, older than message id BEFORE when given. */
+  | { kind: 'history'; room: string; count?: number; before?: number };
 
 export type CommandKind = Command['kind'];
 
@@ -65,6 +73,8 @@ export type Reply =
   | { kind: 'left'; name: string; room: string; ts: number; reason: LeaveReason }
   | { kind: 'error'; code: ErrorCode; message: string }
   | { kind: 'system'; text: string }
+  /** A stored room line replayed (on join, or asked with `<history>`): never new, ID pages further back. */
+  | { kind: 'history'; room: string; id: number; from: string; ts: number; text: string }
   | { kind: 'disconnected' }
   /**
    * The UDP data-plane offer, sent once after `welcome`: send datagrams to PORT (on the server's
@@ -162,6 +172,8 @@ export type ErrorCode =
   | 'already-connected'
   | 'bad-name'
   | 'name-taken'
+  | 'name-registered'
+  | 'bad-password'
   | 'bad-room'
   | 'room-full'
   | 'unknown-user'

@@ -16,8 +16,9 @@ import { PORT_MAX, portMessage } from '../commands/numbers.ts';
 import { resolveFileOptions, type FileOptions } from '../files/options.ts';
 import { resolveEngineConfig, type EngineConfig } from '../reliability/config.ts';
 import { SOCKET_ENGINE_CONFIG } from '../udp/engine-driver.ts';
+import { resolveStoreOptions, type ResolvedStoreOptions, type StoreServerOptions } from './store-options.ts';
 
-export interface ServerOptions {
+export interface ServerOptions extends StoreServerOptions {
   /** Address to listen on (default 0.0.0.0: every IPv4 interface). */
   host?: string;
   /** TCP control-plane port (default 5000; 0 picks a free one). */
@@ -85,6 +86,8 @@ export interface ResolvedServerOptions {
   tls: { cert: string | Buffer; key: string | Buffer } | undefined;
   tlsPort: number | undefined;
   requireTls: boolean;
+  /** Accounts and history: src/server/store-options.ts. */
+  store: ResolvedStoreOptions;
 }
 
 export type ServerOptionsResult = { ok: true; options: ResolvedServerOptions } | { ok: false; message: string };
@@ -144,6 +147,8 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
   const engine = { ...SOCKET_ENGINE_CONFIG, ...options.engine };
   const engineCheck = resolveEngineConfig(engine);
   if (!engineCheck.ok) return fail(`engine: ${engineCheck.errors.join('; ')}`);
+  const store = resolveStoreOptions(options);
+  if (!store.ok) return fail(store.message);
   return {
     ok: true,
     options: {
@@ -166,6 +171,7 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
       tls: options.tls,
       tlsPort: options.tlsPort,
       requireTls: options.requireTls === true,
+      store: store.store,
     },
   };
 }

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Hub } from '../chat/hub.ts';
 import { MemoryPresence } from '../chat/memory-presence.ts';
+import { SqliteStore } from '../store/sqlite-store.ts';
 import { LOCAL_BUS } from '../chat/ports.ts';
 import { BRACKET_DOOR } from '../doors/bracket/door.ts';
 import { prepareServerDirs } from '../files/server-files.ts';
@@ -23,7 +24,7 @@ import { HubOutputs } from './outputs.ts';
 import { LineRouter } from './router.ts';
 import { SessionTable } from './sessions.ts';
 import { bindError, messageOf, ServerStartError } from './start-error.ts';
-import { collectStats, statsLines, worstLinks, type ServerStats, type UdpSessionStats } from './stats.ts';
+import { collectStats, statsLines, storeLines, worstLinks, type ServerStats, type UdpSessionStats } from './stats.ts';
 import { UdpDataPlane } from './udp-plane.ts';
 
 export type { ServerOptions } from './options.ts';
@@ -82,9 +83,19 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     throw new ServerStartError(`cannot use the shared directory ${config.filesDir}: ${messageOf(error)}`);
   }
 
+  let store: SqliteStore;
+  try {
+    const s = config.store;
+    store = new SqliteStore({ path: s.path, logger, retention: s.retention, ...(s.passwordCost !== undefined ? { scrypt: s.passwordCost } : {}) });
+  } catch (error) {
+    throw new ServerStartError(messageOf(error));
+  }
   const node = config.nodeId ?? randomBytes(4).toString('hex');
   const startedAt = Date.now();
-  const hub = new Hub({ roomCapacity: config.roomCapacity, rateLimit: config.rateLimit, rateBurst: config.rateBurst }, { presence: new MemoryPresence(), node });
+  const hub = new Hub(
+    { roomCapacity: config.roomCapacity, rateLimit: config.rateLimit, rateBurst: config.rateBurst },
+    { presence: new MemoryPresence(), node, store, history: store, accounts: store, historyOnJoin: config.store.historyOnJoin },
+  );
   // The parts refer to each other; `sessions` and `udp` exist before any socket event can reach them.
   let sessions!: SessionTable;
   let udp!: UdpDataPlane;
@@ -122,7 +133,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     delivery,
     close: (id) => sessions.closeOnRequest(id),
     files: (id, command) => files.command(id, command),
-    statsLines: () => statsLines(stats(), udpSessions()),
+    statsLines: () => [...statsLines(stats(), udpSessions()), ...storeLines(store.status())],
     remote: (id) => sessions.remote(id),
     logger,
   });
@@ -144,6 +155,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
   } catch (error) {
     await files.close();
+    await store.close();
     throw bindError('UDP', config.host, config.udpPort, error);
   }
   const router = new LineRouter({ hub, outputs, transfer: (session, command) => files.transfer(session.id, command), udp, logger, now: Date.now, named: (session) => sessions.named(session), end: (session, detail) => sessions.closeOnRequest(session.id, detail) });
@@ -172,7 +184,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       onSocket: (socket) => sessions.accept(socket, BRACKET_DOOR),
     });
   } catch (error) {
-    await Promise.all([udp.close(), files.close()]);
+    await Promise.all([udp.close(), files.close(), store.close()]);
     throw error;
   }
   const listener = tcp;
@@ -189,13 +201,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       });
     } catch (error) {
       listener.stopAccepting();
-      await Promise.all([udp.close(), files.close()]);
+      await Promise.all([udp.close(), files.close(), store.close()]);
       throw bindError('IRC', config.host, config.ircPort, error);
     }
   }
   const ircListener = irc;
   const tlsFields = listener.tlsPort === undefined ? {} : { tls: listener.tlsPort, requireTls: config.requireTls || listener.tlsPort === listener.tcpPort };
-  logger.info({ host: config.host, tcp: listener.tcpPort, udp: udp.port, ...tlsFields, ...(ircListener === undefined ? {} : { irc: ircListener.port }), files: dirs.root, node }, 'listening');
+  logger.info({ host: config.host, tcp: listener.tcpPort, udp: udp.port, ...tlsFields, ...(ircListener === undefined ? {} : { irc: ircListener.port }), files: dirs.root, node, db: config.store.path }, 'listening');
 
   let closing: Promise<void> | undefined;
   const shutdown = async (): Promise<void> => {
@@ -211,6 +223,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await goodbyes;
     await files.close();
     await udp.close();
+    await store.close();
     logger.info('stopped');
   };
   return {

@@ -105,7 +105,8 @@ export class SessionTable {
     // Open the hub session before any socket event can close it (start() may report a socket that
     // died already).
     if (!this.closing) {
-      this.config.outputs.dispatch(hub.open(id, this.config.now()));
+      // The source address without its port: failed logins are counted per address.
+      this.config.outputs.dispatch(hub.open(id, this.config.now(), connection.remote.slice(0, connection.remote.lastIndexOf(':'))));
       client.connectTimer = setTimeout(() => this.connectTimedOut(client), this.config.connectTimeoutMs);
     }
     connection.start({

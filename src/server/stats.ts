@@ -1,5 +1,6 @@
 // What `<stats>` and RunningServer.stats() report: the counters a person on call looks at first, and the
 // UDP links with the worst loss — collected from the parts that keep them, and put into words.
+import type { StoreStatus } from '../store/sqlite-store.ts';
 import type { SessionId } from '../chat/ids.ts';
 import type { EngineStats } from '../reliability/types.ts';
 import { STATS_TOP_SESSIONS } from './constants.ts';
@@ -122,4 +123,10 @@ function linkStats(session: SessionId, name: string | undefined, e: EngineStats)
 /** Bytes as "12.3MiB". */
 function mebibytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)}MiB`;
+}
+
+/** What `<stats>` adds about the store: nothing while it is healthy, one loud line once it runs in memory. */
+export function storeLines(status: StoreStatus): string[] {
+  if (!status.degraded) return [];
+  return [`store: DEGRADED: writes to ${status.path} failed; running in memory, what is written now is lost at restart (see the log)`];
 }

@@ -59,7 +59,9 @@ describe('connect', () => {
     expect(err.code).toBe('bad-name');
     expect(err.message).toContain(NAME_RULE);
     expect(err.message).toContain(why);
-    expect(logs(out)).toEqual([{ type: 'name-refused', session: 1, name, code: 'bad-name' }]);
+    // What follows a blank may be a password: the log keeps the first word only.
+    const logged = name === 'al ice' ? 'al …' : name;
+    expect(logs(out)).toEqual([{ type: 'name-refused', session: 1, name: logged, code: 'bad-name' }]);
     expect(hub.nameOf(1)).toBeUndefined();
     expect(hub.users()).toEqual([]);
     expect(repliesTo(hub.handle(1, { kind: 'connect', name: 'alice' }, 0), 1)[0]?.kind).toBe('welcome');

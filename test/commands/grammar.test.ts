@@ -247,6 +247,11 @@ describe('aliases', () => {
         'set_msg_all',
         'stats',
         'upload',
+        // Accounts and history (the store).
+        'register',
+        'password',
+        'unregister',
+        'history',
         // File transfers (TransferCommand, outside the hub's Command).
         'resume',
         'sendimage',

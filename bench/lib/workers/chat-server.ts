@@ -8,8 +8,13 @@
 //   in:   {"type":"cpu"} → out {"type":"cpu","userMs":…,"systemMs":…}
 // Logs at `warn` (a benchmark measures chatting, not logging one line per message) to stderr; to see
 // every action of a run, BENCH_SERVER_LOG=info BENCH_SERVER_LOG_FILE=/tmp/server.log (the level and a
-// file). Ends on SIGTERM or when stdin closes, closing the server first.
+// file). The store is startServer's default (in memory); BENCH_SERVER_DB=DIR gives each server process a
+// database file of its own in DIR and replays history on join as `dualchat server` does (the store's
+// cost on the chat path, measured against ':memory:' and against a build without a store).
+// Ends on SIGTERM or when stdin closes, closing the server first.
+import path from 'node:path';
 import { pino } from 'pino';
+import { HISTORY_ON_JOIN_DEFAULT } from '../../../src/chat/limits.ts';
 import { ROOM_CAPACITY_MAX, RATE_LIMIT_MAX } from '../../../src/chat/limits.ts';
 import { MAX_CONNECTIONS_PER_ADDRESS_LIMIT } from '../../../src/server/constants.ts';
 import { startServer, type RunningServer } from '../../../src/server/server.ts';
@@ -19,6 +24,8 @@ let server: RunningServer | undefined;
 const io = workerIo(async () => {
   await server?.close();
 });
+
+const dbDir = process.env.BENCH_SERVER_DB;
 
 async function main(): Promise<void> {
   const p = workerArgs();
@@ -34,6 +41,7 @@ async function main(): Promise<void> {
     // Every benchmark client connects from 127.0.0.1: raise the per-address cap above their number.
     maxConnectionsPerAddress: p.int('maxConnectionsPerAddress', 1, MAX_CONNECTIONS_PER_ADDRESS_LIMIT),
     logger: pino({ level: process.env.BENCH_SERVER_LOG ?? 'warn' }, pino.destination(process.env.BENCH_SERVER_LOG_FILE ?? 2)),
+    ...(dbDir === undefined ? {} : { db: path.join(dbDir, `bench-${process.pid}.db`), historyOnJoin: HISTORY_ON_JOIN_DEFAULT }),
   });
   io.emit({ type: 'ready', tcpPort: server.tcpPort, udpPort: server.udpPort, ...(server.ircPort === undefined ? {} : { ircPort: server.ircPort }), pid: process.pid });
   for (let i = 0; i < Number.MAX_SAFE_INTEGER; i++) {
