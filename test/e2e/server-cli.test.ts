@@ -24,7 +24,8 @@ interface Run {
 }
 
 function run(args: string[]): Run {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // In the test's own directory: the default store (./dualchat.db) goes there, not into the repository.
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'] });
   const logLines: string[] = [];
   let partial = '';
   let stdout = '';
@@ -73,13 +74,17 @@ function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise
 }
 
 let filesDir: string;
+/** The servers' working directory (their default ./dualchat.db lands here). */
+let workDir: string;
 
 beforeAll(async () => {
   filesDir = await mkdtemp(path.join(os.tmpdir(), 'dualchat-cli-'));
+  workDir = await mkdtemp(path.join(os.tmpdir(), 'dualchat-cli-cwd-'));
 });
 
 afterAll(async () => {
   await rm(filesDir, { recursive: true, force: true });
+  await rm(workDir, { recursive: true, force: true });
 });
 
 describe('dualchat server', () => {
