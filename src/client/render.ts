@@ -56,9 +56,14 @@ export interface UdpStatus {
   minRttMs: number | null;
   packetsSent: number;
   packetsReceived: number;
-  /** Packets declared lost, and that as a fraction of those sent (null before any). */
+  /** Our packets declared lost (found by the peer's ACKs), and that as a fraction of those sent (null before any). */
   packetsLost: number;
   lossRate: number | null;
+  /** The server's packets that never reached us (gaps in its packet numbers), of those it sent up to the last we got. */
+  peerPacketsMissing: number;
+  peerPacketsSpanned: number;
+  /** peerPacketsMissing / peerPacketsSpanned (null before any packet arrived). */
+  inboundLossRate: number | null;
   /** Retransmissions (after a timeout or a fast loss detection). */
   retransmissions: number;
 }
@@ -550,7 +555,12 @@ export function udpStatusText(u: UdpStatus): string {
       break;
   }
   const rtt = u.srttMs === null ? 'rtt –' : `rtt ${formatMs(u.srttMs)}${u.minRttMs === null ? '' : ` (min ${formatMs(u.minRttMs)})`}`;
-  const loss = u.lossRate === null ? 'loss –' : `loss ${(u.lossRate * 100).toFixed(1)}% (${u.packetsLost}/${u.packetsSent} packets)`;
+  // Both directions, each said for what it counts: ours from the server's ACKs, the server's from the
+  // gaps in its packet numbers (a download's loss is on the way in, where ACKs of ours cannot see it).
+  const out = u.lossRate === null ? 'out –' : `out ${(u.lossRate * 100).toFixed(1)}% (${u.packetsLost} of ${u.packetsSent} sent, by ACKs)`;
+  const inbound =
+    u.inboundLossRate === null ? 'in –' : `in ${(u.inboundLossRate * 100).toFixed(1)}% (${u.peerPacketsMissing} of the server's ${u.peerPacketsSpanned} missing)`;
+  const loss = `loss ${out}, ${inbound}`;
   const engine = `${rtt}, ${loss}, ${u.retransmissions} retransmission${u.retransmissions === 1 ? '' : 's'}`;
   if (u.state === 'bound') return `bound to ${u.target ?? '?'}: ${engine}`;
   const why = u.reason === null ? '' : `: ${TRANSPORT_CHANGE_TEXT[u.reason]}`;

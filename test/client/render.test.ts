@@ -34,6 +34,9 @@ const udpOff: UdpStatus = {
   packetsReceived: 0,
   packetsLost: 0,
   lossRate: null,
+  peerPacketsMissing: 0,
+  peerPacketsSpanned: 0,
+  inboundLossRate: null,
   retransmissions: 0,
 };
 
@@ -282,13 +285,18 @@ describe('toTerminalLines', () => {
       packetsReceived: 190,
       packetsLost: 5,
       lossRate: 0.025,
+      peerPacketsMissing: 19,
+      peerPacketsSpanned: 209,
+      inboundLossRate: 19 / 209,
       retransmissions: 7,
     };
     const at = (udp: UdpStatus, transport: 'udp' | 'tcp'): string =>
       line({ kind: 'status', status: { host: 'h', port: 1, name: 'alice', room: 'lobby', transport, connectedAt: NOW, udp } });
     const lines = at(bound, 'udp');
     expect(lines).toContain('transport  udp');
-    expect(lines).toContain('udp        bound to 127.0.0.1:5001: rtt 0.42 ms (min 0.10 ms), loss 2.5% (5/200 packets), 7 retransmissions');
+    expect(lines).toContain(
+      "udp        bound to 127.0.0.1:5001: rtt 0.42 ms (min 0.10 ms), loss out 2.5% (5 of 200 sent, by ACKs), in 9.1% (19 of the server's 209 missing), 7 retransmissions",
+    );
     const fallen = at({ ...bound, state: 'fallen-back', reason: 'peer-lost' }, 'tcp');
     expect(fallen).toMatch(/^ {2}transport {2}tcp$/m);
     expect(fallen).toContain('udp        gave up: the server stopped answering over UDP (was rtt 0.42 ms');
