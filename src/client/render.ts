@@ -164,6 +164,7 @@ export type FileJsonEvent =
   | { type: Direction; id: number; name: string; size: number; offset: number }
   | { type: 'progress'; id: number; direction: Direction; name: string; bytes: number; size: number; percent: number }
   | { type: 'offer'; id: number; from: string; name: string; size: number; accepted: boolean }
+  | { type: 'declined'; id: number; from: string; name: string }
   /** A download or a file received from a user is verified and stored at `path` (`savedAs`: its name). */
   | { type: 'saved'; id: number; direction: 'download' | 'receive'; name: string; path: string; savedAs: string; size: number }
   /** An upload is verified and stored on the server as `storedAs`. */
@@ -196,6 +197,8 @@ export function fileJsonEvent(e: ClientFileEvent): JsonEvent {
       return { type: 'progress', id: e.id, direction: e.direction, name: e.name, bytes: e.done, size: e.size, percent: e.percent };
     case 'offer':
       return { type: 'offer', id: e.id, from: e.from, name: e.name, size: e.size, accepted: e.accepted };
+    case 'declined':
+      return { type: 'declined', id: e.id, from: e.from, name: e.name };
     case 'finished':
       if (e.direction === 'upload') return { type: 'stored', id: e.id, name: e.name, storedAs: e.savedAs ?? e.name, size: e.size };
       if (e.direction === 'send') return { type: 'delivered', id: e.id, name: e.name, to: e.to ?? '', size: e.size };
@@ -250,7 +253,11 @@ export function fileTerminalLines(e: ClientFileEvent, ctx: TerminalContext): str
       }
       if (e.direction === 'send') return [`${now} ${c.green(`✓ ${safe(e.name)} delivered to ${safe(e.to ?? '?')}`)}`];
       return [`${now} ${c.green(`✓ ${safe(e.name)} saved to ${safe(e.path ?? e.savedAs ?? e.name)} (${size(e.size)}, CRC-32 checked)`)}`];
+    case 'declined':
+      return [`${now} ${c.gray(`* declined ${safe(e.name)} from ${safe(e.from)} (offer ${e.id}): ${safe(e.from)} is told`)}`];
     case 'failed': {
+      // Cancelled on request: what the user asked for, not a failure.
+      if (e.code === 'cancelled') return [`${now} ${c.gray(`* ${DIRECTION_NOUN[e.direction]} ${safe(e.name)} cancelled`)}`];
       const hint = e.resumable ? ` — /download ${safe(e.name)} resumes it` : '';
       return [`${now} ${c.red(`! ${DIRECTION_NOUN[e.direction]} ${safe(e.name)} failed: ${safe(e.message)}${hint}`)} ${c.dim(`(${e.code})`)}`];
     }
@@ -475,7 +482,7 @@ export function toTerminalLines(item: Shown, ctx: TerminalContext): string[] {
       switch (r.kind) {
         case 'welcome':
           return [
-            `${now} ${c.gray(`* ${safe(r.text)}`)}`,
+            `${now} ${c.gray(`* ${safe(withoutBracketHelp(r.text))}`)}`,
             `${now} ${c.gray('* You are')} ${colorName(r.name, ctx)} ${c.gray(`in #${safe(r.room)} — type /help for commands`)}`,
           ];
         case 'message':
@@ -565,6 +572,14 @@ export function udpStatusText(u: UdpStatus): string {
   if (u.state === 'bound') return `bound to ${u.target ?? '?'}: ${engine}`;
   const why = u.reason === null ? '' : `: ${TRANSPORT_CHANGE_TEXT[u.reason]}`;
   return `gave up${why}${u.packetsSent > 0 ? ` (was ${engine})` : ''}`;
+}
+
+/**
+ * The server's welcome without its pointer to `<help>` (the bracket form, for clients that type raw
+ * commands): this client says `/help` on the next line, and one pointer is enough.
+ */
+export function withoutBracketHelp(text: string): string {
+  return text.replace(/\s*Type <help> for the commands\.\s*$/, '');
 }
 
 /** The prompt: `name@room> ` once signed in, `name: ` while asking for a name. */
