@@ -24,7 +24,7 @@ import { LineRouter } from './router.ts';
 import { SessionTable } from './sessions.ts';
 import { bindError, messageOf, ServerStartError } from './start-error.ts';
 import { collectStats, statsLines, worstLinks, type ServerStats, type UdpSessionStats } from './stats.ts';
-import { UdpDataPlane } from './udp-plane.ts';
+import { sealingBackend, UdpDataPlane } from './udp-plane.ts';
 
 export type { ServerOptions } from './options.ts';
 export { ServerStartError } from './start-error.ts';
@@ -194,7 +194,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     }
   }
   const ircListener = irc;
-  const tlsFields = listener.tlsPort === undefined ? {} : { tls: listener.tlsPort, requireTls: config.requireTls || listener.tlsPort === listener.tcpPort };
+  const tlsFields = listener.tlsPort === undefined ? {} : { tls: listener.tlsPort, requireTls: config.requireTls || listener.tlsPort === listener.tcpPort, sealing: sealingBackend(logger) };
   logger.info({ host: config.host, tcp: listener.tcpPort, udp: udp.port, ...tlsFields, ...(ircListener === undefined ? {} : { irc: ircListener.port }), files: dirs.root, node }, 'listening');
 
   let closing: Promise<void> | undefined;
