@@ -6,7 +6,7 @@ import type net from 'node:net';
 import { DEFAULT_HUB_OPTIONS } from '../chat/limits.ts';
 import type { ConnectionDoor } from '../doors/door.ts';
 import { ircDoor } from '../doors/irc/door.ts';
-import { PLAIN_ON_TLS_PORT } from '../doors/irc/prose.ts';
+import { PLAIN_ON_TLS_PORT, tooManyConnections } from '../doors/irc/prose.ts';
 import { listenTcp, type AddressLimit, type TcpListener } from '../tcp/listener.ts';
 import { tlsServerFactory, type TlsIdentity } from '../tcp/tls.ts';
 import { SERVER_VERSION } from './constants.ts';
@@ -39,8 +39,10 @@ export interface IrcListeners {
   stopAccepting(): void;
 }
 
-/** What a plain IRC client on the TLS port reads before the close: an IRC ERROR, as for any link closed. */
-const PLAIN_ON_IRC_TLS = `ERROR :Closing Link: * (${PLAIN_ON_TLS_PORT})\r\n`;
+/** How an IRC connection refused before registration is told: an ERROR, as for any link closed. */
+const closingLink = (reason: string): string => `ERROR :Closing Link: * (${reason})\r\n`;
+/** What a plain IRC client on the TLS port reads before the close. */
+const PLAIN_ON_IRC_TLS = closingLink(PLAIN_ON_TLS_PORT);
 
 /** Opens the IRC door's listeners; rejects with a ServerStartError naming the port that could not be bound. */
 export async function openIrcListeners(options: IrcListenOptions): Promise<IrcListeners> {
@@ -50,6 +52,8 @@ export async function openIrcListeners(options: IrcListenOptions): Promise<IrcLi
     version: SERVER_VERSION,
     ...(options.rateLimit === 0 ? { penalty: undefined } : {}),
   });
+  // The server's per-address limit, its refusal in IRC's words.
+  const addressLimit: AddressLimit = { ...options.addressLimit, refusal: ({ address, limit }) => closingLink(tooManyConnections(address, limit)) };
   const listeners: TcpListener[] = [];
   const open = async (port: number, identity: TlsIdentity | undefined): Promise<TcpListener> => {
     try {
@@ -58,7 +62,7 @@ export async function openIrcListeners(options: IrcListenOptions): Promise<IrcLi
         port,
         onSocket: (socket) => options.onSocket(socket, door),
         onError: options.onError,
-        addressLimit: options.addressLimit,
+        addressLimit,
         ...(identity === undefined ? {} : { serverFactory: tlsServerFactory(identity, { plainRefusal: PLAIN_ON_IRC_TLS }) }),
       });
       listeners.push(listener);

@@ -107,6 +107,39 @@ describe('the IRC door over TLS', () => {
   });
 });
 
+describe('the IRC door’s per-address limit', () => {
+  it('turns the connection over the limit away in IRC’s words, on the plain port and, through TLS, on the TLS port', async () => {
+    const limited = await startTestServer({ tls: await testCertificate(), tlsPort: 0, ircPort: 0, ircTlsPort: 0, maxConnectionsPerAddress: 1 });
+    const opened: Array<{ destroy(): void }> = [];
+    try {
+      const first = await rawClient(limited.server.ircPort!);
+      opened.push(first);
+      const second = await rawClient(limited.server.ircPort!);
+      opened.push(second);
+      await second.waitClosed();
+      expect(second.lines).toEqual(['ERROR :Closing Link: * (too many connections from 127.0.0.1 (at most 1))\r']);
+
+      const connect = (): Promise<{ socket: tls.TLSSocket; text: () => string; closed: Promise<void> }> =>
+        new Promise((resolve, reject) => {
+          const socket = tls.connect({ host: '127.0.0.1', port: limited.server.ircTlsPort!, ca: cert });
+          opened.push(socket);
+          let text = '';
+          socket.setEncoding('utf8').on('data', (d: string) => (text += d));
+          const closed = new Promise<void>((done) => socket.once('close', () => done()));
+          socket.once('secureConnect', () => resolve({ socket, text: () => text, closed }));
+          socket.once('error', reject);
+        });
+      await connect();
+      const over = await connect();
+      await over.closed;
+      expect(over.text()).toBe('ERROR :Closing Link: * (too many connections from 127.0.0.1 (at most 1))\r\n');
+    } finally {
+      for (const c of opened) c.destroy();
+      await limited.close();
+    }
+  });
+});
+
 describe('the IRC TLS port’s options', () => {
   it.each([
     [{ ircTlsPort: 6697 }, 'ircTlsPort needs a certificate and key (--tls-cert, --tls-key)'],
