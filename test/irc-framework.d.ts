@@ -12,6 +12,9 @@ declare module 'irc-framework' {
     ping_interval?: number;
     enable_echomessage?: boolean;
     version?: string | null;
+    /** TLS instead of plain TCP (node's tls.connect; no CA option: rejectUnauthorized false for a test certificate). */
+    tls?: boolean;
+    rejectUnauthorized?: boolean;
   }
 
   export class Client extends EventEmitter {

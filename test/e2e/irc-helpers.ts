@@ -22,6 +22,8 @@ export interface IrcClientOptions {
   /** Wait for 001 (default true). */
   registered?: boolean;
   echo?: boolean;
+  /** Connect with TLS, accepting the test server's self-signed certificate (irc-framework takes no CA). */
+  tls?: boolean;
 }
 
 /** An irc-framework client connected to 127.0.0.1:`port` as `nick`, registered unless asked otherwise. */
@@ -66,7 +68,18 @@ export async function ircClient(port: number, nick: string, options: IrcClientOp
     });
 
   const registered = options.registered === false ? undefined : waitLine(/^:\S+ 001 /, 'the welcome (001)');
-  client.connect({ host: '127.0.0.1', port, nick, username: nick, gecos: nick, auto_reconnect: false, ping_interval: 0, enable_echomessage: options.echo ?? false, version: null });
+  client.connect({
+    host: '127.0.0.1',
+    port,
+    nick,
+    username: nick,
+    gecos: nick,
+    auto_reconnect: false,
+    ping_interval: 0,
+    enable_echomessage: options.echo ?? false,
+    version: null,
+    ...(options.tls === true ? { tls: true, rejectUnauthorized: false } : {}),
+  });
   await registered;
   return {
     client,
