@@ -258,6 +258,10 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
         if (action.command.kind === 'broadcast' || action.command.kind === 'private') eraseEnteredLine(line);
         if (!session.send(action.command, action.scope)) return; // the closed handler reports it
         if (action.command.kind === 'connect') await afterConnect(splitCredentials(action.command.name)?.name ?? action.command.name.trim());
+        // One ancestor left on a bare `bye`; here it is said to the room — and the way out is recalled.
+        if (action.command.kind === 'broadcast' && action.command.text.trim().toLowerCase() === 'bye') {
+          printAbove([colors.gray('(said to the room; /quit leaves)')]);
+        }
         break;
       case 'show':
         show(action.item);

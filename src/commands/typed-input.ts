@@ -12,7 +12,7 @@ export type TypedInput =
   | { kind: 'send'; command: Command }
   /** `/users` (members of your room), `/users all` (everyone): send <get_users>, filter locally. */
   | { kind: 'users'; scope: 'room' | 'all' }
-  /** `/quit`, `/exit`, `bye`, `<disconnect>`: send <disconnect>, then exit. */
+  /** `/quit`, `/exit`, `<disconnect>`: send <disconnect>, then exit. (A bare `bye` is chat: people say it.) */
   | { kind: 'quit' }
   /** `/help`: local help. */
   | { kind: 'help' }
@@ -271,7 +271,6 @@ export function translateInput(text: string): TypedInput {
   }
   // `//text` sends `/text` as chat: the way to say something that starts with a slash.
   if (t.startsWith('//')) return send({ kind: 'broadcast', text: t.slice(1) });
-  if (asciiLower(t) === 'bye') return { kind: 'quit' };
   const [written, args] = splitWord(t);
   const lower = asciiLower(written);
   if (t.startsWith('/')) {

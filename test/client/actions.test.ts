@@ -28,7 +28,7 @@ describe('planInput (signed in)', () => {
   it('handles local commands locally', () => {
     expect(planInput('/quit')).toEqual({ type: 'quit' });
     expect(planInput('<disconnect>')).toEqual({ type: 'quit' });
-    expect(planInput('bye')).toEqual({ type: 'quit' });
+    expect(planInput('bye')).toMatchObject({ type: 'send' }); // said to the room, not a way out
     expect(planInput('/help')).toEqual({ type: 'show', item: { kind: 'help' } });
     expect(planInput('/status')).toEqual({ type: 'status' });
     expect(planInput('   ')).toEqual({ type: 'none' });

@@ -103,12 +103,13 @@ describe('translateInput', () => {
     );
   });
 
-  it('local commands: /help, /status, /quit, /exit, bye, <disconnect>', () => {
+  it('local commands: /help, /status, /quit, /exit, <disconnect>; a bare bye is chat', () => {
     expect(translateInput('/help')).toEqual({ kind: 'help' });
     expect(translateInput('/HELP join')).toEqual({ kind: 'help' });
     expect(translateInput('/status')).toEqual({ kind: 'status' });
     expect(translateInput('/status x')).toEqual({ kind: 'error', message: '/status takes no arguments' });
-    for (const q of ['/quit', '/exit', '/Quit', 'bye', 'BYE', '  bye ', '<disconnect>', '<end_connection>', '<disconnect>alice']) {
+    expect(translateInput('bye')).toEqual({ kind: 'send', command: { kind: 'broadcast', text: 'bye' } });
+    for (const q of ['/quit', '/exit', '/Quit', '<disconnect>', '<end_connection>', '<disconnect>alice']) {
       expect(translateInput(q), q).toEqual({ kind: 'quit' });
     }
     expect(translateInput('/quit now')).toEqual({ kind: 'error', message: '/quit takes no arguments' });
