@@ -77,3 +77,9 @@ export const MAX_PROGRESS_BARS = 4;
 
 /** The interactive progress bars are redrawn at most this often. */
 export const PROGRESS_REDRAW_MS = 100;
+
+/**
+ * A second Ctrl-C on an empty line within this long leaves the interactive client; the first only
+ * says so. Two seconds: a deliberate double press, while a stray one is forgotten.
+ */
+export const CTRL_C_AGAIN_MS = 2_000;

@@ -54,7 +54,7 @@ export const HELP_SECTIONS: readonly HelpSection[] = [
       ['/status', 'host, port, name, room, transport, time connected'],
       ['/stats', 'server statistics'],
       ['/help', 'this list'],
-      ['/quit', 'leave cleanly (also /exit, Ctrl-C, Ctrl-D)'],
+      ['/quit', 'leave cleanly (also /exit, Ctrl-D, Ctrl-C twice; Ctrl-C on a typed line clears it)'],
     ],
   },
   {

@@ -5,7 +5,7 @@
 import { connectCommand, splitCredentials } from '../commands/credentials.ts';
 import readline from 'node:readline';
 import { planInput, planNameInput } from './actions.ts';
-import { CONNECT_TIMEOUT_MS, DISCONNECT_WAIT_MS, MAX_PROGRESS_BARS, PROGRESS_REDRAW_MS, WELCOME_TIMEOUT_MS } from './constants.ts';
+import { CONNECT_TIMEOUT_MS, CTRL_C_AGAIN_MS, DISCONNECT_WAIT_MS, MAX_PROGRESS_BARS, PROGRESS_REDRAW_MS, WELCOME_TIMEOUT_MS } from './constants.ts';
 import { chooseColors } from './colors.ts';
 import { complete } from './completion.ts';
 import { ChatLink, type UdpOptions } from './link.ts';
@@ -295,8 +295,24 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
     footerRows = 0; // the bars stay in the scrollback as they were; they are drawn afresh under the next prompt
     queue = queue.then(() => handleLine(line));
   });
+  // Ctrl-C clears a half-typed line; on an empty line it asks once, and a second press within
+  // CTRL_C_AGAIN_MS leaves (a stray Ctrl-C must not end a session kept open all day).
+  let ctrlCAt = -Infinity;
   rl.on('SIGINT', () => {
-    void quit(true);
+    if (rl === undefined) return;
+    if (rl.line !== '') {
+      rl.write(null, { ctrl: true, name: 'u' }); // kill the line before the cursor (readline's Ctrl-U)
+      rl.write(null, { ctrl: true, name: 'k' }); // and after it
+      ctrlCAt = -Infinity;
+      return;
+    }
+    const now = Date.now();
+    if (now - ctrlCAt <= CTRL_C_AGAIN_MS) {
+      void quit(true);
+      return;
+    }
+    ctrlCAt = now;
+    printAbove([colors.gray('(press Ctrl-C again to leave, or type /quit)')]);
   });
   rl.on('close', () => {
     // Ctrl-D on an empty line (or the terminal went away).

@@ -68,7 +68,7 @@ function ptyClient(port: number): {
 }
 
 describe.skipIf(!hasScript)('dualchat client in a terminal', () => {
-  it('asks for a name, redraws the prompt with the half-typed input around incoming messages, exits 0 on Ctrl-C', async () => {
+  it('asks for a name, redraws the prompt with the half-typed input around incoming messages, clears a line on Ctrl-C, exits 0 on a second Ctrl-C', async () => {
     const port = ts.server.tcpPort;
     const pty = ptyClient(port);
     try {
@@ -93,8 +93,16 @@ describe.skipIf(!hasScript)('dualchat client in a terminal', () => {
         const got = await quin.waitFor((e) => e.type === 'message' && e.from === 'pam', 'pam message at quin');
         expect(got.text).toBe('half typed');
 
+        // Ctrl-C with text clears the line (nothing is sent); on an empty line it asks, and a second leaves.
+        pty.write('not sent');
+        await pty.waitText((t) => t.endsWith('pam@lobby> not sent'), 'the typed text');
+        pty.write('\u0003');
+        await pty.waitText((t) => t.endsWith('pam@lobby> '), 'the line cleared');
+        pty.write('\u0003');
+        await pty.waitText((t) => t.includes('press Ctrl-C again to leave'), 'the question');
         pty.write('\u0003');
         expect(await pty.exited).toBe(0);
+        expect(quin.events.some((e) => e.type === 'message' && e.text === 'not sent')).toBe(false);
         expect(pty.text()).toMatch(/Disconnected/);
         await quin.waitFor((e) => e.type === 'left' && e.name === 'pam' && e.reason === 'disconnect', 'pam leaving');
       } finally {
