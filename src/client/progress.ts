@@ -46,6 +46,17 @@ export interface BarState {
 
 const ARROW: Readonly<Record<Direction, string>> = { download: '↓', receive: '↓', upload: '↑', send: '↑' };
 
+/**
+ * What an outgoing transfer waits for once every byte has left (a rate and "ETA 0s" would say nothing):
+ * the recipient must accept and take a file sent to them; the server must store an upload.
+ */
+const SENT_ALL_WAITING: Readonly<Record<Direction, string | undefined>> = {
+  send: 'all sent — waiting for the recipient to accept it',
+  upload: 'all sent — waiting for the server to store it',
+  download: undefined,
+  receive: undefined,
+};
+
 /** Width of the bar itself in characters. */
 const BAR_WIDTH = 24;
 
@@ -58,7 +69,10 @@ export function formatBar(bar: BarState, now: number, columns: number): string {
   const name = bar.name.length > 24 ? `${bar.name.slice(0, 23)}…` : bar.name;
   const line = cliProgress.Format.Formatter(
     {
-      format: `${ARROW[bar.direction]} {name} [{bar}] {percentage}% {doneSize}/{totalSize} {rate} ETA {eta_formatted}  #{id}`,
+      format:
+        bar.done >= bar.size && SENT_ALL_WAITING[bar.direction] !== undefined
+          ? `${ARROW[bar.direction]} {name} [{bar}] {percentage}% {totalSize} ${SENT_ALL_WAITING[bar.direction] ?? ''}  #{id}`
+          : `${ARROW[bar.direction]} {name} [{bar}] {percentage}% {doneSize}/{totalSize} {rate} ETA {eta_formatted}  #{id}`,
       barsize: BAR_WIDTH,
       barCompleteString: '█'.repeat(BAR_WIDTH),
       barIncompleteString: '░'.repeat(BAR_WIDTH),

@@ -47,6 +47,14 @@ describe('formatBar (interactive progress bar)', () => {
     expect(formatBar({ ...bar, direction: 'upload' }, 2_000, 120).startsWith('↑ ')).toBe(true);
   });
 
+  it('a file sent to a user, every byte out: says it waits for the recipient, not 100 % ETA 0s', () => {
+    const sent = { ...bar, direction: 'send' as const, done: bar.size };
+    const line = formatBar(sent, 2_000, 120);
+    expect(line).toMatch(/^↑ movie\.jpg \[█{24}\] 100% 10\.0 MiB all sent — waiting for the recipient to accept it {2}#7$/);
+    expect(line).not.toMatch(/ETA/);
+    expect(formatBar({ ...bar, done: bar.size }, 2_000, 120)).toMatch(/ETA/); // a finished download just ends
+  });
+
   it('fits the terminal width and copes with empty files and long names', () => {
     fc.assert(
       fc.property(fc.integer({ min: 20, max: 200 }), fc.string({ maxLength: 80 }), fc.nat(), fc.nat(), (columns, name, a, b) => {
