@@ -1,6 +1,8 @@
 // A real IRC client on the IRC door: irssi (Debian's package) in a detached tmux session, driven with
 // send-keys — it connects, joins a channel, sends a line that a bracket user receives, and shows a
-// line the bracket user sends (read from irssi's own log of the channel). Bounded in time: every wait
+// line the bracket user sends (read from irssi's own log of the channel); and signs a registered nick in
+// with SASL PLAIN, set up as an irssi user does (/network add -sasl_…), seeing the room's history on
+// JOIN. Bounded in time: every wait
 // has a deadline and every poll a bounded count. Skipped, saying why, when irssi or tmux is missing
 // (.ci/run installs them).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -8,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHEAP_SCRYPT } from '../store/helpers.ts';
 import { connectedClient, startTestServer, type RawClient, type TestServer } from './helpers.ts';
 
 const missing = ['irssi', 'tmux'].filter((bin) => spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0);
@@ -58,7 +61,7 @@ function channelLog(channel: string): string {
 
 describe.skipIf(missing.length > 0)(`irssi on the IRC door${SKIP}`, () => {
   beforeAll(async () => {
-    ts = await startTestServer({ ircPort: 0 });
+    ts = await startTestServer({ ircPort: 0, passwordCost: CHEAP_SCRYPT, historyOnJoin: 5 });
     home = mkdtempSync(path.join(os.tmpdir(), 'dualchat-irssi-'));
     writeFileSync(
       path.join(home, 'config'),
@@ -104,5 +107,30 @@ describe.skipIf(missing.length > 0)(`irssi on the IRC door${SKIP}`, () => {
 
     tmux('send-keys', '-t', 'irc', '/quit', 'Enter');
     await bob.waitReply((r) => r.kind === 'left' && r.name === 'irssi1' && r.reason === 'disconnect', 'irssi1 quitting', 15_000);
+  });
+
+  it('signs a registered nick in with SASL PLAIN and shows the history of a channel it joins', { timeout: 60_000 }, async () => {
+    const owner = await connectedClient(ts.port, 'irssi2');
+    raw.push(owner);
+    owner.send('<register>irssi2-pw\n<disconnect>\n');
+    await owner.waitClosed();
+    const bob = await connectedClient(ts.port, 'bobby');
+    raw.push(bob);
+    bob.send('<join>past\n<set_msg_all>said before irssi2 came\n');
+    await bob.waitReply((r) => r.kind === 'message' && r.self && r.text === 'said before irssi2 came', 'the line kept');
+
+    tmux('new-session', '-d', '-s', 'sasl', '-x', '160', '-y', '40', `irssi --home=${home} -n irssi2`);
+    const keys = (line: string): string => tmux('send-keys', '-t', 'sasl', line, 'Enter');
+    await poll(() => tmux('capture-pane', '-p', '-t', 'sasl').includes('Irssi'), 'irssi started');
+    keys('/network add -sasl_mechanism PLAIN -sasl_username irssi2 -sasl_password irssi2-pw dualchat');
+    keys(`/server add -network dualchat 127.0.0.1 ${ts.server.ircPort}`);
+    keys('/connect dualchat');
+    await poll(() => ts.server.stats().users >= 2 && channelLog('#lobby').includes('irssi2'), 'irssi2 signed in, in #lobby');
+    keys('/join #past');
+    await bob.waitReply((r) => r.kind === 'joined' && r.name === 'irssi2' && r.room === 'past', 'irssi2 joining #past', 15_000);
+    await poll(() => channelLog('#past').includes('said before irssi2 came'), "the kept line in irssi's #past log");
+    expect(channelLog('#past')).toMatch(/<.?bobby> (\[history [^\]]+\] )?said before irssi2 came/);
+    keys('/quit');
+    await bob.waitReply((r) => r.kind === 'left' && r.name === 'irssi2' && r.reason === 'disconnect', 'irssi2 quitting', 15_000);
   });
 });
