@@ -57,6 +57,13 @@ describe('IRC door with accounts', () => {
     await quit(alice);
   });
 
+  it('a SASL sign-in is welcomed under the account\'s name whatever NICK said', async () => {
+    const signedIn = await irc('zed', { sasl: { account: 'Alice', password: PASSWORD } });
+    await signedIn.waitLine(/ 001 alice /, 'the welcome as alice');
+    expect(signedIn.client.user.nick).toBe('alice');
+    await quit(signedIn);
+  });
+
   it('a wrong SASL password is 904; the registered nick is then refused with 433 saying it is registered', async () => {
     const failed: Array<{ reason: string; message?: string }> = [];
     const wrong = await irc('alice', { registered: false, sasl: { account: 'alice', password: 'not-the-one' } });

@@ -269,7 +269,7 @@ export class IrcConnection implements DoorConnection {
   }
 
   private fromNickServ(text: string): string {
-    return `:${mask(NICKSERV)} NOTICE ${this.me} :${text.replace(/[\0\r\n]/g, ' ')}\r\n`;
+    return textLines('', NICKSERV, 'NOTICE', this.me, text.replace(/[\0\r\n]/g, ' '));
   }
   /** The hub answered the nick: welcomed (then the lobby's NAMES follow its JOIN), or refused (the 433/432 went out). */
   private claimed(): DoorStep[] {
