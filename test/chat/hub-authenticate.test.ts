@@ -2,6 +2,7 @@
 // with a password given apart from the name (IRC PASS), on the real store in memory.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Hub, type HubCommand, type HubOutput } from '../../src/chat/hub.ts';
+import { LOGIN_FAILURES_PER_NAME } from '../../src/chat/limits.ts';
 import type { HubReply } from '../../src/chat/replies.ts';
 import type { SqliteStore } from '../../src/store/sqlite-store.ts';
 import { openStore, settle } from '../store/helpers.ts';
@@ -46,6 +47,16 @@ describe('hub: authenticate before a name', () => {
     }
     expect(codes).toEqual(['bad-password', 'bad-argument', 'bad-name']);
     expect((await ask(3, { kind: 'connect', name: 'alice' })).replies[0]).toMatchObject({ kind: 'error', code: 'name-registered' });
+  });
+
+  it('is guarded like a login: past the allowance of wrong passwords even the right one waits', async () => {
+    hub.open(7, now, '127.0.0.1');
+    for (let i = 0; i < LOGIN_FAILURES_PER_NAME; i++) {
+      expect((await ask(7, { kind: 'authenticate', name: 'alice', password: `wrong-${i}` })).replies[0]).toMatchObject({ code: 'bad-password' });
+    }
+    const refused = (await ask(7, { kind: 'authenticate', name: 'alice', password: 'pw-alice' })).replies[0];
+    expect(refused).toMatchObject({ kind: 'error', code: 'rate-limited', message: expect.stringContaining('too many wrong passwords for alice') });
+    expect((await ask(7, { kind: 'connect', name: 'alice' })).replies[0]).toMatchObject({ kind: 'error', code: 'name-registered' });
   });
 
   it('once named, authenticate is refused', async () => {
