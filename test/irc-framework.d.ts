@@ -16,6 +16,9 @@ declare module 'irc-framework' {
     account?: { account?: string; password?: string };
     /** Sent as PASS (and used for SASL when `account` is not given). */
     password?: string;
+    /** TLS instead of plain TCP (node's tls.connect; no CA option: rejectUnauthorized false for a test certificate). */
+    tls?: boolean;
+    rejectUnauthorized?: boolean;
   }
 
   export class Client extends EventEmitter {

@@ -739,7 +739,8 @@ export class Hub {
   /** `<leave>`: move the current room back to the default room. */
   private leave(session: SessionId, me: NamedSession, now: number): HubOutput[] {
     if (me.current === this.lobby) {
-      const already = `you are already in #${this.lobby}; <join>ROOM to enter another room`;
+      // In no door's syntax: every door (bracket, slash, IRC) shows this text as it is.
+      const already = `you are already in #${this.lobby}, the default room: join another room first`;
       return this.refuse(session, 'leave', 'bad-room', already);
     }
     const from = me.current;

@@ -52,6 +52,9 @@ async function tlsOptions(flags: ClientFlags): Promise<{ ok: true; options: TlsC
   if (flags.insecure === true) {
     process.stderr.write("dualchat client: warning: --insecure: the server's certificate is not checked; anyone on the path can pose as the server\n");
   }
+  const { datagramAead } = await import('../udp/aead.ts');
+  const { fallbackReason } = datagramAead();
+  if (fallbackReason !== undefined) process.stderr.write(`dualchat client: warning: ${fallbackReason}; datagrams are sealed with node:crypto (the same protocol, slower)\n`);
   if (flags.ca === undefined) return { ok: true, options: { insecure: flags.insecure === true } };
   try {
     const ca = await readFile(flags.ca);

@@ -15,6 +15,7 @@ export interface ServerFlags {
   tcp: number;
   udp: number;
   irc?: number;
+  ircTls?: number;
   files: string;
   roomCapacity: number;
   rateLimit: number;
@@ -38,7 +39,7 @@ export interface ServerFlags {
 /** The certificate and key the flags name, read; or why not. */
 async function readTlsIdentity(flags: ServerFlags): Promise<{ ok: true; tls: { cert: Buffer; key: Buffer } | undefined } | { ok: false; message: string }> {
   if (flags.tlsCert === undefined && flags.tlsKey === undefined) {
-    if (flags.tlsPort !== undefined || flags.requireTls === true) return { ok: false, message: '--tls-port and --require-tls need --tls-cert and --tls-key' };
+    if (flags.tlsPort !== undefined || flags.ircTls !== undefined || flags.requireTls === true) return { ok: false, message: '--tls-port, --irc-tls and --require-tls need --tls-cert and --tls-key' };
     return { ok: true, tls: undefined };
   }
   if (flags.tlsCert === undefined || flags.tlsKey === undefined) return { ok: false, message: '--tls-cert and --tls-key go together' };
@@ -70,6 +71,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       tcpPort: flags.tcp,
       udpPort: flags.udp,
       ...(flags.irc === undefined ? {} : { ircPort: flags.irc }),
+      ...(flags.ircTls === undefined ? {} : { ircTlsPort: flags.ircTls }),
       filesDir: flags.files,
       roomCapacity: flags.roomCapacity,
       rateLimit: flags.rateLimit,

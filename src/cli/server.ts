@@ -90,7 +90,8 @@ export function serverCommand(): Command {
     .option('--tls-cert <file>', 'TLS certificate chain (PEM): the control port speaks TLS (with --tls-key; `dualchat cert` makes a pair)')
     .option('--tls-key <file>', 'the private key (PEM) of --tls-cert')
     .option('--tls-port <port>', 'offer TLS on this port and keep --tcp plain (for clients that speak plain TCP)', parseListenPort)
-    .option('--require-tls', 'refuse plain connections (with --tls-port, the plain port tells each one where TLS is)')
+    .option('--require-tls', 'refuse plain connections (with --tls-port, the plain port tells each one where TLS is; the IRC door then only with --irc-tls)')
+    .option('--irc-tls <port>', `also open the IRC door with TLS on this port, with --tls-cert and --tls-key (${PORT_MIN}–${PORT_MAX}; 0 = any free port; 6697 is IRC's usual)`, parseListenPort)
     .action(async (flags: ServerFlags) => {
       const { runServer } = await import('./server-run.ts');
       await runServer(flags);

@@ -132,9 +132,13 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   };
   const transfers = new ClientTransfers({ ...(options.files ?? DEFAULT_FILE_SETTINGS), show: showFile });
 
+  /** The registered name whose password the next typed line is (the server said `name-registered`). */
+  let passwordFor: string | undefined;
+
   const refreshPrompt = (preserveInput: boolean): void => {
     if (rl === undefined || quitting) return;
-    rl.setPrompt(promptText(link?.state.name, link?.state.room, colors));
+    // While a registered name's password is asked for, the prompt says so (not `name:`).
+    rl.setPrompt(passwordFor !== undefined && link?.state.welcomed !== true ? `${colors.bold('password')}: ` : promptText(link?.state.name, link?.state.room, colors));
     rl.prompt(preserveInput);
     promptShown = true;
   };
@@ -196,8 +200,6 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
     finish(0);
   };
 
-  /** The registered name whose password the next typed line is (the server said `name-registered`). */
-  let passwordFor: string | undefined;
 
   /** Waits for the answer to a `<connect>` just sent (as `name`); on refusal, asks for a password or another name. */
   const afterConnect = async (name: string | undefined): Promise<void> => {
@@ -207,10 +209,10 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
       // The server's error line was shown already; say what to do about it.
       if ((result.code === 'name-registered' || result.code === 'bad-password') && name !== undefined) {
         passwordFor = name;
-        printAbove([colors.yellow(`Password for ${name} (or an empty line to choose another name):`)]);
+        printAbove([colors.yellow(`${name} is registered: type its password, or an empty line to choose another name.`)]);
         return;
       }
-      printAbove([colors.yellow('Choose another name:')]);
+      printAbove([colors.yellow('Try another name.')]);
       return;
     }
     quitting = true;
@@ -243,7 +245,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
       // The password leaves the screen at once (the terminal echoed it as it was typed).
       eraseEnteredLine(line);
       if (line.trim() === '') {
-        printAbove([colors.yellow('Choose another name:')]);
+        printAbove([colors.yellow('Try another name.')]);
       } else if (session.send(connectCommand(name, line.trim()))) {
         await afterConnect(name);
       }
@@ -298,7 +300,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   });
 
   if (options.name === undefined) {
-    printAbove([colors.yellow('Choose a name:')]);
+    printAbove([colors.yellow('Choose a name: 1–16 letters or digits.')]);
     refreshPrompt(false);
   } else {
     const name = options.name;

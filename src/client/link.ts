@@ -244,6 +244,9 @@ export class ChatLink {
       packetsReceived: stats?.packetsReceived ?? 0,
       packetsLost: lost,
       lossRate: sent > 0 ? lost / sent : null,
+      peerPacketsMissing: stats?.peerPacketsMissing ?? 0,
+      peerPacketsSpanned: stats?.peerPacketsSpanned ?? 0,
+      inboundLossRate: stats !== undefined && stats.peerPacketsSpanned > 0 ? stats.peerPacketsMissing / stats.peerPacketsSpanned : null,
       retransmissions: (stats?.retransmitsTimeout ?? 0) + (stats?.retransmitsFast ?? 0),
     };
   }

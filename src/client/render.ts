@@ -56,9 +56,14 @@ export interface UdpStatus {
   minRttMs: number | null;
   packetsSent: number;
   packetsReceived: number;
-  /** Packets declared lost, and that as a fraction of those sent (null before any). */
+  /** Our packets declared lost (found by the peer's ACKs), and that as a fraction of those sent (null before any). */
   packetsLost: number;
   lossRate: number | null;
+  /** The server's packets that never reached us (gaps in its packet numbers), of those it sent up to the last we got. */
+  peerPacketsMissing: number;
+  peerPacketsSpanned: number;
+  /** peerPacketsMissing / peerPacketsSpanned (null before any packet arrived). */
+  inboundLossRate: number | null;
   /** Retransmissions (after a timeout or a fast loss detection). */
   retransmissions: number;
 }
@@ -159,6 +164,7 @@ export type FileJsonEvent =
   | { type: Direction; id: number; name: string; size: number; offset: number }
   | { type: 'progress'; id: number; direction: Direction; name: string; bytes: number; size: number; percent: number }
   | { type: 'offer'; id: number; from: string; name: string; size: number; accepted: boolean }
+  | { type: 'declined'; id: number; from: string; name: string }
   /** A download or a file received from a user is verified and stored at `path` (`savedAs`: its name). */
   | { type: 'saved'; id: number; direction: 'download' | 'receive'; name: string; path: string; savedAs: string; size: number }
   /** An upload is verified and stored on the server as `storedAs`. */
@@ -191,6 +197,8 @@ export function fileJsonEvent(e: ClientFileEvent): JsonEvent {
       return { type: 'progress', id: e.id, direction: e.direction, name: e.name, bytes: e.done, size: e.size, percent: e.percent };
     case 'offer':
       return { type: 'offer', id: e.id, from: e.from, name: e.name, size: e.size, accepted: e.accepted };
+    case 'declined':
+      return { type: 'declined', id: e.id, from: e.from, name: e.name };
     case 'finished':
       if (e.direction === 'upload') return { type: 'stored', id: e.id, name: e.name, storedAs: e.savedAs ?? e.name, size: e.size };
       if (e.direction === 'send') return { type: 'delivered', id: e.id, name: e.name, to: e.to ?? '', size: e.size };
@@ -245,7 +253,11 @@ export function fileTerminalLines(e: ClientFileEvent, ctx: TerminalContext): str
       }
       if (e.direction === 'send') return [`${now} ${c.green(`✓ ${safe(e.name)} delivered to ${safe(e.to ?? '?')}`)}`];
       return [`${now} ${c.green(`✓ ${safe(e.name)} saved to ${safe(e.path ?? e.savedAs ?? e.name)} (${size(e.size)}, CRC-32 checked)`)}`];
+    case 'declined':
+      return [`${now} ${c.gray(`* declined ${safe(e.name)} from ${safe(e.from)} (offer ${e.id}): ${safe(e.from)} is told`)}`];
     case 'failed': {
+      // Cancelled on request: what the user asked for, not a failure.
+      if (e.code === 'cancelled') return [`${now} ${c.gray(`* ${DIRECTION_NOUN[e.direction]} ${safe(e.name)} cancelled`)}`];
       const hint = e.resumable ? ` — /download ${safe(e.name)} resumes it` : '';
       return [`${now} ${c.red(`! ${DIRECTION_NOUN[e.direction]} ${safe(e.name)} failed: ${safe(e.message)}${hint}`)} ${c.dim(`(${e.code})`)}`];
     }
@@ -470,7 +482,7 @@ export function toTerminalLines(item: Shown, ctx: TerminalContext): string[] {
       switch (r.kind) {
         case 'welcome':
           return [
-            `${now} ${c.gray(`* ${safe(r.text)}`)}`,
+            `${now} ${c.gray(`* ${safe(withoutBracketHelp(r.text))}`)}`,
             `${now} ${c.gray('* You are')} ${colorName(r.name, ctx)} ${c.gray(`in #${safe(r.room)} — type /help for commands`)}`,
           ];
         case 'message':
@@ -550,11 +562,24 @@ export function udpStatusText(u: UdpStatus): string {
       break;
   }
   const rtt = u.srttMs === null ? 'rtt –' : `rtt ${formatMs(u.srttMs)}${u.minRttMs === null ? '' : ` (min ${formatMs(u.minRttMs)})`}`;
-  const loss = u.lossRate === null ? 'loss –' : `loss ${(u.lossRate * 100).toFixed(1)}% (${u.packetsLost}/${u.packetsSent} packets)`;
+  // Both directions, each said for what it counts: ours from the server's ACKs, the server's from the
+  // gaps in its packet numbers (a download's loss is on the way in, where ACKs of ours cannot see it).
+  const out = u.lossRate === null ? 'out –' : `out ${(u.lossRate * 100).toFixed(1)}% (${u.packetsLost} of ${u.packetsSent} sent, by ACKs)`;
+  const inbound =
+    u.inboundLossRate === null ? 'in –' : `in ${(u.inboundLossRate * 100).toFixed(1)}% (${u.peerPacketsMissing} of the server's ${u.peerPacketsSpanned} missing)`;
+  const loss = `loss ${out}, ${inbound}`;
   const engine = `${rtt}, ${loss}, ${u.retransmissions} retransmission${u.retransmissions === 1 ? '' : 's'}`;
   if (u.state === 'bound') return `bound to ${u.target ?? '?'}: ${engine}`;
   const why = u.reason === null ? '' : `: ${TRANSPORT_CHANGE_TEXT[u.reason]}`;
   return `gave up${why}${u.packetsSent > 0 ? ` (was ${engine})` : ''}`;
+}
+
+/**
+ * The server's welcome without its pointer to `<help>` (the bracket form, for clients that type raw
+ * commands): this client says `/help` on the next line, and one pointer is enough.
+ */
+export function withoutBracketHelp(text: string): string {
+  return text.replace(/\s*Type <help> for the commands\.\s*$/, '');
 }
 
 /** The prompt: `name@room> ` once signed in, `name: ` while asking for a name. */

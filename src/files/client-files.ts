@@ -49,6 +49,8 @@ export type ClientFileEvent =
   | { type: 'finished'; id: number; direction: Direction; name: string; size: number; savedAs?: string; path?: string; to?: string }
   /** Over without success. `resumable`: `/download NAME` again continues where it stopped. */
   | { type: 'failed'; id?: number; direction: Direction; name: string; code: string; message: string; resumable: boolean }
+  /** An offer turned down with `/decline` (the sender is told). */
+  | { type: 'declined'; id: number; from: string; name: string }
   /** A request the client could not even make (bad path, nothing to cancel…). */
   | { type: 'error'; message: string };
 
@@ -173,6 +175,7 @@ export class ClientFiles {
     }
     this.offers.delete(id);
     this.config.send({ kind: 'decline', id });
+    this.config.emit({ type: 'declined', id, from: offer.from, name: offer.name });
   }
 
   /**

@@ -49,6 +49,10 @@ export class AckTracker {
   floor = 0;
   /** Largest full packet number received, −1 before the first. */
   largest = -1;
+  /** Smallest full packet number received, −1 before the first. */
+  smallest = -1;
+  /** Distinct packet numbers recorded (each counted once). */
+  distinct = 0;
   /** When `largest` arrived (for the ACK delay field). */
   largestTime = 0;
   /** Ack-eliciting packets received since the last ACK frame went out. */
@@ -99,6 +103,8 @@ export class AckTracker {
       this.largest = pn;
       this.largestTime = now;
     }
+    if (this.smallest < 0 || pn < this.smallest) this.smallest = pn;
+    this.distinct++;
     this.dirty = true;
     this.repeats = ACK_REPEATS;
     if (probe) {
@@ -109,6 +115,15 @@ export class AckTracker {
     this.elicitingSinceAck++;
     if (outOfOrder || this.elicitingSinceAck >= this.ackEveryN) this.immediate = true;
     else if (this.deadline === Infinity) this.deadline = now + this.maxAckDelayMs;
+  }
+
+  /**
+   * The peer's packets we never recorded below the largest we did: lost on the way in (or refused
+   * for want of buffer space, then resent under a new number). The loss of the direction towards us,
+   * which our own ACK-based count cannot see.
+   */
+  get missing(): number {
+    return this.largest < 0 ? 0 : Math.max(0, this.largest - this.smallest + 1 - this.distinct);
   }
 
   /** Should a packet going out anyway carry an ACK frame? */

@@ -436,6 +436,8 @@ export class Connection implements ReliableConnection {
       queuedMessages: this.streams[0].unacked + this.streams[1].unacked,
       minRtt: this.rtt.min,
       packetsLost: c.packetsLost,
+      peerPacketsMissing: this.acks.missing,
+      peerPacketsSpanned: this.acks.largest < 0 ? 0 : this.acks.largest - this.acks.smallest + 1,
       duplicatePackets: c.duplicatePackets,
       malformedPackets: c.malformedPackets,
       refusedFrames: c.refusedFrames,

@@ -66,6 +66,13 @@ export interface EngineStats {
   minRtt: number | undefined;
   /** Packets declared lost (RFC 9002 §6.1 packet or time threshold). */
   packetsLost: number;
+  /**
+   * The peer's packets that never arrived, below the largest that did (gaps in its packet numbers):
+   * the loss of the incoming direction, which ACKs of our own packets cannot show.
+   */
+  peerPacketsMissing: number;
+  /** The peer's packet numbers spanned so far (smallest to largest received), the base of that count. */
+  peerPacketsSpanned: number;
   /** Packets that arrived twice (same packet number) and were dropped. */
   duplicatePackets: number;
   /** Packets the decoder rejected (not an engine packet, truncated, bad frames). */

@@ -27,6 +27,8 @@ export interface ServerOptions extends StoreServerOptions {
   udpPort?: number;
   /** The IRC door's port (absent: no IRC door; 0 picks a free one). */
   ircPort?: number;
+  /** The IRC door over TLS on this port, with the certificate of `tls` (0 picks a free one). Needs `tls`. */
+  ircTlsPort?: number;
   /** Shared directory (default ./files, created if missing). */
   filesDir?: string;
   /** Log level of the logger created when `logger` is not given (default info). */
@@ -70,6 +72,7 @@ export interface ResolvedServerOptions {
   tcpPort: number;
   udpPort: number;
   ircPort: number | undefined;
+  ircTlsPort: number | undefined;
   filesDir: string;
   logLevel: LogLevel;
   logger: Logger | undefined;
@@ -136,12 +139,12 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
   if (nodeId !== undefined && (typeof nodeId !== 'string' || !NODE_ID.test(nodeId))) {
     return fail(`nodeId must be 1–${NODE_ID_MAX_LENGTH} letters, digits, '.', '_' or '-', got ${JSON.stringify(String(nodeId)).slice(0, 80)}`);
   }
-  if (options.tlsPort !== undefined) {
-    const tlsPortError = checkPort('tlsPort', options.tlsPort);
-    if (tlsPortError !== undefined) return fail(tlsPortError);
-    if (options.tls === undefined) return fail('tlsPort needs a certificate and key (--tls-cert, --tls-key)');
-  }
+  const tlsPortError = tlsPortProblem('tlsPort', options.tlsPort, options.tls !== undefined);
+  if (tlsPortError !== undefined) return fail(tlsPortError);
   if (options.requireTls === true && options.tls === undefined) return fail('requireTls needs a certificate and key (--tls-cert, --tls-key)');
+  const ircTlsPortError = tlsPortProblem('ircTlsPort', options.ircTlsPort, options.tls !== undefined);
+  if (ircTlsPortError !== undefined) return fail(ircTlsPortError);
+  if (options.requireTls === true && ircPort !== undefined) return fail('requireTls refuses plain connections: offer the IRC door with TLS (--irc-tls), not plain (--irc)');
   const files = resolveFileOptions(options.files ?? {});
   if (!files.ok) return fail(files.message);
   const engine = { ...SOCKET_ENGINE_CONFIG, ...options.engine };
@@ -156,6 +159,7 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
       tcpPort,
       udpPort,
       ircPort,
+      ircTlsPort: options.ircTlsPort,
       filesDir,
       logLevel,
       logger: options.logger,
@@ -174,6 +178,12 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
       store: store.store,
     },
   };
+}
+
+/** A port that speaks TLS (absent, or a valid port with a certificate to serve): undefined when fine, else why not. */
+function tlsPortProblem(option: 'tlsPort' | 'ircTlsPort', port: unknown, hasIdentity: boolean): string | undefined {
+  if (port === undefined) return undefined;
+  return checkPort(option, port) ?? (hasIdentity ? undefined : `${option} needs a certificate and key (--tls-cert, --tls-key)`);
 }
 
 /** undefined if `port` is a whole number from 0 to 65535, else why not. */

@@ -10,7 +10,6 @@ import { SqliteStore } from '../store/sqlite-store.ts';
 import { LOCAL_BUS } from '../chat/ports.ts';
 import { BRACKET_DOOR } from '../doors/bracket/door.ts';
 import { prepareServerDirs } from '../files/server-files.ts';
-import type { TcpListener } from '../tcp/listener.ts';
 import { WRITE_BATCH } from '../tcp/write-batch.ts';
 import { addressLimit } from './admission.ts';
 import { UDP_CHAT_QUEUE_ALLOWANCE_BYTES } from './constants.ts';
@@ -19,13 +18,13 @@ import { Delivery } from './delivery.ts';
 import { ServerFilePlane } from './file-plane.ts';
 import { createLogger } from './logger.ts';
 import { resolveServerOptions, type ServerOptions } from './options.ts';
-import { listenIrc } from './irc-door.ts';
+import { openIrcListeners, type IrcListeners } from './irc-door.ts';
 import { HubOutputs } from './outputs.ts';
 import { LineRouter } from './router.ts';
 import { SessionTable } from './sessions.ts';
 import { bindError, messageOf, ServerStartError } from './start-error.ts';
 import { collectStats, statsLines, storeLines, worstLinks, type ServerStats, type UdpSessionStats } from './stats.ts';
-import { UdpDataPlane } from './udp-plane.ts';
+import { sealingBackend, UdpDataPlane } from './udp-plane.ts';
 
 export type { ServerOptions } from './options.ts';
 export { ServerStartError } from './start-error.ts';
@@ -42,6 +41,8 @@ export interface RunningServer {
   readonly udpPort: number;
   /** Bound port of the IRC door (the real one when 0 was asked); undefined without one. */
   readonly ircPort: number | undefined;
+  /** Bound port of the IRC door over TLS (`ircTlsPort`); undefined without one. */
+  readonly ircTlsPort: number | undefined;
   /** Absolute path of the shared directory. */
   readonly filesDir: string;
   /** This node's id (session addresses across nodes are node id + local session id). */
@@ -57,9 +58,11 @@ export interface RunningServer {
 type ConnectionCounts = ReturnType<ControlListeners['counts']>;
 
 /** The control listeners' connection counts with the IRC door's added. */
-function addConnectionCounts(c: ConnectionCounts, irc: TcpListener | undefined): ConnectionCounts {
-  if (irc === undefined) return c;
-  return { open: c.open + irc.openConnections, sourceAddresses: c.sourceAddresses + irc.sourceAddresses, refusedPerAddress: c.refusedPerAddress + irc.refusedConnections };
+function addConnectionCounts(c: ConnectionCounts, irc: IrcListeners | undefined): ConnectionCounts {
+  return (irc?.listeners ?? []).reduce(
+    (sum, l) => ({ open: sum.open + l.openConnections, sourceAddresses: sum.sourceAddresses + l.sourceAddresses, refusedPerAddress: sum.refusedPerAddress + l.refusedConnections }),
+    c,
+  );
 }
 
 /**
@@ -100,7 +103,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let sessions!: SessionTable;
   let udp!: UdpDataPlane;
   let tcp: ControlListeners | undefined;
-  let irc: TcpListener | undefined;
+  let irc: IrcListeners | undefined;
   const delivery = new Delivery({
     session: (id) => sessions.session(id),
     members: (room) => hub.localMembers(room),
@@ -188,11 +191,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     throw error;
   }
   const listener = tcp;
-  if (config.ircPort !== undefined) {
+  if (config.ircPort !== undefined || config.ircTlsPort !== undefined) {
     try {
-      irc = await listenIrc({
+      irc = await openIrcListeners({
         host: config.host,
         port: config.ircPort,
+        tlsPort: config.ircTlsPort,
+        tls: config.tls,
         tcpPort: listener.tcpPort,
         rateLimit: config.rateLimit,
         onSocket: (socket, door) => sessions.accept(socket, door),
@@ -202,12 +207,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     } catch (error) {
       listener.stopAccepting();
       await Promise.all([udp.close(), files.close(), store.close()]);
-      throw bindError('IRC', config.host, config.ircPort, error);
+      throw error;
     }
   }
   const ircListener = irc;
-  const tlsFields = listener.tlsPort === undefined ? {} : { tls: listener.tlsPort, requireTls: config.requireTls || listener.tlsPort === listener.tcpPort };
-  logger.info({ host: config.host, tcp: listener.tcpPort, udp: udp.port, ...tlsFields, ...(ircListener === undefined ? {} : { irc: ircListener.port }), files: dirs.root, node, db: config.store.path }, 'listening');
+  const tlsFields = listener.tlsPort === undefined ? {} : { tls: listener.tlsPort, requireTls: config.requireTls || listener.tlsPort === listener.tcpPort, sealing: sealingBackend(logger) };
+  logger.info({ host: config.host, tcp: listener.tcpPort, udp: udp.port, ...tlsFields, ...(ircListener?.port === undefined ? {} : { irc: ircListener.port }), ...(ircListener?.tlsPort === undefined ? {} : { ircTls: ircListener.tlsPort }), files: dirs.root, node, db: config.store.path }, 'listening');
 
   let closing: Promise<void> | undefined;
   const shutdown = async (): Promise<void> => {
@@ -232,6 +237,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     tlsPort: listener.tlsPort,
     udpPort: udp.port,
     ircPort: ircListener?.port,
+    ircTlsPort: ircListener?.tlsPort,
     filesDir: dirs.root,
     nodeId: node,
     stats,

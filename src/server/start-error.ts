@@ -15,7 +15,7 @@ const BIND_CAUSES: Readonly<Record<string, string>> = {
 };
 
 /** "cannot listen on TCP 0.0.0.0:5000: the port is already in use (…) [EADDRINUSE]" */
-export function bindError(protocol: 'TCP' | 'UDP' | 'IRC', host: string, port: number, error: unknown): ServerStartError {
+export function bindError(protocol: 'TCP' | 'UDP' | 'IRC' | 'IRC TLS', host: string, port: number, error: unknown): ServerStartError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const cause = (code !== undefined ? BIND_CAUSES[code] : undefined) ?? messageOf(error);
   const where = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;

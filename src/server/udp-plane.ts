@@ -14,6 +14,7 @@ import { ServerDemux } from '../dataplane/server-demux.ts';
 import type { Address, PlaneState } from '../dataplane/types.ts';
 import type { EngineConfig } from '../reliability/config.ts';
 import type { EngineStats } from '../reliability/types.ts';
+import { datagramAead, type AeadBackend } from '../udp/aead.ts';
 import { helloNonceOf, newConnectionId, newToken, tokenToHex, verifyHello } from '../udp/binding.ts';
 import type { ChannelLink } from '../udp/driven-plane.ts';
 import type { Datagram } from '../wire/codec.ts';
@@ -80,6 +81,16 @@ function exportedSecret(exporter: KeyExporter, connectionId: number): Buffer | u
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The AEAD that seals TLS sessions' datagrams, for the `listening` line (chosen now rather than at the
+ * first binding); a warning when it is node:crypto's, the slower fallback.
+ */
+export function sealingBackend(logger: Logger): AeadBackend {
+  const { aead, fallbackReason } = datagramAead();
+  if (fallbackReason !== undefined) logger.warn({ reason: fallbackReason }, 'sealed datagrams use node:crypto: the same protocol, several times the CPU per datagram');
+  return aead.backend;
 }
 
 function where(from: Address): string {

@@ -19,12 +19,21 @@ export interface TlsIdentity {
   key: string | Buffer;
 }
 
+export interface TlsListenOptions {
+  /** What a plain client hears, in its protocol's words (default: the bracket protocol's `<error>` line). */
+  plainRefusal?: string;
+  handshakeTimeoutMs?: number;
+}
+
 /**
  * A listener that runs a TLS handshake on each accepted socket before the protocol. The first bytes
  * decide: a TLS handshake record goes to node's TLS server as it came; anything else is a plain client
- * (a Python one, `nc`), which gets one plain refusal line naming the problem instead of a silent close.
+ * (a Python one, `nc`, an IRC client without TLS), which gets one plain refusal line naming the problem
+ * instead of a silent close.
  */
-export function tlsServerFactory(identity: TlsIdentity, handshakeTimeoutMs = TLS_HANDSHAKE_TIMEOUT_MS): TcpServerFactory {
+export function tlsServerFactory(identity: TlsIdentity, options: TlsListenOptions = {}): TcpServerFactory {
+  const plainRefusal = options.plainRefusal ?? PLAIN_ON_TLS;
+  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? TLS_HANDSHAKE_TIMEOUT_MS;
   return {
     readyEvent: 'secureConnection',
     handshakeTimeoutMs,
@@ -39,7 +48,7 @@ export function tlsServerFactory(identity: TlsIdentity, handshakeTimeoutMs = TLS
           // Given back: the TLS socket reads what its raw socket had buffered before it took over.
           raw.unshift(first);
           if (first[0] === TLS_HANDSHAKE_RECORD) for (const wrap of wrapInTls) wrap.call(server, raw);
-          else turnAway(raw, PLAIN_ON_TLS, PLAIN_ON_TLS_LINGER_MS);
+          else turnAway(raw, plainRefusal, PLAIN_ON_TLS_LINGER_MS);
         });
       });
       return server;

@@ -1,6 +1,7 @@
 // Sealed datagrams: the AEAD packet protection of a binding whose control connection is TLS
-// (docs/protocol.md, "Sealed datagrams"). ChaCha20-Poly1305 from node:crypto, one key and IV per
-// direction. Key schedule: when the binding is offered (and the client when it opens its plane), each end
+// (docs/protocol.md, "Sealed datagrams"). ChaCha20-Poly1305 (src/udp/aead.ts: libsodium, or node:crypto
+// where it cannot load — the same bytes), one key and IV per direction, in place: nothing is allocated
+// per datagram. Key schedule: when the binding is offered (and the client when it opens its plane), each end
 // takes a binding secret from the TLS exporter (RFC 5705 / RFC 8446 §7.5) with our label and the
 // connection id as context; each hello nonce's keys are HKDF-SHA256 (RFC 5869) of that secret with the
 // nonce in the info — so a rebind (a fresh hello) changes the keys, and no key needs the TLS socket
@@ -25,7 +26,8 @@
 // (SEALED_PACKET_LIMIT, src/dataplane/constants.ts: the machine leaves UDP first); control nonces are
 // a counter in another domain. Replayed data packets are refused by the engine's packet-number window
 // (src/reliability/ack-tracker.ts), replayed control datagrams here.
-import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
+import { hkdfSync } from 'node:crypto';
+import { AEAD_KEY_BYTES, AEAD_NONCE_BYTES, AEAD_TAG_BYTES, datagramAead, type Aead } from './aead.ts';
 import { DatagramType } from '../wire/codec.ts';
 import { NULL_PROTECTION, type OpenVerdict, type PacketProtection, type ProtectionLookup } from '../wire/protection.ts';
 import { readU32 } from '../wire/u32.ts';
@@ -35,10 +37,7 @@ export const DATAGRAM_KEY_LABEL = 'EXPORTER-dualchat-datagrams';
 /** HKDF's info prefix for one hello nonce's keys (the nonce follows, u64). */
 const KEYS_INFO = Buffer.from('dualchat datagram keys');
 const SECRET_BYTES = 32;
-const CIPHER = 'chacha20-poly1305';
-const KEY_BYTES = 32;
-const IV_BYTES = 12;
-export const SEALED_TAG_BYTES = 16;
+export const SEALED_TAG_BYTES = AEAD_TAG_BYTES;
 /** An engine packet's version and packet number stay clear: the receiver builds the nonce from them. */
 export const SEALED_CLEAR_PACKET_BYTES = 5;
 const CONTROL_SEQUENCE_BYTES = 8;
@@ -54,6 +53,8 @@ export type SealingRole = 'client' | 'server';
 interface DirectionKey {
   readonly key: Buffer;
   readonly iv: Buffer;
+  /** Where this direction's nonce is built for each datagram (no allocation per datagram). */
+  readonly nonce: Buffer;
 }
 
 /** The keys of one hello nonce, both directions, with the control-datagram counters that go with them. */
@@ -77,13 +78,14 @@ export function deriveKeySet(secret: Buffer, role: SealingRole, helloNonce: bigi
   const info = Buffer.alloc(KEYS_INFO.length + 8);
   KEYS_INFO.copy(info, 0);
   info.writeBigUInt64BE(helloNonce, KEYS_INFO.length);
-  const okm = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), info, 2 * (KEY_BYTES + IV_BYTES)));
+  const okm = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), info, 2 * (AEAD_KEY_BYTES + AEAD_NONCE_BYTES)));
   const direction = (at: number): DirectionKey => ({
-    key: Buffer.from(okm.subarray(at, at + KEY_BYTES)),
-    iv: Buffer.from(okm.subarray(at + KEY_BYTES, at + KEY_BYTES + IV_BYTES)),
+    key: Buffer.from(okm.subarray(at, at + AEAD_KEY_BYTES)),
+    iv: Buffer.from(okm.subarray(at + AEAD_KEY_BYTES, at + AEAD_KEY_BYTES + AEAD_NONCE_BYTES)),
+    nonce: Buffer.alloc(AEAD_NONCE_BYTES),
   });
   const clientToServer = direction(0);
-  const serverToClient = direction(KEY_BYTES + IV_BYTES);
+  const serverToClient = direction(AEAD_KEY_BYTES + AEAD_NONCE_BYTES);
   return {
     helloNonce,
     seal: role === 'client' ? clientToServer : serverToClient,
@@ -93,46 +95,24 @@ export function deriveKeySet(secret: Buffer, role: SealingRole, helloNonce: bigi
   };
 }
 
-/** A data nonce: the IV xor the packet number in its last 4 bytes (domain 0, the upper counter bits 0). */
-function packetNonce(iv: Buffer, packetNumber: number): Buffer {
-  const nonce = Buffer.from(iv);
-  nonce.writeUInt32BE((nonce.readUInt32BE(8) ^ packetNumber) >>> 0, 8);
+/** A data nonce, in the direction's nonce buffer: the IV xor the packet number in its last 4 bytes (domain 0, the upper counter bits 0). */
+function packetNonce(key: DirectionKey, packetNumber: number): Buffer {
+  const { iv, nonce } = key;
+  iv.copy(nonce);
+  nonce.writeUInt32BE((iv.readUInt32BE(8) ^ packetNumber) >>> 0, 8);
   return nonce;
 }
 
-/** The 12-byte nonce: the direction's IV xor (domain in byte 3 ‖ counter in bytes 4–11). */
-function nonceOf(iv: Buffer, domain: number, counter: bigint): Buffer {
-  const nonce = Buffer.from(iv);
-  nonce[3] = (nonce[3] as number) ^ domain;
+/** The 12-byte nonce, in the direction's nonce buffer: the IV xor (domain in byte 3 ‖ counter in bytes 4–11). */
+function nonceOf(key: DirectionKey, domain: number, counter: bigint): Buffer {
+  const { iv, nonce } = key;
+  iv.copy(nonce);
+  nonce[3] = (iv[3] as number) ^ domain;
   const hi = Number(counter >> 32n) >>> 0;
   const lo = Number(counter & 0xffff_ffffn) >>> 0;
-  nonce.writeUInt32BE((nonce.readUInt32BE(4) ^ hi) >>> 0, 4);
-  nonce.writeUInt32BE((nonce.readUInt32BE(8) ^ lo) >>> 0, 8);
+  nonce.writeUInt32BE((iv.readUInt32BE(4) ^ hi) >>> 0, 4);
+  nonce.writeUInt32BE((iv.readUInt32BE(8) ^ lo) >>> 0, 8);
   return nonce;
-}
-
-/** Encrypts out[from, to) in place and writes the tag at `tagAt`; `aad` is authenticated alone. */
-function sealRange(key: DirectionKey, nonce: Buffer, aad: Uint8Array, out: Uint8Array, from: number, to: number, tagAt: number): void {
-  const cipher = createCipheriv(CIPHER, key.key, nonce, { authTagLength: SEALED_TAG_BYTES });
-  cipher.setAAD(aad, { plaintextLength: to - from });
-  const encrypted = cipher.update(out.subarray(from, to));
-  cipher.final();
-  out.set(encrypted, from);
-  out.set(cipher.getAuthTag(), tagAt);
-}
-
-/** Decrypts bytes[from, to) with the tag at `tagAt`: the plaintext, or undefined when it does not authenticate. */
-function openRange(key: DirectionKey, nonce: Buffer, aad: Uint8Array, bytes: Uint8Array, from: number, to: number, tagAt: number): Buffer | undefined {
-  try {
-    const decipher = createDecipheriv(CIPHER, key.key, nonce, { authTagLength: SEALED_TAG_BYTES });
-    decipher.setAAD(aad, { plaintextLength: to - from });
-    decipher.setAuthTag(bytes.subarray(tagAt, tagAt + SEALED_TAG_BYTES));
-    const plain = decipher.update(bytes.subarray(from, to));
-    decipher.final();
-    return plain;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -151,11 +131,15 @@ export class BindingSealing {
   readonly data: PacketProtection;
   readonly control: PacketProtection;
 
-  /** `secret`: the binding secret (bindingSecret(), taken while the TLS connection is open). */
+  /**
+   * `secret`: the binding secret (bindingSecret(), taken while the TLS connection is open); `aead`: the
+   * process's ChaCha20-Poly1305 (src/udp/aead.ts) unless a test picks one.
+   */
   constructor(
     private readonly secret: Buffer,
     private readonly role: SealingRole,
     readonly connectionId: number,
+    private readonly aead: Aead = datagramAead().aead,
   ) {
     this.data = {
       trailerBytes: SEALED_TAG_BYTES,
@@ -221,7 +205,7 @@ export class BindingSealing {
       out.fill(0, bodyEnd, bodyEnd + SEALED_TAG_BYTES);
       return;
     }
-    sealRange(keys.seal, packetNonce(keys.seal.iv, readU32(out, bodyAt + 1)), out.subarray(start, clearEnd), out, clearEnd, bodyEnd, bodyEnd);
+    this.aead.seal(keys.seal.key, packetNonce(keys.seal, readU32(out, bodyAt + 1)), out.subarray(start, clearEnd), out, clearEnd, bodyEnd, bodyEnd);
   }
 
   private openData(datagram: Uint8Array, bodyAt: number): OpenVerdict {
@@ -234,9 +218,7 @@ export class BindingSealing {
     for (let i = 0; i < 3; i++) {
       const keys = i === 0 ? this.pending : i === 1 ? this.current : this.previous;
       if (keys === undefined) continue;
-      const plain = openRange(keys.open, packetNonce(keys.open.iv, packetNumber), aad, datagram, clearEnd, tagAt, tagAt);
-      if (plain === undefined) continue;
-      datagram.set(plain, clearEnd);
+      if (!this.aead.open(keys.open.key, packetNonce(keys.open, packetNumber), aad, datagram, clearEnd, tagAt, tagAt)) continue;
       this.heard(keys);
       return 'opened';
     }
@@ -252,7 +234,7 @@ export class BindingSealing {
     }
     const sequence = keys.controlSent++;
     Buffer.from(out.buffer, out.byteOffset, out.byteLength).writeBigUInt64BE(sequence, bodyEnd);
-    sealRange(keys.seal, nonceOf(keys.seal.iv, CONTROL_DOMAIN, sequence), out.subarray(start, bodyAt), out, bodyAt, bodyEnd, tagAt);
+    this.aead.seal(keys.seal.key, nonceOf(keys.seal, CONTROL_DOMAIN, sequence), out.subarray(start, bodyAt), out, bodyAt, bodyEnd, tagAt);
   }
 
   private openControl(datagram: Uint8Array, bodyAt: number): OpenVerdict {
@@ -262,11 +244,10 @@ export class BindingSealing {
     const sequence = Buffer.from(datagram.buffer, datagram.byteOffset, datagram.byteLength).readBigUInt64BE(sequenceAt);
     const aad = datagram.subarray(0, bodyAt);
     for (const keys of this.openCandidates()) {
-      const plain = openRange(keys.open, nonceOf(keys.open.iv, CONTROL_DOMAIN, sequence), aad, datagram, bodyAt, sequenceAt, tagAt);
-      if (plain === undefined) continue;
+      if (!this.aead.open(keys.open.key, nonceOf(keys.open, CONTROL_DOMAIN, sequence), aad, datagram, bodyAt, sequenceAt, tagAt)) continue;
+      // Authentic, opened in place; a replay is dropped all the same (the caller discards the datagram).
       if (sequence <= keys.controlHighest) return 'replayed';
       keys.controlHighest = sequence;
-      datagram.set(plain, bodyAt);
       this.heard(keys);
       return 'opened';
     }

@@ -11,7 +11,7 @@ const status = (security: SecurityStatus | undefined): StatusInfo => ({
   room: 'lobby',
   transport: 'udp',
   connectedAt: 0,
-  udp: { state: 'bound', target: 'h:5001', reason: 'bound', srttMs: 1, minRttMs: 1, packetsSent: 1, packetsReceived: 1, packetsLost: 0, lossRate: 0, retransmissions: 0 },
+  udp: { state: 'bound', target: 'h:5001', reason: 'bound', srttMs: 1, minRttMs: 1, packetsSent: 1, packetsReceived: 1, packetsLost: 0, lossRate: 0, peerPacketsMissing: 0, peerPacketsSpanned: 1, inboundLossRate: 0, retransmissions: 0 },
   ...(security === undefined ? {} : { security }),
 });
 

@@ -34,6 +34,9 @@ const udpOff: UdpStatus = {
   packetsReceived: 0,
   packetsLost: 0,
   lossRate: null,
+  peerPacketsMissing: 0,
+  peerPacketsSpanned: 0,
+  inboundLossRate: null,
   retransmissions: 0,
 };
 
@@ -167,6 +170,11 @@ describe('toTerminalLines', () => {
     expect(line(shown({ kind: 'welcome', name: 'alice', room: 'lobby', text: 'Welcome, 2 online' }))).toBe(
       '[13:14:15] * Welcome, 2 online\n[13:14:15] * You are alice in #lobby — type /help for commands',
     );
+    // The server's pointer to the bracket <help> is for raw-command clients: this one points to /help once.
+    const welcome = 'Welcome, alice! 2 users online, you are in #lobby. Type <help> for the commands.';
+    expect(line(shown({ kind: 'welcome', name: 'alice', room: 'lobby', text: welcome }))).toBe(
+      '[13:14:15] * Welcome, alice! 2 users online, you are in #lobby.\n[13:14:15] * You are alice in #lobby — type /help for commands',
+    );
     expect(line(shown({ kind: 'message', from: 'bob', room: 'lobby', ts: TS, self: false, text: 'hi there' }))).toBe(
       '[03:04:05] bob: hi there',
     );
@@ -282,13 +290,18 @@ describe('toTerminalLines', () => {
       packetsReceived: 190,
       packetsLost: 5,
       lossRate: 0.025,
+      peerPacketsMissing: 19,
+      peerPacketsSpanned: 209,
+      inboundLossRate: 19 / 209,
       retransmissions: 7,
     };
     const at = (udp: UdpStatus, transport: 'udp' | 'tcp'): string =>
       line({ kind: 'status', status: { host: 'h', port: 1, name: 'alice', room: 'lobby', transport, connectedAt: NOW, udp } });
     const lines = at(bound, 'udp');
     expect(lines).toContain('transport  udp');
-    expect(lines).toContain('udp        bound to 127.0.0.1:5001: rtt 0.42 ms (min 0.10 ms), loss 2.5% (5/200 packets), 7 retransmissions');
+    expect(lines).toContain(
+      "udp        bound to 127.0.0.1:5001: rtt 0.42 ms (min 0.10 ms), loss out 2.5% (5 of 200 sent, by ACKs), in 9.1% (19 of the server's 209 missing), 7 retransmissions",
+    );
     const fallen = at({ ...bound, state: 'fallen-back', reason: 'peer-lost' }, 'tcp');
     expect(fallen).toMatch(/^ {2}transport {2}tcp$/m);
     expect(fallen).toContain('udp        gave up: the server stopped answering over UDP (was rtt 0.42 ms');
@@ -416,6 +429,9 @@ describe('file events', () => {
     expect(lines({ type: 'started', id: 3, direction: 'download', name: 'a.txt', size: 2048, offset: 0 })).toEqual(['[13:14:15] * Downloading a.txt (2.0 KiB) as transfer 3 — /cancel 3 to stop']);
     expect(lines({ type: 'offer', id: 5, from: 'bob', name: 'c.png', size: 9, accepted: false })).toEqual(['[13:14:15] * bob offers you c.png (9 B): /accept 5 or /decline 5']);
     expect(lines({ type: 'queued', id: 4, name: 'b.pdf', position: 2 })[0]).toMatch(/position 2 .*\/cancel 4/);
+    // What the user asked for reads as done, not as a red failure; a decline is confirmed.
+    expect(lines({ type: 'failed', id: 3, direction: 'download', name: 'a.txt', code: 'cancelled', message: 'cancelled', resumable: false })).toEqual(['[13:14:15] * download a.txt cancelled']);
+    expect(lines({ type: 'declined', id: 5, from: 'bob', name: 'c.png' })).toEqual(['[13:14:15] * declined c.png from bob (offer 5): bob is told']);
     expect(lines({ type: 'finished', id: 3, direction: 'download', name: 'a.txt', size: 10, savedAs: 'a.txt', path: '/d/a.txt' })).toEqual(['[13:14:15] ✓ a.txt saved to /d/a.txt (10 B, CRC-32 checked)']);
     expect(lines({ type: 'finished', id: 4, direction: 'upload', name: 'b.pdf', size: 7, savedAs: 'b (1).pdf' })[0]).toMatch(/b\.pdf uploaded \(stored as b \(1\)\.pdf: the name was taken\)/);
     expect(lines({ type: 'failed', id: 3, direction: 'download', name: 'a.txt', code: 'interrupted', message: 'lost', resumable: true })).toEqual(['[13:14:15] ! download a.txt failed: lost — /download a.txt resumes it (interrupted)']);

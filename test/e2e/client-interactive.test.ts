@@ -74,7 +74,7 @@ describe.skipIf(!hasScript)('dualchat client in a terminal', () => {
     try {
       await pty.waitText((t) => t.includes('name: '), 'name prompt');
       pty.write('bad name!\r');
-      await pty.waitText((t) => t.includes('Choose another name'), 'second name prompt');
+      await pty.waitText((t) => t.includes('Try another name'), 'second name prompt');
       pty.write('pam\r');
       await pty.waitText((t) => t.includes('pam@lobby> '), 'the pam@lobby prompt');
 

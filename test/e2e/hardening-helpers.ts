@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { rawClient, type LogRecord, type RawClient } from './helpers.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/dualchat.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../bin/dualchat.js', import.meta.url));
 
 export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -24,6 +24,8 @@ export interface IrcClientOptions {
   echo?: boolean;
   /** Sign in with SASL PLAIN. */
   sasl?: { account: string; password: string };
+  /** Connect with TLS, accepting the test server's self-signed certificate (irc-framework takes no CA). */
+  tls?: boolean;
 }
 
 /** An irc-framework client connected to 127.0.0.1:`port` as `nick`, registered unless asked otherwise. */
@@ -68,7 +70,19 @@ export async function ircClient(port: number, nick: string, options: IrcClientOp
     });
 
   const registered = options.registered === false ? undefined : waitLine(/^:\S+ 001 /, 'the welcome (001)');
-  client.connect({ host: '127.0.0.1', port, nick, username: nick, gecos: nick, auto_reconnect: false, ping_interval: 0, enable_echomessage: options.echo ?? false, version: null, ...(options.sasl === undefined ? {} : { account: options.sasl }) });
+  client.connect({
+    host: '127.0.0.1',
+    port,
+    nick,
+    username: nick,
+    gecos: nick,
+    auto_reconnect: false,
+    ping_interval: 0,
+    enable_echomessage: options.echo ?? false,
+    version: null,
+    ...(options.tls === true ? { tls: true, rejectUnauthorized: false } : {}),
+    ...(options.sasl === undefined ? {} : { account: options.sasl }),
+  });
   await registered;
   return {
     client,

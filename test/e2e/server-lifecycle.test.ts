@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Reply } from '../../src/commands/types.ts';
 import { startServer, ServerStartError } from '../../src/server/server.ts';
 import { connectedClient, isKind, rawClient, startTestServer } from './helpers.ts';
+import { testCertificate } from './tls-helpers.ts';
 
 const left = (name: string, reason: string) => (r: Reply) => r.kind === 'left' && r.name === name && r.reason === reason;
 
@@ -17,6 +18,16 @@ describe('start-up', () => {
       expect(ts.server.tcpPort).toBeGreaterThan(0);
       expect(ts.server.udpPort).toBeGreaterThan(0);
       expect(ts.logs).toHaveLength(1); // nothing else at info before anyone connects
+    } finally {
+      await ts.close();
+    }
+  });
+
+  it('with TLS, the "listening" line names the AEAD that seals datagrams: libsodium, with no fallback warning', async () => {
+    const ts = await startTestServer({ captureLogs: 'info', tls: await testCertificate(), tlsPort: 0 });
+    try {
+      expect(ts.logs.filter((l) => l.msg === 'listening')).toEqual([expect.objectContaining({ tls: ts.server.tlsPort, sealing: 'libsodium' })]);
+      expect(ts.logs.filter((l) => (l.level ?? 0) >= 40)).toEqual([]);
     } finally {
       await ts.close();
     }

@@ -131,3 +131,14 @@ describe('AckTracker: the replay window', () => {
     expect(t.isDuplicate(20)).toBe(true);
   });
 });
+
+describe('AckTracker: the incoming direction’s loss', () => {
+  it('counts the gaps in the peer’s packet numbers below the largest received', () => {
+    const t = new AckTracker(25, 2, 32);
+    expect(t.missing).toBe(0);
+    for (const pn of [0, 1, 3, 4, 7]) t.onPacket(pn, true, 0);
+    expect(t.missing).toBe(3); // 2, 5, 6
+    t.onPacket(5, true, 1); // late, reordered
+    expect(t.missing).toBe(2);
+  });
+});

@@ -116,3 +116,21 @@ describe('transmissions per fresh byte cannot beat 1/(1 − p) under independent
     }
   }
 });
+
+describe('the receiving engine sees the loss of its incoming direction', () => {
+  it('the gaps in the sender’s packet numbers match what the link dropped, within the last few in flight', () => {
+    for (const seed of [1, 2, 3]) {
+      const s = defaultSpec();
+      const link = mergeLinkSettings(s.forward, { delayMs: 20, loss: 0.1 });
+      const spec: SimulationSpec = { ...s, seed, forward: link, reverse: mergeLinkSettings(s.reverse, { delayMs: 20 }), workload: { ...s.workload, messages: 0, fileBytes: 500_000 } };
+      const outcome = runSimulation(spec, defaultEngineFactory);
+      const receiver = outcome.engines.receiver;
+      const dropped = outcome.links.forward.dropped.loss;
+      expect(dropped, `seed ${seed}`).toBeGreaterThan(20);
+      // The sender's ACK-based count of its own losses sees them too; the receiver's own count is of
+      // packets it never got, whatever the sender learned.
+      expect(Math.abs(receiver.peerPacketsMissing - dropped), `seed ${seed}`).toBeLessThanOrEqual(3);
+      expect(receiver.peerPacketsSpanned, `seed ${seed}`).toBeGreaterThanOrEqual(outcome.links.forward.sent - 3);
+    }
+  });
+});

@@ -1,14 +1,24 @@
 // Sealed datagrams: what a binding whose control connection is TLS puts on the wire. The exporter here is
 // a stand-in with the TLS exporter's shape (a function of label and context over a shared secret); the
-// real one is tested end to end (test/e2e/tls.test.ts).
+// real one is tested end to end (test/e2e/tls.test.ts). Every case runs under both AEAD backends
+// (src/udp/aead.ts), and the two ends of a binding may use different ones.
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { loadSodiumAead, NODE_CRYPTO_AEAD, type Aead } from '../../src/udp/aead.ts';
 import { BindingSealing, bindingSecret, DATAGRAM_KEY_LABEL, deriveKeySet, sealingLookup, type KeyExporter } from '../../src/udp/sealing.ts';
 import { DatagramType, decodeDatagram, encodeDatagram, type Datagram } from '../../src/wire/codec.ts';
 import { NULL_PROTECTION } from '../../src/wire/protection.ts';
 
 const CONN = 0x0102_0304;
+const sodium = loadSodiumAead();
+if (!sodium.ok) throw new Error(sodium.reason);
+/** Each case's backends: both ends libsodium, both node:crypto, and one of each. */
+const ENDS: ReadonlyArray<readonly [string, { client: Aead; server: Aead }]> = [
+  ['libsodium', { client: sodium.aead, server: sodium.aead }],
+  ['node:crypto', { client: NODE_CRYPTO_AEAD, server: NODE_CRYPTO_AEAD }],
+  ['a libsodium client and a node:crypto server', { client: sodium.aead, server: NODE_CRYPTO_AEAD }],
+];
 
 function exporterOf(secret: string): KeyExporter {
   return (length, label, context) => {
@@ -31,21 +41,6 @@ function packet(pn: number, text: string): Uint8Array {
   return body;
 }
 
-function pairOf(secret = 'shared'): { client: BindingSealing; server: BindingSealing } {
-  const client = new BindingSealing(bindingSecret(exporterOf(secret), CONN), 'client', CONN);
-  const server = new BindingSealing(bindingSecret(exporterOf(secret), CONN), 'server', CONN);
-  client.keysForHello(1n);
-  server.keysForHello(1n);
-  return { client, server };
-}
-
-/** The binding completed: the client heard the server's helloOk under the keys of its hello. */
-function boundPairOf(): { client: BindingSealing; server: BindingSealing } {
-  const { client, server } = pairOf();
-  expect(open(client, seal(server, { type: 'helloOk', connectionId: CONN, body: new Uint8Array(0) })).ok).toBe(true);
-  return { client, server };
-}
-
 function seal(from: BindingSealing, d: Datagram): Uint8Array {
   return encodeDatagram(d, from.protectionFor(DatagramType[d.type]));
 }
@@ -54,7 +49,22 @@ function open(at: BindingSealing, bytes: Uint8Array): ReturnType<typeof decodeDa
   return decodeDatagram(Uint8Array.from(bytes), sealingLookup(new Map([[CONN, at]])));
 }
 
-describe('sealed datagrams', () => {
+describe.each(ENDS)('sealed datagrams (%s)', (_name, aeads) => {
+  function pairOf(secret = 'shared'): { client: BindingSealing; server: BindingSealing } {
+    const client = new BindingSealing(bindingSecret(exporterOf(secret), CONN), 'client', CONN, aeads.client);
+    const server = new BindingSealing(bindingSecret(exporterOf(secret), CONN), 'server', CONN, aeads.server);
+    client.keysForHello(1n);
+    server.keysForHello(1n);
+    return { client, server };
+  }
+
+  /** The binding completed: the client heard the server's helloOk under the keys of its hello. */
+  function boundPairOf(): { client: BindingSealing; server: BindingSealing } {
+    const { client, server } = pairOf();
+    expect(open(client, seal(server, { type: 'helloOk', connectionId: CONN, body: new Uint8Array(0) })).ok).toBe(true);
+    return { client, server };
+  }
+
   it('round-trips a data packet with its header and packet number clear and the rest encrypted', () => {
     const { client, server } = pairOf();
     const text = 'hello bob, the secret is 42';
@@ -86,7 +96,7 @@ describe('sealed datagrams', () => {
     const { client } = pairOf();
     const wire = seal(client, { type: 'data', connectionId: CONN, body: packet(1, 'x') });
     expect(open(client, wire)).toEqual({ ok: false, reason: 'auth-failed' }); // its own direction
-    const other = new BindingSealing(bindingSecret(exporterOf('another TLS session'), CONN), 'server', CONN);
+    const other = new BindingSealing(bindingSecret(exporterOf('another TLS session'), CONN), 'server', CONN, aeads.server);
     other.keysForHello(1n);
     expect(open(other, wire)).toEqual({ ok: false, reason: 'auth-failed' });
     const secret = bindingSecret(exporterOf('s'), CONN);
@@ -140,5 +150,15 @@ describe('sealed datagrams', () => {
     open(client, seal(server, { type: 'helloOk', connectionId: CONN, body: new Uint8Array(0) }));
     const b = seal(client, { type: 'data', connectionId: CONN, body: packet(5, 'same') });
     expect(Buffer.from(a.subarray(11)).equals(Buffer.from(b.subarray(11)))).toBe(false);
+  });
+
+  it('opens a datagram under the keys before after failing under the pending ones: a failed try changes no byte', () => {
+    const { client, server } = boundPairOf();
+    const text = 'sent by the server before it saw the rebind hello';
+    const wire = seal(server, { type: 'data', connectionId: CONN, body: packet(30, text) });
+    client.keysForHello(2n); // pending keys, tried first: they fail on this datagram
+    const got = open(client, wire);
+    expect(got.ok && Buffer.from(got.datagram.body).includes(text)).toBe(true);
+    expect(client.sealingNonce).toBe(1n);
   });
 });
