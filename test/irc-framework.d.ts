@@ -12,6 +12,10 @@ declare module 'irc-framework' {
     ping_interval?: number;
     enable_echomessage?: boolean;
     version?: string | null;
+    /** SASL PLAIN credentials (an object without `account`: no SASL). */
+    account?: { account?: string; password?: string };
+    /** Sent as PASS (and used for SASL when `account` is not given). */
+    password?: string;
     /** TLS instead of plain TCP (node's tls.connect; no CA option: rejectUnauthorized false for a test certificate). */
     tls?: boolean;
     rejectUnauthorized?: boolean;

@@ -39,6 +39,9 @@
 //   here because only the hub knows the name is registered); a guest takes any free unregistered name.
 //   Failed logins are counted per name and per source address (LoginGuard) and refused at once past
 //   the allowance, before any hash is computed. Passwords never appear in an output or a log event.
+//   A door may check a password before the connection has a name (`authenticate`, IRC SASL: remembered
+//   for that session's `connect` of the name) or give it apart from the name (`connect`'s `password`,
+//   IRC PASS: ignored for a guest's name).
 // - History (a History port): entering a room replays its last `historyOnJoin` lines as `history`
 //   replies, cut off when the room is entered (what follows is heard live, never twice). A private
 //   message to a registered user who is offline waits in their mailbox and is handed over at sign-in.
@@ -86,8 +89,16 @@ export type SelfCommand =
   /** Mark the session away with `text` (undefined or empty: back). */
   | { kind: 'away'; text?: string };
 
+/** Accounts as a door that signs in before it names the connection asks (IRC SASL). */
+export type AccountCommand =
+  /**
+   * Check registered `name`'s password before the connection has a name (guarded like a login): no reply
+   * when right (the connection's `connect` of that name then needs no password), refused when wrong.
+   */
+  { kind: 'authenticate'; name: string; password: string };
+
 /** What the hub is asked to do. */
-export type HubCommand = Command | RoomCommand | SelfCommand;
+export type HubCommand = Command | RoomCommand | SelfCommand | AccountCommand;
 export type HubCommandKind = HubCommand['kind'];
 
 /** The commands the hub hands to the files shell. */
@@ -122,7 +133,7 @@ export type HubLogEvent =
   | { type: 'connect'; session: SessionId; name: string; room: string }
   | { type: 'name-refused'; session: SessionId; name: string; code: NameRefusal }
   /** An account changed, or a registered name signed in (`login`). Never carries a password. */
-  | { type: 'account'; session: SessionId; name: string; action: 'login' | 'register' | 'password' | 'unregister' }
+  | { type: 'account'; session: SessionId; name: string; action: 'login' | 'authenticate' | 'register' | 'password' | 'unregister' }
   /** A private message to registered `to`, who is offline, kept in their mailbox. */
   | { type: 'mailbox'; from: string; to: string; length: number }
   /** `<join>`: `name` moved from room `from` to `room`. */
@@ -181,6 +192,8 @@ interface SessionState {
   away?: string | undefined;
   /** The connection's source address (failed logins are counted per address). */
   origin: string | undefined;
+  /** Before a name: the registered name (key) whose password this session proved (`authenticate`). */
+  signedIn?: string | undefined;
 }
 
 interface NamedSession extends SessionState {
@@ -270,7 +283,8 @@ export class Hub {
 
     switch (command.kind) {
       case 'connect':
-        return this.refuse(session, 'connect', 'already-connected', `you are already connected as ${me.name}`);
+      case 'authenticate':
+        return this.refuse(session, command.kind, 'already-connected', `you are already connected as ${me.name}`);
       case 'disconnect':
         return this.disconnect(session, me, now);
       case 'users':
@@ -403,7 +417,9 @@ export class Hub {
   private handleUnnamed(session: SessionId, state: SessionState, command: HubCommand, now: number): HubOutput[] {
     switch (command.kind) {
       case 'connect':
-        return this.connect(session, state, command.name, now);
+        return this.connect(session, state, command.name, command.password, now);
+      case 'authenticate':
+        return this.authenticate(session, state, command.name, command.password, now);
       case 'help':
         return [this.reply(session, { kind: 'help', limits: this.helpLimits }), this.request(session, undefined, 'help')];
       case 'disconnect':
@@ -422,12 +438,13 @@ export class Hub {
    * `<connect>NAME`, or `<connect>NAME PASSWORD` for a registered name. A text whose first word is not a
    * registered name is judged whole, as before accounts (a name with a space is a bad name).
    */
-  private connect(session: SessionId, state: SessionState, rawName: string, now: number): HubOutput[] {
+  private connect(session: SessionId, state: SessionState, rawName: string, given: string | undefined, now: number): HubOutput[] {
     const whole = checkUserName(rawName);
     let name: string;
     let password: string | undefined;
     if (whole.ok) {
       name = whole.name;
+      password = given;
     } else {
       const split = splitCredentials(rawName);
       const first = split === undefined ? undefined : checkUserName(split.name);
@@ -441,6 +458,9 @@ export class Hub {
     if (state.claiming) return this.refuse(session, 'connect', 'bad-argument', 'your <connect> is still being answered');
     const registered = this.accounts?.registeredName(key);
     if (registered !== undefined) {
+      if (password === undefined && state.signedIn === key) {
+        return this.claim(session, state, 'connect', key, registered, () => this.enterChat(session, state, registered, key, now));
+      }
       if (password === undefined) {
         return this.refuseName(session, name, 'name-registered', `the name ${registered} is registered: connect with <connect>${registered} PASSWORD`);
       }
@@ -466,6 +486,31 @@ export class Hub {
       }
       this.guard.succeeded(key);
       return this.claim(session, state, 'connect', key, name, () => this.enterChat(session, state, name, key, now));
+    });
+  }
+
+  /** `authenticate`: a registered name's password checked before the connection takes a name (guarded like a login). */
+  private authenticate(session: SessionId, state: SessionState, rawName: string, password: string, now: number): HubOutput[] {
+    const accounts = this.accounts;
+    if (accounts === undefined) return this.refuse(session, 'authenticate', 'refused', 'this server keeps no accounts');
+    const checked = checkUserName(rawName);
+    if (!checked.ok) return this.refuse(session, 'authenticate', 'bad-name', checked.message);
+    const key = nameKey(checked.name);
+    const name = accounts.registeredName(key);
+    if (name === undefined) return this.refuse(session, 'authenticate', 'bad-argument', `${checked.name} is not registered`);
+    if (state.claiming) return this.refuse(session, 'authenticate', 'bad-argument', 'a sign-in is still being answered');
+    const wait = this.guard.waitFor(key, state.origin, now);
+    if (wait > 0) return this.refuse(session, 'authenticate', 'rate-limited', `too many wrong passwords for ${name}; try again in ${Math.ceil(wait / 1000)} s`);
+    state.claiming = true;
+    return this.after(session, 'authenticate', accounts.verify(key, password), () => (state.claiming = false), (right) => {
+      if (this.sessions.get(session) !== state) return [];
+      if (!right) {
+        this.guard.failed(key, state.origin, now);
+        return this.refuse(session, 'authenticate', 'bad-password', `wrong password for ${name}`);
+      }
+      this.guard.succeeded(key);
+      state.signedIn = key;
+      return [log({ type: 'account', session, name, action: 'authenticate' })];
     });
   }
 
@@ -987,6 +1032,7 @@ const KINDS: Readonly<Record<HubCommandKind, true>> = {
   say: true,
   rename: true,
   away: true,
+  authenticate: true,
   register: true,
   password: true,
   unregister: true,
@@ -1012,7 +1058,9 @@ function isWellFormed(command: unknown): command is HubCommand {
   const c = command as Record<string, unknown>;
   switch (c['kind']) {
     case 'connect':
-      return typeof c['name'] === 'string';
+      return typeof c['name'] === 'string' && (c['password'] === undefined || typeof c['password'] === 'string');
+    case 'authenticate':
+      return typeof c['name'] === 'string' && typeof c['password'] === 'string';
     case 'broadcast':
       return typeof c['text'] === 'string';
     case 'private':

@@ -25,7 +25,12 @@ export interface RoomEntry {
  * the hub knows the session's name.
  */
 export type Command =
-  | { kind: 'connect'; name: string }
+  /**
+   * `<connect>NAME` (or `<connect>NAME PASSWORD`, split by the hub). `password` is never made by the
+   * grammar: a door that takes the password apart from the name (IRC PASS) gives it here; it signs in a
+   * registered name and is ignored for a guest's.
+   */
+  | { kind: 'connect'; name: string; password?: string }
   /** `<disconnect>`, `<end_connection>`; `arg` is the family's own name if one was written. */
   | { kind: 'disconnect'; arg?: string }
   /** `<get_users>`; `arg` is the family's own name if one was written. */

@@ -50,6 +50,8 @@ export async function openIrcListeners(options: IrcListenOptions): Promise<IrcLi
     filesHint: `Fetch them with dualchat's client (dualchat client --tcp ${options.tcpPort}), or <listfiles> and <download>FILE on port ${options.tcpPort}.`,
     defaultRoom: DEFAULT_HUB_OPTIONS.defaultRoom,
     version: SERVER_VERSION,
+    // Every server keeps accounts (its store, in memory at least): SASL PLAIN, PASS and NickServ are on.
+    accounts: true,
     ...(options.rateLimit === 0 ? { penalty: undefined } : {}),
   });
   // The server's per-address limit, its refusal in IRC's words.

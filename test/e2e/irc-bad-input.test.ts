@@ -7,33 +7,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseIrc } from '../../src/doors/irc/message.ts';
 import { anyChar } from '../commands/arbitraries.ts';
 import { connectedClient, rawClient, startTestServer, type RawClient, type TestServer } from './helpers.ts';
-import { ircClient, type IrcTestClient } from './irc-helpers.ts';
+import { ircClient, ircConnections, type IrcTestClient } from './irc-helpers.ts';
 
 let ts: TestServer;
 let ircPort: number;
-const open: Array<IrcTestClient | RawClient> = [];
+const connections = ircConnections(() => ircPort);
 
 beforeAll(async () => {
   ts = await startTestServer({ ircPort: 0 });
   ircPort = ts.server.ircPort!;
 });
 afterAll(async () => {
-  for (const c of open) 'client' in c ? c.close() : c.destroy();
+  connections.closeAll();
   await ts.close();
 });
 
-async function user(nick: string): Promise<IrcTestClient> {
-  const c = await ircClient(ircPort, nick);
-  open.push(c);
-  return c;
-}
-
+const user = (nick: string): Promise<IrcTestClient> => connections.irc(nick);
 /** A raw socket to the IRC port (the lines it gets, as RawClient records them). */
-async function rawIrc(): Promise<RawClient> {
-  const c = await rawClient(ircPort);
-  open.push(c);
-  return c;
-}
+const rawIrc = (): Promise<RawClient> => connections.raw();
 
 describe('IRC door, bad input', () => {
   it('a 513-byte line gets 417 and is skipped; the connection goes on', async () => {
@@ -85,7 +76,7 @@ describe('IRC door, bad input', () => {
     const quick = await startTestServer({ ircPort: 0, connectTimeoutMs: 300 });
     try {
       const c = await rawClient(quick.server.ircPort!);
-      open.push(c);
+      connections.keep(c);
       c.send('NICK slow1\r\n');
       await c.waitClosed();
       expect(c.lines).toEqual(['ERROR :Closing Link: * (Registration timed out)\r']);

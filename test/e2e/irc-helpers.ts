@@ -1,7 +1,7 @@
 // IRC clients for the IRC door's tests: irc-framework (a maintained IRC client library) over a real
 // socket, with every line the server sent recorded and waits that end on a line or fail at a deadline.
 import { Client } from 'irc-framework';
-import { DEFAULT_WAIT_MS, waitOn } from './helpers.ts';
+import { DEFAULT_WAIT_MS, rawClient, waitOn, type RawClient } from './helpers.ts';
 
 export interface IrcTestClient {
   readonly client: Client;
@@ -22,6 +22,8 @@ export interface IrcClientOptions {
   /** Wait for 001 (default true). */
   registered?: boolean;
   echo?: boolean;
+  /** Sign in with SASL PLAIN. */
+  sasl?: { account: string; password: string };
   /** Connect with TLS, accepting the test server's self-signed certificate (irc-framework takes no CA). */
   tls?: boolean;
 }
@@ -79,6 +81,7 @@ export async function ircClient(port: number, nick: string, options: IrcClientOp
     enable_echomessage: options.echo ?? false,
     version: null,
     ...(options.tls === true ? { tls: true, rejectUnauthorized: false } : {}),
+    ...(options.sasl === undefined ? {} : { account: options.sasl }),
   });
   await registered;
   return {
@@ -91,6 +94,34 @@ export async function ircClient(port: number, nick: string, options: IrcClientOp
     close: () => {
       client.quit();
       (client as unknown as { connection?: { end?: () => void } }).connection?.end?.();
+    },
+  };
+}
+
+/** Connections to one IRC port that a test file opens and closes together. */
+export interface IrcConnections {
+  /** An irc-framework client (see ircClient). */
+  irc(nick: string, options?: IrcClientOptions): Promise<IrcTestClient>;
+  /** A raw socket (the lines it gets, as RawClient records them). */
+  raw(): Promise<RawClient>;
+  /** Keep `c` to be closed with the rest. */
+  keep<T extends IrcTestClient | RawClient>(c: T): T;
+  closeAll(): void;
+}
+
+/** Connections to the IRC port `port()` names (read when each opens: the server starts in beforeAll). */
+export function ircConnections(port: () => number): IrcConnections {
+  const open: Array<IrcTestClient | RawClient> = [];
+  const keep = <T extends IrcTestClient | RawClient>(c: T): T => {
+    open.push(c);
+    return c;
+  };
+  return {
+    irc: async (nick, options = {}) => keep(await ircClient(port(), nick, options)),
+    raw: async () => keep(await rawClient(port())),
+    keep,
+    closeAll: () => {
+      for (const c of open.splice(0)) 'client' in c ? c.close() : c.destroy();
     },
   };
 }

@@ -1,7 +1,9 @@
 // A real IRC client on the IRC door: irssi (Debian's package) in a detached tmux session, driven with
 // send-keys — it connects, joins a channel, sends a line that a bracket user receives, and shows a
-// line the bracket user sends (read from irssi's own log of the channel); and over TLS (`--irc-tls`),
-// irssi verifying the server's certificate with the test CA. Bounded in time: every wait
+// line the bracket user sends (read from irssi's own log of the channel); over TLS (`--irc-tls`),
+// irssi verifying the server's certificate with the test CA; and signs a registered nick in with SASL
+// PLAIN, set up as an irssi user does (/network add -sasl_…), seeing the room's history on JOIN.
+// Bounded in time: every wait
 // has a deadline and every poll a bounded count. Skipped, saying why, when irssi or tmux is missing
 // (.ci/run installs them).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -9,6 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHEAP_SCRYPT } from '../store/helpers.ts';
 import { connectedClient, startTestServer, type RawClient, type TestServer } from './helpers.ts';
 import { testCertificate } from './tls-helpers.ts';
 
@@ -75,7 +78,7 @@ function channelLog(home: string, channel: string): string {
 
 describe.skipIf(missing.length > 0)(`irssi on the IRC door${SKIP}`, () => {
   beforeAll(async () => {
-    ts = await startTestServer({ ircPort: 0, tls: await testCertificate(), tlsPort: 0, ircTlsPort: 0 });
+    ts = await startTestServer({ ircPort: 0, tls: await testCertificate(), tlsPort: 0, ircTlsPort: 0, passwordCost: CHEAP_SCRYPT, historyOnJoin: 5 });
   });
 
   afterAll(async () => {
@@ -135,5 +138,31 @@ describe.skipIf(missing.length > 0)(`irssi on the IRC door${SKIP}`, () => {
     await poll(() => channelLog(home, '#lobby').includes('hello irssi2, from brackets'), "carol's line in irssi2's #lobby log");
     tmux('send-keys', '-t', 'irctls', '/quit', 'Enter');
     await carol.waitReply((r) => r.kind === 'left' && r.name === 'irssi2' && r.reason === 'disconnect', 'irssi2 quitting', 15_000);
+  });
+
+  it('signs a registered nick in with SASL PLAIN and shows the history of a channel it joins', { timeout: 60_000 }, async () => {
+    const owner = await connectedClient(ts.port, 'irssi3');
+    raw.push(owner);
+    owner.send('<register>irssi3-pw\n<disconnect>\n');
+    await owner.waitClosed();
+    const bob = await connectedClient(ts.port, 'bobby');
+    raw.push(bob);
+    bob.send('<join>past\n<set_msg_all>said before irssi3 came\n');
+    await bob.waitReply((r) => r.kind === 'message' && r.self && r.text === 'said before irssi3 came', 'the line kept');
+
+    const home = irssiHome('irssi3');
+    tmux('new-session', '-d', '-s', 'sasl', '-x', '160', '-y', '40', `irssi --home=${home} -! -n irssi3`);
+    const keys = (line: string): string => tmux('send-keys', '-t', 'sasl', line, 'Enter');
+    await poll(() => tmux('capture-pane', '-p', '-t', 'sasl').includes('(status)'), 'irssi started');
+    keys('/network add -sasl_mechanism PLAIN -sasl_username irssi3 -sasl_password irssi3-pw dualchat');
+    keys(`/server add -network dualchat 127.0.0.1 ${ts.server.ircPort}`);
+    keys('/connect dualchat');
+    await poll(() => channelLog(home, '#lobby').includes('irssi3'), 'irssi3 signed in, in #lobby');
+    keys('/join #past');
+    await bob.waitReply((r) => r.kind === 'joined' && r.name === 'irssi3' && r.room === 'past', 'irssi3 joining #past', 15_000);
+    await poll(() => channelLog(home, '#past').includes('said before irssi3 came'), "the kept line in irssi's #past log");
+    expect(channelLog(home, '#past')).toMatch(/<.?bobby> (\[history [^\]]+\] )?said before irssi3 came/);
+    keys('/quit');
+    await bob.waitReply((r) => r.kind === 'left' && r.name === 'irssi3' && r.reason === 'disconnect', 'irssi3 quitting', 15_000);
   });
 });

@@ -15,9 +15,9 @@ import { anyChar } from '../commands/arbitraries.ts';
 const RUNS = 200;
 const LINES_PER_RUN = 50;
 
-const VERBS = ['CAP', 'NICK', 'USER', 'PASS', 'PING', 'PONG', 'QUIT', 'JOIN', 'PART', 'PRIVMSG', 'NOTICE', 'NAMES', 'LIST', 'WHO', 'WHOIS', 'TOPIC', 'MODE', 'MOTD', 'LUSERS', 'ISON', 'USERHOST', 'AWAY', 'HELP', 'VERSION', 'KICK', 'privmsg', '001', 'X'];
+const VERBS = ['CAP', 'NICK', 'USER', 'PASS', 'PING', 'PONG', 'QUIT', 'JOIN', 'PART', 'PRIVMSG', 'NOTICE', 'NAMES', 'LIST', 'WHO', 'WHOIS', 'TOPIC', 'MODE', 'MOTD', 'LUSERS', 'ISON', 'USERHOST', 'AWAY', 'HELP', 'VERSION', 'KICK', 'privmsg', '001', 'X', 'AUTHENTICATE', 'NICKSERV', 'NS'];
 const word = fc.oneof(
-  fc.constantFrom('alice', 'Bob', '#dev', '#lobby', '#Dev,#ops', 'bob,#dev', '*', '0', 'LS', '302', 'REQ', 'END', 'LIST', ':server-time echo-message', ':sasl', '+b', 'b', '-i', '\u0001ACTION waves\u0001', '\u0001VERSION\u0001', ':', '::'),
+  fc.constantFrom('alice', 'Bob', '#dev', '#lobby', '#Dev,#ops', 'bob,#dev', '*', '0', 'LS', '302', 'REQ', 'END', 'LIST', ':server-time echo-message', ':sasl', 'PLAIN', '+', 'AGFsaWNlAHB3LTEyMzQ=', 'NickServ', ':REGISTER pw-1234', 'IDENTIFY', '+b', 'b', '-i', '\u0001ACTION waves\u0001', '\u0001VERSION\u0001', ':', '::'),
   fc.string({ unit: anyChar, maxLength: 24 }),
 );
 const ircLine: fc.Arbitrary<string> = fc.oneof(
@@ -43,11 +43,11 @@ describe('IRC door fuzz', () => {
   it(`${RUNS * LINES_PER_RUN} fuzzed lines: nothing throws, every reply is IRC lines a client parses`, () => {
     let registered = 0;
     fc.assert(
-      fc.property(fc.array(ircLine, { minLength: LINES_PER_RUN - 2, maxLength: LINES_PER_RUN - 2 }), fc.boolean(), fc.boolean(), (fuzzed, second, registerFirst) => {
+      fc.property(fc.array(ircLine, { minLength: LINES_PER_RUN - 2, maxLength: LINES_PER_RUN - 2 }), fc.boolean(), fc.boolean(), fc.boolean(), (fuzzed, second, registerFirst, accounts) => {
         // Most runs register first, so the fuzz reaches the commands of a registered connection.
         const lines = registerFirst ? ['NICK alice', 'USER a 0 * :A', ...fuzzed] : [...fuzzed, 'PING x', 'QUIT'];
         const hub = new Hub({ rateLimit: 0 });
-        const door = ircDoor({ filesHint: 'Use the client.', defaultRoom: 'lobby', version: 'test' });
+        const door = ircDoor({ filesHint: 'Use the client.', defaultRoom: 'lobby', version: 'test', accounts });
         // A second session (another door's user) for the messages to reach.
         if (second) {
           hub.open(2, 0);

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
+import type { HubOutput } from '../../src/chat/hub.ts';
 import { SqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite-store.ts';
 
 export const CHEAP_SCRYPT = { cost: 1024, block: 8, par: 1 };
@@ -56,3 +57,13 @@ export function openStore(file: string, log: CapturedLog = capturedLog(), extra:
   return new SqliteStore({ path: file, logger: log.logger, retention: { days: 0, maxRows: 0 }, scrypt: CHEAP_SCRYPT, ...extra });
 }
 
+
+/** The hub's outputs with every later answer (a store port's) awaited, in order. */
+export async function settle(outputs: readonly HubOutput[]): Promise<HubOutput[]> {
+  const flat: HubOutput[] = [];
+  for (const o of outputs) {
+    if (o.type === 'await') flat.push(...(await settle(await o.outputs)));
+    else flat.push(o);
+  }
+  return flat;
+}

@@ -9,7 +9,7 @@ import { Hub, type HubCommand, type HubOutput } from '../../src/chat/hub.ts';
 import { normalizeChatText } from '../../src/chat/text.ts';
 import type { HubReply } from '../../src/chat/replies.ts';
 import type { SqliteStore } from '../../src/store/sqlite-store.ts';
-import { openStore, tempDir } from './helpers.ts';
+import { openStore, settle, tempDir } from './helpers.ts';
 
 type Action =
   | { type: 'register'; user: string; password: string }
@@ -31,16 +31,6 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   fc.record({ type: fc.constant('private' as const), from: user, to: user, text }),
   fc.constant<Action>({ type: 'restart' }),
 );
-
-/** The hub's outputs with every later answer awaited, in order. */
-async function settle(outputs: readonly HubOutput[]): Promise<HubOutput[]> {
-  const flat: HubOutput[] = [];
-  for (const o of outputs) {
-    if (o.type === 'await') flat.push(...(await settle(await o.outputs)));
-    else flat.push(o);
-  }
-  return flat;
-}
 
 function repliesTo(outputs: readonly HubOutput[], session: number): HubReply[] {
   return outputs.flatMap((o) => (o.type === 'reply' && o.to === session ? [o.reply] : []));

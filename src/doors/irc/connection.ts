@@ -24,7 +24,15 @@ import {
 import { channel, mask, roomText, serverLine, textLines } from './format.ts';
 import { parseIrc, serverTimeTag, type IrcMessage } from './message.ts';
 import { filesNotice, ircHelpLines, motdLines } from './prose.ts';
-import { INITIAL_REGISTRATION, register, type Registration, type RegistrationAction, type RegistrationEvent } from './registration.ts';
+import { historyPrefix, nickServReply, nickServStep, NICKSERV } from './nickserv.ts';
+import {
+  INITIAL_REGISTRATION,
+  INITIAL_REGISTRATION_WITH_ACCOUNTS,
+  register,
+  type Registration,
+  type RegistrationAction,
+  type RegistrationEvent,
+} from './registration.ts';
 
 const EMPTY = new Uint8Array(0);
 const CTCP = '\u0001';
@@ -38,6 +46,8 @@ export interface IrcConnectionOptions {
   defaultRoom: string;
   /** The server's version, for 002/004. */
   version: string;
+  /** The server keeps accounts: SASL PLAIN is offered, PASS signs a registered nick in, NickServ answers. */
+  accounts: boolean;
 }
 
 /** The formats a connection's room replies are shared in. */
@@ -47,7 +57,7 @@ export interface IrcFormats {
 }
 
 /** Commands a connection may send before it is registered (anything else: 451). */
-const BEFORE_REGISTRATION = new Set(['CAP', 'NICK', 'USER', 'PASS', 'PING', 'PONG', 'QUIT']);
+const BEFORE_REGISTRATION = new Set(['CAP', 'NICK', 'USER', 'PASS', 'AUTHENTICATE', 'PING', 'PONG', 'QUIT']);
 
 export class IrcConnection implements DoorConnection {
   private reg: Registration = INITIAL_REGISTRATION;
@@ -56,6 +66,8 @@ export class IrcConnection implements DoorConnection {
   private asked: HubStep | undefined;
   /** The last quit or rename this connection was told of (a user in several shared rooms quits or renames once). */
   private lastSeen: { name: string; ts: number } = { name: '', ts: Number.NaN };
+  /** Why the hub refused the SASL password being checked (its words, never the password); undefined: not refused. */
+  private saslRefusal: string | undefined;
 
   constructor(
     private readonly view: ChatView,
@@ -63,6 +75,7 @@ export class IrcConnection implements DoorConnection {
     private readonly options: IrcConnectionOptions,
   ) {
     this.budget = options.penalty === undefined ? undefined : new PenaltyBudget(options.penalty);
+    this.reg = options.accounts ? INITIAL_REGISTRATION_WITH_ACCOUNTS : INITIAL_REGISTRATION;
     this.format = formats.plain;
   }
 
@@ -132,7 +145,12 @@ export class IrcConnection implements DoorConnection {
       case 'USER':
         return this.registration({ type: 'user', params: p });
       case 'PASS':
-        return p[0] === undefined ? this.numeric('461', ['PASS'], 'Not enough parameters') : this.registration({ type: 'pass' });
+        return p[0] === undefined ? this.numeric('461', ['PASS'], 'Not enough parameters') : this.registration({ type: 'pass', password: p[0] });
+      case 'AUTHENTICATE':
+        return p[0] === undefined ? this.numeric('461', ['AUTHENTICATE'], 'Not enough parameters') : this.registration({ type: 'authenticate', param: p[0] });
+      case 'NICKSERV':
+      case 'NS':
+        return this.nickServ(p.join(' '));
       case 'PING':
         return p[0] === undefined ? this.numeric('409', [], 'No origin specified') : send(`:${IRC_SERVER_NAME} PONG ${IRC_SERVER_NAME} :${p[0]}\r\n`);
       case 'PONG':
@@ -184,7 +202,7 @@ export class IrcConnection implements DoorConnection {
     const sub = (p[0] ?? '').toUpperCase();
     switch (sub) {
       case 'LS':
-        return this.registration({ type: 'cap-ls' });
+        return this.registration(p[1] === undefined ? { type: 'cap-ls' } : { type: 'cap-ls', version: Number.parseInt(p[1], 10) });
       case 'REQ':
         return this.registration({ type: 'cap-req', caps: p[1] ?? '' });
       case 'END':
@@ -209,8 +227,10 @@ export class IrcConnection implements DoorConnection {
 
   private registrationStep(action: RegistrationAction): DoorStep[] {
     switch (action.type) {
-      case 'claim':
-        return [{ type: 'hub', command: { kind: 'connect', name: action.nick }, then: () => this.claimed() }];
+      case 'claim': {
+        const command: HubCommand = action.password === undefined ? { kind: 'connect', name: action.nick } : { kind: 'connect', name: action.nick, password: action.password };
+        return [{ type: 'hub', command, then: () => this.claimed() }];
+      }
       case 'numeric':
         return this.numeric(action.code, action.params, action.text);
       case 'cap-ls':
@@ -221,9 +241,36 @@ export class IrcConnection implements DoorConnection {
         return send(this.capLine('NAK', action.caps));
       case 'rename':
         return [{ type: 'hub', command: { kind: 'rename', name: action.nick }, then: () => this.renamed() }];
+      case 'sasl-continue':
+        return send('AUTHENTICATE +\r\n');
+      case 'sasl-verify':
+        this.saslRefusal = undefined;
+        return [{ type: 'hub', command: { kind: 'authenticate', name: action.account, password: action.password }, then: () => this.verified() }];
+      case 'sasl-success':
+        return send(
+          serverLine('900', this.me, [mask(action.account), action.account], `You are now logged in as ${action.account}`) +
+            serverLine('903', this.me, [], 'SASL authentication successful'),
+        );
     }
   }
 
+  /** The hub answered the SASL password: no refusal means it was right. */
+  private verified(): DoorStep[] {
+    const reason = this.saslRefusal;
+    this.saslRefusal = undefined;
+    return this.registration(reason === undefined ? { type: 'sasl-verified' } : { type: 'sasl-refused', reason });
+  }
+
+  /** `PRIVMSG NickServ :…` (or `NICKSERV …`, `NS …`): account commands in the words IRC users know. */
+  private nickServ(text: string): DoorStep[] {
+    const step = nickServStep(text);
+    if (step.type === 'hub') return [{ type: 'hub', command: step.command }];
+    return send(step.lines.map((line) => this.fromNickServ(line)).join(''));
+  }
+
+  private fromNickServ(text: string): string {
+    return textLines('', NICKSERV, 'NOTICE', this.me, text.replace(/[\0\r\n]/g, ' '));
+  }
   /** The hub answered the nick: welcomed (then the lobby's NAMES follow its JOIN), or refused (the 433/432 went out). */
   private claimed(): DoorStep[] {
     const name = this.view.name();
@@ -286,6 +333,10 @@ export class IrcConnection implements DoorConnection {
     if (text === undefined) return [];
     const steps: DoorStep[] = [];
     for (const target of targets(p[0])) {
+      if (this.options.accounts && nameKey(target) === nameKey(NICKSERV)) {
+        if (!quiet) steps.push(...this.nickServ(text));
+        continue;
+      }
       const command: HubCommand = target.startsWith('#') ? { kind: 'say', room: target, text } : { kind: 'private', to: target, text };
       steps.push(quiet ? { type: 'hub', command, quiet } : { type: 'hub', command });
     }
@@ -435,8 +486,16 @@ export class IrcConnection implements DoorConnection {
         return serverLine('301', this.me, [reply.name], reply.text);
       case 'error':
         return this.refusal(reply.code, reply.message);
-      case 'system':
+      case 'system': {
+        const kind = this.asked?.command.kind;
+        if (kind === 'register' || kind === 'password' || kind === 'unregister') return this.fromNickServ(nickServReply(kind, this.me, reply.text));
         return serverLine('NOTICE', this.me, [], reply.text);
+      }
+      case 'history':
+        // A kept line, from its sender to its room: with the original time as server-time, or marked in the text.
+        return this.timed
+          ? textLines(serverTimeTag(reply.ts), reply.from, 'PRIVMSG', channel(reply.room), reply.text)
+          : textLines('', reply.from, 'PRIVMSG', channel(reply.room), `${historyPrefix(reply.ts)}${reply.text}`);
       case 'disconnected':
         return `ERROR :Closing Link: ${this.me} (Quit)\r\n`;
       case 'users':
@@ -474,9 +533,26 @@ export class IrcConnection implements DoorConnection {
     this.asked = undefined;
     if (step?.quiet === true) return '';
     const c = step?.command;
+    if (c?.kind === 'authenticate') {
+      // Told as 904 by the registration (verified()).
+      this.saslRefusal = message;
+      return '';
+    }
+    if (c?.kind === 'register' || c?.kind === 'password' || c?.kind === 'unregister') return this.fromNickServ(message);
     switch (code) {
       case 'name-taken':
         return serverLine('433', this.me, [c?.kind === 'connect' || c?.kind === 'rename' ? c.name : '*'], 'Nickname is already in use');
+      case 'name-registered':
+        // 433 (clients pick another nick on it), saying why and how to sign in.
+        return serverLine(
+          '433',
+          this.me,
+          [c?.kind === 'connect' || c?.kind === 'rename' ? c.name : '*'],
+          'Nickname is registered: sign in with SASL PLAIN or PASS password, or choose another',
+        );
+      case 'bad-password':
+      case 'rate-limited':
+        return c?.kind === 'connect' ? serverLine('464', this.me, [], `Password incorrect: ${message}`) : this.notice(message);
       case 'bad-name':
         return serverLine('432', this.me, [c?.kind === 'connect' || c?.kind === 'rename' ? c.name : '*'], `Erroneous nickname: ${message}`);
       case 'line-too-long':

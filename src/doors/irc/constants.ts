@@ -63,3 +63,12 @@ export const IRC_COMMAND_COSTS: Readonly<Record<string, number>> = Object.freeze
 
 /** Text of an ERROR before the connection is dropped for flooding (the words ngircd and ergo use). */
 export const IRC_FLOOD_ERROR = 'Excess Flood';
+
+/** IRCv3 SASL: an AUTHENTICATE payload comes in base64 chunks of at most 400 bytes (one of exactly 400 says more follows). */
+export const SASL_CHUNK_BYTES = 400;
+
+/**
+ * The longest base64 payload read (5 chunks): a PLAIN payload of two 16-character names and a password of
+ * at most 128 characters (4 bytes each) is 546 base64 bytes; more is refused (905) instead of being kept.
+ */
+export const SASL_PAYLOAD_MAX_BYTES = 5 * SASL_CHUNK_BYTES;

@@ -18,12 +18,14 @@ export interface IrcDoorOptions {
   version: string;
   /** The flood budget; undefined: none (a server run without rate limits). Default IRC_PENALTY_RULES. */
   penalty?: PenaltyRules | undefined;
+  /** The server keeps accounts: SASL PLAIN offered, PASS checked, NickServ answers (default false). */
+  accounts?: boolean;
 }
 
 export function ircDoor(options: IrcDoorOptions): ConnectionDoor {
   const formats = { plain: ircRoomFormat(false), timed: ircRoomFormat(true) };
   const penalty = 'penalty' in options ? options.penalty : IRC_PENALTY_RULES;
-  const connectionOptions = { penalty, filesHint: options.filesHint, defaultRoom: options.defaultRoom, version: options.version };
+  const connectionOptions = { penalty, filesHint: options.filesHint, defaultRoom: options.defaultRoom, version: options.version, accounts: options.accounts ?? false };
   return {
     name: 'irc',
     framer: () => new IrcFramer(),
