@@ -6,7 +6,10 @@ import { DEFAULT_HOST, DEFAULT_TCP_PORT } from '../client/constants.ts';
 import { parseDirFlag, parseHostFlag, parseNameFlag, parsePortFlag, parseUdpViaFlag, type FlagResult } from '../client/flags.ts';
 import { DEFAULT_DOWNLOADS_DIR, DEFAULT_RECEIVED_DIR } from '../files/limits.ts';
 import type { ScriptedOptions } from '../client/scripted.ts';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { defaultSettingsPath, formatSettings, parseSettings, SETTING_KEYS, type ClientSettings } from '../client/config-file.ts';
 
 interface ClientFlags {
   host: string;
@@ -23,6 +26,59 @@ interface ClientFlags {
   tls?: boolean;
   ca?: string;
   insecure?: boolean;
+  config?: string;
+  save?: boolean;
+}
+
+/**
+ * The settings file: `--config FILE`, else the default path (absent is fine there). Every problem is
+ * named with the file's path.
+ */
+async function loadSettings(flags: ClientFlags): Promise<{ ok: true; file: string; settings: ClientSettings } | { ok: false; message: string }> {
+  const file = flags.config ?? defaultSettingsPath(process.env, os.homedir());
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if (flags.config === undefined && (error as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, file, settings: {} };
+    return { ok: false, message: `cannot read the settings file ${file}: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  const parsed = parseSettings(text);
+  if (!parsed.ok) return { ok: false, message: `the settings file ${file}: ${parsed.problems.join('; ')}` };
+  return { ok: true, file, settings: parsed.settings };
+}
+
+/** Flags not given on the command line take the file's value. */
+function applySettings(flags: ClientFlags, settings: ClientSettings, command: Command): void {
+  const target = flags as unknown as Record<string, unknown>;
+  for (const key of SETTING_KEYS) {
+    if (settings[key] !== undefined && command.getOptionValueSource(key) !== 'cli') target[key] = settings[key];
+  }
+}
+
+/** `--save`: the settings in force (never the password) into the file, through a temporary name. */
+async function saveSettings(file: string, flags: ClientFlags): Promise<string | undefined> {
+  const settings: ClientSettings = {
+    host: flags.host,
+    tcp: flags.tcp,
+    ...(flags.name !== undefined ? { name: flags.name } : {}),
+    udp: flags.udp,
+    downloads: flags.downloads,
+    received: flags.received,
+    ask: flags.ask === true,
+    tls: flags.tls === true,
+    ...(flags.ca !== undefined ? { ca: path.resolve(flags.ca) } : {}),
+    insecure: flags.insecure === true,
+  };
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+    const temp = `${file}.${process.pid}.tmp`;
+    await writeFile(temp, formatSettings(settings), { mode: 0o600 });
+    await rename(temp, file);
+    return undefined;
+  } catch (error) {
+    return `cannot save the settings to ${file}: ${error instanceof Error ? error.message : String(error)}`;
+  }
 }
 
 function commanderParser<T>(parse: (text: string) => FlagResult<T>): (text: string) => T {
@@ -89,6 +145,8 @@ export function clientCommand(): Command {
     .option('--tls', "connect with TLS, verifying the server's certificate and name; chat datagrams are then encrypted too")
     .option('--ca <file>', 'trust the certificates in this PEM file (a private CA, or a self-signed server\'s own cert.pem); implies --tls')
     .option('--insecure', 'accept any server certificate (encrypted, but the server is not verified: a test setup only); implies --tls')
+    .option('--config <file>', 'settings file (default: $XDG_CONFIG_HOME/dualchat/config.json or ~/.config/dualchat/config.json); flags given here win')
+    .option('--save', 'write the settings in force (host, port, name, TLS, folders …; never a password) to the settings file, then go on')
     .addHelpText(
       'after',
       [
@@ -109,9 +167,24 @@ export function clientCommand(): Command {
         '/upload PATH shares, /sendfile USER PATH sends to a user (into their --received directory).',
       ].join('\n'),
     )
-    .action(async (flags: ClientFlags) => {
+    .action(async (flags: ClientFlags, command: Command) => {
       // A reader that went away (e.g. `| head`) must end the client, not crash it.
       process.stdout.on('error', () => process.exit(1));
+      const loaded = await loadSettings(flags);
+      if (!loaded.ok) {
+        process.stderr.write(`dualchat client: ${loaded.message}\n`);
+        exitAfterFlush(1);
+        return;
+      }
+      applySettings(flags, loaded.settings, command);
+      if (flags.save === true) {
+        const problem = await saveSettings(loaded.file, flags);
+        process.stderr.write(`dualchat client: ${problem ?? `saved the settings to ${loaded.file}`}\n`);
+        if (problem !== undefined) {
+          exitAfterFlush(1);
+          return;
+        }
+      }
       const scripted = flags.json === true || process.stdin.isTTY !== true;
       const tls = await tlsOptions(flags);
       if (!tls.ok) {
