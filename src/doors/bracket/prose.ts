@@ -2,6 +2,7 @@
 // client family of this language accepts. The hub says only the facts (src/chat/replies.ts).
 import { ROOM_NAME_MAX_LENGTH, USER_NAME_MAX_LENGTH } from '../../chat/limits.ts';
 import type { HelpLimits, ProseReply } from '../../chat/replies.ts';
+import { renamedNotice } from '../../commands/notices.ts';
 
 /** "Welcome, alice! 3 users online, you are in #lobby. Type <help> for the commands." */
 export function welcomeText(name: string, room: string, online: number): string {
@@ -40,7 +41,7 @@ export function helpLines(limits: HelpLimits): string[] {
 export function proseText(reply: Extract<ProseReply, { kind: 'renamed' | 'away-set' | 'away' }>): string {
   switch (reply.kind) {
     case 'renamed':
-      return `${reply.from} is now known as ${reply.to}`;
+      return renamedNotice(reply.from, reply.to);
     case 'away-set':
       return reply.text === undefined ? 'you are no longer marked as away' : `you are marked as away: ${reply.text}`;
     case 'away':
