@@ -1,7 +1,7 @@
 // The IRC habits end to end: two `dualchat client --json` processes against a real server on 127.0.0.1 —
 // topic, action, whois, away, reply, query and nick, each seen from both sides.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { signedInClient, startTestServer, stopAll, type ClientProcess, type JsonObject, type TestServer } from './client-helpers.ts';
+import { is, signedInClient, startTestServer, stopAll, type ClientProcess, type TestServer } from './client-helpers.ts';
 
 let ts: TestServer;
 const clients: ClientProcess[] = [];
@@ -21,11 +21,6 @@ async function join(name: string): Promise<ClientProcess> {
   clients.push(c);
   return c;
 }
-
-const is =
-  (type: string, fields: Record<string, unknown> = {}) =>
-  (e: JsonObject): boolean =>
-    e.type === type && Object.entries(fields).every(([k, v]) => JSON.stringify(e[k]) === JSON.stringify(v));
 
 describe('dualchat client --json: IRC habits', () => {
   it('topic, me, whois, away, reply, query and nick between two clients', async () => {
