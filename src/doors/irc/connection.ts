@@ -3,7 +3,7 @@
 // server — hub commands (several rooms per connection: the hub's `enter`, `part`, `say`), numerics of
 // its own, an end — and every reply addressed to this connection alone is worded here; replies to a room
 // are the shared format's (format.ts), one per variant (with the server-time tag or without).
-import type { HubCommand } from '../../chat/hub.ts';
+import { TOPIC_MAX_LENGTH, type HubCommand } from '../../chat/hub.ts';
 import { checkRoomName, nameKey } from '../../chat/names.ts';
 import type { Outbound } from '../../chat/replies.ts';
 import { formatReply } from '../../commands/grammar.ts';
@@ -536,6 +536,7 @@ const ISUPPORT = [
   'NETWORK=dualchat',
   `NICKLEN=${IRC_NICK_MAX_LENGTH}`,
   'PREFIX=()',
+  `TOPICLEN=${TOPIC_MAX_LENGTH}`,
   'UTF8ONLY',
 ];
 
