@@ -145,8 +145,9 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   };
 
   const show = (item: Shown): void => {
-    printAbove(toTerminalLines(item, { me: link?.state.name, now: Date.now(), colors }));
+    // The bell first: it reaches the terminal before the line it is about, never after.
     if (tty && options.bell !== false && wantsBell(item, link?.state.name)) output.write(BELL);
+    printAbove(toTerminalLines(item, { me: link?.state.name, now: Date.now(), colors }));
   };
 
   const fail = (message: string): void => {
