@@ -18,9 +18,12 @@
 //   session is in (a door that keeps several rooms per connection: IRC). A session is always in at least
 //   one room: parting the last is refused.
 //
-// Door commands that no bracket command makes (IRC today): `rename` changes a connected session's name
+// The IRC habits, for every door: `rename` (`<nick>`, IRC NICK) changes a connected session's name
 // (claimed like a new one; every room it is in hears `renamed`), `away` sets or clears an away text
-// (whoever messages the session privately is told it, with the message still delivered).
+// (whoever messages the session privately is told it, with the message still delivered), `action`
+// (`<me>`) is a room line told as an action, `topic` sets or asks the current room's topic (kept while
+// the room has members on this node: it goes when the room empties), `whois` tells a user's rooms, away
+// text and idle time (seconds since their last chat line, or since they connected).
 //
 // Decisions (documented here and in the help/error texts):
 // - User names keep their owner's spelling; uniqueness is case-insensitive.
@@ -80,14 +83,9 @@ export type RoomCommand =
   /** Leave `room` (one of the session's rooms). */
   | { kind: 'part'; room: string }
   /** A message to `room`, one of the session's rooms. */
-  | { kind: 'say'; room: string; text: string };
-
-/** A connected session's own state, as a door that has the words for it asks (IRC NICK and AWAY). */
-export type SelfCommand =
-  /** Take `name` instead of the current one. */
-  | { kind: 'rename'; name: string }
-  /** Mark the session away with `text` (undefined or empty: back). */
-  | { kind: 'away'; text?: string };
+  | { kind: 'say'; room: string; text: string }
+  /** Set the topic of `room`, one of the session's rooms; blank `text` clears it (IRC TOPIC). */
+  | { kind: 'room-topic'; room: string; text: string };
 
 /** Accounts as a door that signs in before it names the connection asks (IRC SASL). */
 export type AccountCommand =
@@ -98,7 +96,7 @@ export type AccountCommand =
   { kind: 'authenticate'; name: string; password: string };
 
 /** What the hub is asked to do. */
-export type HubCommand = Command | RoomCommand | SelfCommand | AccountCommand;
+export type HubCommand = Command | RoomCommand | AccountCommand;
 export type HubCommandKind = HubCommand['kind'];
 
 /** The commands the hub hands to the files shell. */
@@ -147,6 +145,8 @@ export type HubLogEvent =
   | { type: 'private'; from: string; to: string; length: number }
   /** `from` took the name `to`. */
   | { type: 'rename'; from: string; to: string }
+  /** `name` set the topic of `room` to `length` code points. */
+  | { type: 'topic'; name: string; room: string; length: number }
   | { type: 'disconnect'; name: string; room: string; reason: CloseReason }
   /** A command was refused; `command` is 'malformed' when the input was not a command at all. */
   | { type: 'refused'; session: SessionId; command: HubCommandKind | 'malformed'; code: ErrorCode }
@@ -177,6 +177,20 @@ const LOGGED_NAME_MAX_LENGTH = 64;
 /** Longest away text kept (IRC's AWAYLEN): a status line, not a message; it is sent to everyone who messages the session. */
 export const AWAY_TEXT_MAX_LENGTH = 200;
 
+/**
+ * Longest room topic, in code points (IRC servers' TOPICLEN is commonly 300–390): one line shown to
+ * everyone who enters the room. There is at most one topic per room with members, so topics are bounded
+ * by the rooms.
+ */
+export const TOPIC_MAX_LENGTH = 300;
+
+/** A room's topic: what it says, who set it and when. */
+interface Topic {
+  text: string;
+  by: string;
+  ts: number;
+}
+
 /** A named session's state; `name` undefined until `<connect>` succeeds. */
 interface SessionState {
   name: string | undefined;
@@ -194,6 +208,8 @@ interface SessionState {
   origin: string | undefined;
   /** Before a name: the registered name (key) whose password this session proved (`authenticate`). */
   signedIn?: string | undefined;
+  /** When the session last sent a chat line (or connected): its idle time is counted from here. */
+  lastActive: number;
 }
 
 interface NamedSession extends SessionState {
@@ -229,6 +245,8 @@ export class Hub {
   private readonly byName = new Map<string, SessionId>();
   /** Canonical room name → member sessions on this node. */
   private readonly roomMembers = new Map<string, Set<SessionId>>();
+  /** Canonical room name → its topic, for rooms with members on this node. */
+  private readonly topics = new Map<string, Topic>();
   private readonly helpLimits: HelpLimits;
 
   /**
@@ -261,9 +279,9 @@ export class Hub {
    * A connection arrived from `origin` (its source address, when known); it is not named yet. Opening an
    * open session again changes nothing.
    */
-  open(session: SessionId, _now: number, origin?: string): HubOutput[] {
+  open(session: SessionId, now: number, origin?: string): HubOutput[] {
     if (!this.sessions.has(session)) {
-      this.sessions.set(session, { name: undefined, key: '', rooms: new Set(), current: '', claiming: false, origin });
+      this.sessions.set(session, { name: undefined, key: '', rooms: new Set(), current: '', claiming: false, origin, lastActive: now });
     }
     return [];
   }
@@ -313,6 +331,14 @@ export class Hub {
         return this.rename(session, me, command.name, now);
       case 'away':
         return this.setAway(session, me, command.text);
+      case 'action':
+        return this.rateLimited(session, me, command.kind, now) ?? this.action(session, me, command.text, now);
+      case 'topic':
+        return command.text === undefined ? this.showTopic(session, me) : this.setTopic(session, me, me.current, command.text, now);
+      case 'room-topic':
+        return this.roomTopic(session, me, command.room, command.text, now);
+      case 'whois':
+        return this.whois(session, me, command.name, now);
       case 'listfiles':
         return this.files(session, me, { kind: 'listfiles' });
       case 'download':
@@ -359,6 +385,11 @@ export class Hub {
   /** The session's away text, when it is marked away. */
   awayOf(session: SessionId): string | undefined {
     return this.sessions.get(session)?.away;
+  }
+
+  /** The topic of `room` (canonical name) and who set it when, when it has one. */
+  topicOf(room: string): Readonly<Topic> | undefined {
+    return this.topics.get(room);
   }
 
   /** Every room the session is in, in the order entered. */
@@ -554,6 +585,13 @@ export class Hub {
    * registered `mailboxOf`, the private messages that waited — in that order, as one later output.
    */
   private onEntry(session: SessionId, room: string, mailboxOf?: string): HubOutput[] {
+    const topic = this.topicReply(room);
+    const told = topic === undefined ? [] : [this.reply(session, topic)];
+    return [...told, ...this.replayOnEntry(session, room, mailboxOf)];
+  }
+
+  /** The room's last lines, and the mailbox of a registered name signing in. */
+  private replayOnEntry(session: SessionId, room: string, mailboxOf?: string): HubOutput[] {
     const limit = this.historyOnJoin;
     const lines: Answer<StoredRoomMessage[]> = this.history !== undefined && limit > 0 ? this.history.roomHistory(room, limit) : [];
     const mail: Answer<StoredPrivate[]> = mailboxOf !== undefined && this.accounts !== undefined ? this.accounts.collect(mailboxOf) : [];
@@ -583,6 +621,7 @@ export class Hub {
     const checked = normalizeChatText(raw, me.name, this.options.maxTextLength);
     if (!checked.ok) return this.refuse(session, kind, checked.code, checked.message);
     const text = checked.text;
+    me.lastActive = now;
     this.store?.recordRoomMessage({ room, from: me.name, ts: now, text });
     const others = (this.roomMembers.get(room)?.size ?? 1) - 1;
     return [
@@ -612,6 +651,7 @@ export class Hub {
     }
     const checked = normalizeChatText(raw, me.name, this.options.maxTextLength);
     if (!checked.ok) return this.refuse(session, 'private', checked.code, checked.message);
+    me.lastActive = now;
     const base = { kind: 'private', from: me.name, to: target.name, ts: now, text: checked.text } as const;
     const theirs: HubReply = { ...base, self: false };
     const out: HubOutput[] = [
@@ -623,6 +663,76 @@ export class Hub {
     const away = local ? this.sessions.get(target.who.session)?.away : undefined;
     if (away !== undefined) out.push(this.reply(session, { kind: 'away', name: target.name, text: away }));
     return out;
+  }
+
+  /** `<me>ACTION`: an action line to the current room (not kept in the room's history: it is not a message). */
+  private action(session: SessionId, me: NamedSession, raw: string, now: number): HubOutput[] {
+    const checked = normalizeChatText(raw, me.name, this.options.maxTextLength);
+    if (!checked.ok) return this.refuse(session, 'action', checked.code, checked.message);
+    me.lastActive = now;
+    const room = me.current;
+    const text = checked.text;
+    const others = (this.roomMembers.get(room)?.size ?? 1) - 1;
+    return [
+      this.reply(session, { kind: 'action', from: me.name, room, ts: now, self: true, text }),
+      { type: 'room', room, except: session, reply: { kind: 'action', from: me.name, room, ts: now, self: false, text } },
+      log({ type: 'message', name: me.name, room, length: checked.length, recipients: others }),
+    ];
+  }
+
+  /** `<topic>`: the current room's topic, or a line saying it has none. */
+  private showTopic(session: SessionId, me: NamedSession): HubOutput[] {
+    const topic = this.topicReply(me.current);
+    return [this.reply(session, topic ?? { kind: 'system', text: `no topic is set in #${me.current}` }), this.request(session, me, 'topic')];
+  }
+
+  /** A topic for one of the session's rooms, named: blank text clears it (the room hears an empty topic). */
+  private roomTopic(session: SessionId, me: NamedSession, rawRoom: string, raw: string, now: number): HubOutput[] {
+    const checked = checkRoomName(rawRoom);
+    if (!checked.ok) return this.refuse(session, 'room-topic', 'bad-room', checked.message);
+    if (!me.rooms.has(checked.name)) return this.refuse(session, 'room-topic', 'bad-room', `you are not in #${checked.name}`);
+    if (raw.trim() !== '') return this.setTopic(session, me, checked.name, raw, now);
+    const room = checked.name;
+    this.topics.delete(room);
+    return [
+      { type: 'room', room, reply: { kind: 'topic', room, by: me.name, ts: now, text: '' } },
+      log({ type: 'topic', name: me.name, room, length: 0 }),
+    ];
+  }
+
+  /** `<topic>TEXT`: any member sets the topic of a room they are in; the room (the setter too) is told. */
+  private setTopic(session: SessionId, me: NamedSession, room: string, raw: string, now: number): HubOutput[] {
+    const checked = normalizeChatText(raw, me.name, TOPIC_MAX_LENGTH);
+    if (!checked.ok) {
+      const message = checked.code === 'too-large' ? `a topic is at most ${TOPIC_MAX_LENGTH} characters` : checked.message;
+      return this.refuse(session, 'topic', checked.code, message);
+    }
+    this.topics.set(room, { text: checked.text, by: me.name, ts: now });
+    return [
+      { type: 'room', room, reply: { kind: 'topic', room, by: me.name, ts: now, text: checked.text } },
+      log({ type: 'topic', name: me.name, room, length: checked.length }),
+    ];
+  }
+
+  private topicReply(room: string): HubReply | undefined {
+    const topic = this.topics.get(room);
+    return topic === undefined ? undefined : { kind: 'topic', room, by: topic.by, ts: topic.ts, text: topic.text };
+  }
+
+  /** `<whois>NAME`: rooms, away text and idle time of a user on this node; the listed room of one elsewhere. */
+  private whois(session: SessionId, me: NamedSession, rawName: string, now: number): HubOutput[] {
+    const key = nameKey(rawName.trim());
+    const request = this.request(session, me, 'whois');
+    const local = this.byName.get(key);
+    const state = local === undefined ? undefined : this.sessions.get(local);
+    if (state?.name !== undefined) {
+      const idle = Math.max(0, Math.floor((now - state.lastActive) / 1000));
+      const away = state.away === undefined ? {} : { away: state.away };
+      return [this.reply(session, { kind: 'whois', name: state.name, rooms: [...state.rooms], idle, ...away }), request];
+    }
+    const remote = this.presence.users().find((user) => nameKey(user.name) === key);
+    if (remote === undefined) return this.refuse(session, 'whois', 'unknown-user', `no user named ${quoteName(rawName.trim())} is online`);
+    return [this.reply(session, { kind: 'whois', name: remote.name, rooms: [remote.room] }), request];
   }
 
   /** A private message to registered `to`, who is offline: kept in their mailbox, the sender told so. */
@@ -922,7 +1032,10 @@ export class Hub {
     const members = this.roomMembers.get(room);
     if (members !== undefined) {
       members.delete(session);
-      if (members.size === 0) this.roomMembers.delete(room);
+      if (members.size === 0) {
+        this.roomMembers.delete(room);
+        this.topics.delete(room);
+      }
     }
     this.presence.leaveRoom(room, state.key);
   }
@@ -1030,9 +1143,13 @@ const KINDS: Readonly<Record<HubCommandKind, true>> = {
   enter: true,
   part: true,
   say: true,
+  'room-topic': true,
   rename: true,
   away: true,
   authenticate: true,
+  action: true,
+  topic: true,
+  whois: true,
   register: true,
   password: true,
   unregister: true,
@@ -1072,11 +1189,17 @@ function isWellFormed(command: unknown): command is HubCommand {
     case 'part':
       return typeof c['room'] === 'string';
     case 'say':
+    case 'room-topic':
       return typeof c['room'] === 'string' && typeof c['text'] === 'string';
     case 'rename':
       return typeof c['name'] === 'string';
     case 'away':
+    case 'topic':
       return c['text'] === undefined || typeof c['text'] === 'string';
+    case 'action':
+      return typeof c['text'] === 'string';
+    case 'whois':
+      return typeof c['name'] === 'string';
     case 'register':
     case 'unregister':
       return typeof c['password'] === 'string';

@@ -23,6 +23,8 @@ interface ClientFlags {
   downloads: string;
   received: string;
   ask?: boolean;
+  /** commander's `--no-bell`: false when given. */
+  bell: boolean;
   tls?: boolean;
   ca?: string;
   insecure?: boolean;
@@ -141,6 +143,7 @@ export function clientCommand(): Command {
     .option('--no-udp', 'keep chat on TCP (never bind the UDP data plane)')
     .addOption(new Option('--downloads <dir>', 'where /download puts files (created if missing)').default(DEFAULT_DOWNLOADS_DIR).argParser(commanderParser(parseDirFlag)))
     .addOption(new Option('--received <dir>', 'where files other users send you go (created if missing)').default(DEFAULT_RECEIVED_DIR).argParser(commanderParser(parseDirFlag)))
+    .option('--no-bell', 'no terminal bell on a private message or a line naming you')
     .option('--ask', 'ask before taking a file someone sends you (/accept ID, /decline ID); default: take it')
     .option('--tls', "connect with TLS, verifying the server's certificate and name; chat datagrams are then encrypted too")
     .option('--ca <file>', 'trust the certificates in this PEM file (a private CA, or a self-signed server\'s own cert.pem); implies --tls')
@@ -209,7 +212,7 @@ export function clientCommand(): Command {
       };
       const code = scripted
         ? await (await import('../client/scripted.ts')).runScripted({ ...common, json: flags.json === true })
-        : await (await import('../client/interactive.ts')).runInteractive(common);
+        : await (await import('../client/interactive.ts')).runInteractive({ ...common, bell: flags.bell });
       exitAfterFlush(code);
     });
 }

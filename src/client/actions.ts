@@ -2,7 +2,7 @@
 // `/users` request), show something locally, quit, or nothing. Both shells (interactive and scripted)
 // use it, so the two modes understand exactly the same input.
 import { parseTransferId } from '../commands/transfer-syntax.ts';
-import { translateInput, type TypedInput } from '../commands/typed-input.ts';
+import { isPlainText, translateInput, type TypedInput } from '../commands/typed-input.ts';
 import type { Command } from '../commands/types.ts';
 import type { ClientNotice } from './render.ts';
 import type { UsersScope } from './state.ts';
@@ -11,6 +11,8 @@ export type ClientAction =
   | { type: 'send'; command: Command; scope?: UsersScope }
   | { type: 'show'; item: ClientNotice }
   | { type: 'status' }
+  /** `/query NAME` opens a private conversation (plain lines go to NAME); `/query` alone closes it. */
+  | { type: 'query'; name?: string }
   /** A file transfer command: the client's file features carry it out (src/client/transfers.ts). */
   | { type: 'file'; file: FileAction }
   | { type: 'quit' }
@@ -57,10 +59,26 @@ function localAction(typed: LocalInput): ClientAction {
   }
 }
 
-/** The action for a line typed once we are signed in (`room`: the current room, for `/history`). */
-export function planInput(line: string, room?: string): ClientAction {
+/** Who the private habits address: the last sender of a private message, the open `/query` partner. */
+export interface Conversation {
+  replyTo?: string | undefined;
+  query?: string | undefined;
+}
+
+/**
+ * The action for a line typed once we are signed in (`room`: the current room, for `/history`;
+ * `talk`: where `/reply` and, during a `/query`, plain lines go).
+ */
+export function planInput(line: string, room?: string, talk: Conversation = {}): ClientAction {
+  if (talk.query !== undefined && isPlainText(line)) return { type: 'send', command: { kind: 'private', to: talk.query, text: line.trim() } };
   const typed = translateInput(line);
   switch (typed.kind) {
+    case 'reply':
+      return talk.replyTo === undefined
+        ? clientError('bad-argument', 'nobody has sent you a private message yet: /msg USER TEXT')
+        : { type: 'send', command: { kind: 'private', to: talk.replyTo, text: typed.text } };
+    case 'query':
+      return typed.name === undefined ? { type: 'query' } : { type: 'query', name: typed.name };
     case 'history': {
       const target = typed.room ?? room;
       if (target === undefined) return clientError('bad-argument', 'you are in no room yet: /history #ROOM');

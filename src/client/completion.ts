@@ -4,6 +4,7 @@
 /** Every slash command the typed-input grammar knows, with aliases. */
 export const SLASH_COMMANDS: readonly string[] = [
   '/accept',
+  '/away',
   '/broadcast',
   '/cancel',
   '/decline',
@@ -14,24 +15,31 @@ export const SLASH_COMMANDS: readonly string[] = [
   '/history',
   '/join',
   '/leave',
+  '/me',
   '/msg',
+  '/nick',
   '/password',
   '/private',
+  '/query',
   '/quit',
+  '/r',
   '/register',
+  '/reply',
   '/rooms',
   '/sendfile',
   '/sendimage',
   '/stats',
   '/status',
+  '/topic',
   '/unregister',
   '/upload',
   '/users',
   '/whisper',
+  '/whois',
 ];
 
 /** Commands whose first argument is a user name. */
-const TAKES_USER = /^(\/(?:msg|private|whisper|sendfile|sendimage)|-pr)\s+(\S*)$/i;
+const TAKES_USER = /^(\/(?:msg|private|whisper|sendfile|sendimage|whois|query)|-pr)\s+(\S*)$/i;
 
 /**
  * readline's completer contract: the candidates for the word being completed, and that word.

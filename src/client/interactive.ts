@@ -10,7 +10,7 @@ import { chooseColors } from './colors.ts';
 import { complete } from './completion.ts';
 import { ChatLink, type UdpOptions } from './link.ts';
 import { formatBar, type BarState } from './progress.ts';
-import { promptText, toTerminalLines, type Shown } from './render.ts';
+import { promptText, toTerminalLines, wantsBell, type Shown } from './render.ts';
 import { DEFAULT_FILE_SETTINGS, runFileAction, type FileSettings } from './scripted.ts';
 import { ClientTransfers, type ClientFileEvent } from './transfers.ts';
 import type { TlsClientOptions } from '../tcp/tls.ts';
@@ -30,7 +30,12 @@ export interface InteractiveOptions {
   tls?: TlsClientOptions;
   /** Where files go and whether offers are taken without asking (defaults: ./downloads, ./received_files, yes). */
   files?: FileSettings;
+  /** Ring the terminal bell on a private message or a line naming you (default: on; `--no-bell`). */
+  bell?: boolean;
 }
+
+/** The terminal bell (BEL). */
+const BELL = '\x07';
 
 // Colour and style sequences (SGR): what the prompt's visible width must not count.
 // eslint-disable-next-line no-control-regex
@@ -138,12 +143,14 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   const refreshPrompt = (preserveInput: boolean): void => {
     if (rl === undefined || quitting) return;
     // While a registered name's password is asked for, the prompt says so (not `name:`).
-    rl.setPrompt(passwordFor !== undefined && link?.state.welcomed !== true ? `${colors.bold('password')}: ` : promptText(link?.state.name, link?.state.room, colors));
+    rl.setPrompt(passwordFor !== undefined && link?.state.welcomed !== true ? `${colors.bold('password')}: ` : promptText(link?.state.name, link?.state.room, colors, link?.state.query));
     rl.prompt(preserveInput);
     promptShown = true;
   };
 
   const show = (item: Shown): void => {
+    // The bell first: it reaches the terminal before the line it is about, never after.
+    if (tty && options.bell !== false && wantsBell(item, link?.state.name)) output.write(BELL);
     printAbove(toTerminalLines(item, { me: link?.state.name, now: Date.now(), colors }));
   };
 
@@ -252,7 +259,8 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
       refreshPrompt(false);
       return;
     }
-    const action = session.state.welcomed ? planInput(line, session.state.room) : planNameInput(line);
+    const talk = { replyTo: session.state.replyTarget, query: session.state.query };
+    const action = session.state.welcomed ? planInput(line, session.state.room, talk) : planNameInput(line);
     switch (action.type) {
       case 'send':
         if (action.command.kind === 'broadcast' || action.command.kind === 'private') eraseEnteredLine(line);
@@ -268,6 +276,10 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
         break;
       case 'status':
         show({ kind: 'status', status: { ...session.status(), transfers: transfers.list() } });
+        break;
+      case 'query':
+        session.state.setQuery(action.name);
+        show({ kind: 'query', name: action.name });
         break;
       case 'file':
         await runFileAction(transfers, action.file);

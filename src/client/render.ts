@@ -107,6 +107,8 @@ export interface TransferStatus {
 export type ClientNotice =
   /** A refusal decided by the client (bad typed input, a feature not available yet). */
   | { kind: 'client-error'; code: ErrorCode; message: string }
+  /** A `/query` conversation opened with `name`, or closed (undefined). */
+  | { kind: 'query'; name: string | undefined }
   /** A server line that is not a reply in our grammar, shown as it came. */
   | { kind: 'raw'; line: string }
   /** A server line too long to keep was dropped. */
@@ -134,6 +136,14 @@ export type JsonEvent =
   | { type: 'system'; text: string; raw?: true }
   /** A stored room line replayed (on join or `/history`): context, never a new message. */
   | { type: 'history'; room: string; id: number; from: string; text: string; ts: number }
+  /** `/me`: `from` does `text` in `room`. */
+  | { type: 'action'; from: string; room: string; text: string; ts: number; self: boolean }
+  /** A room's topic: set (or cleared: `text` ''), shown on entering, or asked with `/topic`. */
+  | { type: 'topic'; room: string; by: string; text: string; ts: number }
+  /** A `/whois` answer; `idle` in seconds, null when the server does not know it; `away` null when not away. */
+  | { type: 'whois'; name: string; rooms: string[]; idle: number | null; away: string | null }
+  /** `/query`: plain lines now go privately to `name`, or to the room again (null). */
+  | { type: 'query'; name: string | null }
   | { type: 'disconnected' }
   | {
       type: 'status';
@@ -276,6 +286,8 @@ export function toJsonEvent(item: Shown, ctx: JsonContext): JsonEvent {
         : { type: 'users', scope: item.scope, room: item.room, users: item.users };
     case 'client-error':
       return { type: 'error', code: item.code, message: item.message, source: 'client' };
+    case 'query':
+      return { type: 'query', name: item.name ?? null };
     case 'raw':
       return { type: 'system', text: item.line, raw: true };
     case 'oversize':
@@ -329,6 +341,12 @@ export function toJsonEvent(item: Shown, ctx: JsonContext): JsonEvent {
           return { type: 'system', text: r.text };
         case 'history':
           return { type: 'history', room: r.room, id: r.id, from: r.from, text: r.text, ts: r.ts };
+        case 'action':
+          return { type: 'action', from: r.from, room: r.room, text: r.text, ts: r.ts, self: r.self };
+        case 'topic':
+          return { type: 'topic', room: r.room, by: r.by, text: r.text, ts: r.ts };
+        case 'whois':
+          return { type: 'whois', name: r.name, rooms: r.rooms, idle: r.idle ?? null, away: r.away ?? null };
         case 'disconnected':
           return { type: 'disconnected' };
       }
@@ -437,6 +455,8 @@ export function toTerminalLines(item: Shown, ctx: TerminalContext): string[] {
     }
     case 'client-error':
       return [`${now} ${c.red(`! ${safe(item.message)}`)}`];
+    case 'query':
+      return [notice(item.name === undefined ? 'plain lines go to your room again' : `plain lines now go privately to ${item.name} (/query alone ends this)`)];
     case 'raw':
       return [`${now} ${c.gray(`? ${safe(item.line)}`)}`];
     case 'oversize':
@@ -485,8 +505,24 @@ export function toTerminalLines(item: Shown, ctx: TerminalContext): string[] {
             `${now} ${c.gray(`* ${safe(withoutBracketHelp(r.text))}`)}`,
             `${now} ${c.gray('* You are')} ${colorName(r.name, ctx)} ${c.gray(`in #${safe(r.room)} — type /help for commands`)}`,
           ];
-        case 'message':
-          return [`${clock(r.ts)} ${colorName(r.from, ctx)}${c.dim(':')} ${safe(r.text)}`];
+        case 'message': {
+          const text = !r.self && mentions(r.text, ctx.me) ? c.bold(c.yellow(safe(r.text))) : safe(r.text);
+          return [`${clock(r.ts)} ${colorName(r.from, ctx)}${c.dim(':')} ${text}`];
+        }
+        case 'action': {
+          const text = !r.self && mentions(r.text, ctx.me) ? c.bold(c.yellow(safe(r.text))) : c.italic(safe(r.text));
+          return [`${clock(r.ts)} ${c.dim('*')} ${colorName(r.from, ctx)} ${text}`];
+        }
+        case 'topic':
+          return r.text === ''
+            ? [`${clock(r.ts)} ${c.gray('*')} ${colorName(r.by, ctx)} ${c.gray(`cleared the topic of #${safe(r.room)}`)}`]
+            : [`${clock(r.ts)} ${c.gray(`* Topic of #${safe(r.room)}:`)} ${safe(r.text)} ${c.dim(`(set by ${safe(r.by)})`)}`];
+        case 'whois': {
+          const rooms = r.rooms.map((room) => `#${safe(room)}`).join(', ');
+          const idle = r.idle === undefined ? '' : `; idle ${formatDuration(r.idle * 1000)}`;
+          const away = r.away === undefined ? '' : `; away: ${safe(r.away)}`;
+          return [`${now} ${colorName(r.name, ctx)} ${c.gray(`is in ${rooms}${idle}${away}`)}`];
+        }
         case 'private': {
           const label = c.magenta(c.bold('[private]'));
           const who = r.self
@@ -582,9 +618,33 @@ export function withoutBracketHelp(text: string): string {
   return text.replace(/\s*Type <help> for the commands\.\s*$/, '');
 }
 
-/** The prompt: `name@room> ` once signed in, `name: ` while asking for a name. */
-export function promptText(name: string | undefined, room: string | undefined, colors: Colors): string {
+/**
+ * The prompt: `name@room> ` once signed in (`name@room→bob> ` while a `/query` with bob is open), `name: `
+ * while asking for a name.
+ */
+export function promptText(name: string | undefined, room: string | undefined, colors: Colors, query?: string): string {
   if (name === undefined) return `${colors.bold('name')}: `;
   const where = room === undefined ? '' : `${colors.dim('@')}${colors.bold(sanitizeForTerminal(room))}`;
-  return `${nameColor(name, colors)(sanitizeForTerminal(name))}${where}${colors.dim('>')} `;
+  const partner = query === undefined ? '' : `${colors.magenta('→')}${nameColor(query, colors)(sanitizeForTerminal(query))}`;
+  return `${nameColor(name, colors)(sanitizeForTerminal(name))}${where}${partner}${colors.dim('>')} `;
+}
+
+/** True when `text` names `me` as a whole word (case-insensitively): `bob, look` and `hi @Bob!` do, `bobby` does not. */
+export function mentions(text: string, me: string | undefined): boolean {
+  if (me === undefined || me === '') return false;
+  const lower = text.toLowerCase();
+  const name = me.toLowerCase();
+  const isWord = (ch: string | undefined): boolean => ch !== undefined && /[\p{L}\p{N}_]/u.test(ch);
+  for (let at = lower.indexOf(name); at >= 0; at = lower.indexOf(name, at + 1)) {
+    if (!isWord(lower[at - 1]) && !isWord(lower[at + name.length])) return true;
+  }
+  return false;
+}
+
+/** Does this item call for the terminal bell: a private message to us, or a room line that names us? */
+export function wantsBell(item: Shown, me: string | undefined): boolean {
+  if (item.kind !== 'reply') return false;
+  const r = item.reply;
+  if (r.kind === 'private') return !r.self;
+  return (r.kind === 'message' || r.kind === 'action') && !r.self && mentions(r.text, me);
 }

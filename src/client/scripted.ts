@@ -167,6 +167,12 @@ export async function runScripted(options: ScriptedOptions): Promise<number> {
         await session.settle(EOF_QUIET_MS, EOF_MAX_WAIT_MS);
         show({ kind: 'status', status: { ...session.status(), transfers: transfers.list() } });
         return 'continue';
+      case 'query':
+        // Local, but it changes where the next lines go: after the replies to earlier lines, like /status.
+        await session.settle(EOF_QUIET_MS, EOF_MAX_WAIT_MS);
+        session.state.setQuery(action.name);
+        show({ kind: 'query', name: action.name });
+        return 'continue';
       case 'file':
         await runFileAction(transfers, action.file);
         return 'continue';
@@ -180,7 +186,8 @@ export async function runScripted(options: ScriptedOptions): Promise<number> {
   const lines = readline.createInterface({ input: options.input, crlfDelay: Infinity, terminal: false });
   const work = (async (): Promise<{ kind: 'quit' | 'fail' | 'eof' }> => {
     for await (const line of lines) {
-      const action = session.state.welcomed ? planInput(line, session.state.room) : planNameInput(line);
+      const talk = { replyTo: session.state.replyTarget, query: session.state.query };
+      const action = session.state.welcomed ? planInput(line, session.state.room, talk) : planNameInput(line);
       const outcome = await act(action);
       if (outcome !== 'continue') return { kind: outcome };
     }

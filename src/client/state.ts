@@ -3,6 +3,7 @@
 // filtered by the scope that asked for them, and stdin EOF can wait for what was sent), and when it
 // connected. Inputs carry `now`; nothing here reads a clock or touches I/O.
 import type { Command, CommandKind, ErrorCode, Reply, Transport, UserEntry } from '../commands/types.ts';
+import { readRenamedNotice } from '../commands/notices.ts';
 import { SHUTDOWN_NOTICE } from '../commands/reply-syntax.ts';
 import { MAX_KNOWN_NAMES, MAX_PENDING, PENDING_EXPIRY_MS } from './constants.ts';
 
@@ -75,6 +76,15 @@ export function answers(command: CommandKind, reply: Reply, me: string | undefin
       return reply.kind === 'system';
     case 'history':
       return reply.kind === 'history' || reply.kind === 'system';
+    case 'rename':
+    case 'away':
+      return reply.kind === 'system';
+    case 'action':
+      return reply.kind === 'action' && reply.self;
+    case 'topic':
+      return reply.kind === 'topic' || reply.kind === 'system';
+    case 'whois':
+      return reply.kind === 'whois';
     case 'download':
     case 'upload':
     case 'sendfile':
@@ -97,6 +107,10 @@ export class ClientState {
   private refusal: { code: ErrorCode; message: string } | undefined;
   private readonly pending: Pending[] = [];
   private readonly seen = new Map<string, string>();
+  /** Who last sent us a private message: where `/reply` goes. */
+  private lastPrivateFrom: string | undefined;
+  /** The partner of a `/query` conversation: where plain lines go while it is open. */
+  private queryPartner: string | undefined;
 
   /** Our name once the server welcomed us. */
   get name(): string | undefined {
@@ -142,6 +156,21 @@ export class ClientState {
     return this.refusal;
   }
 
+  /** Who last sent us a private message (`/reply` answers them). */
+  get replyTarget(): string | undefined {
+    return this.lastPrivateFrom;
+  }
+
+  /** The open `/query` conversation's partner, if any. */
+  get query(): string | undefined {
+    return this.queryPartner;
+  }
+
+  /** Opens a `/query` conversation with `name`, or closes it (undefined). */
+  setQuery(name: string | undefined): void {
+    this.queryPartner = name;
+  }
+
   /** User names seen online (from lists, joins and messages; forgotten when they disconnect). */
   get knownNames(): string[] {
     return [...this.seen.values()];
@@ -182,6 +211,7 @@ export class ClientState {
         this.noteName(reply.name);
         break;
       case 'message':
+      case 'action':
         this.noteName(reply.from);
         break;
       case 'private':
@@ -215,6 +245,15 @@ export class ClientState {
     return -1;
   }
 
+  /** Someone took a new name: ours, the reply target's or the query partner's follow it. */
+  private renamed(from: string, to: string): void {
+    this.seen.delete(from.toLowerCase());
+    this.noteName(to);
+    if (this.myName !== undefined && sameName(from, this.myName)) this.myName = to;
+    if (this.lastPrivateFrom !== undefined && sameName(from, this.lastPrivateFrom)) this.lastPrivateFrom = to;
+    if (this.queryPartner !== undefined && sameName(from, this.queryPartner)) this.queryPartner = to;
+  }
+
   /** Takes in one server reply: updates name/room/pending, returns what to show. */
   receive(reply: Reply, now: number): Display {
     this.expire(now);
@@ -244,8 +283,14 @@ export class ClientState {
         this.myRoom = reply.room;
         return repeat ? { kind: 'reply', reply, repeat } : { kind: 'reply', reply };
       }
-      case 'system':
+      case 'system': {
         if (reply.text === SHUTDOWN_NOTICE) this.shuttingDown = true;
+        const renamed = readRenamedNotice(reply.text);
+        if (renamed !== undefined) this.renamed(renamed.from, renamed.to);
+        return { kind: 'reply', reply };
+      }
+      case 'private':
+        if (!reply.self) this.lastPrivateFrom = reply.from;
         return { kind: 'reply', reply };
       case 'disconnected':
         this.disconnectedByServer = true;

@@ -33,6 +33,12 @@ export const VERB_KINDS: ReadonlyMap<string, CommandKind> = new Map<string, Comm
   ['password', 'password'],
   ['unregister', 'unregister'],
   ['history', 'history'],
+  // The IRC habits: the names IRC users type.
+  ['nick', 'rename'],
+  ['away', 'away'],
+  ['me', 'action'],
+  ['topic', 'topic'],
+  ['whois', 'whois'],
 ]);
 
 /** The verb formatCommand writes for each kind: the seed's spelling where the seed has one. */
@@ -56,6 +62,11 @@ export const CANONICAL_VERBS: Readonly<Record<CommandKind, string>> = {
   password: 'password',
   unregister: 'unregister',
   history: 'history',
+  rename: 'nick',
+  away: 'away',
+  action: 'me',
+  topic: 'topic',
+  whois: 'whois',
 };
 
 /** Lower-cases A–Z only. Verbs are ASCII; full Unicode lower-casing would change string lengths

@@ -28,6 +28,11 @@ const ARGUMENT_USAGE: Readonly<Record<CommandKind, string>> = {
   password: 'OLD NEW',
   unregister: 'PASSWORD',
   history: 'ROOM [N] [BEFORE]',
+  rename: 'NEW',
+  away: '[TEXT]',
+  action: 'ACTION',
+  topic: '[TEXT]',
+  whois: 'NAME',
 };
 
 function usage(verb: string, kind: CommandKind, why?: string): { ok: false; error: ParseError } {
@@ -66,7 +71,9 @@ function parseFileAnnouncement(
 /** The arguments of a chat command whose verb names `kind` (`verb` as written, lower-cased, for usage lines). */
 export function parseArguments(kind: CommandKind, verb: string, rest: string): ParseResult<Command> {
   switch (kind) {
-    case 'connect': {
+    case 'connect':
+    case 'rename':
+    case 'whois': {
       const name = readFreeText(rest);
       return name === '' ? usage(verb, kind) : ok({ kind, name });
     }
@@ -76,7 +83,8 @@ export function parseArguments(kind: CommandKind, verb: string, rest: string): P
       const arg = readFreeText(rest);
       return ok(arg === '' ? { kind } : { kind, arg });
     }
-    case 'broadcast': {
+    case 'broadcast':
+    case 'action': {
       const text = readFreeText(rest);
       return text === '' ? usage(verb, kind) : ok({ kind, text });
     }
@@ -132,6 +140,11 @@ export function parseArguments(kind: CommandKind, verb: string, rest: string): P
     }
     case 'history':
       return parseHistory(rest, verb);
+    case 'away':
+    case 'topic': {
+      const text = readFreeText(rest);
+      return ok(text === '' ? { kind } : { kind, text });
+    }
   }
 }
 
@@ -176,12 +189,15 @@ export function formatCommand(c: Command): string {
   const verb = `<${CANONICAL_VERBS[c.kind]}>`;
   switch (c.kind) {
     case 'connect':
+    case 'rename':
+    case 'whois':
       return verb + writeFreeText(c.name);
     case 'disconnect':
     case 'users':
     case 'listfiles':
       return c.arg === undefined ? verb : verb + writeFreeText(c.arg);
     case 'broadcast':
+    case 'action':
       return verb + writeFreeText(c.text);
     case 'private':
       return appendFreeText(verb + writeToken(c.to), c.text);
@@ -211,5 +227,8 @@ export function formatCommand(c: Command): string {
       if (c.count === undefined) return head;
       return c.before === undefined ? `${head} ${c.count}` : `${head} ${c.count} ${c.before}`;
     }
+    case 'away':
+    case 'topic':
+      return c.text === undefined ? verb : verb + writeFreeText(c.text);
   }
 }

@@ -7,7 +7,8 @@
 //   <users>NAME@ROOM,…                    <system>TEXT
 //   <rooms>ROOM:COUNT,…                   <disconnected>
 //   <files>NAME:SIZE,…                    <udp>PORT CONNID TOKEN
-//   <history>ROOM ID FROM TS - TEXT
+//   <history>ROOM ID FROM TS - TEXT       <action>ROOM FROM TS [self] - TEXT
+//   <topic>ROOM BY TS - TEXT              <whois>NAME ROOM,… IDLE - AWAY
 //                                         <transport>tcp RECEIVED REASON
 //
 // Fields are separated by exactly one space and percent-encoded (field-encoding.ts); the free
@@ -35,13 +36,15 @@ const REPLY_USAGE: Readonly<Record<ReplyKind, string>> = {
   error: 'CODE MESSAGE',
   system: 'TEXT',
   history: 'ROOM ID FROM TS - TEXT',
+  action: 'ROOM FROM TS [self] - TEXT',
+  topic: 'ROOM BY TS - TEXT',
+  whois: 'NAME ROOM,… IDLE - AWAY',
   disconnected: '',
   udp: UDP_USAGE,
   transport: TRANSPORT_USAGE,
   ...FILE_REPLY_USAGE,
 };
 
-/** Marks a message or private message as the recipient's own, echoed back. */
 /**
  * The `<system>` text every client receives when the server shuts down in order. dualchat's client
  * reads it to tell an orderly shutdown from a lost connection (no fallback or broken-pipe messages
@@ -49,7 +52,10 @@ const REPLY_USAGE: Readonly<Record<ReplyKind, string>> = {
  */
 export const SHUTDOWN_NOTICE = 'server shutting down';
 
+/** Marks a message, private message or action as the recipient's own, echoed back. */
 const SELF_FLAG = 'self';
+/** The IDLE of a `<whois>` about a user on another node, whose activity this node does not see. */
+const IDLE_UNKNOWN = '?';
 /** Ends the fields of a reply whose free text follows. */
 const TEXT_MARK = '-';
 
@@ -99,6 +105,16 @@ function splitHeader(body: string, n: number, allowSelf: boolean): Header | unde
   return { fields, self, text: body.slice(pos + 1) };
 }
 
+/** `F1 F2 TS [self] - TEXT` (message, private, action, topic): two non-empty fields and a time stamp, decoded. */
+function namesAndTime(body: string, allowSelf: boolean): { first: string; second: string; ts: number; self: boolean; text: string } | undefined {
+  const h = splitHeader(body, 3, allowSelf);
+  const first = h && field(h.fields[0] ?? '');
+  const second = h && field(h.fields[1] ?? '');
+  const ts = h && parseDecimal(h.fields[2] ?? '');
+  if (h === undefined || first === undefined || second === undefined || ts === undefined) return undefined;
+  return { first, second, ts, self: h.self, text: h.text };
+}
+
 /** A comma-separated list whose items are `A<sep>B`, split at the first `@` or the last `:`. */
 function splitList(body: string, sep: '@' | ':'): Array<[string, string]> | undefined {
   if (body === '') return [];
@@ -120,25 +136,23 @@ function parseBody(kind: ReplyKind, body: string): ParseResult<Reply> {
       if (h === undefined || name === undefined || room === undefined) return usage(kind, 'bad welcome');
       return { ok: true, value: { kind, name, room, text: h.text } };
     }
-    case 'message': {
-      const h = splitHeader(body, 3, true);
-      const room = h && field(h.fields[0] ?? '');
-      const from = h && field(h.fields[1] ?? '');
-      const ts = h && parseDecimal(h.fields[2] ?? '');
-      if (h === undefined || room === undefined || from === undefined || ts === undefined) {
-        return usage(kind, 'bad message header');
-      }
-      return { ok: true, value: { kind, from, room, ts, self: h.self, text: h.text } };
+    case 'message':
+    case 'action': {
+      const h = namesAndTime(body, true);
+      if (h === undefined) return usage(kind, `bad ${kind} header`);
+      return { ok: true, value: { kind, from: h.second, room: h.first, ts: h.ts, self: h.self, text: h.text } };
     }
+    case 'topic': {
+      const h = namesAndTime(body, false);
+      if (h === undefined) return usage(kind, 'bad topic');
+      return { ok: true, value: { kind, room: h.first, by: h.second, ts: h.ts, text: h.text } };
+    }
+    case 'whois':
+      return parseWhois(body);
     case 'private': {
-      const h = splitHeader(body, 3, true);
-      const from = h && field(h.fields[0] ?? '');
-      const to = h && field(h.fields[1] ?? '');
-      const ts = h && parseDecimal(h.fields[2] ?? '');
-      if (h === undefined || from === undefined || to === undefined || ts === undefined) {
-        return usage(kind, 'bad private message header');
-      }
-      return { ok: true, value: { kind, from, to, ts, self: h.self, text: h.text } };
+      const h = namesAndTime(body, true);
+      if (h === undefined) return usage(kind, 'bad private message header');
+      return { ok: true, value: { kind, from: h.first, to: h.second, ts: h.ts, self: h.self, text: h.text } };
     }
     case 'users': {
       const items = splitList(body, '@');
@@ -231,6 +245,27 @@ function parseBody(kind: ReplyKind, body: string): ParseResult<Reply> {
   }
 }
 
+/** `NAME ROOM,… IDLE - AWAY`: at least one room; IDLE seconds or `?`; an empty AWAY is not away. */
+function parseWhois(body: string): ParseResult<Reply> {
+  const h = splitHeader(body, 3, false);
+  const name = h && field(h.fields[0] ?? '');
+  const rooms = h === undefined || h.fields[1] === '' ? [] : (h.fields[1] ?? '').split(',').map(field);
+  const idleField = h?.fields[2] ?? '';
+  const idle = idleField === IDLE_UNKNOWN ? undefined : parseDecimal(idleField);
+  if (h === undefined || name === undefined || rooms.length === 0 || (idle === undefined && idleField !== IDLE_UNKNOWN)) {
+    return usage('whois', 'bad whois');
+  }
+  const named: string[] = [];
+  for (const room of rooms) {
+    if (room === undefined) return usage('whois', 'bad room');
+    named.push(room);
+  }
+  return {
+    ok: true,
+    value: { kind: 'whois', name, rooms: named, ...(idle !== undefined ? { idle } : {}), ...(h.text !== '' ? { away: h.text } : {}) },
+  };
+}
+
 /** One server → client line (without its terminator) → Reply, or why not. Never throws.
  * Leading white space is ignored; nothing else is trimmed, because free text is verbatim. */
 export function parseReply(line: string): ParseResult<Reply> {
@@ -284,6 +319,12 @@ export function formatReply(r: Reply): string {
       return `<system>${toOneLine(r.text)}`;
     case 'history':
       return withText(`<history>${e(r.room)} ${r.id} ${e(r.from)} ${r.ts}`, false, r.text);
+    case 'action':
+      return withText(`<action>${e(r.room)} ${e(r.from)} ${r.ts}`, r.self, r.text);
+    case 'topic':
+      return withText(`<topic>${e(r.room)} ${e(r.by)} ${r.ts}`, false, r.text);
+    case 'whois':
+      return withText(`<whois>${e(r.name)} ${r.rooms.map(e).join(',')} ${r.idle === undefined ? IDLE_UNKNOWN : r.idle}`, false, r.away ?? '');
     case 'disconnected':
       return '<disconnected>';
     case 'udp':

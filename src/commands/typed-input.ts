@@ -28,6 +28,10 @@ export type TypedInput =
   | { kind: 'accept' | 'decline'; id: number }
   /** `/history [#ROOM] [N]`: a page of stored lines; without a room the client's current one. */
   | { kind: 'history'; room?: string; count?: number }
+  /** `/r TEXT`, `/reply TEXT`: a private message to whoever last sent you one (the client knows who). */
+  | { kind: 'reply'; text: string }
+  /** `/query NAME`: plain lines go privately to NAME from now on; `/query` alone: back to the room. */
+  | { kind: 'query'; name?: string }
   | { kind: 'empty' }
   /** Not understood; the message says what was expected. */
   | { kind: 'error'; message: string };
@@ -84,7 +88,15 @@ type SlashVerb =
   | 'register'
   | 'password'
   | 'unregister'
-  | 'history';
+  | 'history'
+  | 'nick'
+  | 'away'
+  | 'me'
+  | 'topic'
+  | 'whois'
+  | 'r'
+  | 'reply'
+  | 'query';
 
 const SLASH_VERBS: ReadonlySet<string> = new Set<SlashVerb>([
   'join',
@@ -112,6 +124,14 @@ const SLASH_VERBS: ReadonlySet<string> = new Set<SlashVerb>([
   'password',
   'unregister',
   'history',
+  'nick',
+  'away',
+  'me',
+  'topic',
+  'whois',
+  'r',
+  'reply',
+  'query',
 ]);
 
 /** Dash verbs of the ancestors, lowercase, with the dash, and the slash verb each one means. */
@@ -235,7 +255,39 @@ function slashCommand(verb: SlashVerb, written: string, args: string): TypedInpu
     }
     case 'history':
       return historyInput(written, args);
+    case 'nick':
+      return oneWord(written, args, 'your new name', 'NEW', (name) => send({ kind: 'rename', name }));
+    case 'whois':
+      return oneWord(written, args, 'a user', 'NAME', (name) => send({ kind: 'whois', name }));
+    case 'query':
+      return args === '' ? { kind: 'query' } : oneWord(written, args, 'a user', 'NAME', (name) => ({ kind: 'query', name }));
+    case 'away':
+      return send(args === '' ? { kind: 'away' } : { kind: 'away', text: args });
+    case 'topic':
+      return send(args === '' ? { kind: 'topic' } : { kind: 'topic', text: args });
+    case 'me':
+      return args === '' ? error(`${written} needs an action: ${written} waves`) : send({ kind: 'action', text: args });
+    case 'r':
+    case 'reply':
+      return args === '' ? error(`${written} needs a text: ${written} TEXT`) : { kind: 'reply', text: args };
   }
+}
+
+/** One word argument (a name), or a usage error saying what is missing. */
+function oneWord(written: string, args: string, what: string, usage: string, make: (word: string) => TypedInput): TypedInput {
+  const words = args.split(/\s+/).filter((w) => w !== '');
+  return words.length === 1 ? make(words[0] ?? '') : error(`${written} needs ${what} (one word): ${written} ${usage}`);
+}
+
+/**
+ * True when `text` is plain chat — no command of any kind (`/…`, `<verb>…`, the dash verbs, `bye`): the
+ * line a `/query` conversation sends to its partner instead of the room.
+ */
+export function isPlainText(text: string): boolean {
+  const t = text.trim();
+  if (t.startsWith('/')) return false;
+  const typed = translateInput(t);
+  return typed.kind === 'send' && typed.command.kind === 'broadcast' && !(t.startsWith('<') && t.includes('>'));
 }
 
 /** `/history`, `/history N`, `/history #ROOM`, `/history #ROOM N`. */

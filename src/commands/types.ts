@@ -62,7 +62,17 @@ export type Command =
   /** `<unregister>PASSWORD`: give your registered name back (its offline messages go too). */
   | { kind: 'unregister'; password: string }
   /** `<history>ROOM [N] [BEFORE]`: the last N stored lines of ROOM, older than message id BEFORE when given. */
-  | { kind: 'history'; room: string; count?: number; before?: number };
+  | { kind: 'history'; room: string; count?: number; before?: number }
+  /** `<nick>NEW`: take the name NEW without reconnecting; every room you are in hears it. */
+  | { kind: 'rename'; name: string }
+  /** `<away>TEXT`: marked away with TEXT (told to whoever messages you); `<away>` alone: back. */
+  | { kind: 'away'; text?: string }
+  /** `<me>ACTION`: an action line to your room, shown as `* NAME ACTION`. */
+  | { kind: 'action'; text: string }
+  /** `<topic>TEXT`: set your room's topic; `<topic>` alone: ask what it is. */
+  | { kind: 'topic'; text?: string }
+  /** `<whois>NAME`: who NAME is: rooms, away text, idle time. */
+  | { kind: 'whois'; name: string };
 
 export type CommandKind = Command['kind'];
 
@@ -80,6 +90,12 @@ export type Reply =
   | { kind: 'system'; text: string }
   /** A stored room line replayed (on join, or asked with `<history>`): never new, ID pages further back. */
   | { kind: 'history'; room: string; id: number; from: string; ts: number; text: string }
+  /** An action line (`<me>`): FROM does TEXT in ROOM, shown as `* FROM TEXT`. */
+  | { kind: 'action'; from: string; room: string; ts: number; self: boolean; text: string }
+  /** ROOM's topic is TEXT, set by BY at TS: when it is set, on entering the room, and asked with `<topic>`; empty TEXT: BY cleared it. */
+  | { kind: 'topic'; room: string; by: string; ts: number; text: string }
+  /** An answer to `<whois>`: NAME's rooms, idle seconds (undefined when not known here) and away text (undefined: not away). */
+  | { kind: 'whois'; name: string; rooms: string[]; idle?: number; away?: string }
   | { kind: 'disconnected' }
   /**
    * The UDP data-plane offer, sent once after `welcome`: send datagrams to PORT (on the server's

@@ -93,6 +93,8 @@ export interface ChatView {
   user(name: string): { name: string; rooms: string[]; away: string | undefined } | undefined;
   /** Named users on every node. */
   userCount(): number;
+  /** `room`'s topic, who set it and when (ms), when it has one. */
+  topic(room: string): { text: string; by: string; ts: number } | undefined;
 }
 
 /** A door whose connections keep state: each opens its own DoorConnection. */

@@ -25,5 +25,6 @@ export function chatView(hub: Hub, session: SessionId): ChatView {
       return id === undefined || spelled === undefined ? undefined : { name: spelled, rooms: hub.roomsOf(id), away: hub.awayOf(id) };
     },
     userCount: () => hub.users().length,
+    topic: (room) => hub.topicOf(room),
   };
 }

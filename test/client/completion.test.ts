@@ -5,7 +5,8 @@ import { translateInput } from '../../src/commands/typed-input.ts';
 
 describe('complete', () => {
   it('completes slash commands', () => {
-    expect(complete('/wh', [])).toEqual([['/whisper '], '/wh']);
+    expect(complete('/whi', [])).toEqual([['/whisper '], '/whi']);
+    expect(complete('/wh', [])).toEqual([['/whisper ', '/whois '], '/wh']);
     expect(complete('/s', [])[0]).toEqual(['/sendfile ', '/sendimage ', '/stats ', '/status ']);
     expect(complete('/J', [])).toEqual([['/join '], '/J']);
     expect(complete('/zzz', [])).toEqual([[], '/zzz']);

@@ -54,6 +54,12 @@ export const command: fc.Arbitrary<Command> = fc.oneof(
   fc.record({ name: commandText, size, crc }).map((r): Command => ({ kind: 'upload', ...r })),
   fc.record({ to: commandToken, name: commandText, size, crc }).map((r): Command => ({ kind: 'sendfile', ...r })),
   commandText.map((id): Command => ({ kind: 'cancel', id })),
+  // The IRC habits.
+  commandText.map((name): Command => ({ kind: 'rename', name })),
+  commandText.map((name): Command => ({ kind: 'whois', name })),
+  commandText.map((text): Command => ({ kind: 'action', text })),
+  optionalText.map((text): Command => (text === undefined ? { kind: 'away' } : { kind: 'away', text })),
+  optionalText.map((text): Command => (text === undefined ? { kind: 'topic' } : { kind: 'topic', text })),
 );
 
 /** A reply field (name, room, file name): any non-empty string, line breaks included. */
@@ -124,6 +130,18 @@ export const reply: fc.Arbitrary<Reply> = fc.oneof(
   fc.record({ code: errorCode, message: lineText }).map((r): Reply => ({ kind: 'error', ...r })),
   lineText.map((text): Reply => ({ kind: 'system', text })),
   fc.constant<Reply>({ kind: 'disconnected' }),
+  fc
+    .record({ from: replyField, room: replyField, ts: nat, self: fc.boolean(), text: lineText })
+    .map((r): Reply => ({ kind: 'action', ...r })),
+  fc.record({ room: replyField, by: replyField, ts: nat, text: lineText }).map((r): Reply => ({ kind: 'topic', ...r })),
+  fc
+    .record({
+      name: replyField,
+      rooms: fc.array(replyField, { minLength: 1, maxLength: 4 }),
+      idle: fc.option(nat, { nil: undefined }),
+      away: fc.option(lineText.filter((t) => t !== ''), { nil: undefined }),
+    })
+    .map(({ name, rooms, idle, away }): Reply => ({ kind: 'whois', name, rooms, ...(idle !== undefined ? { idle } : {}), ...(away !== undefined ? { away } : {}) })),
   fc
     .record({
       port: fc.integer({ min: 1, max: 65_535 }),

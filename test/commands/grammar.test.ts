@@ -252,6 +252,12 @@ describe('aliases', () => {
         'password',
         'unregister',
         'history',
+        // The IRC habits.
+        'nick',
+        'away',
+        'me',
+        'topic',
+        'whois',
         // File transfers (TransferCommand, outside the hub's Command).
         'resume',
         'sendimage',

@@ -34,6 +34,12 @@ export async function startTestServer(files: Record<string, string> = {}): Promi
 
 export type JsonObject = { type: string } & Record<string, unknown>;
 
+/** Matches an event of `type` whose listed fields equal `fields` (compared as JSON). */
+export const is =
+  (type: string, fields: Record<string, unknown> = {}) =>
+  (e: JsonObject): boolean =>
+    e.type === type && Object.entries(fields).every(([k, v]) => JSON.stringify(e[k]) === JSON.stringify(v));
+
 export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;

@@ -17,16 +17,18 @@ afterAll(async () => {
   await ts.stop();
 });
 
-/** Runs the client under `script`, so its stdin and stdout are a terminal. */
-function ptyClient(port: number): {
+/** Runs the client under `script`, so its stdin and stdout are a terminal (`args`: more client flags). */
+function ptyClient(port: number, args: string[] = []): {
   write(keys: string): void;
   text(): string;
+  /** Terminal bells (BEL) written so far. */
+  bells(): number;
   waitText(predicate: (text: string) => boolean, what: string): Promise<string>;
   exited: Promise<number | null>;
   kill(): void;
 } {
   const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-  const command = [process.execPath, BIN, 'client', '--tcp', String(port)].map(quote).join(' ');
+  const command = [process.execPath, BIN, 'client', '--tcp', String(port), ...args].map(quote).join(' ');
   const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm' };
   delete env.NO_COLOR;
   delete env.FORCE_COLOR;
@@ -44,6 +46,7 @@ function ptyClient(port: number): {
   return {
     write: (keys) => child.stdin.write(keys),
     text,
+    bells: () => out.split('\x07').length - 1,
     waitText: (predicate, what) =>
       new Promise((resolve, reject) => {
         const check = (): boolean => {
@@ -111,6 +114,44 @@ describe.skipIf(!hasScript)('dualchat client in a terminal', () => {
       }
     } finally {
       pty.kill();
+    }
+  });
+
+  it('IRC habits on screen: /me, the /query partner in the prompt, the bell on a private message or a mention (not with --no-bell)', async () => {
+    const port = ts.server.tcpPort;
+    const pty = ptyClient(port, ['--name', 'uma']);
+    const quiet = ptyClient(port, ['--name', 'vic', '--no-bell']);
+    const wes = await signedInClient(port, 'wes');
+    try {
+      await pty.waitText((t) => t.includes('uma@lobby> '), 'the uma@lobby prompt');
+      await quiet.waitText((t) => t.includes('vic@lobby> '), 'the vic@lobby prompt');
+      pty.write('/me stretches\r');
+      await pty.waitText((t) => /\] \* uma stretches/.test(t), 'the action line');
+      expect(pty.bells()).toBe(0);
+
+      wes.send('/msg uma psst');
+      await pty.waitText((t) => t.includes('wes → you: psst'), 'the private message');
+      expect(pty.bells()).toBe(1);
+      wes.send('hey uma and vic, look');
+      await pty.waitText((t) => t.includes('wes: hey uma and vic, look'), 'the mention at uma');
+      await quiet.waitText((t) => t.includes('wes: hey uma and vic, look'), 'the mention at vic');
+      expect(pty.bells()).toBe(2);
+      wes.send('nothing for anyone');
+      await pty.waitText((t) => t.includes('wes: nothing for anyone'), 'a plain line');
+      expect(pty.bells()).toBe(2);
+      wes.send('/msg vic psst');
+      await quiet.waitText((t) => t.includes('wes → you: psst'), 'the private message at vic');
+      expect(quiet.bells()).toBe(0);
+
+      pty.write('/query wes\r');
+      await pty.waitText((t) => t.endsWith('uma@lobby→wes> '), 'the query partner in the prompt');
+      pty.write('just us\r');
+      await wes.waitFor((e) => e.type === 'private' && e.from === 'uma' && e.text === 'just us', 'the query line at wes');
+    } finally {
+      pty.kill();
+      quiet.kill();
+      wes.kill();
+      await wes.exited;
     }
   });
 

@@ -2,6 +2,7 @@
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  is,
   signedInClient,
   spawnClient,
   startTestServer,
@@ -38,11 +39,6 @@ function track(c: ClientProcess): ClientProcess {
   clients.push(c);
   return c;
 }
-
-const is =
-  (type: string, fields: Record<string, unknown> = {}) =>
-  (e: JsonObject): boolean =>
-    e.type === type && Object.entries(fields).every(([k, v]) => JSON.stringify(e[k]) === JSON.stringify(v));
 
 /** Event types in order, without `transport` events (when the UDP binding completes depends on timing). */
 function typesBesidesTransport(c: ClientProcess): string[] {

@@ -66,7 +66,7 @@ describe('Delivery', () => {
   });
 
   it('formats once per door variant: IRC connections with and without server-time, bracket beside them', () => {
-    const view: ChatView = { name: () => undefined, rooms: () => [], users: () => [], allRooms: () => [], members: () => [], user: () => undefined, userCount: () => 0 };
+    const view: ChatView = { name: () => undefined, rooms: () => [], users: () => [], allRooms: () => [], members: () => [], user: () => undefined, userCount: () => 0, topic: () => undefined };
     const irc = ircDoor({ filesHint: '', defaultRoom: 'lobby', version: 'test' });
     const [plain1, plain2, timed1, timed2] = [irc.open(view), irc.open(view), irc.open(view), irc.open(view)];
     for (const c of [timed1!, timed2!]) c.read('CAP REQ :server-time', 0);

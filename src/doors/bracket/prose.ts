@@ -2,6 +2,7 @@
 // client family of this language accepts. The hub says only the facts (src/chat/replies.ts).
 import { ROOM_NAME_MAX_LENGTH, USER_NAME_MAX_LENGTH } from '../../chat/limits.ts';
 import type { HelpLimits, ProseReply } from '../../chat/replies.ts';
+import { renamedNotice } from '../../commands/notices.ts';
 
 /** "Welcome, alice! 3 users online, you are in #lobby. Type <help> for the commands." */
 export function welcomeText(name: string, room: string, online: number): string {
@@ -23,6 +24,11 @@ export function helpLines(limits: HelpLimits): string[] {
     ['<rooms>', 'list rooms and how many people are in each'],
     ['<join>ROOM', `enter ROOM, creating it if needed (${roomNames}; at most ${limits.roomCapacity} people)`],
     ['<leave>', `go back to #${limits.defaultRoom}`],
+    ['<topic>[TEXT]', "set your room's topic; alone: show it"],
+    ['<me>ACTION', 'an action line to your room'],
+    ['<nick>NEW', 'take the name NEW'],
+    ['<away>[TEXT]', 'marked away with TEXT (told to whoever messages you); alone: back'],
+    ['<whois>USER', "USER's rooms, idle time and away text"],
     ['<listfiles>', 'list the files on the server'],
     ['<download>FILE', 'fetch FILE from the server'],
     ['<stats>', 'show server statistics'],
@@ -40,7 +46,7 @@ export function helpLines(limits: HelpLimits): string[] {
 export function proseText(reply: Extract<ProseReply, { kind: 'renamed' | 'away-set' | 'away' }>): string {
   switch (reply.kind) {
     case 'renamed':
-      return `${reply.from} is now known as ${reply.to}`;
+      return renamedNotice(reply.from, reply.to);
     case 'away-set':
       return reply.text === undefined ? 'you are no longer marked as away' : `you are marked as away: ${reply.text}`;
     case 'away':

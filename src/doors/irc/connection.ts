@@ -3,7 +3,7 @@
 // server — hub commands (several rooms per connection: the hub's `enter`, `part`, `say`), numerics of
 // its own, an end — and every reply addressed to this connection alone is worded here; replies to a room
 // are the shared format's (format.ts), one per variant (with the server-time tag or without).
-import type { HubCommand } from '../../chat/hub.ts';
+import { TOPIC_MAX_LENGTH, type HubCommand } from '../../chat/hub.ts';
 import { checkRoomName, nameKey } from '../../chat/names.ts';
 import type { Outbound } from '../../chat/replies.ts';
 import { formatReply } from '../../commands/grammar.ts';
@@ -405,12 +405,20 @@ export class IrcConnection implements DoorConnection {
     return out + serverLine('318', this.me, [user.name], 'End of /WHOIS list');
   }
 
+  /** TOPIC #room asks (332 and 333, or 331); TOPIC #room :text sets it in the hub (the room hears TOPIC). */
   private topic(p: readonly string[]): DoorStep[] {
     if (p[0] === undefined) return this.numeric('461', ['TOPIC'], 'Not enough parameters');
     const room = roomOf(p[0]);
     if (!this.view.rooms().includes(room)) return this.numeric('442', [p[0]], "You're not on that channel");
-    if (p[1] !== undefined) return this.numeric('482', [p[0]], 'Topics are not kept on this server');
-    return this.numeric('331', [channel(room)], 'No topic is set');
+    if (p[1] !== undefined) return [{ type: 'hub', command: { kind: 'room-topic', room, text: p[1] } }];
+    return send(this.topicLines(room));
+  }
+
+  /** RPL_TOPIC and RPL_TOPICWHOTIME for `room`, or RPL_NOTOPIC. */
+  private topicLines(room: string): string {
+    const topic = this.view.topic(room);
+    if (topic === undefined) return serverLine('331', this.me, [channel(room)], 'No topic is set');
+    return serverLine('332', this.me, [channel(room)], topic.text) + serverLine('333', this.me, [channel(room), topic.by, String(Math.floor(topic.ts / 1000))], undefined);
   }
 
   private mode(p: readonly string[]): DoorStep[] {
@@ -480,6 +488,11 @@ export class IrcConnection implements DoorConnection {
       case 'left':
       case 'renamed':
         return roomText(reply, this.timed);
+      case 'action':
+        return !reply.self || this.reg.caps.has('echo-message') ? roomText(reply, this.timed) : '';
+      case 'topic':
+        // Told to this connection alone: on entering the room (a change is a room line: roomText).
+        return this.topicLines(reply.room);
       case 'away-set':
         return reply.text === undefined ? serverLine('305', this.me, [], 'You are no longer marked as being away') : serverLine('306', this.me, [], 'You have been marked as being away');
       case 'away':
@@ -599,6 +612,7 @@ const ISUPPORT = [
   'NETWORK=dualchat',
   `NICKLEN=${IRC_NICK_MAX_LENGTH}`,
   'PREFIX=()',
+  `TOPICLEN=${TOPIC_MAX_LENGTH}`,
   'UTF8ONLY',
 ];
 

@@ -57,6 +57,19 @@ export function textLines(tag: string, from: string, command: 'PRIVMSG' | 'NOTIC
   return out;
 }
 
+/** The CTCP delimiter (X-DELIM, 0x01) that frames an ACTION inside a PRIVMSG's text. */
+const CTCP_DELIMITER = '\x01';
+
+/** An action (`/me`) as CTCP ACTION PRIVMSGs, each piece framed on its own line so no line breaks a CTCP frame. */
+export function actionLines(tag: string, from: string, target: string, text: string): string {
+  const open = `${CTCP_DELIMITER}ACTION `;
+  const head = `:${mask(from)} PRIVMSG ${target} :`;
+  const room = IRC_MAX_LINE - Buffer.byteLength(head) - Buffer.byteLength(open) - Buffer.byteLength(CTCP_DELIMITER);
+  let out = '';
+  for (const piece of Buffer.byteLength(text) <= room ? [text] : splitBytes(text, room)) out += `${tag}${head}${open}${piece}${CTCP_DELIMITER}\r\n`;
+  return out;
+}
+
 /** `text` cut into pieces of at most `max` UTF-8 bytes, never inside a character; at a space when one is near. */
 export function splitBytes(text: string, max: number): string[] {
   const pieces: string[] = [];
@@ -102,6 +115,10 @@ export function roomText(reply: Outbound, timed: boolean): string {
     }
     case 'renamed':
       return `${timed ? serverTimeTag(reply.ts) : ''}:${mask(reply.from)} NICK :${reply.to}\r\n`;
+    case 'action':
+      return actionLines(timed ? serverTimeTag(reply.ts) : '', reply.from, channel(reply.room), reply.text);
+    case 'topic':
+      return `${timed ? serverTimeTag(reply.ts) : ''}:${mask(reply.by)} TOPIC ${channel(reply.room)} :${reply.text}\r\n`;
     case 'system':
       return serverLine('NOTICE', '*', [], reply.text);
     default:
