@@ -57,7 +57,10 @@ export interface ServerChild {
 
 /** `dualchat server --host 127.0.0.1 --tcp 0 --udp 0 ARGS`, resolved once it logged "listening". */
 export async function spawnServer(args: string[], timeoutMs = 20_000): Promise<ServerChild> {
-  const child = spawn(process.execPath, [BIN, 'server', '--host', '127.0.0.1', '--tcp', '0', '--udp', '0', ...args], {
+  // A store of its own in memory unless a test names one: the default ./dualchat.db would be the
+  // repository's, and a user's next `npm start` would replay the tests' chat.
+  const db = args.includes('--db') ? [] : ['--db', ':memory:'];
+  const child = spawn(process.execPath, [BIN, 'server', '--host', '127.0.0.1', '--tcp', '0', '--udp', '0', ...db, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: LogRecord[] = [];

@@ -178,7 +178,7 @@ describe('dualchat server --irc-tls', () => {
   });
 
   it('refuses --irc-tls without a certificate, in one line', () => {
-    const run = spawnSync(process.execPath, [BIN, 'server', '--tcp', '0', '--udp', '0', '--irc-tls', '0'], { encoding: 'utf8', timeout: 20_000 });
+    const run = spawnSync(process.execPath, [BIN, 'server', '--tcp', '0', '--udp', '0', '--db', ':memory:', '--irc-tls', '0'], { encoding: 'utf8', timeout: 20_000 });
     expect(run.status).toBe(1);
     expect(run.stderr.trim()).toBe('dualchat server: --tls-port, --irc-tls and --require-tls need --tls-cert and --tls-key');
   });

@@ -51,7 +51,7 @@ const children: ClientProcess[] = [];
 function startServerInNs(): Promise<{ tcp: number; udp: number }> {
   const child = spawn(
     'ip',
-    ['netns', 'exec', NS, process.execPath, BIN, 'server', '--host', '127.0.0.1', '--tcp', '0', '--udp', '0', '--files', filesDir, '--rate-limit', '0'],
+    ['netns', 'exec', NS, process.execPath, BIN, 'server', '--host', '127.0.0.1', '--tcp', '0', '--udp', '0', '--files', filesDir, '--rate-limit', '0', '--db', ':memory:'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   server = child;
