@@ -28,6 +28,8 @@ declare module 'irc-framework' {
     raw(line: string): void;
     say(target: string, text: string): void;
     notice(target: string, text: string): void;
+    /** A CTCP ACTION (`/me`) to a channel or nick. */
+    action(target: string, text: string): void;
     join(channel: string): void;
     part(channel: string, message?: string): void;
     quit(message?: string): void;

@@ -85,7 +85,9 @@ export type RoomCommand =
   /** A message to `room`, one of the session's rooms. */
   | { kind: 'say'; room: string; text: string }
   /** Set the topic of `room`, one of the session's rooms; blank `text` clears it (IRC TOPIC). */
-  | { kind: 'room-topic'; room: string; text: string };
+  | { kind: 'room-topic'; room: string; text: string }
+  /** An action (`/me`) in `room`, one of the session's rooms (IRC's CTCP ACTION to a channel). */
+  | { kind: 'room-action'; room: string; text: string };
 
 /** Accounts as a door that signs in before it names the connection asks (IRC SASL). */
 export type AccountCommand =
@@ -337,6 +339,12 @@ export class Hub {
         return command.text === undefined ? this.showTopic(session, me) : this.setTopic(session, me, me.current, command.text, now);
       case 'room-topic':
         return this.roomTopic(session, me, command.room, command.text, now);
+      case 'room-action': {
+        const checked = checkRoomName(command.room);
+        if (!checked.ok) return this.refuse(session, 'room-action', 'bad-room', checked.message);
+        if (!me.rooms.has(checked.name)) return this.refuse(session, 'room-action', 'bad-room', `you are not in #${checked.name}; enter it first`);
+        return this.rateLimited(session, me, command.kind, now) ?? this.action(session, me, command.text, now, checked.name);
+      }
       case 'whois':
         return this.whois(session, me, command.name, now);
       case 'listfiles':
@@ -666,11 +674,10 @@ export class Hub {
   }
 
   /** `<me>ACTION`: an action line to the current room (not kept in the room's history: it is not a message). */
-  private action(session: SessionId, me: NamedSession, raw: string, now: number): HubOutput[] {
+  private action(session: SessionId, me: NamedSession, raw: string, now: number, room = me.current): HubOutput[] {
     const checked = normalizeChatText(raw, me.name, this.options.maxTextLength);
     if (!checked.ok) return this.refuse(session, 'action', checked.code, checked.message);
     me.lastActive = now;
-    const room = me.current;
     const text = checked.text;
     const others = (this.roomMembers.get(room)?.size ?? 1) - 1;
     return [
@@ -1144,6 +1151,7 @@ const KINDS: Readonly<Record<HubCommandKind, true>> = {
   part: true,
   say: true,
   'room-topic': true,
+  'room-action': true,
   rename: true,
   away: true,
   authenticate: true,
@@ -1190,6 +1198,7 @@ function isWellFormed(command: unknown): command is HubCommand {
       return typeof c['room'] === 'string';
     case 'say':
     case 'room-topic':
+    case 'room-action':
       return typeof c['room'] === 'string' && typeof c['text'] === 'string';
     case 'rename':
       return typeof c['name'] === 'string';

@@ -56,6 +56,12 @@ describe('IRC door: topics and actions', () => {
     carol.send('/me waves');
     expect(await action).toMatchObject({ nick: 'carol', target: '#plans', message: 'waves' });
 
+    // And an IRC user's /me in a channel is an action for every door: the client gets an `action` event.
+    const joAction = jo.waitEvent<{ nick: string; target: string; message: string }>('action', (e) => e.nick === 'ivy', 'ivy\'s action at jo');
+    ivy.client.action('#plans', 'nods');
+    await carol.waitFor((e: JsonObject) => e.type === 'action' && e['from'] === 'ivy' && e['room'] === 'plans' && e['text'] === 'nods', 'ivy\'s action at carol');
+    expect(await joAction).toMatchObject({ target: '#plans', message: 'nods' });
+
     // Clearing on IRC: the client hears an empty topic; TOPIC answers 331 again.
     ivy.send('TOPIC #plans :');
     await carol.waitFor((e: JsonObject) => e.type === 'topic' && e['by'] === 'ivy' && e['text'] === '', 'cleared topic at carol');

@@ -329,7 +329,8 @@ export class IrcConnection implements DoorConnection {
     const quiet = command === 'NOTICE';
     if (p[0] === undefined || p[0] === '') return quiet ? [] : this.numeric('411', [], `No recipient given (${command})`);
     if (p[1] === undefined || p[1] === '') return quiet ? [] : this.numeric('412', [], 'No text to send');
-    const text = this.ctcp(p[1]);
+    const action = this.ctcpAction(p[1]);
+    const text = action === undefined ? this.ctcp(p[1]) : `* ${this.me} ${action}`;
     if (text === undefined) return [];
     const steps: DoorStep[] = [];
     for (const target of targets(p[0])) {
@@ -337,10 +338,23 @@ export class IrcConnection implements DoorConnection {
         if (!quiet) steps.push(...this.nickServ(text));
         continue;
       }
-      const command: HubCommand = target.startsWith('#') ? { kind: 'say', room: target, text } : { kind: 'private', to: target, text };
+      // A channel's /me is the hub's action (every door shows it as one: `* alice waves`, CTCP ACTION on IRC);
+      // to a nick it stays the text `* nick text` (private actions have no reply of their own).
+      const command: HubCommand = target.startsWith('#')
+        ? action !== undefined
+          ? { kind: 'room-action', room: target, text: action }
+          : { kind: 'say', room: target, text }
+        : { kind: 'private', to: target, text };
       steps.push(quiet ? { type: 'hub', command, quiet } : { type: 'hub', command });
     }
     return steps;
+  }
+
+  /** The text of a CTCP ACTION (`\x01ACTION waves\x01` → `waves`), else undefined. */
+  private ctcpAction(text: string): string | undefined {
+    if (!text.startsWith(CTCP)) return undefined;
+    const body = text.slice(1, text.endsWith(CTCP) ? -1 : undefined);
+    return body.toUpperCase().startsWith('ACTION ') ? body.slice(7) : undefined;
   }
 
   /** CTCP: an ACTION (/me) becomes `* nick text`; other CTCP requests are not relayed (undefined). */
