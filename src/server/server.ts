@@ -161,6 +161,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await store.close();
     throw bindError('UDP', config.host, config.udpPort, error);
   }
+  /** What a start that fails after the UDP plane is open gives back. */
+  const closeParts = (): Promise<unknown> => Promise.all([udp.close(), files.close(), store.close()]);
   const router = new LineRouter({ hub, outputs, transfer: (session, command) => files.transfer(session.id, command), udp, logger, now: Date.now, named: (session) => sessions.named(session), end: (session, detail) => sessions.closeOnRequest(session.id, detail) });
   sessions = new SessionTable({
     hub,
@@ -187,7 +189,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       onSocket: (socket) => sessions.accept(socket, BRACKET_DOOR),
     });
   } catch (error) {
-    await Promise.all([udp.close(), files.close(), store.close()]);
+    await closeParts();
     throw error;
   }
   const listener = tcp;
@@ -206,7 +208,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       });
     } catch (error) {
       listener.stopAccepting();
-      await Promise.all([udp.close(), files.close(), store.close()]);
+      await closeParts();
       throw error;
     }
   }

@@ -59,6 +59,13 @@ export interface IrcFormats {
 /** Commands a connection may send before it is registered (anything else: 451). */
 const BEFORE_REGISTRATION = new Set(['CAP', 'NICK', 'USER', 'PASS', 'AUTHENTICATE', 'PING', 'PONG', 'QUIT']);
 
+/** A PRIVMSG's text as CTCP sees it: plain text, an ACTION (`\x01ACTION waves\x01` → `waves`), or another request. */
+function readCtcp(text: string): { type: 'plain' } | { type: 'action'; text: string } | { type: 'other' } {
+  if (!text.startsWith(CTCP)) return { type: 'plain' };
+  const body = text.slice(1, text.endsWith(CTCP) ? -1 : undefined);
+  return body.toUpperCase().startsWith('ACTION ') ? { type: 'action', text: body.slice(7) } : { type: 'other' };
+}
+
 export class IrcConnection implements DoorConnection {
   private reg: Registration = INITIAL_REGISTRATION;
   private readonly budget: PenaltyBudget | undefined;
@@ -329,9 +336,10 @@ export class IrcConnection implements DoorConnection {
     const quiet = command === 'NOTICE';
     if (p[0] === undefined || p[0] === '') return quiet ? [] : this.numeric('411', [], `No recipient given (${command})`);
     if (p[1] === undefined || p[1] === '') return quiet ? [] : this.numeric('412', [], 'No text to send');
-    const action = this.ctcpAction(p[1]);
-    const text = action === undefined ? this.ctcp(p[1]) : `* ${this.me} ${action}`;
-    if (text === undefined) return [];
+    const ctcp = readCtcp(p[1]);
+    if (ctcp.type === 'other') return []; // CTCP requests other than ACTION are not relayed
+    const action = ctcp.type === 'action' ? ctcp.text : undefined;
+    const text = action === undefined ? p[1] : `* ${this.me} ${action}`;
     const steps: DoorStep[] = [];
     for (const target of targets(p[0])) {
       if (this.options.accounts && nameKey(target) === nameKey(NICKSERV)) {
@@ -350,20 +358,6 @@ export class IrcConnection implements DoorConnection {
     return steps;
   }
 
-  /** The text of a CTCP ACTION (`\x01ACTION waves\x01` → `waves`), else undefined. */
-  private ctcpAction(text: string): string | undefined {
-    if (!text.startsWith(CTCP)) return undefined;
-    const body = text.slice(1, text.endsWith(CTCP) ? -1 : undefined);
-    return body.toUpperCase().startsWith('ACTION ') ? body.slice(7) : undefined;
-  }
-
-  /** CTCP: an ACTION (/me) becomes `* nick text`; other CTCP requests are not relayed (undefined). */
-  private ctcp(text: string): string | undefined {
-    if (!text.startsWith(CTCP)) return text;
-    const body = text.slice(1, text.endsWith(CTCP) ? -1 : undefined);
-    if (body.toUpperCase().startsWith('ACTION ')) return `* ${this.me} ${body.slice(7)}`;
-    return undefined;
-  }
 
   // ---- queries ----------------------------------------------------------------------------------
 
