@@ -505,13 +505,13 @@ export class Hub {
       }
       return this.login(session, state, registered, key, password, now);
     }
-    return this.claim(session, state, 'connect', key, name, () => this.enterChat(session, state, name, key, now));
+    return this.claimAndEnter(session, state, name, key, now);
   }
 
   /** A registered name's password checked (unless the guard refuses at once), then the name claimed. */
   private login(session: SessionId, state: SessionState, name: string, key: string, password: string, now: number): HubOutput[] {
     const accounts = this.accounts;
-    if (accounts === undefined) return this.claim(session, state, 'connect', key, name, () => this.enterChat(session, state, name, key, now));
+    if (accounts === undefined) return this.claimAndEnter(session, state, name, key, now);
     const wait = this.guard.waitFor(key, state.origin, now);
     if (wait > 0) {
       return this.refuseName(session, name, 'rate-limited', `too many wrong passwords for ${name}; try again in ${Math.ceil(wait / 1000)} s`);
@@ -524,7 +524,7 @@ export class Hub {
         return this.refuseName(session, name, 'bad-password', `wrong password for ${name}`);
       }
       this.guard.succeeded(key);
-      return this.claim(session, state, 'connect', key, name, () => this.enterChat(session, state, name, key, now));
+      return this.claimAndEnter(session, state, name, key, now);
     });
   }
 
@@ -551,6 +551,11 @@ export class Hub {
       state.signedIn = key;
       return [log({ type: 'account', session, name, action: 'authenticate' })];
     });
+  }
+
+  /** Take `name` for a connecting session; it enters the chat once the name is its own. */
+  private claimAndEnter(session: SessionId, state: SessionState, name: string, key: string, now: number): HubOutput[] {
+    return this.claim(session, state, 'connect', key, name, () => this.enterChat(session, state, name, key, now));
   }
 
   /**
