@@ -21,14 +21,18 @@ const SKIP = missing.length > 0 ? ` — SKIPPED: ${missing.join(' and ')} not in
 /** A poll's interval and the most polls of one wait (so a wait lasts at most ~15 s). */
 const POLL_MS = 100;
 const MAX_POLLS = 150;
-const TMUX_SOCKET = `dualchat-irssi-${process.pid}`;
+/** One tmux server per irssi: when an irssi quits, its tmux server exits, and a next session started on
+ * that same socket while it is still exiting fails with "server exited unexpectedly". */
+const SESSIONS = ['irc', 'irctls', 'sasl'] as const;
+type Session = (typeof SESSIONS)[number];
+const tmuxSocket = (session: Session): string => `dualchat-irssi-${process.pid}-${session}`;
 
 let ts: TestServer;
 const homes: string[] = [];
 const raw: RawClient[] = [];
 
-function tmux(...args: string[]): string {
-  return execFileSync('tmux', ['-L', TMUX_SOCKET, ...args], { encoding: 'utf8', timeout: 5_000, stdio: ['ignore', 'pipe', 'pipe'] });
+function tmux(session: Session, ...args: string[]): string {
+  return execFileSync('tmux', ['-L', tmuxSocket(session), ...args], { encoding: 'utf8', timeout: 5_000, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Resolves with `check()`'s first truthy value, polled every POLL_MS, at most MAX_POLLS times. */
@@ -42,11 +46,13 @@ async function poll<T>(check: () => T | undefined | false, what: string): Promis
 }
 
 function screen(): string {
-  try {
-    return ['irc', 'irctls'].map((session) => `[${session}]\n${tmux('capture-pane', '-p', '-t', session)}`).join('\n');
-  } catch {
-    return '(no tmux session)';
-  }
+  return SESSIONS.map((session) => {
+    try {
+      return `[${session}]\n${tmux(session, 'capture-pane', '-p', '-t', session)}`;
+    } catch {
+      return `[${session}] (no tmux session)`;
+    }
+  }).join('\n');
 }
 
 /** A home directory for one irssi as `nick`: its config, with every channel logged under `logs/`. */
@@ -83,10 +89,12 @@ describe.skipIf(missing.length > 0)(`irssi on the IRC door${SKIP}`, () => {
 
   afterAll(async () => {
     for (const c of raw) c.destroy();
-    try {
-      tmux('kill-server');
-    } catch {
-      // The session is gone already.
+    for (const session of SESSIONS) {
+      try {
+        tmux(session, 'kill-server');
+      } catch {
+        // That irssi quit and its tmux server is gone already.
+      }
     }
     await ts?.close();
     for (const home of homes) rmSync(home, { recursive: true, force: true });
@@ -100,21 +108,21 @@ describe.skipIf(missing.length > 0)(`irssi on the IRC door${SKIP}`, () => {
 
     const home = irssiHome('irssi1');
     const cmd = `irssi --home=${home} -c 127.0.0.1 -p ${ts.server.ircPort} -n irssi1`;
-    tmux('new-session', '-d', '-s', 'irc', '-x', '160', '-y', '40', cmd);
+    tmux('irc', 'new-session', '-d', '-s', 'irc', '-x', '160', '-y', '40', cmd);
     // Registered: the server placed irssi1 in #lobby (irssi logs the channel once it has joined).
     await poll(() => ts.server.stats().users >= 2 && channelLog(home, '#lobby').includes('irssi1'), 'registration and #lobby');
 
-    tmux('send-keys', '-t', 'irc', '/join #dev', 'Enter');
+    tmux('irc', 'send-keys', '-t', 'irc', '/join #dev', 'Enter');
     await bob.waitReply((r) => r.kind === 'joined' && r.name === 'irssi1' && r.room === 'dev', 'irssi1 joining #dev', 15_000);
 
-    tmux('send-keys', '-t', 'irc', 'hello from irssi', 'Enter');
+    tmux('irc', 'send-keys', '-t', 'irc', 'hello from irssi', 'Enter');
     await bob.waitReply((r) => r.kind === 'message' && r.from === 'irssi1' && r.room === 'dev' && r.text === 'hello from irssi', 'irssi1 chatting', 15_000);
 
     bob.send('<set_msg_all>hello irssi, from brackets\n');
     await poll(() => channelLog(home, '#dev').includes('hello irssi, from brackets'), "bob's line in irssi's #dev log");
     expect(channelLog(home, '#dev')).toMatch(/<.?bob> hello irssi, from brackets/);
 
-    tmux('send-keys', '-t', 'irc', '/quit', 'Enter');
+    tmux('irc', 'send-keys', '-t', 'irc', '/quit', 'Enter');
     await bob.waitReply((r) => r.kind === 'left' && r.name === 'irssi1' && r.reason === 'disconnect', 'irssi1 quitting', 15_000);
   });
 
@@ -124,19 +132,19 @@ describe.skipIf(missing.length > 0)(`irssi on the IRC door${SKIP}`, () => {
     const home = irssiHome('irssi2');
     const ca = path.join(home, 'ca.pem');
     writeFileSync(ca, (await testCertificate()).cert);
-    tmux('new-session', '-d', '-s', 'irctls', '-x', '160', '-y', '40', `irssi --home=${home} -! -n irssi2`);
+    tmux('irctls', 'new-session', '-d', '-s', 'irctls', '-x', '160', '-y', '40', `irssi --home=${home} -! -n irssi2`);
     // The window is up before it takes a command: wait for irssi's status line.
-    await poll(() => tmux('capture-pane', '-p', '-t', 'irctls').includes('(status)'), 'irssi started');
+    await poll(() => tmux('irctls', 'capture-pane', '-p', '-t', 'irctls').includes('(status)'), 'irssi started');
     // By name: irssi matches only the certificate's DNS names, not its IP addresses (-4: the server
     // listens on 127.0.0.1, and localhost may resolve to ::1 first).
-    tmux('send-keys', '-t', 'irctls', `/connect -4 -tls -tls_verify -tls_cafile ${ca} localhost ${ts.server.ircTlsPort}`, 'Enter');
+    tmux('irctls', 'send-keys', '-t', 'irctls', `/connect -4 -tls -tls_verify -tls_cafile ${ca} localhost ${ts.server.ircTlsPort}`, 'Enter');
     await poll(() => channelLog(home, '#lobby').includes('irssi2'), 'registration over TLS and #lobby');
     // The server placed irssi2 in #lobby; irssi's active window may still be the status window.
-    tmux('send-keys', '-t', 'irctls', '/msg #lobby hello over tls from irssi', 'Enter');
+    tmux('irctls', 'send-keys', '-t', 'irctls', '/msg #lobby hello over tls from irssi', 'Enter');
     await carol.waitReply((r) => r.kind === 'message' && r.from === 'irssi2' && r.text === 'hello over tls from irssi', 'irssi2 chatting over TLS', 15_000);
     carol.send('<set_msg_all>hello irssi2, from brackets\n');
     await poll(() => channelLog(home, '#lobby').includes('hello irssi2, from brackets'), "carol's line in irssi2's #lobby log");
-    tmux('send-keys', '-t', 'irctls', '/quit', 'Enter');
+    tmux('irctls', 'send-keys', '-t', 'irctls', '/quit', 'Enter');
     await carol.waitReply((r) => r.kind === 'left' && r.name === 'irssi2' && r.reason === 'disconnect', 'irssi2 quitting', 15_000);
   });
 
@@ -151,9 +159,9 @@ describe.skipIf(missing.length > 0)(`irssi on the IRC door${SKIP}`, () => {
     await bob.waitReply((r) => r.kind === 'message' && r.self && r.text === 'said before irssi3 came', 'the line kept');
 
     const home = irssiHome('irssi3');
-    tmux('new-session', '-d', '-s', 'sasl', '-x', '160', '-y', '40', `irssi --home=${home} -! -n irssi3`);
-    const keys = (line: string): string => tmux('send-keys', '-t', 'sasl', line, 'Enter');
-    await poll(() => tmux('capture-pane', '-p', '-t', 'sasl').includes('(status)'), 'irssi started');
+    tmux('sasl', 'new-session', '-d', '-s', 'sasl', '-x', '160', '-y', '40', `irssi --home=${home} -! -n irssi3`);
+    const keys = (line: string): string => tmux('sasl', 'send-keys', '-t', 'sasl', line, 'Enter');
+    await poll(() => tmux('sasl', 'capture-pane', '-p', '-t', 'sasl').includes('(status)'), 'irssi started');
     keys('/network add -sasl_mechanism PLAIN -sasl_username irssi3 -sasl_password irssi3-pw dualchat');
     keys(`/server add -network dualchat 127.0.0.1 ${ts.server.ircPort}`);
     keys('/connect dualchat');
