@@ -45,6 +45,13 @@
 //   A door may check a password before the connection has a name (`authenticate`, IRC SASL: remembered
 //   for that session's `connect` of the name) or give it apart from the name (`connect`'s `password`,
 //   IRC PASS: ignored for a guest's name).
+// - Reconnecting (a NameHold port): a session that asked with `<hold>` gets a token; when its connection
+//   goes without `<disconnect>` its name, rooms, away text and topic stay for `holdMs` — quietly: its rooms
+//   hear nothing, it stays listed, as behind an IRC bouncer — and `<reconnect>NAME TOKEN` (or a registered
+//   name's right password) takes it all back on a new connection. Anyone else asking for the name is
+//   refused `name-taken`, told it is held. If nobody comes back, the rooms hear `left … lost` when the
+//   hold ends (`wake(now)`, at `nextWake()`); without a hold that is said at once, as always.
+//   `<reconnect>` of a name that is not held is a plain sign-in (the server restarted: the name is free).
 // - History (a History port): entering a room replays its last `historyOnJoin` lines as `history`
 //   replies, cut off when the room is entered (what follows is heard live, never twice). A private
 //   message to a registered user who is offline waits in their mailbox and is handed over at sign-in.
@@ -61,6 +68,7 @@ import {
   LOGIN_FAILURES_PER_NAME,
   LOGIN_GUARD_MAX_ENTRIES,
   MAILBOX_MAX_MESSAGES,
+  MAX_HELD_NAMES,
   type HubOptions,
 } from './limits.ts';
 import { LoginGuard } from './login-guard.ts';
@@ -150,6 +158,10 @@ export type HubLogEvent =
   /** `name` set the topic of `room` to `length` code points. */
   | { type: 'topic'; name: string; room: string; length: number }
   | { type: 'disconnect'; name: string; room: string; reason: CloseReason }
+  /** `name`'s connection went; its name and rooms are held until `until` for whoever resumes it. */
+  | { type: 'held'; name: string; room: string; until: number }
+  /** `name` came back on a new connection within its hold, `afterMs` after losing the old one. */
+  | { type: 'resumed'; session: SessionId; name: string; room: string; afterMs: number }
   /** A command was refused; `command` is 'malformed' when the input was not a command at all. */
   | { type: 'refused'; session: SessionId; command: HubCommandKind | 'malformed'; code: ErrorCode }
   /** A query or a request handed to another shell (help, users, rooms, stats, files, early disconnect). */
@@ -171,6 +183,16 @@ export interface HubPorts {
   accounts?: Accounts;
   /** This node's id in the session addresses the ports see (default LOCAL_NODE). */
   node: NodeId;
+  /** Holding a lost session's name for its owner (default: none: `<hold>` is refused, a lost session leaves at once). */
+  hold?: NameHold;
+}
+
+/** The hold of a lost session's name: how long, and where its proof comes from. */
+export interface NameHold {
+  /** How long a name is held after its connection went (ms; NAME_HOLD_MS in the server). */
+  holdMs: number;
+  /** A fresh unguessable token (lower-case hex): the shell's random source, so the hub stays pure. */
+  token: () => string;
 }
 
 /** Longest refused name kept in a log event (the raw input can be anything). */
@@ -212,6 +234,12 @@ interface SessionState {
   signedIn?: string | undefined;
   /** When the session last sent a chat line (or connected): its idle time is counted from here. */
   lastActive: number;
+  /** The token `<hold>` gave: the proof that takes the session back after its connection went. */
+  holdToken?: string | undefined;
+  /** Set while the session's connection is gone and its name held: when the hold ends. */
+  heldUntil?: number | undefined;
+  /** When its connection went (while held). */
+  lostAt?: number | undefined;
 }
 
 interface NamedSession extends SessionState {
@@ -249,6 +277,9 @@ export class Hub {
   private readonly roomMembers = new Map<string, Set<SessionId>>();
   /** Canonical room name → its topic, for rooms with members on this node. */
   private readonly topics = new Map<string, Topic>();
+  /** Lower-case name → the held session (its connection gone), while its hold lasts. */
+  private readonly held = new Map<string, SessionId>();
+  private readonly hold: NameHold | undefined;
   private readonly helpLimits: HelpLimits;
 
   /**
@@ -270,6 +301,10 @@ export class Hub {
     }
     this.historyOnJoin = onJoin;
     this.node = ports.node ?? LOCAL_NODE;
+    if (ports.hold !== undefined && (!Number.isSafeInteger(ports.hold.holdMs) || ports.hold.holdMs <= 0)) {
+      throw new RangeError(`holdMs must be a positive whole number of milliseconds, got ${String(ports.hold.holdMs)}`);
+    }
+    this.hold = ports.hold;
     this.helpLimits = Object.freeze({
       defaultRoom: this.lobby,
       roomCapacity: this.options.roomCapacity,
@@ -363,6 +398,10 @@ export class Hub {
         return this.unregister(session, me, command.password, now);
       case 'history':
         return this.rateLimited(session, me, command.kind, now) ?? this.historyPage(session, me, command.room, command.count, command.before);
+      case 'hold':
+        return this.giveHold(session, me);
+      case 'reconnect':
+        return this.refuse(session, command.kind, 'already-connected', `you are already connected as ${me.name}`);
       default:
         return assertNever(command, () => this.refuse(session, 'malformed', 'unknown-command', 'unknown command'));
     }
@@ -371,13 +410,50 @@ export class Hub {
   /** The connection is gone. For a named session its rooms hear `left` with `reason`. Idempotent. */
   close(session: SessionId, now: number, reason: CloseReason): HubOutput[] {
     const state = this.sessions.get(session);
-    if (state === undefined) return [];
+    if (state === undefined || state.heldUntil !== undefined) return [];
+    if (state.name !== undefined && state.holdToken !== undefined && this.hold !== undefined && this.held.size < MAX_HELD_NAMES) {
+      // Quiet while held: the rooms hear of it only if the hold ends (wake).
+      state.heldUntil = now + this.hold.holdMs;
+      state.lostAt = now;
+      this.held.set(state.key, session);
+      return [log({ type: 'held', name: state.name, room: state.current, until: state.heldUntil })];
+    }
     this.sessions.delete(session);
     if (state.name === undefined) return [];
     const me = state as NamedSession;
     const out = this.removeNamed(session, me, now, reason);
     out.push(log({ type: 'disconnect', name: me.name, room: me.current, reason }));
     return out;
+  }
+
+  /** When the next hold ends (the shell calls `wake` then), or undefined when no name is held. */
+  nextWake(): number | undefined {
+    let next: number | undefined;
+    for (const id of this.held.values()) {
+      const until = this.sessions.get(id)?.heldUntil;
+      if (until !== undefined && (next === undefined || until < next)) next = until;
+    }
+    return next;
+  }
+
+  /** Ends the holds that are over by `now`: their rooms hear `left … lost`, their names are free again. */
+  wake(now: number): HubOutput[] {
+    const out: HubOutput[] = [];
+    for (const [key, id] of [...this.held]) {
+      const state = this.sessions.get(id);
+      if (state === undefined || state.heldUntil === undefined || state.heldUntil > now) continue;
+      this.held.delete(key);
+      this.sessions.delete(id);
+      const me = state as NamedSession;
+      out.push(...this.removeNamed(id, me, now, 'lost'));
+      out.push(log({ type: 'disconnect', name: me.name, room: me.current, reason: 'lost' }));
+    }
+    return out;
+  }
+
+  /** Names held for their owners now (their connections gone). */
+  heldCount(): number {
+    return this.held.size;
   }
 
   nameOf(session: SessionId): string | undefined {
@@ -459,6 +535,8 @@ export class Hub {
         return this.connect(session, state, command.name, command.password, now);
       case 'authenticate':
         return this.authenticate(session, state, command.name, command.password, now);
+      case 'reconnect':
+        return this.resume(session, state, command.name, command.token, now);
       case 'help':
         return [this.reply(session, { kind: 'help', limits: this.helpLimits }), this.request(session, undefined, 'help')];
       case 'disconnect':
@@ -498,7 +576,7 @@ export class Hub {
     const registered = this.accounts?.registeredName(key);
     if (registered !== undefined) {
       if (password === undefined && state.signedIn === key) {
-        return this.claim(session, state, 'connect', key, registered, () => this.enterChat(session, state, registered, key, now));
+        return this.claimAndEnter(session, state, registered, key, now, true);
       }
       if (password === undefined) {
         return this.refuseName(session, name, 'name-registered', `the name ${registered} is registered: connect with <connect>${registered} PASSWORD`);
@@ -524,7 +602,7 @@ export class Hub {
         return this.refuseName(session, name, 'bad-password', `wrong password for ${name}`);
       }
       this.guard.succeeded(key);
-      return this.claimAndEnter(session, state, name, key, now);
+      return this.claimAndEnter(session, state, name, key, now, true);
     });
   }
 
@@ -553,9 +631,85 @@ export class Hub {
     });
   }
 
-  /** Take `name` for a connecting session; it enters the chat once the name is its own. */
-  private claimAndEnter(session: SessionId, state: SessionState, name: string, key: string, now: number): HubOutput[] {
+  /**
+   * Take `name` for a connecting session; it enters the chat once the name is its own. A held name is
+   * taken back when the session `proved` it is its owner's (a registered name's password), else refused.
+   */
+  private claimAndEnter(session: SessionId, state: SessionState, name: string, key: string, now: number, proved = false): HubOutput[] {
+    const heldId = this.held.get(key);
+    if (heldId !== undefined) return proved ? this.takeBack(session, state, heldId, now) : this.refuseHeld(session, name, heldId, now);
     return this.claim(session, state, 'connect', key, name, () => this.enterChat(session, state, name, key, now));
+  }
+
+  /** `<hold>`: a token for this session (the same one if asked again); its name is held if its connection goes. */
+  private giveHold(session: SessionId, me: NamedSession): HubOutput[] {
+    const hold = this.hold;
+    if (hold === undefined) return this.refuse(session, 'hold', 'refused', 'this server holds no names for lost connections');
+    me.holdToken ??= hold.token();
+    return [this.reply(session, { kind: 'hold', token: me.holdToken, seconds: Math.ceil(hold.holdMs / 1000) }), this.request(session, me, 'hold')];
+  }
+
+  /**
+   * `<reconnect>NAME TOKEN`: the held session of NAME taken back with its token; a name that is not held is
+   * signed in as by `<connect>NAME` (after a server restart nothing is held, and the name is likely free).
+   */
+  private resume(session: SessionId, state: SessionState, rawName: string, token: string, now: number): HubOutput[] {
+    const checked = checkUserName(rawName);
+    if (!checked.ok) return this.refuseName(session, rawName, 'bad-name', checked.message);
+    const key = nameKey(checked.name);
+    if (state.claiming) return this.refuse(session, 'reconnect', 'bad-argument', 'your sign-in is still being answered');
+    const heldId = this.held.get(key);
+    if (heldId === undefined) return this.connect(session, state, checked.name, undefined, now);
+    const heldState = this.sessions.get(heldId);
+    if (heldState?.holdToken === undefined || !sameToken(heldState.holdToken, token)) return this.refuseHeld(session, checked.name, heldId, now);
+    return this.takeBack(session, state, heldId, now);
+  }
+
+  private refuseHeld(session: SessionId, name: string, heldId: SessionId, now: number): HubOutput[] {
+    const until = this.sessions.get(heldId)?.heldUntil ?? now;
+    const seconds = Math.max(1, Math.ceil((until - now) / 1000));
+    return this.refuseName(session, name, 'name-taken', `the name ${name} is held for its owner, whose connection was lost, for ${seconds} s more: choose another`);
+  }
+
+  /**
+   * The held session `heldId` becomes `session`: its name, rooms (current one too), away text, allowance
+   * and token move over, the presence is told the name's new address, and the session is welcomed back
+   * in its current room. Its rooms hear nothing: for them it never left.
+   */
+  private takeBack(session: SessionId, state: SessionState, heldId: SessionId, now: number): HubOutput[] {
+    const old = this.sessions.get(heldId) as NamedSession;
+    this.held.delete(old.key);
+    this.sessions.delete(heldId);
+    const afterMs = now - (old.lostAt ?? now);
+    Object.assign(state, { name: old.name, key: old.key, rooms: old.rooms, current: old.current, bucket: old.bucket, away: old.away, lastActive: old.lastActive });
+    state.holdToken = old.holdToken;
+    this.byName.set(old.key, session);
+    for (const room of old.rooms) {
+      const members = this.roomMembers.get(room);
+      members?.delete(heldId);
+      members?.add(session);
+    }
+    const me = state as NamedSession;
+    const name = old.name;
+    // The name moves to the new address: given back by the old, claimed by the new (on a shared presence
+    // another node could take it in between: then the session leaves its rooms and is refused).
+    this.presence.releaseName(old.key, this.address(heldId));
+    state.name = undefined; // not signed in until the claim is answered
+    return this.after(session, 'reconnect', this.presence.claimName(old.key, name, this.address(session)), undefined, (claimed) => {
+      if (this.sessions.get(session) !== state) return [];
+      state.name = name;
+      if (!claimed) {
+        const out = this.removeNamed(session, me, now, 'lost');
+        state.name = undefined;
+        return [...out, ...this.refuseName(session, name, 'name-taken', `the name ${name} was taken while you were away: choose another`)];
+      }
+      this.presence.setListedRoom(old.key, me.current);
+      return [
+        this.reply(session, { kind: 'greeting', name, room: me.current, online: this.presence.userCount() }),
+        log({ type: 'resumed', session, name, room: me.current, afterMs }),
+        ...this.onEntry(session, me.current),
+      ];
+    });
   }
 
   /**
@@ -672,8 +826,10 @@ export class Hub {
       this.reply(session, { ...base, self: true }),
       log({ type: 'private', from: me.name, to: target.name, length: checked.length }),
     ];
-    // Away is this node's state: a user away on another node is not announced (yet).
-    const away = local ? this.sessions.get(target.who.session)?.away : undefined;
+    // Away is this node's state: a user away on another node is not announced (yet). A held session
+    // (its connection lost) hears nothing until it is back: the sender is told so, as of an away user.
+    const targetState = local ? this.sessions.get(target.who.session) : undefined;
+    const away = targetState?.heldUntil !== undefined ? 'lost the connection (their name is held for their return; this message did not reach them)' : targetState?.away;
     if (away !== undefined) out.push(this.reply(session, { kind: 'away', name: target.name, text: away }));
     return out;
   }
@@ -1127,6 +1283,14 @@ function lastOf(rooms: Set<string>): string {
   return last;
 }
 
+/** Two tokens compared in time independent of where they differ (a guess learns nothing from the timing). */
+function sameToken(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -1167,6 +1331,8 @@ const KINDS: Readonly<Record<HubCommandKind, true>> = {
   password: true,
   unregister: true,
   history: true,
+  hold: true,
+  reconnect: true,
 };
 
 function optionalCount(value: unknown): boolean {
@@ -1214,6 +1380,8 @@ function isWellFormed(command: unknown): command is HubCommand {
       return typeof c['text'] === 'string';
     case 'whois':
       return typeof c['name'] === 'string';
+    case 'reconnect':
+      return typeof c['name'] === 'string' && typeof c['token'] === 'string';
     case 'register':
     case 'unregister':
       return typeof c['password'] === 'string';

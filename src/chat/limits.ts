@@ -98,3 +98,21 @@ export const HISTORY_PAGE_DEFAULT = 50;
  * mailbox is full. Bounds what strangers can make the server store for a name.
  */
 export const MAILBOX_MAX_MESSAGES = 500;
+
+/**
+ * How long a vanished session's name and rooms are held for its owner (a connection lost, not a
+ * `<disconnect>`; only sessions that asked with `<hold>`). 30 s covers a server restart behind a
+ * supervisor, a Wi-Fi hand-over or a laptop lid closed for a moment, and the client's reconnect backoff
+ * (src/client/constants.ts) retries well within it; longer would keep a dead user listed in a room,
+ * unanswering, for longer than people wait before asking "are you there?".
+ */
+export const NAME_HOLD_MS = 30_000;
+/** The longest hold an operator may set (`--name-hold`), in seconds: an hour; longer is an account's job (register the name). */
+export const NAME_HOLD_MAX_S = 3_600;
+
+/**
+ * At most this many names are held at once on a node; a session lost beyond it leaves at once, as
+ * without `<hold>`. Each held name is a session's state kept after its connection closed: without a
+ * bound, connections that ask for a hold and drop could make the hub keep any number of them.
+ */
+export const MAX_HELD_NAMES = 1_000;

@@ -11,7 +11,7 @@ export interface HelpLimits {
 }
 
 export type HubReply =
-  | Extract<Reply, { kind: 'message' | 'private' | 'users' | 'rooms' | 'joined' | 'left' | 'error' | 'system' | 'history' | 'action' | 'topic' | 'whois' | 'disconnected' }>
+  | Extract<Reply, { kind: 'message' | 'private' | 'users' | 'rooms' | 'joined' | 'left' | 'error' | 'system' | 'history' | 'action' | 'topic' | 'whois' | 'disconnected' | 'hold' }>
   /** Signed in as `name`, placed in `room`; `online` users in the chat, the newcomer included. */
   | { kind: 'greeting'; name: string; room: string; online: number }
   /** The command list, with the limits in force. */

@@ -28,6 +28,8 @@ export interface ServerFlags {
   historyOnJoin: number;
   historyDays: number;
   historyMaxRows: number;
+  /** `--name-hold SECONDS`: a lost session's name held for its owner (0 = off). */
+  nameHold: number;
   logLevel: LogLevel;
   logFile?: string;
   tlsCert?: string;
@@ -82,6 +84,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       historyOnJoin: flags.historyOnJoin,
       historyDays: flags.historyDays,
       historyMaxRows: flags.historyMaxRows,
+      nameHoldMs: flags.nameHold * 1000,
       logger,
       ...(identity.tls !== undefined ? { tls: identity.tls } : {}),
       ...(flags.tlsPort !== undefined ? { tlsPort: flags.tlsPort } : {}),

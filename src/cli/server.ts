@@ -11,7 +11,7 @@ import {
   DEFAULT_UDP_PORT,
   MAX_CONNECTIONS_PER_ADDRESS_LIMIT,
 } from '../server/constants.ts';
-import { DEFAULT_HUB_OPTIONS, HISTORY_ON_JOIN_DEFAULT, HISTORY_PAGE_MAX, ROOM_CAPACITY_MAX, ROOM_CAPACITY_MIN } from '../chat/limits.ts';
+import { DEFAULT_HUB_OPTIONS, HISTORY_ON_JOIN_DEFAULT, HISTORY_PAGE_MAX, NAME_HOLD_MAX_S, NAME_HOLD_MS, ROOM_CAPACITY_MAX, ROOM_CAPACITY_MIN } from '../chat/limits.ts';
 import { DEFAULT_DB_PATH, HISTORY_DAYS_MAX, HISTORY_MAX_ROWS_MAX } from '../server/store-options.ts';
 import { LOG_LEVELS } from '../server/log-levels.ts';
 import { PORT_MAX, PORT_MIN } from '../server/options.ts';
@@ -70,6 +70,12 @@ export function serverCommand(): Command {
       'uploads stored at once, server-wide; the others wait in line, told their position',
       (v: string) => parseWholeFlag('--upload-slots', v, 1),
       DEFAULT_UPLOAD_SLOTS,
+    )
+    .option(
+      '--name-hold <seconds>',
+      `hold a lost connection's name and rooms this long for its owner's client to come back (0 = off, at most ${NAME_HOLD_MAX_S})`,
+      (v: string) => parseWholeFlag('--name-hold', v, 0, NAME_HOLD_MAX_S),
+      NAME_HOLD_MS / 1000,
     )
     .option('--db <path>', 'accounts and history database (SQLite; :memory: for a throwaway one)', DEFAULT_DB_PATH)
     .option(

@@ -52,7 +52,10 @@ export function answers(command: CommandKind, reply: Reply, me: string | undefin
   if (reply.kind === 'error') return true;
   switch (command) {
     case 'connect':
+    case 'reconnect':
       return reply.kind === 'welcome';
+    case 'hold':
+      return reply.kind === 'hold';
     case 'disconnect':
       return reply.kind === 'disconnected';
     case 'users':

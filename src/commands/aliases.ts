@@ -39,6 +39,9 @@ export const VERB_KINDS: ReadonlyMap<string, CommandKind> = new Map<string, Comm
   ['me', 'action'],
   ['topic', 'topic'],
   ['whois', 'whois'],
+  // Reconnecting: a lost connection's name held for its owner.
+  ['hold', 'hold'],
+  ['reconnect', 'reconnect'],
 ]);
 
 /** The verb formatCommand writes for each kind: the seed's spelling where the seed has one. */
@@ -67,6 +70,8 @@ export const CANONICAL_VERBS: Readonly<Record<CommandKind, string>> = {
   action: 'me',
   topic: 'topic',
   whois: 'whois',
+  hold: 'hold',
+  reconnect: 'reconnect',
 };
 
 /** Lower-cases A–Z only. Verbs are ASCII; full Unicode lower-casing would change string lengths

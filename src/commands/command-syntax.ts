@@ -33,6 +33,8 @@ const ARGUMENT_USAGE: Readonly<Record<CommandKind, string>> = {
   action: 'ACTION',
   topic: '[TEXT]',
   whois: 'NAME',
+  hold: '',
+  reconnect: 'NAME TOKEN',
 };
 
 function usage(verb: string, kind: CommandKind, why?: string): { ok: false; error: ParseError } {
@@ -105,7 +107,8 @@ export function parseArguments(kind: CommandKind, verb: string, rest: string): P
     case 'leave':
     case 'rooms':
     case 'help':
-    case 'stats': {
+    case 'stats':
+    case 'hold': {
       const extra = readFreeText(rest);
       return extra === '' ? ok({ kind }) : usage(verb, kind, `unexpected ${quote(extra)}`);
     }
@@ -140,6 +143,14 @@ export function parseArguments(kind: CommandKind, verb: string, rest: string): P
     }
     case 'history':
       return parseHistory(rest, verb);
+    case 'reconnect': {
+      const name = readToken(rest);
+      if (!name.ok || name.token === '') return usage(verb, kind);
+      const token = readToken(name.rest);
+      if (!token.ok || token.token === '') return usage(verb, kind, 'missing TOKEN');
+      const extra = readFreeText(token.rest);
+      return extra === '' ? ok({ kind, name: name.token, token: token.token }) : usage(verb, kind, 'a token is one word');
+    }
     case 'away':
     case 'topic': {
       const text = readFreeText(rest);
@@ -209,7 +220,10 @@ export function formatCommand(c: Command): string {
     case 'rooms':
     case 'help':
     case 'stats':
+    case 'hold':
       return verb;
+    case 'reconnect':
+      return `${verb}${writeToken(c.name)} ${writeToken(c.token)}`;
     case 'upload':
       return appendFreeText(`${verb}${String(c.size)} ${formatCrc32(c.crc)}`, c.name);
     case 'sendfile':

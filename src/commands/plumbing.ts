@@ -8,5 +8,5 @@ export function isFileReply(r: Reply): r is FileReply {
 }
 
 export function isPlumbingReply(r: Reply): r is PlumbingReply {
-  return r.kind === 'udp' || r.kind === 'transport' || r.kind === 'chunk' || isFileReply(r);
+  return r.kind === 'udp' || r.kind === 'hold' || r.kind === 'transport' || r.kind === 'chunk' || isFileReply(r);
 }

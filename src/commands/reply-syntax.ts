@@ -9,7 +9,7 @@
 //   <files>NAME:SIZE,…                    <udp>PORT CONNID TOKEN
 //   <history>ROOM ID FROM TS - TEXT       <action>ROOM FROM TS [self] - TEXT
 //   <topic>ROOM BY TS - TEXT              <whois>NAME ROOM,… IDLE - AWAY
-//                                         <transport>tcp RECEIVED REASON
+//   <hold>TOKEN SECONDS                   <transport>tcp RECEIVED REASON
 //
 // Fields are separated by exactly one space and percent-encoded (field-encoding.ts); the free
 // text is last and taken verbatim to the end of the line, so it may hold anything but CR/LF.
@@ -41,6 +41,7 @@ const REPLY_USAGE: Readonly<Record<ReplyKind, string>> = {
   whois: 'NAME ROOM,… IDLE - AWAY',
   disconnected: '',
   udp: UDP_USAGE,
+  hold: 'TOKEN SECONDS',
   transport: TRANSPORT_USAGE,
   ...FILE_REPLY_USAGE,
 };
@@ -226,6 +227,12 @@ function parseBody(kind: ReplyKind, body: string): ParseResult<Reply> {
       const offer = parseUdpBody(body);
       return offer.ok ? { ok: true, value: { kind, ...offer.value } } : usage(kind, offer.why);
     }
+    case 'hold': {
+      const [token, seconds, ...extra] = body.split(' ');
+      const s = parseDecimal(seconds ?? '');
+      if (token === undefined || !/^[0-9a-f]+$/.test(token) || s === undefined || extra.length > 0) return usage(kind, 'bad hold');
+      return { ok: true, value: { kind, token, seconds: s } };
+    }
     case 'transport': {
       const fields = parseTransportBody(body);
       return fields.ok ? { ok: true, value: { kind, ...fields.value } } : usage(kind, fields.why);
@@ -329,6 +336,8 @@ export function formatReply(r: Reply): string {
       return '<disconnected>';
     case 'udp':
       return `<udp>${r.port} ${r.connectionId} ${r.token.toLowerCase()}`;
+    case 'hold':
+      return `<hold>${r.token.toLowerCase()} ${r.seconds}`;
     case 'transport':
       return `<transport>${formatTransportBody(r)}`;
     case 'sending':

@@ -72,7 +72,14 @@ export type Command =
   /** `<topic>TEXT`: set your room's topic; `<topic>` alone: ask what it is. */
   | { kind: 'topic'; text?: string }
   /** `<whois>NAME`: who NAME is: rooms, away text, idle time. */
-  | { kind: 'whois'; name: string };
+  | { kind: 'whois'; name: string }
+  /**
+   * `<hold>`: should this connection be lost, hold my name (and rooms) for a while for me alone; the
+   * server answers `<hold>TOKEN SECONDS` (docs/protocol.md, "Reconnecting").
+   */
+  | { kind: 'hold' }
+  /** `<reconnect>NAME TOKEN`: sign in as NAME, taking back its held session when TOKEN is the one `<hold>` gave. */
+  | { kind: 'reconnect'; name: string; token: string };
 
 export type CommandKind = Command['kind'];
 
@@ -103,6 +110,8 @@ export type Reply =
    * sent over UDP). Clients that only speak TCP ignore it.
    */
   | { kind: 'udp'; port: number; connectionId: number; token: string }
+  /** The answer to `<hold>`: a lost connection's name is held SECONDS for whoever reconnects with TOKEN (lower-case hex). */
+  | { kind: 'hold'; token: string; seconds: number }
   /** Chat travels over TCP from now on: the other half of the `<transport>` exchange (TransportCommand). */
   | { kind: 'transport'; transport: 'tcp'; received: number; reason: TransportReason }
   | FileReply
@@ -137,7 +146,7 @@ export type FileReply =
 export type FileReplyKind = FileReply['kind'];
 
 /** Replies the client's transport and file machinery act on, rather than show to the user. */
-export type PlumbingReply = FileReply | Extract<Reply, { kind: 'udp' | 'transport' | 'chunk' }>;
+export type PlumbingReply = FileReply | Extract<Reply, { kind: 'udp' | 'transport' | 'chunk' | 'hold' }>;
 
 
 /** Why a transfer ended without success (the CODE of `<aborted>`). */

@@ -114,3 +114,6 @@ export const SERVER_VERSION = 'dualchat-0.1.0';
  * rather than being trusted forever, and a quick start does not have to renew it for months.
  */
 export const SELF_SIGNED_VALID_DAYS = 365;
+
+/** Random bytes in a `<hold>` token (32 hex digits): 128 bits, unguessable for the seconds a hold lasts, like the UDP binding token. */
+export const HOLD_TOKEN_BYTES = 16;

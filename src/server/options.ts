@@ -1,6 +1,7 @@
 // What startServer accepts, its defaults, and the check that turns a bad value into a clear message.
 import type { Logger } from 'pino';
 import { resolveHubOptions } from '../chat/options.ts';
+import { NAME_HOLD_MS } from '../chat/limits.ts';
 import {
   CONNECT_TIMEOUT_MS,
   DEFAULT_FILES_DIR,
@@ -43,6 +44,8 @@ export interface ServerOptions extends StoreServerOptions {
   rateBurst?: number;
   /** Close connections that have not connected by name within this long (default 10 s). */
   connectTimeoutMs?: number;
+  /** How long a lost session's name is held for its owner (`<hold>`; default NAME_HOLD_MS, 30 s; 0 = never held). */
+  nameHoldMs?: number;
   /** Drop a client once this many bytes wait to be written to it (default 1 MiB). */
   maxPendingWriteBytes?: number;
   /** Open TCP connections one source address may hold (default 16); more get an error line and are closed. */
@@ -80,6 +83,7 @@ export interface ResolvedServerOptions {
   rateLimit: number;
   rateBurst: number;
   connectTimeoutMs: number;
+  nameHoldMs: number;
   maxPendingWriteBytes: number;
   maxConnectionsPerAddress: number;
   files: FileOptions;
@@ -111,6 +115,7 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
   const filesDir = options.filesDir ?? DEFAULT_FILES_DIR;
   const logLevel = options.logLevel ?? DEFAULT_LOG_LEVEL;
   const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+  const nameHoldMs = options.nameHoldMs ?? NAME_HOLD_MS;
   const maxPendingWriteBytes = options.maxPendingWriteBytes ?? MAX_PENDING_WRITE_BYTES;
   const maxConnectionsPerAddress = options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
 
@@ -129,6 +134,7 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
   });
   if (!hub.ok) return fail(hub.message);
   if (!isPositiveInteger(connectTimeoutMs)) return fail(`connectTimeoutMs must be a positive whole number, got ${String(connectTimeoutMs)}`);
+  if (!Number.isSafeInteger(nameHoldMs) || nameHoldMs < 0) return fail(`nameHoldMs must be a whole number of milliseconds, 0 or more, got ${String(nameHoldMs)}`);
   if (!isPositiveInteger(maxPendingWriteBytes)) {
     return fail(`maxPendingWriteBytes must be a positive whole number, got ${String(maxPendingWriteBytes)}`);
   }
@@ -167,6 +173,7 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
       rateLimit: hub.options.rateLimit,
       rateBurst: hub.options.rateBurst,
       connectTimeoutMs,
+      nameHoldMs,
       maxPendingWriteBytes,
       maxConnectionsPerAddress,
       files: files.options,

@@ -17,6 +17,8 @@ export interface OutputTargets {
   /** The peer address of a session, for log lines. */
   remote(session: SessionId): string | undefined;
   logger: Logger;
+  /** A lost session's name is held until `until`: the hub is to be woken then (HoldTimer). */
+  held?: (until: number) => void;
 }
 
 export class HubOutputs {
@@ -51,6 +53,7 @@ export class HubOutputs {
           const event = output.event;
           const remote = 'session' in event ? t.remote(event.session) : undefined;
           t.logger.info(remote === undefined ? { event } : { event, remote }, event.type);
+          if (event.type === 'held') t.held?.(event.until);
           break;
         }
         case 'await':

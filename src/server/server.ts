@@ -12,7 +12,8 @@ import { BRACKET_DOOR } from '../doors/bracket/door.ts';
 import { prepareServerDirs } from '../files/server-files.ts';
 import { WRITE_BATCH } from '../tcp/write-batch.ts';
 import { addressLimit } from './admission.ts';
-import { UDP_CHAT_QUEUE_ALLOWANCE_BYTES } from './constants.ts';
+import { HOLD_TOKEN_BYTES, UDP_CHAT_QUEUE_ALLOWANCE_BYTES } from './constants.ts';
+import { HoldTimer } from './hold-timer.ts';
 import { openControlListeners, type ControlListeners } from './control-listeners.ts';
 import { Delivery } from './delivery.ts';
 import { ServerFilePlane } from './file-plane.ts';
@@ -97,7 +98,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const startedAt = Date.now();
   const hub = new Hub(
     { roomCapacity: config.roomCapacity, rateLimit: config.rateLimit, rateBurst: config.rateBurst },
-    { presence: new MemoryPresence(), node, store, history: store, accounts: store, historyOnJoin: config.store.historyOnJoin },
+    {
+      presence: new MemoryPresence(),
+      node,
+      store,
+      history: store,
+      accounts: store,
+      historyOnJoin: config.store.historyOnJoin,
+      ...(config.nameHoldMs > 0 ? { hold: { holdMs: config.nameHoldMs, token: () => randomBytes(HOLD_TOKEN_BYTES).toString('hex') } } : {}),
+    },
   );
   // The parts refer to each other; `sessions` and `udp` exist before any socket event can reach them.
   let sessions!: SessionTable;
@@ -132,8 +141,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       connections: addConnectionCounts(tcp?.counts() ?? { open: sessions.size, sourceAddresses: 0, refusedPerAddress: 0 }, irc),
     });
   const udpSessions = (limit?: number): UdpSessionStats[] => worstLinks(udp.engineStats(), limit);
+  const holds = new HoldTimer({ hub, dispatch: (out) => outputs.dispatch(out), now: Date.now });
   const outputs = new HubOutputs({
     delivery,
+    held: (until) => holds.at(until),
     close: (id) => sessions.closeOnRequest(id),
     files: (id, command) => files.command(id, command),
     statsLines: () => [...statsLines(stats(), udpSessions()), ...storeLines(store.status())],
@@ -219,6 +230,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let closing: Promise<void> | undefined;
   const shutdown = async (): Promise<void> => {
     logger.info({ sessions: sessions.size }, 'shutting down');
+    holds.stop();
     listener.stopAccepting();
     ircListener?.stopAccepting();
     // Every client is told first (the notice and the end of its connection leave in this turn's write

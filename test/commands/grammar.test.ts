@@ -258,6 +258,9 @@ describe('aliases', () => {
         'me',
         'topic',
         'whois',
+        // Reconnecting: a lost connection's name held for its owner.
+        'hold',
+        'reconnect',
         // File transfers (TransferCommand, outside the hub's Command).
         'resume',
         'sendimage',
