@@ -30,6 +30,8 @@ interface ClientFlags {
   insecure?: boolean;
   config?: string;
   save?: boolean;
+  /** `--reconnect` (scripted mode; the interactive client always reconnects). */
+  reconnect?: boolean;
 }
 
 /**
@@ -144,6 +146,7 @@ export function clientCommand(): Command {
     .addOption(new Option('--downloads <dir>', 'where /download puts files (created if missing)').default(DEFAULT_DOWNLOADS_DIR).argParser(commanderParser(parseDirFlag)))
     .addOption(new Option('--received <dir>', 'where files other users send you go (created if missing)').default(DEFAULT_RECEIVED_DIR).argParser(commanderParser(parseDirFlag)))
     .option('--no-bell', 'no terminal bell on a private message or a line naming you')
+    .option('--reconnect', 'scripted mode: when the connection is lost, reconnect with backoff as the interactive client does (reconnecting/reconnected events)')
     .option('--ask', 'ask before taking a file someone sends you (/accept ID, /decline ID); default: take it')
     .option('--tls', "connect with TLS, verifying the server's certificate and name; chat datagrams are then encrypted too")
     .option('--ca <file>', 'trust the certificates in this PEM file (a private CA, or a self-signed server\'s own cert.pem); implies --tls')
@@ -211,7 +214,7 @@ export function clientCommand(): Command {
         ...(tls.options !== undefined ? { tls: tls.options } : {}),
       };
       const code = scripted
-        ? await (await import('../client/scripted.ts')).runScripted({ ...common, json: flags.json === true })
+        ? await (await import('../client/scripted.ts')).runScripted({ ...common, json: flags.json === true, reconnect: flags.reconnect === true })
         : await (await import('../client/interactive.ts')).runInteractive({ ...common, bell: flags.bell });
       exitAfterFlush(code);
     });

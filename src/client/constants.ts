@@ -83,3 +83,15 @@ export const PROGRESS_REDRAW_MS = 100;
  * says so. Two seconds: a deliberate double press, while a stray one is forgotten.
  */
 export const CTRL_C_AGAIN_MS = 2_000;
+
+/**
+ * Reconnecting after a lost connection (or a server restart): the first try after RECONNECT_FIRST_MS,
+ * each next one twice as late, at most RECONNECT_MAX_DELAY_MS apart (1, 2, 4, 8, 15, 15 … s). A restart
+ * behind a supervisor takes a second or two, so the first tries find it; the cap keeps a client that
+ * waits for a longer outage from knocking more than four times a minute; the server holds the name 30 s
+ * (NAME_HOLD_MS), which the first four tries (15 s in all) fit in.
+ */
+export const RECONNECT_FIRST_MS = 1_000;
+export const RECONNECT_MAX_DELAY_MS = 15_000;
+/** Tries before giving up: 20 is about 4 minutes, past which an outage is not a blip (the user can start again). */
+export const RECONNECT_MAX_ATTEMPTS = 20;

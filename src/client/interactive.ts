@@ -1,14 +1,18 @@
 // The interactive client: a readline prompt (`name@room> `) that stays intact while messages arrive —
 // an incoming line clears the prompt and whatever is half typed, prints above it, and redraws both.
 // Asks for a name until the server accepts one. /quit, Ctrl-C and Ctrl-D leave cleanly (exit 0);
-// a lost connection exits 1.
+// a lost connection is retried with backoff (src/client/reconnect.ts: the same name, room, downloads;
+// the prompt counts down, the half-typed line and the history stay, lines entered meanwhile are kept),
+// and exits 1 only when the tries run out. An orderly shutdown (the server's notice) ends the client
+// cleanly, exit 0: the operator stopped the server.
 import { connectCommand, splitCredentials } from '../commands/credentials.ts';
 import readline from 'node:readline';
 import { planInput, planNameInput } from './actions.ts';
-import { CONNECT_TIMEOUT_MS, CTRL_C_AGAIN_MS, DISCONNECT_WAIT_MS, MAX_PROGRESS_BARS, PROGRESS_REDRAW_MS, WELCOME_TIMEOUT_MS } from './constants.ts';
+import { CTRL_C_AGAIN_MS, DISCONNECT_WAIT_MS, MAX_PENDING, MAX_PROGRESS_BARS, PROGRESS_REDRAW_MS, WELCOME_TIMEOUT_MS } from './constants.ts';
 import { chooseColors } from './colors.ts';
 import { complete } from './completion.ts';
-import { ChatLink, type UdpOptions } from './link.ts';
+import type { ChatLink, UdpOptions } from './link.ts';
+import { carryOver, linkOpener, reconnect } from './reconnect.ts';
 import { formatBar, type BarState } from './progress.ts';
 import { promptText, toTerminalLines, wantsBell, type Shown } from './render.ts';
 import { DEFAULT_FILE_SETTINGS, runFileAction, type FileSettings } from './scripted.ts';
@@ -143,7 +147,8 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   const refreshPrompt = (preserveInput: boolean): void => {
     if (rl === undefined || quitting) return;
     // While a registered name's password is asked for, the prompt says so (not `name:`).
-    rl.setPrompt(passwordFor !== undefined && link?.state.welcomed !== true ? `${colors.bold('password')}: ` : promptText(link?.state.name, link?.state.room, colors, link?.state.query));
+    const waiting = reconnectIn === undefined ? '' : colors.yellow(`(reconnecting in ${reconnectIn} s) `);
+    rl.setPrompt(waiting + (passwordFor !== undefined && link?.state.welcomed !== true ? `${colors.bold('password')}: ` : promptText(link?.state.name, link?.state.room, colors, link?.state.query)));
     rl.prompt(preserveInput);
     promptShown = true;
   };
@@ -158,36 +163,84 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
     printAbove([colors.red(`! ${message}`)]);
   };
 
-  const opened = await ChatLink.open({
-    host: options.host,
-    port: options.port,
-    connectTimeoutMs: CONNECT_TIMEOUT_MS,
-    show,
-    clock: Date.now,
-    ...(options.udp !== undefined ? { udp: options.udp } : {}),
-    ...(options.tls !== undefined ? { tls: options.tls } : {}),
-    files: transfers.hooks,
-    closed: (expected, message, shutdown) => {
-      if (expected || quitting) return;
-      quitting = true; // before printing: no prompt is redrawn under the message
-      // Every transfer says what became of it (a download keeps its part and resumes) before we go.
-      void transfers.linkLost(shutdown ? 'the server shut down' : message).then(() => {
-        if (shutdown) {
-          rl?.close();
-          finish(0); // the server's own notice said it all: an orderly end, no error
+  /** Set while a lost connection is being replaced: true once back, false when given up. */
+  let gate: Promise<boolean> | undefined;
+  /** Seconds until the next try while reconnecting (shown in the prompt). */
+  let reconnectIn: number | undefined;
+  /** Lines entered while the connection was away (bounded: MAX_PENDING), entered again once back. */
+  const meanwhile: string[] = [];
+  /** The password that signed us in (given or typed): a registered name comes back with it. */
+  let knownPassword = options.password;
+
+  const lostForGood = (message: string, shutdown: boolean): void => {
+    quitting = true; // before printing: no prompt is redrawn under the message
+    // Every transfer says what became of it (a download keeps its part and resumes) before we go.
+    void transfers.linkLost(shutdown ? 'the server shut down' : message).then(() => {
+      if (shutdown) {
+        rl?.close();
+        finish(0); // the server's own notice said it all: an orderly end, no error
+        return;
+      }
+      fail(message);
+      rl?.close();
+      finish(1);
+    });
+  };
+
+  const openLink = linkOpener(options, {
+      show,
+      hold: true,
+      files: transfers.hooks,
+      closed: (expected, message, shutdown) => {
+        if (expected || quitting) return;
+        const old = link;
+        // A lost connection is retried; an orderly shutdown is an end (the operator said so).
+        if (shutdown || old?.state.name === undefined) {
+          lostForGood(message, shutdown);
           return;
         }
-        fail(message);
-        rl?.close();
-        finish(1);
-      });
-    },
+        gate = comeBack(old, message).then((back) => {
+          gate = undefined;
+          reconnectIn = undefined;
+          if (!back) {
+            if (!quitting) lostForGood(message, false);
+            return false;
+          }
+          refreshPrompt(true);
+          // What was entered meanwhile goes out now, in order.
+          for (const line of meanwhile.splice(0)) queue = queue.then(() => handleLine(line));
+          return true;
+        });
+      },
   });
+
+  const comeBack = async (old: ChatLink, message: string): Promise<boolean> => {
+    const downloads = await transfers.linkLost(message);
+    const next = await reconnect({
+      who: { name: old.state.name ?? '', room: old.state.room, token: old.holdToken, password: knownPassword },
+      reason: message,
+      open: openLink,
+      show: (event) => show({ kind: 'reconnect', event }),
+      tick: (seconds) => {
+        reconnectIn = seconds;
+        refreshPrompt(true);
+      },
+      cancelled: () => quitting,
+    });
+    reconnectIn = undefined;
+    if (next === undefined) return false;
+    link = next;
+    session = next;
+    await carryOver(old, next, transfers, downloads);
+    return true;
+  };
+
+  const opened = await openLink();
   if (!opened.ok) {
     options.errors.write(`dualchat client: ${opened.message}\n`);
     return 1;
   }
-  const session = opened.link;
+  let session = opened.link;
   link = session;
   transfers.attach(session);
 
@@ -201,7 +254,8 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
     if (redrawTimer !== undefined) clearTimeout(redrawTimer);
     // Downloads keep what they verified: `/download NAME` next time resumes.
     await transfers.linkLost('the client is leaving');
-    const confirmed = await session.disconnect(DISCONNECT_WAIT_MS);
+    // While reconnecting there is no server to say goodbye to.
+    const confirmed = session.closed ? true : await session.disconnect(DISCONNECT_WAIT_MS);
     if (!confirmed) fail(`no <disconnected> from the server within ${DISCONNECT_WAIT_MS / 1000} s; closed anyway`);
     rl?.close();
     finish(0);
@@ -255,12 +309,24 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
         printAbove([colors.yellow('Try another name.')]);
       } else if (session.send(connectCommand(name, line.trim()))) {
         await afterConnect(name);
+        if (session.state.welcomed) knownPassword = line.trim();
       }
       refreshPrompt(false);
       return;
     }
     const talk = { replyTo: session.state.replyTarget, query: session.state.query };
-    const action = session.state.welcomed ? planInput(line, session.state.room, talk) : planNameInput(line);
+    const action = session.state.welcomed || gate !== undefined ? planInput(line, session.state.room, talk) : planNameInput(line);
+    if (gate !== undefined && action.type !== 'quit' && action.type !== 'none') {
+      // The connection is being replaced: the line is kept and entered again once back.
+      if (meanwhile.length < MAX_PENDING) {
+        meanwhile.push(line);
+        printAbove([colors.gray(`(kept: ${meanwhile.length} line(s) go out when reconnected)`)]);
+      } else {
+        fail('too many lines typed while reconnecting: this one is dropped');
+      }
+      refreshPrompt(false);
+      return;
+    }
     switch (action.type) {
       case 'send':
         if (action.command.kind === 'broadcast' || action.command.kind === 'private') eraseEnteredLine(line);

@@ -51,6 +51,8 @@ export interface LinkOptions {
   tls?: TlsClientOptions;
   /** Where file replies and chunks go (src/client/transfers.ts); without it they are shown raw. */
   files?: LinkFileHooks;
+  /** Ask the server to hold our name should the connection be lost (`<hold>`; default: no). */
+  hold?: boolean;
 }
 
 /** The file features' side of the link. */
@@ -111,6 +113,10 @@ export class ChatLink {
   private lastSentAt: number;
   /** A line came from the server (a TLS-only port closes on a plain client without one). */
   private heardServer = false;
+  /** The token of `<hold>`: proves our name to the server after a lost connection. */
+  private heldWith: string | undefined;
+  /** What was typed and not answered when the connection went (set on close). */
+  private leftOver: Command[] = [];
 
   private readonly udp: UdpOptions;
   private plane: UdpClientPlane | undefined;
@@ -151,6 +157,19 @@ export class ChatLink {
   /** When the last server line arrived (client clock). */
   get lastActivity(): number {
     return this.lastReplyAt;
+  }
+
+  /** The server's `<hold>` token, once it gave one. */
+  get holdToken(): string | undefined {
+    return this.heldWith;
+  }
+
+  /**
+   * After the connection went: the chat lines sent but never echoed, then the commands never sent, in
+   * the order typed — what a new connection should carry.
+   */
+  get unsent(): readonly Command[] {
+    return this.leftOver;
   }
 
   /** How chat travels now. */
@@ -583,14 +602,18 @@ export class ChatLink {
         this.heardServer = true;
         this.lastReplyAt = now;
         if (event.reply.kind === 'udp') this.onOffer(event.reply);
-        else if (event.reply.kind === 'transport') this.onServerTransport(event.reply);
+        else if (event.reply.kind === 'hold') {
+          this.heldWith = event.reply.token;
+          break; // our own request, never recorded as a pending command
+        } else if (event.reply.kind === 'transport') this.onServerTransport(event.reply);
         else if (event.reply.kind === 'chunk' && this.options.files !== undefined) {
           this.options.files.chunkLine(event.reply.data);
           return; // a data-plane line: no command waits for it
         } else if (isFileReply(event.reply) && this.options.files !== undefined) this.options.files.reply(event.reply);
         else this.options.show(this.withVia(this.state.receive(event.reply, now), 'tcp'));
-        // Signed in: ask for the UDP data plane (the offer comes back as a `udp` reply).
+        // Signed in: ask for the UDP data plane (the offer comes back as a `udp` reply), and for a hold.
         if (event.reply.kind === 'welcome' && this.udp.enabled) this.connection?.sendLine(formatUdpRequest());
+        if (event.reply.kind === 'welcome' && this.options.hold === true) this.connection?.sendLine(formatCommand({ kind: 'hold' }));
         break;
       case 'unparsed':
         this.heardServer = true;
@@ -603,6 +626,7 @@ export class ChatLink {
         break;
       case 'closed': {
         this.isClosed = true;
+        this.leftOver = [...this.state.unansweredChat(), ...this.outbox.map((o) => o.command)];
         this.outbox.length = 0;
         void this.stopUdp();
         const expected = this.closingOnPurpose;

@@ -1,6 +1,7 @@
 // How the client shows things, as pure functions: a server reply (or a client-side notice) becomes
 // either one JSON event (scripted `--json` mode) or terminal lines (interactive and plain scripted mode).
 // No I/O and no clock here: the current time and the colour functions come in as arguments.
+import type { ReconnectEvent } from './reconnect.ts';
 import pc from 'picocolors';
 import { isPlumbingReply } from '../commands/plumbing.ts';
 import type { ErrorCode, FileEntry, LeaveReason, RoomEntry, Transport, UserEntry } from '../commands/types.ts';
@@ -118,7 +119,9 @@ export type ClientNotice =
   /** Chat changed transport; `target` is where datagrams go. */
   | { kind: 'transport'; transport: Transport; reason: TransportChangeReason; target?: string }
   /** Something about a file transfer (src/client/transfers.ts). */
-  | { kind: 'file'; event: ClientFileEvent };
+  | { kind: 'file'; event: ClientFileEvent }
+  /** Coming back after a lost connection (src/client/reconnect.ts). */
+  | { kind: 'reconnect'; event: ReconnectEvent };
 
 export type Shown = Display | ClientNotice;
 
@@ -163,6 +166,12 @@ export type JsonEvent =
     }
   | { type: 'help'; lines: string[] }
   | { type: 'transport'; transport: Transport; reason: TransportChangeReason; target?: string }
+  /** `--reconnect`: the connection went (`reason`); try `attempt` of `of` in `inMs`. */
+  | { type: 'reconnecting'; attempt: number; of: number; inMs: number; reason: string }
+  /** Signed in again as `name`, in `room`. */
+  | { type: 'reconnected'; attempt: number; name: string; room: string }
+  /** No more tries: the client exits 1. */
+  | { type: 'reconnect-failed'; attempts: number; reason: string }
   | FileJsonEvent;
 
 /** The `--json` events of file transfers (README, "Files"). */
@@ -290,6 +299,8 @@ export function toJsonEvent(item: Shown, ctx: JsonContext): JsonEvent {
       return { type: 'query', name: item.name ?? null };
     case 'raw':
       return { type: 'system', text: item.line, raw: true };
+    case 'reconnect':
+      return reconnectJsonEvent(item.event);
     case 'oversize':
       return { type: 'system', text: `(a server line of ${item.bytes} bytes was too long and was dropped)`, raw: true };
     case 'help':
@@ -351,6 +362,17 @@ export function toJsonEvent(item: Shown, ctx: JsonContext): JsonEvent {
           return { type: 'disconnected' };
       }
     }
+  }
+}
+
+function reconnectJsonEvent(e: ReconnectEvent): JsonEvent {
+  switch (e.phase) {
+    case 'reconnecting':
+      return { type: 'reconnecting', attempt: e.attempt, of: e.of, inMs: e.inMs, reason: e.reason };
+    case 'reconnected':
+      return { type: 'reconnected', attempt: e.attempt, name: e.name, room: e.room };
+    case 'gave-up':
+      return { type: 'reconnect-failed', attempts: e.attempts, reason: e.reason };
   }
 }
 
@@ -459,6 +481,14 @@ export function toTerminalLines(item: Shown, ctx: TerminalContext): string[] {
       return [notice(item.name === undefined ? 'plain lines go to your room again' : `plain lines now go privately to ${item.name} (/query alone ends this)`)];
     case 'raw':
       return [`${now} ${c.gray(`? ${safe(item.line)}`)}`];
+    case 'reconnect': {
+      const e = item.event;
+      if (e.phase === 'reconnecting') {
+        return [`${now} ${c.yellow(`* connection lost (${safe(e.reason)}): reconnecting in ${Math.ceil(e.inMs / 1000)} s (try ${e.attempt} of ${e.of}); what you type is kept`)}`];
+      }
+      if (e.phase === 'reconnected') return [`${now} ${c.green(`* reconnected: you are ${safe(e.name)} in #${safe(e.room)}`)}`];
+      return [`${now} ${c.red(`! could not reconnect after ${e.attempts} tries (${safe(e.reason)})`)}`];
+    }
     case 'oversize':
       return [notice(`a server line of ${item.bytes} bytes was too long and was dropped`)];
     case 'help':

@@ -7,15 +7,18 @@ import readline from 'node:readline';
 import { DEFAULT_DOWNLOADS_DIR, DEFAULT_RECEIVED_DIR } from '../files/limits.ts';
 import { planInput, planNameInput, type ClientAction, type FileAction } from './actions.ts';
 import {
-  CONNECT_TIMEOUT_MS,
   DISCONNECT_WAIT_MS,
   EOF_MAX_WAIT_MS,
   EOF_QUIET_MS,
+  MAX_PENDING,
+  RECONNECT_MAX_ATTEMPTS,
   TRANSFER_STALL_MS,
   WELCOME_TIMEOUT_MS,
 } from './constants.ts';
 import { chooseColors } from './colors.ts';
-import { ChatLink, type UdpOptions } from './link.ts';
+import type { ChatLink, UdpOptions } from './link.ts';
+import { carryOver, linkOpener, reconnect } from './reconnect.ts';
+import type { Command } from '../commands/types.ts';
 import { ProgressThrottle } from './progress.ts';
 import { toJsonEvent, toTerminalLines, type Shown } from './render.ts';
 import { ClientTransfers, type ClientFileEvent } from './transfers.ts';
@@ -38,6 +41,8 @@ export interface ScriptedOptions {
   tls?: TlsClientOptions;
   /** Where files go and whether offers are taken without asking (defaults: ./downloads, ./received_files, yes). */
   files?: FileSettings;
+  /** `--reconnect`: a lost connection is retried with backoff, as the interactive client does (else exit 1). */
+  reconnect?: boolean;
 }
 
 /** `--downloads DIR`, `--received DIR`, `--ask`. */
@@ -103,28 +108,63 @@ export async function runScripted(options: ScriptedOptions): Promise<number> {
     reportLoss = (message) => resolve({ kind: 'lost', message });
   });
 
-  const opened = await ChatLink.open({
-    host: options.host,
-    port: options.port,
-    connectTimeoutMs: CONNECT_TIMEOUT_MS,
-    show,
-    closed: (expected, message) => {
-      if (expected) return;
-      // Downloads keep what they verified: `/download NAME` next time resumes.
-      void transfers.linkLost(message);
-      reportLoss(message);
-    },
-    clock: Date.now,
-    ...(options.udp !== undefined ? { udp: options.udp } : {}),
-    ...(options.tls !== undefined ? { tls: options.tls } : {}),
-    files: transfers.hooks,
+  /** Set while a lost connection is being replaced: true once back, false when given up. */
+  let gate: Promise<boolean> | undefined;
+  /** Commands read while the connection was away (bounded: MAX_PENDING), sent once back. */
+  const meanwhile: Command[] = [];
+
+  const openLink = linkOpener(options, {
+      show,
+      closed: (expected, message, shutdown) => {
+        if (expected) return;
+        const old = link;
+        if (options.reconnect === true && !shutdown && old?.state.name !== undefined) {
+          gate = comeBack(old, message).then((back) => {
+            gate = undefined;
+            if (!back) reportLoss(message);
+            return back;
+          });
+          return;
+        }
+        // Downloads keep what they verified: `/download NAME` next time resumes.
+        void transfers.linkLost(message);
+        reportLoss(message);
+      },
+      hold: options.reconnect === true,
+      files: transfers.hooks,
   });
+
+  const comeBack = async (old: ChatLink, message: string): Promise<boolean> => {
+    const downloads = await transfers.linkLost(message);
+    const next = await reconnect({
+      who: { name: old.state.name ?? '', room: old.state.room, token: old.holdToken, password: options.password },
+      reason: message,
+      open: openLink,
+      show: (event) => show({ kind: 'reconnect', event }),
+      cancelled: () => false,
+    });
+    if (next === undefined) return false;
+    link = next;
+    session = next;
+    await carryOver(old, next, transfers, downloads, meanwhile.splice(0));
+    return true;
+  };
+
+  /** Waits while the connection is being replaced; false when it could not be. Bounded: each wait is a comeback, each bounded. */
+  const connected = async (): Promise<boolean> => {
+    for (let round = 0; round < RECONNECT_MAX_ATTEMPTS && gate !== undefined; round++) {
+      if (!(await gate)) return false;
+    }
+    return !session.closed;
+  };
+
+  const opened = await openLink();
   if (!opened.ok) {
     diag(opened.message);
     return 1;
   }
   link = opened.link;
-  const session = link;
+  let session = link;
   transfers.attach(session);
 
   if (options.name !== undefined) {
@@ -141,6 +181,12 @@ export async function runScripted(options: ScriptedOptions): Promise<number> {
   const act = async (action: ClientAction): Promise<LineOutcome> => {
     switch (action.type) {
       case 'send': {
+        if (gate !== undefined && action.command.kind !== 'connect') {
+          // The connection is being replaced: the line goes out once back.
+          if (meanwhile.length < MAX_PENDING) meanwhile.push(action.command);
+          else diag('too many lines typed while reconnecting: this one is dropped');
+          return 'continue';
+        }
         if (!session.send(action.command, action.scope)) {
           diag('the connection is closed');
           return 'fail';
@@ -194,18 +240,22 @@ export async function runScripted(options: ScriptedOptions): Promise<number> {
     return { kind: 'eof' };
   })();
 
+  const lostForGood = async (result: { message: string }): Promise<number> => {
+    diag(result.message);
+    await transfers.linkLost(result.message);
+    await session.close();
+    return 1;
+  };
   const result = await Promise.race([work, lost]);
   lines.close();
   switch (result.kind) {
     case 'lost':
-      diag(result.message);
-      await transfers.linkLost(result.message);
-      await session.close();
-      return 1;
+      return lostForGood(result);
     case 'fail':
       await session.close();
       return 1;
     case 'eof': {
+      if (!(await connected())) return lostForGood(await lost);
       if (!session.state.welcomed) {
         diag('stdin ended before signing in (give --name NAME or a first line with the name)');
         await session.close();
@@ -213,8 +263,13 @@ export async function runScripted(options: ScriptedOptions): Promise<number> {
       }
       const answered = await session.settle(EOF_QUIET_MS, EOF_MAX_WAIT_MS);
       if (!answered) diag(`${session.state.pendingCount} command(s) still unanswered at end of input`);
-      // Transfers run on while they make progress (a stalled one is given up; downloads stay resumable).
-      const idle = await Promise.race([transfers.waitIdle(TRANSFER_STALL_MS), lost.then(() => true)]);
+      // Transfers run on while they make progress (a stalled one is given up; downloads stay resumable);
+      // a connection lost meanwhile and replaced asks for its downloads again: wait for those too.
+      let idle = await Promise.race([transfers.waitIdle(TRANSFER_STALL_MS), lost.then(() => true)]);
+      for (let round = 0; round < RECONNECT_MAX_ATTEMPTS && gate !== undefined; round++) {
+        if (!(await connected())) return lostForGood(await lost);
+        idle = await Promise.race([transfers.waitIdle(TRANSFER_STALL_MS), lost.then(() => true)]);
+      }
       if (!idle && !session.closed) {
         diag(`file transfers made no progress for ${TRANSFER_STALL_MS / 1000} s; leaving (an interrupted download resumes next time)`);
       }
@@ -222,6 +277,7 @@ export async function runScripted(options: ScriptedOptions): Promise<number> {
       return leave(session, diag);
     }
     case 'quit':
+      if (!(await connected())) return lostForGood(await lost);
       await transfers.linkLost('the client is leaving');
       return leave(session, diag);
   }

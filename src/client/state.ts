@@ -23,6 +23,8 @@ export type Display =
 
 interface Pending {
   command: CommandKind;
+  /** A chat line (message, private, action) as sent: resent on a new connection if never answered. */
+  chat?: Command;
   scope: UsersScope | undefined;
   sentAt: number;
 }
@@ -96,6 +98,9 @@ export function answers(command: CommandKind, reply: Reply, me: string | undefin
   }
 }
 
+/** Chat lines a reconnecting client sends again when the connection went before their echo came. */
+const RESENT_IF_UNANSWERED: ReadonlySet<CommandKind> = new Set<CommandKind>(['broadcast', 'private', 'action']);
+
 /** Commands answered by an echo that may travel over UDP while other replies come over TCP. */
 const ECHO_MAY_BE_OVERTAKEN: ReadonlySet<CommandKind> = new Set<CommandKind>(['broadcast', 'private']);
 
@@ -144,6 +149,11 @@ export class ClientState {
     return this.disconnectedByServer;
   }
 
+  /** The chat lines sent whose echo never came, oldest first (what a lost connection may have lost). */
+  unansweredChat(): Command[] {
+    return this.pending.flatMap((p) => (p.chat === undefined ? [] : [p.chat]));
+  }
+
   /** How many sent commands still wait for their reply. */
   get pendingCount(): number {
     return this.pending.length;
@@ -151,7 +161,7 @@ export class ClientState {
 
   /** True while a `<connect>` is waiting for welcome or error. */
   get connecting(): boolean {
-    return this.pending.some((p) => p.command === 'connect');
+    return this.pending.some((p) => p.command === 'connect' || p.command === 'reconnect');
   }
 
   /** Why the server refused our last `<connect>` (cleared when a new one is sent). */
@@ -182,11 +192,12 @@ export class ClientState {
   /** Records a command just sent. `scope` matters only for `users` (default: everyone). */
   sent(command: Command, now: number, scope?: UsersScope): void {
     this.expire(now);
-    if (command.kind === 'connect') this.refusal = undefined;
+    if (command.kind === 'connect' || command.kind === 'reconnect') this.refusal = undefined;
     this.pending.push({
       command: command.kind,
       scope: command.kind === 'users' ? (scope ?? 'all') : undefined,
       sentAt: now,
+      ...(RESENT_IF_UNANSWERED.has(command.kind) ? { chat: command } : {}),
     });
     if (this.pending.length > MAX_PENDING) this.pending.shift();
   }
@@ -265,7 +276,7 @@ export class ClientState {
     const answered = head !== undefined;
     if (answered) {
       this.pending.splice(at, 1);
-      if (head.command === 'connect' && reply.kind === 'error') {
+      if ((head.command === 'connect' || head.command === 'reconnect') && reply.kind === 'error') {
         this.refusal = { code: reply.code, message: reply.message };
       }
     }

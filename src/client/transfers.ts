@@ -128,10 +128,15 @@ export class ClientTransfers {
     return this.files.cancel(id);
   }
 
-  /** The connection is gone or we leave: downloads keep what they verified (resumable). Never rejects. */
-  async linkLost(message?: string): Promise<void> {
+  /**
+   * The connection is gone or we leave: downloads keep what they verified (resumable). Never rejects.
+   * Resolves with the names of the downloads that were running (a reconnecting client asks for them again).
+   */
+  async linkLost(message?: string): Promise<string[]> {
     this.stopTimers();
+    const downloading = this.files.downloading();
     await this.files.linkLost(message);
+    return downloading;
   }
 
   /**

@@ -129,6 +129,12 @@ export class ClientFiles {
     );
   }
 
+  /** The names of the downloads asked for or running: what a new connection asks for again (resuming). */
+  downloading(): string[] {
+    const running = [...this.active.values()].flatMap((a) => (a.direction === 'download' ? [a.name] : []));
+    return [...new Set([...this.asked.keys(), ...running])];
+  }
+
   /** `/download NAME`: resume a partial download of NAME if one is intact, else start afresh. Never rejects. */
   async download(name: string): Promise<void> {
     if (this.asked.has(name) || [...this.active.values()].some((a) => a.direction === 'download' && a.name === name)) {

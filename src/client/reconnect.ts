@@ -1,0 +1,159 @@
+// Coming back after a lost connection, for both shells: wait (backoff, with a countdown the shell can
+// show), open a new link, sign in as the same name — `<reconnect>NAME TOKEN` with the token the server
+// gave (`<hold>`), or the password of a registered name — go back to the room we were in, and hand the
+// new link back. Bounded: RECONNECT_MAX_ATTEMPTS tries, each connect and sign-in with its own timeout.
+import { connectCommand } from '../commands/credentials.ts';
+import type { Command } from '../commands/types.ts';
+import { RECONNECT_FIRST_MS, RECONNECT_MAX_ATTEMPTS, RECONNECT_MAX_DELAY_MS, WELCOME_TIMEOUT_MS } from './constants.ts';
+import { CONNECT_TIMEOUT_MS } from './constants.ts';
+import { ChatLink, type LinkOptions, type OpenResult, type UdpOptions } from './link.ts';
+import type { TlsClientOptions } from '../tcp/tls.ts';
+import { sameRoom } from './state.ts';
+
+/** Who we were: what a new connection signs in as and where it goes. */
+export interface Comeback {
+  name: string;
+  room: string | undefined;
+  /** The `<hold>` token of the lost connection. */
+  token: string | undefined;
+  /** A registered name's password (it proves the name without a token). */
+  password: string | undefined;
+}
+
+/** What the shells show while coming back (`--json`: `reconnecting`, `reconnected`, `reconnect-failed`). */
+export type ReconnectEvent =
+  | { phase: 'reconnecting'; attempt: number; of: number; inMs: number; reason: string }
+  | { phase: 'reconnected'; attempt: number; name: string; room: string }
+  | { phase: 'gave-up'; attempts: number; reason: string };
+
+/** The wait before try `attempt` (1-based): doubling from RECONNECT_FIRST_MS, capped. */
+export function reconnectDelay(attempt: number): number {
+  const doubled = RECONNECT_FIRST_MS * 2 ** Math.min(Math.max(0, attempt - 1), 20);
+  return Math.min(doubled, RECONNECT_MAX_DELAY_MS);
+}
+
+/** The sign-in line for a comeback: the password, else the token, else the bare name. */
+export function comebackCommand(who: Comeback): Command {
+  if (who.password !== undefined) return connectCommand(who.name, who.password);
+  if (who.token !== undefined) return { kind: 'reconnect', name: who.name, token: who.token };
+  return connectCommand(who.name, undefined);
+}
+
+export interface ReconnectOptions {
+  who: Comeback;
+  /** Why the last connection went (shown with the first try). */
+  reason: string;
+  /** Opens a new link (not signed in). */
+  open: () => Promise<OpenResult>;
+  show: (event: ReconnectEvent) => void;
+  /** Called every second of a wait with the seconds left (a countdown); optional. */
+  tick?: (secondsLeft: number) => void;
+  /** True when the user left meanwhile: stop trying. */
+  cancelled: () => boolean;
+}
+
+/** Wait `ms`, calling `tick` each second with what is left; resolves early (false) when cancelled. */
+async function countdown(ms: number, tick: ((secondsLeft: number) => void) | undefined, cancelled: () => boolean): Promise<boolean> {
+  const end = Date.now() + ms;
+  // Bounded: one turn per second of the wait.
+  for (let turn = 0; turn <= Math.ceil(ms / 1000); turn++) {
+    const left = end - Date.now();
+    if (cancelled()) return false;
+    if (left <= 0) return true;
+    tick?.(Math.ceil(left / 1000));
+    await new Promise((resolve) => setTimeout(resolve, Math.min(1000, left)));
+  }
+  return !cancelled();
+}
+
+/**
+ * Tries until signed in again (the new link, back in `who.room` when it can be), or gives up (undefined):
+ * after RECONNECT_MAX_ATTEMPTS, when the name is refused for good (a wrong password), or when cancelled.
+ */
+export async function reconnect(options: ReconnectOptions): Promise<ChatLink | undefined> {
+  const { who } = options;
+  let reason = options.reason;
+  for (let attempt = 1; attempt <= RECONNECT_MAX_ATTEMPTS; attempt++) {
+    const inMs = reconnectDelay(attempt);
+    options.show({ phase: 'reconnecting', attempt, of: RECONNECT_MAX_ATTEMPTS, inMs, reason });
+    if (!(await countdown(inMs, options.tick, options.cancelled))) return undefined;
+    const opened = await options.open();
+    if (!opened.ok) {
+      reason = opened.message;
+      continue;
+    }
+    const link = opened.link;
+    if (options.cancelled()) {
+      await link.close();
+      return undefined;
+    }
+    link.send(comebackCommand(who));
+    const signedIn = await link.awaitSignIn(WELCOME_TIMEOUT_MS);
+    if (!signedIn.ok) {
+      await link.close();
+      reason = signedIn.message;
+      // A wrong password stays wrong; a taken name may be our own old session the server has not
+      // noticed gone yet, or another's in its hold: try again later.
+      if (signedIn.reason === 'refused' && (signedIn.code === 'bad-password' || signedIn.code === 'name-registered' || signedIn.code === 'bad-name')) {
+        options.show({ phase: 'gave-up', attempts: attempt, reason });
+        return undefined;
+      }
+      continue;
+    }
+    const room = link.state.room ?? '';
+    if (who.room !== undefined && !sameRoom(room, who.room)) {
+      // Signed in afresh (the server restarted, or the hold ran out): back to our room.
+      link.send({ kind: 'join', room: who.room });
+      await link.waitUntil(() => link.closed || (link.state.room !== undefined && sameRoom(link.state.room, who.room ?? '')), WELCOME_TIMEOUT_MS);
+    }
+    options.show({ phase: 'reconnected', attempt, name: link.state.name ?? who.name, room: link.state.room ?? room });
+    return link;
+  }
+  options.show({ phase: 'gave-up', attempts: RECONNECT_MAX_ATTEMPTS, reason });
+  return undefined;
+}
+
+/** Kinds never carried over to a new connection: the sign-in is the comeback's own, a goodbye ends it. */
+const NOT_CARRIED: ReadonlySet<Command['kind']> = new Set<Command['kind']>(['connect', 'reconnect', 'disconnect', 'hold']);
+
+/**
+ * The new link takes over from the old: file transfers go through it, the `/query` partner stays, what
+ * was typed and not answered (or not sent) goes out again in order, then `typedMeanwhile`, and the
+ * downloads that were running are asked for again (each resumes from its verified part).
+ */
+export async function carryOver(
+  old: ChatLink,
+  next: ChatLink,
+  transfers: { attach(link: ChatLink): void; download(name: string): Promise<void> },
+  downloads: readonly string[],
+  typedMeanwhile: readonly Command[] = [],
+): Promise<void> {
+  transfers.attach(next);
+  next.state.setQuery(old.state.query);
+  for (const command of [...old.unsent, ...typedMeanwhile]) {
+    if (!NOT_CARRIED.has(command.kind)) next.send(command);
+  }
+  for (const name of downloads) await transfers.download(name);
+}
+
+/** Where a shell connects (its options), and what each of its links reports to. */
+export interface LinkTarget {
+  host: string;
+  port: number;
+  udp?: UdpOptions;
+  tls?: TlsClientOptions;
+}
+
+/** The shells' one way to open a link (the first, and each comeback's): same server, same hooks. */
+export function linkOpener(target: LinkTarget, parts: Pick<LinkOptions, 'show' | 'files' | 'hold' | 'closed'>): () => Promise<OpenResult> {
+  return () =>
+    ChatLink.open({
+      host: target.host,
+      port: target.port,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      clock: Date.now,
+      ...parts,
+      ...(target.udp !== undefined ? { udp: target.udp } : {}),
+      ...(target.tls !== undefined ? { tls: target.tls } : {}),
+    });
+}

@@ -1,0 +1,73 @@
+// The reconnecting client's pure parts: the backoff, the sign-in line of a comeback, what the chat line
+// remembers for a new connection, and the events as `--json` and the terminal show them.
+import { describe, expect, it } from 'vitest';
+import { formatCommand } from '../../src/commands/grammar.ts';
+import { RECONNECT_FIRST_MS, RECONNECT_MAX_ATTEMPTS, RECONNECT_MAX_DELAY_MS } from '../../src/client/constants.ts';
+import { comebackCommand, reconnectDelay } from '../../src/client/reconnect.ts';
+import { toJsonEvent, toTerminalLines } from '../../src/client/render.ts';
+import { chooseColors } from '../../src/client/colors.ts';
+import { ClientState } from '../../src/client/state.ts';
+
+describe('reconnect backoff', () => {
+  it('doubles from the first wait up to the cap, and the tries are bounded', () => {
+    const waits = Array.from({ length: RECONNECT_MAX_ATTEMPTS }, (_, i) => reconnectDelay(i + 1));
+    expect(waits.slice(0, 5)).toEqual([1_000, 2_000, 4_000, 8_000, 15_000]);
+    expect(waits[0]).toBe(RECONNECT_FIRST_MS);
+    expect(Math.max(...waits)).toBe(RECONNECT_MAX_DELAY_MS);
+    for (let i = 1; i < waits.length; i++) expect(waits[i]).toBeGreaterThanOrEqual(waits[i - 1]!);
+    // The first four tries fall within the server's 30 s hold.
+    expect(waits.slice(0, 4).reduce((a, b) => a + b, 0)).toBeLessThan(30_000);
+  });
+});
+
+describe('the comeback sign-in', () => {
+  it('a password first, else the hold token, else the bare name', () => {
+    expect(formatCommand(comebackCommand({ name: 'alice', room: 'dev', token: 'ab12', password: 'pw-alice' }))).toBe('<connect>alice pw-alice');
+    expect(formatCommand(comebackCommand({ name: 'alice', room: 'dev', token: 'ab12', password: undefined }))).toBe('<reconnect>alice ab12');
+    expect(formatCommand(comebackCommand({ name: 'alice', room: undefined, token: undefined, password: undefined }))).toBe('<connect>alice');
+  });
+});
+
+describe('what a lost connection leaves to resend', () => {
+  it('chat lines sent and never echoed, in order; answered ones and other commands not', () => {
+    const s = new ClientState();
+    s.sent({ kind: 'connect', name: 'alice' }, 0);
+    s.receive({ kind: 'welcome', name: 'alice', room: 'lobby', text: 'hi' }, 1);
+    s.sent({ kind: 'broadcast', text: 'one' }, 2);
+    s.sent({ kind: 'users' }, 2);
+    s.sent({ kind: 'private', to: 'bob', text: 'two' }, 3);
+    s.sent({ kind: 'action', text: 'waves' }, 3);
+    s.receive({ kind: 'message', from: 'alice', room: 'lobby', ts: 4, self: true, text: 'one' }, 4);
+    expect(s.unansweredChat()).toEqual([{ kind: 'private', to: 'bob', text: 'two' }, { kind: 'action', text: 'waves' }]);
+  });
+
+  it('a <reconnect> waits for its welcome like a <connect>, and its refusal is kept', () => {
+    const s = new ClientState();
+    s.sent({ kind: 'reconnect', name: 'alice', token: 'ab' }, 0);
+    expect(s.connecting).toBe(true);
+    s.receive({ kind: 'error', code: 'name-taken', message: 'held' }, 1);
+    expect(s.connecting).toBe(false);
+    expect(s.nameRefusal).toEqual({ code: 'name-taken', message: 'held' });
+  });
+});
+
+describe('reconnect events', () => {
+  const ctx = { me: 'alice', now: 0, colors: chooseColors(false, {}) };
+  it('as --json events', () => {
+    expect(toJsonEvent({ kind: 'reconnect', event: { phase: 'reconnecting', attempt: 2, of: 20, inMs: 2_000, reason: 'refused' } }, ctx)).toEqual({
+      type: 'reconnecting',
+      attempt: 2,
+      of: 20,
+      inMs: 2_000,
+      reason: 'refused',
+    });
+    expect(toJsonEvent({ kind: 'reconnect', event: { phase: 'reconnected', attempt: 3, name: 'alice', room: 'dev' } }, ctx)).toEqual({ type: 'reconnected', attempt: 3, name: 'alice', room: 'dev' });
+    expect(toJsonEvent({ kind: 'reconnect', event: { phase: 'gave-up', attempts: 20, reason: 'refused' } }, ctx)).toEqual({ type: 'reconnect-failed', attempts: 20, reason: 'refused' });
+  });
+
+  it('as terminal lines that say what happens to what is typed', () => {
+    const [line] = toTerminalLines({ kind: 'reconnect', event: { phase: 'reconnecting', attempt: 1, of: 20, inMs: 1_000, reason: 'the server closed the connection' } }, ctx);
+    expect(line).toContain('reconnecting in 1 s (try 1 of 20); what you type is kept');
+    expect(toTerminalLines({ kind: 'reconnect', event: { phase: 'reconnected', attempt: 1, name: 'alice', room: 'dev' } }, ctx)[0]).toContain('reconnected: you are alice in #dev');
+  });
+});
