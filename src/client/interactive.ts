@@ -207,8 +207,6 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
             return false;
           }
           refreshPrompt(true);
-          // What was entered meanwhile goes out now, in order.
-          for (const line of meanwhile.splice(0)) queue = queue.then(() => handleLine(line));
           return true;
         });
       },
@@ -231,6 +229,8 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
     if (next === undefined) return false;
     link = next;
     session = next;
+    // What was entered meanwhile goes out now, in order, before anything entered from now on.
+    for (const line of meanwhile.splice(0)) queue = queue.then(() => handleLine(line));
     await carryOver(old, next, transfers, downloads);
     return true;
   };
@@ -316,7 +316,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
     }
     const talk = { replyTo: session.state.replyTarget, query: session.state.query };
     const action = session.state.welcomed || gate !== undefined ? planInput(line, session.state.room, talk) : planNameInput(line);
-    if (gate !== undefined && action.type !== 'quit' && action.type !== 'none') {
+    if (gate !== undefined && session.closed && action.type !== 'quit' && action.type !== 'none') {
       // The connection is being replaced: the line is kept and entered again once back.
       if (meanwhile.length < MAX_PENDING) {
         meanwhile.push(line);

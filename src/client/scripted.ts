@@ -181,7 +181,7 @@ export async function runScripted(options: ScriptedOptions): Promise<number> {
   const act = async (action: ClientAction): Promise<LineOutcome> => {
     switch (action.type) {
       case 'send': {
-        if (gate !== undefined && action.command.kind !== 'connect') {
+        if (gate !== undefined && session.closed && action.command.kind !== 'connect') {
           // The connection is being replaced: the line goes out once back.
           if (meanwhile.length < MAX_PENDING) meanwhile.push(action.command);
           else diag('too many lines typed while reconnecting: this one is dropped');
