@@ -51,7 +51,9 @@
 //   name's right password) takes it all back on a new connection. Anyone else asking for the name is
 //   refused `name-taken`, told it is held. If nobody comes back, the rooms hear `left … lost` when the
 //   hold ends (`wake(now)`, at `nextWake()`); without a hold that is said at once, as always.
-//   `<reconnect>` of a name that is not held is a plain sign-in (the server restarted: the name is free).
+//   `<reconnect>` of a name that is not held is a plain sign-in (the server restarted: the name is free),
+//   unless a live session holds it with that very token (its owner changed networks before the old
+//   connection was seen to go): then the new connection takes it over and the old one is closed.
 // - History (a History port): entering a room replays its last `historyOnJoin` lines as `history`
 //   replies, cut off when the room is entered (what follows is heard live, never twice). A private
 //   message to a registered user who is offline waits in their mailbox and is handed over at sign-in.
@@ -659,7 +661,19 @@ export class Hub {
     const key = nameKey(checked.name);
     if (state.claiming) return this.refuse(session, 'reconnect', 'bad-argument', 'your sign-in is still being answered');
     const heldId = this.held.get(key);
-    if (heldId === undefined) return this.connect(session, state, checked.name, undefined, now);
+    if (heldId === undefined) {
+      // Still connected as far as we know (a client that changed networks: its old connection has not
+      // been seen to go yet): the token's owner takes the session over, and the old connection is closed.
+      const liveId = this.byName.get(key);
+      const live = liveId === undefined ? undefined : this.sessions.get(liveId);
+      if (liveId !== undefined && live?.holdToken !== undefined && sameToken(live.holdToken, token)) {
+        live.heldUntil = now;
+        live.lostAt = now;
+        this.held.set(key, liveId);
+        return [{ type: 'close', session: liveId }, ...this.takeBack(session, state, liveId, now)];
+      }
+      return this.connect(session, state, checked.name, undefined, now);
+    }
     const heldState = this.sessions.get(heldId);
     if (heldState?.holdToken === undefined || !sameToken(heldState.holdToken, token)) return this.refuseHeld(session, checked.name, heldId, now);
     return this.takeBack(session, state, heldId, now);

@@ -70,6 +70,22 @@ describe('hub: name hold', () => {
     expect(repliesTo(hub.handle(4, { kind: 'reconnect', name: 'alice', token }, 8_000), 4)[0]).toMatchObject({ kind: 'welcome', room: 'dev' });
   });
 
+  it('the token takes over a session whose old connection is not seen gone yet; the old one is closed', () => {
+    const { hub, token } = setUp();
+    hub.open(3, 2_000);
+    const out = hub.handle(3, { kind: 'reconnect', name: 'alice', token }, 2_000);
+    expect(out).toContainEqual({ type: 'close', session: 1 });
+    expect(repliesTo(out, 3)[0]).toMatchObject({ kind: 'welcome', name: 'alice', room: 'dev' });
+    expect(repliesTo(out, 2)).toEqual([]);
+    expect(hub.sessionOf('alice')).toBe(3);
+    // The old connection's close, when the shell carries it out, says nothing more.
+    expect(hub.close(1, 2_100, 'disconnect')).toEqual([]);
+    expect(hub.real.nextWake()).toBeUndefined();
+    // A wrong token for a live session is a plain claim: taken.
+    hub.open(4, 3_000);
+    expect(errorTo(hub.handle(4, { kind: 'reconnect', name: 'alice', token: 'ff' }, 3_000), 4).code).toBe('name-taken');
+  });
+
   it('a wrong token is refused like any other claim of a held name', () => {
     const { hub, token } = setUp();
     hub.close(1, 1_000, 'lost');

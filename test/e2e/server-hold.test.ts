@@ -70,6 +70,16 @@ describe('name hold', () => {
     dave.destroy();
   });
 
+  it('the token takes over a session whose old connection still looks alive, and closes that one', async () => {
+    const gus = await inRoom('gus', 'lab');
+    const token = await holdToken(gus);
+    const moved = await rawClient(ts.port);
+    moved.send(`<reconnect>gus ${token}\n`);
+    expect(await moved.waitReply(isKind('welcome'), 'welcome on the new connection')).toMatchObject({ name: 'gus', room: 'lab' });
+    await gus.waitClosed();
+    moved.destroy();
+  });
+
   it('a client that never asked leaves at once, as before', async () => {
     const erin = await inRoom('erin', 'qa');
     const fay = await inRoom('fay', 'qa');
