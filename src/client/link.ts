@@ -602,9 +602,11 @@ export class ChatLink {
         this.heardServer = true;
         this.lastReplyAt = now;
         if (event.reply.kind === 'udp') this.onOffer(event.reply);
-        else if (event.reply.kind === 'hold') {
-          this.heldWith = event.reply.token;
-          break; // our own request, never recorded as a pending command
+        else if (event.reply.kind === 'hold' || (event.reply.kind === 'error' && this.state.oldestPending === 'hold')) {
+          // The answer to our own `<hold>`, shown to nobody: a server that holds no names refuses it, and
+          // a lost connection then signs in afresh.
+          if (event.reply.kind === 'hold') this.heldWith = event.reply.token;
+          this.state.receive(event.reply, now);
         } else if (event.reply.kind === 'transport') this.onServerTransport(event.reply);
         else if (event.reply.kind === 'chunk' && this.options.files !== undefined) {
           this.options.files.chunkLine(event.reply.data);
@@ -613,7 +615,7 @@ export class ChatLink {
         else this.options.show(this.withVia(this.state.receive(event.reply, now), 'tcp'));
         // Signed in: ask for the UDP data plane (the offer comes back as a `udp` reply), and for a hold.
         if (event.reply.kind === 'welcome' && this.udp.enabled) this.connection?.sendLine(formatUdpRequest());
-        if (event.reply.kind === 'welcome' && this.options.hold === true) this.connection?.sendLine(formatCommand({ kind: 'hold' }));
+        if (event.reply.kind === 'welcome' && this.options.hold === true) this.send({ kind: 'hold' });
         break;
       case 'unparsed':
         this.heardServer = true;

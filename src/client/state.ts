@@ -154,6 +154,11 @@ export class ClientState {
     return this.pending.flatMap((p) => (p.chat === undefined ? [] : [p.chat]));
   }
 
+  /** The kind of the oldest command still waiting for its reply (the one an error answers). */
+  get oldestPending(): CommandKind | undefined {
+    return this.pending[0]?.command;
+  }
+
   /** How many sent commands still wait for their reply. */
   get pendingCount(): number {
     return this.pending.length;

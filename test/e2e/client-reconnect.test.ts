@@ -115,4 +115,17 @@ describe('reconnect after the server is killed and started again', () => {
       expect((await c.waitExit(20_000)).code).toBe(0);
     }
   }, 120_000);
+
+  it('a server that holds no names refuses the client\'s <hold> quietly: no error shown, replies matched as ever', async () => {
+    const noHold = await spawnServer(['--name-hold', '0']);
+    servers.push(noHold);
+    const c = client(noHold.tcpPort, 'quinn');
+    await c.waitFor(is('welcome'), 'welcome');
+    c.send('/users');
+    expect(await c.waitFor(is('users'), 'the users')).toMatchObject({ scope: 'room' });
+    c.end();
+    expect((await c.waitExit()).code).toBe(0);
+    expect(c.events.filter((e) => e.type === 'error')).toEqual([]);
+    expect(c.stderr()).toBe('');
+  });
 });
