@@ -191,26 +191,33 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
       show,
       hold: true,
       files: transfers.hooks,
+      // While a comeback runs, the links it tries are its own business (it sees them fail).
       closed: (expected, message, shutdown) => {
-        if (expected || quitting) return;
-        const old = link;
-        // A lost connection is retried; an orderly shutdown is an end (the operator said so).
-        if (shutdown || old?.state.name === undefined) {
-          lostForGood(message, shutdown);
-          return;
-        }
-        gate = comeBack(old, message).then((back) => {
-          gate = undefined;
-          reconnectIn = undefined;
-          if (!back) {
-            if (!quitting) lostForGood(message, false);
-            return false;
-          }
-          refreshPrompt(true);
-          return true;
-        });
+        if (!expected && !quitting && gate === undefined) onLost(message, shutdown);
       },
   });
+
+  /** The current link went without our asking. */
+  const onLost = (message: string, shutdown: boolean): void => {
+    const old = link;
+    // A lost connection is retried; an orderly shutdown is an end (the operator said so).
+    if (shutdown || old?.state.name === undefined) {
+      lostForGood(message, shutdown);
+      return;
+    }
+    gate = comeBack(old, message).then((back) => {
+      gate = undefined;
+      reconnectIn = undefined;
+      if (!back) {
+        if (!quitting) lostForGood(message, false);
+        return false;
+      }
+      // Lost again before the comeback was over (its close went unheard meanwhile): once more.
+      if (session.closed && !quitting) onLost('the connection was lost again', false);
+      else refreshPrompt(true);
+      return true;
+    });
+  };
 
   const comeBack = async (old: ChatLink, message: string): Promise<boolean> => {
     const downloads = await transfers.linkLost(message);

@@ -113,22 +113,29 @@ export async function runScripted(options: ScriptedOptions): Promise<number> {
   /** Commands read while the connection was away (bounded: MAX_PENDING), sent once back. */
   const meanwhile: Command[] = [];
 
+  /** The current link went without our asking. */
+  const onLost = (message: string, shutdown: boolean): void => {
+    const old = link;
+    if (options.reconnect === true && !shutdown && old?.state.name !== undefined) {
+      gate = comeBack(old, message).then((back) => {
+        gate = undefined;
+        if (!back) reportLoss(message);
+        // Lost again before the comeback was over (its close went unheard meanwhile): once more.
+        else if (session.closed) onLost('the connection was lost again', false);
+        return back;
+      });
+      return;
+    }
+    // Downloads keep what they verified: `/download NAME` next time resumes.
+    void transfers.linkLost(message);
+    reportLoss(message);
+  };
+
   const openLink = linkOpener(options, {
       show,
+      // While a comeback runs, the links it tries are its own business (it sees them fail).
       closed: (expected, message, shutdown) => {
-        if (expected) return;
-        const old = link;
-        if (options.reconnect === true && !shutdown && old?.state.name !== undefined) {
-          gate = comeBack(old, message).then((back) => {
-            gate = undefined;
-            if (!back) reportLoss(message);
-            return back;
-          });
-          return;
-        }
-        // Downloads keep what they verified: `/download NAME` next time resumes.
-        void transfers.linkLost(message);
-        reportLoss(message);
+        if (!expected && gate === undefined) onLost(message, shutdown);
       },
       hold: options.reconnect === true,
       files: transfers.hooks,
