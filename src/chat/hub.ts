@@ -488,7 +488,8 @@ export class Hub {
       const split = splitCredentials(rawName);
       const first = split === undefined ? undefined : checkUserName(split.name);
       if (split === undefined || first?.ok !== true || this.accounts?.registeredName(nameKey(first.name)) === undefined) {
-        return this.refuseName(session, rawName, 'bad-name', whole.message);
+        // Quoted as the log keeps it (cut at the first blank): what follows may be a password.
+        return this.refuseName(session, rawName, 'bad-name', split === undefined ? whole.message : checkUserName(loggedName(rawName)).message);
       }
       name = first.name;
       password = split.password;
