@@ -489,7 +489,8 @@ export class Hub {
       const first = split === undefined ? undefined : checkUserName(split.name);
       if (split === undefined || first?.ok !== true || this.accounts?.registeredName(nameKey(first.name)) === undefined) {
         // Quoted as the log keeps it (cut at the first blank): what follows may be a password.
-        return this.refuseName(session, rawName, 'bad-name', split === undefined ? whole.message : checkUserName(loggedName(rawName)).message);
+        const quoted = split === undefined ? whole : checkUserName(loggedName(rawName));
+        return this.refuseName(session, rawName, 'bad-name', quoted.ok ? whole.message : quoted.message);
       }
       name = first.name;
       password = split.password;
