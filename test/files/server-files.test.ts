@@ -332,9 +332,9 @@ describe('sending a file to a user', () => {
 
   it('an unanswered offer expires', async () => {
     const { upId } = await relayToBob(patternBytes(100));
-    expect(await files.expireOffers()).toBe(clock + OFFER_TIMEOUT_MS);
+    expect(await files.expire()).toBe(clock + OFFER_TIMEOUT_MS);
     clock += OFFER_TIMEOUT_MS;
-    expect(await files.expireOffers()).toBeUndefined();
+    expect(await files.expire()).toBeUndefined();
     expect(notices(ALICE.session).at(-1)).toMatchObject({ kind: 'aborted', id: upId, code: 'expired' });
     expect(await readdir(spool)).toEqual([]);
   });
@@ -358,9 +358,9 @@ describe('sending a file to a user', () => {
     await writeFile(path.join(root, 'notes.txt'), 'hello');
     await files.download(ALICE.session, 'notes.txt');
     const sending = await waitNotice(ALICE.session, 'sending');
-    expect(await files.expireOffers()).toBe(clock + ACCEPT_TIMEOUT_MS);
+    expect(await files.expire()).toBe(clock + ACCEPT_TIMEOUT_MS);
     clock += ACCEPT_TIMEOUT_MS;
-    expect(await files.expireOffers()).toBeUndefined();
+    expect(await files.expire()).toBeUndefined();
     expect(notices(ALICE.session).at(-1)).toMatchObject({ kind: 'aborted', id: sending.id, code: 'expired' });
     expect(files.transfers).toBe(0);
     // An accepted one does not expire.
@@ -368,7 +368,7 @@ describe('sending a file to a user', () => {
     const second = await waitNotice(ALICE.session, 'sending', (n) => n.id !== sending.id);
     await files.accept(ALICE.session, second.id);
     clock += ACCEPT_TIMEOUT_MS;
-    await files.expireOffers();
+    await files.expire();
     expect(notices(ALICE.session).filter((n) => n.kind === 'aborted')).toHaveLength(1);
   });
 
