@@ -2,7 +2,8 @@
 // of them one client's; the others wait in arrival order (a waiter whose owner holds its share is
 // passed over, keeping its place) and are told their position (1 = first in line). One owner may
 // have at most `maxPerOwner` uploads in the queue, storing or waiting. A waiting upload may be
-// cancelled; a slot is released when its upload finishes, fails or its client goes away, and the first waiter gets it.
+// cancelled; a slot is released when its upload finishes, fails or its client goes away, and the
+// first waiter gets it.
 // Pure: the caller maps the events to `<queued>` / `<upload_ok>` replies.
 import { DEFAULT_MAX_WAITING_UPLOADS, DEFAULT_UPLOAD_SLOTS } from './limits.ts';
 
