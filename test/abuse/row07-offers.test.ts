@@ -11,7 +11,7 @@ import { DEFAULT_MAX_OFFERS_PER_RECIPIENT, DEFAULT_MAX_OFFERS_PER_SENDER } from 
 import { connectedClient, startTestServer, type RawClient, type TestServer } from '../e2e/helpers.ts';
 import { fileClient, fileEvent, tempDir } from '../e2e/files-helpers.ts';
 import { chatProbe, unaffectedBound, type ChatProbe } from './probe.ts';
-import { uploadAll } from './raw-files.ts';
+import { prepare, uploadAll } from './raw-files.ts';
 
 const FILE_BYTES = 64 * 1024;
 
@@ -31,8 +31,8 @@ afterAll(async () => {
   await home.remove();
 });
 
-function files(prefix: string, count: number): Map<string, Uint8Array> {
-  return new Map(Array.from({ length: count }, (_, i) => [`${prefix}${i}.txt`, new Uint8Array(FILE_BYTES).fill(i + 1)]));
+function files(prefix: string, count: number): ReadonlyMap<string, Uint8Array> {
+  return prepare(new Map(Array.from({ length: count }, (_, i) => [`${prefix}${i}.txt`, new Uint8Array(FILE_BYTES).fill(i + 1)])));
 }
 
 const refusals = (outcome: Map<string, Reply>): Array<Extract<Reply, { kind: 'refused' }>> =>
