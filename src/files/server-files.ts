@@ -44,7 +44,11 @@ export type FileLogEvent =
   | { type: 'transfer-failed'; session: SessionKey; id: number; name: string; code: AbortCode; message: string }
   | { type: 'refused'; session: SessionKey; request: string; code: ErrorCode; message: string };
 
-export type FileOutput = { type: 'notice'; session: SessionKey; notice: FileNotice } | { type: 'log'; event: FileLogEvent };
+export type FileOutput =
+  | { type: 'notice'; session: SessionKey; notice: FileNotice }
+  /** A line for the person (a `<system>` reply): no file command answers it, it only informs. */
+  | { type: 'system'; session: SessionKey; text: string }
+  | { type: 'log'; event: FileLogEvent };
 
 export interface ServerFilesConfig {
   /** The shared directory (absolute, symlink-free: ensureSharedDir's result). */
@@ -577,6 +581,10 @@ export class ServerFiles {
     entry.offerId = added.id;
     this.config.wake?.(delivery.offeredAt + OFFER_TIMEOUT_MS);
     this.notify(to.session, { kind: 'offer', id: added.id, from: entry.from.name, size: entry.size, crc: entry.crc, name: entry.name });
+    if (!entry.over) {
+      const text = `${entry.name} waits for ${to.name} to accept it; it is withdrawn if they have not within ${OFFER_TIMEOUT_MS / 60_000} min`;
+      this.config.emit({ type: 'system', session: entry.from.session, text });
+    }
   }
 
   /**

@@ -285,6 +285,10 @@ export class ServerFilePlane {
       this.config.client(output.session)?.deliver(output.notice);
       return;
     }
+    if (output.type === 'system') {
+      this.config.client(output.session)?.deliver({ kind: 'system', text: output.text });
+      return;
+    }
     const event = output.event;
     this.config.logger.info({ event }, `file ${event.type}`);
   }

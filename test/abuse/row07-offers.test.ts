@@ -73,6 +73,11 @@ describe('row 7: files pushed onto another user', () => {
       expect(offers).toBeTruthy();
       expect(victim.client.events.filter((e) => e.type === 'offer').every((e) => e.accepted === false)).toBe(true);
       expect(await readdir(victim.received).catch(() => [])).toEqual([]);
+      // Each sender is told that its file waits for an answer, and for how long.
+      expect(await senders[0]!.waitReply((r) => r.kind === 'system' && r.text.startsWith('p0.txt'), 'pest1 told its file waits')).toEqual({
+        kind: 'system',
+        text: 'p0.txt waits for victim to accept it; it is withdrawn if they have not within 5 min',
+      });
 
       // Declining one frees a place for its sender; accepting one stores it.
       const offered = victim.client.events.filter((e) => e.type === 'offer');
