@@ -9,8 +9,7 @@ import type { ErrorCode } from '../commands/types.ts';
 import type { Chunk } from './chunk-codec.ts';
 import type { IncomingResult, IncomingTransfer } from './incoming.ts';
 import { CrcCache } from './crc-cache.ts';
-import { formatSize } from './format.ts';
-import { ACCEPT_TIMEOUT_MS, OFFER_TIMEOUT_MS, RECENTLY_ENDED_PER_SESSION, SHARED_USAGE_REFRESH_MS } from './limits.ts';
+import { ACCEPT_TIMEOUT_MS, OFFER_TIMEOUT_MS, RECENTLY_ENDED_PER_SESSION } from './limits.ts';
 import type { FileOptions } from './options.ts';
 import {
   createOutgoing,
@@ -23,7 +22,8 @@ import {
 } from './outgoing.ts';
 import type { AbortCode, FileNotice, RefusedRequest } from './protocol.ts';
 import { startReceive } from './receive.ts';
-import { ensureSharedDir, measureSharedBytes } from './shared-dir.ts';
+import { SharedBudget } from './shared-budget.ts';
+import { ensureSharedDir } from './shared-dir.ts';
 import { openSharedForSending, type SendableFile } from './source.ts';
 import { TransferTable } from './transfer-table.ts';
 import { UploadQueue, type QueueEvent } from './upload-queue.ts';
@@ -146,15 +146,15 @@ export class ServerFiles {
   private readonly crcs = new CrcCache();
   /** Upload bytes per user name per hour. */
   private readonly quota: UploadQuota;
-  /** The shared directory's size as last measured, plus what the server stored or removed since. */
-  private shared: { bytes: number; at: number } | undefined;
-  private measuring: Promise<number> | undefined;
+  /** The shared directory's disk budget. */
+  private readonly budget: SharedBudget;
 
   constructor(private readonly config: ServerFilesConfig) {
     const o = config.options;
     this.table = new TransferTable({ download: o.maxDownloadsPerClient });
     this.queue = new UploadQueue({ slots: o.uploadSlots, maxWaiting: o.maxWaitingUploads, slotsPerOwner: o.uploadSlotsPerUser, maxPerOwner: o.maxUploadsPerUser });
     this.quota = new UploadQuota(o.uploadBytesPerHour);
+    this.budget = new SharedBudget([config.root, config.spoolDir], o.maxSharedBytes, config.now);
   }
 
   /** Transfers in progress (all kinds), for statistics. */
@@ -222,10 +222,10 @@ export class ServerFiles {
     }
     const limited = relayTo === undefined ? undefined : this.offerLimit(from, relayTo);
     if (limited !== undefined) return this.refuseRequest(from.session, what, name, 'refused', limited);
-    const quota = this.quota.check(from.name, request.size, this.pendingBytes(from.name), this.config.now());
+    const quota = this.quota.check(from.name, request.size, this.inProgress(uploadCharge, from.name), this.config.now());
     if (!quota.ok) return this.refuseRequest(from.session, what, name, 'refused', quota.message);
-    const budget = await this.sharedBudget(request.size);
-    if (budget !== undefined) return this.refuseRequest(from.session, what, name, budget.code, budget.message);
+    const budget = await this.budget.check(request.size, () => this.inProgress((size) => size));
+    if (!budget.ok) return this.refuseRequest(from.session, what, name, budget.code, budget.message);
     const entry: Entry = { kind: 'upload', name: request.name, size: request.size, crc: request.crc >>> 0, from, over: false };
     if (relayTo !== undefined) entry.relayTo = relayTo;
     const added = this.table.add(from.session, relayTo === undefined ? 'upload' : 'sendfile', entry);
@@ -537,7 +537,7 @@ export class ServerFiles {
       // Stored (in the shared directory, or the spool): it counts against its sender's quota and the
       // directory's budget from now on (until now, as an upload in progress).
       this.quota.charge(entry.from.name, result.size, this.config.now());
-      this.addShared(result.size);
+      this.budget.add(result.size);
       if (entry.relayTo === undefined) {
         this.finish(id, session, { kind: 'stored', id, name: result.name });
         this.log({ type: 'transfer-done', session, id, name: result.name, size: result.size });
@@ -632,7 +632,7 @@ export class ServerFiles {
   /** Remove a delivered (or abandoned) file of `size` bytes from the spool. */
   private async removeSpooled(spoolName: string, size: number): Promise<void> {
     await rm(path.join(this.config.spoolDir, spoolName), { force: true }).catch(() => undefined);
-    this.addShared(-size);
+    this.budget.add(-size);
   }
 
   /**
@@ -659,54 +659,16 @@ export class ServerFiles {
     return undefined;
   }
 
-  /** Bytes of `user`'s uploads announced and not yet stored, as the quota counts them. */
-  private pendingBytes(user: string): number {
+  /**
+   * Bytes of the uploads announced and not yet stored (waiting or being written) — of `user`, or
+   * everyone's — each size counted as `count` says (the quota's minimum charge, or as it is).
+   */
+  private inProgress(count: (size: number) => number, user?: string): number {
     let total = 0;
     for (const { value } of this.table.all()) {
-      if (value.kind === 'upload' && value.offerId === undefined && value.from.name === user) total += uploadCharge(value.size);
+      if (value.kind === 'upload' && value.offerId === undefined && (user === undefined || value.from.name === user)) total += count(value.size);
     }
     return total;
-  }
-
-  /**
-   * Why an upload of `size` bytes does not fit the shared directory's budget (what is there, plus the
-   * uploads in progress at their announced sizes), or undefined.
-   */
-  private async sharedBudget(size: number): Promise<{ code: ErrorCode; message: string } | undefined> {
-    const max = this.config.options.maxSharedBytes;
-    if (max <= 0) return undefined;
-    let used: number;
-    try {
-      used = await this.sharedBytes();
-    } catch {
-      return { code: 'internal', message: 'the shared directory cannot be measured right now; try again later' };
-    }
-    for (const { value } of this.table.all()) if (value.kind === 'upload' && value.offerId === undefined) used += value.size;
-    if (used + size <= max) return undefined;
-    return {
-      code: 'refused',
-      message: `the shared directory is full: ${formatSize(used)} of its ${formatSize(max)} budget used, this file needs ${formatSize(size)}`,
-    };
-  }
-
-  /** The shared directory's size: measured again when older than SHARED_USAGE_REFRESH_MS. */
-  private sharedBytes(): Promise<number> {
-    const now = this.config.now();
-    if (this.shared !== undefined && now - this.shared.at < SHARED_USAGE_REFRESH_MS) return Promise.resolve(this.shared.bytes);
-    this.measuring ??= measureSharedBytes([this.config.root, this.config.spoolDir])
-      .then((bytes) => {
-        this.shared = { bytes, at: now };
-        return bytes;
-      })
-      .finally(() => {
-        this.measuring = undefined;
-      });
-    return this.measuring;
-  }
-
-  /** The server itself stored (or removed) `delta` bytes in the shared directory. */
-  private addShared(delta: number): void {
-    if (this.shared !== undefined) this.shared.bytes = Math.max(0, this.shared.bytes + delta);
   }
 
   private refuseRequest(session: SessionKey, request: RefusedRequest, name: string, code: ErrorCode, message: string): void {
