@@ -22,6 +22,8 @@ export interface ServerFlags {
   rateBurst: number;
   maxConnPerIp: number;
   maxUpload: number;
+  uploadBytesPerHour: number;
+  maxSharedBytes: number;
   uploadTypes: string[];
   uploadSlots: number;
   db: string;
@@ -77,7 +79,13 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       rateLimit: flags.rateLimit,
       rateBurst: flags.rateBurst,
       maxConnectionsPerAddress: flags.maxConnPerIp,
-      files: { maxUploadBytes: flags.maxUpload, uploadTypes: flags.uploadTypes, uploadSlots: flags.uploadSlots },
+      files: {
+        maxUploadBytes: flags.maxUpload,
+        uploadTypes: flags.uploadTypes,
+        uploadSlots: flags.uploadSlots,
+        uploadBytesPerHour: flags.uploadBytesPerHour,
+        maxSharedBytes: flags.maxSharedBytes,
+      },
       db: flags.db,
       historyOnJoin: flags.historyOnJoin,
       historyDays: flags.historyDays,

@@ -15,7 +15,7 @@ import { DEFAULT_HUB_OPTIONS, HISTORY_ON_JOIN_DEFAULT, HISTORY_PAGE_MAX, ROOM_CA
 import { DEFAULT_DB_PATH, HISTORY_DAYS_MAX, HISTORY_MAX_ROWS_MAX } from '../server/store-options.ts';
 import { LOG_LEVELS } from '../server/log-levels.ts';
 import { PORT_MAX, PORT_MIN } from '../server/options.ts';
-import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_SLOTS, DEFAULT_UPLOAD_TYPES } from '../files/limits.ts';
+import { DEFAULT_MAX_SHARED_BYTES, DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_BYTES_PER_HOUR, DEFAULT_UPLOAD_SLOTS, DEFAULT_UPLOAD_TYPES } from '../files/limits.ts';
 import { formatSize } from '../files/format.ts';
 import { parseUploadTypes } from '../files/options.ts';
 import { parsePort } from '../commands/numbers.ts';
@@ -57,8 +57,18 @@ export function serverCommand(): Command {
     // Defaults described in words: commander would print 3145728 and a JSON array.
     .addOption(
       new Option('--max-upload <size>', 'largest upload or file sent to a user, e.g. 3mib, 500kb, 10000000 (b, kb, mb, kib, mib …)')
-        .argParser(parseMaxUpload)
+        .argParser((v: string) => parseByteFlag('--max-upload', v))
         .default(DEFAULT_MAX_UPLOAD_BYTES, formatSize(DEFAULT_MAX_UPLOAD_BYTES)),
+    )
+    .addOption(
+      new Option('--upload-bytes-per-hour <size>', 'bytes one user may upload per hour, files sent to users included, e.g. 64mib (0 = no quota)')
+        .argParser((v: string) => parseByteFlag('--upload-bytes-per-hour', v))
+        .default(DEFAULT_UPLOAD_BYTES_PER_HOUR, formatSize(DEFAULT_UPLOAD_BYTES_PER_HOUR)),
+    )
+    .addOption(
+      new Option('--max-shared-bytes <size>', 'disk budget of the shared directory (its files, files waiting for delivery, uploads in progress), e.g. 1gib (0 = none)')
+        .argParser((v: string) => parseByteFlag('--max-shared-bytes', v))
+        .default(DEFAULT_MAX_SHARED_BYTES, formatSize(DEFAULT_MAX_SHARED_BYTES)),
     )
     .addOption(
       new Option('--upload-types <list>', 'file types accepted for upload, comma-separated, e.g. ".txt,.pdf,.md"')
@@ -120,10 +130,11 @@ function parseMaxConnections(value: string): number {
   return n;
 }
 
-function parseMaxUpload(value: string): number {
-  const parsed = parseByteSize(value, '--max-upload');
+/** A size flag (`3mib`, `500kb`, `10000000`), or commander's error for it. */
+function parseByteFlag(flag: string, value: string): number {
+  const parsed = parseByteSize(value, flag);
   if (!parsed.ok) throw new InvalidArgumentError(parsed.error);
-  if (!Number.isSafeInteger(parsed.value)) throw new InvalidArgumentError(`--max-upload must be a whole number of bytes, got "${value}"`);
+  if (!Number.isSafeInteger(parsed.value)) throw new InvalidArgumentError(`${flag} must be a whole number of bytes, got "${value}"`);
   return parsed.value;
 }
 

@@ -42,7 +42,7 @@ export const HELP_SECTIONS: readonly HelpSection[] = [
       ['/upload PATH', 'share a local file on the server (also -file PATH)'],
       ['/sendfile USER PATH', 'send a local file to USER (also /sendfile PATH USER)'],
       ['/sendimage USER PATH', 'send a local image to USER'],
-      ['/accept ID  /decline ID', 'answer a file offered to you (with --ask)'],
+      ['/accept ID  /decline ID', 'answer a file offered to you (taken at once with --auto-accept)'],
       ['/cancel [ID]', 'stop a transfer and remove its partial file'],
     ],
   },

@@ -28,7 +28,7 @@ export interface InteractiveOptions {
   udp?: UdpOptions;
   /** Connect with TLS (the datagrams are then sealed); absent: plain TCP. */
   tls?: TlsClientOptions;
-  /** Where files go and whether offers are taken without asking (defaults: ./downloads, ./received_files, yes). */
+  /** Where files go and whether offers are taken without asking (defaults: ./downloads, ./received_files, no: offers wait for /accept). */
   files?: FileSettings;
   /** Ring the terminal bell on a private message or a line naming you (default: on; `--no-bell`). */
   bell?: boolean;

@@ -40,7 +40,7 @@ export interface ScriptedOptions {
   files?: FileSettings;
 }
 
-/** `--downloads DIR`, `--received DIR`, `--ask`. */
+/** `--downloads DIR`, `--received DIR`, `--auto-accept`. */
 export interface FileSettings {
   downloadsDir: string;
   receivedDir: string;

@@ -24,7 +24,7 @@ export type TypedInput =
   | { kind: 'sendfile'; to: string; path: string; image: boolean }
   /** `/cancel [ID]`. */
   | { kind: 'cancel'; id?: string }
-  /** `/accept ID`, `/decline ID`: answer a file offered by another user (client `--ask`). */
+  /** `/accept ID`, `/decline ID`: answer a file offered by another user (offers wait for them unless the client runs with `--auto-accept`). */
   | { kind: 'accept' | 'decline'; id: number }
   /** `/history [#ROOM] [N]`: a page of stored lines; without a room the client's current one. */
   | { kind: 'history'; room?: string; count?: number }
