@@ -21,6 +21,7 @@ export interface ServerFlags {
   rateLimit: number;
   rateBurst: number;
   maxConnPerIp: number;
+  maxConnections?: number;
   maxUpload: number;
   uploadTypes: string[];
   uploadSlots: number;
@@ -77,6 +78,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       rateLimit: flags.rateLimit,
       rateBurst: flags.rateBurst,
       maxConnectionsPerAddress: flags.maxConnPerIp,
+      ...(flags.maxConnections === undefined ? {} : { maxConnections: flags.maxConnections }),
       files: { maxUploadBytes: flags.maxUpload, uploadTypes: flags.uploadTypes, uploadSlots: flags.uploadSlots },
       db: flags.db,
       historyOnJoin: flags.historyOnJoin,
