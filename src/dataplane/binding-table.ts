@@ -18,16 +18,18 @@
 // - response(id, body, from, bytes): the challenge sent to `from`, answered with the token's MAC →
 //     the bound address's own challenge → validated;   a new address's → rebind (the binding moves there).
 //     Anything else is dropped and counted.
-// - admit(id, from, bytes): a data or close datagram. Accepted only for a bound id from its bound address;
-//   otherwise dropped and counted: unknown id, not bound yet, or from another address (spoofed, or a
-//   client whose address changed and has not been validated there yet).
+// - admit(id, from, bytes, now): a data or close datagram. Accepted only for a bound id from its bound
+//   address; otherwise dropped and counted: unknown id, not bound yet, or from another address (spoofed,
+//   or a client whose address changed and has not been validated there yet). While the bound address has
+//   not answered, an accepted datagram brings its challenge again at most every CHALLENGE_RETRY_MS (the
+//   first challenge or its response may be lost).
 // - maySend(id, to, bytes): before the server sends to an address that has not answered a challenge, it
 //   may send there at most AMPLIFICATION_FACTOR × the bytes it received from there (RFC 9000 §8); a
 //   validated bound address has no such bound.
 // - remove(id): the session ended or fell back to TCP; later hellos for the id are refused as unknown.
 //
 // Several connection ids may be bound to one address (clients behind one NAT): ids are the key.
-import { AMPLIFICATION_FACTOR, MAX_PENDING_PATHS } from './constants.ts';
+import { AMPLIFICATION_FACTOR, CHALLENGE_RETRY_MS, MAX_PENDING_PATHS } from './constants.ts';
 import type { BindingProof, RefuseReasonName } from './hello.ts';
 import { sameAddress, type Address } from './types.ts';
 
@@ -48,7 +50,8 @@ export type ResponseDecision<S> =
   | { type: 'drop'; reason: 'unknown-connection' | 'bad-response' | 'unmatched-response' };
 
 export type AdmitDecision<S> =
-  | { type: 'accept'; session: S }
+  /** `challenge`: the bound address has not answered yet; send it its challenge again. */
+  | { type: 'accept'; session: S; challenge?: Uint8Array }
   | { type: 'drop'; reason: 'unknown-connection' | 'unbound' | 'wrong-address' };
 
 export interface BindingCounters {
@@ -81,6 +84,8 @@ interface Unvalidated {
   challenge: Uint8Array;
   received: number;
   sent: number;
+  /** (the bound address) When an admitted datagram last brought the challenge again. */
+  resentAt?: number;
 }
 
 interface Entry<S> {
@@ -242,8 +247,8 @@ export class BindingTable<S> {
     return { type: 'rebind', session: entry.session, previous };
   }
 
-  /** A data or close datagram of `bytes` bytes from `from`. */
-  admit(connectionId: number, from: Address, bytes = 0): AdmitDecision<S> {
+  /** A data or close datagram of `bytes` bytes from `from`, at `now`. */
+  admit(connectionId: number, from: Address, bytes = 0, now?: number): AdmitDecision<S> {
     const entry = this.entries.get(connectionId);
     if (entry === undefined) {
       this.counters.droppedUnknownConnection++;
@@ -257,8 +262,12 @@ export class BindingTable<S> {
       this.counters.droppedWrongAddress++;
       return { type: 'drop', reason: 'wrong-address' };
     }
-    if (entry.boundUnvalidated !== undefined) entry.boundUnvalidated.received += bytes;
-    return { type: 'accept', session: entry.session };
+    const own = entry.boundUnvalidated;
+    if (own === undefined) return { type: 'accept', session: entry.session };
+    own.received += bytes;
+    if (now === undefined || (own.resentAt !== undefined && now - own.resentAt < CHALLENGE_RETRY_MS)) return { type: 'accept', session: entry.session };
+    own.resentAt = now;
+    return { type: 'accept', session: entry.session, challenge: own.challenge };
   }
 
   /**

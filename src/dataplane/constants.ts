@@ -21,6 +21,12 @@ export const AMPLIFICATION_FACTOR = 3;
  * A NAT that rebinds while the previous rebind is being validated needs two; more is spare.
  */
 export const MAX_PENDING_PATHS = 4;
+/**
+ * While a bound address has not answered its challenge (the challenge or the response was lost), the
+ * datagrams it keeps sending bring the challenge again, at most this often: the hello's retry interval,
+ * a few round trips; each resend counts against the 3× bound like anything else sent there.
+ */
+export const CHALLENGE_RETRY_MS = HELLO_RETRY_MS;
 
 /** Give up binding (fall back to chat over TCP) after this long without an answer: "a few seconds". */
 export const BINDING_TIMEOUT_MS = 3_000;

@@ -100,8 +100,11 @@ export class ServerDemux<S extends DemuxedSession> {
       }
       case 'data':
       case 'close': {
-        const decision = this.table.admit(connectionId, from, bytes);
-        if (decision.type === 'accept') decision.session.machine.handleDatagram(datagram, from, now);
+        const decision = this.table.admit(connectionId, from, bytes, now);
+        if (decision.type === 'accept') {
+          decision.session.machine.handleDatagram(datagram, from, now);
+          if (decision.challenge !== undefined) this.outgoing.push({ type: 'challenge', connectionId, body: decision.challenge, to });
+        }
         return decision;
       }
       case 'helloOk':

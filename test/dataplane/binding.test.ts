@@ -127,6 +127,19 @@ describe('binding', () => {
     expect(pair.clientSent.some((s) => s.datagram.type === 'response' && s.at > movedAt)).toBe(true);
   });
 
+  it('validates its address even when the first challenges are lost: its datagrams bring the challenge again', () => {
+    const pair = new Pair({ seed: 9, link: { delayMs: ONE_WAY_MS } });
+    pair.loseToClient.add('challenge');
+    pair.run(1_000, () => bound(pair));
+    pair.runFor(500);
+    expect(pair.demux.counters.validated).toBe(0);
+    pair.loseToClient.delete('challenge');
+    pair.clientSay('after the loss');
+    pair.runFor(1_000, () => pair.demux.counters.validated === 1 && pair.serverGot.length === 1);
+    expect(pair.demux.counters.validated).toBe(1);
+    expect(pair.serverGot).toMatchObject([{ text: 'after the loss', via: 'udp' }]);
+  });
+
   it('takes its binding back from a copy of its hello that reached the server first from elsewhere (abuse row 11)', () => {
     const pair = new Pair({ seed: 8, link: { delayMs: ONE_WAY_MS } });
     pair.runFor(1);
