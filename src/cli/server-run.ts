@@ -21,6 +21,7 @@ export interface ServerFlags {
   rateLimit: number;
   rateBurst: number;
   maxConnPerIp: number;
+  maxConnections?: number;
   maxUpload: number;
   uploadBytesPerHour: number;
   maxSharedBytes: number;
@@ -79,6 +80,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       rateLimit: flags.rateLimit,
       rateBurst: flags.rateBurst,
       maxConnectionsPerAddress: flags.maxConnPerIp,
+      ...(flags.maxConnections === undefined ? {} : { maxConnections: flags.maxConnections }),
       files: {
         maxUploadBytes: flags.maxUpload,
         uploadTypes: flags.uploadTypes,

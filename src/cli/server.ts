@@ -9,6 +9,7 @@ import {
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
   DEFAULT_TCP_PORT,
   DEFAULT_UDP_PORT,
+  MAX_CONNECTIONS_LIMIT,
   MAX_CONNECTIONS_PER_ADDRESS_LIMIT,
 } from '../server/constants.ts';
 import { DEFAULT_HUB_OPTIONS, HISTORY_ON_JOIN_DEFAULT, HISTORY_PAGE_MAX, ROOM_CAPACITY_MAX, ROOM_CAPACITY_MIN } from '../chat/limits.ts';
@@ -53,6 +54,11 @@ export function serverCommand(): Command {
       'open TCP connections one source address may hold; more are refused with an error line',
       parseMaxConnections,
       DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+    )
+    .option(
+      '--max-connections <n>',
+      'open TCP connections of the whole server; more are refused with an error line (default: the open-file limit less 64)',
+      parseMaxServerConnections,
     )
     // Defaults described in words: commander would print 3145728 and a JSON array.
     .addOption(
@@ -122,13 +128,16 @@ function parseRoomCapacity(value: string): number {
   return n;
 }
 
-function parseMaxConnections(value: string): number {
-  const n = /^[0-9]{1,7}$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(n) || n < 1 || n > MAX_CONNECTIONS_PER_ADDRESS_LIMIT) {
-    throw new InvalidArgumentError(`--max-conn-per-ip is a whole number from 1 to ${MAX_CONNECTIONS_PER_ADDRESS_LIMIT}.`);
-  }
-  return n;
+/** A connection count option: a whole number from 1 to `max`. */
+function connectionCount(flag: string, max: number): (value: string) => number {
+  return (value) => {
+    const n = /^[0-9]{1,7}$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`${flag} is a whole number from 1 to ${max}.`);
+    return n;
+  };
 }
+const parseMaxConnections = connectionCount('--max-conn-per-ip', MAX_CONNECTIONS_PER_ADDRESS_LIMIT);
+const parseMaxServerConnections = connectionCount('--max-connections', MAX_CONNECTIONS_LIMIT);
 
 /** A size flag (`3mib`, `500kb`, `10000000`), or commander's error for it. */
 function parseByteFlag(flag: string, value: string): number {

@@ -16,6 +16,7 @@ import { PORT_MAX, portMessage } from '../commands/numbers.ts';
 import { resolveFileOptions, type FileOptions } from '../files/options.ts';
 import { resolveEngineConfig, type EngineConfig } from '../reliability/config.ts';
 import { SOCKET_ENGINE_CONFIG } from '../udp/engine-driver.ts';
+import { defaultMaxConnections, type ConnectionCapDefault } from './file-limit.ts';
 import { resolveStoreOptions, type ResolvedStoreOptions, type StoreServerOptions } from './store-options.ts';
 
 export interface ServerOptions extends StoreServerOptions {
@@ -47,6 +48,11 @@ export interface ServerOptions extends StoreServerOptions {
   maxPendingWriteBytes?: number;
   /** Open TCP connections one source address may hold (default 16); more get an error line and are closed. */
   maxConnectionsPerAddress?: number;
+  /**
+   * Open TCP connections of the whole server, every listener together (default: the open-file limit less
+   * RESERVED_FILE_DESCRIPTORS, src/server/file-limit.ts); more get an error line and are closed.
+   */
+  maxConnections?: number;
   /** File transfer limits (`--max-upload`, `--upload-types`, `--upload-slots`; defaults in src/files/limits.ts). */
   files?: Partial<FileOptions>;
   /**
@@ -82,6 +88,9 @@ export interface ResolvedServerOptions {
   connectTimeoutMs: number;
   maxPendingWriteBytes: number;
   maxConnectionsPerAddress: number;
+  maxConnections: number;
+  /** Where maxConnections came from (logged at start): the option, or the open-file limit read (or assumed). */
+  maxConnectionsFrom: 'option' | ConnectionCapDefault['source'];
   files: FileOptions;
   nodeId: string | undefined;
   /** SOCKET_ENGINE_CONFIG with ServerOptions.engine over it, checked. */
@@ -135,6 +144,9 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
   if (!isPositiveInteger(maxConnectionsPerAddress)) {
     return fail(`maxConnectionsPerAddress must be a positive whole number, got ${String(maxConnectionsPerAddress)}`);
   }
+  const capDefault = options.maxConnections === undefined ? defaultMaxConnections() : undefined;
+  const maxConnections = options.maxConnections ?? capDefault!.maxConnections;
+  if (!isPositiveInteger(maxConnections)) return fail(`maxConnections must be a positive whole number, got ${String(maxConnections)}`);
   const nodeId = options.nodeId;
   if (nodeId !== undefined && (typeof nodeId !== 'string' || !NODE_ID.test(nodeId))) {
     return fail(`nodeId must be 1–${NODE_ID_MAX_LENGTH} letters, digits, '.', '_' or '-', got ${JSON.stringify(String(nodeId)).slice(0, 80)}`);
@@ -169,6 +181,8 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
       connectTimeoutMs,
       maxPendingWriteBytes,
       maxConnectionsPerAddress,
+      maxConnections,
+      maxConnectionsFrom: capDefault === undefined ? 'option' : capDefault.source,
       files: files.options,
       nodeId,
       engine,

@@ -11,6 +11,7 @@ import { LOCAL_BUS } from '../chat/ports.ts';
 import { BRACKET_DOOR } from '../doors/bracket/door.ts';
 import { prepareServerDirs } from '../files/server-files.ts';
 import { WRITE_BATCH } from '../tcp/write-batch.ts';
+import { ConnectionCap } from '../tcp/listener.ts';
 import { addressLimit } from './admission.ts';
 import { UDP_CHAT_QUEUE_ALLOWANCE_BYTES } from './constants.ts';
 import { openControlListeners, type ControlListeners } from './control-listeners.ts';
@@ -104,6 +105,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let udp!: UdpDataPlane;
   let tcp: ControlListeners | undefined;
   let irc: IrcListeners | undefined;
+  // One count of open connections for every listener (control, TLS, IRC): each is a file descriptor.
+  const cap = new ConnectionCap(config.maxConnections);
   const delivery = new Delivery({
     session: (id) => sessions.session(id),
     members: (room) => hub.localMembers(room),
@@ -185,6 +188,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       tlsPort: config.tlsPort,
       requireTls: config.requireTls,
       maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+      cap,
       logger,
       onSocket: (socket) => sessions.accept(socket, BRACKET_DOOR),
     });
@@ -204,7 +208,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         rateLimit: config.rateLimit,
         onSocket: (socket, door) => sessions.accept(socket, door),
         onError: (error) => logger.warn({ err: error }, 'irc accept error'),
-        addressLimit: addressLimit(config.maxConnectionsPerAddress, logger),
+        addressLimit: addressLimit(config.maxConnectionsPerAddress, cap, logger),
       });
     } catch (error) {
       listener.stopAccepting();
@@ -214,7 +218,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }
   const ircListener = irc;
   const tlsFields = listener.tlsPort === undefined ? {} : { tls: listener.tlsPort, requireTls: config.requireTls || listener.tlsPort === listener.tcpPort, sealing: sealingBackend(logger) };
-  logger.info({ host: config.host, tcp: listener.tcpPort, udp: udp.port, ...tlsFields, ...(ircListener?.port === undefined ? {} : { irc: ircListener.port }), ...(ircListener?.tlsPort === undefined ? {} : { ircTls: ircListener.tlsPort }), files: dirs.root, node, db: config.store.path }, 'listening');
+  logger.info({ host: config.host, tcp: listener.tcpPort, udp: udp.port, ...tlsFields, ...(ircListener?.port === undefined ? {} : { irc: ircListener.port }), ...(ircListener?.tlsPort === undefined ? {} : { ircTls: ircListener.tlsPort }), files: dirs.root, node, db: config.store.path, maxConnections: config.maxConnections, maxConnectionsFrom: config.maxConnectionsFrom }, 'listening');
 
   let closing: Promise<void> | undefined;
   const shutdown = async (): Promise<void> => {
