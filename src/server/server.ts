@@ -8,7 +8,8 @@ import { Hub } from '../chat/hub.ts';
 import { MemoryPresence } from '../chat/memory-presence.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import { LOCAL_BUS } from '../chat/ports.ts';
-import { BRACKET_DOOR } from '../doors/bracket/door.ts';
+import { bracketDoor } from '../doors/bracket/connection.ts';
+import { BRACKET_PENALTY_RULES } from '../doors/bracket/costs.ts';
 import { prepareServerDirs } from '../files/server-files.ts';
 import { WRITE_BATCH } from '../tcp/write-batch.ts';
 import { addressLimit } from './admission.ts';
@@ -177,6 +178,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     },
     now: Date.now,
   });
+  // The bracket door's penalty budget: off with the rate limit, as the IRC door's.
+  const door = bracketDoor(config.rateLimit === 0 ? undefined : BRACKET_PENALTY_RULES);
   try {
     tcp = await openControlListeners({
       host: config.host,
@@ -186,7 +189,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       requireTls: config.requireTls,
       maxConnectionsPerAddress: config.maxConnectionsPerAddress,
       logger,
-      onSocket: (socket) => sessions.accept(socket, BRACKET_DOOR),
+      onSocket: (socket) => sessions.accept(socket, door),
     });
   } catch (error) {
     await closeParts();

@@ -7,7 +7,7 @@
 // Per connection, lines are handled in arrival order (a SerialQueue); a line whose answer is still on its
 // way (a file listing, a port answering later) holds the ones behind it and reading pauses meanwhile.
 // The hub hears 'disconnect' for an orderly end (FIN) and 'lost' for errors, resets, a client that
-// stopped reading, or an oversize line. A door with a flood budget (IRC) judges each line as it arrives:
+// stopped reading, or an oversize line. A door with a flood budget (IRC, bracket) judges each line as it arrives:
 // it goes, waits its turn (held in the queue, so the lines behind it wait too), is refused, or ends the
 // connection.
 import type net from 'node:net';

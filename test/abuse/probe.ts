@@ -32,7 +32,10 @@ export interface ChatProbe {
 export async function chatProbe(port: number, tag = 'probe'): Promise<ChatProbe> {
   const sender: RawClient = await connectedClient(port, `${tag}a`);
   const receiver: RawClient = await connectedClient(port, `${tag}b`);
-  for (const c of [sender, receiver]) c.send(`<join>${tag}\n`);
+  // The receiver first: it is in the room before the sender comes in, so it hears the sender join.
+  receiver.send(`<join>${tag}\n`);
+  await receiver.expectReply((r) => r.kind === 'joined' && r.name === `${tag}b` && r.room === tag, 'the probe receiver joining');
+  sender.send(`<join>${tag}\n`);
   await receiver.expectReply((r) => r.kind === 'joined' && r.name === `${tag}a` && r.room === tag, 'the probe sender joining');
   let serial = 0;
   return {
