@@ -4,8 +4,8 @@
 import type { Logger } from 'pino';
 import { formatReply } from '../commands/grammar.ts';
 import type { AddressLimit } from '../tcp/listener.ts';
-import { REFUSAL_LOGS_PER_SECOND, REFUSED_CONNECTION_LINGER_MS } from './constants.ts';
-import { throttled } from './throttle.ts';
+import { REFUSED_CONNECTION_LINGER_MS } from './constants.ts';
+import { inputLogOf } from './throttle.ts';
 
 export function addressLimit(maxPerAddress: number, logger: Logger): AddressLimit {
   return {
@@ -13,8 +13,6 @@ export function addressLimit(maxPerAddress: number, logger: Logger): AddressLimi
     lingerMs: REFUSED_CONNECTION_LINGER_MS,
     refusal: ({ address, limit }) =>
       `${formatReply({ kind: 'error', code: 'refused', message: `too many connections from ${address} (at most ${limit}); closing` })}\n`,
-    onRefused: throttled(REFUSAL_LOGS_PER_SECOND, ({ address, port, limit }, suppressed) =>
-      logger.info({ remote: `${address}:${port ?? '?'}`, limit, ...(suppressed > 0 ? { suppressed } : {}) }, 'connection refused: too many from this address'),
-    ),
+    onRefused: ({ address, port, limit }) => inputLogOf(logger).info({ remote: `${address}:${port ?? '?'}`, limit }, 'connection refused: too many from this address'),
   };
 }

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { FileCommand, HubOutput } from '../chat/hub.ts';
 import type { SessionId } from '../chat/ids.ts';
 import type { Delivery } from './delivery.ts';
+import { inputLogOf } from './throttle.ts';
 
 export interface OutputTargets {
   delivery: Delivery;
@@ -50,7 +51,10 @@ export class HubOutputs {
           // The remote address too, where the event names a session (connect, refusals, requests).
           const event = output.event;
           const remote = 'session' in event ? t.remote(event.session) : undefined;
-          t.logger.info(remote === undefined ? { event } : { event, remote }, event.type);
+          const fields = remote === undefined ? { event } : { event, remote };
+          // A refusal is one per input the sender chooses (a flood of chat over the rate, of wrong names): throttled.
+          if (event.type === 'refused' || event.type === 'name-refused') inputLogOf(t.logger).info(fields, event.type);
+          else t.logger.info(fields, event.type);
           break;
         }
         case 'await':

@@ -26,6 +26,7 @@ import { SessionTable } from './sessions.ts';
 import { bindError, messageOf, ServerStartError } from './start-error.ts';
 import { collectStats, statsLines, storeLines, worstLinks, type ServerStats, type UdpSessionStats } from './stats.ts';
 import { sealingBackend, UdpDataPlane } from './udp-plane.ts';
+import { inputLogOf } from './throttle.ts';
 
 export type { ServerOptions } from './options.ts';
 export { ServerStartError } from './start-error.ts';
@@ -234,6 +235,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await files.close();
     await udp.close();
     await store.close();
+    inputLogOf(logger).close();
     logger.info('stopped');
   };
   return {

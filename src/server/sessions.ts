@@ -20,6 +20,7 @@ import type { FramingErrorCode } from '../tcp/line-framer.ts';
 import { chatView } from './chat-view.ts';
 import { SHUTDOWN_NOTICE } from '../commands/reply-syntax.ts';
 import { SHUTDOWN_GRACE_MS } from './constants.ts';
+import { inputLogOf } from './throttle.ts';
 import type { FileClient } from './file-plane.ts';
 import type { HubOutputs } from './outputs.ts';
 import type { LineRouter } from './router.ts';
@@ -211,7 +212,7 @@ export class SessionTable {
     const max = connection.maxLineBytes;
     const message = code === 'line-too-long' ? `a line is at most ${max} bytes; closing the connection` : 'the line is not valid UTF-8 and was ignored';
     session.deliver({ kind: 'error', code, message });
-    this.config.logger.info({ session: session.id, name: session.name, remote: connection.remote, via: 'tcp', code, fatal }, 'input rejected');
+    inputLogOf(this.config.logger).info({ session: session.id, name: session.name, remote: connection.remote, via: 'tcp', code, fatal }, 'input rejected');
     if (fatal) {
       client.queue.close();
       connection.end('lost', `framing error: ${code}`);
