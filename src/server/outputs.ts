@@ -13,8 +13,10 @@ export interface OutputTargets {
   close(session: SessionId): void;
   /** A file command; its promise settles once it is answered (the session's next lines wait). */
   files(session: SessionId, command: FileCommand): Promise<void>;
-  /** The `<stats>` answer's lines. */
+  /** The `<stats>` answer's lines for an operator: the whole server. */
   statsLines(): string[];
+  /** The `<stats>` answer's lines for anyone else: their own link. */
+  linkLines(session: SessionId): string[];
   /** The peer address of a session, for log lines. */
   remote(session: SessionId): string | undefined;
   logger: Logger;
@@ -45,7 +47,7 @@ export class HubOutputs {
           pending = both(pending, t.files(output.session, output.command));
           break;
         case 'stats':
-          for (const text of t.statsLines()) t.delivery.toSession(output.session, { kind: 'system', text });
+          for (const text of output.operator ? t.statsLines() : t.linkLines(output.session)) t.delivery.toSession(output.session, { kind: 'system', text });
           break;
         case 'log': {
           // The remote address too, where the event names a session (connect, refusals, requests).

@@ -24,7 +24,7 @@ import { HubOutputs } from './outputs.ts';
 import { LineRouter } from './router.ts';
 import { SessionTable } from './sessions.ts';
 import { bindError, messageOf, ServerStartError } from './start-error.ts';
-import { collectStats, statsLines, storeLines, worstLinks, type ServerStats, type UdpSessionStats } from './stats.ts';
+import { collectStats, ownLinkLines, statsLines, storeLines, worstLinks, type ServerStats, type UdpSessionStats } from './stats.ts';
 import { sealingBackend, UdpDataPlane } from './udp-plane.ts';
 import { inputLogOf } from './throttle.ts';
 
@@ -99,7 +99,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const startedAt = Date.now();
   const hub = new Hub(
     { roomCapacity: config.roomCapacity, rateLimit: config.rateLimit, rateBurst: config.rateBurst },
-    { presence: new MemoryPresence(), node, store, history: store, accounts: store, historyOnJoin: config.store.historyOnJoin },
+    { presence: new MemoryPresence(), node, store, history: store, accounts: store, historyOnJoin: config.store.historyOnJoin, operators: config.operators },
   );
   // The parts refer to each other; `sessions` and `udp` exist before any socket event can reach them.
   let sessions!: SessionTable;
@@ -139,6 +139,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     close: (id) => sessions.closeOnRequest(id),
     files: (id, command) => files.command(id, command),
     statsLines: () => [...statsLines(stats(), udpSessions()), ...storeLines(store.status())],
+    linkLines: (id) => ownLinkLines(id, sessions.session(id)?.name, udp.engineStatsOf(id)),
     remote: (id) => sessions.remote(id),
     logger,
   });

@@ -254,6 +254,12 @@ export class UdpDataPlane {
     return out;
   }
 
+  /** The session's engine statistics while its chat travels over UDP (bound), else undefined. */
+  engineStatsOf(session: SessionId): EngineStats | undefined {
+    const b = this.bindings.get(session);
+    return b !== undefined && b.machine.state === 'bound' ? b.machine.engineStats() : undefined;
+  }
+
   // ---- datagrams ---------------------------------------------------------------------------------
 
   private onDatagram(datagram: Datagram, from: Address): void {

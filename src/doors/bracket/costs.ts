@@ -60,6 +60,8 @@ export const COMMAND_COSTS: Readonly<Record<CommandKind, number>> = Object.freez
   register: HASHING_MS,
   password: HASHING_MS,
   unregister: HASHING_MS,
+  // A password guessed is a password guessed: as dear as an account's (the login guard counts it too).
+  oper: HASHING_MS,
 });
 
 /** Each file-transfer line's cost in ms. */
