@@ -193,7 +193,8 @@ export class SessionTable {
         return;
       case 'drop':
         session.writeBytes(verdict.bytes);
-        this.config.logger.info({ session: session.id, name: session.name, remote: connection.remote }, 'flood: connection dropped');
+        // One per connection an attacker opens: throttled like the lines an input causes.
+        inputLogOf(this.config.logger).info({ session: session.id, name: session.name, remote: connection.remote }, 'flood: connection dropped');
         queue.close();
         connection.end('lost', 'flood budget exhausted');
         return;
