@@ -71,6 +71,7 @@ import type { Accounts, Answer, History, Presence, Store, StoredPrivate, StoredR
 import { fullBucket, msUntilToken, takeToken, type TokenBucket } from './rate-limit.ts';
 import { resolveHubOptions } from './options.ts';
 import type { HelpLimits, HubReply } from './replies.ts';
+import { isLoopback, NO_OPERATORS, passwordMatches, type OperatorRules } from './operators.ts';
 import { normalizeChatText } from './text.ts';
 
 export { DEFAULT_HUB_OPTIONS, type HubOptions } from './limits.ts';
@@ -118,8 +119,8 @@ export type HubOutput =
   | { type: 'close'; session: SessionId }
   /** A file command from a connected session, own-name forms resolved; the files shell answers. */
   | { type: 'files'; session: SessionId; command: FileCommand }
-  /** Operator statistics requested by a connected session; the shell, which knows transports, answers. */
-  | { type: 'stats'; session: SessionId }
+  /** Statistics requested by a connected session; the shell, which knows transports, answers: the whole server's to an operator, its own link's to anyone else. */
+  | { type: 'stats'; session: SessionId; operator: boolean }
   /** One per user action, for the server's log. */
   | { type: 'log'; event: HubLogEvent }
   /**
@@ -132,8 +133,8 @@ export type HubOutput =
 export type HubLogEvent =
   | { type: 'connect'; session: SessionId; name: string; room: string }
   | { type: 'name-refused'; session: SessionId; name: string; code: NameRefusal }
-  /** An account changed, or a registered name signed in (`login`). Never carries a password. */
-  | { type: 'account'; session: SessionId; name: string; action: 'login' | 'authenticate' | 'register' | 'password' | 'unregister' }
+  /** An account changed, a registered name signed in (`login`), or a session became an operator (`oper`). Never carries a password. */
+  | { type: 'account'; session: SessionId; name: string; action: 'login' | 'authenticate' | 'register' | 'password' | 'unregister' | 'oper' }
   /** A private message to registered `to`, who is offline, kept in their mailbox. */
   | { type: 'mailbox'; from: string; to: string; length: number }
   /** `<join>`: `name` moved from room `from` to `room`. */
@@ -171,7 +172,12 @@ export interface HubPorts {
   accounts?: Accounts;
   /** This node's id in the session addresses the ports see (default LOCAL_NODE). */
   node: NodeId;
+  /** Who is an operator (default: nobody). */
+  operators?: OperatorRules;
 }
+
+/** The login guard's key of a user's operator-password attempts (a name never contains NUL: no clash with an account's). */
+const OPER_GUARD_PREFIX = '\0oper:';
 
 /** Longest refused name kept in a log event (the raw input can be anything). */
 const LOGGED_NAME_MAX_LENGTH = 64;
@@ -212,6 +218,8 @@ interface SessionState {
   signedIn?: string | undefined;
   /** When the session last sent a chat line (or connected): its idle time is counted from here. */
   lastActive: number;
+  /** Gave the operator password (`<oper>`). */
+  operator?: boolean;
 }
 
 interface NamedSession extends SessionState {
@@ -235,6 +243,7 @@ export class Hub {
   private readonly history: History | undefined;
   private readonly accounts: Accounts | undefined;
   private readonly historyOnJoin: number;
+  private readonly operators: OperatorRules;
   private readonly guard = new LoginGuard({
     perName: LOGIN_FAILURES_PER_NAME,
     perAddress: LOGIN_FAILURES_PER_ADDRESS,
@@ -270,6 +279,7 @@ export class Hub {
     }
     this.historyOnJoin = onJoin;
     this.node = ports.node ?? LOCAL_NODE;
+    this.operators = ports.operators ?? NO_OPERATORS;
     this.helpLimits = Object.freeze({
       defaultRoom: this.lobby,
       roomCapacity: this.options.roomCapacity,
@@ -314,7 +324,7 @@ export class Hub {
       case 'help':
         return [this.reply(session, { kind: 'help', limits: this.helpLimits }), this.request(session, me, 'help')];
       case 'stats':
-        return [{ type: 'stats', session }, this.request(session, me, 'stats')];
+        return [{ type: 'stats', session, operator: me.operator === true || (this.operators.local && isLoopback(me.origin)) }, this.request(session, me, 'stats')];
       case 'broadcast':
         return this.rateLimited(session, me, command.kind, now) ?? this.roomMessage(session, me, 'broadcast', me.current, command.text, now);
       case 'say':
@@ -361,6 +371,8 @@ export class Hub {
         return this.changePassword(session, me, command.old, command.password, now);
       case 'unregister':
         return this.unregister(session, me, command.password, now);
+      case 'oper':
+        return this.oper(session, me, command.password, now);
       case 'history':
         return this.rateLimited(session, me, command.kind, now) ?? this.historyPage(session, me, command.room, command.count, command.before);
       default:
@@ -1097,6 +1109,32 @@ export class Hub {
     return { type: 'reply', to, reply };
   }
 
+  /**
+   * `<oper>PASSWORD`: the server's operator password makes this session an operator. Wrong passwords are
+   * counted by the login guard (per user and per address), so the password cannot be guessed faster
+   * than an account's.
+   */
+  private oper(session: SessionId, me: NamedSession, password: string, now: number): HubOutput[] {
+    const expected = this.operators.password;
+    if (expected === undefined) {
+      const why = this.operators.local ? 'operators are the connections from the server\'s own machine' : 'the server was started without --operator-password';
+      return this.refuse(session, 'oper', 'refused', `this server takes no operator password: ${why}`);
+    }
+    const key = `${OPER_GUARD_PREFIX}${me.key}`;
+    const wait = this.guard.waitFor(key, me.origin, now);
+    if (wait > 0) return this.refuse(session, 'oper', 'rate-limited', `too many wrong operator passwords; try again in ${Math.ceil(wait / 1000)} s`);
+    if (!passwordMatches(password, expected)) {
+      this.guard.failed(key, me.origin, now);
+      return this.refuse(session, 'oper', 'bad-password', 'wrong operator password');
+    }
+    this.guard.succeeded(key);
+    me.operator = true;
+    return [
+      this.reply(session, { kind: 'system', text: 'you are an operator now: <stats> shows the whole server' }),
+      log({ type: 'account', session, name: me.name, action: 'oper' }),
+    ];
+  }
+
   private refuse(session: SessionId, command: HubCommandKind | 'malformed', code: ErrorCode, message: string): HubOutput[] {
     return [this.reply(session, { kind: 'error', code, message }), log({ type: 'refused', session, command, code })];
   }
@@ -1169,6 +1207,7 @@ const KINDS: Readonly<Record<HubCommandKind, true>> = {
   password: true,
   unregister: true,
   history: true,
+  oper: true,
 };
 
 function optionalCount(value: unknown): boolean {
@@ -1218,6 +1257,7 @@ function isWellFormed(command: unknown): command is HubCommand {
       return typeof c['name'] === 'string';
     case 'register':
     case 'unregister':
+    case 'oper':
       return typeof c['password'] === 'string';
     case 'password':
       return typeof c['old'] === 'string' && typeof c['password'] === 'string';

@@ -37,6 +37,8 @@ export interface ServerFlags {
   tlsKey?: string;
   tlsPort?: number;
   requireTls?: boolean;
+  operatorPassword?: string;
+  operatorLocal?: boolean;
 }
 
 /** The certificate and key the flags name, read; or why not. */
@@ -96,6 +98,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       ...(identity.tls !== undefined ? { tls: identity.tls } : {}),
       ...(flags.tlsPort !== undefined ? { tlsPort: flags.tlsPort } : {}),
       ...(flags.requireTls === true ? { requireTls: true } : {}),
+      ...(flags.operatorPassword !== undefined ? { operatorPassword: flags.operatorPassword } : {}),
+      ...(flags.operatorLocal === true ? { operatorLocal: true } : {}),
     });
   } catch (error) {
     fail(messageOf(error));

@@ -107,6 +107,12 @@ export function serverCommand(): Command {
     .option('--tls-key <file>', 'the private key (PEM) of --tls-cert')
     .option('--tls-port <port>', 'offer TLS on this port and keep --tcp plain (for clients that speak plain TCP)', parseListenPort)
     .option('--require-tls', 'refuse plain connections (with --tls-port, the plain port tells each one where TLS is; the IRC door then only with --irc-tls)')
+    .addOption(
+      new Option('--operator-password <word>', 'the password of <oper>PASSWORD (IRC: OPER): an operator\'s <stats> shows the whole server, anyone else\'s their own link').env(
+        'DUALCHAT_OPERATOR_PASSWORD',
+      ),
+    )
+    .option('--operator-local', 'connections from this machine (a loopback address) are operators')
     .option('--irc-tls <port>', `also open the IRC door with TLS on this port, with --tls-cert and --tls-key (${PORT_MIN}–${PORT_MAX}; 0 = any free port; 6697 is IRC's usual)`, parseListenPort)
     .action(async (flags: ServerFlags) => {
       const { runServer } = await import('./server-run.ts');

@@ -18,6 +18,7 @@ export const SLASH_COMMANDS: readonly string[] = [
   '/me',
   '/msg',
   '/nick',
+  '/oper',
   '/password',
   '/private',
   '/query',

@@ -52,6 +52,7 @@ export const HELP_SECTIONS: readonly HelpSection[] = [
       ['/register PASSWORD', 'keep your name: from then on it needs the password (--password, or asked)'],
       ['/password OLD NEW', "change your registered name's password"],
       ['/unregister PASSWORD', 'give your name back'],
+      ['/oper PASSWORD', "become an operator with the server's operator password: /stats then shows the whole server"],
       ['/history [#ROOM] [N]', "the room's last N stored lines (shown dimmed, under — history —)"],
     ],
   },
@@ -59,7 +60,7 @@ export const HELP_SECTIONS: readonly HelpSection[] = [
     title: 'Session',
     rows: [
       ['/status', 'host, port, name, room, transport, time connected'],
-      ['/stats', 'server statistics'],
+      ['/stats', 'your link (an operator: the whole server)'],
       ['/help', 'this list'],
       ['/quit', 'leave cleanly (also /exit, Ctrl-D, Ctrl-C twice; Ctrl-C on a typed line clears it)'],
     ],

@@ -73,6 +73,7 @@ export function answers(command: CommandKind, reply: Reply, me: string | undefin
     case 'register':
     case 'password':
     case 'unregister':
+    case 'oper':
       return reply.kind === 'system';
     case 'history':
       return reply.kind === 'history' || reply.kind === 'system';

@@ -61,6 +61,8 @@ export type Command =
   | { kind: 'password'; old: string; password: string }
   /** `<unregister>PASSWORD`: give your registered name back (its offline messages go too). */
   | { kind: 'unregister'; password: string }
+  /** `<oper>PASSWORD`: become an operator with the server's operator password (`<stats>` then shows the whole server). */
+  | { kind: 'oper'; password: string }
   /** `<history>ROOM [N] [BEFORE]`: the last N stored lines of ROOM, older than message id BEFORE when given. */
   | { kind: 'history'; room: string; count?: number; before?: number }
   /** `<nick>NEW`: take the name NEW without reconnecting; every room you are in hears it. */

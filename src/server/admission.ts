@@ -5,8 +5,8 @@
 import type { Logger } from 'pino';
 import { formatReply } from '../commands/grammar.ts';
 import type { AddressLimit, ConnectionCap, RefusedConnection } from '../tcp/listener.ts';
-import { REFUSAL_LOGS_PER_SECOND, REFUSED_CONNECTION_LINGER_MS } from './constants.ts';
-import { throttled } from './throttle.ts';
+import { REFUSED_CONNECTION_LINGER_MS } from './constants.ts';
+import { inputLogOf } from './throttle.ts';
 
 /** Why a connection is refused, in the words every door uses (the IRC door wraps them in its ERROR). */
 export function refusalReason({ reason, group, limit }: RefusedConnection): string {
@@ -14,21 +14,16 @@ export function refusalReason({ reason, group, limit }: RefusedConnection): stri
 }
 
 export function addressLimit(maxPerAddress: number, cap: ConnectionCap, logger: Logger): AddressLimit {
-  // One throttle per kind: a flood from one address must not hide that the server is full.
-  const logged = {
-    address: throttled(REFUSAL_LOGS_PER_SECOND, (who: RefusedConnection, suppressed: number) => logRefusal(logger, who, suppressed)),
-    full: throttled(REFUSAL_LOGS_PER_SECOND, (who: RefusedConnection, suppressed: number) => logRefusal(logger, who, suppressed)),
-  };
   return {
     maxPerAddress,
     cap,
     lingerMs: REFUSED_CONNECTION_LINGER_MS,
     refusal: (who) => `${formatReply({ kind: 'error', code: 'refused', message: `${refusalReason(who)}; closing` })}\n`,
-    onRefused: (who) => logged[who.reason](who),
+    // Throttled per message: a flood from one address does not hide that the server is full.
+    onRefused: ({ reason, address, group, port, limit }) =>
+      inputLogOf(logger).info(
+        { remote: `${address}:${port ?? '?'}`, ...(group !== address ? { group } : {}), limit },
+        reason === 'full' ? 'connection refused: the server is full' : 'connection refused: too many from this address',
+      ),
   };
-}
-
-function logRefusal(logger: Logger, { reason, address, group, port, limit }: RefusedConnection, suppressed: number): void {
-  const fields = { remote: `${address}:${port ?? '?'}`, ...(group !== address ? { group } : {}), limit, ...(suppressed > 0 ? { suppressed } : {}) };
-  logger.info(fields, reason === 'full' ? 'connection refused: the server is full' : 'connection refused: too many from this address');
 }

@@ -108,11 +108,13 @@ export const SHUTDOWN_DEADLINE_MS = 4_500;
 export const REFUSED_CONNECTION_LINGER_MS = 1_000;
 
 /**
- * Connections refused for their address are logged at most this often per second; the ones in
- * between are counted and the next logged line says how many (`suppressed`). A host hammering the
- * port must not turn the log into the attack's amplifier; `<stats>` still counts every refusal.
+ * Each per-input log line (`input rejected`, the hub's `refused` and `name-refused`, `udp hello refused`,
+ * rejected and dropped datagrams, connections refused for their address) is written at most this often
+ * per second; the rest are counted (`suppressed`, src/server/throttle.ts; `<stats>` still counts every
+ * refusal). Junk lines and random hellos grew the log 78× and 82× the bytes sent; 10 a second still
+ * shows an operator what is happening and who does it.
  */
-export const REFUSAL_LOGS_PER_SECOND = 10;
+export const INPUT_LOGS_PER_SECOND = 10;
 
 /**
  * The `<stats>` reply lists UDP sessions by packet loss, worst first, at most this many: enough to

@@ -1,5 +1,6 @@
 // What startServer accepts, its defaults, and the check that turns a bad value into a clear message.
 import type { Logger } from 'pino';
+import type { OperatorRules } from '../chat/operators.ts';
 import { resolveHubOptions } from '../chat/options.ts';
 import {
   CONNECT_TIMEOUT_MS,
@@ -71,6 +72,10 @@ export interface ServerOptions extends StoreServerOptions {
   tlsPort?: number;
   /** Refuse plain connections (with `tlsPort`: the plain port tells each one where TLS is). Needs `tls`. */
   requireTls?: boolean;
+  /** `<oper>PASSWORD` (IRC: OPER) with this password makes a session an operator: its `<stats>` is the whole server's. */
+  operatorPassword?: string;
+  /** Connections from a loopback address are operators. */
+  operatorLocal?: boolean;
 }
 
 export interface ResolvedServerOptions {
@@ -98,11 +103,17 @@ export interface ResolvedServerOptions {
   tls: { cert: string | Buffer; key: string | Buffer } | undefined;
   tlsPort: number | undefined;
   requireTls: boolean;
+  /** Who is an operator. */
+  operators: OperatorRules;
   /** Accounts and history: src/server/store-options.ts. */
   store: ResolvedStoreOptions;
 }
 
 export type ServerOptionsResult = { ok: true; options: ResolvedServerOptions } | { ok: false; message: string };
+
+/** An operator password: one word of `<oper>PASSWORD`, as long as an account's may be. */
+export const OPERATOR_PASSWORD_MAX_LENGTH = 128;
+const OPERATOR_PASSWORD = new RegExp(`^\\S{1,${OPERATOR_PASSWORD_MAX_LENGTH}}$`, 'u');
 
 /** A listening port may be 0: any free port. */
 export const PORT_MIN = 0;
@@ -164,6 +175,10 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
   if (!engineCheck.ok) return fail(`engine: ${engineCheck.errors.join('; ')}`);
   const store = resolveStoreOptions(options);
   if (!store.ok) return fail(store.message);
+  const operatorPassword = options.operatorPassword;
+  if (operatorPassword !== undefined && (typeof operatorPassword !== 'string' || !OPERATOR_PASSWORD.test(operatorPassword))) {
+    return fail(`operatorPassword must be 1–${OPERATOR_PASSWORD_MAX_LENGTH} characters without white space (it is one word of <oper>PASSWORD)`);
+  }
   return {
     ok: true,
     options: {
@@ -189,6 +204,7 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
       tls: options.tls,
       tlsPort: options.tlsPort,
       requireTls: options.requireTls === true,
+      operators: { password: operatorPassword, local: options.operatorLocal === true },
       store: store.store,
     },
   };

@@ -8,7 +8,8 @@ import { Hub } from '../chat/hub.ts';
 import { MemoryPresence } from '../chat/memory-presence.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import { LOCAL_BUS } from '../chat/ports.ts';
-import { BRACKET_DOOR } from '../doors/bracket/door.ts';
+import { bracketDoor } from '../doors/bracket/connection.ts';
+import { BRACKET_PENALTY_RULES } from '../doors/bracket/costs.ts';
 import { prepareServerDirs } from '../files/server-files.ts';
 import { WRITE_BATCH } from '../tcp/write-batch.ts';
 import { ConnectionCap } from '../tcp/listener.ts';
@@ -24,8 +25,9 @@ import { HubOutputs } from './outputs.ts';
 import { LineRouter } from './router.ts';
 import { SessionTable } from './sessions.ts';
 import { bindError, messageOf, ServerStartError } from './start-error.ts';
-import { collectStats, statsLines, storeLines, worstLinks, type ServerStats, type UdpSessionStats } from './stats.ts';
+import { collectStats, ownLinkLines, statsLines, storeLines, worstLinks, type ServerStats, type UdpSessionStats } from './stats.ts';
 import { sealingBackend, UdpDataPlane } from './udp-plane.ts';
+import { inputLogOf } from './throttle.ts';
 
 export type { ServerOptions } from './options.ts';
 export { ServerStartError } from './start-error.ts';
@@ -98,7 +100,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const startedAt = Date.now();
   const hub = new Hub(
     { roomCapacity: config.roomCapacity, rateLimit: config.rateLimit, rateBurst: config.rateBurst },
-    { presence: new MemoryPresence(), node, store, history: store, accounts: store, historyOnJoin: config.store.historyOnJoin },
+    { presence: new MemoryPresence(), node, store, history: store, accounts: store, historyOnJoin: config.store.historyOnJoin, operators: config.operators },
   );
   // The parts refer to each other; `sessions` and `udp` exist before any socket event can reach them.
   let sessions!: SessionTable;
@@ -140,6 +142,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     close: (id) => sessions.closeOnRequest(id),
     files: (id, command) => files.command(id, command),
     statsLines: () => [...statsLines(stats(), udpSessions()), ...storeLines(store.status())],
+    linkLines: (id) => ownLinkLines(id, sessions.session(id)?.name, udp.engineStatsOf(id)),
     remote: (id) => sessions.remote(id),
     logger,
   });
@@ -180,6 +183,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     },
     now: Date.now,
   });
+  // The bracket door's penalty budget: off with the rate limit, as the IRC door's.
+  const door = bracketDoor(config.rateLimit === 0 ? undefined : BRACKET_PENALTY_RULES);
   try {
     tcp = await openControlListeners({
       host: config.host,
@@ -190,7 +195,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       maxConnectionsPerAddress: config.maxConnectionsPerAddress,
       cap,
       logger,
-      onSocket: (socket) => sessions.accept(socket, BRACKET_DOOR),
+      onSocket: (socket) => sessions.accept(socket, door),
     });
   } catch (error) {
     await closeParts();
@@ -235,6 +240,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await files.close();
     await udp.close();
     await store.close();
+    inputLogOf(logger).close();
     logger.info('stopped');
   };
   return {

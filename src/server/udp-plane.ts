@@ -23,6 +23,7 @@ import { EngineDriver, SOCKET_ENGINE_CONFIG } from '../udp/engine-driver.ts';
 import { BindingSealing, bindingSecret, sealingLookup, type KeyExporter } from '../udp/sealing.ts';
 import type { ChatReply } from './session.ts';
 import { ServerBinding, type DataPlaneHooks, type PlaneContext, type PlaneCounters, type PlaneSession } from './udp-binding.ts';
+import { inputLogOf } from './throttle.ts';
 
 export type { DataPlaneHooks, PlaneSession } from './udp-binding.ts';
 
@@ -135,7 +136,7 @@ export class UdpDataPlane {
       port: options.port,
       protectionFor: sealingLookup(sealed),
       onDatagram: (datagram, from, bytes) => plane?.onDatagram(datagram, from, bytes),
-      onReject: (reason, from) => options.logger.debug({ reason, from: where(from) }, 'udp datagram rejected'),
+      onReject: (reason, from) => inputLogOf(options.logger).debug({ reason, from: where(from) }, 'udp datagram rejected'),
     });
     plane = new UdpDataPlane(endpoint, sealed, options.logger, options.hooks, options.maxQueuedChatBytes, options.engineConfig ?? SOCKET_ENGINE_CONFIG);
     return plane;
@@ -254,6 +255,12 @@ export class UdpDataPlane {
     return out;
   }
 
+  /** The session's engine statistics while its chat travels over UDP (bound), else undefined. */
+  engineStatsOf(session: SessionId): EngineStats | undefined {
+    const b = this.bindings.get(session);
+    return b !== undefined && b.machine.state === 'bound' ? b.machine.engineStats() : undefined;
+  }
+
   // ---- datagrams ---------------------------------------------------------------------------------
 
   /**
@@ -284,17 +291,17 @@ export class UdpDataPlane {
         else outcome.session.plane.wake();
         return;
       case 'drop':
-        this.logger.debug({ connId: datagram.connectionId, type: datagram.type, reason: outcome.reason, from: where(from) }, 'udp datagram dropped');
+        inputLogOf(this.logger).debug({ connId: datagram.connectionId, type: datagram.type, reason: outcome.reason, from: where(from) }, 'udp datagram dropped');
         return;
       case 'unexpected':
         this.unexpected++;
-        this.logger.debug({ type: datagram.type, from: where(from) }, 'udp datagram of a client-bound type dropped');
+        inputLogOf(this.logger).debug({ type: datagram.type, from: where(from) }, 'udp datagram of a client-bound type dropped');
         return;
       case 'hello': {
         const decision = outcome.decision;
         const connId = datagram.connectionId;
         if (decision.type === 'refuse') {
-          this.logger.info({ session: decision.session?.session.id, connId, reason: decision.reason, from: where(from) }, 'udp hello refused');
+          inputLogOf(this.logger).info({ session: decision.session?.session.id, connId, reason: decision.reason, from: where(from) }, 'udp hello refused');
           return;
         }
         const { session } = decision.session;

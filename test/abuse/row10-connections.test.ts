@@ -4,7 +4,7 @@
 // control and IRC), a refused connection is told why in one line, the refusals are logged (throttled),
 // and the users already in keep chatting.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REFUSAL_LOGS_PER_SECOND } from '../../src/server/constants.ts';
+import { INPUT_LOGS_PER_SECOND } from '../../src/server/constants.ts';
 import { rawClient, startTestServer, type RawClient, type TestServer } from '../e2e/helpers.ts';
 import { chatProbe, unaffectedBound, type ChatProbe } from './probe.ts';
 
@@ -79,14 +79,14 @@ describe('row 10: connections from many addresses are capped per address and in 
     attackers.push(irc);
     await irc.waitFor(() => irc.lines.find((l) => l.startsWith('ERROR :Closing Link: * (the server is full')), 'the IRC refusal');
 
-    // Logged, and throttled: at most REFUSAL_LOGS_PER_SECOND lines of a kind per second.
+    // Logged, and throttled: at most INPUT_LOGS_PER_SECOND lines of a kind per second.
     const seconds = Math.ceil((Date.now() - started) / 1000) + 1;
     const fullLogs = server.logs.filter((l) => l.msg === 'connection refused: the server is full');
     const addressLogs = server.logs.filter((l) => l.msg === 'connection refused: too many from this address');
     expect(fullLogs.length).toBeGreaterThan(0);
     expect(addressLogs.length).toBeGreaterThan(0);
     // Two listeners (control, IRC), each its own throttle per kind.
-    expect(fullLogs.length).toBeLessThanOrEqual(2 * REFUSAL_LOGS_PER_SECOND * seconds);
+    expect(fullLogs.length).toBeLessThanOrEqual(2 * INPUT_LOGS_PER_SECOND * seconds);
 
     // The users already in were never refused, and their chat is as quick as before.
     expect(during.max).toBeLessThanOrEqual(unaffectedBound(before));

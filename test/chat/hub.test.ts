@@ -453,7 +453,8 @@ describe('file commands and stats', () => {
   it('asks the shell for stats', () => {
     const hub = hubWith(['alice']);
     const out = hub.handle(1, { kind: 'stats' }, 0);
-    expect(out.filter((o) => o.type !== 'log')).toEqual([{ type: 'stats', session: 1 }]);
+    // An ordinary user (no operator rules): the shell answers with their own link (hub-oper.test.ts: operators).
+    expect(out.filter((o) => o.type !== 'log')).toEqual([{ type: 'stats', session: 1, operator: false }]);
     expect(logs(out)).toHaveLength(1);
   });
 
