@@ -1,0 +1,194 @@
+// The receive side's bound (docs/engine.md, "Receive accounting"; issue 15 rows 1–3): whatever a peer
+// sends — any message numbers, sizes, offsets, overlaps, orders, duplicates — an engine never holds more
+// than its configured bound, and a peer that would take it further is closed with a reason; honest peers
+// through loss and reordering are never closed and everything still arrives exactly once, in order.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Connection } from '../../src/reliability/connection.ts';
+import { MESSAGE_OVERHEAD_BYTES, PIECE_OVERHEAD_BYTES, receiveBoundBytes } from '../../src/reliability/receive-bound.ts';
+import { resolveEngineConfig, type EngineConfig } from '../../src/reliability/config.ts';
+import { Channel, type ChannelId, type EngineEvent } from '../../src/reliability/types.ts';
+import { craftPacket, type CraftedFrame } from './frames.ts';
+import { bytesEqual, makePayload, TestPair } from './pair.ts';
+
+/** Small enough that a few hundred frames reach every limit; bulk above the preallocation size, so both paths run. */
+const TIGHT: Partial<EngineConfig> = {
+  receiveWindowBytes: 16 * 1024,
+  chatReserveBytes: 2 * 1024,
+  maxMessagesInFlight: 32,
+  maxChatMessageBytes: 3_000,
+  maxBulkMessageBytes: 1_500_000,
+};
+
+function boundOf(config: Partial<EngineConfig>): number {
+  const resolved = resolveEngineConfig(config);
+  if (!resolved.ok) throw new Error(resolved.errors.join('; '));
+  return receiveBoundBytes(resolved.config);
+}
+
+const frameArb: fc.Arbitrary<{ channel: ChannelId; ahead: number; total: number; offset: number; length: number }> = fc
+  .record({
+    channel: fc.constantFrom<ChannelId>(Channel.chat, Channel.bulk),
+    ahead: fc.oneof(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 40 })),
+    total: fc.oneof(
+      fc.constant(0),
+      fc.integer({ min: 1, max: 3_200 }),
+      fc.integer({ min: 900_000, max: 1_100_000 }),
+      fc.integer({ min: 1_100_000, max: 1_600_000 }),
+    ),
+    at: fc.double({ min: 0, max: 1, noNaN: true }),
+    length: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 1_400 })),
+  })
+  .map(({ channel, ahead, total, at, length }) => {
+    const offset = Math.min(total, Math.floor(at * total));
+    // Non-empty unless the message is (the decoder refuses an empty fragment of a non-empty message).
+    const len = total === 0 ? 0 : Math.max(1, Math.min(length, total - offset));
+    return { channel, ahead, total, offset: total === 0 ? 0 : Math.min(offset, total - 1), length: len };
+  });
+
+const stepArb = fc.record({
+  frames: fc.array(frameArb, { minLength: 1, maxLength: 3 }),
+  /** Packet number: mostly the next, sometimes an old one again (a duplicate) or a jump. */
+  pn: fc.oneof(fc.constant(-1), fc.integer({ min: 0, max: 400 })),
+  /** Does the owner take its events after this packet? */
+  poll: fc.boolean(),
+});
+
+describe('receive accounting (seeded; fast-check prints the seed on failure)', () => {
+  it('no sequence of datagrams makes an engine hold more than its bound; a peer that tries is closed with a reason', () => {
+    const bound = boundOf(TIGHT);
+    fc.assert(
+      fc.property(fc.array(stepArb, { minLength: 1, maxLength: 300 }), (steps) => {
+        const engine = new Connection(TIGHT, 0);
+        const lost: EngineEvent[] = [];
+        let pn = 0;
+        const next = [0, 0];
+        let now = 0;
+        for (const step of steps) {
+          const frames: CraftedFrame[] = step.frames.map((f) => ({
+            channel: f.channel,
+            seq: (next[f.channel]! + f.ahead) >>> 0,
+            total: f.total,
+            offset: f.offset,
+            data: new Uint8Array(f.length).fill(f.ahead),
+          }));
+          const number = step.pn < 0 ? pn++ : step.pn;
+          engine.handlePacket(craftPacket(number, frames), ++now);
+          const s = engine.stats();
+          expect(s.receiveBound).toBe(bound);
+          expect(s.bytesHeld).toBeLessThanOrEqual(bound);
+          expect(s.bytesBuffered).toBeLessThanOrEqual(s.bytesHeld);
+          if (step.poll || engine.state !== 'open') {
+            for (let ev = engine.pollEvent(); ev !== undefined; ev = engine.pollEvent()) {
+              if (ev.type === 'message') next[ev.channel]!++;
+              else lost.push(ev);
+            }
+          }
+          if (engine.state !== 'open') break;
+        }
+        if (engine.state === 'lost') {
+          expect(lost).toHaveLength(1);
+          const [ev] = lost;
+          expect(ev?.type === 'lost' && ev.reason !== 'timeout' && ev.detail.length > 0).toBe(true);
+          expect(engine.stats().bytesHeld).toBe(0);
+        }
+        return true;
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('closes on each row of issue 15 at once, holding no more than the bound', () => {
+    const bound = boundOf(TIGHT);
+    const reasonOf = (engine: Connection): string | undefined => {
+      for (let ev = engine.pollEvent(); ev !== undefined; ev = engine.pollEvent()) if (ev.type === 'lost') return ev.reason;
+      return undefined;
+    };
+    // Row 1: a message larger than its channel's maximum.
+    const row1 = new Connection(TIGHT, 0);
+    row1.handlePacket(craftPacket(0, [{ channel: Channel.chat, seq: 0, total: 64 * 1024 * 1024, offset: 0, data: new Uint8Array(1000) }]), 1);
+    expect(reasonOf(row1)).toBe('message-size');
+    // Row 2: pieces of the largest bulk message overlapping by all but one byte: one byte stored each, until the bound.
+    const row2 = new Connection(TIGHT, 0);
+    for (let i = 0; i < 100_000 && row2.state === 'open'; i++) {
+      row2.handlePacket(craftPacket(i, [{ channel: Channel.bulk, seq: 1, total: 1_500_000, offset: i, data: new Uint8Array(1000) }]), 1);
+      expect(row2.stats().bytesHeld).toBeLessThanOrEqual(bound);
+      if (i === 99) {
+        // 100 pieces: the first whole, each later one its one new byte.
+        expect(row2.stats().bytesBuffered).toBe(1000 + 99);
+        expect(row2.stats().bytesHeld).toBe(MESSAGE_OVERHEAD_BYTES + 1099 + 100 * PIECE_OVERHEAD_BYTES);
+      }
+    }
+    expect(reasonOf(row2)).toBe('flow-control');
+    // Row 3: empty messages ahead of a missing one: at most maxMessagesInFlight − 1 are held.
+    const row3 = new Connection(TIGHT, 0);
+    for (let seq = 1; seq <= 65_535 && row3.state === 'open'; seq++) {
+      row3.handlePacket(craftPacket(seq, [{ channel: Channel.chat, seq, total: 0, offset: 0, data: new Uint8Array(0) }]), 1);
+    }
+    expect(reasonOf(row3)).toBe('message-limit');
+  });
+
+  it('a gap closing after a full line of held messages releases at most maxMessagesInFlight of them', () => {
+    const engine = new Connection(TIGHT, 0);
+    for (let seq = 1; seq < 32; seq++) engine.handlePacket(craftPacket(seq, [{ channel: Channel.chat, seq, total: 0, offset: 0, data: new Uint8Array(0) }]), 1);
+    expect(engine.stats().bytesHeld).toBe(31 * MESSAGE_OVERHEAD_BYTES);
+    engine.handlePacket(craftPacket(40, [{ channel: Channel.chat, seq: 0, total: 1, offset: 0, data: Uint8Array.of(7) }]), 2);
+    let delivered = 0;
+    for (let ev = engine.pollEvent(); ev !== undefined; ev = engine.pollEvent()) if (ev.type === 'message') delivered++;
+    expect(delivered).toBe(32);
+    expect(engine.state).toBe('open');
+    expect(engine.stats().bytesHeld).toBe(0);
+  });
+
+  it('honest peers under the tight limits, through loss, duplication and reordering, an owner that takes its events late: never closed, never past the bound, everything delivered in order', () => {
+    const bound = boundOf(TIGHT);
+    const patient = { deadPeerProbes: 30, rtoMaxMs: 1000, idleTimeoutMs: 120_000, keepaliveIntervalMs: 500 };
+    fc.assert(
+      fc.property(
+        fc.record({
+          lossRate: fc.double({ min: 0, max: 0.3, noNaN: true }),
+          duplicateRate: fc.double({ min: 0, max: 0.1, noNaN: true }),
+          reorderRate: fc.double({ min: 0, max: 0.2, noNaN: true }),
+          reorderDelayMs: fc.double({ min: 0.1, max: 20, noNaN: true }),
+          delayMs: fc.double({ min: 0, max: 10, noNaN: true }),
+        }),
+        fc.array(
+          fc.tuple(fc.constantFrom<ChannelId>(Channel.chat, Channel.bulk), fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 3_000 }))),
+          { minLength: 1, maxLength: 120 },
+        ),
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer(),
+        (link, messages, pollEveryMs, seed) => {
+          const pair = new TestPair({ seed, config: { ...TIGHT, ...patient }, link, autoPollEvents: false });
+          let worst = 0;
+          pair.onTransmit = () => {
+            for (const end of pair.ends) worst = Math.max(worst, end.stats().bytesHeld);
+          };
+          messages.forEach(([ch, size], i) => expect(pair.send(0, ch, makePayload(ch, i, Math.min(size, TIGHT.maxChatMessageBytes!)))).toBe(true));
+          const count = () => pair.delivered[1].length;
+          for (let t = 0; t < 2_000 && count() < messages.length; t++) {
+            pair.runFor(pollEveryMs);
+            pair.pollEvents(0);
+            pair.pollEvents(1);
+          }
+          pair.setLink({ delayMs: link.delayMs });
+          for (let t = 0; t < 2_000 && count() < messages.length; t++) {
+            pair.runFor(pollEveryMs);
+            pair.pollEvents(0);
+            pair.pollEvents(1);
+          }
+          expect(pair.lostEvents).toEqual([0, 0]);
+          expect(worst).toBeLessThanOrEqual(bound);
+          for (const ch of [Channel.chat, Channel.bulk]) {
+            const got = pair.delivered[1].filter((d) => d.channel === ch).map((d) => d.data);
+            const want = messages.flatMap(([c, size], i) => (c === ch ? [makePayload(c, i, Math.min(size, TIGHT.maxChatMessageBytes!))] : []));
+            expect(got.length).toBe(want.length);
+            got.forEach((g, k) => expect(bytesEqual(g, want[k]!)).toBe(true));
+          }
+          return true;
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
