@@ -693,9 +693,13 @@ export class Connection implements ReliableConnection {
     return this.peerWindow - reserve - this.dataInFlight - pending;
   }
 
-  /** Smallest window worth sending the rest of `msg` into. */
+  /**
+   * Smallest window worth sending the rest of `msg` into. At least one byte, an empty message too: the
+   * receiver charges every message it holds (MESSAGE_OVERHEAD_BYTES), so a closed window holds empty
+   * messages back as well — else a peer whose owner is not taking its events would receive them unbounded.
+   */
   private flowNeed(msg: OutMessage, offset: number): number {
-    return Math.min(msg.length - offset, MIN_FRAGMENT_BYTES);
+    return Math.max(1, Math.min(msg.length - offset, MIN_FRAGMENT_BYTES));
   }
 
   private seqAllows(stream: SendStream, msg: OutMessage): boolean {
@@ -736,10 +740,8 @@ export class Connection implements ReliableConnection {
         const start = stream.sendOffset;
         let end = msg.length;
         const room = this.flowRoom(ch, rec.dataBytes);
-        if (end - start > room) {
-          if (room < this.flowNeed(msg, start)) return; // window closed: nothing more fits (bulk is stricter)
-          end = start + room;
-        }
+        if (room < this.flowNeed(msg, start)) return; // window closed: nothing more fits (bulk is stricter)
+        if (end - start > room) end = start + room;
         const placed = this.place(rec, ch, msg, start, end);
         if (placed < 0) return;
         rec.newData = true;

@@ -163,6 +163,23 @@ describe('receive accounting (seeded; fast-check prints the seed on failure)', (
     expect(engine.stats().bytesHeld).toBe(0);
   });
 
+  it('empty messages to an owner that takes nothing: the window closes on them too, the receiver holds about a window, then everything arrives', () => {
+    const pair = new TestPair({ seed: 3, config: TIGHT, link: { delayMs: 1 }, autoPollEvents: false });
+    const count = 5_000;
+    for (let i = 0; i < count; i++) expect(pair.send(0, Channel.chat, new Uint8Array(0))).toBe(true);
+    pair.runFor(2_000);
+    const held = pair.b.stats().bytesHeld;
+    // The window (16 KiB) and what was in flight when it closed: far from 5,000 × 512 bytes.
+    expect(held).toBeLessThanOrEqual(TIGHT.receiveWindowBytes! + TIGHT.maxMessagesInFlight! * MESSAGE_OVERHEAD_BYTES);
+    expect(pair.b.state).toBe('open');
+    for (let t = 0; t < 1_000 && pair.delivered[1].length < count; t++) {
+      pair.pollEvents(1);
+      pair.runFor(5);
+    }
+    expect(pair.delivered[1]).toHaveLength(count);
+    expect(pair.lostEvents).toEqual([0, 0]);
+  });
+
   it('honest peers under the tight limits, through loss, duplication and reordering, an owner that takes its events late: never closed, never past the bound, everything delivered in order', () => {
     const bound = boundOf(TIGHT);
     const patient = { deadPeerProbes: 30, rtoMaxMs: 1000, idleTimeoutMs: 120_000, keepaliveIntervalMs: 500 };
