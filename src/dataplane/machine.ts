@@ -33,7 +33,7 @@
 import type { TransportReason } from '../commands/types.ts';
 import type { EngineConfig } from '../reliability/config.ts';
 import { createConnection } from '../reliability/index.ts';
-import { Channel, type EngineStats, type ReliableConnection } from '../reliability/types.ts';
+import { Channel, type EngineEvent, type EngineStats, type ReliableConnection } from '../reliability/types.ts';
 import type { Datagram } from '../wire/codec.ts';
 import { ChatLedger } from './chat-ledger.ts';
 import {
@@ -52,6 +52,7 @@ import {
   type ChatPath,
   type ChatSend,
   type DropCause,
+  type EngineClosed,
   type GiveUpReason,
   type OutgoingDatagram,
   type PlaneEvent,
@@ -119,6 +120,8 @@ export class DataPlaneMachine<T> {
   private peerValue: Address | undefined;
   private engine: ReliableConnection | undefined;
   private finalStats: EngineStats | undefined;
+  /** The peer broke the engine's protocol (its `lost` event said how): reported with the give-up. */
+  private engineClosed: EngineClosed | undefined;
   private readonly ledger = new ChatLedger<T>();
   /** Chat handed over while syncing (and until the `tcp` event that releases it is polled). */
   private held: T[] = [];
@@ -410,6 +413,7 @@ export class DataPlaneMachine<T> {
     const event = engine.pollEvent();
     if (event === undefined) return undefined;
     if (event.type === 'lost') {
+      this.noteLost(event);
       this.giveUp('lost');
       return this.events.shift();
     }
@@ -443,10 +447,13 @@ export class DataPlaneMachine<T> {
     this.syncReason = reason;
     this.syncDeadline = this.now + FALLBACK_SYNC_TIMEOUT_MS;
     const wasBound = state === 'bound';
+    const closed = this.engineClosed;
     this.events.push(
-      refuse === undefined
-        ? { type: 'gave-up', by: 'self', reason, wasBound, engine: this.finalStats }
-        : { type: 'gave-up', by: 'self', reason, refuse, wasBound, engine: this.finalStats },
+      refuse !== undefined
+        ? { type: 'gave-up', by: 'self', reason, refuse, wasBound, engine: this.finalStats }
+        : closed !== undefined
+          ? { type: 'gave-up', by: 'self', reason, closed, wasBound, engine: this.finalStats }
+          : { type: 'gave-up', by: 'self', reason, wasBound, engine: this.finalStats },
     );
     this.events.push({ type: 'send-transport', received: this.ledger.received, reason });
   }
@@ -517,10 +524,16 @@ export class DataPlaneMachine<T> {
     // Bounded by the engine's queue of delivered messages (its receive window).
     for (let event = countChat ? engine.pollEvent() : undefined; event !== undefined; event = engine.pollEvent()) {
       if (event.type === 'message' && event.channel === Channel.chat) this.events.push(this.lineOf(event.data));
+      else if (event.type === 'lost') this.noteLost(event);
     }
     this.finalStats = engine.stats();
     engine.close();
     this.engine = undefined;
+  }
+
+  /** The engine's `lost`: a broken protocol is kept to be reported (a timeout needs no more words). */
+  private noteLost(event: Extract<EngineEvent, { type: 'lost' }>): void {
+    if (event.reason !== 'timeout') this.engineClosed = { violation: event.reason, detail: event.detail };
   }
 
   /** A chat message from the peer, counted (what `<transport>` will report) and decoded. */

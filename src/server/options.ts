@@ -18,6 +18,7 @@ import { resolveFileOptions, type FileOptions } from '../files/options.ts';
 import { resolveEngineConfig, type EngineConfig } from '../reliability/config.ts';
 import { SOCKET_ENGINE_CONFIG } from '../udp/engine-driver.ts';
 import { defaultMaxConnections, type ConnectionCapDefault } from './file-limit.ts';
+import { sessionMessageLimits } from './engine-limits.ts';
 import { resolveStoreOptions, type ResolvedStoreOptions, type StoreServerOptions } from './store-options.ts';
 
 export interface ServerOptions extends StoreServerOptions {
@@ -98,7 +99,7 @@ export interface ResolvedServerOptions {
   maxConnectionsFrom: 'option' | ConnectionCapDefault['source'];
   files: FileOptions;
   nodeId: string | undefined;
-  /** SOCKET_ENGINE_CONFIG with ServerOptions.engine over it, checked. */
+  /** SOCKET_ENGINE_CONFIG and the message limits of src/server/engine-limits.ts, with ServerOptions.engine over them, checked. */
   engine: Partial<EngineConfig>;
   tls: { cert: string | Buffer; key: string | Buffer } | undefined;
   tlsPort: number | undefined;
@@ -170,7 +171,7 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
   if (options.requireTls === true && ircPort !== undefined) return fail('requireTls refuses plain connections: offer the IRC door with TLS (--irc-tls), not plain (--irc)');
   const files = resolveFileOptions(options.files ?? {});
   if (!files.ok) return fail(files.message);
-  const engine = { ...SOCKET_ENGINE_CONFIG, ...options.engine };
+  const engine = { ...SOCKET_ENGINE_CONFIG, ...sessionMessageLimits(hub.options.maxTextLength), ...options.engine };
   const engineCheck = resolveEngineConfig(engine);
   if (!engineCheck.ok) return fail(`engine: ${engineCheck.errors.join('; ')}`);
   const store = resolveStoreOptions(options);

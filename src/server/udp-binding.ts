@@ -149,6 +149,8 @@ export class ServerBinding {
             reason: event.reason,
             by: event.by === 'self' ? 'server' : 'client',
             engine: summary(event.engine),
+            // The client's engine broke the protocol (docs/engine.md, "Receive accounting"): how.
+            ...(event.by === 'self' && event.closed !== undefined ? { violation: event.closed.violation, detail: event.closed.detail } : {}),
           },
           'udp fallback to tcp',
         );
