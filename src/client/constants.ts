@@ -83,3 +83,23 @@ export const PROGRESS_REDRAW_MS = 100;
  * says so. Two seconds: a deliberate double press, while a stray one is forgotten.
  */
 export const CTRL_C_AGAIN_MS = 2_000;
+
+/**
+ * Lines are paced to the chat rate the server announces in its welcome (src/client/pacer.ts), a little
+ * under it: the server counts arrivals, and jitter on the way (a retransmission, a queue) can bring
+ * lines sent on time closer together. 90 % of the rate, and two messages of the burst kept in reserve,
+ * absorb a delay of about 100 ms at the default 20/s without slowing a typist or a short paste.
+ */
+export const PACE_RATE_SHARE = 0.9;
+export const PACE_BURST_RESERVE = 2;
+
+/**
+ * After the server refused a line anyway (`rate-limited`), sending waits until the echoes of the lines
+ * still in flight tell which ones it refused; if they cannot (a line answered by another error has no
+ * echo), after this long the newest lines in flight are taken as the refused ones and sent again. One
+ * second: several round trips on any path, and the server's bucket has refilled by then.
+ */
+export const REFUSAL_SETTLE_MS = 1_000;
+
+/** `--json` `queued` events: at most one every this many ms while lines wait (a 200-line paste is not 200 events). */
+export const QUEUED_EVENT_INTERVAL_MS = 500;
