@@ -302,7 +302,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
     output,
     terminal: tty,
     historySize: 500,
-    completer: (line: string): [string[], string] => complete(line, session.state.knownNames),
+    completer: (line: string): [string[], string] => complete(line, session.state.knownNames, session.state.knownRooms),
     prompt: promptText(undefined, undefined, colors),
   });
   let queue = Promise.resolve();
