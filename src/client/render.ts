@@ -173,7 +173,7 @@ export type JsonEvent =
   | { type: 'transport'; transport: Transport; reason: TransportChangeReason; target?: string }
   | FileJsonEvent;
 
-/** The `--json` events of file transfers (README, "Files"). */
+/** The `--json` events of file transfers (docs/client.md, "File transfer events"). */
 export type FileJsonEvent =
   /** A download asked for; `resumeFrom`: bytes already here from an interrupted one. */
   | { type: 'requested'; name: string; resumeFrom?: number }
