@@ -13,7 +13,7 @@
 // end of a burst, so the refused lines are the later ones).
 import { fullBucket, msUntilToken, RATE_LIMITED_KINDS, takeToken, type TokenBucket } from '../chat/rate-limit.ts';
 import type { ChatRateLimits, Command, Reply } from '../commands/types.ts';
-import { MAX_PENDING, PACE_BURST_RESERVE, PACE_RATE_SHARE, PENDING_EXPIRY_MS, REFUSAL_SETTLE_MS } from './constants.ts';
+import { MAX_PENDING, PACE_BURST_SHARE, PACE_RATE_SHARE, PENDING_EXPIRY_MS, REFUSAL_SETTLE_MS } from './constants.ts';
 
 /** What the pacer is handed: anything that carries a command (the link's outbox entries). */
 export interface Paceable {
@@ -67,7 +67,7 @@ export class Pacer<T extends Paceable> {
       this.bucket = undefined;
       return;
     }
-    this.pace = { rate: limits.rate * PACE_RATE_SHARE, burst: Math.max(1, limits.burst - PACE_BURST_RESERVE) };
+    this.pace = { rate: limits.rate * PACE_RATE_SHARE, burst: Math.max(1, Math.floor(limits.burst * PACE_BURST_SHARE)) };
     this.bucket = fullBucket(this.pace.burst, now);
   }
 

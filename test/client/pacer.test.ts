@@ -21,7 +21,7 @@ describe('Pacer: the budget', () => {
   it('lets a burst go at once, then one line per token, a little under the announced rate', () => {
     const pacer = new Pacer<Line>();
     pacer.configure({ rate: 10, burst: 5 }, 0);
-    // The burst, minus the reserve of 2.
+    // Three quarters of the burst (5 → 3).
     for (let i = 0; i < 3; i++) {
       expect(pacer.readyAt(say(i), 0)).toBe(0);
       pacer.sent(say(i), 0);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { is, spawnClient, startTestServer, type TestServer } from './client-helpers.ts';
 
 const LINES = 200;
-/** 200 lines at 18/s after a burst of 38: about 9 s; the deadline leaves room for a loaded machine. */
+/** 200 lines at 18/s after a burst of 30: about 9.5 s; the deadline leaves room for a loaded machine. */
 const PASTE_DEADLINE_MS = 40_000;
 
 let server: TestServer;
