@@ -1,7 +1,7 @@
 // The interactive client as a person sees it: run in a detached tmux session (a real pseudo-terminal),
 // typed into with send-keys and read back with capture-pane. A half-typed line stays intact under the
-// prompt while lines arrive; Ctrl-C clears it (nothing is sent); `/me` reaches the room as an action; a
-// 200-line paste, five times the server's burst, is queued (the prompt counts it) and arrives complete
+// prompt while lines arrive; Ctrl-C clears it (nothing is sent); `/me` reaches the room as an action; Tab
+// completes a name (`bo⇥` → `bob: `); a 200-line paste, five times the server's burst, is queued (the prompt counts it) and arrives complete
 // and in order; Ctrl-C twice leaves. One tmux server (-L socket) of its own: a tmux server exits with
 // its last session. Every wait has a deadline and every poll a bounded count; skipped, saying why,
 // when tmux is missing.
@@ -78,7 +78,7 @@ describe.skipIf(!hasTmux)(`the interactive client in a terminal (tmux)${SKIP}`, 
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('keeps the typed line under arriving lines, clears it on Ctrl-C, sends /me, queues a 200-line paste, leaves on Ctrl-C twice', { timeout: 120_000 }, async () => {
+  it('keeps the typed line under arriving lines, clears it on Ctrl-C, sends /me, completes a name, queues a 200-line paste, leaves on Ctrl-C twice', { timeout: 120_000 }, async () => {
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'dualchat-terminal-'));
     dirs.push(cwd);
     const command = `cd ${cwd} && exec ${process.execPath} ${BIN} client --tcp ${ts.server.tcpPort} --name alice --no-bell`;
@@ -109,6 +109,14 @@ describe.skipIf(!hasTmux)(`the interactive client in a terminal (tmux)${SKIP}`, 
     await poll(() => screen().split('\n').some((row) => row.endsWith('* alice waves')), 'the action on screen');
     expect(me.replies.some((r) => r.kind === 'message' && r.from === 'alice' && r.text.includes('half typed'))).toBe(false);
 
+    // Tab completes a name: addressed at the start of the line (as irssi).
+    tmux('send-keys', '-t', SESSION, '-l', 'bo');
+    tmux('send-keys', '-t', SESSION, 'Tab');
+    await poll(() => lastRow() === 'alice@lobby> bob:', 'the completed name');
+    tmux('send-keys', '-t', SESSION, '-l', 'over to you');
+    tmux('send-keys', '-t', SESSION, 'Enter');
+    await me.waitReply((r) => r.kind === 'message' && r.from === 'alice' && r.text === 'bob: over to you', 'the addressed line', 15_000);
+
     // A 200-line paste: queued (the prompt counts it), then all of it, in order.
     const lines = Array.from({ length: PASTE_LINES }, (_, i) => `pasted ${i + 1} of ${PASTE_LINES}`);
     const buffer = path.join(cwd, 'paste.txt');
@@ -118,7 +126,7 @@ describe.skipIf(!hasTmux)(`the interactive client in a terminal (tmux)${SKIP}`, 
     await poll(() => /\(\d+ queued\) alice@lobby>/.test(lastRow()), 'the queued count in the prompt');
     const last = lines.at(-1)!;
     await me.waitReply((r) => r.kind === 'message' && r.from === 'alice' && r.text === last, 'the last pasted line', PASTE_DEADLINE_MS);
-    const got = me.replies.filter((r): r is Extract<typeof r, { kind: 'message' }> => r.kind === 'message' && r.from === 'alice').map((r) => r.text);
+    const got = me.replies.filter((r): r is Extract<typeof r, { kind: 'message' }> => r.kind === 'message' && r.from === 'alice' && r.text.startsWith('pasted ')).map((r) => r.text);
     expect(got).toEqual(lines);
     expect(me.replies.filter((r) => r.kind === 'error')).toEqual([]);
     await poll(() => lastRow() === 'alice@lobby>', 'the prompt without a queue');
