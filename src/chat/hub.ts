@@ -598,7 +598,7 @@ export class Hub {
     state.current = this.lobby;
     this.presence.setListedRoom(key, this.lobby);
     const out: HubOutput[] = [
-      this.reply(session, { kind: 'greeting', name, room: this.lobby, online: this.presence.userCount() }),
+      this.reply(session, { kind: 'greeting', name, room: this.lobby, online: this.presence.userCount(), limits: { rate: this.options.rateLimit, burst: this.options.rateBurst } }),
       { type: 'room', room: this.lobby, reply: { kind: 'joined', name, room: this.lobby, ts: now } },
       log({ type: 'connect', session, name, room: this.lobby }),
     ];

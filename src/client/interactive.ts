@@ -143,7 +143,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   const refreshPrompt = (preserveInput: boolean): void => {
     if (rl === undefined || quitting) return;
     // While a registered name's password is asked for, the prompt says so (not `name:`).
-    rl.setPrompt(passwordFor !== undefined && link?.state.welcomed !== true ? `${colors.bold('password')}: ` : promptText(link?.state.name, link?.state.room, colors, link?.state.query));
+    rl.setPrompt(passwordFor !== undefined && link?.state.welcomed !== true ? `${colors.bold('password')}: ` : promptText(link?.state.name, link?.state.room, colors, link?.state.query, link?.rateQueuedCount ?? 0));
     rl.prompt(preserveInput);
     promptShown = true;
   };
@@ -167,6 +167,10 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
     ...(options.udp !== undefined ? { udp: options.udp } : {}),
     ...(options.tls !== undefined ? { tls: options.tls } : {}),
     files: transfers.hooks,
+    // The prompt shows how many typed lines wait for the server's chat rate ("(3 queued) alice@lobby> ").
+    queued: () => {
+      if (promptShown && tty) refreshPrompt(true);
+    },
     closed: (expected, message, shutdown) => {
       if (expected || quitting) return;
       quitting = true; // before printing: no prompt is redrawn under the message
@@ -298,7 +302,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
     output,
     terminal: tty,
     historySize: 500,
-    completer: (line: string): [string[], string] => complete(line, session.state.knownNames),
+    completer: (line: string): [string[], string] => complete(line, session.state.knownNames, session.state.knownRooms),
     prompt: promptText(undefined, undefined, colors),
   });
   let queue = Promise.resolve();

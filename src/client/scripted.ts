@@ -11,6 +11,7 @@ import {
   DISCONNECT_WAIT_MS,
   EOF_MAX_WAIT_MS,
   EOF_QUIET_MS,
+  QUEUED_EVENT_INTERVAL_MS,
   TRANSFER_STALL_MS,
   WELCOME_TIMEOUT_MS,
 } from './constants.ts';
@@ -103,11 +104,25 @@ export async function runScripted(options: ScriptedOptions): Promise<number> {
     reportLoss = (message) => resolve({ kind: 'lost', message });
   });
 
+  // Lines held back by the server's chat rate: an `outbox` event when some start to wait, at most one
+  // every QUEUED_EVENT_INTERVAL_MS while they drain, and always the final 0.
+  let queuedShownAt = -Infinity;
+  let queuedShown = 0;
+  const queued = (count: number): void => {
+    const now = Date.now();
+    if (count !== 0 && queuedShown !== 0 && now - queuedShownAt < QUEUED_EVENT_INTERVAL_MS) return;
+    if (count === 0 && queuedShown === 0) return;
+    queuedShownAt = now;
+    queuedShown = count;
+    show({ kind: 'outbox', queued: count });
+  };
+
   const opened = await ChatLink.open({
     host: options.host,
     port: options.port,
     connectTimeoutMs: CONNECT_TIMEOUT_MS,
     show,
+    queued,
     closed: (expected, message) => {
       if (expected) return;
       // Downloads keep what they verified: `/download NAME` next time resumes.

@@ -78,9 +78,19 @@ export type Command =
 
 export type CommandKind = Command['kind'];
 
+/** The chat rate limit the server announces in `<welcome>` (src/chat/rate-limit.ts): `rate` 0 means none. */
+export interface ChatRateLimits {
+  rate: number;
+  burst: number;
+}
+
 /** Server → client. */
 export type Reply =
-  | { kind: 'welcome'; name: string; room: string; text: string }
+  /**
+   * Signed in as NAME in ROOM. `limits`: the chat rate the server allows this session (messages per
+   * second sustained, and at once), so that a client can pace what it sends instead of being refused.
+   */
+  | { kind: 'welcome'; name: string; room: string; text: string; limits?: ChatRateLimits }
   | { kind: 'message'; from: string; room: string; ts: number; self: boolean; text: string }
   | { kind: 'private'; from: string; to: string; ts: number; self: boolean; text: string }
   | { kind: 'users'; users: UserEntry[] }
