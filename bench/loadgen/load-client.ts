@@ -11,7 +11,7 @@ import type { Reply } from '../../src/commands/types.ts';
 import { createConnection } from '../../src/reliability/index.ts';
 import { Channel, type EngineEvent, type EngineStats } from '../../src/reliability/types.ts';
 import { SHUTDOWN_NOTICE } from '../../src/commands/reply-syntax.ts';
-import { encodeHello, tokenFromHex } from '../../src/udp/binding.ts';
+import { encodeHello, encodeResponse, tokenFromHex } from '../../src/udp/binding.ts';
 import type { Datagram } from '../../src/wire/codec.ts';
 import { BINDING_TIMEOUT_MS, HELLO_RETRY_MS } from '../../src/dataplane/constants.ts';
 import { CLIENT_ENGINE_CONFIG, type DrivenEngine, type EngineDriver } from '../../src/udp/engine-driver.ts';
@@ -71,6 +71,8 @@ export class LoadClient {
   private sendDatagram: ((d: Datagram) => void) | undefined;
   private driven: DrivenEngine | undefined;
   private helloTimer: NodeJS.Timeout | undefined;
+  /** The binding token of the `<udp>` offer (a challenge's response carries its MAC). */
+  private token: Uint8Array | undefined;
   private settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private closedWaiters: Array<() => void> = [];
 
@@ -221,6 +223,7 @@ export class LoadClient {
     }
     const connectionId = offer.connectionId;
     this.connectionId = connectionId;
+    this.token = token;
     const send = this.config.mux.register(connectionId, this.config.slot, this);
     this.sendDatagram = send;
     const hello = (): void => send({ type: 'hello', connectionId, body: encodeHello(token, connectionId, 1n) });
@@ -253,7 +256,12 @@ export class LoadClient {
       case 'refuse':
         if (!this.bound) this.fail('udp hello refused');
         return;
+      case 'challenge':
+        // As the real client: answered at once from this socket (the server validates this address).
+        if (this.token !== undefined) this.sendDatagram?.({ type: 'response', connectionId: this.connectionId, body: encodeResponse(this.token, this.connectionId, datagram.body) });
+        return;
       case 'hello':
+      case 'response':
         return;
     }
   }

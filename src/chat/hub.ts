@@ -81,6 +81,7 @@ import type { Accounts, Answer, History, Presence, Store, StoredPrivate, StoredR
 import { fullBucket, msUntilToken, takeToken, type TokenBucket } from './rate-limit.ts';
 import { resolveHubOptions } from './options.ts';
 import type { HelpLimits, HubReply } from './replies.ts';
+import { isLoopback, NO_OPERATORS, passwordMatches, type OperatorRules } from './operators.ts';
 import { normalizeChatText } from './text.ts';
 
 export { DEFAULT_HUB_OPTIONS, type HubOptions } from './limits.ts';
@@ -128,8 +129,8 @@ export type HubOutput =
   | { type: 'close'; session: SessionId }
   /** A file command from a connected session, own-name forms resolved; the files shell answers. */
   | { type: 'files'; session: SessionId; command: FileCommand }
-  /** Operator statistics requested by a connected session; the shell, which knows transports, answers. */
-  | { type: 'stats'; session: SessionId }
+  /** Statistics requested by a connected session; the shell, which knows transports, answers: the whole server's to an operator, its own link's to anyone else. */
+  | { type: 'stats'; session: SessionId; operator: boolean }
   /** One per user action, for the server's log. */
   | { type: 'log'; event: HubLogEvent }
   /**
@@ -142,8 +143,8 @@ export type HubOutput =
 export type HubLogEvent =
   | { type: 'connect'; session: SessionId; name: string; room: string }
   | { type: 'name-refused'; session: SessionId; name: string; code: NameRefusal }
-  /** An account changed, or a registered name signed in (`login`). Never carries a password. */
-  | { type: 'account'; session: SessionId; name: string; action: 'login' | 'authenticate' | 'register' | 'password' | 'unregister' }
+  /** An account changed, a registered name signed in (`login`), or a session became an operator (`oper`). Never carries a password. */
+  | { type: 'account'; session: SessionId; name: string; action: 'login' | 'authenticate' | 'register' | 'password' | 'unregister' | 'oper' }
   /** A private message to registered `to`, who is offline, kept in their mailbox. */
   | { type: 'mailbox'; from: string; to: string; length: number }
   /** `<join>`: `name` moved from room `from` to `room`. */
@@ -185,6 +186,8 @@ export interface HubPorts {
   accounts?: Accounts;
   /** This node's id in the session addresses the ports see (default LOCAL_NODE). */
   node: NodeId;
+  /** Who is an operator (default: nobody). */
+  operators?: OperatorRules;
   /** Holding a lost session's name for its owner (default: none: `<hold>` is refused, a lost session leaves at once). */
   hold?: NameHold;
 }
@@ -196,6 +199,9 @@ export interface NameHold {
   /** A fresh unguessable token (lower-case hex): the shell's random source, so the hub stays pure. */
   token: () => string;
 }
+
+/** The login guard's key of a user's operator-password attempts (a name never contains NUL: no clash with an account's). */
+const OPER_GUARD_PREFIX = '\0oper:';
 
 /** Longest refused name kept in a log event (the raw input can be anything). */
 const LOGGED_NAME_MAX_LENGTH = 64;
@@ -236,6 +242,8 @@ interface SessionState {
   signedIn?: string | undefined;
   /** When the session last sent a chat line (or connected): its idle time is counted from here. */
   lastActive: number;
+  /** Gave the operator password (`<oper>`). */
+  operator?: boolean;
   /** The token `<hold>` gave: the proof that takes the session back after its connection went. */
   holdToken?: string | undefined;
   /** Set while the session's connection is gone and its name held: when the hold ends. */
@@ -265,6 +273,7 @@ export class Hub {
   private readonly history: History | undefined;
   private readonly accounts: Accounts | undefined;
   private readonly historyOnJoin: number;
+  private readonly operators: OperatorRules;
   private readonly guard = new LoginGuard({
     perName: LOGIN_FAILURES_PER_NAME,
     perAddress: LOGIN_FAILURES_PER_ADDRESS,
@@ -303,6 +312,7 @@ export class Hub {
     }
     this.historyOnJoin = onJoin;
     this.node = ports.node ?? LOCAL_NODE;
+    this.operators = ports.operators ?? NO_OPERATORS;
     if (ports.hold !== undefined && (!Number.isSafeInteger(ports.hold.holdMs) || ports.hold.holdMs <= 0)) {
       throw new RangeError(`holdMs must be a positive whole number of milliseconds, got ${String(ports.hold.holdMs)}`);
     }
@@ -351,7 +361,7 @@ export class Hub {
       case 'help':
         return [this.reply(session, { kind: 'help', limits: this.helpLimits }), this.request(session, me, 'help')];
       case 'stats':
-        return [{ type: 'stats', session }, this.request(session, me, 'stats')];
+        return [{ type: 'stats', session, operator: me.operator === true || (this.operators.local && isLoopback(me.origin)) }, this.request(session, me, 'stats')];
       case 'broadcast':
         return this.rateLimited(session, me, command.kind, now) ?? this.roomMessage(session, me, 'broadcast', me.current, command.text, now);
       case 'say':
@@ -398,6 +408,8 @@ export class Hub {
         return this.changePassword(session, me, command.old, command.password, now);
       case 'unregister':
         return this.unregister(session, me, command.password, now);
+      case 'oper':
+        return this.oper(session, me, command.password, now);
       case 'history':
         return this.rateLimited(session, me, command.kind, now) ?? this.historyPage(session, me, command.room, command.count, command.before);
       case 'hold':
@@ -568,7 +580,9 @@ export class Hub {
       const split = splitCredentials(rawName);
       const first = split === undefined ? undefined : checkUserName(split.name);
       if (split === undefined || first?.ok !== true || this.accounts?.registeredName(nameKey(first.name)) === undefined) {
-        return this.refuseName(session, rawName, 'bad-name', whole.message);
+        // Quoted as the log keeps it (cut at the first blank): what follows may be a password.
+        const quoted = split === undefined ? whole : checkUserName(loggedName(rawName));
+        return this.refuseName(session, rawName, 'bad-name', quoted.ok ? whole.message : quoted.message);
       }
       name = first.name;
       password = split.password;
@@ -719,7 +733,7 @@ export class Hub {
       }
       this.presence.setListedRoom(old.key, me.current);
       return [
-        this.reply(session, { kind: 'greeting', name, room: me.current, online: this.presence.userCount() }),
+        this.reply(session, { kind: 'greeting', name, room: me.current, online: this.presence.userCount(), limits: { rate: this.options.rateLimit, burst: this.options.rateBurst } }),
         log({ type: 'resumed', session, name, room: me.current, afterMs }),
         ...this.onEntry(session, me.current),
       ];
@@ -752,7 +766,7 @@ export class Hub {
     state.current = this.lobby;
     this.presence.setListedRoom(key, this.lobby);
     const out: HubOutput[] = [
-      this.reply(session, { kind: 'greeting', name, room: this.lobby, online: this.presence.userCount() }),
+      this.reply(session, { kind: 'greeting', name, room: this.lobby, online: this.presence.userCount(), limits: { rate: this.options.rateLimit, burst: this.options.rateBurst } }),
       { type: 'room', room: this.lobby, reply: { kind: 'joined', name, room: this.lobby, ts: now } },
       log({ type: 'connect', session, name, room: this.lobby }),
     ];
@@ -1265,6 +1279,32 @@ export class Hub {
     return { type: 'reply', to, reply };
   }
 
+  /**
+   * `<oper>PASSWORD`: the server's operator password makes this session an operator. Wrong passwords are
+   * counted by the login guard (per user and per address), so the password cannot be guessed faster
+   * than an account's.
+   */
+  private oper(session: SessionId, me: NamedSession, password: string, now: number): HubOutput[] {
+    const expected = this.operators.password;
+    if (expected === undefined) {
+      const why = this.operators.local ? 'operators are the connections from the server\'s own machine' : 'the server was started without --operator-password';
+      return this.refuse(session, 'oper', 'refused', `this server takes no operator password: ${why}`);
+    }
+    const key = `${OPER_GUARD_PREFIX}${me.key}`;
+    const wait = this.guard.waitFor(key, me.origin, now);
+    if (wait > 0) return this.refuse(session, 'oper', 'rate-limited', `too many wrong operator passwords; try again in ${Math.ceil(wait / 1000)} s`);
+    if (!passwordMatches(password, expected)) {
+      this.guard.failed(key, me.origin, now);
+      return this.refuse(session, 'oper', 'bad-password', 'wrong operator password');
+    }
+    this.guard.succeeded(key);
+    me.operator = true;
+    return [
+      this.reply(session, { kind: 'system', text: 'you are an operator now: <stats> shows the whole server' }),
+      log({ type: 'account', session, name: me.name, action: 'oper' }),
+    ];
+  }
+
   private refuse(session: SessionId, command: HubCommandKind | 'malformed', code: ErrorCode, message: string): HubOutput[] {
     return [this.reply(session, { kind: 'error', code, message }), log({ type: 'refused', session, command, code })];
   }
@@ -1345,6 +1385,7 @@ const KINDS: Readonly<Record<HubCommandKind, true>> = {
   password: true,
   unregister: true,
   history: true,
+  oper: true,
   hold: true,
   reconnect: true,
 };
@@ -1398,6 +1439,7 @@ function isWellFormed(command: unknown): command is HubCommand {
       return typeof c['name'] === 'string' && typeof c['token'] === 'string';
     case 'register':
     case 'unregister':
+    case 'oper':
       return typeof c['password'] === 'string';
     case 'password':
       return typeof c['old'] === 'string' && typeof c['password'] === 'string';

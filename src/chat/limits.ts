@@ -6,6 +6,37 @@
  */
 export const USER_NAME_MAX_LENGTH = 16;
 
+/**
+ * Names nobody may take (compared case-insensitively): a user called `server`, `system` or `admin` could
+ * pass their lines off as the server's or staff's (`<private>server - your password expired`), `nickserv`
+ * and its siblings are the services IRC users trust with passwords (the IRC door answers NickServ
+ * itself), and `everyone`, `all`, `here`, `channel` read as addressing the whole room. One list, in
+ * lower case.
+ */
+export const RESERVED_USER_NAMES: ReadonlySet<string> = new Set([
+  'server',
+  'system',
+  'admin',
+  'administrator',
+  'root',
+  'operator',
+  'oper',
+  'sysop',
+  'moderator',
+  'staff',
+  'dualchat',
+  'nickserv',
+  'chanserv',
+  'memoserv',
+  'operserv',
+  'hostserv',
+  'botserv',
+  'everyone',
+  'all',
+  'here',
+  'channel',
+]);
+
 /** Longest room name, in characters: twice a user name, so `team2024planning` style names fit. */
 export const ROOM_NAME_MAX_LENGTH = 32;
 

@@ -5,8 +5,12 @@
 // Room names are 1–32 ASCII letters or digits, case-insensitive, and canonically lower-case:
 // `<join>Dev` and `<join>dev` enter the same room, listed as "dev". A leading `#` (IRC habit) is
 // accepted and dropped. Lower-case canonical names make room identity independent of who created it.
+// Bidi controls and zero-width characters are refused like any other non-alphanumeric character, and
+// named as what they are (src/commands/invisible.ts); a refused name is quoted with them made visible.
+// Some user names are reserved (RESERVED_USER_NAMES: the server's and staff's, services, the room).
 
-import { QUOTED_NAME_MAX_LENGTH, ROOM_NAME_MAX_LENGTH, USER_NAME_MAX_LENGTH } from './limits.ts';
+import { codePointName, describeInvisible, firstInvisible, showInvisible } from '../commands/invisible.ts';
+import { QUOTED_NAME_MAX_LENGTH, RESERVED_USER_NAMES, ROOM_NAME_MAX_LENGTH, USER_NAME_MAX_LENGTH } from './limits.ts';
 
 export type NameCheck = { ok: true; name: string } | { ok: false; message: string };
 
@@ -20,9 +24,13 @@ export function nameKey(name: string): string {
   return name.toLowerCase();
 }
 
-/** Validate a user name (surrounding blanks ignored); the result keeps the user's spelling. */
+/** Validate a user name (surrounding blanks ignored; not a reserved word); the result keeps the user's spelling. */
 export function checkUserName(raw: string): NameCheck {
-  return checkName(raw.trim(), USER_NAME_MAX_LENGTH, 'a name', USER_NAME_RULE);
+  const checked = checkName(raw.trim(), USER_NAME_MAX_LENGTH, 'a name', USER_NAME_RULE);
+  if (checked.ok && RESERVED_USER_NAMES.has(nameKey(checked.name))) {
+    return { ok: false, message: `${quoteName(checked.name)} is reserved (it would pass for the server, its staff or services, or the whole room); choose another name` };
+  }
+  return checked;
 }
 
 /** Validate a room name (surrounding blanks and one leading `#` ignored); the result is lower-case. */
@@ -40,19 +48,20 @@ function checkName(name: string, max: number, what: string, rule: string): NameC
   if (length > max) {
     return { ok: false, message: `${quoteName(name)} has ${length} characters: ${rule}` };
   }
-  const bad = NON_ALNUM.exec(name)?.[0] ?? '';
+  const bad = firstInvisible(name) ?? NON_ALNUM.exec(name)?.[0] ?? '';
   return { ok: false, message: `${quoteName(name)} contains ${describeChar(bad)}: ${rule}` };
 }
 
 /**
  * A name as it appears inside an error message: double-quoted with JSON escapes (so control
- * characters and quotes are visible, never interpreted), cut to a bounded length with "…".
+ * characters and quotes are visible, never interpreted), bidi controls and zero-width characters shown
+ * as `<U+202E>`, cut to a bounded length with "…".
  */
 export function quoteName(raw: string): string {
   const points = Array.from(raw.slice(0, QUOTED_NAME_MAX_LENGTH * 2));
   const cut = points.length > QUOTED_NAME_MAX_LENGTH || raw.length > QUOTED_NAME_MAX_LENGTH * 2;
   const shown = cut ? `${points.slice(0, QUOTED_NAME_MAX_LENGTH).join('')}…` : raw;
-  return JSON.stringify(shown);
+  return JSON.stringify(showInvisible(shown));
 }
 
 /** Number of Unicode code points (what a person calls characters, near enough). */
@@ -65,7 +74,8 @@ export function codePointLength(text: string): number {
 function describeChar(ch: string): string {
   const code = ch.codePointAt(0) ?? 0;
   if (ch === ' ') return 'a space';
-  const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  if (firstInvisible(ch) !== undefined) return describeInvisible(ch);
+  const hex = codePointName(ch);
   if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return `the control character ${hex}`;
   if (code >= 0xd800 && code <= 0xdfff) return `an unpaired surrogate ${hex}`;
   return `${JSON.stringify(ch)} (only A–Z, a–z and 0–9 are allowed)`;

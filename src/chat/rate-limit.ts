@@ -1,5 +1,9 @@
 // A token bucket per session for chat messages: `rate` tokens per second refill up to `burst`; each
-// message takes one. Pure: the caller passes `now` (ms). A rate of 0 turns the limit off.
+// message takes one. Pure: the caller passes `now` (ms). A rate of 0 turns the limit off. The hub keeps
+// one per session; dualchat's client keeps a copy to pace its own lines (src/client/pacer.ts).
+
+/** The command kinds the hub counts against the bucket (`rateLimited` in hub.ts): chat, actions, history pages. */
+export const RATE_LIMITED_KINDS: ReadonlySet<string> = new Set(['broadcast', 'say', 'private', 'action', 'room-action', 'history']);
 
 export interface TokenBucket {
   tokens: number;

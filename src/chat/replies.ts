@@ -1,7 +1,7 @@
 // What the hub says, before a door words it. Most replies are the wire's own (src/commands/types.ts);
 // those that carry prose — the greeting, the help, a rename, away states — leave the hub as facts, and
 // each door turns them into its own words (src/doors/bracket/prose.ts, src/doors/irc/).
-import type { Reply } from '../commands/types.ts';
+import type { ChatRateLimits, Reply } from '../commands/types.ts';
 
 /** The limits a help text quotes. */
 export interface HelpLimits {
@@ -12,8 +12,11 @@ export interface HelpLimits {
 
 export type HubReply =
   | Extract<Reply, { kind: 'message' | 'private' | 'users' | 'rooms' | 'joined' | 'left' | 'error' | 'system' | 'history' | 'action' | 'topic' | 'whois' | 'disconnected' | 'hold' }>
-  /** Signed in as `name`, placed in `room`; `online` users in the chat, the newcomer included. */
-  | { kind: 'greeting'; name: string; room: string; online: number }
+  /**
+   * Signed in as `name`, placed in `room`; `online` users in the chat, the newcomer included; `limits`:
+   * the chat rate this session may send at (a client paces its lines by it).
+   */
+  | { kind: 'greeting'; name: string; room: string; online: number; limits: ChatRateLimits }
   /** The command list, with the limits in force. */
   | { kind: 'help'; limits: HelpLimits }
   /** `from` is now called `to` (a door's rename: IRC NICK), told to each of its rooms. */

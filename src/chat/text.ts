@@ -1,6 +1,7 @@
-// Chat text as the hub forwards it: one line, no control characters, no self-addressed prefix,
-// trimmed, non-empty and bounded.
+// Chat text as the hub forwards it: one line, no control characters, no bidi controls or hiding
+// zero-width characters, no self-addressed prefix, trimmed, non-empty and bounded.
 
+import { dropInvisible } from '../commands/invisible.ts';
 import { codePointLength } from './names.ts';
 
 export type TextCheck =
@@ -16,14 +17,20 @@ const CONTROLS = /\r\n|[\u0000-\u001f\u007f-\u009f]/g;
 
 /**
  * Normalise chat text from `sender`:
- * 1. replace line breaks and control characters with spaces;
+ * 1. replace line breaks and control characters with spaces, and remove bidi controls (U+202A–202E,
+ *    U+2066–2069, U+200E/F, U+061C) and the zero-width space, word joiner and BOM (src/commands/invisible.ts).
+ *    Removed rather than shown: a chat line is read, not audited; `<U+202E>` in every Hebrew or Arabic
+ *    line would be noise, and what the bidi algorithm does by itself with RTL letters needs no control.
+ *    So an override cannot turn the rest of a line — or the file name it names — around for the readers,
+ *    and a zero-width space cannot hide inside a word someone searches for or a link. The joiners stay
+ *    (emoji sequences, Persian and Indic spelling);
  * 2. drop a leading `SENDER : ` — the family's own-name prefix, with a space each side of the colon
  *    (one ancestor's client sends exactly that); compared case-insensitively. Only that form: what a
  *    person types ("alice: did you see this?", "alice:5:1234", "bobby : hi" from bob) is kept whole;
  * 3. trim; empty → 'bad-argument'; more than `maxLength` code points → 'too-large'.
  */
 export function normalizeChatText(raw: string, sender: string, maxLength: number): TextCheck {
-  let text = raw.replace(CONTROLS, ' ').trim();
+  let text = dropInvisible(raw.replace(CONTROLS, ' ')).trim();
   text = stripOwnPrefix(text, sender).trim();
   if (text.length === 0) {
     return { ok: false, code: 'bad-argument', message: 'the message is empty: write some text after the command' };

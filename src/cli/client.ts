@@ -23,6 +23,7 @@ interface ClientFlags {
   downloads: string;
   received: string;
   ask?: boolean;
+  autoAccept?: boolean;
   /** commander's `--no-bell`: false when given. */
   bell: boolean;
   tls?: boolean;
@@ -70,6 +71,7 @@ async function saveSettings(file: string, flags: ClientFlags): Promise<string | 
     downloads: flags.downloads,
     received: flags.received,
     ask: flags.ask === true,
+    autoAccept: acceptsWithoutAsking(flags),
     tls: flags.tls === true,
     ...(flags.ca !== undefined ? { ca: path.resolve(flags.ca) } : {}),
     insecure: flags.insecure === true,
@@ -83,6 +85,11 @@ async function saveSettings(file: string, flags: ClientFlags): Promise<string | 
   } catch (error) {
     return `cannot save the settings to ${file}: ${error instanceof Error ? error.message : String(error)}`;
   }
+}
+
+/** Offers are taken without asking only with `--auto-accept` (or `autoAccept` in the settings file), never with `--ask`. */
+function acceptsWithoutAsking(flags: ClientFlags): boolean {
+  return flags.autoAccept === true && flags.ask !== true;
 }
 
 function commanderParser<T>(parse: (text: string) => FlagResult<T>): (text: string) => T {
@@ -147,7 +154,8 @@ export function clientCommand(): Command {
     .addOption(new Option('--received <dir>', 'where files other users send you go (created if missing)').default(DEFAULT_RECEIVED_DIR).argParser(commanderParser(parseDirFlag)))
     .option('--no-bell', 'no terminal bell on a private message or a line naming you')
     .option('--reconnect', 'scripted mode: when the connection is lost, reconnect with backoff as the interactive client does (reconnecting/reconnected events)')
-    .option('--ask', 'ask before taking a file someone sends you (/accept ID, /decline ID); default: take it')
+    .option('--auto-accept', 'take the files other users send you without asking (default: each waits for /accept ID or /decline ID)')
+    .option('--ask', 'ask before taking a file someone sends you (the default; wins over autoAccept in the settings file)')
     .option('--tls', "connect with TLS, verifying the server's certificate and name; chat datagrams are then encrypted too")
     .option('--ca <file>', 'trust the certificates in this PEM file (a private CA, or a self-signed server\'s own cert.pem); implies --tls')
     .option('--insecure', 'accept any server certificate (encrypted, but the server is not verified: a test setup only); implies --tls')
@@ -183,6 +191,8 @@ export function clientCommand(): Command {
         return;
       }
       applySettings(flags, loaded.settings, command);
+      // `--auto-accept` typed now wins over `"ask": true` left in the settings file.
+      if (command.getOptionValueSource('autoAccept') === 'cli' && command.getOptionValueSource('ask') !== 'cli') flags.ask = false;
       if (flags.save === true) {
         const problem = await saveSettings(loaded.file, flags);
         process.stderr.write(`dualchat client: ${problem ?? `saved the settings to ${loaded.file}`}\n`);
@@ -210,7 +220,7 @@ export function clientCommand(): Command {
           enabled: flags.udp,
           via: flags.udpVia === undefined ? undefined : { host: flags.udpVia.host ?? flags.host, port: flags.udpVia.port },
         },
-        files: { downloadsDir: flags.downloads, receivedDir: flags.received, autoAccept: flags.ask !== true },
+        files: { downloadsDir: flags.downloads, receivedDir: flags.received, autoAccept: acceptsWithoutAsking(flags) },
         ...(tls.options !== undefined ? { tls: tls.options } : {}),
       };
       const code = scripted

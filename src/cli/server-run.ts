@@ -21,7 +21,10 @@ export interface ServerFlags {
   rateLimit: number;
   rateBurst: number;
   maxConnPerIp: number;
+  maxConnections?: number;
   maxUpload: number;
+  uploadBytesPerHour: number;
+  maxSharedBytes: number;
   uploadTypes: string[];
   uploadSlots: number;
   db: string;
@@ -36,6 +39,8 @@ export interface ServerFlags {
   tlsKey?: string;
   tlsPort?: number;
   requireTls?: boolean;
+  operatorPassword?: string;
+  operatorLocal?: boolean;
 }
 
 /** The certificate and key the flags name, read; or why not. */
@@ -79,7 +84,14 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       rateLimit: flags.rateLimit,
       rateBurst: flags.rateBurst,
       maxConnectionsPerAddress: flags.maxConnPerIp,
-      files: { maxUploadBytes: flags.maxUpload, uploadTypes: flags.uploadTypes, uploadSlots: flags.uploadSlots },
+      ...(flags.maxConnections === undefined ? {} : { maxConnections: flags.maxConnections }),
+      files: {
+        maxUploadBytes: flags.maxUpload,
+        uploadTypes: flags.uploadTypes,
+        uploadSlots: flags.uploadSlots,
+        uploadBytesPerHour: flags.uploadBytesPerHour,
+        maxSharedBytes: flags.maxSharedBytes,
+      },
       db: flags.db,
       historyOnJoin: flags.historyOnJoin,
       historyDays: flags.historyDays,
@@ -89,6 +101,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       ...(identity.tls !== undefined ? { tls: identity.tls } : {}),
       ...(flags.tlsPort !== undefined ? { tlsPort: flags.tlsPort } : {}),
       ...(flags.requireTls === true ? { requireTls: true } : {}),
+      ...(flags.operatorPassword !== undefined ? { operatorPassword: flags.operatorPassword } : {}),
+      ...(flags.operatorLocal === true ? { operatorLocal: true } : {}),
     });
   } catch (error) {
     fail(messageOf(error));

@@ -9,13 +9,14 @@ import {
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
   DEFAULT_TCP_PORT,
   DEFAULT_UDP_PORT,
+  MAX_CONNECTIONS_LIMIT,
   MAX_CONNECTIONS_PER_ADDRESS_LIMIT,
 } from '../server/constants.ts';
 import { DEFAULT_HUB_OPTIONS, HISTORY_ON_JOIN_DEFAULT, HISTORY_PAGE_MAX, NAME_HOLD_MAX_S, NAME_HOLD_MS, ROOM_CAPACITY_MAX, ROOM_CAPACITY_MIN } from '../chat/limits.ts';
 import { DEFAULT_DB_PATH, HISTORY_DAYS_MAX, HISTORY_MAX_ROWS_MAX } from '../server/store-options.ts';
 import { LOG_LEVELS } from '../server/log-levels.ts';
 import { PORT_MAX, PORT_MIN } from '../server/options.ts';
-import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_SLOTS, DEFAULT_UPLOAD_TYPES } from '../files/limits.ts';
+import { DEFAULT_MAX_SHARED_BYTES, DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_BYTES_PER_HOUR, DEFAULT_UPLOAD_SLOTS, DEFAULT_UPLOAD_TYPES } from '../files/limits.ts';
 import { formatSize } from '../files/format.ts';
 import { parseUploadTypes } from '../files/options.ts';
 import { parsePort } from '../commands/numbers.ts';
@@ -54,11 +55,26 @@ export function serverCommand(): Command {
       parseMaxConnections,
       DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
     )
+    .option(
+      '--max-connections <n>',
+      'open TCP connections of the whole server; more are refused with an error line (default: the open-file limit less 64)',
+      parseMaxServerConnections,
+    )
     // Defaults described in words: commander would print 3145728 and a JSON array.
     .addOption(
       new Option('--max-upload <size>', 'largest upload or file sent to a user, e.g. 3mib, 500kb, 10000000 (b, kb, mb, kib, mib …)')
-        .argParser(parseMaxUpload)
+        .argParser((v: string) => parseByteFlag('--max-upload', v))
         .default(DEFAULT_MAX_UPLOAD_BYTES, formatSize(DEFAULT_MAX_UPLOAD_BYTES)),
+    )
+    .addOption(
+      new Option('--upload-bytes-per-hour <size>', 'bytes one user may upload per hour, files sent to users included, e.g. 64mib (0 = no quota)')
+        .argParser((v: string) => parseByteFlag('--upload-bytes-per-hour', v))
+        .default(DEFAULT_UPLOAD_BYTES_PER_HOUR, formatSize(DEFAULT_UPLOAD_BYTES_PER_HOUR)),
+    )
+    .addOption(
+      new Option('--max-shared-bytes <size>', 'disk budget of the shared directory (its files, files waiting for delivery, uploads in progress), e.g. 1gib (0 = none)')
+        .argParser((v: string) => parseByteFlag('--max-shared-bytes', v))
+        .default(DEFAULT_MAX_SHARED_BYTES, formatSize(DEFAULT_MAX_SHARED_BYTES)),
     )
     .addOption(
       new Option('--upload-types <list>', 'file types accepted for upload, comma-separated, e.g. ".txt,.pdf,.md"')
@@ -97,6 +113,12 @@ export function serverCommand(): Command {
     .option('--tls-key <file>', 'the private key (PEM) of --tls-cert')
     .option('--tls-port <port>', 'offer TLS on this port and keep --tcp plain (for clients that speak plain TCP)', parseListenPort)
     .option('--require-tls', 'refuse plain connections (with --tls-port, the plain port tells each one where TLS is; the IRC door then only with --irc-tls)')
+    .addOption(
+      new Option('--operator-password <word>', 'the password of <oper>PASSWORD (IRC: OPER): an operator\'s <stats> shows the whole server, anyone else\'s their own link').env(
+        'DUALCHAT_OPERATOR_PASSWORD',
+      ),
+    )
+    .option('--operator-local', 'connections from this machine (a loopback address) are operators')
     .option('--irc-tls <port>', `also open the IRC door with TLS on this port, with --tls-cert and --tls-key (${PORT_MIN}–${PORT_MAX}; 0 = any free port; 6697 is IRC's usual)`, parseListenPort)
     .action(async (flags: ServerFlags) => {
       const { runServer } = await import('./server-run.ts');
@@ -118,18 +140,22 @@ function parseRoomCapacity(value: string): number {
   return n;
 }
 
-function parseMaxConnections(value: string): number {
-  const n = /^[0-9]{1,7}$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(n) || n < 1 || n > MAX_CONNECTIONS_PER_ADDRESS_LIMIT) {
-    throw new InvalidArgumentError(`--max-conn-per-ip is a whole number from 1 to ${MAX_CONNECTIONS_PER_ADDRESS_LIMIT}.`);
-  }
-  return n;
+/** A connection count option: a whole number from 1 to `max`. */
+function connectionCount(flag: string, max: number): (value: string) => number {
+  return (value) => {
+    const n = /^[0-9]{1,7}$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`${flag} is a whole number from 1 to ${max}.`);
+    return n;
+  };
 }
+const parseMaxConnections = connectionCount('--max-conn-per-ip', MAX_CONNECTIONS_PER_ADDRESS_LIMIT);
+const parseMaxServerConnections = connectionCount('--max-connections', MAX_CONNECTIONS_LIMIT);
 
-function parseMaxUpload(value: string): number {
-  const parsed = parseByteSize(value, '--max-upload');
+/** A size flag (`3mib`, `500kb`, `10000000`), or commander's error for it. */
+function parseByteFlag(flag: string, value: string): number {
+  const parsed = parseByteSize(value, flag);
   if (!parsed.ok) throw new InvalidArgumentError(parsed.error);
-  if (!Number.isSafeInteger(parsed.value)) throw new InvalidArgumentError(`--max-upload must be a whole number of bytes, got "${value}"`);
+  if (!Number.isSafeInteger(parsed.value)) throw new InvalidArgumentError(`${flag} must be a whole number of bytes, got "${value}"`);
   return parsed.value;
 }
 

@@ -14,7 +14,10 @@ export interface ClientSettings {
   udp?: boolean;
   downloads?: string;
   received?: string;
+  /** Offers wait for `/accept` (the default; kept for settings files written before `autoAccept`). */
   ask?: boolean;
+  /** Take files sent to you without asking (`--auto-accept`). */
+  autoAccept?: boolean;
   tls?: boolean;
   ca?: string;
   insecure?: boolean;
@@ -29,10 +32,10 @@ const TEXT: Readonly<Record<'host' | 'name' | 'downloads' | 'received' | 'ca', (
   received: parseDirFlag,
   ca: (text) => (text.trim() === '' ? { ok: false, message: 'a file name, not empty' } : { ok: true, value: text }),
 };
-const SWITCHES = ['udp', 'ask', 'tls', 'insecure'] as const;
+const SWITCHES = ['udp', 'ask', 'autoAccept', 'tls', 'insecure'] as const;
 
 /** Every key the file may hold, in the order `--save` writes them. */
-export const SETTING_KEYS: readonly SettingKey[] = ['host', 'tcp', 'name', 'udp', 'downloads', 'received', 'ask', 'tls', 'ca', 'insecure'];
+export const SETTING_KEYS: readonly SettingKey[] = ['host', 'tcp', 'name', 'udp', 'downloads', 'received', 'ask', 'autoAccept', 'tls', 'ca', 'insecure'];
 
 /** The file's text → settings, or every problem, each naming its key. */
 export function parseSettings(text: string): { ok: true; settings: ClientSettings } | { ok: false; problems: string[] } {

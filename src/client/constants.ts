@@ -85,6 +85,31 @@ export const PROGRESS_REDRAW_MS = 100;
 export const CTRL_C_AGAIN_MS = 2_000;
 
 /**
+ * Lines are paced to the chat rate the server announces in its welcome (src/client/pacer.ts), under it:
+ * the server counts arrivals, and on the way lines sent on time can be bunched together (a busy engine
+ * window, a retransmission, either process stalled by a loaded machine). A line the server then
+ * refuses is sent again, but lines sent after it may have been taken meanwhile, so it arrives out of
+ * order: the margin keeps refusals rare. 90 % of the rate, and a quarter of the burst kept in reserve
+ * (10 of the default 40: half a second of bunching at 20/s; the reserve then grows by 2 a second),
+ * slow neither a typist nor a paste (200 lines: 9.4 s instead of 8 s at the full rate). A reserve of
+ * 2 was measured too small: with three terminal tests at once on the shared 2 cores, line 41 of a
+ * 200-line paste was refused and lines 42–45 taken.
+ */
+export const PACE_RATE_SHARE = 0.9;
+export const PACE_BURST_SHARE = 0.75;
+
+/**
+ * After the server refused a line anyway (`rate-limited`), sending waits until the echoes of the lines
+ * still in flight tell which ones it refused; if they cannot (a line answered by another error has no
+ * echo), after this long the newest lines in flight are taken as the refused ones and sent again. One
+ * second: several round trips on any path, and the server's bucket has refilled by then.
+ */
+export const REFUSAL_SETTLE_MS = 1_000;
+
+/** `--json` `queued` events: at most one every this many ms while lines wait (a 200-line paste is not 200 events). */
+export const QUEUED_EVENT_INTERVAL_MS = 500;
+
+/**
  * Reconnecting after a lost connection (or a server restart): the first try after RECONNECT_FIRST_MS,
  * each next one twice as late, at most RECONNECT_MAX_DELAY_MS apart (1, 2, 4, 8, 15, 15 … s). A restart
  * behind a supervisor takes a second or two, so the first tries find it; the cap keeps a client that

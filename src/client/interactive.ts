@@ -32,7 +32,7 @@ export interface InteractiveOptions {
   udp?: UdpOptions;
   /** Connect with TLS (the datagrams are then sealed); absent: plain TCP. */
   tls?: TlsClientOptions;
-  /** Where files go and whether offers are taken without asking (defaults: ./downloads, ./received_files, yes). */
+  /** Where files go and whether offers are taken without asking (defaults: ./downloads, ./received_files, no: offers wait for /accept). */
   files?: FileSettings;
   /** Ring the terminal bell on a private message or a line naming you (default: on; `--no-bell`). */
   bell?: boolean;
@@ -148,7 +148,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
     if (rl === undefined || quitting) return;
     // While a registered name's password is asked for, the prompt says so (not `name:`).
     const waiting = reconnectIn === undefined ? '' : colors.yellow(`(reconnecting in ${reconnectIn} s) `);
-    rl.setPrompt(waiting + (passwordFor !== undefined && link?.state.welcomed !== true ? `${colors.bold('password')}: ` : promptText(link?.state.name, link?.state.room, colors, link?.state.query)));
+    rl.setPrompt(waiting + (passwordFor !== undefined && link?.state.welcomed !== true ? `${colors.bold('password')}: ` : promptText(link?.state.name, link?.state.room, colors, link?.state.query, link?.rateQueuedCount ?? 0)));
     rl.prompt(preserveInput);
     promptShown = true;
   };
@@ -191,6 +191,10 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
       show,
       hold: true,
       files: transfers.hooks,
+      // The prompt shows how many typed lines wait for the server's chat rate ("(3 queued) alice@lobby> ").
+      queued: () => {
+        if (promptShown && tty) refreshPrompt(true);
+      },
       // While a comeback runs, the links it tries are its own business (it sees them fail).
       closed: (expected, message, shutdown) => {
         if (!expected && !quitting && gate === undefined) onLost(message, shutdown);
@@ -371,7 +375,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
     output,
     terminal: tty,
     historySize: 500,
-    completer: (line: string): [string[], string] => complete(line, session.state.knownNames),
+    completer: (line: string): [string[], string] => complete(line, session.state.knownNames, session.state.knownRooms),
     prompt: promptText(undefined, undefined, colors),
   });
   let queue = Promise.resolve();

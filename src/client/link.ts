@@ -7,6 +7,8 @@
 // everything else over TCP; before a command goes out on the other transport than the previous one, the
 // outbox waits (bounded) until every command sent so far was answered, so the server handles them in
 // the order they were typed. While chat moves to TCP (between the `<transport>` lines) chat waits too.
+// Chat also waits for the rate the server announced in its welcome (src/client/pacer.ts): lines over it
+// stay queued (`queuedCount`) and go as the budget allows; a line the server refused anyway goes again.
 // When chat moves, and what is resent, is the data-plane machine's (src/dataplane/machine.ts, through
 // src/udp/client-plane.ts); this writes its `<transport>` line and resends on TCP and shows the change.
 import { isFileReply } from '../commands/plumbing.ts';
@@ -22,6 +24,7 @@ import { connectTcp, type ClientConnection, type ConnectionEvent } from '../tcp/
 import { tlsConnectFactory, type TlsClientOptions } from '../tcp/tls.ts';
 import { UdpClientPlane, type ClientPlaneEvent } from '../udp/client-plane.ts';
 import { ORDER_WAIT_MAX_MS, ORDER_WAIT_QUIET_MS } from './constants.ts';
+import { Pacer } from './pacer.ts';
 import type { ClientNotice, StatusInfo, TransportChangeReason, UdpStatus } from './render.ts';
 import { ClientState, type Display, type UsersScope } from './state.ts';
 
@@ -53,6 +56,8 @@ export interface LinkOptions {
   files?: LinkFileHooks;
   /** Ask the server to hold our name should the connection be lost (`<hold>`; default: no). */
   hold?: boolean;
+  /** The number of typed lines held back by the server's chat rate changed (0: every one was sent). */
+  queued?: (count: number) => void;
 }
 
 /** The file features' side of the link. */
@@ -125,6 +130,10 @@ export class ChatLink {
   private udpError: string | undefined;
 
   private readonly outbox: Outgoing[] = [];
+  private readonly pacer = new Pacer<Outgoing>();
+  /** The outbox waits for the pacer (not for an answer or a transport change). */
+  private pacerHolding = false;
+  private reportedQueued = 0;
   private outboxWaiting = false;
   private pumping = false;
   private lastRoute: Transport = 'tcp';
@@ -222,6 +231,11 @@ export class ChatLink {
     return this.outbox.length;
   }
 
+  /** Typed lines held back by the server's chat rate (the prompt's "3 queued"); 0 while nothing waits for it. */
+  get rateQueuedCount(): number {
+    return this.pacerHolding ? this.outbox.length : 0;
+  }
+
   status(): StatusInfo {
     return {
       host: this.options.host,
@@ -232,6 +246,7 @@ export class ChatLink {
       connectedAt: this.state.connectedAt,
       udp: this.udpStatus(),
       security: this.connection?.security ?? { encrypted: false, verified: null },
+      queued: this.rateQueuedCount,
     };
   }
 
@@ -335,7 +350,8 @@ export class ChatLink {
    */
   async settle(quietMs: number, maxMs: number): Promise<boolean> {
     const start = this.options.clock();
-    const deadline = start + maxMs;
+    // Lines held back by the server's chat rate add the time they need to go.
+    const deadline = start + maxMs + this.pacer.drainMs(this.outbox.length);
     const answered = (): boolean => (this.state.pendingCount === 0 && this.outbox.length === 0) || this.isClosed;
     // Each round ends on an answer, on quiet, or on the deadline; the round count is bounded anyway.
     for (let round = 0; round < 1_000; round++) {
@@ -396,12 +412,26 @@ export class ChatLink {
     } finally {
       this.pumping = false;
     }
+    const queued = this.rateQueuedCount;
+    if (queued !== this.reportedQueued) {
+      this.reportedQueued = queued;
+      this.options.queued?.(queued);
+    }
   }
 
   private pumpNow(): void {
+    this.outbox.unshift(...this.pacer.tick(this.options.clock()));
     // Bounded: each turn sends one command or returns.
     while (!this.outboxWaiting && this.outbox.length > 0) {
       const next = this.outbox[0]!;
+      const now = this.options.clock();
+      const readyAt = this.pacer.readyAt(next, now);
+      if (readyAt > now) {
+        // Over the server's chat rate: wait for the budget (or for the echoes that settle a refusal).
+        this.pacerHolding = true;
+        this.waitThenPump(this.waitUntil(() => this.isClosed || this.pacer.readyAt(next, this.options.clock()) <= this.options.clock(), readyAt - now));
+        return;
+      }
       const route = this.routeOf(next.command);
       if (route === 'hold') {
         this.waitThenPump(this.waitUntil(() => this.plane?.chatPath !== 'hold' || this.isClosed, FALLBACK_SYNC_TIMEOUT_MS + ORDER_WAIT_MAX_MS));
@@ -423,6 +453,7 @@ export class ChatLink {
     this.outboxWaiting = true;
     void wait.then(() => {
       this.outboxWaiting = false;
+      this.pacerHolding = false;
       if (this.isClosed) {
         this.outbox.length = 0;
         return;
@@ -465,6 +496,7 @@ export class ChatLink {
     this.lastRoute = route;
     this.lastSentAt = this.options.clock();
     this.state.sent(out.command, this.lastSentAt, out.scope);
+    this.pacer.sent(out, this.lastSentAt);
     return true;
   }
 
@@ -531,7 +563,7 @@ export class ChatLink {
           break;
         }
         const parsed = parseReply(event.line);
-        if (parsed.ok) this.options.show(this.withVia(this.state.receive(parsed.value, now), 'udp'));
+        if (parsed.ok) this.takeReply(parsed.value, now, 'udp');
         else this.options.show({ kind: 'raw', line: event.line });
         break;
       }
@@ -589,6 +621,15 @@ export class ChatLink {
     await this.plane?.close();
   }
 
+  /** A chat reply: the session state takes it, the pacer learns from it, and it is shown (unless it is a refusal of a line sent again). */
+  private takeReply(reply: Reply, now: number, via: Transport): void {
+    if (reply.kind === 'welcome') this.pacer.configure(reply.limits, now);
+    const verdict = this.pacer.received(reply, now);
+    const display = this.state.receive(reply, now);
+    if (verdict.resend.length > 0) this.outbox.unshift(...verdict.resend);
+    if (!verdict.absorbed) this.options.show(this.withVia(display, via));
+  }
+
   private withVia(display: Display, via: Transport): Display {
     return display.kind === 'reply' ? { ...display, via } : display;
   }
@@ -612,7 +653,7 @@ export class ChatLink {
           this.options.files.chunkLine(event.reply.data);
           return; // a data-plane line: no command waits for it
         } else if (isFileReply(event.reply) && this.options.files !== undefined) this.options.files.reply(event.reply);
-        else this.options.show(this.withVia(this.state.receive(event.reply, now), 'tcp'));
+        else this.takeReply(event.reply, now, 'tcp');
         // Signed in: ask for the UDP data plane (the offer comes back as a `udp` reply), and for a hold.
         if (event.reply.kind === 'welcome' && this.udp.enabled) this.connection?.sendLine(formatUdpRequest());
         if (event.reply.kind === 'welcome' && this.options.hold === true) this.send({ kind: 'hold' });

@@ -145,7 +145,7 @@ export interface LinkTarget {
 }
 
 /** The shells' one way to open a link (the first, and each comeback's): same server, same hooks. */
-export function linkOpener(target: LinkTarget, parts: Pick<LinkOptions, 'show' | 'files' | 'hold' | 'closed'>): () => Promise<OpenResult> {
+export function linkOpener(target: LinkTarget, parts: Pick<LinkOptions, 'show' | 'files' | 'hold' | 'closed' | 'queued'>): () => Promise<OpenResult> {
   return () =>
     ChatLink.open({
       host: target.host,

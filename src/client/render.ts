@@ -92,6 +92,8 @@ export interface StatusInfo {
   security?: SecurityStatus;
   /** File transfers running or waiting (absent: none known to the caller). */
   transfers?: TransferStatus[];
+  /** Typed lines waiting for the server's chat rate (absent: none known to the caller). */
+  queued?: number;
 }
 
 /** One file transfer, for `/status`. */
@@ -120,6 +122,8 @@ export type ClientNotice =
   | { kind: 'transport'; transport: Transport; reason: TransportChangeReason; target?: string }
   /** Something about a file transfer (src/client/transfers.ts). */
   | { kind: 'file'; event: ClientFileEvent }
+  /** Typed lines waiting for the server's chat rate (src/client/pacer.ts): they go as it allows; 0 when all went. */
+  | { kind: 'outbox'; queued: number }
   /** Coming back after a lost connection (src/client/reconnect.ts). */
   | { kind: 'reconnect'; event: ReconnectEvent };
 
@@ -163,8 +167,12 @@ export type JsonEvent =
       /** The server's certificate verified; null when not encrypted. */
       verified?: boolean | null;
       transfers: TransferStatus[];
+      /** Typed lines waiting for the server's chat rate (absent when the link did not say). */
+      queued?: number;
     }
   | { type: 'help'; lines: string[] }
+  /** Typed lines waiting for the server's chat rate; they are sent as it allows, never dropped (0: all sent). */
+  | { type: 'outbox'; queued: number }
   | { type: 'transport'; transport: Transport; reason: TransportChangeReason; target?: string }
   /** `--reconnect`: the connection went (`reason`); try `attempt` of `of` in `inMs`. */
   | { type: 'reconnecting'; attempt: number; of: number; inMs: number; reason: string }
@@ -174,7 +182,7 @@ export type JsonEvent =
   | { type: 'reconnect-failed'; attempts: number; reason: string }
   | FileJsonEvent;
 
-/** The `--json` events of file transfers (README, "Files"). */
+/** The `--json` events of file transfers (docs/client.md, "File transfer events"). */
 export type FileJsonEvent =
   /** A download asked for; `resumeFrom`: bytes already here from an interrupted one. */
   | { type: 'requested'; name: string; resumeFrom?: number }
@@ -319,8 +327,11 @@ export function toJsonEvent(item: Shown, ctx: JsonContext): JsonEvent {
         udp: s.udp,
         ...(s.security === undefined ? {} : { encrypted: s.security.encrypted, verified: s.security.verified }),
         transfers: s.transfers ?? [],
+        ...(s.queued === undefined ? {} : { queued: s.queued }),
       };
     }
+    case 'outbox':
+      return { type: 'outbox', queued: item.queued };
     case 'transport':
       return item.target === undefined
         ? { type: 'transport', transport: item.transport, reason: item.reason }
@@ -508,6 +519,7 @@ export function toTerminalLines(item: Shown, ctx: TerminalContext): string[] {
         `  udp        ${udpStatusText(s.udp)}`,
         `  security   ${securityText(s.security)}`,
         `  connected  ${since}`,
+        ...(s.queued === undefined || s.queued === 0 ? [] : [`  queued     ${queuedText(s.queued)}`]),
         ...(s.transfers === undefined || s.transfers.length === 0
           ? []
           : [
@@ -520,6 +532,8 @@ export function toTerminalLines(item: Shown, ctx: TerminalContext): string[] {
     }
     case 'file':
       return fileTerminalLines(item.event, ctx);
+    case 'outbox':
+      return [notice(item.queued === 0 ? 'every queued line was sent' : queuedText(item.queued))];
     case 'transport': {
       const where = item.transport === 'udp' && item.target !== undefined ? ` (datagrams to ${safe(item.target)})` : '';
       return item.transport === 'udp'
@@ -601,6 +615,11 @@ export function toTerminalLines(item: Shown, ctx: TerminalContext): string[] {
   }
 }
 
+/** `3 lines queued: …` (the server's chat rate holds them back). */
+function queuedText(queued: number): string {
+  return `${queued} line${queued === 1 ? '' : 's'} queued: sent as the server's chat rate allows`;
+}
+
 /** A duration in ms for people: `0.42 ms`, `12 ms`. */
 function formatMs(ms: number): string {
   return ms < 10 ? `${ms.toFixed(2)} ms` : `${Math.round(ms)} ms`;
@@ -650,10 +669,11 @@ export function withoutBracketHelp(text: string): string {
 
 /**
  * The prompt: `name@room> ` once signed in (`name@room→bob> ` while a `/query` with bob is open), `name: `
- * while asking for a name.
+ * while asking for a name; `(3 queued) ` before it while typed lines wait for the server's chat rate.
  */
-export function promptText(name: string | undefined, room: string | undefined, colors: Colors, query?: string): string {
+export function promptText(name: string | undefined, room: string | undefined, colors: Colors, query?: string, queued = 0): string {
   if (name === undefined) return `${colors.bold('name')}: `;
+  if (queued > 0) return `${colors.yellow(`(${queued} queued)`)} ${promptText(name, room, colors, query)}`;
   const where = room === undefined ? '' : `${colors.dim('@')}${colors.bold(sanitizeForTerminal(room))}`;
   const partner = query === undefined ? '' : `${colors.magenta('→')}${nameColor(query, colors)(sanitizeForTerminal(query))}`;
   return `${nameColor(name, colors)(sanitizeForTerminal(name))}${where}${partner}${colors.dim('>')} `;

@@ -12,6 +12,7 @@ import {
   EOF_QUIET_MS,
   MAX_PENDING,
   RECONNECT_MAX_ATTEMPTS,
+  QUEUED_EVENT_INTERVAL_MS,
   TRANSFER_STALL_MS,
   WELCOME_TIMEOUT_MS,
 } from './constants.ts';
@@ -45,7 +46,7 @@ export interface ScriptedOptions {
   reconnect?: boolean;
 }
 
-/** `--downloads DIR`, `--received DIR`, `--ask`. */
+/** `--downloads DIR`, `--received DIR`, `--auto-accept`. */
 export interface FileSettings {
   downloadsDir: string;
   receivedDir: string;
@@ -108,6 +109,19 @@ export async function runScripted(options: ScriptedOptions): Promise<number> {
     reportLoss = (message) => resolve({ kind: 'lost', message });
   });
 
+  // Lines held back by the server's chat rate: an `outbox` event when some start to wait, at most one
+  // every QUEUED_EVENT_INTERVAL_MS while they drain, and always the final 0.
+  let queuedShownAt = -Infinity;
+  let queuedShown = 0;
+  const queued = (count: number): void => {
+    const now = Date.now();
+    if (count !== 0 && queuedShown !== 0 && now - queuedShownAt < QUEUED_EVENT_INTERVAL_MS) return;
+    if (count === 0 && queuedShown === 0) return;
+    queuedShownAt = now;
+    queuedShown = count;
+    show({ kind: 'outbox', queued: count });
+  };
+
   /** Set while a lost connection is being replaced: true once back, false when given up. */
   let gate: Promise<boolean> | undefined;
   /** Commands read while the connection was away (bounded: MAX_PENDING), sent once back. */
@@ -133,6 +147,7 @@ export async function runScripted(options: ScriptedOptions): Promise<number> {
 
   const openLink = linkOpener(options, {
       show,
+      queued,
       // While a comeback runs, the links it tries are its own business (it sees them fail).
       closed: (expected, message, shutdown) => {
         if (!expected && gate === undefined) onLost(message, shutdown);

@@ -78,6 +78,7 @@ export function answers(command: CommandKind, reply: Reply, me: string | undefin
     case 'register':
     case 'password':
     case 'unregister':
+    case 'oper':
       return reply.kind === 'system';
     case 'history':
       return reply.kind === 'history' || reply.kind === 'system';
@@ -115,6 +116,8 @@ export class ClientState {
   private refusal: { code: ErrorCode; message: string } | undefined;
   private readonly pending: Pending[] = [];
   private readonly seen = new Map<string, string>();
+  /** Room names seen (from room lists, user lists and joins), for completing `/join ga⇥`. */
+  private readonly seenRooms = new Map<string, string>();
   /** Who last sent us a private message: where `/reply` goes. */
   private lastPrivateFrom: string | undefined;
   /** The partner of a `/query` conversation: where plain lines go while it is open. */
@@ -194,6 +197,11 @@ export class ClientState {
     return [...this.seen.values()];
   }
 
+  /** Room names seen (a `/rooms` answer replaces them). */
+  get knownRooms(): string[] {
+    return [...this.seenRooms.values()];
+  }
+
   /** Records a command just sent. `scope` matters only for `users` (default: everyone). */
   sent(command: Command, now: number, scope?: UsersScope): void {
     this.expire(now);
@@ -220,14 +228,29 @@ export class ClientState {
     if (this.seen.size < MAX_KNOWN_NAMES || this.seen.has(name.toLowerCase())) this.seen.set(name.toLowerCase(), name);
   }
 
+  private noteRoom(room: string): void {
+    if (this.seenRooms.size < MAX_KNOWN_NAMES || this.seenRooms.has(room.toLowerCase())) this.seenRooms.set(room.toLowerCase(), room);
+  }
+
   private noteNames(reply: Reply): void {
     switch (reply.kind) {
       case 'users':
         this.seen.clear();
-        for (const u of reply.users) this.noteName(u.name);
+        for (const u of reply.users) {
+          this.noteName(u.name);
+          this.noteRoom(u.room);
+        }
+        break;
+      case 'rooms':
+        this.seenRooms.clear();
+        for (const r of reply.rooms) this.noteRoom(r.name);
+        break;
+      case 'welcome':
+        this.noteRoom(reply.room);
         break;
       case 'joined':
         this.noteName(reply.name);
+        this.noteRoom(reply.room);
         break;
       case 'message':
       case 'action':

@@ -19,7 +19,7 @@ export interface TransferOptions {
   downloadsDir: string;
   /** `--received DIR`: files other users send (created if missing). */
   receivedDir: string;
-  /** False with `--ask`: offers wait for `/accept ID`. */
+  /** True with `--auto-accept`; false (the default): offers wait for `/accept ID`. */
   autoAccept: boolean;
   /** Every file event, for the shell to show. */
   show: (event: ClientFileEvent) => void;

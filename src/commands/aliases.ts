@@ -33,6 +33,7 @@ export const VERB_KINDS: ReadonlyMap<string, CommandKind> = new Map<string, Comm
   ['password', 'password'],
   ['unregister', 'unregister'],
   ['history', 'history'],
+  ['oper', 'oper'],
   // The IRC habits: the names IRC users type.
   ['nick', 'rename'],
   ['away', 'away'],
@@ -65,6 +66,7 @@ export const CANONICAL_VERBS: Readonly<Record<CommandKind, string>> = {
   password: 'password',
   unregister: 'unregister',
   history: 'history',
+  oper: 'oper',
   rename: 'nick',
   away: 'away',
   action: 'me',

@@ -27,6 +27,7 @@ const ARGUMENT_USAGE: Readonly<Record<CommandKind, string>> = {
   register: 'PASSWORD',
   password: 'OLD NEW',
   unregister: 'PASSWORD',
+  oper: 'PASSWORD',
   history: 'ROOM [N] [BEFORE]',
   rename: 'NEW',
   away: '[TEXT]',
@@ -127,7 +128,8 @@ export function parseArguments(kind: CommandKind, verb: string, rest: string): P
       return id === '' ? usage(verb, kind) : ok({ kind, id });
     }
     case 'register':
-    case 'unregister': {
+    case 'unregister':
+    case 'oper': {
       const password = readToken(rest);
       if (!password.ok || password.token === '') return usage(verb, kind);
       const extra = readFreeText(password.rest);
@@ -232,6 +234,7 @@ export function formatCommand(c: Command): string {
       return verb + writeFreeText(c.id);
     case 'register':
     case 'unregister':
+    case 'oper':
       return verb + writeToken(c.password);
     case 'password':
       return `${verb}${writeToken(c.old)} ${writeToken(c.password)}`;

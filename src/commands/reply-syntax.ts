@@ -1,7 +1,7 @@
 // Server → client lines: Reply ⇄ `<kind>FIELDS - TEXT`. One line each, readable as raw text by a
 // person watching a Python client, exact in both directions (docs/protocol.md, "Replies").
 //
-//   <welcome>NAME ROOM - TEXT             <joined>ROOM NAME TS
+//   <welcome>NAME ROOM [RATE BURST] - TEXT <joined>ROOM NAME TS
 //   <message>ROOM FROM TS [self] - TEXT   <left>ROOM NAME TS REASON
 //   <private>FROM TO TS [self] - TEXT     <error>CODE MESSAGE
 //   <users>NAME@ROOM,…                    <system>TEXT
@@ -25,7 +25,7 @@ import type { FileEntry, ParseError, ParseResult, Reply, ReplyKind, RoomEntry, U
 
 /** Each reply kind's syntax after its verb, for error messages. The verb is the kind's name. */
 const REPLY_USAGE: Readonly<Record<ReplyKind, string>> = {
-  welcome: 'NAME ROOM - TEXT',
+  welcome: 'NAME ROOM - TEXT', // or NAME ROOM RATE BURST - TEXT: the usage names the form every client knows
   message: 'ROOM FROM TS [self] - TEXT',
   private: 'FROM TO TS [self] - TEXT',
   users: 'NAME@ROOM,…',
@@ -131,11 +131,16 @@ function splitList(body: string, sep: '@' | ':'): Array<[string, string]> | unde
 function parseBody(kind: ReplyKind, body: string): ParseResult<Reply> {
   switch (kind) {
     case 'welcome': {
-      const h = splitHeader(body, 2, false);
+      // With the chat rate limit (RATE BURST) or without it (an older server).
+      const withLimits = splitHeader(body, 4, false);
+      const rate = withLimits && parseRateFigure(withLimits.fields[2] ?? '');
+      const burst = withLimits && parseRateFigure(withLimits.fields[3] ?? '');
+      const limited = rate !== undefined && burst !== undefined;
+      const h = limited ? withLimits : splitHeader(body, 2, false);
       const name = h && field(h.fields[0] ?? '');
       const room = h && field(h.fields[1] ?? '');
       if (h === undefined || name === undefined || room === undefined) return usage(kind, 'bad welcome');
-      return { ok: true, value: { kind, name, room, text: h.text } };
+      return { ok: true, value: { kind, name, room, text: h.text, ...(limited ? { limits: { rate, burst } } : {}) } };
     }
     case 'message':
     case 'action': {
@@ -288,6 +293,20 @@ export function parseReply(line: string): ParseResult<Reply> {
   return parseBody(verb, s.slice(close + 1));
 }
 
+/** A rate or burst figure of `<welcome>`: a non-negative decimal, a fraction allowed (`--rate-limit 0.5`). */
+const RATE_FIGURE = /^\d{1,7}(?:\.\d{1,17})?$/;
+
+function parseRateFigure(text: string): number | undefined {
+  return RATE_FIGURE.test(text) ? Number(text) : undefined;
+}
+
+/** Written without an exponent (`String(1e-7)` would be `1e-7`): fractions to 9 places, trailing zeros dropped. */
+function formatRateFigure(n: number): string {
+  if (Number.isInteger(n)) return String(n);
+  const written = n.toFixed(9).replace(/\.?0+$/, '');
+  return written === '0' ? '0.000000001' : written; // a tiny limit is still a limit, never "none"
+}
+
 function withText(head: string, self: boolean, text: string): string {
   const flagged = self ? `${head} ${SELF_FLAG}` : head;
   const t = toOneLine(text);
@@ -302,8 +321,10 @@ function withText(head: string, self: boolean, text: string): string {
 export function formatReply(r: Reply): string {
   const e = encodeField;
   switch (r.kind) {
-    case 'welcome':
-      return withText(`<welcome>${e(r.name)} ${e(r.room)}`, false, r.text);
+    case 'welcome': {
+      const limits = r.limits === undefined ? '' : ` ${formatRateFigure(r.limits.rate)} ${formatRateFigure(r.limits.burst)}`;
+      return withText(`<welcome>${e(r.name)} ${e(r.room)}${limits}`, false, r.text);
+    }
     case 'message':
       return withText(`<message>${e(r.room)} ${e(r.from)} ${r.ts}`, r.self, r.text);
     case 'private':

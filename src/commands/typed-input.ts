@@ -24,7 +24,7 @@ export type TypedInput =
   | { kind: 'sendfile'; to: string; path: string; image: boolean }
   /** `/cancel [ID]`. */
   | { kind: 'cancel'; id?: string }
-  /** `/accept ID`, `/decline ID`: answer a file offered by another user (client `--ask`). */
+  /** `/accept ID`, `/decline ID`: answer a file offered by another user (offers wait for them unless the client runs with `--auto-accept`). */
   | { kind: 'accept' | 'decline'; id: number }
   /** `/history [#ROOM] [N]`: a page of stored lines; without a room the client's current one. */
   | { kind: 'history'; room?: string; count?: number }
@@ -88,6 +88,7 @@ type SlashVerb =
   | 'register'
   | 'password'
   | 'unregister'
+  | 'oper'
   | 'history'
   | 'nick'
   | 'away'
@@ -123,6 +124,7 @@ const SLASH_VERBS: ReadonlySet<string> = new Set<SlashVerb>([
   'register',
   'password',
   'unregister',
+  'oper',
   'history',
   'nick',
   'away',
@@ -243,9 +245,10 @@ function slashCommand(verb: SlashVerb, written: string, args: string): TypedInpu
     case 'stats':
       return noArguments(written, args, send({ kind: 'stats' }));
     case 'register':
-    case 'unregister': {
+    case 'unregister':
+    case 'oper': {
       const words = args.split(/\s+/).filter((w) => w !== '');
-      if (words.length !== 1) return error(`${written} needs your password (one word): ${written} PASSWORD`);
+      if (words.length !== 1) return error(`${written} needs ${verb === 'oper' ? "the server's operator password" : 'your password'} (one word): ${written} PASSWORD`);
       return send({ kind: verb, password: words[0] ?? '' });
     }
     case 'password': {

@@ -61,6 +61,8 @@ export type Command =
   | { kind: 'password'; old: string; password: string }
   /** `<unregister>PASSWORD`: give your registered name back (its offline messages go too). */
   | { kind: 'unregister'; password: string }
+  /** `<oper>PASSWORD`: become an operator with the server's operator password (`<stats>` then shows the whole server). */
+  | { kind: 'oper'; password: string }
   /** `<history>ROOM [N] [BEFORE]`: the last N stored lines of ROOM, older than message id BEFORE when given. */
   | { kind: 'history'; room: string; count?: number; before?: number }
   /** `<nick>NEW`: take the name NEW without reconnecting; every room you are in hears it. */
@@ -83,9 +85,19 @@ export type Command =
 
 export type CommandKind = Command['kind'];
 
+/** The chat rate limit the server announces in `<welcome>` (src/chat/rate-limit.ts): `rate` 0 means none. */
+export interface ChatRateLimits {
+  rate: number;
+  burst: number;
+}
+
 /** Server → client. */
 export type Reply =
-  | { kind: 'welcome'; name: string; room: string; text: string }
+  /**
+   * Signed in as NAME in ROOM. `limits`: the chat rate the server allows this session (messages per
+   * second sustained, and at once), so that a client can pace what it sends instead of being refused.
+   */
+  | { kind: 'welcome'; name: string; room: string; text: string; limits?: ChatRateLimits }
   | { kind: 'message'; from: string; room: string; ts: number; self: boolean; text: string }
   | { kind: 'private'; from: string; to: string; ts: number; self: boolean; text: string }
   | { kind: 'users'; users: UserEntry[] }

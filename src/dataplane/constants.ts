@@ -2,6 +2,32 @@
 
 /** The client resends its hello this often until the server answers. */
 export const HELLO_RETRY_MS = 200;
+/**
+ * A client still binding whose hello is refused as `replayed` (someone sent a copy of it first, from
+ * elsewhere: abuse row 11) sends a fresh one (next nonce) this many times before it gives up: the server
+ * then challenges the client's own address and moves the binding there once it answers. A few: a copier
+ * that races every hello wins only as long as it keeps up, and then the session falls back to TCP.
+ */
+export const REPLAYED_HELLO_RETRIES = 3;
+
+/**
+ * Until an address has answered a challenge, the server sends it at most this many times the bytes it
+ * received from it (RFC 9000 §8: anti-amplification), so a forged-source hello cannot turn the server
+ * into a flood aimed at someone else.
+ */
+export const AMPLIFICATION_FACTOR = 3;
+/**
+ * New addresses a binding keeps a challenge out for at once; the oldest is forgotten for a newer one.
+ * A NAT that rebinds while the previous rebind is being validated needs two; more is spare.
+ */
+export const MAX_PENDING_PATHS = 4;
+/**
+ * While a bound address has not answered its challenge (the challenge or the response was lost), the
+ * datagrams it keeps sending bring the challenge again, at most this often: the hello's retry interval,
+ * a few round trips; each resend counts against the 3× bound like anything else sent there.
+ */
+export const CHALLENGE_RETRY_MS = HELLO_RETRY_MS;
+
 /** Give up binding (fall back to chat over TCP) after this long without an answer: "a few seconds". */
 export const BINDING_TIMEOUT_MS = 3_000;
 /**

@@ -1,7 +1,8 @@
-// What the binding datagrams say, pure: why a hello is refused (the refuse body, one byte) and what
-// checking a hello's proof answers. The proof itself — HMAC-SHA256 of the token, which needs
-// node:crypto — is made and checked by src/udp/binding.ts, and handed in (a HelloVerifier to the binding
-// table, a hello body to the client's machine).
+// What the binding datagrams say, pure: why a hello is refused (the refuse body, one byte), what checking
+// a hello's proof answers, and the path challenge's port. The proofs themselves — HMAC-SHA256 of the
+// token, and the challenge's random bytes, which need node:crypto — are made and checked by
+// src/udp/binding.ts, and handed in (a BindingProof to the binding table, hello and response bodies to
+// the client's machine).
 //
 // refuse body:  reason u8 (RefuseReason)
 
@@ -27,3 +28,14 @@ export type HelloCheck = { ok: true; nonce: bigint } | { ok: false; reason: 'mal
 
 /** Checks a hello body against the token offered for `connectionId` (src/udp/binding.ts: verifyHello). */
 export type HelloVerifier = (token: Uint8Array, connectionId: number, body: Uint8Array) => HelloCheck;
+
+/**
+ * What the binding table needs of the shell's cryptography: the hello's check, a fresh random challenge
+ * for a path to validate, and the check of a response (the challenge it answers when its MAC under the
+ * token is right, else undefined). src/udp/binding.ts: BINDING_PROOF.
+ */
+export interface BindingProof {
+  verifyHello: HelloVerifier;
+  newChallenge(): Uint8Array;
+  verifyResponse(token: Uint8Array, connectionId: number, body: Uint8Array): Uint8Array | undefined;
+}

@@ -6,9 +6,15 @@
 //   client:  binding ──helloOk, or any data──▶ bound ──(engine lost | close datagram)──▶ syncing ──▶ tcp
 //               └──(no answer in BINDING_TIMEOUT_MS | refuse)──▶ syncing                          ▲
 //   server:  offered ──verified hello──▶ bound ──(engine lost | close datagram)──▶ syncing ──────┤
+//            (a bound server moves to a new address — handleVerifiedHello again — once the binding
+//            table saw that address answer its challenge: src/dataplane/binding-table.ts)
 //   either:  offered | binding | bound ──the peer's <transport>──▶ tcp (answered with our count) ┘
 //
 // binding: (client) a hello every HELLO_RETRY_MS with the same nonce, so a retransmission is known as one.
+//          Refused as `replayed` (a copy of it reached the server first, from elsewhere), a fresh hello (next
+//          nonce) at once, up to REPLAYED_HELLO_RETRIES times: the server challenges this address for it.
+// challenge: (client, binding or bound) answered at once with a response (`responseBody`: the challenge
+//          and the token's MAC over it), from the address it reached: that is what the server validates.
 // bound:   chat (and file chunks) over the engine. A bound client whose engine has awaited an answer for
 //          REBIND_SILENCE_MS without hearing anything sends fresh hellos (next nonce) until it hears again:
 //          the server moves the binding if the client's address changed (NAT rebinding).
@@ -22,11 +28,12 @@
 // sendChat, sendBulk, announceClose, close, handleTimeout); outputs are polled (pollTransmit: datagrams
 // with their destination; pollEvent: PlaneEvent; pollTimeout: the earliest of the engine's deadline and
 // the machine's own — hello retry, binding timeout, silence check, sync timeout). No socket, clock, timer
-// or randomness: the hello proof comes from the shell (`helloBody`), which holds the token and the HMAC.
+// or randomness: the hello and response proofs come from the shell (`helloBody`, `responseBody`), which
+// holds the token and the HMAC.
 import type { TransportReason } from '../commands/types.ts';
 import type { EngineConfig } from '../reliability/config.ts';
 import { createConnection } from '../reliability/index.ts';
-import { Channel, type EngineStats, type ReliableConnection } from '../reliability/types.ts';
+import { Channel, type EngineEvent, type EngineStats, type ReliableConnection } from '../reliability/types.ts';
 import type { Datagram } from '../wire/codec.ts';
 import { ChatLedger } from './chat-ledger.ts';
 import {
@@ -36,6 +43,7 @@ import {
   HELLO_RETRY_MS,
   QUEUE_CHECK_INTERVAL_MS,
   REBIND_SILENCE_MS,
+  REPLAYED_HELLO_RETRIES,
 } from './constants.ts';
 import { decodeRefuse, type RefuseReasonName } from './hello.ts';
 import {
@@ -44,6 +52,7 @@ import {
   type ChatPath,
   type ChatSend,
   type DropCause,
+  type EngineClosed,
   type GiveUpReason,
   type OutgoingDatagram,
   type PlaneEvent,
@@ -87,6 +96,8 @@ export type MachineOptions = CommonOptions &
         peer: Address;
         /** The hello body for a nonce: nonce ‖ MAC of the token (src/udp/binding.ts, in the shell). */
         helloBody: (nonce: bigint) => Uint8Array;
+        /** The response body for a challenge: challenge ‖ MAC of the token (src/udp/binding.ts, in the shell). */
+        responseBody: (challenge: Uint8Array) => Uint8Array;
       }
     | { role: 'server' }
   );
@@ -109,6 +120,8 @@ export class DataPlaneMachine<T> {
   private peerValue: Address | undefined;
   private engine: ReliableConnection | undefined;
   private finalStats: EngineStats | undefined;
+  /** The peer broke the engine's protocol (its `lost` event said how): reported with the give-up. */
+  private engineClosed: EngineClosed | undefined;
   private readonly ledger = new ChatLedger<T>();
   /** Chat handed over while syncing (and until the `tcp` event that releases it is polled). */
   private held: T[] = [];
@@ -123,6 +136,9 @@ export class DataPlaneMachine<T> {
 
   private readonly engineConfig: Readonly<Partial<EngineConfig>>;
   private readonly helloBody: ((nonce: bigint) => Uint8Array) | undefined;
+  private readonly responseBody: ((challenge: Uint8Array) => Uint8Array) | undefined;
+  /** Fresh hellos sent because one was refused as replayed (at most REPLAYED_HELLO_RETRIES). */
+  private replayRetries = 0;
   private readonly maxHeldChat: number;
   private readonly maxQueuedChatBytes: number | undefined;
   private readonly holdMessages: (() => boolean) | undefined;
@@ -158,6 +174,7 @@ export class DataPlaneMachine<T> {
     this.now = options.now;
     if (options.role === 'client') {
       this.helloBody = options.helloBody;
+      this.responseBody = options.responseBody;
       this.peerValue = { address: options.peer.address, port: options.peer.port };
       this.stateValue = 'binding';
       this.queueHello();
@@ -165,6 +182,7 @@ export class DataPlaneMachine<T> {
       this.bindingDeadline = options.now + BINDING_TIMEOUT_MS;
     } else {
       this.helloBody = undefined;
+      this.responseBody = undefined;
       this.stateValue = 'offered';
     }
   }
@@ -231,14 +249,30 @@ export class DataPlaneMachine<T> {
       case 'helloOk':
         if (state === 'binding') this.becomeBound();
         return;
-      case 'refuse':
+      case 'refuse': {
         // While bound, a refusal answers a stale rebind hello; the engine decides whether the path lives.
-        if (state === 'binding') this.giveUp('refused', decodeRefuse(datagram.body));
+        if (state !== 'binding') return;
+        const reason = decodeRefuse(datagram.body);
+        if (reason === 'replayed' && this.replayRetries < REPLAYED_HELLO_RETRIES) {
+          // Someone's copy of our hello came first from elsewhere: a fresh one, which the server
+          // answers with a challenge here, and our response moves the binding to us.
+          this.replayRetries++;
+          this.nonce++;
+          this.queueHello();
+          return;
+        }
+        this.giveUp('refused', reason);
+        return;
+      }
+      case 'challenge':
+        // Answered from here: the server moves (or keeps) the binding where the response comes from.
+        if (this.role === 'client') this.outgoing.push({ type: 'response', connectionId: this.connectionId, body: this.responseBody!(datagram.body), to: peer });
         return;
       case 'close':
         this.giveUp('closed');
         return;
       case 'hello':
+      case 'response':
         return;
     }
   }
@@ -379,6 +413,7 @@ export class DataPlaneMachine<T> {
     const event = engine.pollEvent();
     if (event === undefined) return undefined;
     if (event.type === 'lost') {
+      this.noteLost(event);
       this.giveUp('lost');
       return this.events.shift();
     }
@@ -412,10 +447,13 @@ export class DataPlaneMachine<T> {
     this.syncReason = reason;
     this.syncDeadline = this.now + FALLBACK_SYNC_TIMEOUT_MS;
     const wasBound = state === 'bound';
+    const closed = this.engineClosed;
     this.events.push(
-      refuse === undefined
-        ? { type: 'gave-up', by: 'self', reason, wasBound, engine: this.finalStats }
-        : { type: 'gave-up', by: 'self', reason, refuse, wasBound, engine: this.finalStats },
+      refuse !== undefined
+        ? { type: 'gave-up', by: 'self', reason, refuse, wasBound, engine: this.finalStats }
+        : closed !== undefined
+          ? { type: 'gave-up', by: 'self', reason, closed, wasBound, engine: this.finalStats }
+          : { type: 'gave-up', by: 'self', reason, wasBound, engine: this.finalStats },
     );
     this.events.push({ type: 'send-transport', received: this.ledger.received, reason });
   }
@@ -486,10 +524,16 @@ export class DataPlaneMachine<T> {
     // Bounded by the engine's queue of delivered messages (its receive window).
     for (let event = countChat ? engine.pollEvent() : undefined; event !== undefined; event = engine.pollEvent()) {
       if (event.type === 'message' && event.channel === Channel.chat) this.events.push(this.lineOf(event.data));
+      else if (event.type === 'lost') this.noteLost(event);
     }
     this.finalStats = engine.stats();
     engine.close();
     this.engine = undefined;
+  }
+
+  /** The engine's `lost`: a broken protocol is kept to be reported (a timeout needs no more words). */
+  private noteLost(event: Extract<EngineEvent, { type: 'lost' }>): void {
+    if (event.reason !== 'timeout') this.engineClosed = { violation: event.reason, detail: event.detail };
   }
 
   /** A chat message from the peer, counted (what `<transport>` will report) and decoded. */

@@ -1,17 +1,22 @@
 // The server's many bindings on one socket, pure: which connection id belongs to which session (the
-// binding table: tokens, nonces, bound addresses), hellos decided and answered, and data and close
-// datagrams admitted only from a session's bound address and handed to that session's machine.
+// binding table: tokens, nonces, bound and challenged addresses), hellos and responses decided and
+// answered, and data and close datagrams admitted only from a session's bound address and handed to that
+// session's machine.
 //
-//   hello       → the table decides (binding-table.ts): bind / rebind / repeat go to the machine
-//                 (handleVerifiedHello: it binds or moves and answers helloOk); a refusal is answered here.
+//   hello       → the table decides (binding-table.ts): bind / repeat go to the machine (handleVerifiedHello:
+//                 it binds and answers helloOk), with the address's challenge while it is not validated;
+//                 a hello from a new address is answered here with a challenge; a refusal is answered here.
+//   response    → the table decides: the bound address validated, or a rebind (the machine moves and
+//                 answers helloOk there); a response that answers nothing is dropped.
 //   data, close → admitted (bound id, bound address) → the machine; otherwise dropped and counted.
-//   helloOk, refuse → a type only a client receives: counted as unexpected by the shell.
+//   helloOk, refuse, challenge → a type only a client receives: counted as unexpected by the shell.
 //
-// The shell sends what pollTransmit gives after each datagram, logs the outcome, and services the
+// The shell sends what pollTransmit gives after each datagram — a challenge, like the machine's own
+// datagrams, only as far as maySend allows (anti-amplification) — logs the outcome, and services the
 // session's machine.
 import type { Datagram } from '../wire/codec.ts';
-import { BindingTable, type AdmitDecision, type BindingCounters, type HelloDecision } from './binding-table.ts';
-import { encodeRefuse, type HelloVerifier } from './hello.ts';
+import { BindingTable, type AdmitDecision, type BindingCounters, type HelloDecision, type ResponseDecision } from './binding-table.ts';
+import { encodeRefuse, type BindingProof } from './hello.ts';
 import type { DataPlaneMachine } from './machine.ts';
 import type { Address, OutgoingDatagram } from './types.ts';
 
@@ -25,7 +30,9 @@ export type DemuxOutcome<S> =
   | AdmitDecision<S>
   /** A hello, decided (and answered: helloOk by the machine, a refusal by the demultiplexer). */
   | { type: 'hello'; decision: HelloDecision<S> }
-  /** A well-formed datagram of a type the server never accepts (helloOk, refuse). */
+  /** A response to a challenge, decided (a rebind answered helloOk by the machine). */
+  | { type: 'response'; decision: ResponseDecision<S> }
+  /** A well-formed datagram of a type the server never accepts (helloOk, refuse, challenge). */
   | { type: 'unexpected' };
 
 const UNEXPECTED = Object.freeze({ type: 'unexpected' as const });
@@ -34,9 +41,9 @@ export class ServerDemux<S extends DemuxedSession> {
   private readonly table: BindingTable<S>;
   private readonly outgoing: OutgoingDatagram[] = [];
 
-  /** `verifyHello` checks a hello's proof (src/udp/binding.ts: the HMAC needs node:crypto). */
-  constructor(verifyHello: HelloVerifier) {
-    this.table = new BindingTable<S>(verifyHello);
+  /** `proof` checks hellos and responses and draws challenges (src/udp/binding.ts: node:crypto). */
+  constructor(proof: BindingProof) {
+    this.table = new BindingTable<S>(proof);
   }
 
   /** Whether `connectionId` is offered now (bound or not). */
@@ -59,29 +66,55 @@ export class ServerDemux<S extends DemuxedSession> {
     this.table.remove(connectionId);
   }
 
-  handleDatagram(datagram: Datagram, from: Address, now: number): DemuxOutcome<S> {
+  /** Whether `bytes` more may be sent to `to` for `connectionId` now (counted if so): BindingTable.maySend. */
+  maySend(connectionId: number, to: Address, bytes: number): boolean {
+    return this.table.maySend(connectionId, to, bytes);
+  }
+
+  /** A datagram of `bytes` bytes (its whole length on the wire) from `from`. */
+  handleDatagram(datagram: Datagram, from: Address, now: number, bytes: number): DemuxOutcome<S> {
+    const { connectionId } = datagram;
+    const to = { address: from.address, port: from.port };
     switch (datagram.type) {
       case 'hello': {
-        const decision = this.table.hello(datagram.connectionId, datagram.body, from);
-        if (decision.type === 'refuse') {
-          const to = { address: from.address, port: from.port };
-          this.outgoing.push({ type: 'refuse', connectionId: datagram.connectionId, body: encodeRefuse(decision.reason), to });
-        } else decision.session.machine.handleVerifiedHello(from, now);
+        const decision = this.table.hello(connectionId, datagram.body, from, bytes);
+        switch (decision.type) {
+          case 'refuse':
+            this.outgoing.push({ type: 'refuse', connectionId, body: encodeRefuse(decision.reason), to });
+            break;
+          case 'challenge':
+            this.outgoing.push({ type: 'challenge', connectionId, body: decision.challenge, to });
+            break;
+          case 'bind':
+          case 'repeat':
+            decision.session.machine.handleVerifiedHello(from, now);
+            if (decision.challenge !== undefined) this.outgoing.push({ type: 'challenge', connectionId, body: decision.challenge, to });
+            break;
+        }
         return { type: 'hello', decision };
+      }
+      case 'response': {
+        const decision = this.table.response(connectionId, datagram.body, from, bytes);
+        if (decision.type === 'rebind') decision.session.machine.handleVerifiedHello(from, now);
+        return { type: 'response', decision };
       }
       case 'data':
       case 'close': {
-        const decision = this.table.admit(datagram.connectionId, from);
-        if (decision.type === 'accept') decision.session.machine.handleDatagram(datagram, from, now);
+        const decision = this.table.admit(connectionId, from, bytes, now);
+        if (decision.type === 'accept') {
+          decision.session.machine.handleDatagram(datagram, from, now);
+          if (decision.challenge !== undefined) this.outgoing.push({ type: 'challenge', connectionId, body: decision.challenge, to });
+        }
         return decision;
       }
       case 'helloOk':
       case 'refuse':
+      case 'challenge':
         return UNEXPECTED;
     }
   }
 
-  /** A refusal to send, or undefined. */
+  /** A refusal or a challenge to send (a challenge through maySend), or undefined. */
   pollTransmit(): OutgoingDatagram | undefined {
     return this.outgoing.shift();
   }

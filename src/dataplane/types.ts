@@ -1,7 +1,7 @@
 // The data-plane machine's vocabulary: addresses, roles, states, and what it hands its shell (datagrams
 // with their destination, events). Pure types and one comparison.
 import type { TransportReason } from '../commands/types.ts';
-import type { EngineStats } from '../reliability/types.ts';
+import type { EngineStats, PeerViolation } from '../reliability/types.ts';
 import type { Datagram } from '../wire/codec.ts';
 import type { RefuseReasonName } from './hello.ts';
 
@@ -39,6 +39,12 @@ export interface OutgoingDatagram extends Datagram {
   to: Address;
 }
 
+/** The engine stopped because the peer broke its protocol (as reason `lost`): how, for the log. */
+export interface EngineClosed {
+  violation: PeerViolation;
+  detail: string;
+}
+
 /** Why the machine asks its shell to drop the session. */
 export type DropCause =
   /** More chat waited for the move to TCP than the machine holds (the peer does not answer fast). */
@@ -60,14 +66,15 @@ export type PlaneEvent<T> =
   | { type: 'room' }
   /**
    * The engine stopped and chat leaves UDP: this side gave up (`by: 'self'`, with its reason, and the
-   * server's refusal if it was refused) or the peer did (its `<transport>` arrived, with its reason).
-   * `engine`: the engine's last statistics, if it ran.
+   * server's refusal if it was refused; `closed` when its engine stopped on the peer's broken protocol) or
+   * the peer did (its `<transport>` arrived, with its reason). `engine`: the engine's last statistics, if it ran.
    */
   | {
       type: 'gave-up';
       by: 'self';
       reason: GiveUpReason;
       refuse?: RefuseReasonName;
+      closed?: EngineClosed;
       wasBound: boolean;
       engine: EngineStats | undefined;
     }

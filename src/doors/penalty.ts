@@ -1,6 +1,6 @@
 // A penalty budget for one connection's commands — the flood control of IRC servers (ngircd's penalty
-// time, ergo's fakelag) as a pure module any door can apply as lines arrive (the IRC door today; the
-// bracket door can take the same budget later).
+// time, ergo's fakelag) as a pure module any door applies as lines arrive (the IRC door's, the bracket
+// door's: src/doors/bracket/connection.ts).
 //
 // A clock runs ahead of real time: each command pushes it by its cost. While it is at most `freeMs`
 // ahead, commands run at once (a burst: a pasted paragraph, a client's sign-in); beyond that a command is
@@ -9,6 +9,7 @@
 // refusals in a row *drop* the connection. A command that runs at once forgives the strikes.
 //
 //   charge(cost, now) → { type: 'go' } | { type: 'hold', until } | { type: 'refuse', retryMs } | { type: 'drop' }
+//   owe(cost, now)     pushes the clock after the fact (a line found bad only once read): later lines feel it
 //
 // Pure: `now` comes in (milliseconds), the verdict goes out; the shell holds, refuses or closes.
 
@@ -58,6 +59,11 @@ export class PenaltyBudget {
     this.strikes++;
     if (this.strikes >= this.rules.maxStrikes) return { type: 'drop' };
     return { type: 'refuse', retryMs: Math.ceil(wait - this.rules.holdMs) };
+  }
+
+  /** Add `cost` to the clock without a verdict: what a line turned out to cost once it was read. */
+  owe(cost: number, now: number): void {
+    this.clock = Math.max(this.clock, now) + Math.max(0, cost);
   }
 
   /** How far the clock is ahead of `now` (0: no debt). */

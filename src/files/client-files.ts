@@ -1,8 +1,9 @@
 // The client's file features in one coordinator: `/download` (resuming what an earlier run left),
 // `/upload` and `/sendfile` (announce, wait in the queue, stream), files offered by other users
-// (auto-accepted, or `--ask`), `/cancel`, progress, and the link going away. I/O is injected:
-// `send` for requests (the wiring writes command lines), `emit` for what the user sees (progress
-// bar, `--json` events), `link` for the data plane; files are real (receive.ts, source.ts).
+// (waiting for `/accept`, or taken at once with `--auto-accept`), `/cancel`, progress, and the link
+// going away. I/O is injected: `send` for requests (the wiring writes command lines), `emit` for
+// what the user sees (progress bar, `--json` events), `link` for the data plane; files are real
+// (receive.ts, source.ts).
 import path from 'node:path';
 import type { Chunk } from './chunk-codec.ts';
 import { percentDone } from './format.ts';
@@ -40,7 +41,7 @@ export type ClientFileEvent =
   | { type: 'started'; id: number; direction: Direction; name: string; size: number; offset: number }
   /** At most once per whole percent. `done` counts from byte 0. */
   | { type: 'progress'; id: number; direction: Direction; name: string; done: number; size: number; percent: number }
-  /** A file offered by another user; `accepted` when taken automatically (no `--ask`). */
+  /** A file offered by another user; `accepted` when taken automatically (`--auto-accept`). */
   | { type: 'offer'; id: number; from: string; name: string; size: number; accepted: boolean }
   /**
    * Stored (`savedAs`: the name it got, maybe numbered; `path`: where, for a file received here) or
@@ -59,7 +60,7 @@ export interface ClientFilesConfig {
   downloadsDir: string;
   /** Where files sent by other users go (absolute, exists). */
   receivedDir: string;
-  /** Take offered files without asking (the default); false = `--ask`: wait for accept(id). */
+  /** Take offered files without asking (`--auto-accept`); false (the default): wait for accept(id). */
   autoAccept: boolean;
   send: (request: FileRequest) => void;
   emit: (event: ClientFileEvent) => void;
@@ -162,7 +163,7 @@ export class ClientFiles {
     await this.announce(filePath, 'send', user, image);
   }
 
-  /** `/accept ID` (with `--ask`). Never rejects. */
+  /** `/accept ID` (offers wait for it unless `--auto-accept`). Never rejects. */
   async accept(id: number): Promise<void> {
     const offer = this.offers.get(id);
     if (offer === undefined || offer.accepted) {
@@ -172,7 +173,7 @@ export class ClientFiles {
     await this.takeOffer(id, offer);
   }
 
-  /** `/decline ID` (with `--ask`). */
+  /** `/decline ID`. */
   decline(id: number): void {
     const offer = this.offers.get(id);
     if (offer === undefined || offer.accepted) {

@@ -87,10 +87,86 @@ export const MAX_FILE_NAME_BYTES = 200;
 export const MAX_COLLISION_SUFFIX = 999;
 
 /**
- * A `/sendfile` offer not accepted within this long (the recipient runs `--ask` and is away) is
- * withdrawn and its spooled copy removed: a server must not hold files for absent users forever.
+ * A `/sendfile` offer not accepted within this long is withdrawn, its spooled copy removed and the
+ * sender told (`expired`): a server must not hold files for absent users forever. Offers wait for
+ * `/accept` by default, so a person has to see one and answer: five minutes covers a look away from
+ * the screen, and what one offer pins (a spooled file ≤ `--max-upload`) is counted in the shared
+ * directory's budget meanwhile.
  */
-export const OFFER_TIMEOUT_MS = 120_000;
+export const OFFER_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * Offers one sender may have waiting for (or being delivered to) one recipient, counted from the
+ * announcement (`<sendfile>`) on. A person sends a few files at a time; more, before the recipient
+ * answered any, is a flood of their screen and of the server's spool.
+ */
+export const DEFAULT_MAX_OFFERS_PER_SENDER = 3;
+
+/**
+ * Offers waiting for one recipient from everyone together: bounds what a crowd (or one person with
+ * several names) can make the server spool for someone who is away.
+ */
+export const DEFAULT_MAX_OFFERS_PER_RECIPIENT = 10;
+
+/**
+ * A granted upload slot (`<ready>`) is released, and the upload ended (`expired`), when the session
+ * sent no chunk of any of its uploads for this long: a dualchat client starts streaming within
+ * milliseconds of `<ready>` (and streams its uploads one after the other, which is why a chunk of any
+ * of them keeps the others' slots). 10 s is many round trips of the slowest link and short enough
+ * that announcing uploads without sending a byte holds nobody's slot for long.
+ */
+export const UPLOAD_START_TIMEOUT_MS = 10_000;
+
+/**
+ * Uploads one user may have in the queue at once, storing or waiting (files sent to a user included).
+ * Ten is a batch of photos sent in a row; more waits only lengthens everyone's queue.
+ */
+export const DEFAULT_MAX_UPLOADS_PER_USER = 10;
+
+/**
+ * Upload slots one user may hold at once, out of the server's DEFAULT_UPLOAD_SLOTS: with 2 of 5, one
+ * user (an attacker who announces and never sends, too) always leaves three slots to the others. Their
+ * further uploads wait in line; the total bandwidth they get is the same.
+ */
+export const DEFAULT_UPLOAD_SLOTS_PER_USER = 2;
+
+/**
+ * Bytes one user may upload per hour (files sent to users included), counted when an upload is
+ * announced and given back when it fails: 64 MiB is 21 uploads of the 3 MiB maximum in an hour,
+ * more than a person shares in a chat, and at most 1.5 GiB a day of disk per name. `--upload-bytes-per-hour`.
+ */
+export const DEFAULT_UPLOAD_BYTES_PER_HOUR = 64 * 1024 * 1024;
+
+/**
+ * Whatever an announced upload declares, it is counted as at least this many bytes against the hourly
+ * quota: an empty file still costs a directory entry and a disk block, and without a minimum a
+ * thousand empty uploads would cost nothing.
+ */
+export const MIN_UPLOAD_CHARGE_BYTES = 4 * 1024;
+
+/**
+ * Total size of the shared directory (its files, the spool of files sent to users, and uploads in
+ * progress counted at their announced size) past which uploads are refused: 1 GiB. A fixed budget
+ * rather than a share of the free disk: it means the same thing on every run and does not shrink
+ * because something else on the machine wrote a file; an operator who wants more says so
+ * (`--max-shared-bytes`, 0 = no budget).
+ */
+export const DEFAULT_MAX_SHARED_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * How long the measured size of the shared directory is trusted before it is read again (uploads and
+ * deliveries the server makes itself are counted as they happen; this catches files the operator
+ * added or removed). Reading it on every `<upload>` would let a client make the server walk the
+ * directory as often as it likes.
+ */
+export const SHARED_USAGE_REFRESH_MS = 60_000;
+
+/**
+ * CRC-32s of shared files kept (by size, mtime and inode), so that downloading one file again does
+ * not read it whole again: a few hundred distinct files served within a session's lifetime is a busy
+ * shared directory. 40 bytes or so an entry: the bound is on keys, not on memory in any real sense.
+ */
+export const CRC_CACHE_ENTRIES = 1024;
 
 /**
  * A download announced with `<sending>` and not accepted within this long is ended (`expired`): every
@@ -129,5 +205,8 @@ export const TCP_CHUNK_WINDOW_BYTES = 256 * 1024;
  */
 export const FLOW_RETRY_MS = 5;
 
-/** How often the server withdraws offers nobody answered (OFFER_TIMEOUT_MS): a few seconds late is fine. */
+/**
+ * The latest the server looks again for offers, announcements and upload slots past their deadline,
+ * even when it knows of none coming (it also wakes at each deadline it knows): a safety net.
+ */
 export const OFFER_EXPIRY_CHECK_MS = 5_000;

@@ -1,6 +1,7 @@
 // File names as data: which names may be stored, which may be asked for, the type allow-list, the
 // non-colliding variants (`notes (1).txt`) and the hidden temporary names. Pure and total: every
 // check returns a verdict with a message in words, never throws.
+import { describeInvisible, firstInvisible, showInvisible } from '../commands/invisible.ts';
 import { MAX_FILE_NAME_BYTES, TYPE_ALIASES } from './limits.ts';
 
 export type NameCheck = { ok: true; name: string } | { ok: false; message: string };
@@ -21,18 +22,19 @@ export function utf8Length(s: string): number {
   return encoder.encode(s).length;
 }
 
-/** At most 40 characters of a name for an error message, cut visibly. */
+/** At most 40 characters of a name for an error message, cut visibly, bidi controls and zero-width characters shown as `<U+202E>`. */
 export function quoteName(name: string): string {
   const chars = Array.from(name);
   const shown = chars.length > 40 ? `${chars.slice(0, 40).join('')}…` : name;
-  return JSON.stringify(shown);
+  return JSON.stringify(showInvisible(shown));
 }
 
 /**
  * The minimum for a name that is asked for or written locally: one plain entry of a directory.
  * Refused: empty, `.` and `..`, path separators (`/`, and `\` which is one on Windows), NUL and other
- * control characters, dotfiles (hidden: the listing does not show them, and our temporary files are
- * dotfiles), lone surrogates, and names longer than MAX_FILE_NAME_BYTES.
+ * control characters, bidi controls and zero-width characters (`x\u202Egnp.txt` displays as `xtxt.png`:
+ * a name must look like what it is; src/commands/invisible.ts), dotfiles (hidden: the listing does not
+ * show them, and our temporary files are dotfiles), lone surrogates, and names longer than MAX_FILE_NAME_BYTES.
  */
 export function checkPlainName(name: string): NameCheck {
   if (typeof name !== 'string' || name === '') return { ok: false, message: 'the file name is empty' };
@@ -41,6 +43,8 @@ export function checkPlainName(name: string): NameCheck {
     return { ok: false, message: `${quoteName(name)} is a path; give a file name only (no / or \\)` };
   }
   if (CONTROL_CHARS.test(name)) return { ok: false, message: `${quoteName(name)} contains control characters` };
+  const invisible = firstInvisible(name);
+  if (invisible !== undefined) return { ok: false, message: `${quoteName(name)} contains ${describeInvisible(invisible)}` };
   if (LONE_SURROGATE.test(name)) return { ok: false, message: `${quoteName(name)} is not valid Unicode` };
   if (name.startsWith('.')) return { ok: false, message: `${quoteName(name)} is a hidden file name (starts with a dot)` };
   const bytes = utf8Length(name);

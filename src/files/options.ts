@@ -2,10 +2,17 @@
 // and the checks that turn a bad value into a clear message. Pure and total.
 import {
   DEFAULT_MAX_DOWNLOADS_PER_CLIENT,
+  DEFAULT_MAX_OFFERS_PER_RECIPIENT,
+  DEFAULT_MAX_OFFERS_PER_SENDER,
+  DEFAULT_MAX_SHARED_BYTES,
   DEFAULT_MAX_UPLOAD_BYTES,
+  DEFAULT_MAX_UPLOADS_PER_USER,
   DEFAULT_MAX_WAITING_UPLOADS,
+  DEFAULT_UPLOAD_BYTES_PER_HOUR,
   DEFAULT_UPLOAD_SLOTS,
+  DEFAULT_UPLOAD_SLOTS_PER_USER,
   DEFAULT_UPLOAD_TYPES,
+  UPLOAD_START_TIMEOUT_MS,
 } from './limits.ts';
 
 export interface FileOptions {
@@ -19,6 +26,20 @@ export interface FileOptions {
   maxWaitingUploads: number;
   /** Downloads one client may run at once. */
   maxDownloadsPerClient: number;
+  /** Upload slots one user may hold at once. */
+  uploadSlotsPerUser: number;
+  /** Uploads one user may have in the queue (storing or waiting). */
+  maxUploadsPerUser: number;
+  /** Bytes one user may upload per hour (0 = no quota). */
+  uploadBytesPerHour: number;
+  /** Budget of the shared directory in bytes (0 = none). */
+  maxSharedBytes: number;
+  /** Offers one sender may have pending to one recipient. */
+  maxOffersPerSender: number;
+  /** Offers pending to one recipient from everyone. */
+  maxOffersPerRecipient: number;
+  /** A granted slot whose session sends no upload chunk this long is released (ms). */
+  uploadStartTimeoutMs: number;
 }
 
 export const DEFAULT_FILE_OPTIONS: Readonly<FileOptions> = Object.freeze({
@@ -27,6 +48,13 @@ export const DEFAULT_FILE_OPTIONS: Readonly<FileOptions> = Object.freeze({
   uploadSlots: DEFAULT_UPLOAD_SLOTS,
   maxWaitingUploads: DEFAULT_MAX_WAITING_UPLOADS,
   maxDownloadsPerClient: DEFAULT_MAX_DOWNLOADS_PER_CLIENT,
+  uploadSlotsPerUser: DEFAULT_UPLOAD_SLOTS_PER_USER,
+  maxUploadsPerUser: DEFAULT_MAX_UPLOADS_PER_USER,
+  uploadBytesPerHour: DEFAULT_UPLOAD_BYTES_PER_HOUR,
+  maxSharedBytes: DEFAULT_MAX_SHARED_BYTES,
+  maxOffersPerSender: DEFAULT_MAX_OFFERS_PER_SENDER,
+  maxOffersPerRecipient: DEFAULT_MAX_OFFERS_PER_RECIPIENT,
+  uploadStartTimeoutMs: UPLOAD_START_TIMEOUT_MS,
 });
 
 export type FileOptionsResult = { ok: true; options: FileOptions } | { ok: false; message: string };
@@ -73,6 +101,13 @@ export function resolveFileOptions(partial: Partial<FileOptions> = {}): FileOpti
     ['uploadSlots', 1],
     ['maxWaitingUploads', 0],
     ['maxDownloadsPerClient', 1],
+    ['uploadSlotsPerUser', 1],
+    ['maxUploadsPerUser', 1],
+    ['uploadBytesPerHour', 0],
+    ['maxSharedBytes', 0],
+    ['maxOffersPerSender', 1],
+    ['maxOffersPerRecipient', 1],
+    ['uploadStartTimeoutMs', 1],
   ] as const) {
     const v = o[key];
     if (!Number.isSafeInteger(v) || v < min) return { ok: false, message: `${key} must be a whole number ≥ ${min}, got ${String(v)}` };

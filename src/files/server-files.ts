@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { ErrorCode } from '../commands/types.ts';
 import type { Chunk } from './chunk-codec.ts';
 import type { IncomingResult, IncomingTransfer } from './incoming.ts';
+import { CrcCache } from './crc-cache.ts';
 import { ACCEPT_TIMEOUT_MS, OFFER_TIMEOUT_MS, RECENTLY_ENDED_PER_SESSION } from './limits.ts';
 import type { FileOptions } from './options.ts';
 import {
@@ -21,12 +22,14 @@ import {
 } from './outgoing.ts';
 import type { AbortCode, FileNotice, RefusedRequest } from './protocol.ts';
 import { startReceive } from './receive.ts';
+import { SharedBudget } from './shared-budget.ts';
 import { ensureSharedDir } from './shared-dir.ts';
 import { openSharedForSending, type SendableFile } from './source.ts';
 import { TransferTable } from './transfer-table.ts';
 import { UploadQueue, type QueueEvent } from './upload-queue.ts';
 import { removeStaleParts } from './writer.ts';
 import { checkUploadRequest } from './upload-rules.ts';
+import { uploadCharge, UploadQuota } from './upload-quota.ts';
 
 export type { AbortCode, FileNotice } from './protocol.ts';
 
@@ -41,7 +44,11 @@ export type FileLogEvent =
   | { type: 'transfer-failed'; session: SessionKey; id: number; name: string; code: AbortCode; message: string }
   | { type: 'refused'; session: SessionKey; request: string; code: ErrorCode; message: string };
 
-export type FileOutput = { type: 'notice'; session: SessionKey; notice: FileNotice } | { type: 'log'; event: FileLogEvent };
+export type FileOutput =
+  | { type: 'notice'; session: SessionKey; notice: FileNotice }
+  /** A line for the person (a `<system>` reply): no file command answers it, it only informs. */
+  | { type: 'system'; session: SessionKey; text: string }
+  | { type: 'log'; event: FileLogEvent };
 
 export interface ServerFilesConfig {
   /** The shared directory (absolute, symlink-free: ensureSharedDir's result). */
@@ -54,6 +61,8 @@ export interface ServerFilesConfig {
   emit: (output: FileOutput) => void;
   /** Milliseconds, for offer expiry. */
   now: () => number;
+  /** A deadline at `at` (ms) was set: call expire() then (or soon after). */
+  wake?: (at: number) => void;
 }
 
 /** A user as the coordinator needs them for `/sendfile`: the session and the name others see. */
@@ -87,6 +96,8 @@ type Entry =
       relayTo?: Party;
       from: Party;
       receiver?: IncomingTransfer;
+      /** When `<ready>` went out: its bytes must start within the upload start timeout. */
+      grantedAt?: number;
       /** Once stored in the spool: the offer made to the recipient. */
       offerId?: number;
       over: boolean;
@@ -129,15 +140,31 @@ export class ServerFiles {
   private readonly queue: UploadQueue<number, SessionKey>;
   /** The last transfers of each session that ended (RECENTLY_ENDED_PER_SESSION), for a late `<cancel>`. */
   private readonly ended = new Map<SessionKey, number[]>();
+  /** When each session's uploads last took a chunk (a slot waiting for its bytes is kept while they flow). */
+  private readonly lastUploadChunk = new Map<SessionKey, number>();
+  /** CRC-32s of the shared files (and spooled ones), once per version. */
+  private readonly crcs = new CrcCache();
+  /** Upload bytes per user name per hour. */
+  private readonly quota: UploadQuota;
+  /** The shared directory's disk budget. */
+  private readonly budget: SharedBudget;
 
   constructor(private readonly config: ServerFilesConfig) {
-    this.table = new TransferTable({ download: config.options.maxDownloadsPerClient });
-    this.queue = new UploadQueue({ slots: config.options.uploadSlots, maxWaiting: config.options.maxWaitingUploads });
+    const o = config.options;
+    this.table = new TransferTable({ download: o.maxDownloadsPerClient });
+    this.queue = new UploadQueue({ slots: o.uploadSlots, maxWaiting: o.maxWaitingUploads, slotsPerOwner: o.uploadSlotsPerUser, maxPerOwner: o.maxUploadsPerUser });
+    this.quota = new UploadQuota(o.uploadBytesPerHour);
+    this.budget = new SharedBudget([config.root, config.spoolDir], o.maxSharedBytes, config.now);
   }
 
   /** Transfers in progress (all kinds), for statistics. */
   get transfers(): number {
     return this.table.size;
+  }
+
+  /** Whole-file CRC-32s computed (not found in the cache), for statistics. */
+  get crcComputations(): number {
+    return this.crcs.computations;
   }
 
   /** `<download>NAME`, or `<resume>OFFSET SIZE CRC NAME` with `resume`. Never rejects. */
@@ -146,7 +173,7 @@ export class ServerFiles {
     const added = this.table.add(session, 'download', entry);
     if (!added.ok) return this.refuseRequest(session, 'download', name, 'refused', added.message);
     const id = added.id;
-    const opened = await openSharedForSending(this.config.root, name);
+    const opened = await openSharedForSending(this.config.root, name, this.crcs);
     if (!opened.ok) {
       this.table.delete(id);
       return this.refuseRequest(session, 'download', name, opened.error.code, opened.error.message);
@@ -193,6 +220,12 @@ export class ServerFiles {
     if (relayTo !== undefined && relayTo.session === from.session) {
       return this.refuseRequest(from.session, what, name, 'bad-argument', 'you cannot send a file to yourself');
     }
+    const limited = relayTo === undefined ? undefined : this.offerLimit(from, relayTo);
+    if (limited !== undefined) return this.refuseRequest(from.session, what, name, 'refused', limited);
+    const quota = this.quota.check(from.name, request.size, this.inProgress(uploadCharge, from.name), this.config.now());
+    if (!quota.ok) return this.refuseRequest(from.session, what, name, 'refused', quota.message);
+    const budget = await this.budget.check(request.size, () => this.inProgress((size) => size));
+    if (!budget.ok) return this.refuseRequest(from.session, what, name, budget.code, budget.message);
     const entry: Entry = { kind: 'upload', name: request.name, size: request.size, crc: request.crc >>> 0, from, over: false };
     if (relayTo !== undefined) entry.relayTo = relayTo;
     const added = this.table.add(from.session, relayTo === undefined ? 'upload' : 'sendfile', entry);
@@ -209,6 +242,7 @@ export class ServerFiles {
   chunk(session: SessionKey, chunk: Chunk): boolean {
     const entry = this.table.getOwned(chunk.transferId, session)?.value;
     if (entry === undefined || entry.kind !== 'upload' || entry.receiver === undefined) return false;
+    this.lastUploadChunk.set(session, this.config.now());
     return entry.receiver.accept(chunk);
   }
 
@@ -272,7 +306,7 @@ export class ServerFiles {
       return this.refuse(session, 'accept', 'bad-argument', `no offer ${id} is waiting for you`);
     }
     entry.phase = 'accepted';
-    const opened = await openSharedForSending(this.config.spoolDir, entry.spoolName);
+    const opened = await openSharedForSending(this.config.spoolDir, entry.spoolName, this.crcs);
     if (entry.over) {
       if (opened.ok) await opened.file.handle.close().catch(() => undefined);
       return;
@@ -312,7 +346,7 @@ export class ServerFiles {
     this.remember(session, id);
     entry.over = true;
     await this.closeSending(entry.sending);
-    await this.removeSpooled(entry.spoolName);
+    await this.removeSpooled(entry.spoolName, entry.size);
   }
 
   /** The link of `session` may have room: let its senders queue more. */
@@ -323,14 +357,30 @@ export class ServerFiles {
   }
 
   /**
-   * Withdraw offers older than OFFER_TIMEOUT_MS, and end downloads announced longer than
-   * ACCEPT_TIMEOUT_MS ago that the client never accepted (a client that cannot take files, such as
-   * the Python ancestors, must not hold an open file). Returns when the next one would expire, if any.
+   * Withdraw offers older than OFFER_TIMEOUT_MS (the sender is told), end downloads announced longer
+   * than ACCEPT_TIMEOUT_MS ago that the client never accepted (a client that cannot take files, such
+   * as the Python ancestors, must not hold an open file), and release upload slots whose session sent
+   * no chunk within the upload start timeout. Returns when the next one would expire, if any.
    */
-  async expireOffers(): Promise<number | undefined> {
+  async expire(): Promise<number | undefined> {
     const now = this.config.now();
+    this.quota.sweep(now);
     let next: number | undefined;
     for (const { id, owner, value } of this.table.all()) {
+      if (value.over) continue; // ended while an earlier one of this pass was awaited
+      if (value.kind === 'upload' && value.receiver !== undefined && value.grantedAt !== undefined) {
+        const deadline = Math.max(value.grantedAt, this.lastUploadChunk.get(owner) ?? 0) + this.config.options.uploadStartTimeoutMs;
+        if (deadline <= now) {
+          const seconds = this.config.options.uploadStartTimeoutMs / 1000;
+          // Told first (the entry is over), then the receiver ends: its done handler releases the slot.
+          const receiver = value.receiver;
+          this.finish(id, owner, { kind: 'aborted', id, code: 'expired', message: `no bytes of ${value.name} arrived within ${seconds} s; its upload slot went to the next in line` });
+          await receiver.cancel('the upload did not start in time');
+        } else if (next === undefined || deadline < next) {
+          next = deadline;
+        }
+        continue;
+      }
       if (value.kind === 'download' && !value.streaming && value.announcedAt !== undefined) {
         const deadline = value.announcedAt + ACCEPT_TIMEOUT_MS;
         if (deadline <= now) {
@@ -345,7 +395,7 @@ export class ServerFiles {
       if (value.kind !== 'delivery' || value.phase !== 'offered') continue;
       const deadline = value.offeredAt + OFFER_TIMEOUT_MS;
       if (deadline <= now) {
-        await this.endDelivery(id, 'expired', `${value.name} was not accepted in time`, 'both');
+        await this.endDelivery(id, 'expired', `${value.to} did not accept ${value.name} within ${OFFER_TIMEOUT_MS / 60_000} min`, 'both');
       } else if (next === undefined || deadline < next) {
         next = deadline;
       }
@@ -359,6 +409,7 @@ export class ServerFiles {
    */
   async disconnect(session: SessionKey): Promise<void> {
     this.ended.delete(session);
+    this.lastUploadChunk.delete(session);
     const gone = this.table.removeOwner(session);
     for (const { id, value } of gone) {
       value.over = true;
@@ -380,7 +431,7 @@ export class ServerFiles {
             message: `${value.to} left before receiving ${value.name}`,
           });
         }
-        await this.removeSpooled(value.spoolName);
+        await this.removeSpooled(value.spoolName, value.size);
         this.log({ type: 'transfer-failed', session, id, name: value.name, code: 'user-left', message: 'the recipient left' });
       }
     }
@@ -428,6 +479,8 @@ export class ServerFiles {
     await this.closeSending(entry.sending);
     if (state.status === 'failed') {
       const { code, message } = state.failure;
+      // The file differed from what its size and mtime promised: its cached CRC-32 may be stale.
+      if (code === 'changed' && entry.sending !== undefined) this.crcs.forget(entry.sending.file.snapshot);
       if (entry.kind === 'delivery') {
         await this.endDelivery(id, code, message, 'both');
       } else {
@@ -465,6 +518,8 @@ export class ServerFiles {
       return;
     }
     entry.receiver = started.transfer;
+    entry.grantedAt = this.config.now();
+    this.config.wake?.(entry.grantedAt + this.config.options.uploadStartTimeoutMs);
     this.notify(session, { kind: 'ready', id, name: entry.name });
     this.log({ type: 'transfer-start', session, id, kind: entry.relayTo === undefined ? 'upload' : 'relay-in', name: entry.name, size: entry.size, offset: 0 });
     void started.transfer.done.then((result) => this.afterUpload(id, session, entry, result));
@@ -478,11 +533,17 @@ export class ServerFiles {
         const code: AbortCode = result.failure.code === 'interrupted' ? 'user-left' : result.failure.code;
         this.finish(id, session, { kind: 'aborted', id, code, message: result.failure.message });
       }
-    } else if (entry.relayTo === undefined) {
-      this.finish(id, session, { kind: 'stored', id, name: result.name });
-      this.log({ type: 'transfer-done', session, id, name: result.name, size: result.size });
     } else {
-      await this.offer(id, entry, result.name);
+      // Stored (in the shared directory, or the spool): it counts against its sender's quota and the
+      // directory's budget from now on (until now, as an upload in progress).
+      this.quota.charge(entry.from.name, result.size, this.config.now());
+      this.budget.add(result.size);
+      if (entry.relayTo === undefined) {
+        this.finish(id, session, { kind: 'stored', id, name: result.name });
+        this.log({ type: 'transfer-done', session, id, name: result.name, size: result.size });
+      } else {
+        await this.offer(id, entry, result.name);
+      }
     }
     await this.applyQueue(queueEvents);
   }
@@ -492,7 +553,7 @@ export class ServerFiles {
     const to = entry.relayTo;
     if (to === undefined) return;
     if (this.config.linkFor(to.session) === undefined) {
-      await this.removeSpooled(spoolName);
+      await this.removeSpooled(spoolName, entry.size);
       if (!entry.over) {
         this.finish(upstreamId, entry.from.session, { kind: 'aborted', id: upstreamId, code: 'user-left', message: `${to.name} is no longer online` });
       }
@@ -513,12 +574,17 @@ export class ServerFiles {
     };
     const added = this.table.add(to.session, 'sendfile', delivery);
     if (!added.ok) {
-      await this.removeSpooled(spoolName);
+      await this.removeSpooled(spoolName, entry.size);
       if (!entry.over) this.finish(upstreamId, entry.from.session, { kind: 'aborted', id: upstreamId, code: 'internal', message: added.message });
       return;
     }
     entry.offerId = added.id;
+    this.config.wake?.(delivery.offeredAt + OFFER_TIMEOUT_MS);
     this.notify(to.session, { kind: 'offer', id: added.id, from: entry.from.name, size: entry.size, crc: entry.crc, name: entry.name });
+    if (!entry.over) {
+      const text = `${entry.name} waits for ${to.name} to accept it; it is withdrawn if they have not within ${OFFER_TIMEOUT_MS / 60_000} min`;
+      this.config.emit({ type: 'system', session: entry.from.session, text });
+    }
   }
 
   /**
@@ -536,7 +602,7 @@ export class ServerFiles {
     if (notify === 'both' && upstream !== undefined) {
       this.finish(entry.upstreamId, upstream.owner, { kind: 'aborted', id: entry.upstreamId, code, message });
     }
-    await this.removeSpooled(entry.spoolName);
+    await this.removeSpooled(entry.spoolName, entry.size);
   }
 
   /** Remove a transfer from the table, mark it over and tell its owner how it ended. */
@@ -563,8 +629,46 @@ export class ServerFiles {
     await sending.file.handle.close().catch(() => undefined);
   }
 
-  private async removeSpooled(spoolName: string): Promise<void> {
+  /** Remove a delivered (or abandoned) file of `size` bytes from the spool. */
+  private async removeSpooled(spoolName: string, size: number): Promise<void> {
     await rm(path.join(this.config.spoolDir, spoolName), { force: true }).catch(() => undefined);
+    this.budget.add(-size);
+  }
+
+  /**
+   * Why `from` may not send `to` one more file (DEFAULT_MAX_OFFERS_PER_SENDER to one recipient,
+   * DEFAULT_MAX_OFFERS_PER_RECIPIENT to them from everyone: announced, being uploaded, offered or
+   * being delivered), or undefined.
+   */
+  private offerLimit(from: Party, to: Party): string | undefined {
+    let fromSender = 0;
+    let total = 0;
+    for (const { owner, value } of this.table.all()) {
+      const counted =
+        (value.kind === 'upload' && value.relayTo?.session === to.session && value.offerId === undefined) ||
+        (value.kind === 'delivery' && owner === to.session);
+      if (!counted) continue;
+      total++;
+      if (value.from.session === from.session) fromSender++;
+    }
+    const { maxOffersPerSender, maxOffersPerRecipient } = this.config.options;
+    if (fromSender >= maxOffersPerSender) {
+      return `you already have ${fromSender} files on their way to ${to.name} (at most ${maxOffersPerSender} until they answer); wait for them to accept or decline`;
+    }
+    if (total >= maxOffersPerRecipient) return `${to.name} has ${total} files waiting to be accepted (at most ${maxOffersPerRecipient}); try again later`;
+    return undefined;
+  }
+
+  /**
+   * Bytes of the uploads announced and not yet stored (waiting or being written) — of `user`, or
+   * everyone's — each size counted as `count` says (the quota's minimum charge, or as it is).
+   */
+  private inProgress(count: (size: number) => number, user?: string): number {
+    let total = 0;
+    for (const { value } of this.table.all()) {
+      if (value.kind === 'upload' && value.offerId === undefined && (user === undefined || value.from.name === user)) total += count(value.size);
+    }
+    return total;
   }
 
   private refuseRequest(session: SessionKey, request: RefusedRequest, name: string, code: ErrorCode, message: string): void {

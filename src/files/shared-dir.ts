@@ -104,3 +104,21 @@ export function isInside(root: string, target: string): boolean {
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/**
+ * Bytes the shared directory holds for the disk budget (`--max-shared-bytes`): its regular files and
+ * those of `spoolDir` (files sent to users, waiting), each directory read once, not below. Dotfiles
+ * are left out: they are our uploads in progress, counted at their announced size instead. Links take
+ * no space of their own. A file that vanishes meanwhile counts 0.
+ */
+export async function measureSharedBytes(dirs: readonly string[]): Promise<number> {
+  let total = 0;
+  for (const dir of dirs) {
+    const entries = await readdir(dir, { withFileTypes: true });
+    const sizes = await Promise.all(
+      entries.map(async (entry) => (entry.isFile() && !entry.name.startsWith('.') ? ((await sizedEntry(path.join(dir, entry.name), entry.name, lstat))?.size ?? 0) : 0)),
+    );
+    for (const size of sizes) total += size;
+  }
+  return total;
+}

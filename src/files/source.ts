@@ -5,6 +5,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { CRC_READ_BYTES } from './limits.ts';
 import { CRC32_EMPTY, crc32Update } from './crc.ts';
+import type { CrcCache } from './crc-cache.ts';
 import { describeError } from './errors.ts';
 import type { ChunkSource, FileSnapshot } from './outgoing.ts';
 import { openSharedFile, snapshotOf, type OpenedFile, type ResolveError } from './resolve.ts';
@@ -109,23 +110,31 @@ export interface SendableFile extends OpenedFile {
 export type SendableResult = { ok: true; file: SendableFile } | { ok: false; error: ResolveError };
 
 /**
- * `<download>NAME` on the server: resolve and open NAME strictly inside `root`, then read it once
- * for its CRC-32. Never rejects; the caller closes `handle`.
+ * `<download>NAME` on the server: resolve and open NAME strictly inside `root`, then take its CRC-32:
+ * from `crcs` when this version (size, mtime, inode) was read before, else by reading it once. Never
+ * rejects; the caller closes `handle`.
  */
-export async function openSharedForSending(root: string, name: string): Promise<SendableResult> {
+export async function openSharedForSending(root: string, name: string, crcs?: CrcCache): Promise<SendableResult> {
   const opened = await openSharedFile(root, name);
   if (!opened.ok) return opened;
   const { file } = opened;
-  try {
+  const compute = async (): Promise<number> => {
     const crc = await crc32OfHandle(file.handle, file.snapshot.size);
     const after = snapshotOf(await file.handle.stat());
-    if (after.size !== file.snapshot.size || after.mtimeMs !== file.snapshot.mtimeMs) {
-      await file.handle.close().catch(() => undefined);
-      return { ok: false, error: { code: 'refused', message: `${name} is being modified; try again when it is finished` } };
-    }
+    if (after.size !== file.snapshot.size || after.mtimeMs !== file.snapshot.mtimeMs) throw new FileModifiedError();
+    return crc;
+  };
+  try {
+    const crc = await (crcs === undefined ? compute() : crcs.crcOf(file.snapshot, compute));
     return { ok: true, file: { ...file, crc, source: handleSource(file.handle) } };
   } catch (error) {
     await file.handle.close().catch(() => undefined);
+    if (error instanceof FileModifiedError) {
+      return { ok: false, error: { code: 'refused', message: `${name} is being modified; try again when it is finished` } };
+    }
     return { ok: false, error: { code: 'internal', message: `${name} cannot be read: ${describeError(error)}` } };
   }
 }
+
+/** The file's size or mtime moved while its CRC-32 was read. */
+class FileModifiedError extends Error {}

@@ -1,6 +1,9 @@
-// The server-wide upload queue: at most `slots` uploads store bytes at once; the others wait in
-// arrival order and are told their position (1 = next). A waiting upload may be cancelled; a slot is
-// released when its upload finishes, fails or its client goes away, and the first waiter gets it.
+// The server-wide upload queue: at most `slots` uploads store bytes at once, at most `slotsPerOwner`
+// of them one client's; the others wait in arrival order (a waiter whose owner holds its share is
+// passed over, keeping its place) and are told their position (1 = first in line). One owner may
+// have at most `maxPerOwner` uploads in the queue, storing or waiting. A waiting upload may be
+// cancelled; a slot is released when its upload finishes, fails or its client goes away, and the
+// first waiter gets it.
 // Pure: the caller maps the events to `<queued>` / `<upload_ok>` replies.
 import { DEFAULT_MAX_WAITING_UPLOADS, DEFAULT_UPLOAD_SLOTS } from './limits.ts';
 
@@ -17,11 +20,17 @@ export interface UploadQueueOptions {
   slots?: number;
   /** Uploads that may wait (default DEFAULT_MAX_WAITING_UPLOADS). */
   maxWaiting?: number;
+  /** Slots one owner may hold at once (default: all of them). */
+  slotsPerOwner?: number;
+  /** Uploads one owner may have queued, storing or waiting (default: no bound but maxWaiting's). */
+  maxPerOwner?: number;
 }
 
 export class UploadQueue<Id, Owner> {
   readonly slots: number;
   readonly maxWaiting: number;
+  readonly slotsPerOwner: number;
+  readonly maxPerOwner: number;
   private readonly owners = new Map<Id, Owner>();
   private readonly holding = new Set<Id>();
   private waiters: Id[] = [];
@@ -32,6 +41,8 @@ export class UploadQueue<Id, Owner> {
     if (problem !== undefined) throw new RangeError(problem);
     this.slots = options.slots ?? DEFAULT_UPLOAD_SLOTS;
     this.maxWaiting = options.maxWaiting ?? DEFAULT_MAX_WAITING_UPLOADS;
+    this.slotsPerOwner = options.slotsPerOwner ?? this.slots;
+    this.maxPerOwner = options.maxPerOwner ?? Number.POSITIVE_INFINITY;
   }
 
   /** Uploads holding a slot. */
@@ -57,7 +68,10 @@ export class UploadQueue<Id, Owner> {
   /** A new upload: granted at once if a slot is free, else queued behind the others. */
   request(id: Id, owner: Owner): EnqueueResult<Id> {
     if (this.owners.has(id)) return { ok: false, message: 'this upload is already queued' };
-    if (this.holding.size < this.slots) {
+    if (this.queuedBy(owner) >= this.maxPerOwner) {
+      return { ok: false, message: `you have ${this.maxPerOwner} uploads in the queue already; wait for one to finish` };
+    }
+    if (this.holding.size < this.slots && this.holdingBy(owner) < this.slotsPerOwner) {
       this.owners.set(id, owner);
       this.holding.add(id);
       return { ok: true, events: [{ type: 'granted', id }] };
@@ -87,6 +101,20 @@ export class UploadQueue<Id, Owner> {
     });
   }
 
+  /** Uploads of `owner` storing or waiting. */
+  private queuedBy(owner: Owner): number {
+    let n = 0;
+    for (const o of this.owners.values()) if (o === owner) n++;
+    return n;
+  }
+
+  /** Slots `owner` holds. */
+  private holdingBy(owner: Owner): number {
+    let n = 0;
+    for (const id of this.holding) if (this.owners.get(id) === owner) n++;
+    return n;
+  }
+
   private forget(id: Id): void {
     if (!this.owners.delete(id)) return;
     if (!this.holding.delete(id)) this.waiters = this.waiters.filter((w) => w !== id);
@@ -97,14 +125,18 @@ export class UploadQueue<Id, Owner> {
     const before = new Map(this.waiters.map((id, i) => [id, i + 1]));
     mutate();
     const events: QueueEvent<Id>[] = [];
-    let granted = 0;
-    while (this.holding.size < this.slots && granted < this.waiters.length) {
-      const next = this.waiters[granted] as Id;
+    const granted = new Set<Id>();
+    // One pass in line order (bounded by the waiters): the first waiter whose owner holds less than
+    // its share takes each free slot.
+    for (const next of this.waiters) {
+      if (this.holding.size >= this.slots) break;
+      const owner = this.owners.get(next) as Owner;
+      if (this.holdingBy(owner) >= this.slotsPerOwner) continue;
       this.holding.add(next);
+      granted.add(next);
       events.push({ type: 'granted', id: next });
-      granted++;
     }
-    if (granted > 0) this.waiters = this.waiters.slice(granted);
+    if (granted.size > 0) this.waiters = this.waiters.filter((id) => !granted.has(id));
     this.waiters.forEach((id, i) => {
       if (before.get(id) !== i + 1) events.push({ type: 'position', id, position: i + 1 });
     });
@@ -120,6 +152,9 @@ export function checkQueueOptions(options: UploadQueueOptions): string | undefin
   }
   if (maxWaiting !== undefined && (!Number.isSafeInteger(maxWaiting) || maxWaiting < 0)) {
     return `waiting uploads must be a whole number ≥ 0, got ${String(maxWaiting)}`;
+  }
+  for (const [key, value] of [['slotsPerOwner', options.slotsPerOwner], ['maxPerOwner', options.maxPerOwner]] as const) {
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) return `${key} must be a whole number ≥ 1, got ${String(value)}`;
   }
   return undefined;
 }

@@ -17,6 +17,8 @@ export function withFixedShape(c: Readonly<ResolvedEngineConfig>): ResolvedEngin
   return {
     maxPacketBytes: c.maxPacketBytes,
     maxMessageBytes: c.maxMessageBytes,
+    maxChatMessageBytes: c.maxChatMessageBytes,
+    maxBulkMessageBytes: c.maxBulkMessageBytes,
     initialPacketNumber: c.initialPacketNumber,
     initialMessageSeq: c.initialMessageSeq,
     rtoInitialMs: c.rtoInitialMs,

@@ -12,8 +12,16 @@ export interface EngineConfig {
    * maximum datagram size (MDS) the congestion controller counts in.
    */
   maxPacketBytes: number;
-  /** Largest single message accepted by send() and by the reassembler (memory bound). */
+  /** Largest single message accepted by send() and by the reassembler (memory bound), on either channel. */
   maxMessageBytes: number;
+  /**
+   * Largest message on the chat channel, sent or received; derived when absent: maxMessageBytes. Set by
+   * the channel's use: on real sockets the hub's text limit plus a line's framing (src/server/engine-limits.ts).
+   * A peer announcing a larger one is closed (docs/engine.md, "Receive accounting").
+   */
+  maxChatMessageBytes?: number;
+  /** Largest message on the bulk channel; derived when absent: maxMessageBytes (real sockets: a file chunk). */
+  maxBulkMessageBytes?: number;
   /** First packet number this side sends (tests start near 2^32 to cross the wrap). */
   initialPacketNumber: number;
   /** First message sequence number of each channel. Both peers MUST use the same value. */
@@ -105,7 +113,11 @@ export interface EngineConfig {
   receiveWindowBytes: number;
   /** Part of the peer's window bulk data may never use, so chat always has room. */
   chatReserveBytes: number;
-  /** Messages per channel sent beyond the oldest unacknowledged one (bounds serial ambiguity). */
+  /**
+   * Messages per channel sent beyond the oldest unacknowledged one (bounds serial ambiguity). Both peers
+   * must use the same value: it is also the receiver's cap on messages held out of order per channel —
+   * an honest sender never has one further ahead, so a peer that does is closed.
+   */
   maxMessagesInFlight: number;
 
   /**
@@ -139,7 +151,10 @@ export function rfc9002InitialWindow(mds: number): number {
 /** A config with every field present. */
 export type ResolvedEngineConfig = Required<EngineConfig>;
 
-const BASE_DEFAULTS: Omit<ResolvedEngineConfig, 'initialWindowBytes' | 'minWindowBytes'> = {
+/** The fields derived from others when absent. */
+type DerivedField = 'initialWindowBytes' | 'minWindowBytes' | 'maxChatMessageBytes' | 'maxBulkMessageBytes';
+
+const BASE_DEFAULTS: Omit<ResolvedEngineConfig, DerivedField> = {
   maxPacketBytes: 1200,
   maxMessageBytes: 64 * 1024 * 1024,
   initialPacketNumber: 0,
@@ -176,6 +191,8 @@ export const DEFAULT_ENGINE_CONFIG: Readonly<ResolvedEngineConfig> = Object.free
   ...BASE_DEFAULTS,
   initialWindowBytes: rfc9002InitialWindow(BASE_DEFAULTS.maxPacketBytes),
   minWindowBytes: 2 * BASE_DEFAULTS.maxPacketBytes,
+  maxChatMessageBytes: BASE_DEFAULTS.maxMessageBytes,
+  maxBulkMessageBytes: BASE_DEFAULTS.maxMessageBytes,
 });
 
 /** The smallest packet that still holds a header, a full ACK frame and some data. */
@@ -204,6 +221,8 @@ export function resolveEngineConfig(partial: Partial<EngineConfig> = {}): Config
     ...merged,
     initialWindowBytes: merged.initialWindowBytes ?? rfc9002InitialWindow(mds),
     minWindowBytes: merged.minWindowBytes ?? 2 * mds,
+    maxChatMessageBytes: merged.maxChatMessageBytes ?? merged.maxMessageBytes,
+    maxBulkMessageBytes: merged.maxBulkMessageBytes ?? merged.maxMessageBytes,
   };
   const errors: string[] = [];
   const check = (ok: boolean, message: string): void => {
@@ -219,6 +238,8 @@ export function resolveEngineConfig(partial: Partial<EngineConfig> = {}): Config
   };
   intIn('maxPacketBytes', MIN_PACKET_BYTES, MAX_PACKET_BYTES);
   intIn('maxMessageBytes', 1, MAX_MESSAGE_BYTES_LIMIT);
+  intIn('maxChatMessageBytes', 0, config.maxMessageBytes);
+  intIn('maxBulkMessageBytes', 0, config.maxMessageBytes);
   intIn('initialPacketNumber', 0, 2 ** 32 - 1);
   intIn('initialMessageSeq', 0, 2 ** 32 - 1);
   numIn('rtoInitialMs', 1, 60_000);

@@ -21,9 +21,10 @@ import {
   type EngineEvent,
   type EngineState,
   type EngineStats,
+  type PeerViolation,
   type ReliableConnection,
 } from './types.ts';
-import { type EngineConfig, type ResolvedEngineConfig, resolveEngineConfig } from './config.ts';
+import { type EngineConfig, MAX_MESSAGE_BYTES_LIMIT, type ResolvedEngineConfig, resolveEngineConfig } from './config.ts';
 import { withFixedShape } from './config-shape.ts';
 import { AckTracker } from './ack-tracker.ts';
 import { ByteSlab } from './byte-slab.ts';
@@ -31,10 +32,11 @@ import { createCongestionController, type CongestionController } from './congest
 import { Deque } from './deque.ts';
 import { decodePacketInto, PacketView, PacketWriter, PACKET_HEADER_BYTES, streamFrameOverhead } from './packet.ts';
 import { FrameOutcome, Reassembler } from './reassembler.ts';
+import { MESSAGE_OVERHEAD_BYTES, receiveBoundBytes } from './receive-bound.ts';
 import { RttEstimator } from './rtt.ts';
 import { type OutMessage, SendStream } from './send-stream.ts';
 import { PacketState, Retransmission, SentPacket, SentPackets } from './sent-packets.ts';
-import { unwrapAtMost } from './serial.ts';
+import { unwrap, unwrapAtMost } from './serial.ts';
 import { Counters } from './stats.ts';
 import { Timer, TimerTable } from './timers.ts';
 
@@ -45,8 +47,6 @@ import { Timer, TimerTable } from './timers.ts';
 const MIN_FRAGMENT_BYTES = 64;
 /** Room assumed for an ACK frame when judging whether a piece would fit a packet of its own. */
 const ACK_ALLOWANCE_BYTES = 32;
-/** Hard cap on buffered receive data, as a multiple of the advertised window (misbehaving peers). */
-const RECEIVE_HARD_LIMIT_FACTOR = 2;
 /** Lost packets are remembered this many base timeouts to recognise late ACKs (spurious loss). */
 const LOST_RETENTION_TIMEOUTS = 2;
 /** Sent-packet slots an RTO probe inspects to find the oldest outstanding data. */
@@ -150,6 +150,10 @@ export class Connection implements ReliableConnection {
   // Receiver state.
   private lastReceived: number;
   private eventBytes = 0;
+  /** Messages delivered into `events` and not yet taken (each costs MESSAGE_OVERHEAD_BYTES). */
+  private eventMessages = 0;
+  /** What the receive side may hold at most (receiveBoundBytes). */
+  private readonly receiveBound: number;
   private advertisedWindow: number;
   private windowUpdatePending = false;
 
@@ -170,6 +174,7 @@ export class Connection implements ReliableConnection {
     const deliver = (channel: ChannelId, data: Uint8Array): void => {
       this.events.push({ type: 'message', channel, data });
       this.eventBytes += data.length;
+      this.eventMessages++;
       this.counters.messagesDelivered++;
       this.counters.bytesDelivered += data.length;
     };
@@ -183,6 +188,7 @@ export class Connection implements ReliableConnection {
     this.writer = new PacketWriter(c.maxPacketBytes);
     this.peerWindow = c.receiveWindowBytes;
     this.advertisedWindow = c.receiveWindowBytes;
+    this.receiveBound = receiveBoundBytes(c);
     // Sent as probes (each a PING the peer answers at once): the first RTT sample comes a round trip
     // after opening instead of with the first message's ACK.
     this.probesPending = c.openPings;
@@ -199,7 +205,7 @@ export class Connection implements ReliableConnection {
   send(channel: ChannelId, data: Uint8Array, now: number): boolean {
     if (this.stateValue !== 'open') return false;
     if (channel !== Channel.chat && channel !== Channel.bulk) return false;
-    if (!(data instanceof Uint8Array) || data.length > this.config.maxMessageBytes) return false;
+    if (!(data instanceof Uint8Array) || data.length > this.maxMessageBytes(channel)) return false;
     this.advance(now);
     this.streams[channel].enqueue(this.slab.copyReusable(data, 0, data.length));
     this.counters.messagesSent++;
@@ -211,7 +217,8 @@ export class Connection implements ReliableConnection {
     if (this.stateValue !== 'open') return;
     now = this.advance(now);
     const view = this.view;
-    if (!(packet instanceof Uint8Array) || decodePacketInto(packet, view, this.config.maxMessageBytes) !== undefined) {
+    // Message sizes are judged per channel below: a frame announcing too large a message is a violation.
+    if (!(packet instanceof Uint8Array) || decodePacketInto(packet, view, MAX_MESSAGE_BYTES_LIMIT) !== undefined) {
       this.counters.malformedPackets++;
       return;
     }
@@ -234,34 +241,40 @@ export class Connection implements ReliableConnection {
       this.probeOldest = true;
     }
 
-    let accepted = true;
     // A PING, or data we already have, is the peer probing: our ACKs are not reaching it.
     let probe = view.pings > 0;
-    if (view.streamCount > 0) {
-      const hardLimit = RECEIVE_HARD_LIMIT_FACTOR * this.config.receiveWindowBytes;
-      for (let i = 0; i < view.streamCount; i++) {
-        const channel = view.streamChannel[i] === Channel.bulk ? Channel.bulk : Channel.chat;
-        const room = Math.max(0, hardLimit - this.windowedBytes() - this.reassemblers[0].reservedBytes - this.reassemblers[1].reservedBytes);
-        const outcome = this.reassemblers[channel].onFrame(
-          view.streamSeq[i] ?? 0,
-          view.streamTotal[i] ?? 0,
-          view.streamOffset[i] ?? 0,
-          packet,
-          view.streamDataAt[i] ?? 0,
-          view.streamLength[i] ?? 0,
-          room,
-        );
-        if (outcome === FrameOutcome.duplicate) {
-          this.counters.duplicatesReceived++;
-          probe = true;
-        } else if (outcome === FrameOutcome.refused) {
-          this.counters.refusedFrames++;
-          accepted = false;
-        } else if (outcome === FrameOutcome.invalid) this.counters.malformedPackets++;
+    for (let i = 0; i < view.streamCount; i++) {
+      const channel = view.streamChannel[i] === Channel.bulk ? Channel.bulk : Channel.chat;
+      const total = view.streamTotal[i] ?? 0;
+      const max = this.maxMessageBytes(channel);
+      if (total > max) {
+        this.violated('message-size', `a ${channelName(channel)} message of ${total} bytes (at most ${max})`);
+        return;
       }
+      const reassembler = this.reassemblers[channel];
+      const seq = view.streamSeq[i] ?? 0;
+      const outcome = reassembler.onFrame(
+        seq,
+        total,
+        view.streamOffset[i] ?? 0,
+        packet,
+        view.streamDataAt[i] ?? 0,
+        view.streamLength[i] ?? 0,
+        this.receiveBound - this.heldBytes(),
+      );
+      if (outcome === FrameOutcome.duplicate) {
+        this.counters.duplicatesReceived++;
+        probe = true;
+      } else if (outcome === FrameOutcome.overLimit) {
+        this.violated('flow-control', `its data would take the receive side past ${this.receiveBound} bytes held (${this.heldBytes()} now)`);
+        return;
+      } else if (outcome === FrameOutcome.tooFarAhead) {
+        const ahead = unwrap(seq, reassembler.nextSeq) - reassembler.nextSeq;
+        this.violated('message-limit', `a ${channelName(channel)} message ${ahead} ahead of the next expected (fewer than ${this.config.maxMessagesInFlight})`);
+        return;
+      } else if (outcome === FrameOutcome.invalid) this.counters.malformedPackets++;
     }
-    // A packet with refused data is not acknowledged, so the peer sends that data again.
-    if (accepted) this.acks.onPacket(pn, view.ackEliciting, now, probe);
+    this.acks.onPacket(pn, view.ackEliciting, now, probe);
     this.timersDirty = true;
   }
 
@@ -402,6 +415,7 @@ export class Connection implements ReliableConnection {
     const ev = this.events.shift();
     if (ev !== undefined && ev.type === 'message') {
       this.eventBytes -= ev.data.length;
+      this.eventMessages--;
       if (this.stateValue === 'open') this.maybeWindowUpdate();
     }
     return ev;
@@ -440,7 +454,6 @@ export class Connection implements ReliableConnection {
       peerPacketsSpanned: this.acks.largest < 0 ? 0 : this.acks.largest - this.acks.smallest + 1,
       duplicatePackets: c.duplicatePackets,
       malformedPackets: c.malformedPackets,
-      refusedFrames: c.refusedFrames,
       ptoExpirations: c.ptoExpirations,
       tailLossProbes: c.tailLossProbes,
       ptoCount: this.ptoCount,
@@ -450,6 +463,8 @@ export class Connection implements ReliableConnection {
       peerWindow: this.peerWindow,
       receiveWindow: this.receiveWindow(),
       bytesBuffered: this.bufferedBytes(),
+      bytesHeld: this.heldBytes(),
+      receiveBound: this.receiveBound,
       dataBytesInFlight: this.dataInFlight,
     };
   }
@@ -678,9 +693,13 @@ export class Connection implements ReliableConnection {
     return this.peerWindow - reserve - this.dataInFlight - pending;
   }
 
-  /** Smallest window worth sending the rest of `msg` into. */
+  /**
+   * Smallest window worth sending the rest of `msg` into. At least one byte, an empty message too: the
+   * receiver charges every message it holds (MESSAGE_OVERHEAD_BYTES), so a closed window holds empty
+   * messages back as well — else a peer whose owner is not taking its events would receive them unbounded.
+   */
   private flowNeed(msg: OutMessage, offset: number): number {
-    return Math.min(msg.length - offset, MIN_FRAGMENT_BYTES);
+    return Math.max(1, Math.min(msg.length - offset, MIN_FRAGMENT_BYTES));
   }
 
   private seqAllows(stream: SendStream, msg: OutMessage): boolean {
@@ -721,10 +740,8 @@ export class Connection implements ReliableConnection {
         const start = stream.sendOffset;
         let end = msg.length;
         const room = this.flowRoom(ch, rec.dataBytes);
-        if (end - start > room) {
-          if (room < this.flowNeed(msg, start)) return; // window closed: nothing more fits (bulk is stricter)
-          end = start + room;
-        }
+        if (room < this.flowNeed(msg, start)) return; // window closed: nothing more fits (bulk is stricter)
+        if (end - start > room) end = start + room;
         const placed = this.place(rec, ch, msg, start, end);
         if (placed < 0) return;
         rec.newData = true;
@@ -842,9 +859,23 @@ export class Connection implements ReliableConnection {
     return this.reassemblers[0].bufferedBytes + this.reassemblers[1].bufferedBytes + this.eventBytes;
   }
 
-  /** What counts against the window: all but the head-of-line message of each channel. */
+  /** Everything the receive side holds, as charged against receiveBound (docs/engine.md, "Receive accounting"). */
+  private heldBytes(): number {
+    return this.reassemblers[0].heldBytes + this.reassemblers[1].heldBytes + this.eventCost();
+  }
+
+  /** Messages delivered and not yet taken by the owner: their bytes and their overhead. */
+  private eventCost(): number {
+    return this.eventBytes + this.eventMessages * MESSAGE_OVERHEAD_BYTES;
+  }
+
+  /** What counts against the window: all that is held but the head-of-line message of each channel. */
   private windowedBytes(): number {
-    return this.reassemblers[0].windowBytes + this.reassemblers[1].windowBytes + this.eventBytes;
+    return this.reassemblers[0].windowBytes + this.reassemblers[1].windowBytes + this.eventCost();
+  }
+
+  private maxMessageBytes(channel: ChannelId): number {
+    return channel === Channel.bulk ? this.config.maxBulkMessageBytes : this.config.maxChatMessageBytes;
   }
 
   private receiveWindow(): number {
@@ -903,6 +934,16 @@ export class Connection implements ReliableConnection {
     this.events.push({ type: 'lost', reason: 'timeout' });
   }
 
+  /**
+   * The peer did what no honest peer does (QUIC closes with FLOW_CONTROL_ERROR and its kin): stop at once
+   * and free the receive buffers — nothing of the offending frame or after it is held.
+   */
+  private violated(violation: PeerViolation, detail: string): void {
+    this.stateValue = 'lost';
+    this.freeBuffers();
+    this.events.push({ type: 'lost', reason: violation, detail });
+  }
+
   private freeBuffers(): void {
     this.streams[0].clear();
     this.streams[1].clear();
@@ -921,6 +962,10 @@ export class Connection implements ReliableConnection {
     this.wokenAtPto = 0;
     this.windowUpdatePending = false;
   }
+}
+
+function channelName(channel: ChannelId): string {
+  return channel === Channel.bulk ? 'bulk' : 'chat';
 }
 
 /** Does the packet carry bytes not yet acknowledged (through any copy)? */

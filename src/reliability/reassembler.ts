@@ -2,17 +2,23 @@
 // exactly once, in sequence order. Messages ahead of the next expected one wait here; anything
 // older is a duplicate.
 //
-// Memory: a fragmented message of up to PREALLOCATE_MAX_BYTES gets its buffer at its first
-// fragment and every fragment is copied straight into place (one copy of each byte, no joining) —
-// but only within the room the connection grants, which counts such reservations: a peer announcing
-// many large messages cannot make us allocate more than the hard receive limit. Larger messages
-// keep their fragments as received pieces and join them when complete, so one frame announcing a
-// huge message allocates nothing beyond what it carries.
+// Accounting (docs/engine.md, "Receive accounting"): every message held is charged by what it
+// actually costs — MESSAGE_OVERHEAD_BYTES for being held at all (an empty message too), plus the
+// bytes allocated for it. A fragmented message of up to PREALLOCATE_MAX_BYTES gets its buffer at its
+// first fragment, charged whole at once, and every fragment is copied straight into place (one copy
+// of each byte, no joining); a byte range that does not touch the ones already there costs
+// PIECE_OVERHEAD_BYTES more (its entry in the coverage set). Larger messages keep their fragments as
+// received pieces and join them when complete; of a piece only the bytes not yet held are stored,
+// each stored piece costing PIECE_OVERHEAD_BYTES beyond its bytes — a piece overlapping the held
+// ones by all but one byte stores one byte. The connection hands every frame the room it has left
+// under its receive bound; a frame that would need more is not stored (`overLimit`), nor is a
+// message further ahead than the peer may send (`tooFarAhead`): the connection closes such a peer.
 
 import type { ChannelId } from './types.ts';
 import { RangeSet } from './range-set.ts';
 import { unwrap } from './serial.ts';
 import type { ByteSlab } from './byte-slab.ts';
+import { MESSAGE_OVERHEAD_BYTES, PIECE_OVERHEAD_BYTES } from './receive-bound.ts';
 
 /** What happened to one stream frame. */
 export const FrameOutcome = {
@@ -22,17 +28,19 @@ export const FrameOutcome = {
   delivered: 1,
   /** Nothing new: the bytes or the whole message were already here. */
   duplicate: 2,
-  /** Not accepted now (too far ahead, or no buffer room); the sender will retransmit. */
-  refused: 3,
+  /** Not stored: holding it would exceed the room the connection gave (the peer exceeded its credit). */
+  overLimit: 3,
   /** Contradicts what we already have (a different length for the same message). */
   invalid: 4,
+  /** Not stored: the message lies maxAhead or more beyond the next expected one (no honest peer sends it). */
+  tooFarAhead: 5,
 } as const;
 export type FrameOutcomeCode = (typeof FrameOutcome)[keyof typeof FrameOutcome];
 
 /**
  * Largest fragmented message whose buffer is allocated at its first fragment. A file's chunks
- * (16 KiB in the simulator, tens of KiB from the file transfer) fit; messages of megabytes keep
- * the piecewise path, so their memory follows what actually arrived.
+ * (16 KiB in the simulator, 32 KiB from the file transfer) and chat lines fit; messages of megabytes
+ * keep the piecewise path, so their memory follows what actually arrived.
  */
 export const PREALLOCATE_MAX_BYTES = 1024 * 1024;
 
@@ -44,8 +52,10 @@ class InMessage {
   /** Received pieces and their offsets (piecewise path; allocated on the first piece). */
   pieces: Uint8Array[] | undefined = undefined;
   pieceOffsets: number[] | undefined = undefined;
-  /** Bytes held for this message: distinct bytes received (preallocated) or stored (piecewise). */
+  /** Distinct bytes received. */
   received = 0;
+  /** Bytes charged for holding this message (see MESSAGE_OVERHEAD_BYTES, PIECE_OVERHEAD_BYTES). */
+  cost = MESSAGE_OVERHEAD_BYTES;
   /** Set once complete. */
   data: Uint8Array | undefined = undefined;
 
@@ -72,12 +82,17 @@ export class Reassembler {
   /** Full sequence number of the next message to deliver. */
   nextSeq: number;
   private readonly pending = new Map<number, InMessage>();
-  /** Bytes held here (received, not yet delivered). */
+  /** Distinct message bytes held here (received, not yet delivered). */
   bufferedBytes = 0;
-  /** Bytes allocated for preallocated messages and not received yet (counted against the hard limit). */
+  /** Bytes allocated for preallocated messages and not received yet. */
   reservedBytes = 0;
+  /** Everything charged for what is held here: overheads, preallocated buffers, stored pieces. */
+  heldBytes = 0;
   /** pending.get(nextSeq), kept at hand (the window is read for every packet sent). */
   private head: InMessage | undefined = undefined;
+  /** The uncovered parts of a piece being stored (piecewise path), reused. */
+  private readonly gapStarts: number[] = [];
+  private readonly gapEnds: number[] = [];
 
   constructor(
     readonly channel: ChannelId,
@@ -90,13 +105,13 @@ export class Reassembler {
   }
 
   /**
-   * Bytes that count against the receive window: everything held except the message at the
-   * head of the line. That one must be accepted whole whatever its size (a message larger than
-   * the window could never complete otherwise); it is bounded by maxMessageBytes instead.
+   * What counts against the advertised window: everything held except the message at the head of
+   * the line. That one is exempt from the window (a message larger than the window could never
+   * complete otherwise) though not from the connection's receive bound.
    */
   get windowBytes(): number {
     const head = this.head;
-    return head === undefined ? this.bufferedBytes : this.bufferedBytes - head.received;
+    return head === undefined ? this.heldBytes : this.heldBytes - head.cost;
   }
 
   /** Messages waiting (incomplete or out of order). */
@@ -106,66 +121,129 @@ export class Reassembler {
 
   /**
    * One stream frame: `length` bytes at `dataAt` in `bytes`, being [offset, offset+length) of
-   * message `seqWire` (32-bit) whose size is `total`. `room` is how many new bytes may be
-   * buffered beyond the head-of-line message (which is always accepted). Never throws.
+   * message `seqWire` (32-bit) whose size is `total` (offset + length ≤ total, as the decoder
+   * checks). `room` is how many bytes more the connection may hold. Never throws.
    */
   onFrame(seqWire: number, total: number, offset: number, bytes: Uint8Array, dataAt: number, length: number, room: number): FrameOutcomeCode {
     const seq = unwrap(seqWire, this.nextSeq);
     if (seq < this.nextSeq) return FrameOutcome.duplicate;
-    if (seq - this.nextSeq >= this.maxAhead) return FrameOutcome.refused;
+    if (seq - this.nextSeq >= this.maxAhead) return FrameOutcome.tooFarAhead;
     const head = seq === this.nextSeq;
+    const end = offset + length;
     let msg = this.pending.get(seq);
     if (msg === undefined) {
-      if (!head && length > room) return FrameOutcome.refused;
-      // Fast path: a whole message that is next in line goes straight out.
-      if (head && offset === 0 && length === total) {
-        this.nextSeq++;
-        this.deliver(this.channel, this.slab.copy(bytes, dataAt, dataAt + length));
-        this.releaseReady();
-        return FrameOutcome.delivered;
+      if (offset === 0 && length === total) {
+        // A whole message: next in line it goes straight out (where it costs as an event does);
+        // ahead of the line it waits complete.
+        if (MESSAGE_OVERHEAD_BYTES + length > room) return FrameOutcome.overLimit;
+        const data = this.slab.copy(bytes, dataAt, dataAt + length);
+        if (head) {
+          this.nextSeq++;
+          this.deliver(this.channel, data);
+          this.releaseReady();
+          return FrameOutcome.delivered;
+        }
+        msg = new InMessage(total);
+        msg.got.insert(0, total);
+        msg.data = data;
+        msg.received = total;
+        msg.cost += total;
+        this.hold(seq, msg);
+        this.bufferedBytes += total;
+        return FrameOutcome.stored;
       }
-      msg = new InMessage(total);
-      if (length < total && total <= PREALLOCATE_MAX_BYTES && (head || total <= room)) {
+      if (total <= PREALLOCATE_MAX_BYTES) {
+        if (MESSAGE_OVERHEAD_BYTES + total + PIECE_OVERHEAD_BYTES > room) return FrameOutcome.overLimit;
+        msg = new InMessage(total);
         msg.buffer = this.slab.alloc(total);
+        msg.cost += total;
         this.reservedBytes += total;
+      } else {
+        if (MESSAGE_OVERHEAD_BYTES + length + PIECE_OVERHEAD_BYTES > room) return FrameOutcome.overLimit;
+        msg = new InMessage(total);
       }
-      this.pending.set(seq, msg);
-      if (head) this.head = msg;
+      room -= msg.cost;
+      this.hold(seq, msg);
     } else {
       if (msg.total !== total) return FrameOutcome.invalid;
-      if (msg.data !== undefined || msg.got.containsRange(offset, offset + length)) return FrameOutcome.duplicate;
-      // Preallocated: its bytes are already reserved. Piecewise: what it adds must fit.
-      if (!head && msg.buffer === undefined && length > room) return FrameOutcome.refused;
+      if (msg.data !== undefined || msg.got.containsRange(offset, end)) return FrameOutcome.duplicate;
     }
-    const added = msg.got.insert(offset, offset + length);
     if (msg.buffer !== undefined) {
-      if (length > 0) msg.buffer.set(bytes.subarray(dataAt, dataAt + length), offset);
+      // Preallocated: the bytes are paid for; a range apart from the others costs its entry.
+      const apart = !msg.got.intersects(offset - 1, end + 1);
+      if (apart) {
+        if (PIECE_OVERHEAD_BYTES > room) return FrameOutcome.overLimit;
+        this.charge(msg, PIECE_OVERHEAD_BYTES);
+      }
+      msg.buffer.set(bytes.subarray(dataAt, dataAt + length), offset);
+      const added = msg.got.insert(offset, end);
       msg.received += added;
       this.bufferedBytes += added;
       this.reservedBytes -= added;
-    } else {
-      if (length > 0) {
-        (msg.pieces ??= []).push(this.slab.copy(bytes, dataAt, dataAt + length));
-        (msg.pieceOffsets ??= []).push(offset);
-      }
-      // Count what we hold (pieces may overlap a little when re-split; count stored bytes).
-      msg.received += length;
-      this.bufferedBytes += length;
+    } else if (!this.storeNewBytes(msg, bytes, dataAt, offset, end, room)) {
+      return FrameOutcome.overLimit;
     }
-    if (added > 0 || total === 0) {
-      if (!msg.got.containsRange(0, total)) return FrameOutcome.stored;
-      msg.data = msg.assemble(this.slab);
-      msg.buffer = undefined;
-      msg.pieces = undefined;
-      msg.pieceOffsets = undefined;
-      this.bufferedBytes += msg.data.length - msg.received;
-      msg.received = msg.data.length;
-      if (seq === this.nextSeq) {
-        this.releaseReady();
-        return FrameOutcome.delivered;
+    if (!msg.got.containsRange(0, total)) return FrameOutcome.stored;
+    msg.data = msg.assemble(this.slab);
+    msg.buffer = undefined;
+    msg.pieces = undefined;
+    msg.pieceOffsets = undefined;
+    // Joined: the pieces and their overheads are gone, the whole message remains.
+    this.charge(msg, MESSAGE_OVERHEAD_BYTES + total - msg.cost);
+    if (!head) return FrameOutcome.stored;
+    this.releaseReady();
+    return FrameOutcome.delivered;
+  }
+
+  /**
+   * Piecewise path: store the parts of [offset, end) not held yet, one piece each, if they and their
+   * overheads fit `room`. False (nothing stored) when they do not.
+   */
+  private storeNewBytes(msg: InMessage, bytes: Uint8Array, dataAt: number, offset: number, end: number, room: number): boolean {
+    const got = msg.got;
+    const starts = this.gapStarts;
+    const ends = this.gapEnds;
+    let gaps = 0;
+    let newBytes = 0;
+    let at = offset;
+    // Bounded by the ranges held within [offset, end).
+    for (let i = got.indexAfter(offset); at < end; i++) {
+      const nextStart = i < got.count ? Math.min(got.start(i), end) : end;
+      if (nextStart > at) {
+        starts[gaps] = at;
+        ends[gaps] = nextStart;
+        gaps++;
+        newBytes += nextStart - at;
       }
+      if (i >= got.count) break;
+      at = Math.max(at, got.end(i));
     }
-    return FrameOutcome.stored;
+    const cost = newBytes + gaps * PIECE_OVERHEAD_BYTES;
+    if (cost > room) return false;
+    const pieces = (msg.pieces ??= []);
+    const offsets = (msg.pieceOffsets ??= []);
+    for (let g = 0; g < gaps; g++) {
+      const s = starts[g] ?? 0;
+      const e = ends[g] ?? 0;
+      pieces.push(this.slab.copy(bytes, dataAt + (s - offset), dataAt + (e - offset)));
+      offsets.push(s);
+    }
+    got.insert(offset, end);
+    msg.received += newBytes;
+    this.bufferedBytes += newBytes;
+    this.charge(msg, cost);
+    return true;
+  }
+
+  private hold(seq: number, msg: InMessage): void {
+    this.pending.set(seq, msg);
+    this.heldBytes += msg.cost;
+    if (seq === this.nextSeq) this.head = msg;
+  }
+
+  private charge(msg: InMessage, bytes: number): void {
+    msg.cost += bytes;
+    this.heldBytes += bytes;
   }
 
   /** Deliver every complete message at the head of the line. */
@@ -176,6 +254,7 @@ export class Reassembler {
       if (msg === undefined || msg.data === undefined) return;
       this.pending.delete(this.nextSeq);
       this.bufferedBytes -= msg.received;
+      this.heldBytes -= msg.cost;
       this.nextSeq++;
       this.deliver(this.channel, msg.data);
     }
@@ -186,5 +265,6 @@ export class Reassembler {
     this.head = undefined;
     this.bufferedBytes = 0;
     this.reservedBytes = 0;
+    this.heldBytes = 0;
   }
 }

@@ -15,7 +15,6 @@ export class Counters {
   duplicatesReceived = 0;
   duplicatePackets = 0;
   malformedPackets = 0;
-  refusedFrames = 0;
   packetsLost = 0;
   ptoExpirations = 0;
   tailLossProbes = 0;

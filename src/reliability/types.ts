@@ -10,12 +10,25 @@ export const Channel = {
 export type ChannelId = (typeof Channel)[keyof typeof Channel];
 export const CHANNEL_COUNT = 2;
 
+/**
+ * What a peer did that no honest peer does (QUIC's transport errors in spirit); the engine closes on it.
+ * flow-control: its data would take the engine past its receive bound (docs/engine.md, "Receive
+ * accounting"); message-size: a message larger than its channel's maximum; message-limit: a message
+ * further ahead of the next expected one than maxMessagesInFlight.
+ */
+export type PeerViolation = 'flow-control' | 'message-size' | 'message-limit';
+
 /** Something the engine tells its owner. */
 export type EngineEvent =
   /** A whole message, delivered exactly once and in order within its channel. */
   | { type: 'message'; channel: ChannelId; data: Uint8Array }
   /** The peer stopped answering (dead-peer limit). Reported once; the engine then goes quiet. */
-  | { type: 'lost'; reason: 'timeout' };
+  | { type: 'lost'; reason: 'timeout' }
+  /**
+   * The peer broke the protocol (`detail` says how, for a log). Reported once; the engine has stopped and
+   * freed its buffers, and holds nothing more the peer sends.
+   */
+  | { type: 'lost'; reason: PeerViolation; detail: string };
 
 export type EngineState = 'open' | 'lost' | 'closed';
 
@@ -77,8 +90,6 @@ export interface EngineStats {
   duplicatePackets: number;
   /** Packets the decoder rejected (not an engine packet, truncated, bad frames). */
   malformedPackets: number;
-  /** Data frames not accepted (receive buffer full or too far ahead); the peer resends them. */
-  refusedFrames: number;
   /** Retransmission timeouts that fired (consecutive ones back off exponentially). */
   ptoExpirations: number;
   /** Tail-loss probes sent (the fast, unfloored probe before the retransmission timeout). */
@@ -97,6 +108,13 @@ export interface EngineStats {
   receiveWindow: number;
   /** Bytes received and not yet taken by pollEvent (reassembly + undelivered events). */
   bytesBuffered: number;
+  /**
+   * What the receive side holds, as charged against its bound: data, preallocated buffers, the overhead of
+   * every message and piece held, messages delivered and not yet taken (docs/engine.md, "Receive accounting").
+   */
+  bytesHeld: number;
+  /** The bound on bytesHeld: a peer whose data would take it further is closed. */
+  receiveBound: number;
   /** Message bytes in unacknowledged packets (what flow control counts against peerWindow). */
   dataBytesInFlight: number;
 }

@@ -39,6 +39,23 @@ export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 16;
 /** Largest `--max-conn-per-ip` accepted: far above any process's descriptor limit, i.e. "no limit". */
 export const MAX_CONNECTIONS_PER_ADDRESS_LIMIT = 1_000_000;
 
+// ---- the global connection cap (`--max-connections`; src/server/file-limit.ts) ----
+
+/**
+ * Descriptors the server keeps for itself when it derives `--max-connections` from the open-file limit:
+ * the listening and UDP sockets, the SQLite database and its WAL, the log, files being uploaded and
+ * downloaded (upload slots plus a download per user at most a few dozen at once), Node's own (epoll,
+ * pipes, the libuv thread pool's files). 64 covers them with room; beyond the cap new connections are
+ * refused with a line, instead of accept() failing with EMFILE for everyone.
+ */
+export const RESERVED_FILE_DESCRIPTORS = 64;
+/** The open-file limit assumed where it cannot be read (not Linux): the usual soft default of Linux and macOS shells. */
+export const FALLBACK_OPEN_FILE_LIMIT = 1024;
+/** The derived cap never goes below this: a server with a tiny descriptor limit still admits a few users. */
+export const MIN_DEFAULT_MAX_CONNECTIONS = 16;
+/** Largest `--max-connections` accepted (as for `--max-conn-per-ip`). */
+export const MAX_CONNECTIONS_LIMIT = 1_000_000;
+
 /*
  * No idle limit for named sessions (a decision, hence no constant): a chat client may rightly stay
  * silent for hours, and the Python clients send nothing between commands (their protocol has no
@@ -91,11 +108,13 @@ export const SHUTDOWN_DEADLINE_MS = 4_500;
 export const REFUSED_CONNECTION_LINGER_MS = 1_000;
 
 /**
- * Connections refused for their address are logged at most this often per second; the ones in
- * between are counted and the next logged line says how many (`suppressed`). A host hammering the
- * port must not turn the log into the attack's amplifier; `<stats>` still counts every refusal.
+ * Each per-input log line (`input rejected`, the hub's `refused` and `name-refused`, `udp hello refused`,
+ * rejected and dropped datagrams, connections refused for their address) is written at most this often
+ * per second; the rest are counted (`suppressed`, src/server/throttle.ts; `<stats>` still counts every
+ * refusal). Junk lines and random hellos grew the log 78× and 82× the bytes sent; 10 a second still
+ * shows an operator what is happening and who does it.
  */
-export const REFUSAL_LOGS_PER_SECOND = 10;
+export const INPUT_LOGS_PER_SECOND = 10;
 
 /**
  * The `<stats>` reply lists UDP sessions by packet loss, worst first, at most this many: enough to

@@ -1,12 +1,13 @@
 // The control plane's listening sockets: plain TCP on the control port (as always), or TLS there
 // (`--tls-cert`, `--tls-key`), or both — plain on the control port and TLS on `--tls-port` — and, with
 // `--require-tls`, a plain port that only tells each connection where TLS is and closes. Each listener
-// counts and limits connections per address on its own; their counts are summed for `<stats>`.
+// counts and limits connections per address on its own (their counts are summed for `<stats>`); all of
+// them, and the IRC door's, count against the one process-wide cap (`--max-connections`).
 import type net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from 'pino';
 import { formatReply } from '../commands/grammar.ts';
-import { listenTcp, turnAway, type TcpListener } from '../tcp/listener.ts';
+import { listenTcp, turnAway, type ConnectionCap, type TcpListener } from '../tcp/listener.ts';
 import { tlsServerFactory, type TlsIdentity } from '../tcp/tls.ts';
 import { addressLimit } from './admission.ts';
 import { REFUSED_CONNECTION_LINGER_MS } from './constants.ts';
@@ -22,6 +23,8 @@ export interface ControlListenOptions {
   /** The plain port refuses every connection (only with `tlsPort`; without it the control port is TLS already). */
   requireTls: boolean;
   maxConnectionsPerAddress: number;
+  /** The process-wide cap, shared with the IRC door's listeners. */
+  cap: ConnectionCap;
   logger: Logger;
   onSocket: (socket: net.Socket) => void;
 }
@@ -46,7 +49,7 @@ export async function openControlListeners(options: ControlListenOptions): Promi
       throw new ServerStartError(`the TLS certificate and key cannot be used together: ${messageOf(error)}`);
     }
   }
-  const limit = addressLimit(options.maxConnectionsPerAddress, logger);
+  const limit = addressLimit(options.maxConnectionsPerAddress, options.cap, logger);
   const open = async (port: number, secure: boolean, onSocket: (socket: net.Socket) => void): Promise<TcpListener> => {
     try {
       return await listenTcp({

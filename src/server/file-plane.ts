@@ -50,6 +50,11 @@ export class ServerFilePlane {
   /** Sessions whose engine holds messages while their receiver writes. */
   private readonly held = new Map<SessionId, NodeJS.Timeout>();
   private readonly expiry: NodeJS.Timeout;
+  /** The next deadline the coordinator told of, and its timer. */
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeAt = Number.POSITIVE_INFINITY;
+  /** Expiry passes run one after the other. */
+  private expiring: Promise<void> = Promise.resolve();
   private closed = false;
 
   constructor(private readonly config: FilePlaneConfig) {
@@ -60,11 +65,34 @@ export class ServerFilePlane {
       linkFor: (session) => this.linkFor(session),
       emit: (output) => this.onOutput(output),
       now: () => Date.now(),
+      wake: (at) => this.wakeBy(at),
     });
-    this.expiry = setInterval(() => {
-      this.files.expireOffers().catch((error: unknown) => config.logger.error({ err: error }, 'expiring file offers failed'));
-    }, OFFER_EXPIRY_CHECK_MS);
+    // A safety net: the coordinator's deadlines wake it on time (wakeBy).
+    this.expiry = setInterval(() => this.expire(), OFFER_EXPIRY_CHECK_MS);
     this.expiry.unref();
+  }
+
+  /** Have the coordinator expire what is due at `at` (ms) then, unless an earlier wake-up is set. */
+  private wakeBy(at: number): void {
+    if (this.closed || at >= this.wakeAt) return;
+    if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
+    this.wakeAt = at;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.wakeAt = Number.POSITIVE_INFINITY;
+      this.expire();
+    }, Math.max(0, at - Date.now()));
+    this.wakeTimer.unref();
+  }
+
+  /** One expiry pass after the one running, if any; then a wake-up for the next deadline it reports. */
+  private expire(): void {
+    this.expiring = this.expiring
+      .then(() => this.files.expire())
+      .then((next) => {
+        if (next !== undefined) this.wakeBy(next);
+      })
+      .catch((error: unknown) => this.config.logger.error({ err: error }, 'expiring file offers and upload slots failed'));
   }
 
   /** Transfers in progress, for statistics. */
@@ -152,6 +180,7 @@ export class ServerFilePlane {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.expiry);
+    if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
     for (const session of [...this.drainWaits.keys(), ...this.held.keys()]) this.clearTimers(session);
     await this.files.close().catch((error: unknown) => this.config.logger.error({ err: error }, 'closing file transfers failed'));
   }
@@ -254,6 +283,10 @@ export class ServerFilePlane {
     if (output.type === 'notice') {
       // Every notice is a reply (FileReply, or an `<error>`); it goes down the control line.
       this.config.client(output.session)?.deliver(output.notice);
+      return;
+    }
+    if (output.type === 'system') {
+      this.config.client(output.session)?.deliver({ kind: 'system', text: output.text });
       return;
     }
     const event = output.event;

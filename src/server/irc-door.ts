@@ -6,9 +6,10 @@ import type net from 'node:net';
 import { DEFAULT_HUB_OPTIONS } from '../chat/limits.ts';
 import type { ConnectionDoor } from '../doors/door.ts';
 import { ircDoor } from '../doors/irc/door.ts';
-import { PLAIN_ON_TLS_PORT, tooManyConnections } from '../doors/irc/prose.ts';
+import { PLAIN_ON_TLS_PORT } from '../doors/irc/prose.ts';
 import { listenTcp, type AddressLimit, type TcpListener } from '../tcp/listener.ts';
 import { tlsServerFactory, type TlsIdentity } from '../tcp/tls.ts';
+import { refusalReason } from './admission.ts';
 import { SERVER_VERSION } from './constants.ts';
 import { bindError } from './start-error.ts';
 
@@ -54,8 +55,8 @@ export async function openIrcListeners(options: IrcListenOptions): Promise<IrcLi
     accounts: true,
     ...(options.rateLimit === 0 ? { penalty: undefined } : {}),
   });
-  // The server's per-address limit, its refusal in IRC's words.
-  const addressLimit: AddressLimit = { ...options.addressLimit, refusal: ({ address, limit }) => closingLink(tooManyConnections(address, limit)) };
+  // The server's per-address limit and cap (the same cap object: one count), its refusal in IRC's words.
+  const addressLimit: AddressLimit = { ...options.addressLimit, refusal: (who) => closingLink(refusalReason(who)) };
   const listeners: TcpListener[] = [];
   const open = async (port: number, identity: TlsIdentity | undefined): Promise<TcpListener> => {
     try {

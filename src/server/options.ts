@@ -1,5 +1,6 @@
 // What startServer accepts, its defaults, and the check that turns a bad value into a clear message.
 import type { Logger } from 'pino';
+import type { OperatorRules } from '../chat/operators.ts';
 import { resolveHubOptions } from '../chat/options.ts';
 import { NAME_HOLD_MS } from '../chat/limits.ts';
 import {
@@ -17,6 +18,8 @@ import { PORT_MAX, portMessage } from '../commands/numbers.ts';
 import { resolveFileOptions, type FileOptions } from '../files/options.ts';
 import { resolveEngineConfig, type EngineConfig } from '../reliability/config.ts';
 import { SOCKET_ENGINE_CONFIG } from '../udp/engine-driver.ts';
+import { defaultMaxConnections, type ConnectionCapDefault } from './file-limit.ts';
+import { sessionMessageLimits } from './engine-limits.ts';
 import { resolveStoreOptions, type ResolvedStoreOptions, type StoreServerOptions } from './store-options.ts';
 
 export interface ServerOptions extends StoreServerOptions {
@@ -50,6 +53,11 @@ export interface ServerOptions extends StoreServerOptions {
   maxPendingWriteBytes?: number;
   /** Open TCP connections one source address may hold (default 16); more get an error line and are closed. */
   maxConnectionsPerAddress?: number;
+  /**
+   * Open TCP connections of the whole server, every listener together (default: the open-file limit less
+   * RESERVED_FILE_DESCRIPTORS, src/server/file-limit.ts); more get an error line and are closed.
+   */
+  maxConnections?: number;
   /** File transfer limits (`--max-upload`, `--upload-types`, `--upload-slots`; defaults in src/files/limits.ts). */
   files?: Partial<FileOptions>;
   /**
@@ -68,6 +76,10 @@ export interface ServerOptions extends StoreServerOptions {
   tlsPort?: number;
   /** Refuse plain connections (with `tlsPort`: the plain port tells each one where TLS is). Needs `tls`. */
   requireTls?: boolean;
+  /** `<oper>PASSWORD` (IRC: OPER) with this password makes a session an operator: its `<stats>` is the whole server's. */
+  operatorPassword?: string;
+  /** Connections from a loopback address are operators. */
+  operatorLocal?: boolean;
 }
 
 export interface ResolvedServerOptions {
@@ -86,18 +98,27 @@ export interface ResolvedServerOptions {
   nameHoldMs: number;
   maxPendingWriteBytes: number;
   maxConnectionsPerAddress: number;
+  maxConnections: number;
+  /** Where maxConnections came from (logged at start): the option, or the open-file limit read (or assumed). */
+  maxConnectionsFrom: 'option' | ConnectionCapDefault['source'];
   files: FileOptions;
   nodeId: string | undefined;
-  /** SOCKET_ENGINE_CONFIG with ServerOptions.engine over it, checked. */
+  /** SOCKET_ENGINE_CONFIG and the message limits of src/server/engine-limits.ts, with ServerOptions.engine over them, checked. */
   engine: Partial<EngineConfig>;
   tls: { cert: string | Buffer; key: string | Buffer } | undefined;
   tlsPort: number | undefined;
   requireTls: boolean;
+  /** Who is an operator. */
+  operators: OperatorRules;
   /** Accounts and history: src/server/store-options.ts. */
   store: ResolvedStoreOptions;
 }
 
 export type ServerOptionsResult = { ok: true; options: ResolvedServerOptions } | { ok: false; message: string };
+
+/** An operator password: one word of `<oper>PASSWORD`, as long as an account's may be. */
+export const OPERATOR_PASSWORD_MAX_LENGTH = 128;
+const OPERATOR_PASSWORD = new RegExp(`^\\S{1,${OPERATOR_PASSWORD_MAX_LENGTH}}$`, 'u');
 
 /** A listening port may be 0: any free port. */
 export const PORT_MIN = 0;
@@ -141,6 +162,9 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
   if (!isPositiveInteger(maxConnectionsPerAddress)) {
     return fail(`maxConnectionsPerAddress must be a positive whole number, got ${String(maxConnectionsPerAddress)}`);
   }
+  const capDefault = options.maxConnections === undefined ? defaultMaxConnections() : undefined;
+  const maxConnections = options.maxConnections ?? capDefault!.maxConnections;
+  if (!isPositiveInteger(maxConnections)) return fail(`maxConnections must be a positive whole number, got ${String(maxConnections)}`);
   const nodeId = options.nodeId;
   if (nodeId !== undefined && (typeof nodeId !== 'string' || !NODE_ID.test(nodeId))) {
     return fail(`nodeId must be 1–${NODE_ID_MAX_LENGTH} letters, digits, '.', '_' or '-', got ${JSON.stringify(String(nodeId)).slice(0, 80)}`);
@@ -153,11 +177,15 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
   if (options.requireTls === true && ircPort !== undefined) return fail('requireTls refuses plain connections: offer the IRC door with TLS (--irc-tls), not plain (--irc)');
   const files = resolveFileOptions(options.files ?? {});
   if (!files.ok) return fail(files.message);
-  const engine = { ...SOCKET_ENGINE_CONFIG, ...options.engine };
+  const engine = { ...SOCKET_ENGINE_CONFIG, ...sessionMessageLimits(hub.options.maxTextLength), ...options.engine };
   const engineCheck = resolveEngineConfig(engine);
   if (!engineCheck.ok) return fail(`engine: ${engineCheck.errors.join('; ')}`);
   const store = resolveStoreOptions(options);
   if (!store.ok) return fail(store.message);
+  const operatorPassword = options.operatorPassword;
+  if (operatorPassword !== undefined && (typeof operatorPassword !== 'string' || !OPERATOR_PASSWORD.test(operatorPassword))) {
+    return fail(`operatorPassword must be 1–${OPERATOR_PASSWORD_MAX_LENGTH} characters without white space (it is one word of <oper>PASSWORD)`);
+  }
   return {
     ok: true,
     options: {
@@ -176,12 +204,15 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
       nameHoldMs,
       maxPendingWriteBytes,
       maxConnectionsPerAddress,
+      maxConnections,
+      maxConnectionsFrom: capDefault === undefined ? 'option' : capDefault.source,
       files: files.options,
       nodeId,
       engine,
       tls: options.tls,
       tlsPort: options.tlsPort,
       requireTls: options.requireTls === true,
+      operators: { password: operatorPassword, local: options.operatorLocal === true },
       store: store.store,
     },
   };

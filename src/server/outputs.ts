@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { FileCommand, HubOutput } from '../chat/hub.ts';
 import type { SessionId } from '../chat/ids.ts';
 import type { Delivery } from './delivery.ts';
+import { inputLogOf } from './throttle.ts';
 
 export interface OutputTargets {
   delivery: Delivery;
@@ -12,8 +13,10 @@ export interface OutputTargets {
   close(session: SessionId): void;
   /** A file command; its promise settles once it is answered (the session's next lines wait). */
   files(session: SessionId, command: FileCommand): Promise<void>;
-  /** The `<stats>` answer's lines. */
+  /** The `<stats>` answer's lines for an operator: the whole server. */
   statsLines(): string[];
+  /** The `<stats>` answer's lines for anyone else: their own link. */
+  linkLines(session: SessionId): string[];
   /** The peer address of a session, for log lines. */
   remote(session: SessionId): string | undefined;
   logger: Logger;
@@ -46,13 +49,16 @@ export class HubOutputs {
           pending = both(pending, t.files(output.session, output.command));
           break;
         case 'stats':
-          for (const text of t.statsLines()) t.delivery.toSession(output.session, { kind: 'system', text });
+          for (const text of output.operator ? t.statsLines() : t.linkLines(output.session)) t.delivery.toSession(output.session, { kind: 'system', text });
           break;
         case 'log': {
           // The remote address too, where the event names a session (connect, refusals, requests).
           const event = output.event;
           const remote = 'session' in event ? t.remote(event.session) : undefined;
-          t.logger.info(remote === undefined ? { event } : { event, remote }, event.type);
+          const fields = remote === undefined ? { event } : { event, remote };
+          // A refusal is one per input the sender chooses (a flood of chat over the rate, of wrong names): throttled.
+          if (event.type === 'refused' || event.type === 'name-refused') inputLogOf(t.logger).info(fields, event.type);
+          else t.logger.info(fields, event.type);
           if (event.type === 'held') t.held?.(event.until);
           break;
         }

@@ -11,6 +11,7 @@ import type { DoorStep } from '../doors/door.ts';
 import type { ErrorCode } from '../commands/types.ts';
 import { MAX_LINE_BYTES } from '../tcp/constants.ts';
 import { UDP_CHAT_ONLY } from './constants.ts';
+import { inputLogOf } from './throttle.ts';
 import type { HubOutputs } from './outputs.ts';
 import type { Session } from './session.ts';
 
@@ -142,7 +143,7 @@ export class LineRouter {
   /** A refusal the session hears as an error line, logged as rejected input. */
   reject(session: Session, remote: string, via: 'tcp' | 'udp', code: ErrorCode, message: string, bytes?: number): void {
     session.deliver({ kind: 'error', code, message });
-    this.config.logger.info({ session: session.id, name: session.name, remote, via, code, bytes }, 'input rejected');
+    inputLogOf(this.config.logger).info({ session: session.id, name: session.name, remote, via, code, bytes }, 'input rejected');
   }
 
   private refuse(session: Session, remote: string, via: 'tcp' | 'udp', error: ParseError, bytes?: number): void {

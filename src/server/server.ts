@@ -8,9 +8,11 @@ import { Hub } from '../chat/hub.ts';
 import { MemoryPresence } from '../chat/memory-presence.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import { LOCAL_BUS } from '../chat/ports.ts';
-import { BRACKET_DOOR } from '../doors/bracket/door.ts';
+import { bracketDoor } from '../doors/bracket/connection.ts';
+import { BRACKET_PENALTY_RULES } from '../doors/bracket/costs.ts';
 import { prepareServerDirs } from '../files/server-files.ts';
 import { WRITE_BATCH } from '../tcp/write-batch.ts';
+import { ConnectionCap } from '../tcp/listener.ts';
 import { addressLimit } from './admission.ts';
 import { HOLD_TOKEN_BYTES, UDP_CHAT_QUEUE_ALLOWANCE_BYTES } from './constants.ts';
 import { HoldTimer } from './hold-timer.ts';
@@ -24,8 +26,9 @@ import { HubOutputs } from './outputs.ts';
 import { LineRouter } from './router.ts';
 import { SessionTable } from './sessions.ts';
 import { bindError, messageOf, ServerStartError } from './start-error.ts';
-import { collectStats, statsLines, storeLines, worstLinks, type ServerStats, type UdpSessionStats } from './stats.ts';
+import { collectStats, ownLinkLines, statsLines, storeLines, worstLinks, type ServerStats, type UdpSessionStats } from './stats.ts';
 import { sealingBackend, UdpDataPlane } from './udp-plane.ts';
+import { inputLogOf } from './throttle.ts';
 
 export type { ServerOptions } from './options.ts';
 export { ServerStartError } from './start-error.ts';
@@ -105,6 +108,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       history: store,
       accounts: store,
       historyOnJoin: config.store.historyOnJoin,
+      operators: config.operators,
       ...(config.nameHoldMs > 0 ? { hold: { holdMs: config.nameHoldMs, token: () => randomBytes(HOLD_TOKEN_BYTES).toString('hex') } } : {}),
     },
   );
@@ -113,6 +117,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let udp!: UdpDataPlane;
   let tcp: ControlListeners | undefined;
   let irc: IrcListeners | undefined;
+  // One count of open connections for every listener (control, TLS, IRC): each is a file descriptor.
+  const cap = new ConnectionCap(config.maxConnections);
   const delivery = new Delivery({
     session: (id) => sessions.session(id),
     members: (room) => hub.localMembers(room),
@@ -148,6 +154,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     close: (id) => sessions.closeOnRequest(id),
     files: (id, command) => files.command(id, command),
     statsLines: () => [...statsLines(stats(), udpSessions()), ...storeLines(store.status())],
+    linkLines: (id) => ownLinkLines(id, sessions.session(id)?.name, udp.engineStatsOf(id)),
     remote: (id) => sessions.remote(id),
     logger,
   });
@@ -188,6 +195,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     },
     now: Date.now,
   });
+  // The bracket door's penalty budget: off with the rate limit, as the IRC door's.
+  const door = bracketDoor(config.rateLimit === 0 ? undefined : BRACKET_PENALTY_RULES);
   try {
     tcp = await openControlListeners({
       host: config.host,
@@ -196,8 +205,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       tlsPort: config.tlsPort,
       requireTls: config.requireTls,
       maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+      cap,
       logger,
-      onSocket: (socket) => sessions.accept(socket, BRACKET_DOOR),
+      onSocket: (socket) => sessions.accept(socket, door),
     });
   } catch (error) {
     await closeParts();
@@ -215,7 +225,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         rateLimit: config.rateLimit,
         onSocket: (socket, door) => sessions.accept(socket, door),
         onError: (error) => logger.warn({ err: error }, 'irc accept error'),
-        addressLimit: addressLimit(config.maxConnectionsPerAddress, logger),
+        addressLimit: addressLimit(config.maxConnectionsPerAddress, cap, logger),
       });
     } catch (error) {
       listener.stopAccepting();
@@ -225,7 +235,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }
   const ircListener = irc;
   const tlsFields = listener.tlsPort === undefined ? {} : { tls: listener.tlsPort, requireTls: config.requireTls || listener.tlsPort === listener.tcpPort, sealing: sealingBackend(logger) };
-  logger.info({ host: config.host, tcp: listener.tcpPort, udp: udp.port, ...tlsFields, ...(ircListener?.port === undefined ? {} : { irc: ircListener.port }), ...(ircListener?.tlsPort === undefined ? {} : { ircTls: ircListener.tlsPort }), files: dirs.root, node, db: config.store.path }, 'listening');
+  logger.info({ host: config.host, tcp: listener.tcpPort, udp: udp.port, ...tlsFields, ...(ircListener?.port === undefined ? {} : { irc: ircListener.port }), ...(ircListener?.tlsPort === undefined ? {} : { ircTls: ircListener.tlsPort }), files: dirs.root, node, db: config.store.path, maxConnections: config.maxConnections, maxConnectionsFrom: config.maxConnectionsFrom }, 'listening');
 
   let closing: Promise<void> | undefined;
   const shutdown = async (): Promise<void> => {
@@ -243,6 +253,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await files.close();
     await udp.close();
     await store.close();
+    inputLogOf(logger).close();
     logger.info('stopped');
   };
   return {

@@ -7,7 +7,7 @@
 // Per connection, lines are handled in arrival order (a SerialQueue); a line whose answer is still on its
 // way (a file listing, a port answering later) holds the ones behind it and reading pauses meanwhile.
 // The hub hears 'disconnect' for an orderly end (FIN) and 'lost' for errors, resets, a client that
-// stopped reading, or an oversize line. A door with a flood budget (IRC) judges each line as it arrives:
+// stopped reading, or an oversize line. A door with a flood budget (IRC, bracket) judges each line as it arrives:
 // it goes, waits its turn (held in the queue, so the lines behind it wait too), is refused, or ends the
 // connection.
 import type net from 'node:net';
@@ -20,6 +20,7 @@ import type { FramingErrorCode } from '../tcp/line-framer.ts';
 import { chatView } from './chat-view.ts';
 import { SHUTDOWN_NOTICE } from '../commands/reply-syntax.ts';
 import { SHUTDOWN_GRACE_MS } from './constants.ts';
+import { inputLogOf } from './throttle.ts';
 import type { FileClient } from './file-plane.ts';
 import type { HubOutputs } from './outputs.ts';
 import type { LineRouter } from './router.ts';
@@ -192,7 +193,8 @@ export class SessionTable {
         return;
       case 'drop':
         session.writeBytes(verdict.bytes);
-        this.config.logger.info({ session: session.id, name: session.name, remote: connection.remote }, 'flood: connection dropped');
+        // One per connection an attacker opens: throttled like the lines an input causes.
+        inputLogOf(this.config.logger).info({ session: session.id, name: session.name, remote: connection.remote }, 'flood: connection dropped');
         queue.close();
         connection.end('lost', 'flood budget exhausted');
         return;
@@ -211,7 +213,7 @@ export class SessionTable {
     const max = connection.maxLineBytes;
     const message = code === 'line-too-long' ? `a line is at most ${max} bytes; closing the connection` : 'the line is not valid UTF-8 and was ignored';
     session.deliver({ kind: 'error', code, message });
-    this.config.logger.info({ session: session.id, name: session.name, remote: connection.remote, via: 'tcp', code, fatal }, 'input rejected');
+    inputLogOf(this.config.logger).info({ session: session.id, name: session.name, remote: connection.remote, via: 'tcp', code, fatal }, 'input rejected');
     if (fatal) {
       client.queue.close();
       connection.end('lost', `framing error: ${code}`);

@@ -98,14 +98,25 @@ export function statsLines(s: ServerStats, worst: readonly UdpSessionStats[]): s
   const shown = worst.slice(0, STATS_TOP_SESSIONS);
   if (shown.length > 0) {
     lines.push(`udp links, worst loss first (${shown.length} of ${u.bound}):`);
-    for (const w of shown) {
-      const rtt = w.srttMs === undefined ? 'rtt=-' : `rtt=${w.srttMs.toFixed(2)}ms`;
-      lines.push(
-        `  ${w.name ?? `#${w.session}`}: ${rtt} loss=${(w.lossRate * 100).toFixed(1)}% (${w.packetsLost} of ${w.packetsSent} packets) retransmits=${w.retransmits}`,
-      );
-    }
+    for (const w of shown) lines.push(`  ${w.name ?? `#${w.session}`}: ${linkFigures(w)}`);
   }
   return lines;
+}
+
+/** One link's figures: `rtt=38.20ms loss=4.1% (37 of 902 packets) retransmits=35`. */
+function linkFigures(w: UdpSessionStats): string {
+  const rtt = w.srttMs === undefined ? 'rtt=-' : `rtt=${w.srttMs.toFixed(2)}ms`;
+  return `${rtt} loss=${(w.lossRate * 100).toFixed(1)}% (${w.packetsLost} of ${w.packetsSent} packets) retransmits=${w.retransmits}`;
+}
+
+/**
+ * The `<stats>` answer for a user who is not an operator: their own link only (other users' links and the
+ * server's memory and CPU are the operator's). `engine`: the session's UDP engine, undefined when its
+ * chat travels over TCP.
+ */
+export function ownLinkLines(session: SessionId, name: string | undefined, engine: EngineStats | undefined): string[] {
+  const link = engine === undefined ? 'your link: transport=tcp (round trips and losses are measured on UDP links only)' : `your link: transport=udp ${linkFigures(linkStats(session, name, engine))}`;
+  return [link, "the server's figures are for operators (<oper>PASSWORD)"];
 }
 
 function linkStats(session: SessionId, name: string | undefined, e: EngineStats): UdpSessionStats {

@@ -8,12 +8,11 @@ import type { Reply, TransportReason } from '../commands/types.ts';
 import { FALLBACK_SYNC_TIMEOUT_MS, SEALED_PACKET_LIMIT } from '../dataplane/constants.ts';
 import { DataPlaneMachine } from '../dataplane/machine.ts';
 import type { ServerDemux } from '../dataplane/server-demux.ts';
-import type { DropCause, PlaneEvent } from '../dataplane/types.ts';
+import type { DropCause, OutgoingDatagram, PlaneEvent } from '../dataplane/types.ts';
 import type { EngineConfig } from '../reliability/config.ts';
 import type { EngineStats } from '../reliability/types.ts';
 import { DrivenPlane } from '../udp/driven-plane.ts';
 import type { KeyExporter } from '../udp/sealing.ts';
-import type { UdpEndpoint } from '../udp/endpoint.ts';
 import type { EngineDriver } from '../udp/engine-driver.ts';
 import type { ChatReply, ChatRoute } from './session.ts';
 
@@ -61,12 +60,13 @@ export interface PlaneContext {
   readonly hooks: DataPlaneHooks;
   readonly demux: ServerDemux<ServerBinding>;
   readonly driver: EngineDriver;
-  readonly endpoint: UdpEndpoint;
   readonly counters: PlaneCounters;
   readonly engineConfig: Readonly<Partial<EngineConfig>>;
   readonly maxQueuedChatBytes: number;
   /** A chat reply's bytes (a room fan-out encodes its one Reply once). */
   encode(reply: ChatReply): Uint8Array;
+  /** Puts a datagram of a binding on the socket, if the address may be sent that much (anti-amplification). */
+  transmit(datagram: OutgoingDatagram): void;
 }
 
 /** What the log says about an engine that stopped. */
@@ -91,7 +91,7 @@ export class ServerBinding {
     readonly connectionId: number,
     private readonly context: PlaneContext,
   ) {
-    const { driver, endpoint, hooks } = context;
+    const { driver, hooks } = context;
     const machine = new DataPlaneMachine<ChatReply>({
       role: 'server',
       connectionId,
@@ -104,7 +104,7 @@ export class ServerBinding {
     this.plane = new DrivenPlane(
       machine,
       driver,
-      (datagram) => endpoint.send(datagram, datagram.to),
+      (datagram) => context.transmit(datagram),
       (event) => this.onEvent(event),
     );
   }
@@ -149,6 +149,8 @@ export class ServerBinding {
             reason: event.reason,
             by: event.by === 'self' ? 'server' : 'client',
             engine: summary(event.engine),
+            // The client's engine broke the protocol (docs/engine.md, "Receive accounting"): how.
+            ...(event.by === 'self' && event.closed !== undefined ? { violation: event.closed.violation, detail: event.closed.detail } : {}),
           },
           'udp fallback to tcp',
         );

@@ -10,12 +10,12 @@ import type { SessionId } from '../chat/hub.ts';
 import { formatReply } from '../commands/grammar.ts';
 import type { Reply, TransportCommand, TransportReason } from '../commands/types.ts';
 import type { BindingCounters } from '../dataplane/binding-table.ts';
-import { ServerDemux } from '../dataplane/server-demux.ts';
-import type { Address, PlaneState } from '../dataplane/types.ts';
+import { ServerDemux, type DemuxOutcome } from '../dataplane/server-demux.ts';
+import type { Address, OutgoingDatagram, PlaneState } from '../dataplane/types.ts';
 import type { EngineConfig } from '../reliability/config.ts';
 import type { EngineStats } from '../reliability/types.ts';
 import { datagramAead, type AeadBackend } from '../udp/aead.ts';
-import { helloNonceOf, newConnectionId, newToken, tokenToHex, verifyHello } from '../udp/binding.ts';
+import { BINDING_PROOF, helloNonceOf, newConnectionId, newToken, tokenToHex } from '../udp/binding.ts';
 import type { ChannelLink } from '../udp/driven-plane.ts';
 import type { Datagram } from '../wire/codec.ts';
 import { UdpEndpoint, type RejectionCounts } from '../udp/endpoint.ts';
@@ -23,6 +23,7 @@ import { EngineDriver, SOCKET_ENGINE_CONFIG } from '../udp/engine-driver.ts';
 import { BindingSealing, bindingSecret, sealingLookup, type KeyExporter } from '../udp/sealing.ts';
 import type { ChatReply } from './session.ts';
 import { ServerBinding, type DataPlaneHooks, type PlaneContext, type PlaneCounters, type PlaneSession } from './udp-binding.ts';
+import { inputLogOf } from './throttle.ts';
 
 export type { DataPlaneHooks, PlaneSession } from './udp-binding.ts';
 
@@ -99,7 +100,7 @@ function where(from: Address): string {
 
 export class UdpDataPlane {
   private readonly bindings = new Map<SessionId, ServerBinding>();
-  private readonly demux = new ServerDemux<ServerBinding>(verifyHello);
+  private readonly demux = new ServerDemux<ServerBinding>(BINDING_PROOF);
   private readonly driver = new EngineDriver();
   private readonly counters: PlaneCounters = {
     fallbacks: { timeout: 0, refused: 0, lost: 0, closed: 0, requested: 0 },
@@ -123,7 +124,7 @@ export class UdpDataPlane {
   ) {
     this.sealed = sealed;
     const { demux, driver, counters } = this;
-    this.context = { logger, hooks, demux, driver, endpoint, counters, engineConfig, maxQueuedChatBytes, encode: (reply) => this.encode(reply) };
+    this.context = { logger, hooks, demux, driver, counters, engineConfig, maxQueuedChatBytes, encode: (reply) => this.encode(reply), transmit: (datagram) => this.transmit(datagram) };
   }
 
   /** Binds the socket; rejects with the socket error (the caller words it). */
@@ -134,8 +135,8 @@ export class UdpDataPlane {
       host: options.host,
       port: options.port,
       protectionFor: sealingLookup(sealed),
-      onDatagram: (datagram, from) => plane?.onDatagram(datagram, from),
-      onReject: (reason, from) => options.logger.debug({ reason, from: where(from) }, 'udp datagram rejected'),
+      onDatagram: (datagram, from, bytes) => plane?.onDatagram(datagram, from, bytes),
+      onReject: (reason, from) => inputLogOf(options.logger).debug({ reason, from: where(from) }, 'udp datagram rejected'),
     });
     plane = new UdpDataPlane(endpoint, sealed, options.logger, options.hooks, options.maxQueuedChatBytes, options.engineConfig ?? SOCKET_ENGINE_CONFIG);
     return plane;
@@ -193,10 +194,11 @@ export class UdpDataPlane {
     const binding = this.bindings.get(session);
     if (binding === undefined) return;
     this.bindings.delete(session);
-    this.demux.remove(binding.connectionId);
     const wasBound = binding.machine.state === 'bound';
     binding.plane.close();
-    // After the close datagram was sealed and sent (plane.close() flushes it).
+    // After the close datagram was sealed and sent (plane.close() flushes it, through the binding's
+    // anti-amplification bound: the id is still in the table).
+    this.demux.remove(binding.connectionId);
     this.sealed.delete(binding.connectionId);
     if (wasBound) this.context.hooks.bulkLost?.(session);
   }
@@ -253,12 +255,34 @@ export class UdpDataPlane {
     return out;
   }
 
+  /** The session's engine statistics while its chat travels over UDP (bound), else undefined. */
+  engineStatsOf(session: SessionId): EngineStats | undefined {
+    const b = this.bindings.get(session);
+    return b !== undefined && b.machine.state === 'bound' ? b.machine.engineStats() : undefined;
+  }
+
   // ---- datagrams ---------------------------------------------------------------------------------
 
-  private onDatagram(datagram: Datagram, from: Address): void {
+  /**
+   * A datagram of a binding to the socket — unless its address has not answered a challenge and has
+   * already been sent AMPLIFICATION_FACTOR × what came from it (the engine takes it for lost). A refusal
+   * answers one hello with fewer bytes than the hello: it always goes.
+   */
+  private transmit(datagram: OutgoingDatagram): void {
+    if (datagram.type !== 'refuse' && !this.demux.maySend(datagram.connectionId, datagram.to, this.endpoint.bytesFor(datagram))) return;
+    this.endpoint.send(datagram, datagram.to);
+  }
+
+  private onDatagram(datagram: Datagram, from: Address, bytes: number): void {
     if (this.stopped) return;
-    const outcome = this.demux.handleDatagram(datagram, from, this.driver.now());
-    for (let refusal = this.demux.pollTransmit(); refusal !== undefined; refusal = this.demux.pollTransmit()) this.endpoint.send(refusal, refusal.to);
+    const outcome = this.demux.handleDatagram(datagram, from, this.driver.now(), bytes);
+    this.react(datagram, from, outcome);
+    // After the machine's own (a helloOk): the demultiplexer's refusal or challenge.
+    for (let answer = this.demux.pollTransmit(); answer !== undefined; answer = this.demux.pollTransmit()) this.transmit(answer);
+  }
+
+  /** Carries out and logs what the demultiplexer decided about one datagram. */
+  private react(datagram: Datagram, from: Address, outcome: DemuxOutcome<ServerBinding>): void {
     switch (outcome.type) {
       case 'accept':
         // A close datagram moves the machine at once: its consequences (the fallback's log line, counters,
@@ -267,28 +291,41 @@ export class UdpDataPlane {
         else outcome.session.plane.wake();
         return;
       case 'drop':
-        this.logger.debug({ connId: datagram.connectionId, type: datagram.type, reason: outcome.reason, from: where(from) }, 'udp datagram dropped');
+        inputLogOf(this.logger).debug({ connId: datagram.connectionId, type: datagram.type, reason: outcome.reason, from: where(from) }, 'udp datagram dropped');
         return;
       case 'unexpected':
         this.unexpected++;
-        this.logger.debug({ type: datagram.type, from: where(from) }, 'udp datagram of a client-bound type dropped');
+        inputLogOf(this.logger).debug({ type: datagram.type, from: where(from) }, 'udp datagram of a client-bound type dropped');
         return;
       case 'hello': {
         const decision = outcome.decision;
         const connId = datagram.connectionId;
         if (decision.type === 'refuse') {
-          this.logger.info({ session: decision.session?.session.id, connId, reason: decision.reason, from: where(from) }, 'udp hello refused');
+          inputLogOf(this.logger).info({ session: decision.session?.session.id, connId, reason: decision.reason, from: where(from) }, 'udp hello refused');
           return;
         }
         const { session } = decision.session;
         // A verified hello: its nonce keys what the session seals from now on (the helloOk below first).
         this.sealed.get(connId)?.keysForHello(helloNonceOf(datagram.body));
         if (decision.type === 'bind') this.logger.info({ session: session.id, name: session.name, connId, from: where(from) }, 'udp bound');
-        else if (decision.type === 'rebind') {
+        // Debug: anyone who copied a hello can make the server challenge an address, once per copy.
+        else if (decision.type === 'challenge') this.logger.debug({ session: session.id, connId, from: where(from) }, 'udp hello from a new address: challenged');
+        // The helloOk leaves now, and a new binding routes chat before the next reply is delivered.
+        decision.session.plane.flush();
+        return;
+      }
+      case 'response': {
+        const decision = outcome.decision;
+        const connId = datagram.connectionId;
+        if (decision.type === 'drop') {
+          this.logger.debug({ connId, reason: decision.reason, from: where(from) }, 'udp response dropped');
+          return;
+        }
+        const { session } = decision.session;
+        if (decision.type === 'rebind') {
           const previous = where(decision.previous);
           this.logger.info({ session: session.id, name: session.name, connId, from: where(from), previous }, 'udp rebound to a new address');
         }
-        // The helloOk leaves now, and a new binding routes chat before the next reply is delivered.
         decision.session.plane.flush();
         return;
       }

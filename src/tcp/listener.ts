@@ -1,5 +1,6 @@
-// The TCP listening socket of the control plane: bind, count open connections per source address
-// (refusing those over the limit with one line), hand each accepted socket over, stop.
+// The TCP listening socket of the control plane: bind, count open connections per source address (an
+// IPv6 /64 counts as one, address-group.ts) and against a cap shared by every listener of the process
+// (refusing those over either limit with one line), hand each accepted socket over, stop.
 //
 // The server itself comes from a factory: a plain net.Server today (the default). A factory whose
 // server hands sockets over after a handshake (TLS: tls.createServer emits `connection` with the raw
@@ -9,6 +10,7 @@
 // connection refused on such a server gets its refusal line through the handshake's socket — never plain
 // bytes into a TLS stream — and is not counted meanwhile (at most MAX_REFUSED_TLS_HANDSHAKES at once).
 import net from 'node:net';
+import { addressGroup } from './address-group.ts';
 import { KEEPALIVE_INITIAL_DELAY_MS, MAX_REFUSED_TLS_HANDSHAKES } from './constants.ts';
 
 /** How a listener makes its server, and which event hands the owner a socket ready for the protocol. */
@@ -32,19 +34,35 @@ export interface TcpListener {
   readonly openConnections: number;
   /** Distinct source addresses among them. */
   readonly sourceAddresses: number;
-  /** Connections refused so far because their address already held the maximum. */
+  /** Connections refused so far because their address (group) already held the maximum (the cap counts its own). */
   readonly refusedConnections: number;
-  /** Open connections from `address` (as Node reports remoteAddress). */
+  /** Open connections counted with `address` (as Node reports remoteAddress; an IPv6 address counts with its /64). */
   connectionsFrom(address: string): number;
   /** Stop accepting (handshakes under way are dropped); established connections are left to their owner. */
   stopAccepting(): void;
 }
 
-/** A connection turned away for its source address. */
+/**
+ * Open connections of the whole process, shared by every listener that is handed it (control, TLS, IRC):
+ * each one is a file descriptor, and a process that runs out of them cannot accept anyone.
+ */
+export class ConnectionCap {
+  /** Connections counted now (across the listeners that share this cap). */
+  open = 0;
+  /** Connections refused so far because the cap was reached. */
+  refused = 0;
+  constructor(readonly max: number) {}
+}
+
+/** A connection turned away: its address (group) held the maximum, or the server was full. */
 export interface RefusedConnection {
+  /** `address`: its source address (group) held `limit`; `full`: the server held `limit` connections in all. */
+  reason: 'address' | 'full';
   address: string;
+  /** What was counted: the address itself, or its /64 for IPv6 (address-group.ts). */
+  group: string;
   port: number | undefined;
-  /** The limit it hit (connections already open from that address). */
+  /** The limit it hit (connections already open from that address group, or in all). */
   limit: number;
 }
 
@@ -57,6 +75,8 @@ export interface AddressLimit {
   lingerMs: number;
   /** Told about each refusal (for the log). */
   onRefused?: (refused: RefusedConnection) => void;
+  /** The process-wide cap this listener counts against (the same object for every listener). */
+  cap?: ConnectionCap;
 }
 
 export interface TcpListenOptions {
@@ -112,10 +132,16 @@ export function listenTcp(options: TcpListenOptions): Promise<TcpListener> {
       return;
     }
     const limit = options.addressLimit;
-    const count = perAddress.get(address) ?? 0;
-    if (limit !== undefined && count >= limit.maxPerAddress) {
-      refused++;
-      const who: RefusedConnection = { address, port: socket.remotePort, limit: limit.maxPerAddress };
+    const group = addressGroup(address);
+    const count = perAddress.get(group) ?? 0;
+    const cap = limit?.cap;
+    const full = cap !== undefined && cap.open >= cap.max;
+    if (limit !== undefined && (full || count >= limit.maxPerAddress)) {
+      if (full) cap.refused++;
+      else refused++;
+      const who: RefusedConnection = full
+        ? { reason: 'full', address, group, port: socket.remotePort, limit: cap.max }
+        : { reason: 'address', address, group, port: socket.remotePort, limit: limit.maxPerAddress };
       limit.onRefused?.(who);
       if (factory.readyEvent === 'connection') turnAway(socket, limit.refusal(who), limit.lingerMs);
       else if (refusedHandshakes >= MAX_REFUSED_TLS_HANDSHAKES) {
@@ -128,13 +154,15 @@ export function listenTcp(options: TcpListenOptions): Promise<TcpListener> {
       }
       return;
     }
-    perAddress.set(address, count + 1);
+    perAddress.set(group, count + 1);
     open++;
+    if (cap !== undefined) cap.open++;
     socket.once('close', () => {
       open--;
-      const left = (perAddress.get(address) ?? 1) - 1;
-      if (left <= 0) perAddress.delete(address);
-      else perAddress.set(address, left);
+      if (cap !== undefined) cap.open--;
+      const left = (perAddress.get(group) ?? 1) - 1;
+      if (left <= 0) perAddress.delete(group);
+      else perAddress.set(group, left);
     });
     if (factory.readyEvent === 'connection') options.onSocket(socket);
     else awaitHandshake(socket, address, factory.handshakeTimeoutMs);
@@ -184,7 +212,7 @@ export function listenTcp(options: TcpListenOptions): Promise<TcpListener> {
         get refusedConnections() {
           return refused;
         },
-        connectionsFrom: (from) => perAddress.get(from) ?? 0,
+        connectionsFrom: (from) => perAddress.get(addressGroup(from)) ?? 0,
         stopAccepting: () => {
           if (!accepting) return;
           accepting = false;

@@ -13,7 +13,7 @@ import type { PlaneEvent, PlaneState } from '../dataplane/types.ts';
 import type { EngineStats } from '../reliability/types.ts';
 import { SEALED_PACKET_LIMIT } from '../dataplane/constants.ts';
 import { nullProtectionLookup } from '../wire/protection.ts';
-import { encodeHello } from './binding.ts';
+import { encodeHello, encodeResponse } from './binding.ts';
 import { DrivenPlane, type ChannelLink } from './driven-plane.ts';
 import { UdpEndpoint, type PeerAddress } from './endpoint.ts';
 import { CLIENT_ENGINE_CONFIG, EngineDriver } from './engine-driver.ts';
@@ -71,6 +71,7 @@ export class UdpClientPlane {
         sealing?.keysForHello(nonce);
         return encodeHello(token, connectionId, nonce);
       },
+      responseBody: (challenge) => encodeResponse(token, connectionId, challenge),
       now: this.driver.now(),
       ...(options.holdBulk === undefined ? {} : { holdMessages: options.holdBulk }),
       ...(sealing === undefined ? {} : { maxPacketsSent: SEALED_PACKET_LIMIT }),

@@ -19,3 +19,8 @@ export const UDP_SENDS_PER_TURN = 256;
 export const BINDING_TOKEN_BYTES = 16;
 /** Truncated HMAC-SHA256 carried in a hello: 128 bits, enough against forgery for a chat session. */
 export const BINDING_MAC_BYTES = 16;
+/**
+ * A path challenge's random bytes: 64 bits, as RFC 9000's PATH_CHALLENGE — an off-path attacker cannot
+ * guess them, and a response must also carry the token's MAC over them.
+ */
+export const BINDING_CHALLENGE_BYTES = 8;

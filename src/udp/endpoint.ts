@@ -20,8 +20,8 @@ export interface UdpEndpointOptions {
    * the clear header before anything else is trusted). nullProtectionLookup: the CRC-32 trailer alone.
    */
   protectionFor: ProtectionLookup;
-  /** Called for each well-formed datagram (opened by its connection's protection). */
-  onDatagram: (datagram: Datagram, from: PeerAddress) => void;
+  /** Called for each well-formed datagram (opened by its connection's protection), with its length on the wire. */
+  onDatagram: (datagram: Datagram, from: PeerAddress, bytes: number) => void;
   /** Called for each rejected datagram (after counting); optional, for debug logs. */
   onReject?: (reason: DatagramRejection, from: PeerAddress) => void;
 }
@@ -81,6 +81,11 @@ export class UdpEndpoint {
 
   get address(): string {
     return this.socket.address().address;
+  }
+
+  /** The length `datagram` will have on the wire, under its connection's protection. */
+  bytesFor(datagram: Datagram): number {
+    return datagramBytes(datagram.body.length, this.options.protectionFor(datagram.connectionId, DatagramType[datagram.type]));
   }
 
   /** Send a datagram (in order with every other send of this endpoint). */
@@ -158,7 +163,7 @@ export class UdpEndpoint {
       this.options.onReject?.(decoded.reason, from);
       return;
     }
-    this.options.onDatagram(decoded.datagram, from);
+    this.options.onDatagram(decoded.datagram, from, msg.length);
   }
 
   /** Send what is still queued (a shutdown notice, say), then close the socket. */

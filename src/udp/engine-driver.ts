@@ -75,8 +75,19 @@ export const SERVER_PEER_SILENCE_MS = 2 * CLIENT_KEEPALIVE_INTERVAL_MS + 10_000;
  */
 export const SOCKET_RTO_MIN_MS = 200;
 
+/**
+ * `maxMessagesInFlight` 1,024 (default 65,536): messages per channel a sender may have beyond its oldest
+ * unacknowledged one — and so the most a receiver holds out of order; a peer that sends one further ahead
+ * is closed (docs/engine.md, "Receive accounting"). Both ends use it (the client's options extend these).
+ * Chat is rate-limited to 20 lines/s per user and a file's 32 KiB chunks fill a 4 MiB window with 128, so
+ * 1,024 never holds back an honest sender; with 65,536, one user made the server hold 65,535 empty
+ * messages ahead of a missing one (+60 MiB), then deliver and log them all at once when the gap closed.
+ */
+export const SOCKET_MAX_MESSAGES_IN_FLIGHT = 1_024;
+
 /** Engine options of the server's engines on real sockets; the client's add its keepalive. */
 export const SOCKET_ENGINE_CONFIG: Readonly<Partial<EngineConfig>> = Object.freeze({
+  maxMessagesInFlight: SOCKET_MAX_MESSAGES_IN_FLIGHT,
   queueDelayMinMs: SOCKET_QUEUE_DELAY_MIN_MS,
   openPings: SOCKET_OPEN_PINGS,
   keepaliveIntervalMs: SERVER_KEEPALIVE_INTERVAL_MS,

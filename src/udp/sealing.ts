@@ -12,7 +12,7 @@
 //   rest of the engine packet (window, frames)          — encrypted
 //   tag[16]
 //   nonce = IV xor (domain 0 ‖ packet number as u64)
-// helloOk, refuse, close (no packet number of their own):
+// helloOk, refuse, close, challenge, response (no packet number of their own):
 //   header[6]                                           — clear, associated data
 //   body                                                — encrypted
 //   sequence[8] ‖ tag[16]                               — the sender's count of control datagrams under

@@ -36,6 +36,10 @@ export const DatagramType = {
   refuse: 4,
   /** Either way: the connection is closed (shutdown, logout). */
   close: 5,
+  /** Server → client: prove you receive at this address (body: a random challenge; RFC 9000's PATH_CHALLENGE). */
+  challenge: 6,
+  /** Client → server: the challenge answered (body: challenge ‖ MAC of the token; RFC 9000's PATH_RESPONSE). */
+  response: 7,
 } as const;
 export type DatagramTypeName = keyof typeof DatagramType;
 export type DatagramTypeCode = (typeof DatagramType)[DatagramTypeName];

@@ -32,7 +32,10 @@ export interface ChatProbe {
 export async function chatProbe(port: number, tag = 'probe'): Promise<ChatProbe> {
   const sender: RawClient = await connectedClient(port, `${tag}a`);
   const receiver: RawClient = await connectedClient(port, `${tag}b`);
-  for (const c of [sender, receiver]) c.send(`<join>${tag}\n`);
+  // The receiver enters first, so that it sees the sender enter (the other order raced).
+  receiver.send(`<join>${tag}\n`);
+  await receiver.expectReply((r) => r.kind === 'joined' && r.name === `${tag}b` && r.room === tag, 'the probe receiver joining');
+  sender.send(`<join>${tag}\n`);
   await receiver.expectReply((r) => r.kind === 'joined' && r.name === `${tag}a` && r.room === tag, 'the probe sender joining');
   let serial = 0;
   return {

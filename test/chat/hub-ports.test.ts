@@ -32,11 +32,11 @@ describe('outputs addressed to rooms', () => {
     expect(hub.localMembers('nowhere').size).toBe(0);
   });
 
-  it('a newcomer is greeted with facts (name, room, how many online); the door words them', () => {
+  it('a newcomer is greeted with facts (name, room, how many online, the chat rate); the door words them', () => {
     const hub = new RealHub();
     hub.open(1, 0);
     const out = hub.handle(1, { kind: 'connect', name: 'ann' }, 9);
-    expect(out[0]).toEqual({ type: 'reply', to: 1, reply: { kind: 'greeting', name: 'ann', room: 'lobby', online: 1 } });
+    expect(out[0]).toEqual({ type: 'reply', to: 1, reply: { kind: 'greeting', name: 'ann', room: 'lobby', online: 1, limits: { rate: 20, burst: 40 } } });
     expect(out[1]).toEqual({ type: 'room', room: 'lobby', reply: { kind: 'joined', name: 'ann', room: 'lobby', ts: 9 } });
     expect(hub.handle(1, { kind: 'help' }, 9)[0]).toEqual({
       type: 'reply',

@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { RESERVED_USER_NAMES } from '../../src/chat/limits.ts';
 import { checkRoomName, checkUserName, codePointLength, nameKey, quoteName } from '../../src/chat/names.ts';
 
 describe('user names', () => {
-  it('accepts exactly 1–16 ASCII letters or digits, keeping the spelling', () => {
+  it('accepts exactly 1–16 ASCII letters or digits (not a reserved word), keeping the spelling', () => {
     fc.assert(
-      fc.property(fc.stringMatching(/^[A-Za-z0-9]{1,16}$/), (name) => {
+      fc.property(fc.stringMatching(/^[A-Za-z0-9]{1,16}$/).filter((n) => !RESERVED_USER_NAMES.has(n.toLowerCase())), (name) => {
         expect(checkUserName(name)).toEqual({ ok: true, name });
       }),
     );
@@ -15,7 +16,7 @@ describe('user names', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 40 }), (raw) => {
         const trimmed = raw.trim();
-        const valid = /^[A-Za-z0-9]{1,16}$/.test(trimmed);
+        const valid = /^[A-Za-z0-9]{1,16}$/.test(trimmed) && !RESERVED_USER_NAMES.has(trimmed.toLowerCase());
         const result = checkUserName(raw);
         expect(result.ok).toBe(valid);
         if (!result.ok) expect(result.message).toContain('names are 1–16 letters or digits');
@@ -59,5 +60,27 @@ describe('helpers', () => {
   it('codePointLength counts astral characters once', () => {
     expect(codePointLength('a😀b')).toBe(3);
     expect(codePointLength('')).toBe(0);
+  });
+
+  it('refuses bidi controls and zero-width characters, naming them and showing them in the quote', () => {
+    for (const ch of ['\u202e', '\u202a', '\u2066', '\u2069', '\u200e', '\u200f', '\u061c', '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff']) {
+      const result = checkUserName(`ad${ch}min`);
+      expect(result.ok).toBe(false);
+      if (!result.ok) {
+        expect(result.message).toContain(`<U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}>`);
+        expect(result.message).toMatch(/the (bidi control|zero-width character) U\+[0-9A-F]{4} \(invisible/);
+        expect(result.message).not.toContain(ch);
+      }
+      expect(checkRoomName(`de${ch}v`).ok).toBe(false);
+    }
+  });
+
+  it('refuses the reserved words in any case, with the reason', () => {
+    for (const name of ['server', 'System', 'ADMIN', 'NickServ', 'chanserv', 'everyone', 'operator']) {
+      const result = checkUserName(name);
+      expect(result).toMatchObject({ ok: false, message: expect.stringContaining('is reserved') });
+    }
+    expect(checkUserName('servers')).toEqual({ ok: true, name: 'servers' });
+    expect(checkUserName('admin2')).toEqual({ ok: true, name: 'admin2' });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Hub } from './helpers.ts';
-import { fullBucket, takeToken } from '../../src/chat/rate-limit.ts';
+import { Hub, hubWith, repliesTo, type HubCommand } from './helpers.ts';
+import { fullBucket, RATE_LIMITED_KINDS, takeToken } from '../../src/chat/rate-limit.ts';
 
 describe('token bucket', () => {
   it('allows a burst, then the rate', () => {
@@ -51,5 +51,33 @@ describe('hub rate limit', () => {
   it('refuses invalid options', () => {
     expect(() => new Hub({ rateLimit: -1 })).toThrow(/rateLimit/);
     expect(() => new Hub({ rateBurst: 0 })).toThrow(/rateBurst/);
+  });
+});
+
+describe('RATE_LIMITED_KINDS (the set the client paces by)', () => {
+  // A command of each kind the set names, and of kinds it does not: the hub's own switch must agree.
+  const samples: HubCommand[] = [
+    { kind: 'broadcast', text: 'hi' },
+    { kind: 'say', room: 'lobby', text: 'hi' },
+    { kind: 'private', to: 'bob', text: 'hi' },
+    { kind: 'action', text: 'waves' },
+    { kind: 'room-action', room: 'lobby', text: 'waves' },
+    { kind: 'history', room: 'lobby' },
+    { kind: 'users' },
+    { kind: 'rooms' },
+    { kind: 'whois', name: 'bob' },
+    { kind: 'topic', text: undefined },
+    { kind: 'join', room: 'games' },
+    { kind: 'away', text: 'lunch' },
+  ];
+
+  it('names exactly the commands the hub refuses as rate-limited once the burst is spent', () => {
+    for (const command of samples) {
+      const hub = hubWith(['alice', 'bob'], { rateLimit: 1, rateBurst: 1 });
+      hub.handle(1, { kind: 'broadcast', text: 'spends the burst' }, 0);
+      const refused = repliesTo(hub.handle(1, command, 0), 1).some((r) => r.kind === 'error' && r.code === 'rate-limited');
+      expect(refused, command.kind).toBe(RATE_LIMITED_KINDS.has(command.kind));
+    }
+    expect(samples.filter((c) => RATE_LIMITED_KINDS.has(c.kind)).map((c) => c.kind).sort()).toEqual([...RATE_LIMITED_KINDS].sort());
   });
 });

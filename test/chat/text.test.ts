@@ -54,4 +54,17 @@ describe('normalizeChatText', () => {
       }),
     );
   });
+
+  it('removes bidi controls and hiding zero-width characters from displayed text, keeps the joiners', () => {
+    expect(normalizeChatText('see x\u202Egnp.txt', 'bob', 100)).toEqual({ ok: true, text: 'see xgnp.txt', length: 12 });
+    expect(normalizeChatText('\u2066a\u2069 \u200eb\u200f \u061cc pass\u200bword \u2060\ufeff', 'bob', 100)).toMatchObject({ ok: true, text: 'a b c password' });
+    expect(normalizeChatText('👨\u200d👩\u200d👧 and می\u200cخواهم', 'bob', 100)).toMatchObject({ ok: true, text: '👨\u200d👩\u200d👧 and می\u200cخواهم' });
+    expect(normalizeChatText('\u202e\u200b', 'bob', 100)).toMatchObject({ ok: false, code: 'bad-argument' });
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('a', ' ', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u200e', '\u200f', '\u061c', '\u200b', '\u2060', '\ufeff') }), (raw) => {
+        const result = normalizeChatText(raw, 'bob', 1_000);
+        if (result.ok) expect(result.text).toMatch(/^[a ]+$/);
+      }),
+    );
+  });
 });

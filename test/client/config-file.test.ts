@@ -9,6 +9,8 @@ describe('the client settings file', () => {
       settings: { host: 'chat.example.org', tcp: 5000, name: 'alice', udp: false, ask: true, tls: true, ca: '/etc/ca.pem', downloads: 'dl' },
     });
     expect(parseSettings('{"tcp": "6000"}')).toEqual({ ok: true, settings: { tcp: 6000 } });
+    expect(parseSettings('{"autoAccept": true}')).toEqual({ ok: true, settings: { autoAccept: true } });
+    expect(parseSettings('{"autoAccept": "yes"}')).toMatchObject({ ok: false, problems: ['"autoAccept": true or false'] });
   });
 
   it('names every problem, and never keeps a password', () => {

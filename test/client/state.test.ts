@@ -80,6 +80,15 @@ describe('ClientState: name and room', () => {
     expect(s.knownNames.sort()).toEqual(['Dave', 'alice', 'carol', 'erin']);
   });
 
+  it('knows the rooms it has seen (for /join completion); a room list replaces them', () => {
+    const s = welcomed();
+    s.receive({ kind: 'joined', name: 'bob', room: 'Games', ts: T }, T);
+    s.receive({ kind: 'users', users: [{ name: 'carol', room: 'dev' }] }, T);
+    expect(s.knownRooms.sort()).toEqual(['Games', 'dev', 'lobby']);
+    s.receive({ kind: 'rooms', rooms: [{ name: 'lobby', count: 2 }, { name: 'music', count: 1 }] }, T);
+    expect(s.knownRooms.sort()).toEqual(['lobby', 'music']);
+  });
+
   it('notes the server disconnect', () => {
     const s = welcomed();
     s.sent({ kind: 'disconnect' }, T);

@@ -108,6 +108,16 @@ export const transferCommand: fc.Arbitrary<TransferCommand> = fc.oneof(
 export const reply: fc.Arbitrary<Reply> = fc.oneof(
   fileReply,
   fc.record({ name: replyField, room: replyField, text: lineText }).map((r): Reply => ({ kind: 'welcome', ...r })),
+  // With the chat rate: whole figures, and fractions of at most 9 decimals (the written precision).
+  fc
+    .record({
+      name: replyField,
+      room: replyField,
+      text: lineText,
+      rate: fc.oneof(fc.integer({ min: 0, max: 1_000_000 }), fc.integer({ min: 1, max: 999_999_999 }).map((n) => n / 1e9)),
+      burst: fc.integer({ min: 1, max: 1_000_000 }),
+    })
+    .map(({ rate, burst, ...r }): Reply => ({ kind: 'welcome', ...r, limits: { rate, burst } })),
   fc
     .record({ from: replyField, room: replyField, ts: nat, self: fc.boolean(), text: lineText })
     .map((r): Reply => ({ kind: 'message', ...r })),

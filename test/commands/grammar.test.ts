@@ -252,6 +252,7 @@ describe('aliases', () => {
         'password',
         'unregister',
         'history',
+        'oper',
         // The IRC habits.
         'nick',
         'away',

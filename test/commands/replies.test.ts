@@ -69,6 +69,9 @@ describe('reply wire forms', () => {
   const ts = 1732200000000;
   const examples: Array<[Reply, string]> = [
     [{ kind: 'welcome', name: 'alice', room: 'lobby', text: 'Welcome to dualchat, alice!' }, '<welcome>alice lobby - Welcome to dualchat, alice!'],
+    [{ kind: 'welcome', name: 'alice', room: 'lobby', text: 'hi', limits: { rate: 20, burst: 40 } }, '<welcome>alice lobby 20 40 - hi'],
+    [{ kind: 'welcome', name: 'alice', room: 'lobby', text: 'hi', limits: { rate: 0.5, burst: 3 } }, '<welcome>alice lobby 0.5 3 - hi'],
+    [{ kind: 'welcome', name: 'alice', room: 'lobby', text: '20 40', limits: { rate: 0, burst: 1 } }, '<welcome>alice lobby 0 1 - 20 40'],
     [{ kind: 'message', from: 'alice', room: 'lobby', ts, self: false, text: 'hello there' }, `<message>lobby alice ${ts} - hello there`],
     [{ kind: 'message', from: 'alice', room: 'lobby', ts, self: true, text: 'hello there' }, `<message>lobby alice ${ts} self - hello there`],
     [{ kind: 'message', from: 'alice', room: 'lobby', ts, self: false, text: '' }, `<message>lobby alice ${ts} -`],
@@ -139,6 +142,8 @@ describe('reply refusals', () => {
     ['<welcome>alice lobby', 'bad-argument', 'expected <welcome>NAME ROOM - TEXT'],
     ['<welcome>alice lobby hi', 'bad-argument', 'expected <welcome>NAME ROOM - TEXT'],
     ['<welcome> lobby - hi', 'bad-argument', 'bad welcome'],
+    ['<welcome>alice lobby 20 - hi', 'bad-argument', 'expected <welcome>NAME ROOM - TEXT'],
+    ['<welcome>alice lobby 20 1e3 - hi', 'bad-argument', 'expected <welcome>NAME ROOM - TEXT'],
     ['<message>lobby alice x - hi', 'bad-argument', 'expected <message>ROOM FROM TS [self] - TEXT'],
     ['<message>lobby alice -1 - hi', 'bad-argument', 'bad message header'],
     ['<message>lobby alice 9007199254740992 - hi', 'bad-argument', 'bad message header'],

@@ -1,9 +1,10 @@
 // The binding on virtual time: a client machine and a server machine (behind the server's
 // demultiplexer) over the simulator's link — binding, the binding timeout when UDP is blocked, a refused
-// hello, a lost helloOk, and NAT rebinding.
+// hello, a lost helloOk, NAT rebinding through a path challenge, and a copied hello that arrived first.
 import { describe, expect, it } from 'vitest';
 import { decodeRefuse } from '../../src/dataplane/hello.ts';
-import { BINDING_TIMEOUT_MS, FALLBACK_SYNC_TIMEOUT_MS, HELLO_RETRY_MS, REBIND_SILENCE_MS } from '../../src/dataplane/constants.ts';
+import { AMPLIFICATION_FACTOR, BINDING_TIMEOUT_MS, FALLBACK_SYNC_TIMEOUT_MS, HELLO_RETRY_MS, REBIND_SILENCE_MS } from '../../src/dataplane/constants.ts';
+import { encodeDatagram } from '../../src/wire/codec.ts';
 import { CLIENT_HOST, Pair, SERVER, texts } from './pair.ts';
 
 const ONE_WAY_MS = 15;
@@ -121,5 +122,44 @@ describe('binding', () => {
     const hellosSoFar = pair.clientSent.filter((s) => s.datagram.type === 'hello').length;
     pair.runFor(FALLBACK_SYNC_TIMEOUT_MS);
     expect(pair.clientSent.filter((s) => s.datagram.type === 'hello')).toHaveLength(hellosSoFar);
+    // The move waited for the new address to answer its challenge.
+    expect(pair.demux.counters.challenged).toBeGreaterThanOrEqual(1);
+    expect(pair.clientSent.some((s) => s.datagram.type === 'response' && s.at > movedAt)).toBe(true);
+  });
+
+  it('validates its address even when the first challenges are lost: its datagrams bring the challenge again', () => {
+    const pair = new Pair({ seed: 9, link: { delayMs: ONE_WAY_MS } });
+    pair.loseToClient.add('challenge');
+    pair.run(1_000, () => bound(pair));
+    pair.runFor(500);
+    expect(pair.demux.counters.validated).toBe(0);
+    pair.loseToClient.delete('challenge');
+    pair.clientSay('after the loss');
+    pair.runFor(1_000, () => pair.demux.counters.validated === 1 && pair.serverGot.length === 1);
+    expect(pair.demux.counters.validated).toBe(1);
+    expect(pair.serverGot).toMatchObject([{ text: 'after the loss', via: 'udp' }]);
+  });
+
+  it('takes its binding back from a copy of its hello that reached the server first from elsewhere (abuse row 11)', () => {
+    const pair = new Pair({ seed: 8, link: { delayMs: ONE_WAY_MS } });
+    pair.runFor(1);
+    const copy = pair.clientSent.find((s) => s.datagram.type === 'hello')!.datagram;
+    const thief = { address: '203.0.113.66', port: 6666 };
+    const copyBytes = encodeDatagram(copy).length;
+    expect(pair.demux.handleDatagram(copy, thief, pair.now, copyBytes)).toMatchObject({ type: 'hello', decision: { type: 'bind' } });
+    pair.run(BINDING_TIMEOUT_MS, () => bound(pair) && pair.server.peer?.address === CLIENT_HOST);
+    // The genuine hello was refused as replayed; a fresh one, a challenge, a response: the binding is the client's.
+    expect(pair.demux.counters).toMatchObject({ refusedReplayed: 1, challenged: 1, rebound: 1 });
+    expect(pair.server.peer).toEqual({ address: CLIENT_HOST, port: pair.clientPort });
+    expect(pair.eventsOf('client', 'gave-up')).toEqual([]);
+    // The thief, which never answered its challenge, got at most 3× the bytes of its one hello.
+    const toThief = pair.serverSent.filter((s) => s.to.address === thief.address).reduce((n, s) => n + encodeDatagram(s.datagram).length, 0);
+    expect(toThief).toBeGreaterThan(0);
+    expect(toThief).toBeLessThanOrEqual(AMPLIFICATION_FACTOR * copyBytes);
+    pair.clientSay('mine');
+    pair.serverSay('yours');
+    pair.runFor(1_000, () => pair.serverGot.length === 1 && pair.clientGot.length === 1);
+    expect(pair.serverGot).toMatchObject([{ text: 'mine', via: 'udp' }]);
+    expect(pair.clientGot).toMatchObject([{ text: 'yours', via: 'udp' }]);
   });
 });

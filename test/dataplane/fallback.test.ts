@@ -135,7 +135,7 @@ describe('races', () => {
     other.serverSay('unanswered');
     other.run(other.now + 30_000, () => other.server.state === 'syncing');
     const close: Datagram = { type: 'close', connectionId: CONNECTION_ID, body: new Uint8Array(0) };
-    const outcome = other.demux.handleDatagram(close, { address: CLIENT_HOST, port: other.clientPort }, other.now);
+    const outcome = other.demux.handleDatagram(close, { address: CLIENT_HOST, port: other.clientPort }, other.now, 10);
     expect(outcome).toEqual({ type: 'drop', reason: 'unknown-connection' });
     other.server.handleDatagram(close, { address: CLIENT_HOST, port: other.clientPort }, other.now);
     expect(other.server.state).toBe('syncing');

@@ -16,6 +16,7 @@ function clientMachine(): DataPlaneMachine<string> {
     peer: SERVER,
     engineConfig: CLIENT_ENGINE_CONFIG,
     helloBody: () => new Uint8Array(24),
+    responseBody: () => new Uint8Array(24),
     now: 0,
     maxHeldChat: 10,
   });

@@ -17,7 +17,7 @@ import type { EngineConfig } from '../../src/reliability/config.ts';
 import { TimeHeap } from '../../src/sim/heap.ts';
 import { Link, type LinkSettings } from '../../src/sim/link.ts';
 import { createRng } from '../../src/sim/rng.ts';
-import { encodeHello, verifyHello } from '../../src/udp/binding.ts';
+import { BINDING_PROOF, encodeHello, encodeResponse } from '../../src/udp/binding.ts';
 import { decodeDatagram, encodeDatagram, type Datagram } from '../../src/wire/codec.ts';
 import { CLIENT_ENGINE_CONFIG, SOCKET_ENGINE_CONFIG } from '../../src/udp/engine-driver.ts';
 
@@ -65,7 +65,7 @@ export class Pair {
   readonly s2c: Link;
   readonly client: DataPlaneMachine<string>;
   readonly server: DataPlaneMachine<string>;
-  readonly demux = new ServerDemux<ServerSession>(verifyHello);
+  readonly demux = new ServerDemux<ServerSession>(BINDING_PROOF);
   /** Every event each machine gave, with its time. */
   readonly clientEvents: Array<{ at: number; event: PlaneEvent<string> }> = [];
   readonly serverEvents: Array<{ at: number; event: PlaneEvent<string> }> = [];
@@ -118,6 +118,7 @@ export class Pair {
       peer: SERVER,
       engineConfig: options.clientEngine ?? CLIENT_ENGINE_CONFIG,
       helloBody: (nonce) => encodeHello(token, CONNECTION_ID, nonce),
+      responseBody: (challenge) => encodeResponse(token, CONNECTION_ID, challenge),
     });
   }
 
@@ -155,9 +156,10 @@ export class Pair {
 
   /** The server's TCP connection to this client closed. */
   closeServerSession(): void {
+    // As the server's shell: the close datagram leaves while the id is known (its address's bound applies).
     this.server.close();
-    this.demux.remove(CONNECTION_ID);
     this.flushServer();
+    this.demux.remove(CONNECTION_ID);
   }
 
   /** Runs until `done()` holds (checked after every step) or virtual time reaches `until`. */
@@ -226,11 +228,12 @@ export class Pair {
         for (let d = this.client.pollTransmit(this.now); d !== undefined; d = this.client.pollTransmit(this.now), work = true) this.fromClient(d);
         for (let e = this.client.pollEvent(); e !== undefined; e = this.client.pollEvent(), work = true) this.clientEvent(e);
       }
-      for (let d = this.demux.pollTransmit(); d !== undefined; d = this.demux.pollTransmit(), work = true) this.fromServer(d);
+      // As the server's shell: the machine's datagrams (a helloOk) before the demultiplexer's (its challenge).
       if (this.serverDropped === undefined) {
         this.flushServer();
         for (let e = this.server.pollEvent(); e !== undefined; e = this.server.pollEvent(), work = true) this.serverEvent(e);
       }
+      for (let d = this.demux.pollTransmit(); d !== undefined; d = this.demux.pollTransmit(), work = true) this.fromServer(d);
       if (!work) return;
     }
   }
@@ -253,6 +256,8 @@ export class Pair {
   }
 
   private fromServer(d: OutgoingDatagram): void {
+    // As the server's shell: an address that has not answered its challenge gets at most 3× what it sent.
+    if (d.type !== 'refuse' && !this.demux.maySend(d.connectionId, d.to, encodeDatagram(d).length)) return;
     this.serverSent.push({ at: this.now, datagram: { type: d.type, connectionId: d.connectionId, body: d.body.slice() }, to: d.to });
     if (!this.loseToClient.has(d.type)) this.s2c.send(this.framed(d.to.port, d), this.now);
   }
@@ -266,7 +271,7 @@ export class Pair {
     const port = ((bytes[0] ?? 0) << 8) | (bytes[1] ?? 0);
     const decoded = decodeDatagram(bytes.subarray(2));
     if (!decoded.ok) return;
-    this.demux.handleDatagram(decoded.datagram, { address: CLIENT_HOST, port }, this.now);
+    this.demux.handleDatagram(decoded.datagram, { address: CLIENT_HOST, port }, this.now, bytes.length - 2);
   }
 
   private atClient(bytes: Uint8Array): void {

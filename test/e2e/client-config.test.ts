@@ -44,6 +44,18 @@ describe('the client settings file', () => {
     expect(third.events.find((e) => e.type === 'welcome')).toMatchObject({ name: 'flagwins' });
   });
 
+  it('--auto-accept is saved as autoAccept (false without it)', async () => {
+    const port = String(server.server.tcpPort);
+    const file = path.join(home, 'auto.json');
+    const asker = path.join(home, 'ask.json');
+    for (const f of [file, asker]) await writeFile(f, '{}');
+    const taker = await run(['--config', file, '--tcp', port, '--name', 'taker', '--auto-accept', '--save'], ['/users']);
+    expect(taker.code, taker.stderr).toBe(0);
+    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ autoAccept: true, ask: false });
+    await run(['--config', asker, '--tcp', port, '--name', 'asker', '--save'], ['/users']);
+    expect(JSON.parse(await readFile(asker, 'utf8'))).toMatchObject({ autoAccept: false, ask: false });
+  });
+
   it('a bad settings file stops the client with its path and every problem', async () => {
     const other = path.join(home, 'bad.json');
     await mkdir(home, { recursive: true });

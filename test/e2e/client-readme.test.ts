@@ -2,8 +2,20 @@
 // dualchat client --name bob --json`. The echo of `hello` may come back over UDP after the TCP reply to
 // `/users`; the reply must still be read as the answer to `/users` (scope room), and nothing may be
 // reported unanswered. 20 runs, 5 at a time (each of the 5 in a room of its own: games0…games4).
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnClient, startTestServer, type TestServer } from './client-helpers.ts';
+import { spawnClient, startTestServer, type TestServer, type JsonObject } from './client-helpers.ts';
+
+/** The example as the README writes it: its typed lines, and the event types it shows (in order). */
+function readmeScript(): { lines: string[]; types: string[] } {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const m = /^\$ printf '([^']*)' \| npx dualchat client --name bob --json\n((?:\{.*\}\n)+)```/m.exec(readme);
+  if (m === null) throw new Error("the README has no `printf '…' | npx dualchat client --name bob --json` example");
+  const lines = (m[1] ?? '').split('\\n').filter((l) => l !== '');
+  const types = (m[2] ?? '').trim().split('\n').map((l) => (JSON.parse(l.replace('…', '')) as JsonObject).type);
+  return { lines, types };
+}
+const README = readmeScript();
 
 const RUNS = 20;
 const AT_ONCE = 5;
@@ -18,9 +30,10 @@ afterAll(async () => {
   await server.stop();
 });
 
-async function readmeExample(name: string, room: string): Promise<{ users: unknown; stderr: string; code: number | null; transports: unknown[] }> {
+async function readmeExample(name: string, room: string): Promise<{ users: unknown; stderr: string; code: number | null; transports: unknown[]; types: string[] }> {
   const client = spawnClient(['--tcp', String(server.server.tcpPort), '--name', name, '--json']);
-  client.send(`/join ${room}`, 'hello', '/users');
+  // The README's lines, each run in a room of its own.
+  client.send(...README.lines.map((l) => l.replace(/^\/join games$/, `/join ${room}`)));
   client.end();
   const exit = await client.waitExit(RUN_DEADLINE_MS);
   return {
@@ -28,6 +41,8 @@ async function readmeExample(name: string, room: string): Promise<{ users: unkno
     stderr: client.stderr(),
     code: exit.code,
     transports: client.events.filter((e) => e.type === 'transport').map((e) => e.transport),
+    // Our own events: the other runs' clients come and go in the lobby meanwhile.
+    types: client.events.filter((e) => (e.type !== 'joined' && e.type !== 'left') || e.self === true).map((e) => e.type),
   };
 }
 
@@ -41,6 +56,10 @@ describe("the README's scripted example", () => {
         expect(r.code, `${name}: ${r.stderr}`).toBe(0);
         expect(r.users, name).toEqual({ type: 'users', scope: 'room', room: `games${i}`, users: [{ name, room: `games${i}` }] });
         expect(r.stderr, name).not.toMatch(/unanswered/);
+        // The events the README shows (the echo over UDP may overtake or follow a TCP reply, as the README
+        // says; the UDP binding's event may come anywhere, or not at all).
+        const shown = (types: string[]): string[] => types.filter((t) => t !== 'transport').sort();
+        expect(shown(r.types), name).toEqual(shown(README.types));
         if (r.transports.includes('udp')) udpRuns++;
       });
     }

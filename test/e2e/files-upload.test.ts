@@ -2,7 +2,7 @@
 // are checked before a byte is accepted (size, type, name), the server-wide queue holds 5 uploads and
 // tells the 6th its place (raw TCP clients hold the slots: deterministic, no sleeps), a waiting upload
 // may be cancelled, an interrupted one leaves nothing visible, taken names are numbered; `/sendfile`
-// and `/sendimage` reach the recipient's received_files (taken at once, or after `/accept` with --ask).
+// and `/sendimage` reach the recipient's received_files (after `/accept`, or at once with --auto-accept).
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import crc32 from 'crc-32';
@@ -123,10 +123,10 @@ describe('uploads', () => {
 });
 
 describe('sending a file to a user', () => {
-  it('auto-accepted by default; with --ask after /accept; declined; unknown users and non-images refused', async () => {
+  it('auto-accepted with --auto-accept; by default after /accept; declined; unknown users and non-images refused', async () => {
     const alice = await fileClient(srv.port, 'alice', home.dir);
-    const bob = await fileClient(srv.port, 'bob', home.dir);
-    const carol = await fileClient(srv.port, 'carol', home.dir, ['--ask']);
+    const bob = await fileClient(srv.port, 'bob', home.dir, ['--auto-accept']);
+    const carol = await fileClient(srv.port, 'carol', home.dir);
     try {
       // bob takes it at once.
       alice.client.send(`/sendfile bob ${local('report.txt')}`);

@@ -24,7 +24,7 @@ function matches(value: unknown, pattern: unknown): boolean {
 
 describe('the log', () => {
   it('records every user action with a timestamp and never the text of a message', { timeout: 30_000 }, async () => {
-    const ts = await startTestServer({ captureLogs: 'info', maxConnectionsPerAddress: 4, connectTimeoutMs: 400 });
+    const ts = await startTestServer({ captureLogs: 'info', maxConnectionsPerAddress: 4, connectTimeoutMs: 400, operatorLocal: true });
     await writeFile(path.join(ts.filesDir, 'notes.txt'), 'shared notes\n');
     try {
       const port = ts.port;

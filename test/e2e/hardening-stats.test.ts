@@ -1,4 +1,4 @@
-// `<stats>` for operators: the summary line, chat transports, the process (memory, CPU), and the UDP
+// `<stats>` for operators (here: connections from this machine, `operatorLocal`): the summary line, chat transports, the process (memory, CPU), and the UDP
 // links worst loss first — bounded to STATS_TOP_SESSIONS however many sessions are bound. Sessions are
 // the load generator's clients (bench/loadgen): real TCP connections and UDP engines, in this process;
 // one of them reaches the server through the impairment proxy with 30 % loss.
@@ -39,7 +39,7 @@ async function statsLines(ops: RawClient): Promise<string[]> {
 
 describe('<stats>', () => {
   it('shows transports, the process and the worst UDP links, bounded', { timeout: 60_000 }, async () => {
-    ts = await startTestServer({ rateLimit: 0 });
+    ts = await startTestServer({ rateLimit: 0, operatorLocal: true });
     const server = ts.server;
     proxy = await proxyTo(server.udpPort, { loss: 0.3 }, 7);
     const driver = new EngineDriver();

@@ -9,7 +9,7 @@ import { connectedClient, isKind, rawClient, startTestServer, type RawClient, ty
 let ts: TestServer;
 
 beforeAll(async () => {
-  ts = await startTestServer({ roomCapacity: 2 });
+  ts = await startTestServer({ roomCapacity: 2, operatorLocal: true });
   await writeFile(path.join(ts.filesDir, 'notes.txt'), 'hello');
   await writeFile(path.join(ts.filesDir, 'b.bin'), new Uint8Array([1, 2, 3]));
   await writeFile(path.join(ts.filesDir, '.hidden'), 'secret');

@@ -166,4 +166,16 @@ describe('dualchat server', () => {
     expect(server.stderr()).toContain(`option '--tcp <port>' argument '65536' is invalid. a port is a whole number from 0 to 65535 (0: any free port), got "65536".`);
     expect(server.stderr()).not.toMatch(/\n\s+at /); // no stack trace
   });
+
+  it('refuses a bad size for the upload quota and the disk budget with a clear message', async () => {
+    for (const [flag, value] of [
+      ['--upload-bytes-per-hour', 'lots'],
+      ['--max-shared-bytes', '-1gib'],
+    ] as const) {
+      const server = run(['server', flag, value, '--db', ':memory:']);
+      expect(await withDeadline(server.exited, 15_000, `exit on a bad ${flag}`)).not.toBe(0);
+      expect(server.stderr()).toContain(`option '${flag} <size>' argument '${value}' is invalid. ${flag}`);
+      expect(server.stderr()).not.toMatch(/\n\s+at /);
+    }
+  });
 });

@@ -19,7 +19,7 @@ const cleanups: Array<() => unknown> = [];
 beforeAll(async () => {
   const pair = await testCertificate();
   cert = pair.cert;
-  ts = await startTestServer({ rateLimit: 0, tls: pair, tlsPort: 0 });
+  ts = await startTestServer({ rateLimit: 0, tls: pair, tlsPort: 0, operatorLocal: true });
 });
 afterAll(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();

@@ -15,7 +15,7 @@ let ts: TestServer;
 const children: ClientProcess[] = [];
 
 beforeAll(async () => {
-  ts = await startTestServer({ rateLimit: 0 });
+  ts = await startTestServer({ rateLimit: 0, operatorLocal: true });
 });
 afterAll(async () => {
   for (const c of children) c.kill();

@@ -138,4 +138,12 @@ describe('temporary names', () => {
     const longest = sidecarTempName(partName('é'.repeat(MAX_FILE_NAME_BYTES / 2), '4294967295'));
     expect(Buffer.byteLength(longest)).toBeLessThanOrEqual(255);
   });
+
+  it('refuses bidi controls and zero-width characters in file names, showing them in the message', () => {
+    const spoof = checkUploadName('x\u202Egnp.txt', ['.txt', '.png']);
+    expect(spoof).toEqual({ ok: false, message: '"x<U+202E>gnp.txt" contains the bidi control U+202E (invisible: it changes how the text around it is shown)' });
+    for (const ch of ['\u202a', '\u2066', '\u200e', '\u061c', '\u200b', '\u200d', '\u2060', '\ufeff']) {
+      expect(checkPlainName(`notes${ch}.txt`).ok).toBe(false);
+    }
+  });
 });

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeChunk, type Chunk } from '../../src/files/chunk-codec.ts';
 import { crc32Of } from '../../src/files/crc.ts';
 import type { IncomingTransfer } from '../../src/files/incoming.ts';
-import { ACCEPT_TIMEOUT_MS, OFFER_TIMEOUT_MS } from '../../src/files/limits.ts';
+import { ACCEPT_TIMEOUT_MS, OFFER_TIMEOUT_MS, SHARED_USAGE_REFRESH_MS, UPLOAD_START_TIMEOUT_MS } from '../../src/files/limits.ts';
 import { DEFAULT_FILE_OPTIONS, type FileOptions } from '../../src/files/options.ts';
 import { createOutgoing, type OutgoingTransfer } from '../../src/files/outgoing.ts';
 import { startReceive } from '../../src/files/receive.ts';
@@ -258,6 +258,51 @@ describe('uploads', () => {
     expect(notices(18).at(-1)).toEqual({ kind: 'queued', id: 8, position: 1, name: 'f8.txt' });
   });
 
+  it('releases a granted slot whose bytes do not start in time (told as expired); chunks of any upload of the session keep it', async () => {
+    files = make({ uploadSlots: 2, uploadSlotsPerUser: 2 });
+    const bytes = patternBytes(100);
+    const crc = crc32Of(bytes);
+    await files.upload(ALICE, { name: 'a.txt', size: 100, crc });
+    await files.upload(ALICE, { name: 'b.txt', size: 100, crc });
+    await files.upload(BOB, { name: 'c.txt', size: 100, crc });
+    const first = await waitNotice(ALICE.session, 'ready', (n) => n.name === 'a.txt');
+    expect(await files.expire()).toBe(clock + UPLOAD_START_TIMEOUT_MS);
+    // a.txt's chunks flow at 9 s: b.txt, granted with it and not started, keeps its slot too.
+    clock += UPLOAD_START_TIMEOUT_MS - 1_000;
+    await sendAll(ALICE, first.id, bytes);
+    await waitNotice(ALICE.session, 'stored');
+    clock += 2_000;
+    await files.expire();
+    expect(notices(ALICE.session).some((n) => n.kind === 'aborted')).toBe(false);
+    // Ten seconds after the session's last chunk, b.txt goes, and bob's waiting upload gets the slot.
+    clock += UPLOAD_START_TIMEOUT_MS;
+    await files.expire();
+    expect(notices(ALICE.session).at(-1)).toMatchObject({ kind: 'aborted', code: 'expired', message: 'no bytes of b.txt arrived within 10 s; its upload slot went to the next in line' });
+    expect(await waitNotice(BOB.session, 'ready')).toMatchObject({ name: 'c.txt' });
+    // b.txt's part file is gone; c.txt's is being written.
+    expect((await readdir(root)).sort()).toEqual(['.c.txt.part-3', '.relay', 'a.txt']);
+  });
+
+  it('counts the files already in the shared directory against its budget, and measures again after a while', async () => {
+    files = make({ maxSharedBytes: 10_000 });
+    await writeFile(path.join(root, 'operator.pdf'), patternBytes(9_000));
+    const bytes = patternBytes(2_000);
+    await files.upload(ALICE, { name: 'more.txt', size: bytes.length, crc: crc32Of(bytes) });
+    expect(notices(ALICE.session).at(-1)).toEqual({
+      kind: 'refused',
+      request: 'upload',
+      code: 'refused',
+      name: 'more.txt',
+      message: 'the shared directory is full: 8.8 KiB of its 9.8 KiB budget used, this file needs 2.0 KiB',
+    });
+    await rm(path.join(root, 'operator.pdf'));
+    clock += SHARED_USAGE_REFRESH_MS;
+    await files.upload(ALICE, { name: 'more.txt', size: bytes.length, crc: crc32Of(bytes) });
+    const { id } = await waitNotice(ALICE.session, 'ready');
+    await sendAll(ALICE, id, bytes);
+    await waitNotice(ALICE.session, 'stored');
+  });
+
   it('a CRC mismatch stores nothing and says why', async () => {
     const bytes = patternBytes(5_000);
     await files.upload(ALICE, { name: 'bad.txt', size: bytes.length, crc: (crc32Of(bytes) ^ 1) >>> 0 });
@@ -332,9 +377,9 @@ describe('sending a file to a user', () => {
 
   it('an unanswered offer expires', async () => {
     const { upId } = await relayToBob(patternBytes(100));
-    expect(await files.expireOffers()).toBe(clock + OFFER_TIMEOUT_MS);
+    expect(await files.expire()).toBe(clock + OFFER_TIMEOUT_MS);
     clock += OFFER_TIMEOUT_MS;
-    expect(await files.expireOffers()).toBeUndefined();
+    expect(await files.expire()).toBeUndefined();
     expect(notices(ALICE.session).at(-1)).toMatchObject({ kind: 'aborted', id: upId, code: 'expired' });
     expect(await readdir(spool)).toEqual([]);
   });
@@ -358,9 +403,9 @@ describe('sending a file to a user', () => {
     await writeFile(path.join(root, 'notes.txt'), 'hello');
     await files.download(ALICE.session, 'notes.txt');
     const sending = await waitNotice(ALICE.session, 'sending');
-    expect(await files.expireOffers()).toBe(clock + ACCEPT_TIMEOUT_MS);
+    expect(await files.expire()).toBe(clock + ACCEPT_TIMEOUT_MS);
     clock += ACCEPT_TIMEOUT_MS;
-    expect(await files.expireOffers()).toBeUndefined();
+    expect(await files.expire()).toBeUndefined();
     expect(notices(ALICE.session).at(-1)).toMatchObject({ kind: 'aborted', id: sending.id, code: 'expired' });
     expect(files.transfers).toBe(0);
     // An accepted one does not expire.
@@ -368,7 +413,7 @@ describe('sending a file to a user', () => {
     const second = await waitNotice(ALICE.session, 'sending', (n) => n.id !== sending.id);
     await files.accept(ALICE.session, second.id);
     clock += ACCEPT_TIMEOUT_MS;
-    await files.expireOffers();
+    await files.expire();
     expect(notices(ALICE.session).filter((n) => n.kind === 'aborted')).toHaveLength(1);
   });
 

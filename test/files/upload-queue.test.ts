@@ -57,6 +57,33 @@ describe('UploadQueue', () => {
     expect(q.request(3, 'x')).toEqual({ ok: false, message: 'the upload queue is full (1 waiting); try again later' });
   });
 
+  it('one owner holds at most its share of the slots; its others wait while later owners pass', () => {
+    const q = new UploadQueue<number, string>({ slots: 3, slotsPerOwner: 2 });
+    expect(q.request(1, 'a')).toEqual({ ok: true, events: [{ type: 'granted', id: 1 }] });
+    expect(q.request(2, 'a')).toEqual({ ok: true, events: [{ type: 'granted', id: 2 }] });
+    // A slot is free, but a has its two: the third waits first in line.
+    expect(q.request(3, 'a')).toEqual({ ok: true, events: [{ type: 'position', id: 3, position: 1 }] });
+    expect(q.request(4, 'b')).toEqual({ ok: true, events: [{ type: 'granted', id: 4 }] });
+    expect(q.request(5, 'c')).toEqual({ ok: true, events: [{ type: 'position', id: 5, position: 2 }] });
+    // b's ends: c (second in line) takes the slot, a's waiter keeps its place at the head.
+    expect(q.release(4)).toEqual([
+      { type: 'granted', id: 5 },
+    ]);
+    // a's first ends: a's waiter takes it.
+    expect(q.release(1)).toEqual([{ type: 'granted', id: 3 }]);
+    expect([q.active, q.waiting]).toEqual([3, 0]);
+  });
+
+  it('refuses an owner its upload beyond maxPerOwner, with the bound in the message', () => {
+    const q = new UploadQueue<number, string>({ slots: 1, maxPerOwner: 2 });
+    q.request(1, 'a');
+    q.request(2, 'a');
+    expect(q.request(3, 'a')).toEqual({ ok: false, message: 'you have 2 uploads in the queue already; wait for one to finish' });
+    expect(q.request(4, 'b').ok).toBe(true);
+    q.release(1);
+    expect(q.request(5, 'a').ok).toBe(true);
+  });
+
   it('checks its options', () => {
     expect(checkQueueOptions({ slots: 0 })).toMatch(/≥ 1/);
     expect(checkQueueOptions({ slots: 1.5 })).toMatch(/whole number/);

@@ -1,13 +1,13 @@
 // Fuzzing the UDP binding table — the first thing any datagram from the internet meets after the
 // codec: arbitrary hello bodies never bind anything, and against a model, arbitrary sequences of
-// genuine, forged, replayed and stale hellos and data from two addresses bind, move and admit exactly
-// as the rules in src/dataplane/binding-table.ts say.
+// genuine, forged, replayed and stale hellos, responses to challenges and data from two addresses bind,
+// challenge, move and admit exactly as the rules in src/dataplane/binding-table.ts say.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BindingTable } from '../../src/dataplane/binding-table.ts';
 import { decodeRefuse } from '../../src/dataplane/hello.ts';
 import type { Address } from '../../src/dataplane/types.ts';
-import { encodeHello, tokenFromHex, verifyHello } from '../../src/udp/binding.ts';
+import { BINDING_PROOF, encodeHello, encodeResponse, tokenFromHex, verifyHello } from '../../src/udp/binding.ts';
 import { BINDING_TOKEN_BYTES } from '../../src/udp/constants.ts';
 
 const A: Address = { address: '127.0.0.1', port: 40_001 };
@@ -20,7 +20,7 @@ describe('binding table on arbitrary input', () => {
       fc.property(
         fc.array(fc.record({ id: fc.integer({ min: 0, max: 5 }), body: fc.uint8Array({ maxLength: 40 }), from: fc.constantFrom(A, B) }), { maxLength: 80 }),
         (hellos) => {
-          const table = new BindingTable<string>(verifyHello);
+          const table = new BindingTable<string>(BINDING_PROOF);
           for (let id = 1; id <= 3; id++) table.offer(id, tokenOf(id), `s${id}`);
           for (const h of hellos) {
             const d = table.hello(h.id, h.body, h.from);
@@ -52,6 +52,7 @@ describe('binding table on arbitrary input', () => {
 type Op =
   | { op: 'hello'; id: number; key: 'right' | 'wrong'; nonce: number; from: Address }
   | { op: 'data'; id: number; from: Address }
+  | { op: 'respond'; id: number; from: Address }
   | { op: 'remove'; id: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -62,29 +63,53 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     weight: 5,
   },
   { arbitrary: fc.record({ id: fc.integer({ min: 1, max: 4 }), from: fc.constantFrom(A, B) }).map((r): Op => ({ op: 'data', ...r })), weight: 4 },
+  { arbitrary: fc.record({ id: fc.integer({ min: 1, max: 4 }), from: fc.constantFrom(A, B) }).map((r): Op => ({ op: 'respond', ...r })), weight: 3 },
   { arbitrary: fc.integer({ min: 1, max: 3 }).map((id): Op => ({ op: 'remove', id })), weight: 1 },
 );
 
 interface ModelEntry {
   nonce: number | undefined;
   address: Address | undefined;
+  /** The bound address's own challenge while it has not answered it. */
+  own: Uint8Array | undefined;
+  /** Challenges out to other addresses, by address. */
+  pending: Map<string, Uint8Array>;
 }
+
+const keyOf = (a: Address): string => `${a.address}:${a.port}`;
 
 describe('binding table against a model', () => {
   it('binds, moves, repeats, refuses and admits as the rules say', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
-        const table = new BindingTable<number>(verifyHello);
+        const table = new BindingTable<number>(BINDING_PROOF);
         const model = new Map<number, ModelEntry>();
         for (let id = 1; id <= 3; id++) {
           table.offer(id, tokenOf(id), id);
-          model.set(id, { nonce: undefined, address: undefined });
+          model.set(id, { nonce: undefined, address: undefined, own: undefined, pending: new Map() });
         }
         for (const o of ops) {
           const entry = model.get(o.id);
           if (o.op === 'remove') {
             table.remove(o.id);
             model.delete(o.id);
+            continue;
+          }
+          if (o.op === 'respond') {
+            const ownHere = entry?.own !== undefined && entry.address !== undefined && same(entry.address, o.from) ? entry.own : undefined;
+            const challenge = entry?.pending.get(keyOf(o.from)) ?? ownHere ?? new Uint8Array(8);
+            const d = table.response(o.id, encodeResponse(tokenOf(o.id), o.id, challenge), o.from);
+            if (entry === undefined) expect(d).toEqual({ type: 'drop', reason: 'unknown-connection' });
+            else if (entry.pending.has(keyOf(o.from))) {
+              expect(d.type).toBe('rebind');
+              entry.address = o.from;
+              entry.own = undefined;
+              entry.pending.clear();
+            } else if (ownHere !== undefined) {
+              expect(d.type).toBe('validated');
+              entry.own = undefined;
+            } else expect(d).toEqual({ type: 'drop', reason: 'unmatched-response' });
+            expect(table.addressOf(o.id)).toEqual(model.get(o.id)?.address);
             continue;
           }
           if (o.op === 'data') {
@@ -106,8 +131,12 @@ describe('binding table against a model', () => {
           } else {
             const before = entry.address;
             entry.nonce = o.nonce;
-            entry.address = o.from;
-            expect(d.type).toBe(before === undefined ? 'bind' : same(before, o.from) ? 'repeat' : 'rebind');
+            expect(d.type).toBe(before === undefined ? 'bind' : same(before, o.from) ? 'repeat' : 'challenge');
+            // A new address is only challenged: the binding moves when it answers (the respond op).
+            if (d.type === 'bind') {
+              entry.address = o.from;
+              entry.own = d.challenge;
+            } else if (d.type === 'challenge') entry.pending.set(keyOf(o.from), d.challenge);
           }
           expect(table.addressOf(o.id)).toEqual(model.get(o.id)?.address);
         }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ByteSlab } from '../../src/reliability/byte-slab.ts';
 import { FrameOutcome, PREALLOCATE_MAX_BYTES, Reassembler } from '../../src/reliability/reassembler.ts';
+import { MESSAGE_OVERHEAD_BYTES, PIECE_OVERHEAD_BYTES } from '../../src/reliability/receive-bound.ts';
 
 function setup(initialSeq = 0, maxAhead = 1000) {
   const out: Array<{ channel: number; data: Uint8Array }> = [];
@@ -62,17 +63,20 @@ describe('Reassembler', () => {
     expect(out).toHaveLength(3);
   });
 
-  it('refuses what does not fit the buffer or runs too far ahead — but never the head of the line', () => {
+  it('stores nothing that does not fit the room or runs too far ahead — the head of the line included', () => {
     const { r } = setup(0, 10);
-    expect(r.onFrame(1, 100, 0, new Uint8Array(100), 0, 50, 49)).toBe(FrameOutcome.refused);
+    expect(r.onFrame(1, 100, 0, new Uint8Array(100), 0, 50, 49)).toBe(FrameOutcome.overLimit);
     expect(r.pendingMessages).toBe(0);
-    // The next message in line is always taken whole, whatever its size: a message larger than
-    // the window could never complete otherwise. It does not count against the window.
-    expect(r.onFrame(0, 100, 0, new Uint8Array(100), 0, 50, 0)).toBe(FrameOutcome.stored);
+    // The head of the line is charged like any message (issue 15, row 1): it is exempt from the
+    // advertised window only, so that a message larger than the window completes.
+    expect(r.onFrame(0, 100, 0, new Uint8Array(100), 0, 50, 0)).toBe(FrameOutcome.overLimit);
+    expect(r.onFrame(0, 100, 0, new Uint8Array(100), 0, 50, BIG)).toBe(FrameOutcome.stored);
     expect(r.bufferedBytes).toBe(50);
+    expect(r.heldBytes).toBe(MESSAGE_OVERHEAD_BYTES + 100 + PIECE_OVERHEAD_BYTES);
     expect(r.windowBytes).toBe(0);
-    expect(r.onFrame(10, 1, 0, new Uint8Array(1), 0, 1, BIG)).toBe(FrameOutcome.refused);
+    expect(r.onFrame(10, 1, 0, new Uint8Array(1), 0, 1, BIG)).toBe(FrameOutcome.tooFarAhead);
     expect(r.onFrame(9, 1, 0, new Uint8Array(1), 0, 1, BIG)).toBe(FrameOutcome.stored);
+    expect(r.windowBytes).toBe(MESSAGE_OVERHEAD_BYTES + 1);
   });
 
   it('rejects a fragment that contradicts the message length', () => {
@@ -114,20 +118,55 @@ describe('Reassembler', () => {
     expect(r.reservedBytes).toBe(0);
   });
 
-  it('reserves whole messages only within the room it is given; beyond it, memory follows the data', () => {
+  it('charges a preallocated message whole at its first fragment; beyond the room nothing is stored', () => {
     const { r } = setup(0, 1000);
-    let room = 120_000;
-    // Messages 1…20 announce 50 kB each and send 100 bytes: two fit the room whole, the rest go piecewise.
-    for (let seq = 1; seq <= 20; seq++) {
-      expect(r.onFrame(seq, 50_000, 0, new Uint8Array(100), 0, 100, room)).toBe(FrameOutcome.stored);
-      room = 120_000 - r.bufferedBytes - r.reservedBytes;
-    }
+    const room = 120_000;
+    const each = MESSAGE_OVERHEAD_BYTES + 50_000 + PIECE_OVERHEAD_BYTES;
+    // Messages 1…20 announce 50 kB each and send 100 bytes: two fit the room, the third does not.
+    for (let seq = 1; seq <= 2; seq++) expect(r.onFrame(seq, 50_000, 0, new Uint8Array(100), 0, 100, room - r.heldBytes)).toBe(FrameOutcome.stored);
+    expect(r.onFrame(3, 50_000, 0, new Uint8Array(100), 0, 100, room - r.heldBytes)).toBe(FrameOutcome.overLimit);
+    expect(r.heldBytes).toBe(2 * each);
     expect(r.reservedBytes).toBe(2 * (50_000 - 100));
-    expect(r.bufferedBytes).toBe(20 * 100);
-    // A message larger than PREALLOCATE_MAX_BYTES is never reserved, even at the head.
+    expect(r.bufferedBytes).toBe(2 * 100);
+    // A message larger than PREALLOCATE_MAX_BYTES is never preallocated, even at the head: it costs what arrived.
     const big = setup();
     big.r.onFrame(0, PREALLOCATE_MAX_BYTES + 1, 0, new Uint8Array(100), 0, 100, BIG);
     expect(big.r.reservedBytes).toBe(0);
     expect(big.r.bufferedBytes).toBe(100);
+    expect(big.r.heldBytes).toBe(MESSAGE_OVERHEAD_BYTES + 100 + PIECE_OVERHEAD_BYTES);
+  });
+
+  it('stores only the new bytes of overlapping pieces: a piece overlapping by all but one byte costs one byte', () => {
+    const { r, out } = setup();
+    const total = PREALLOCATE_MAX_BYTES + 1000;
+    const msg = new Uint8Array(total);
+    for (let i = 0; i < total; i++) msg[i] = (i * 13) & 0xff;
+    expect(r.onFrame(0, total, 0, msg, 0, 1000, BIG)).toBe(FrameOutcome.stored);
+    const first = r.heldBytes;
+    // [1, 1001) overlaps [0, 1000) by 999 bytes: one new byte, one piece.
+    expect(r.onFrame(0, total, 1, msg, 1, 1000, BIG)).toBe(FrameOutcome.stored);
+    expect(r.heldBytes - first).toBe(1 + PIECE_OVERHEAD_BYTES);
+    expect(r.bufferedBytes).toBe(1001);
+    // A piece spanning a hole and held bytes on both sides stores the hole only.
+    expect(r.onFrame(0, total, 2000, msg, 2000, 100, BIG)).toBe(FrameOutcome.stored);
+    const before = r.heldBytes;
+    expect(r.onFrame(0, total, 500, msg, 500, 2000, BIG)).toBe(FrameOutcome.stored);
+    expect(r.heldBytes - before).toBe(999 + 400 + 2 * PIECE_OVERHEAD_BYTES);
+    expect(r.bufferedBytes).toBe(2500);
+    expect(r.onFrame(0, total, 0, msg, 0, total, BIG)).toBe(FrameOutcome.delivered);
+    expect(Buffer.from(out[0]!.data).equals(msg)).toBe(true);
+    expect(r.heldBytes).toBe(0);
+    expect(r.bufferedBytes).toBe(0);
+  });
+
+  it('charges every held message its overhead, an empty one too', () => {
+    const { r, out } = setup(0, 100);
+    for (let seq = 1; seq < 100; seq++) expect(r.onFrame(seq, 0, 0, new Uint8Array(0), 0, 0, BIG)).toBe(FrameOutcome.stored);
+    expect(r.heldBytes).toBe(99 * MESSAGE_OVERHEAD_BYTES);
+    expect(r.onFrame(100, 0, 0, new Uint8Array(0), 0, 0, BIG)).toBe(FrameOutcome.tooFarAhead);
+    expect(r.onFrame(0, 0, 0, new Uint8Array(0), 0, 0, MESSAGE_OVERHEAD_BYTES - 1)).toBe(FrameOutcome.overLimit);
+    expect(r.onFrame(0, 0, 0, new Uint8Array(0), 0, 0, MESSAGE_OVERHEAD_BYTES)).toBe(FrameOutcome.delivered);
+    expect(out).toHaveLength(100);
+    expect(r.heldBytes).toBe(0);
   });
 });

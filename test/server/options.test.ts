@@ -32,6 +32,7 @@ describe('resolveServerOptions', () => {
     [{ connectTimeoutMs: 0 }, 'connectTimeoutMs must be a positive whole number, got 0'],
     [{ maxPendingWriteBytes: -5 }, 'maxPendingWriteBytes must be a positive whole number, got -5'],
     [{ maxConnectionsPerAddress: 0 }, 'maxConnectionsPerAddress must be a positive whole number, got 0'],
+    [{ maxConnections: 0 }, 'maxConnections must be a positive whole number, got 0'],
     [{ files: { uploadSlots: 0 } }, 'uploadSlots must be a whole number ≥ 1, got 0'],
     [{ files: { maxUploadBytes: -1 } }, 'the upload limit must be a whole number of bytes ≥ 0, got -1'],
     [{ files: { uploadTypes: ['exe!'] } }, '"exe!" is not a file type; write extensions such as .txt or pdf'],

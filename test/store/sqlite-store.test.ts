@@ -151,14 +151,17 @@ describe('checkpoints', () => {
 
 describe('a restart in the same breath', () => {
   it('opens the file again while the last store\'s checkpoint thread is still closing', async () => {
+    const closing: Promise<void>[] = [];
     for (let round = 0; round < 5; round++) {
       const store = openStore(file(), capturedLog(), { checkpointIntervalMs: 5 });
       store.recordRoomMessage({ room: 'r', from: 'a', ts: round, text: `r${round}` });
-      void store.close(); // not awaited: the next open must wait for the thread's lock, not fail
+      closing.push(store.close()); // not awaited yet: the next open must wait for the thread's lock, not fail
     }
     const last = openStore(file());
     expect((await last.roomHistory('r', 10)).map((m) => m.text)).toEqual(['r0', 'r1', 'r2', 'r3', 'r4']);
     await last.close();
+    // Every close finished before the directory is removed (a late one recreated files in it: ENOTEMPTY).
+    await Promise.all(closing);
   });
 });
 

@@ -5,7 +5,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listenTcp, plainTcpServer, type AddressLimit, type TcpListener, type TcpServerFactory } from '../../src/tcp/listener.ts';
+import { ConnectionCap, listenTcp, plainTcpServer, type AddressLimit, type RefusedConnection, type TcpListener, type TcpServerFactory } from '../../src/tcp/listener.ts';
 import { localhostCertificate } from './tls-fixture.ts';
 
 const HOST = '127.0.0.1';
@@ -92,6 +92,41 @@ describe('listenTcp server factory', () => {
     }
     expect(made).toHaveLength(1);
     expect(made[0]!.options).toMatchObject({ allowHalfOpen: true, noDelay: true, keepAlive: true });
+  });
+
+  it('counts every listener against one shared cap, and an IPv6 address with its /64', async () => {
+    const cap = new ConnectionCap(3);
+    const refused: RefusedConnection[] = [];
+    const limit: AddressLimit = { ...limitOf(2), cap, onRefused: (who) => refused.push(who) };
+    const first = await listen(undefined, limit);
+    const second = await listen(undefined, limit);
+    await rawClient(first.listener.port);
+    await rawClient(first.listener.port);
+    await rawClient(second.listener.port);
+    await until(() => cap.open === 3, 'three counted');
+    const over = await rawClient(second.listener.port);
+    await until(() => refused.length === 1, 'the fourth refused');
+    expect(refused).toEqual([{ reason: 'full', address: HOST, group: HOST, port: over.localPort, limit: 3 }]);
+    expect([cap.refused, first.listener.refusedConnections + second.listener.refusedConnections]).toEqual([1, 0]);
+
+    // IPv6 (where the host has it): ::1 counts as its /64, and so would any address of that /64.
+    const v6 = await listenTcp({ host: '::1', port: 0, onSocket: (socket) => cleanups.push(() => socket.destroy()), addressLimit: { ...limitOf(1), onRefused: (who) => refused.push(who) } }).catch(() => undefined);
+    if (v6 === undefined) return;
+    cleanups.push(() => v6.stopAccepting());
+    const connect6 = async (): Promise<net.Socket> => {
+      const socket = net.connect({ host: '::1', port: v6.port });
+      socket.on('error', () => {});
+      cleanups.push(() => socket.destroy());
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      return socket;
+    };
+    await connect6();
+    await until(() => v6.openConnections === 1, 'one IPv6 connection');
+    expect(v6.connectionsFrom('::1')).toBe(1);
+    expect(v6.connectionsFrom('0:0:0:0:ffff:1:2:3')).toBe(1);
+    await connect6();
+    await until(() => refused.length === 2, 'the second IPv6 connection refused');
+    expect(refused[1]).toMatchObject({ reason: 'address', address: '::1', group: '0:0:0:0::/64', limit: 1 });
   });
 
   const certificate = localhostCertificate();

@@ -11,6 +11,7 @@ import {
   SERVER_KEEPALIVE_INTERVAL_MS,
   SERVER_PEER_SILENCE_MS,
   SOCKET_ENGINE_CONFIG,
+  SOCKET_MAX_MESSAGES_IN_FLIGHT,
   SOCKET_QUEUE_DELAY_MIN_MS,
   SOCKET_RTO_MIN_MS,
   type DrivenEngine,
@@ -40,7 +41,10 @@ describe('SOCKET_ENGINE_CONFIG', () => {
     expect(SERVER_PEER_SILENCE_MS).toBeGreaterThan(2 * CLIENT_KEEPALIVE_INTERVAL_MS);
     expect(config.rtoMinMs).toBe(SOCKET_RTO_MIN_MS);
     expect(config.rtoMinMs).toBeGreaterThan(DEFAULT_ENGINE_CONFIG.rtoMinMs);
-    expect(Object.keys(SOCKET_ENGINE_CONFIG).sort()).toEqual(['keepaliveIntervalMs', 'openPings', 'peerSilenceTimeoutMs', 'queueDelayMinMs', 'rtoMinMs']);
+    // Both ends use it: it is the sender's limit and the receiver's cap on messages held out of order.
+    expect(config.maxMessagesInFlight).toBe(SOCKET_MAX_MESSAGES_IN_FLIGHT);
+    expect(config.maxMessagesInFlight).toBeLessThan(DEFAULT_ENGINE_CONFIG.maxMessagesInFlight);
+    expect(Object.keys(SOCKET_ENGINE_CONFIG).sort()).toEqual(['keepaliveIntervalMs', 'maxMessagesInFlight', 'openPings', 'peerSilenceTimeoutMs', 'queueDelayMinMs', 'rtoMinMs']);
   });
 
   it('CLIENT_ENGINE_CONFIG is the same plus the client keepalive (under a 30 s NAT timeout), without the silence limit', () => {

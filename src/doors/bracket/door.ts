@@ -13,7 +13,7 @@ import { helpLines, proseText, welcomeText } from './prose.ts';
 export function bracketReplies(reply: Outbound): Reply[] {
   switch (reply.kind) {
     case 'greeting':
-      return [{ kind: 'welcome', name: reply.name, room: reply.room, text: welcomeText(reply.name, reply.room, reply.online) }];
+      return [{ kind: 'welcome', name: reply.name, room: reply.room, text: welcomeText(reply.name, reply.room, reply.online), limits: reply.limits }];
     case 'help':
       return helpLines(reply.limits).map((text) => ({ kind: 'system', text }));
     case 'renamed':

@@ -31,7 +31,7 @@ export function helpLines(limits: HelpLimits): string[] {
     ['<whois>USER', "USER's rooms, idle time and away text"],
     ['<listfiles>', 'list the files on the server'],
     ['<download>FILE', 'fetch FILE from the server'],
-    ['<stats>', 'show server statistics'],
+    ['<stats>', 'your link; an operator (<oper>PASSWORD): the whole server'],
     ['<help>', 'show this list'],
     ['<disconnect>', 'leave the chat'],
   ];

@@ -196,6 +196,9 @@ export class IrcConnection implements DoorConnection {
         return [{ type: 'hub', command: p[0] === undefined ? { kind: 'away' } : { kind: 'away', text: p[0] } }];
       case 'HELP':
         return [{ type: 'hub', command: { kind: 'help' } }];
+      case 'OPER':
+        // OPER name password: one operator password, whatever the name (the server has no O-lines per name).
+        return p[1] === undefined ? this.numeric('461', ['OPER'], 'Not enough parameters') : [{ type: 'hub', command: { kind: 'oper', password: p[1] } }];
       case 'VERSION':
         return this.numeric('351', [this.options.version, IRC_SERVER_NAME], 'dualchat IRC door');
       default:
@@ -510,6 +513,8 @@ export class IrcConnection implements DoorConnection {
       case 'system': {
         const kind = this.asked?.command.kind;
         if (kind === 'register' || kind === 'password' || kind === 'unregister') return this.fromNickServ(nickServReply(kind, this.me, reply.text));
+        // RFC 2812 §3.1.4: a successful OPER is answered RPL_YOUREOPER.
+        if (kind === 'oper') return serverLine('381', this.me, [], `You are now an IRC operator: ${reply.text}`);
         return serverLine('NOTICE', this.me, [], reply.text);
       }
       case 'history':
@@ -560,6 +565,9 @@ export class IrcConnection implements DoorConnection {
       return '';
     }
     if (c?.kind === 'register' || c?.kind === 'password' || c?.kind === 'unregister') return this.fromNickServ(message);
+    // OPER refused (RFC 2812 §3.1.4): 464 for a wrong password, 491 when the server takes none.
+    if (c?.kind === 'oper' && code === 'bad-password') return serverLine('464', this.me, [], `Password incorrect: ${message}`);
+    if (c?.kind === 'oper' && code === 'refused') return serverLine('491', this.me, [], `No O-lines for your host: ${message}`);
     switch (code) {
       case 'name-taken':
         return serverLine('433', this.me, [c?.kind === 'connect' || c?.kind === 'rename' ? c.name : '*'], 'Nickname is already in use');

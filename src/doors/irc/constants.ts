@@ -59,6 +59,8 @@ export const IRC_COMMAND_COSTS: Readonly<Record<string, number>> = Object.freeze
   WHO: 500,
   WHOIS: 500,
   LIST: 1_000,
+  // A password guessed: as dear as the bracket door's <oper> (the login guard counts wrong ones too).
+  OPER: 1_000,
 });
 
 /** Text of an ERROR before the connection is dropped for flooding (the words ngircd and ergo use). */

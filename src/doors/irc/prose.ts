@@ -31,11 +31,6 @@ export function ircHelpLines(limits: HelpLimits): string[] {
 /** Why a plain IRC client on the TLS port is closed (the reason of its `ERROR :Closing Link`). */
 export const PLAIN_ON_TLS_PORT = 'this port speaks TLS: connect with TLS (irssi: /connect -tls, or your client\'s SSL/TLS option)';
 
-/** Why a connection over the per-address limit is closed (the reason of its `ERROR :Closing Link`). */
-export function tooManyConnections(address: string, limit: number): string {
-  return `too many connections from ${address} (at most ${limit})`;
-}
-
 /** The notice every IRC user gets after the welcome: where the shared files are. */
 export function filesNotice(filesHint: string): string {
   return `Files are not offered over IRC. ${filesHint}`;

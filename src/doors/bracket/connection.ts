@@ -1,0 +1,78 @@
+// One bracket-door connection: the stateless door (door.ts: framing, one read per line, the words) with
+// this connection's penalty budget (src/doors/penalty.ts; costs: costs.ts). Room replies are still
+// formatted once for every bracket member: this connection shares BRACKET_DOOR's format.
+//
+// A line is priced by its verb as it arrives (no parse: the router reads it once, later); a line whose
+// verb is known but whose arguments are refused pays the rest of a refused line's price when it is read.
+import { kindOfVerb } from '../../commands/aliases.ts';
+import { isTransferVerb } from '../../commands/transfer-syntax.ts';
+import { TRANSPORT_VERB, UDP_VERB } from '../../commands/transport-syntax.ts';
+import type { ClientLine } from '../../commands/types.ts';
+import { verbOf } from '../../commands/verb.ts';
+import type { Outbound } from '../../chat/replies.ts';
+import type { Admission, ChatView, ConnectionDoor, DoorConnection, SharedFormat } from '../door.ts';
+import { PenaltyBudget, type PenaltyRules } from '../penalty.ts';
+import { COMMAND_COSTS, PLUMBING_LINE_MS, REFUSED_LINE_MS, TRANSFER_LINE_COSTS } from './costs.ts';
+import { BRACKET_DOOR } from './door.ts';
+
+const GO: Admission = Object.freeze({ type: 'go' });
+
+/** Words of the refusal and of the drop (an `<error>rate-limited` line each). */
+export function overBudget(retryMs: number): string {
+  return `slow down: too many commands; this line was ignored (try again in ${Math.ceil(retryMs / 1000)} s)`;
+}
+export const FLOOD_CLOSING = 'too many commands for too long; closing the connection';
+
+export class BracketConnection implements DoorConnection {
+  readonly format: SharedFormat = BRACKET_DOOR;
+  private readonly budget: PenaltyBudget;
+
+  constructor(
+    private readonly view: ChatView,
+    rules: PenaltyRules,
+  ) {
+    this.budget = new PenaltyBudget(rules);
+  }
+
+  /** What `line` costs on the penalty clock, judged by its verb alone. */
+  costOf(line: string): number {
+    const verb = verbOf(line);
+    if (verb === undefined) return REFUSED_LINE_MS;
+    const kind = kindOfVerb(verb);
+    if (kind === 'connect' || kind === 'reconnect') return this.view.name() === undefined ? COMMAND_COSTS[kind] : REFUSED_LINE_MS;
+    if (kind !== undefined) return COMMAND_COSTS[kind];
+    if (isTransferVerb(verb)) return TRANSFER_LINE_COSTS[verb];
+    if (verb === TRANSPORT_VERB || verb === UDP_VERB) return PLUMBING_LINE_MS;
+    return REFUSED_LINE_MS;
+  }
+
+  admit(line: string, now: number): Admission {
+    const verdict = this.budget.charge(this.costOf(line), now);
+    switch (verdict.type) {
+      case 'go':
+        return GO;
+      case 'hold':
+        return verdict;
+      case 'refuse':
+        return { type: 'refuse', bytes: BRACKET_DOOR.bytes({ kind: 'error', code: 'rate-limited', message: overBudget(verdict.retryMs) }) };
+      case 'drop':
+        return { type: 'drop', bytes: BRACKET_DOOR.bytes({ kind: 'error', code: 'rate-limited', message: FLOOD_CLOSING }) };
+    }
+  }
+
+  read(line: string, now: number): ClientLine {
+    const read = BRACKET_DOOR.read(line);
+    if (read.type === 'refused') this.budget.owe(REFUSED_LINE_MS - this.costOf(line), now);
+    return read;
+  }
+
+  bytes(reply: Outbound): Uint8Array {
+    return BRACKET_DOOR.bytes(reply);
+  }
+}
+
+/** The bracket door with a penalty budget per connection (undefined rules: the plain, budget-less door). */
+export function bracketDoor(rules: PenaltyRules | undefined): ConnectionDoor | typeof BRACKET_DOOR {
+  if (rules === undefined) return BRACKET_DOOR;
+  return { name: BRACKET_DOOR.name, framer: BRACKET_DOOR.framer, open: (view) => new BracketConnection(view, rules) };
+}

@@ -1,0 +1,76 @@
+// The bracket door's penalty budget: what a line costs by its verb, a person's burst goes, a flood of
+// joins is held, then refused with an error, then dropped; refused lines pay more once read.
+import { describe, expect, it } from 'vitest';
+import type { ChatView } from '../../../src/doors/door.ts';
+import { BracketConnection, FLOOD_CLOSING } from '../../../src/doors/bracket/connection.ts';
+import { BRACKET_PENALTY_RULES, COMMAND_COSTS, REFUSED_LINE_MS } from '../../../src/doors/bracket/costs.ts';
+import { BRACKET_DOOR } from '../../../src/doors/bracket/door.ts';
+
+function view(name: string | undefined): ChatView {
+  return {
+    name: () => name,
+    rooms: () => [],
+    users: () => [],
+    allRooms: () => [],
+    members: () => [],
+    user: () => undefined,
+    userCount: () => 0,
+    topic: () => undefined,
+  };
+}
+
+const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');
+
+describe('bracket connection: penalty budget', () => {
+  it('prices lines by their verb: chat and plumbing free, joins dear, junk as dear as a join', () => {
+    const c = new BracketConnection(view('alice'), BRACKET_PENALTY_RULES);
+    expect(c.costOf('<set_msg_all>hi')).toBe(0);
+    expect(c.costOf('<SET_MSG>bob hi')).toBe(0);
+    expect(c.costOf('<chunk>AAAA')).toBe(0);
+    expect(c.costOf('<transport>tcp 3')).toBe(0);
+    expect(c.costOf('<join>x')).toBe(COMMAND_COSTS.join);
+    expect(c.costOf('<get_users>')).toBe(COMMAND_COSTS.users);
+    expect(c.costOf('hello')).toBe(REFUSED_LINE_MS);
+    expect(c.costOf('<nonsense>')).toBe(REFUSED_LINE_MS);
+    // Signed in, a <connect> can only be refused; before, the login guard owns it.
+    expect(c.costOf('<connect>bob')).toBe(REFUSED_LINE_MS);
+    expect(new BracketConnection(view(undefined), BRACKET_PENALTY_RULES).costOf('<connect>bob')).toBe(0);
+  });
+
+  it('lets a person click around, holds a flood, refuses it with an error, then closes with a reason', () => {
+    const c = new BracketConnection(view('alice'), BRACKET_PENALTY_RULES);
+    const burst = BRACKET_PENALTY_RULES.freeMs / COMMAND_COSTS.join;
+    for (let i = 0; i < burst; i++) expect(c.admit(i % 2 === 0 ? '<join>x' : '<leave>', 0)).toEqual({ type: 'go' });
+    const held = BRACKET_PENALTY_RULES.holdMs / COMMAND_COSTS.join;
+    for (let i = 1; i <= held; i++) expect(c.admit('<join>x', 0)).toEqual({ type: 'hold', until: i * COMMAND_COSTS.join });
+    for (let i = 1; i < BRACKET_PENALTY_RULES.maxStrikes; i++) {
+      const v = c.admit('<join>x', 0);
+      expect(v.type).toBe('refuse');
+      if (v.type === 'refuse') expect(text(v.bytes)).toMatch(/^<error>rate-limited slow down: too many commands; this line was ignored \(try again in \d+ s\)\n$/);
+    }
+    const drop = c.admit('<join>x', 0);
+    expect(drop.type).toBe('drop');
+    if (drop.type === 'drop') expect(text(drop.bytes)).toBe(`<error>rate-limited ${FLOOD_CLOSING}\n`);
+  });
+
+  it('never slows chat a person types once the debt is paid, and chat alone never builds debt', () => {
+    const c = new BracketConnection(view('alice'), BRACKET_PENALTY_RULES);
+    for (let i = 0; i < 10_000; i++) expect(c.admit(`<set_msg_all>line ${i}`, i)).toEqual({ type: 'go' });
+  });
+
+  it('charges a refused line in full once it is read (a known verb with bad arguments)', () => {
+    const c = new BracketConnection(view('alice'), BRACKET_PENALTY_RULES);
+    const lines = BRACKET_PENALTY_RULES.freeMs / REFUSED_LINE_MS;
+    for (let i = 0; i < lines; i++) {
+      expect(c.admit('<set_msg>', 0)).toEqual({ type: 'go' });
+      expect(c.read('<set_msg>', 0).type).toBe('refused');
+    }
+    expect(c.admit('<set_msg_all>hi', 0).type).toBe('go');
+    expect(c.admit('<join>x', 0).type).toBe('hold');
+  });
+
+  it('shares the stateless door format: a room reply is formatted once for every bracket member', () => {
+    const c = new BracketConnection(view('alice'), BRACKET_PENALTY_RULES);
+    expect(c.format).toBe(BRACKET_DOOR);
+  });
+});
