@@ -5,7 +5,6 @@
 // and in order; Ctrl-C twice leaves. One tmux server (-L socket) of its own: a tmux server exits with
 // its last session. Every wait has a deadline and every poll a bounded count; skipped, saying why,
 // when tmux is missing.
-import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,16 +12,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './client-helpers.ts';
 import { connectedClient, type RawClient } from './helpers.ts';
+import { hasTmux, terminal } from './tmux-helpers.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/dualchat.js', import.meta.url));
-const hasTmux = spawnSync('sh', ['-c', 'command -v tmux']).status === 0;
 const SKIP = hasTmux ? '' : ' — SKIPPED: tmux not installed';
 
 const SOCKET = `dualchat-client-${process.pid}`;
 const SESSION = 'client';
-/** A poll's interval and the most polls of one wait (~20 s). */
-const POLL_MS = 100;
-const MAX_POLLS = 200;
 const PASTE_LINES = 200;
 /** 200 lines at 18/s after a burst of 30: ~9.5 s; room for a loaded machine. */
 const PASTE_DEADLINE_MS = 40_000;
@@ -30,37 +26,7 @@ const PASTE_DEADLINE_MS = 40_000;
 let ts: TestServer;
 let bob: RawClient | undefined;
 const dirs: string[] = [];
-
-function tmux(...args: string[]): string {
-  return execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8', timeout: 5_000, stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/** The visible screen, trailing blank rows dropped. */
-function screen(): string {
-  try {
-    return tmux('capture-pane', '-p', '-t', SESSION).replace(/\s+$/, '');
-  } catch {
-    return '(no tmux session)';
-  }
-}
-
-/** The screen's last row: the prompt and what is typed on it. */
-function lastRow(): string {
-  return screen().split('\n').at(-1) ?? '';
-}
-
-async function poll<T>(check: () => T | undefined | false, what: string, polls = MAX_POLLS): Promise<T> {
-  for (let i = 0; i < polls; i++) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-  throw new Error(`no ${what} within ${(POLL_MS * polls) / 1000} s; screen:\n${screen()}`);
-}
-
-function sessionAlive(): boolean {
-  return spawnSync('tmux', ['-L', SOCKET, 'has-session', '-t', SESSION], { stdio: 'ignore', timeout: 5_000 }).status === 0;
-}
+const { tmux, screen, lastRow, poll, sessionAlive } = terminal(SOCKET, SESSION);
 
 describe.skipIf(!hasTmux)(`the interactive client in a terminal (tmux)${SKIP}`, () => {
   beforeAll(async () => {
