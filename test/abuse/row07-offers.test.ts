@@ -20,7 +20,9 @@ let probe: ChatProbe;
 let home: { dir: string; remove: () => Promise<void> };
 
 beforeAll(async () => {
-  srv = await startTestServer({ db: ':memory:' });
+  // The command budget (row 9) off: this row shows the files' own bounds, which an attacker paced under
+  // the budget meets all the same.
+  srv = await startTestServer({ db: ':memory:', rateLimit: 0 });
   probe = await chatProbe(srv.port, 'row7');
   home = await tempDir('row7');
 });
