@@ -81,7 +81,8 @@ import type { Accounts, Answer, History, Presence, Store, StoredPrivate, StoredR
 import { fullBucket, msUntilToken, takeToken, type TokenBucket } from './rate-limit.ts';
 import { resolveHubOptions } from './options.ts';
 import type { HelpLimits, HubReply } from './replies.ts';
-import { isLoopback, NO_OPERATORS, passwordMatches, type OperatorRules } from './operators.ts';
+import { isLoopback, NO_OPERATORS, type OperatorRules } from './operators.ts';
+import { sameSecret } from './secret.ts';
 import { normalizeChatText } from './text.ts';
 
 export { DEFAULT_HUB_OPTIONS, type HubOptions } from './limits.ts';
@@ -680,7 +681,7 @@ export class Hub {
       // been seen to go yet): the token's owner takes the session over, and the old connection is closed.
       const liveId = this.byName.get(key);
       const live = liveId === undefined ? undefined : this.sessions.get(liveId);
-      if (liveId !== undefined && live?.holdToken !== undefined && sameToken(live.holdToken, token)) {
+      if (liveId !== undefined && live?.holdToken !== undefined && sameSecret(token, live.holdToken)) {
         live.heldUntil = now;
         live.lostAt = now;
         this.held.set(key, liveId);
@@ -689,7 +690,7 @@ export class Hub {
       return this.connect(session, state, checked.name, undefined, now);
     }
     const heldState = this.sessions.get(heldId);
-    if (heldState?.holdToken === undefined || !sameToken(heldState.holdToken, token)) return this.refuseHeld(session, checked.name, heldId, now);
+    if (heldState?.holdToken === undefined || !sameSecret(token, heldState.holdToken)) return this.refuseHeld(session, checked.name, heldId, now);
     return this.takeBack(session, state, heldId, now);
   }
 
@@ -1293,7 +1294,7 @@ export class Hub {
     const key = `${OPER_GUARD_PREFIX}${me.key}`;
     const wait = this.guard.waitFor(key, me.origin, now);
     if (wait > 0) return this.refuse(session, 'oper', 'rate-limited', `too many wrong operator passwords; try again in ${Math.ceil(wait / 1000)} s`);
-    if (!passwordMatches(password, expected)) {
+    if (!sameSecret(password, expected)) {
       this.guard.failed(key, me.origin, now);
       return this.refuse(session, 'oper', 'bad-password', 'wrong operator password');
     }
@@ -1335,14 +1336,6 @@ function lastOf(rooms: Set<string>): string {
   let last = '';
   for (const room of rooms) last = room;
   return last;
-}
-
-/** Two tokens compared in time independent of where they differ (a guess learns nothing from the timing). */
-function sameToken(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
 }
 
 function compareStrings(a: string, b: string): number {

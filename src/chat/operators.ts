@@ -18,13 +18,3 @@ export function isLoopback(address: string | undefined): boolean {
   const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
   return v4.startsWith('127.') || address === '::1';
 }
-
-/**
- * `given` is `expected`, compared in time that depends on the lengths only (no early exit at the first
- * differing character, which would tell a guesser how much of a prefix is right).
- */
-export function passwordMatches(given: string, expected: string): boolean {
-  let diff = given.length ^ expected.length;
-  for (let i = 0; i < expected.length; i++) diff |= (given.charCodeAt(i) || 0) ^ expected.charCodeAt(i);
-  return diff === 0;
-}

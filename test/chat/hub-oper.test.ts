@@ -3,7 +3,8 @@
 // with the whole server's figures, or the asker's own link).
 import { describe, expect, it } from 'vitest';
 import { LOGIN_FAILURES_PER_NAME } from '../../src/chat/limits.ts';
-import { isLoopback, passwordMatches } from '../../src/chat/operators.ts';
+import { isLoopback } from '../../src/chat/operators.ts';
+import { sameSecret } from '../../src/chat/secret.ts';
 import { errorTo, Hub, logs, repliesTo, type HubOutput } from './helpers.ts';
 
 const statsOf = (out: HubOutput[]): boolean | undefined => out.flatMap((o) => (o.type === 'stats' ? [o.operator] : []))[0];
@@ -54,8 +55,8 @@ describe('hub: operators', () => {
   });
 
   it('compares passwords whole, and knows loopback addresses', () => {
-    expect(passwordMatches('abc', 'abc')).toBe(true);
-    for (const wrong of ['', 'ab', 'abcd', 'abd', 'ABC']) expect(passwordMatches(wrong, 'abc')).toBe(false);
+    expect(sameSecret('abc', 'abc')).toBe(true);
+    for (const wrong of ['', 'ab', 'abcd', 'abd', 'ABC']) expect(sameSecret(wrong, 'abc')).toBe(false);
     for (const a of ['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1']) expect(isLoopback(a)).toBe(true);
     for (const a of [undefined, '10.0.0.1', '::ffff:10.0.0.1', '2001:db8::1', '1.127.0.0']) expect(isLoopback(a)).toBe(false);
   });
