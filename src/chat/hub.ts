@@ -78,7 +78,7 @@ import { MemoryPresence } from './memory-presence.ts';
 import { checkRoomName, checkUserName, nameKey, quoteName } from './names.ts';
 import { checkPassword } from './passwords.ts';
 import type { Accounts, Answer, History, Presence, Store, StoredPrivate, StoredRoomMessage } from './ports.ts';
-import { fullBucket, msUntilToken, takeToken, type TokenBucket } from './rate-limit.ts';
+import { chatRateRefusal, fullBucket, msUntilToken, takeToken, type TokenBucket } from './rate-limit.ts';
 import { resolveHubOptions } from './options.ts';
 import type { HelpLimits, HubReply } from './replies.ts';
 import { isLoopback, NO_OPERATORS, type OperatorRules } from './operators.ts';
@@ -539,7 +539,7 @@ export class Hub {
     state.bucket ??= fullBucket(rateBurst, now);
     if (takeToken(state.bucket, rateLimit, rateBurst, now)) return undefined;
     const wait = msUntilToken(state.bucket, rateLimit);
-    return this.refuse(session, kind, 'rate-limited', `slow down: at most ${rateLimit} messages per second (burst ${rateBurst}); try again in ${wait} ms`);
+    return this.refuse(session, kind, 'rate-limited', chatRateRefusal(rateLimit, rateBurst, wait));
   }
 
   // ---- before <connect> -------------------------------------------------------------------------

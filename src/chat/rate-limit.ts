@@ -30,3 +30,19 @@ export function takeToken(bucket: TokenBucket, rate: number, burst: number, now:
 export function msUntilToken(bucket: TokenBucket, rate: number): number {
   return rate <= 0 ? 0 : Math.ceil(((1 - bucket.tokens) * 1000) / rate);
 }
+
+/** How a refusal for the chat rate begins: the one `rate-limited` refusal a client's pacer sends again. */
+const CHAT_RATE_REFUSAL_PREFIX = 'slow down: at most ';
+
+/** The words of a chat line refused for the rate (after `<error>rate-limited `). */
+export function chatRateRefusal(rate: number, burst: number, waitMs: number): string {
+  return `${CHAT_RATE_REFUSAL_PREFIX}${rate} messages per second (burst ${burst}); try again in ${waitMs} ms`;
+}
+
+/**
+ * A `rate-limited` error is the chat rate's refusal (not the command budget's, nor too many wrong
+ * passwords, which share the code): only that one refuses a chat line that may be sent again.
+ */
+export function isChatRateRefusal(message: string): boolean {
+  return message.startsWith(CHAT_RATE_REFUSAL_PREFIX);
+}

@@ -11,7 +11,7 @@
 // refused ones. A line that will never echo (refused for another reason) would stall that count: after
 // REFUSAL_SETTLE_MS the newest lines in flight are taken as the refused ones (the bucket runs dry at the
 // end of a burst, so the refused lines are the later ones).
-import { fullBucket, msUntilToken, RATE_LIMITED_KINDS, takeToken, type TokenBucket } from '../chat/rate-limit.ts';
+import { fullBucket, isChatRateRefusal, msUntilToken, RATE_LIMITED_KINDS, takeToken, type TokenBucket } from '../chat/rate-limit.ts';
 import type { ChatRateLimits, Command, Reply } from '../commands/types.ts';
 import { MAX_PENDING, PACE_BURST_SHARE, PACE_RATE_SHARE, PENDING_EXPIRY_MS, REFUSAL_SETTLE_MS } from './constants.ts';
 
@@ -119,7 +119,9 @@ export class Pacer<T extends Paceable> {
       this.crossOff(echo, 'text' in reply ? reply.text : '');
       return { resend: this.resolve(), absorbed: false };
     }
-    if (reply.kind === 'error' && reply.code === 'rate-limited' && this.inFlight.length > this.refusals) {
+    // Only the chat rate's refusal: the command budget's and the password guard's share the code but
+    // refuse a command that is not in flight (counting them would send an accepted line twice and hide the error).
+    if (reply.kind === 'error' && reply.code === 'rate-limited' && isChatRateRefusal(reply.message) && this.inFlight.length > this.refusals) {
       this.refusals += 1;
       this.refusedAt = now;
       // The server's bucket is empty: so is the copy.

@@ -3,7 +3,7 @@
 // exactly once — never dropped, never doubled — and, without refusals, in the order typed.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fullBucket, takeToken } from '../../src/chat/rate-limit.ts';
+import { chatRateRefusal, fullBucket, takeToken } from '../../src/chat/rate-limit.ts';
 import type { Command, Reply } from '../../src/commands/types.ts';
 import { Pacer } from '../../src/client/pacer.ts';
 import { REFUSAL_SETTLE_MS } from '../../src/client/constants.ts';
@@ -15,7 +15,7 @@ interface Line {
 
 const say = (n: number): Line => ({ command: { kind: 'broadcast', text: `line ${n}` }, n });
 const echo = (text: string): Reply => ({ kind: 'message', from: 'me', room: 'lobby', ts: 0, self: true, text });
-const refusal: Reply = { kind: 'error', code: 'rate-limited', message: 'slow down' };
+const refusal: Reply = { kind: 'error', code: 'rate-limited', message: chatRateRefusal(20, 40, 50) };
 
 describe('Pacer: the budget', () => {
   it('lets a burst go at once, then one line per token, a little under the announced rate', () => {
@@ -69,6 +69,20 @@ describe('Pacer: the budget', () => {
     expect(pacer.tick(2 + REFUSAL_SETTLE_MS - 1)).toEqual([]);
     expect(pacer.tick(2 + REFUSAL_SETTLE_MS)).toEqual([say(1)]);
     expect(pacer.settling).toBe(false);
+  });
+
+  it('a rate-limited error that is not the chat rate (the command budget, wrong passwords) is shown, and sends nothing again', () => {
+    const pacer = new Pacer<Line>();
+    pacer.configure({ rate: 100, burst: 100 }, 0);
+    pacer.sent(say(0), 0);
+    // A /join over the bracket door's command budget, refused while line 0's echo (UDP) is on its way.
+    const budget: Reply = { kind: 'error', code: 'rate-limited', message: 'slow down: too many commands; this line was ignored (try again in 2 s)' };
+    const guard: Reply = { kind: 'error', code: 'rate-limited', message: 'too many wrong operator passwords; try again in 60 s' };
+    expect(pacer.received(budget, 1)).toEqual({ resend: [], absorbed: false });
+    expect(pacer.received(guard, 2)).toEqual({ resend: [], absorbed: false });
+    expect(pacer.settling).toBe(false);
+    expect(pacer.tick(2 + REFUSAL_SETTLE_MS)).toEqual([]);
+    expect(pacer.received(echo('line 0'), 3).resend).toEqual([]);
   });
 
   it('an error that refuses nothing in flight is shown, not absorbed', () => {
