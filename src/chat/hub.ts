@@ -199,6 +199,14 @@ export interface NameHold {
   holdMs: number;
   /** A fresh unguessable token (lower-case hex): the shell's random source, so the hub stays pure. */
   token: () => string;
+  /**
+   * At most this many names held at once for sessions from one address group (the server: its
+   * per-address connection limit, so that connections dropped and opened again cannot leave more names
+   * behind than the address may hold open); undefined: only MAX_HELD_NAMES bounds them.
+   */
+  perGroup?: number;
+  /** The group an origin counts under (the server: an IPv6 address's /64); default: the address itself. */
+  group?: (origin: string) => string;
 }
 
 /** The login guard's key of a user's operator-password attempts (a name never contains NUL: no clash with an account's). */
@@ -317,6 +325,10 @@ export class Hub {
     if (ports.hold !== undefined && (!Number.isSafeInteger(ports.hold.holdMs) || ports.hold.holdMs <= 0)) {
       throw new RangeError(`holdMs must be a positive whole number of milliseconds, got ${String(ports.hold.holdMs)}`);
     }
+    const perGroup = ports.hold?.perGroup;
+    if (perGroup !== undefined && (!Number.isSafeInteger(perGroup) || perGroup <= 0)) {
+      throw new RangeError(`perGroup must be a positive whole number, got ${String(perGroup)}`);
+    }
     this.hold = ports.hold;
     this.helpLimits = Object.freeze({
       defaultRoom: this.lobby,
@@ -426,7 +438,7 @@ export class Hub {
   close(session: SessionId, now: number, reason: CloseReason): HubOutput[] {
     const state = this.sessions.get(session);
     if (state === undefined || state.heldUntil !== undefined) return [];
-    if (state.name !== undefined && state.holdToken !== undefined && this.hold !== undefined && this.held.size < MAX_HELD_NAMES) {
+    if (state.name !== undefined && state.holdToken !== undefined && this.hold !== undefined && this.held.size < MAX_HELD_NAMES && this.groupMayHold(state.origin)) {
       // Quiet while held: the rooms hear of it only if the hold ends (wake).
       state.heldUntil = now + this.hold.holdMs;
       state.lostAt = now;
@@ -439,6 +451,20 @@ export class Hub {
     const out = this.removeNamed(session, me, now, reason);
     out.push(log({ type: 'disconnect', name: me.name, room: me.current, reason }));
     return out;
+  }
+
+  /** Whether a session from `origin` may leave its name held: its address group holds fewer than `perGroup`. */
+  private groupMayHold(origin: string | undefined): boolean {
+    const perGroup = this.hold?.perGroup;
+    if (perGroup === undefined || origin === undefined) return true;
+    const groupOf = this.hold?.group ?? ((address: string) => address);
+    const group = groupOf(origin);
+    let count = 0;
+    for (const id of this.held.values()) {
+      const heldOrigin = this.sessions.get(id)?.origin;
+      if (heldOrigin !== undefined && groupOf(heldOrigin) === group) count += 1;
+    }
+    return count < perGroup;
   }
 
   /** When the next hold ends (the shell calls `wake` then), or undefined when no name is held. */

@@ -13,6 +13,7 @@ import { BRACKET_PENALTY_RULES } from '../doors/bracket/costs.ts';
 import { prepareServerDirs } from '../files/server-files.ts';
 import { WRITE_BATCH } from '../tcp/write-batch.ts';
 import { ConnectionCap } from '../tcp/listener.ts';
+import { addressGroup } from '../tcp/address-group.ts';
 import { addressLimit } from './admission.ts';
 import { HOLD_TOKEN_BYTES, UDP_CHAT_QUEUE_ALLOWANCE_BYTES } from './constants.ts';
 import { HoldTimer } from './hold-timer.ts';
@@ -109,7 +110,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       accounts: store,
       historyOnJoin: config.store.historyOnJoin,
       operators: config.operators,
-      ...(config.nameHoldMs > 0 ? { hold: { holdMs: config.nameHoldMs, token: () => randomBytes(HOLD_TOKEN_BYTES).toString('hex') } } : {}),
+      ...(config.nameHoldMs > 0 ? { hold: { holdMs: config.nameHoldMs, token: () => randomBytes(HOLD_TOKEN_BYTES).toString('hex'), perGroup: config.maxConnectionsPerAddress, group: addressGroup } } : {}),
     },
   );
   // The parts refer to each other; `sessions` and `udp` exist before any socket event can reach them.

@@ -147,6 +147,30 @@ describe('hub: name hold', () => {
     expect(real.userCount()).toBe(MAX_HELD_NAMES);
   });
 
+  it('holds at most perGroup names left by one address group (its connections dropped and opened again cannot pile them up); other addresses are held as before', () => {
+    // Groups as the server's: an IPv6 address's first four hextets (its /64).
+    const group = (origin: string): string => (origin.includes(':') ? origin.split(':').slice(0, 4).join(':') : origin);
+    const hub = new Hub({ rateLimit: 0 }, { hold: { holdMs: HOLD_MS, token: counterTokens(), perGroup: 3, group } });
+    const real = hub.real;
+    const lose = (id: number, origin: string): ReturnType<Hub['close']> => {
+      real.open(id, 0, origin);
+      hub.handle(id, { kind: 'connect', name: `u${id}` }, 0);
+      hub.handle(id, { kind: 'hold' }, 0);
+      return hub.close(id, 0, 'lost');
+    };
+    // One attacker, a fresh address of its /64 for each connection: three held, the rest leave at once.
+    for (let i = 1; i <= 10; i++) lose(i, `2001:db8:1:2::${i}`);
+    expect(real.heldCount()).toBe(3);
+    expect(real.userCount()).toBe(3);
+    // Someone else's lost connection is still held.
+    expect(logs(lose(11, '198.51.100.7')).map((e) => e.type)).toEqual(['held']);
+    expect(real.heldCount()).toBe(4);
+    // Once a hold ends, that group may leave a name held again.
+    hub.expand(real.wake(HOLD_MS));
+    expect(real.heldCount()).toBe(0);
+    expect(logs(lose(12, '2001:db8:1:2::ff')).map((e) => e.type)).toEqual(['held']);
+  });
+
   it('property: whatever the order of losses, resumes and wakes, a name is held only within its hold, and the hub ends with no held name after the last wake', () => {
     fc.assert(
       fc.property(
