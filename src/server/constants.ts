@@ -103,7 +103,8 @@ export const SHUTDOWN_DEADLINE_MS = 4_500;
 /**
  * A connection refused for its source address (too many open from there) gets its error line and
  * FIN, then this long to close its side before the socket is destroyed: enough for the line to be
- * read on any network, short enough that a flood of refused connections cannot hold descriptors.
+ * read on any network, short enough that refused connections do not hold descriptors for long (and at
+ * most MAX_REFUSALS_AT_ONCE of them at once per port, src/tcp/constants.ts).
  */
 export const REFUSED_CONNECTION_LINGER_MS = 1_000;
 

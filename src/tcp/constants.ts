@@ -48,12 +48,15 @@ export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** TLS 1.3, and 1.2 for older stacks; nothing older (RFC 8996 deprecates 1.0 and 1.1). */
 export const TLS_MIN_VERSION = 'TLSv1.2';
 /**
- * Connections refused for their address on a TLS port still run the handshake, so that the refusal line
- * reaches them through TLS (never plain bytes into a TLS stream). At most this many such handshakes at
- * once, server-wide; beyond it a refused connection is closed without its line — a flood cannot make
- * the server do unbounded handshakes for connections it refuses anyway.
+ * Connections being refused at once, per listener: a refused connection keeps its descriptor while its
+ * line lingers for the peer to read (REFUSED_CONNECTION_LINGER_MS, unless the peer closes first) and,
+ * on a TLS port, while the handshake that carries the line runs (never plain bytes into a TLS stream).
+ * At most this many at once; beyond, a refused connection is closed at once without its line — a flood
+ * of connections the server refuses anyway cannot hold descriptors (the very thing `--max-connections`
+ * keeps in reserve) nor make it do unbounded handshakes. 64: the descriptors the connection cap leaves
+ * free (RESERVED_FILE_DESCRIPTORS), and far more refusals than an honest crowd gets within a second.
  */
-export const MAX_REFUSED_TLS_HANDSHAKES = 64;
+export const MAX_REFUSALS_AT_ONCE = 64;
 /**
  * A plain client on a TLS port (its first byte is not a TLS handshake record) is told so in one plain
  * line, then has this long to read it and close before it is destroyed — as a refused connection does.

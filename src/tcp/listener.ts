@@ -8,10 +8,11 @@
 // refusal stay at TCP accept, on the raw socket, whose close frees the slot; the owner gets the socket
 // the handshake made; a handshake not done within the factory's bound has its raw socket destroyed. A
 // connection refused on such a server gets its refusal line through the handshake's socket — never plain
-// bytes into a TLS stream — and is not counted meanwhile (at most MAX_REFUSED_TLS_HANDSHAKES at once).
+// bytes into a TLS stream — and is not counted meanwhile. Refusals under way (a line lingering, a handshake
+// carrying one) are at most MAX_REFUSALS_AT_ONCE; beyond, a refused connection is closed without its line.
 import net from 'node:net';
 import { addressGroup } from './address-group.ts';
-import { KEEPALIVE_INITIAL_DELAY_MS, MAX_REFUSED_TLS_HANDSHAKES } from './constants.ts';
+import { KEEPALIVE_INITIAL_DELAY_MS, MAX_REFUSALS_AT_ONCE } from './constants.ts';
 
 /** How a listener makes its server, and which event hands the owner a socket ready for the protocol. */
 export type TcpServerFactory =
@@ -108,7 +109,8 @@ export function listenTcp(options: TcpListenOptions): Promise<TcpListener> {
 
   /** Counted raw sockets whose handshake is under way, by remote address and port (what the handshake's socket reports too). */
   const handshaking = new Map<string, { raw: net.Socket; timer: NodeJS.Timeout; refusal: string | undefined }>();
-  let refusedHandshakes = 0;
+  /** Refused connections still open: their line lingering, or their handshake carrying it. */
+  let refusing = 0;
   const peerKey = (address: string, port: number | undefined): string => `${address}|${port ?? ''}`;
   const awaitHandshake = (raw: net.Socket, address: string, timeoutMs: number, refusal?: string): void => {
     const key = peerKey(address, raw.remotePort);
@@ -143,15 +145,15 @@ export function listenTcp(options: TcpListenOptions): Promise<TcpListener> {
         ? { reason: 'full', address, group, port: socket.remotePort, limit: cap.max }
         : { reason: 'address', address, group, port: socket.remotePort, limit: limit.maxPerAddress };
       limit.onRefused?.(who);
-      if (factory.readyEvent === 'connection') turnAway(socket, limit.refusal(who), limit.lingerMs);
-      else if (refusedHandshakes >= MAX_REFUSED_TLS_HANDSHAKES) {
+      if (refusing >= MAX_REFUSALS_AT_ONCE) {
         socket.on('error', () => {});
         socket.destroy();
-      } else {
-        refusedHandshakes++;
-        socket.once('close', () => refusedHandshakes--);
-        awaitHandshake(socket, address, factory.handshakeTimeoutMs, limit.refusal(who));
+        return;
       }
+      refusing++;
+      socket.once('close', () => refusing--);
+      if (factory.readyEvent === 'connection') turnAway(socket, limit.refusal(who), limit.lingerMs);
+      else awaitHandshake(socket, address, factory.handshakeTimeoutMs, limit.refusal(who));
       return;
     }
     perAddress.set(group, count + 1);

@@ -7,6 +7,7 @@ import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectionCap, listenTcp, plainTcpServer, type AddressLimit, type RefusedConnection, type TcpListener, type TcpServerFactory } from '../../src/tcp/listener.ts';
 import { localhostCertificate } from './tls-fixture.ts';
+import { MAX_REFUSALS_AT_ONCE } from '../../src/tcp/constants.ts';
 
 const HOST = '127.0.0.1';
 const DEADLINE_MS = 5_000;
@@ -127,6 +128,33 @@ describe('listenTcp server factory', () => {
     await connect6();
     await until(() => refused.length === 2, 'the second IPv6 connection refused');
     expect(refused[1]).toMatchObject({ reason: 'address', address: '::1', group: '0:0:0:0::/64', limit: 1 });
+  });
+
+  it('holds at most MAX_REFUSALS_AT_ONCE refused connections lingering; beyond, a refused connection is closed at once without its line', async () => {
+    // Refused peers that never close their side (half-open) keep their socket for the whole linger.
+    const { listener } = await listen(undefined, { ...limitOf(0), lingerMs: 30_000 });
+    const over = 3;
+    const outcomes: Array<'line' | 'closed'> = [];
+    for (let i = 0; i < MAX_REFUSALS_AT_ONCE + over; i++) {
+      const socket = net.connect({ host: HOST, port: listener.port, allowHalfOpen: true });
+      socket.on('error', () => {});
+      cleanups.push(() => socket.destroy());
+      let text = '';
+      let answered = false;
+      const answer = (): void => {
+        if (answered) return;
+        answered = true;
+        outcomes.push(text === REFUSAL ? 'line' : 'closed');
+      };
+      socket.on('data', (d: Buffer) => (text += d.toString()));
+      socket.once('end', answer);
+      socket.once('close', answer);
+      // One at a time: the listener sees them in this order.
+      await until(() => outcomes.length === i + 1, `connection ${i} answered`);
+    }
+    expect(outcomes.filter((o) => o === 'line')).toHaveLength(MAX_REFUSALS_AT_ONCE);
+    expect(outcomes.slice(MAX_REFUSALS_AT_ONCE)).toEqual(new Array(over).fill('closed'));
+    expect(listener.refusedConnections).toBe(MAX_REFUSALS_AT_ONCE + over);
   });
 
   const certificate = localhostCertificate();
