@@ -191,6 +191,12 @@ export interface HubPorts {
   operators?: OperatorRules;
   /** Holding a lost session's name for its owner (default: none: `<hold>` is refused, a lost session leaves at once). */
   hold?: NameHold;
+  /**
+   * The key a source address counts under wherever the hub bounds what one address may do (wrong
+   * passwords, held names): the server's is an IPv6 address's /64, which one host can fill with fresh
+   * addresses. Default: the address itself.
+   */
+  originGroup?: (origin: string) => string;
 }
 
 /** The hold of a lost session's name: how long, and where its proof comes from. */
@@ -200,13 +206,11 @@ export interface NameHold {
   /** A fresh unguessable token (lower-case hex): the shell's random source, so the hub stays pure. */
   token: () => string;
   /**
-   * At most this many names held at once for sessions from one address group (the server: its
-   * per-address connection limit, so that connections dropped and opened again cannot leave more names
-   * behind than the address may hold open); undefined: only MAX_HELD_NAMES bounds them.
+   * At most this many names held at once for sessions from one address group (`originGroup`; the
+   * server: its per-address connection limit, so that connections dropped and opened again cannot leave
+   * more names behind than the address may hold open); undefined: only MAX_HELD_NAMES bounds them.
    */
   perGroup?: number;
-  /** The group an origin counts under (the server: an IPv6 address's /64); default: the address itself. */
-  group?: (origin: string) => string;
 }
 
 /** The login guard's key of a user's operator-password attempts (a name never contains NUL: no clash with an account's). */
@@ -247,6 +251,8 @@ interface SessionState {
   away?: string | undefined;
   /** The connection's source address (failed logins are counted per address). */
   origin: string | undefined;
+  /** `origin` as per-address bounds count it (`originGroup`). */
+  group: string | undefined;
   /** Before a name: the registered name (key) whose password this session proved (`authenticate`). */
   signedIn?: string | undefined;
   /** When the session last sent a chat line (or connected): its idle time is counted from here. */
@@ -300,6 +306,7 @@ export class Hub {
   /** Lower-case name → the held session (its connection gone), while its hold lasts. */
   private readonly held = new Map<string, SessionId>();
   private readonly hold: NameHold | undefined;
+  private readonly originGroup: (origin: string) => string;
   private readonly helpLimits: HelpLimits;
 
   /**
@@ -330,6 +337,7 @@ export class Hub {
       throw new RangeError(`perGroup must be a positive whole number, got ${String(perGroup)}`);
     }
     this.hold = ports.hold;
+    this.originGroup = ports.originGroup ?? ((origin) => origin);
     this.helpLimits = Object.freeze({
       defaultRoom: this.lobby,
       roomCapacity: this.options.roomCapacity,
@@ -343,7 +351,8 @@ export class Hub {
    */
   open(session: SessionId, now: number, origin?: string): HubOutput[] {
     if (!this.sessions.has(session)) {
-      this.sessions.set(session, { name: undefined, key: '', rooms: new Set(), current: '', claiming: false, origin, lastActive: now });
+      const group = origin === undefined ? undefined : this.originGroup(origin);
+      this.sessions.set(session, { name: undefined, key: '', rooms: new Set(), current: '', claiming: false, origin, group, lastActive: now });
     }
     return [];
   }
@@ -438,7 +447,7 @@ export class Hub {
   close(session: SessionId, now: number, reason: CloseReason): HubOutput[] {
     const state = this.sessions.get(session);
     if (state === undefined || state.heldUntil !== undefined) return [];
-    if (state.name !== undefined && state.holdToken !== undefined && this.hold !== undefined && this.held.size < MAX_HELD_NAMES && this.groupMayHold(state.origin)) {
+    if (state.name !== undefined && state.holdToken !== undefined && this.hold !== undefined && this.held.size < MAX_HELD_NAMES && this.groupMayHold(state.group)) {
       // Quiet while held: the rooms hear of it only if the hold ends (wake).
       state.heldUntil = now + this.hold.holdMs;
       state.lostAt = now;
@@ -453,17 +462,12 @@ export class Hub {
     return out;
   }
 
-  /** Whether a session from `origin` may leave its name held: its address group holds fewer than `perGroup`. */
-  private groupMayHold(origin: string | undefined): boolean {
+  /** Whether a session from address group `group` may leave its name held: that group holds fewer than `perGroup`. */
+  private groupMayHold(group: string | undefined): boolean {
     const perGroup = this.hold?.perGroup;
-    if (perGroup === undefined || origin === undefined) return true;
-    const groupOf = this.hold?.group ?? ((address: string) => address);
-    const group = groupOf(origin);
+    if (perGroup === undefined || group === undefined) return true;
     let count = 0;
-    for (const id of this.held.values()) {
-      const heldOrigin = this.sessions.get(id)?.origin;
-      if (heldOrigin !== undefined && groupOf(heldOrigin) === group) count += 1;
-    }
+    for (const id of this.held.values()) if (this.sessions.get(id)?.group === group) count += 1;
     return count < perGroup;
   }
 
@@ -633,7 +637,7 @@ export class Hub {
   private login(session: SessionId, state: SessionState, name: string, key: string, password: string, now: number): HubOutput[] {
     const accounts = this.accounts;
     if (accounts === undefined) return this.claimAndEnter(session, state, name, key, now);
-    const wait = this.guard.waitFor(key, state.origin, now);
+    const wait = this.guard.waitFor(key, state.group, now);
     if (wait > 0) {
       return this.refuseName(session, name, 'rate-limited', `too many wrong passwords for ${name}; try again in ${Math.ceil(wait / 1000)} s`);
     }
@@ -641,7 +645,7 @@ export class Hub {
     return this.after(session, 'connect', accounts.verify(key, password), () => (state.claiming = false), (right) => {
       if (this.sessions.get(session) !== state) return [];
       if (!right) {
-        this.guard.failed(key, state.origin, now);
+        this.guard.failed(key, state.group, now);
         return this.refuseName(session, name, 'bad-password', `wrong password for ${name}`);
       }
       this.guard.succeeded(key);
@@ -659,13 +663,13 @@ export class Hub {
     const name = accounts.registeredName(key);
     if (name === undefined) return this.refuse(session, 'authenticate', 'bad-argument', `${checked.name} is not registered`);
     if (state.claiming) return this.refuse(session, 'authenticate', 'bad-argument', 'a sign-in is still being answered');
-    const wait = this.guard.waitFor(key, state.origin, now);
+    const wait = this.guard.waitFor(key, state.group, now);
     if (wait > 0) return this.refuse(session, 'authenticate', 'rate-limited', `too many wrong passwords for ${name}; try again in ${Math.ceil(wait / 1000)} s`);
     state.claiming = true;
     return this.after(session, 'authenticate', accounts.verify(key, password), () => (state.claiming = false), (right) => {
       if (this.sessions.get(session) !== state) return [];
       if (!right) {
-        this.guard.failed(key, state.origin, now);
+        this.guard.failed(key, state.group, now);
         return this.refuse(session, 'authenticate', 'bad-password', `wrong password for ${name}`);
       }
       this.guard.succeeded(key);
@@ -1025,11 +1029,11 @@ export class Hub {
     const accounts = this.accounts;
     if (accounts === undefined) return this.refuse(session, kind, 'refused', 'this server keeps no accounts');
     if (accounts.registeredName(me.key) === undefined) return this.refuse(session, kind, 'bad-argument', `${me.name} is not registered; <register>PASSWORD registers it`);
-    const wait = this.guard.waitFor(me.key, me.origin, now);
+    const wait = this.guard.waitFor(me.key, me.group, now);
     if (wait > 0) return this.refuse(session, kind, 'rate-limited', `too many wrong passwords for ${me.name}; try again in ${Math.ceil(wait / 1000)} s`);
     return this.after(session, kind, change(accounts), undefined, (right) => {
       if (right) return done();
-      this.guard.failed(me.key, me.origin, now);
+      this.guard.failed(me.key, me.group, now);
       return this.refuse(session, kind, 'bad-password', `wrong password for ${me.name}`);
     });
   }
@@ -1318,10 +1322,10 @@ export class Hub {
       return this.refuse(session, 'oper', 'refused', `this server takes no operator password: ${why}`);
     }
     const key = `${OPER_GUARD_PREFIX}${me.key}`;
-    const wait = this.guard.waitFor(key, me.origin, now);
+    const wait = this.guard.waitFor(key, me.group, now);
     if (wait > 0) return this.refuse(session, 'oper', 'rate-limited', `too many wrong operator passwords; try again in ${Math.ceil(wait / 1000)} s`);
     if (!sameSecret(password, expected)) {
-      this.guard.failed(key, me.origin, now);
+      this.guard.failed(key, me.group, now);
       return this.refuse(session, 'oper', 'bad-password', 'wrong operator password');
     }
     this.guard.succeeded(key);

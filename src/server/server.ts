@@ -110,7 +110,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       accounts: store,
       historyOnJoin: config.store.historyOnJoin,
       operators: config.operators,
-      ...(config.nameHoldMs > 0 ? { hold: { holdMs: config.nameHoldMs, token: () => randomBytes(HOLD_TOKEN_BYTES).toString('hex'), perGroup: config.maxConnectionsPerAddress, group: addressGroup } } : {}),
+      originGroup: addressGroup,
+      ...(config.nameHoldMs > 0 ? { hold: { holdMs: config.nameHoldMs, token: () => randomBytes(HOLD_TOKEN_BYTES).toString('hex'), perGroup: config.maxConnectionsPerAddress } } : {}),
     },
   );
   // The parts refer to each other; `sessions` and `udp` exist before any socket event can reach them.

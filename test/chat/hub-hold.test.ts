@@ -150,7 +150,7 @@ describe('hub: name hold', () => {
   it('holds at most perGroup names left by one address group (its connections dropped and opened again cannot pile them up); other addresses are held as before', () => {
     // Groups as the server's: an IPv6 address's first four hextets (its /64).
     const group = (origin: string): string => (origin.includes(':') ? origin.split(':').slice(0, 4).join(':') : origin);
-    const hub = new Hub({ rateLimit: 0 }, { hold: { holdMs: HOLD_MS, token: counterTokens(), perGroup: 3, group } });
+    const hub = new Hub({ rateLimit: 0 }, { hold: { holdMs: HOLD_MS, token: counterTokens(), perGroup: 3 }, originGroup: group });
     const real = hub.real;
     const lose = (id: number, origin: string): ReturnType<Hub['close']> => {
       real.open(id, 0, origin);

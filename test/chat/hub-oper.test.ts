@@ -2,7 +2,7 @@
 // when the operator chose so. The `stats` output says whether the asker is one (the shell then answers
 // with the whole server's figures, or the asker's own link).
 import { describe, expect, it } from 'vitest';
-import { LOGIN_FAILURES_PER_NAME } from '../../src/chat/limits.ts';
+import { LOGIN_FAILURES_PER_ADDRESS, LOGIN_FAILURES_PER_NAME } from '../../src/chat/limits.ts';
 import { isLoopback } from '../../src/chat/operators.ts';
 import { sameSecret } from '../../src/chat/secret.ts';
 import { errorTo, Hub, logs, repliesTo, type HubOutput } from './helpers.ts';
@@ -37,6 +37,22 @@ describe('hub: operators', () => {
     for (let i = 0; i < LOGIN_FAILURES_PER_NAME; i++) expect(errorTo(hub.handle(1, { kind: 'oper', password: `guess${i}` }, 1), 1).code).toBe('bad-password');
     expect(errorTo(hub.handle(1, { kind: 'oper', password: 's3cret' }, 2), 1)).toMatchObject({ code: 'rate-limited', message: expect.stringContaining('try again in') });
     expect(statsOf(hub.handle(1, { kind: 'stats' }, 2))).toBe(false);
+  });
+
+  it('counts a guesser that takes a fresh name and a fresh address of its /64 for every try by its address group', () => {
+    // Groups as the server's (src/tcp/address-group.ts): an IPv6 address's first four hextets.
+    const originGroup = (origin: string): string => (origin.includes(':') ? `${origin.split(':').slice(0, 4).join(':')}::/64` : origin);
+    const hub = new Hub({}, { operators: { password: 's3cret', local: false }, originGroup });
+    const codes: string[] = [];
+    for (let i = 1; i <= LOGIN_FAILURES_PER_ADDRESS + 1; i++) {
+      connected(hub, i, `guesser${i}`, `2001:db8:1:2::${i.toString(16)}`);
+      codes.push(errorTo(hub.handle(i, { kind: 'oper', password: `guess${i}` }, 1), i).code);
+    }
+    expect(codes.slice(0, LOGIN_FAILURES_PER_ADDRESS)).toEqual(new Array(LOGIN_FAILURES_PER_ADDRESS).fill('bad-password'));
+    expect(codes[LOGIN_FAILURES_PER_ADDRESS]).toBe('rate-limited');
+    // Another address is not held back by it.
+    connected(hub, 100, 'alice', '2001:db8:9:9::1');
+    expect(errorTo(hub.handle(100, { kind: 'oper', password: 'typo' }, 1), 100).code).toBe('bad-password');
   });
 
   it('refuses <oper> on a server without a password, saying why; local connections are operators when chosen', () => {
