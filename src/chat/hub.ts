@@ -50,6 +50,7 @@
 //   message to a registered user who is offline waits in their mailbox and is handed over at sign-in.
 
 import { splitCredentials } from '../commands/credentials.ts';
+import { pagedReply, type ListReply } from '../commands/reply-syntax.ts';
 import type { Command, ErrorCode, LeaveReason, RoomEntry, UserEntry } from '../commands/types.ts';
 import { LOCAL_NODE, type NodeId, type SessionAddress, type SessionId } from './ids.ts';
 import {
@@ -308,9 +309,9 @@ export class Hub {
       case 'disconnect':
         return this.disconnect(session, me, now);
       case 'users':
-        return [this.reply(session, { kind: 'users', users: this.users() }), this.request(session, me, 'users')];
+        return [this.reply(session, this.page({ kind: 'users', users: this.users() }, command.page)), this.request(session, me, 'users')];
       case 'rooms':
-        return [this.reply(session, { kind: 'rooms', rooms: this.rooms() }), this.request(session, me, 'rooms')];
+        return [this.reply(session, this.page({ kind: 'rooms', rooms: this.rooms() }, command.page)), this.request(session, me, 'rooms')];
       case 'help':
         return [this.reply(session, { kind: 'help', limits: this.helpLimits }), this.request(session, me, 'help')];
       case 'stats':
@@ -348,7 +349,7 @@ export class Hub {
       case 'whois':
         return this.whois(session, me, command.name, now);
       case 'listfiles':
-        return this.files(session, me, { kind: 'listfiles' });
+        return this.files(session, me, command.page === undefined ? { kind: 'listfiles' } : { kind: 'listfiles', page: command.page });
       case 'download':
         return this.download(session, me, command.file);
       case 'upload':
@@ -414,6 +415,11 @@ export class Hub {
   /** The members of `room` on this node (read-only; empty when none): where a `room` output goes here. */
   localMembers(room: string): ReadonlySet<SessionId> {
     return this.roomMembers.get(room) ?? NO_MEMBERS;
+  }
+
+  /** A whole list cut to page `asked` of lines within the configured bound (`listReplyBytes`). */
+  private page<R extends ListReply>(list: R, asked: number | undefined): R {
+    return pagedReply(list, asked, this.options.listReplyBytes);
   }
 
   /** Everyone online with their current room, sorted by name (case-insensitively). */
@@ -1223,6 +1229,11 @@ function isWellFormed(command: unknown): command is HubCommand {
       return typeof c['old'] === 'string' && typeof c['password'] === 'string';
     case 'history':
       return typeof c['room'] === 'string' && optionalCount(c['count']) && optionalCount(c['before']);
+    case 'users':
+    case 'rooms':
+    case 'listfiles':
+      // A page is numbered from 1.
+      return optionalCount(c['page']) && c['page'] !== 0;
     default:
       return true;
   }

@@ -8,6 +8,7 @@
 import type { Logger } from 'pino';
 import type { FileCommand, SessionId } from '../chat/hub.ts';
 import { parseTransferId } from '../commands/transfer-syntax.ts';
+import { pagedReply } from '../commands/reply-syntax.ts';
 import type { Reply, TransferCommand } from '../commands/types.ts';
 import { chunkFromBase64, decodeChunk, type ChunkDecodeResult } from '../files/chunk-codec.ts';
 import { FLOW_RETRY_MS, MAX_QUEUED_CHUNKS_PER_LINK, MAX_WRITE_BACKLOG_BYTES, OFFER_EXPIRY_CHECK_MS, TCP_CHUNK_WINDOW_BYTES } from '../files/limits.ts';
@@ -33,6 +34,8 @@ export interface FilePlaneConfig {
   root: string;
   spoolDir: string;
   options: FileOptions;
+  /** The longest `<files>` line in bytes: a longer listing goes in pages (the hub's `listReplyBytes`). */
+  listReplyBytes: number;
   logger: Logger;
   client: (session: SessionId) => FileClient | undefined;
   /** The session that has this user name now (hub lookup). */
@@ -106,7 +109,7 @@ export class ServerFilePlane {
     if (client === undefined || client.name === undefined) return;
     switch (command.kind) {
       case 'listfiles':
-        return this.listFiles(client);
+        return this.listFiles(client, command.page);
       case 'download':
         return this.files.download(session, command.file);
       case 'upload':
@@ -187,9 +190,11 @@ export class ServerFilePlane {
 
   // ---- internals -------------------------------------------------------------------------------
 
-  private async listFiles(client: FileClient): Promise<void> {
+  /** Page `page` (undefined: the first, unmarked when the listing fits one line) of the shared files. */
+  private async listFiles(client: FileClient, page: number | undefined): Promise<void> {
     try {
-      client.deliver({ kind: 'files', files: await listSharedFiles(this.config.root) });
+      const files = await listSharedFiles(this.config.root);
+      client.deliver(pagedReply({ kind: 'files', files }, page, this.config.listReplyBytes));
     } catch (error) {
       this.config.logger.error({ dir: this.config.root, error: messageOf(error) }, 'cannot list the shared directory');
       client.deliver({ kind: 'error', code: 'internal', message: 'the shared directory cannot be read right now' });

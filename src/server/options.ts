@@ -42,6 +42,8 @@ export interface ServerOptions extends StoreServerOptions {
   rateLimit?: number;
   /** Messages a session may send at once before the rate applies (default 40). */
   rateBurst?: number;
+  /** The longest `<users>`, `<rooms>` and `<files>` line in bytes; longer lists go in pages (default 8 KiB). */
+  listReplyBytes?: number;
   /** Close connections that have not connected by name within this long (default 10 s). */
   connectTimeoutMs?: number;
   /** Drop a client once this many bytes wait to be written to it (default 1 MiB). */
@@ -85,6 +87,7 @@ export interface ResolvedServerOptions {
   roomCapacity: number;
   rateLimit: number;
   rateBurst: number;
+  listReplyBytes: number;
   connectTimeoutMs: number;
   maxPendingWriteBytes: number;
   maxConnectionsPerAddress: number;
@@ -135,6 +138,7 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
     ...(options.roomCapacity !== undefined ? { roomCapacity: options.roomCapacity } : {}),
     ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}),
     ...(options.rateBurst !== undefined ? { rateBurst: options.rateBurst } : {}),
+    ...(options.listReplyBytes !== undefined ? { listReplyBytes: options.listReplyBytes } : {}),
   });
   if (!hub.ok) return fail(hub.message);
   if (!isPositiveInteger(connectTimeoutMs)) return fail(`connectTimeoutMs must be a positive whole number, got ${String(connectTimeoutMs)}`);
@@ -178,6 +182,7 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
       roomCapacity: hub.options.roomCapacity,
       rateLimit: hub.options.rateLimit,
       rateBurst: hub.options.rateBurst,
+      listReplyBytes: hub.options.listReplyBytes,
       connectTimeoutMs,
       maxPendingWriteBytes,
       maxConnectionsPerAddress,

@@ -97,7 +97,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const node = config.nodeId ?? randomBytes(4).toString('hex');
   const startedAt = Date.now();
   const hub = new Hub(
-    { roomCapacity: config.roomCapacity, rateLimit: config.rateLimit, rateBurst: config.rateBurst },
+    { roomCapacity: config.roomCapacity, rateLimit: config.rateLimit, rateBurst: config.rateBurst, listReplyBytes: config.listReplyBytes },
     { presence: new MemoryPresence(), node, store, history: store, accounts: store, historyOnJoin: config.store.historyOnJoin },
   );
   // The parts refer to each other; `sessions` and `udp` exist before any socket event can reach them.
@@ -118,6 +118,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     root: dirs.root,
     spoolDir: dirs.spoolDir,
     options: config.files,
+    listReplyBytes: config.listReplyBytes,
     logger,
     client: (id) => sessions.fileClient(id),
     sessionOf: (name) => hub.sessionOf(name),
