@@ -83,3 +83,10 @@ export const PROGRESS_REDRAW_MS = 100;
  * says so. Two seconds: a deliberate double press, while a stray one is forgotten.
  */
 export const CTRL_C_AGAIN_MS = 2_000;
+
+/**
+ * Pages of one long list (`<users>`, `<rooms>`, `<files>`) the client asks for before it shows what it
+ * has: 1,000 pages of the server's default 8 KiB are 8 MB, far beyond 20,000 users (~50 pages) or
+ * 5,600 long file names (~150), yet a server that claims endless pages cannot keep the client asking.
+ */
+export const MAX_LIST_PAGES = 1_000;

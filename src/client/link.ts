@@ -512,7 +512,7 @@ export class ChatLink {
           break;
         }
         const parsed = parseReply(event.line);
-        if (parsed.ok) this.options.show(this.withVia(this.state.receive(parsed.value, now), 'udp'));
+        if (parsed.ok) this.received(parsed.value, now, 'udp');
         else this.options.show({ kind: 'raw', line: event.line });
         break;
       }
@@ -570,6 +570,13 @@ export class ChatLink {
     await this.plane?.close();
   }
 
+  /** A reply for the user: shown, or (a page of a long list) the next page asked for first. */
+  private received(reply: Reply, now: number, via: Transport): void {
+    const display = this.state.receive(reply, now);
+    if (display.kind === 'next-page') this.send(display.command, display.scope);
+    else this.options.show(this.withVia(display, via));
+  }
+
   private withVia(display: Display, via: Transport): Display {
     return display.kind === 'reply' ? { ...display, via } : display;
   }
@@ -588,7 +595,7 @@ export class ChatLink {
           this.options.files.chunkLine(event.reply.data);
           return; // a data-plane line: no command waits for it
         } else if (isFileReply(event.reply) && this.options.files !== undefined) this.options.files.reply(event.reply);
-        else this.options.show(this.withVia(this.state.receive(event.reply, now), 'tcp'));
+        else this.received(event.reply, now, 'tcp');
         // Signed in: ask for the UDP data plane (the offer comes back as a `udp` reply).
         if (event.reply.kind === 'welcome' && this.udp.enabled) this.connection?.sendLine(formatUdpRequest());
         break;
