@@ -418,7 +418,7 @@ export class Hub {
   }
 
   /** A whole list cut to page `asked` of lines within the configured bound (`listReplyBytes`). */
-  private page<R extends ListReply>(list: R, asked: number | undefined): R {
+  private page<K extends ListReply['kind']>(list: Extract<ListReply, { kind: K }>, asked: number | undefined): Extract<ListReply, { kind: K }> {
     return pagedReply(list, asked, this.options.listReplyBytes);
   }
 

@@ -155,8 +155,8 @@ export class ClientState {
   private refusal: { code: ErrorCode; message: string } | undefined;
   private readonly pending: Pending[] = [];
   private readonly seen = new Map<string, string>();
-  /** A long list being fetched page by page. */
-  private collected: Collected | undefined;
+  /** Long lists being fetched page by page, one per kind (`/users` and `/rooms` may be fetched at once). */
+  private readonly collected = new Map<ListReply['kind'], Collected>();
   /** Who last sent us a private message: where `/reply` goes. */
   private lastPrivateFrom: string | undefined;
   /** The partner of a `/query` conversation: where plain lines go while it is open. */
@@ -309,8 +309,11 @@ export class ClientState {
    * for, or (after the last, or MAX_LIST_PAGES) the whole list as one reply without a page.
    */
   private receivePage(reply: ListReply, page: ListPage, scope: UsersScope | undefined): NextPage | ListReply {
-    if (page.page === 1 || this.collected?.reply.kind !== reply.kind) this.collected = { reply: emptyOf(reply.kind), keys: new Set() };
-    const c = this.collected;
+    let c = this.collected.get(reply.kind);
+    if (page.page === 1 || c === undefined) {
+      c = { reply: emptyOf(reply.kind), keys: new Set() };
+      this.collected.set(reply.kind, c);
+    }
     const fresh: number[] = [];
     keysOf(reply).forEach((key, i) => {
       if (c.keys.has(key)) return;
@@ -322,7 +325,7 @@ export class ClientState {
       const command = pageCommand(reply.kind, page.page + 1);
       return scope === undefined ? { kind: 'next-page', command } : { kind: 'next-page', command, scope };
     }
-    this.collected = undefined;
+    this.collected.delete(reply.kind);
     return c.reply;
   }
 

@@ -17,7 +17,7 @@ import { asciiLower } from './aliases.ts';
 import { isErrorCode, isLeaveReason } from './error-codes.ts';
 import { decodeField, encodeField } from './field-encoding.ts';
 import { parseDecimal } from './numbers.ts';
-import { formatPageMarker, parsePageMarker, slicePage, utf8Bytes } from './list-pages.ts';
+import { formatPageMarker, parsePageMarker, slicePage, utf8Bytes, type PageSlice } from './list-pages.ts';
 import { hasLineBreak, toOneLine } from './one-line.ts';
 import { quote, quoteBare } from './quoting.ts';
 import { FILE_REPLY_USAGE, formatFileReply, parseFileReplyBody } from './transfer-syntax.ts';
@@ -312,33 +312,48 @@ function listLine(head: string, entries: string[], page: ListPage | undefined): 
 /** A list reply: users, rooms or files. */
 export type ListReply = Extract<Reply, { kind: 'users' | 'rooms' | 'files' }>;
 
+/** Page `asked` (undefined: the first) of one whole list: see listPager. */
+export type ListPager<K extends ListReply['kind']> = (asked: number | undefined) => Extract<ListReply, { kind: K }>;
+
 /**
- * The whole list `reply` cut to page `asked` (undefined: the first) so that its line is at most
- * `maxBytes` bytes (list-pages.ts); the whole list, unmarked, when it fits and no page was asked for.
+ * The pages of the whole list `reply`, each a line of at most `maxBytes` bytes (list-pages.ts): the
+ * whole list, unmarked, when it fits and no page was asked for. Every entry is measured once, here, so
+ * a shell that keeps the pager serves each further page in time linear in the count, not the bytes.
  */
-export function pagedReply<R extends ListReply>(reply: R, asked: number | undefined, maxBytes: number): R {
-  // Each case builds a reply of the kind it was given: the kind, and so R, is kept.
-  return cutReply(reply, asked, maxBytes) as R;
+export function listPager<K extends ListReply['kind']>(reply: Extract<ListReply, { kind: K }>, maxBytes: number): ListPager<K> {
+  const list: ListReply = reply;
+  const sizes = entryLines(list).map(utf8Bytes);
+  const head = list.kind.length + 2;
+  // Each case builds a reply of the kind it was given: the kind, and so the type, is kept.
+  return (asked) => pageOf(list, slicePage(sizes, head, maxBytes, asked)) as Extract<ListReply, { kind: K }>;
 }
 
-function cutReply(reply: ListReply, asked: number | undefined, maxBytes: number): ListReply {
-  const cut = <T>(entries: readonly T[], entry: (e: T) => string): { list: T[]; page?: ListPage } => {
-    const s = slicePage(entries.map((e) => utf8Bytes(entry(e))), reply.kind.length + 2, maxBytes, asked);
-    return { list: entries.slice(s.from, s.to), ...withPage(s.page) };
-  };
+/** Page `asked` of the whole list `reply` (listPager, used once). */
+export function pagedReply<K extends ListReply['kind']>(reply: Extract<ListReply, { kind: K }>, asked: number | undefined, maxBytes: number): Extract<ListReply, { kind: K }> {
+  return listPager(reply, maxBytes)(asked);
+}
+
+/** Each entry of a list reply as written on its line. */
+function entryLines(reply: ListReply): string[] {
   switch (reply.kind) {
-    case 'users': {
-      const { list, page } = cut(reply.users, userEntry);
-      return { kind: 'users', users: list, ...withPage(page) };
-    }
-    case 'rooms': {
-      const { list, page } = cut(reply.rooms, roomEntry);
-      return { kind: 'rooms', rooms: list, ...withPage(page) };
-    }
-    case 'files': {
-      const { list, page } = cut(reply.files, fileEntry);
-      return { kind: 'files', files: list, ...withPage(page) };
-    }
+    case 'users':
+      return reply.users.map(userEntry);
+    case 'rooms':
+      return reply.rooms.map(roomEntry);
+    case 'files':
+      return reply.files.map(fileEntry);
+  }
+}
+
+/** The entries `[from, to)` of `reply`, with the page marker if any. */
+function pageOf(reply: ListReply, s: PageSlice): ListReply {
+  switch (reply.kind) {
+    case 'users':
+      return { kind: 'users', users: reply.users.slice(s.from, s.to), ...withPage(s.page) };
+    case 'rooms':
+      return { kind: 'rooms', rooms: reply.rooms.slice(s.from, s.to), ...withPage(s.page) };
+    case 'files':
+      return { kind: 'files', files: reply.files.slice(s.from, s.to), ...withPage(s.page) };
   }
 }
 

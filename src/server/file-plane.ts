@@ -8,10 +8,10 @@
 import type { Logger } from 'pino';
 import type { FileCommand, SessionId } from '../chat/hub.ts';
 import { parseTransferId } from '../commands/transfer-syntax.ts';
-import { pagedReply } from '../commands/reply-syntax.ts';
+import { listPager, type ListPager } from '../commands/reply-syntax.ts';
 import type { Reply, TransferCommand } from '../commands/types.ts';
 import { chunkFromBase64, decodeChunk, type ChunkDecodeResult } from '../files/chunk-codec.ts';
-import { FLOW_RETRY_MS, MAX_QUEUED_CHUNKS_PER_LINK, MAX_WRITE_BACKLOG_BYTES, OFFER_EXPIRY_CHECK_MS, TCP_CHUNK_WINDOW_BYTES } from '../files/limits.ts';
+import { FLOW_RETRY_MS, LISTING_REUSE_MS, MAX_QUEUED_CHUNKS_PER_LINK, MAX_WRITE_BACKLOG_BYTES, OFFER_EXPIRY_CHECK_MS, TCP_CHUNK_WINDOW_BYTES } from '../files/limits.ts';
 import type { FileOptions } from '../files/options.ts';
 import { ServerFiles, type FileLink, type FileOutput, type Party } from '../files/server-files.ts';
 import { listSharedFiles } from '../files/shared-dir.ts';
@@ -58,6 +58,10 @@ export class ServerFilePlane {
   private wakeAt = Number.POSITIVE_INFINITY;
   /** Expiry passes run one after the other. */
   private expiring: Promise<void> = Promise.resolve();
+  /** The last reading of the shared directory, reused for later pages of the same listing (listing()). */
+  private lastListing: { at: number; pages: ListPager<'files'> } | undefined;
+  /** The reading of the shared directory in progress, if any: requests meanwhile share it. */
+  private reading: Promise<ListPager<'files'>> | undefined;
   private closed = false;
 
   constructor(private readonly config: FilePlaneConfig) {
@@ -190,11 +194,30 @@ export class ServerFilePlane {
 
   // ---- internals -------------------------------------------------------------------------------
 
+  /**
+   * The shared files' pages: read afresh for a first page (one reading shared by the requests that
+   * arrive while it runs), reused for a later page while LISTING_REUSE_MS old (so the pages of one
+   * listing are cut from one list, each entry measured once).
+   */
+  private listing(page: number | undefined): Promise<ListPager<'files'>> {
+    const last = this.lastListing;
+    if (page !== undefined && page > 1 && last !== undefined && Date.now() - last.at <= LISTING_REUSE_MS) return Promise.resolve(last.pages);
+    this.reading ??= listSharedFiles(this.config.root)
+      .then((files) => {
+        const pages = listPager({ kind: 'files', files }, this.config.listReplyBytes);
+        this.lastListing = { at: Date.now(), pages };
+        return pages;
+      })
+      .finally(() => {
+        this.reading = undefined;
+      });
+    return this.reading;
+  }
+
   /** Page `page` (undefined: the first, unmarked when the listing fits one line) of the shared files. */
   private async listFiles(client: FileClient, page: number | undefined): Promise<void> {
     try {
-      const files = await listSharedFiles(this.config.root);
-      client.deliver(pagedReply({ kind: 'files', files }, page, this.config.listReplyBytes));
+      client.deliver((await this.listing(page))(page));
     } catch (error) {
       this.config.logger.error({ dir: this.config.root, error: messageOf(error) }, 'cannot list the shared directory');
       client.deliver({ kind: 'error', code: 'internal', message: 'the shared directory cannot be read right now' });
