@@ -12,12 +12,13 @@ import { parseDecimal } from './numbers.ts';
 import type { ListPage } from './types.ts';
 
 /**
- * The longest list reply line by default, in bytes without its "\n". 8 KiB is an eighth of the 64 KiB
- * line every dualchat framer reads (src/tcp/constants.ts MAX_LINE_BYTES, the client's as the server's)
- * and 1/128 of the unread bytes after which the server drops a connection as not reading
- * (src/server/constants.ts MAX_PENDING_WRITE_BYTES), so no list can endanger a client; an old client
- * reading with recv(1024) gets a page in at most 8 reads; and a listing of 5,600 names of 200 bytes
- * (~1.2 MB) takes ~150 requests rather than the ~1,200 of a 1 KiB page.
+ * The longest list reply line by default, in bytes without its "\n". 8 KiB is 1/128 of the 1 MiB of
+ * unread replies after which the server drops a connection as not reading
+ * (src/server/constants.ts MAX_PENDING_WRITE_BYTES) and of the longest line dualchat's client buffers
+ * (src/tcp/client-connection.ts MAX_REPLY_LINE_BYTES): before pages, 5,600 long file names made one
+ * 1 MB `<files>` line and every client that listed them was dropped. An old client reading with
+ * recv(1024) gets a page in at most 8 reads; and a listing of 5,600 names of 200 bytes (~1.2 MB) takes
+ * ~150 requests rather than the ~1,200 of a 1 KiB page.
  */
 export const DEFAULT_LIST_REPLY_BYTES = 8 * 1024;
 
@@ -28,7 +29,7 @@ export const DEFAULT_LIST_REPLY_BYTES = 8 * 1024;
  */
 export const MIN_LIST_REPLY_BYTES = 1024;
 
-/** The largest bound allowed: the line limit of the framers that read it (MAX_LINE_BYTES). */
+/** The largest bound allowed: the longest line the server itself reads (src/tcp/constants.ts MAX_LINE_BYTES). */
 export const MAX_LIST_REPLY_BYTES = 64 * 1024;
 
 /** Starts a page marker; no real entry starts so and holds a space. */

@@ -10,10 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hub } from '../../src/chat/hub.ts';
-import { DEFAULT_LIST_REPLY_BYTES, MIN_LIST_REPLY_BYTES } from '../../src/commands/list-pages.ts';
+import { DEFAULT_HUB_OPTIONS, ROOM_NAME_MAX_LENGTH, USER_NAME_MAX_LENGTH } from '../../src/chat/limits.ts';
+import { DEFAULT_LIST_REPLY_BYTES, MAX_LIST_REPLY_BYTES, MIN_LIST_REPLY_BYTES } from '../../src/commands/list-pages.ts';
 import { formatReply, type ListReply } from '../../src/commands/reply-syntax.ts';
 import type { Reply } from '../../src/commands/types.ts';
 import { MAX_PENDING_WRITE_BYTES } from '../../src/server/constants.ts';
+import { MAX_REPLY_LINE_BYTES } from '../../src/tcp/client-connection.ts';
+import { MAX_LINE_BYTES } from '../../src/tcp/constants.ts';
 import { spawnClient, stopAll, type ClientProcess } from '../e2e/client-helpers.ts';
 import { connectedClient, rawClient, startTestServer, type RawClient, type TestServer } from '../e2e/helpers.ts';
 import { hasPython, pythonSuiteTitle, runPythonSteps } from '../compat/python.ts';
@@ -44,6 +47,25 @@ async function allPages<K extends ListReply['kind']>(client: RawClient, verb: st
 const linesOf = (client: RawClient, kind: string): string[] => client.lines.filter((l) => l.startsWith(`<${kind}>`));
 
 describe('row 5: bounded list replies', () => {
+  it('no bracket reply line comes near what a client may leave unread or what the client buffers', () => {
+    // Lists: at most MAX_LIST_REPLY_BYTES, itself no longer than a command line.
+    expect(MAX_LIST_REPLY_BYTES).toBeLessThanOrEqual(MAX_LINE_BYTES);
+    expect(MAX_LIST_REPLY_BYTES * 16).toBeLessThanOrEqual(Math.min(MAX_PENDING_WRITE_BYTES, MAX_REPLY_LINE_BYTES));
+    // The longest other reply: a chat line of the longest text in 4-byte characters, from the longest
+    // name in the longest room, every character of both escaped (3 bytes each, at most 4 UTF-8 bytes in).
+    const text = '😀'.repeat(DEFAULT_HUB_OPTIONS.maxTextLength);
+    const line = formatReply({
+      kind: 'message',
+      room: '😀'.repeat(ROOM_NAME_MAX_LENGTH),
+      from: '\u3000'.repeat(USER_NAME_MAX_LENGTH),
+      ts: Number.MAX_SAFE_INTEGER,
+      self: true,
+      text,
+    });
+    expect(bytes(line)).toBeLessThan(MAX_LINE_BYTES);
+    expect(bytes(line) * 16).toBeLessThan(MAX_PENDING_WRITE_BYTES);
+  });
+
   it('at the hub: 20,000 users are listed in pages of at most 8 KiB, every user exactly once', () => {
     const N = 20_000;
     // Rooms of 100 keep the hub's join notices small; the lobby keeps one user in 100.
