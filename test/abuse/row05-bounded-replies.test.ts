@@ -238,6 +238,22 @@ describe('row 5: bounded list replies', () => {
         await stopAll(children);
       }
     }, 30_000);
+
+    it('dualchat client without --json prints every user of every page', async () => {
+      const children: ClientProcess[] = [];
+      try {
+        const c = spawnClient(['--host', '127.0.0.1', '--tcp', String(srv!.port), '--no-udp', '--name', 'plainreader']);
+        children.push(c);
+        c.send('/users all');
+        c.end();
+        expect((await c.waitExit(20_000)).code).toBe(0);
+        const printed = c.junk.join('\n');
+        for (let i = 0; i < SESSIONS; i++) expect(printed).toMatch(new RegExp(`\\bmember${i}\\b`));
+        expect(printed).not.toContain('+page');
+      } finally {
+        await stopAll(children);
+      }
+    }, 30_000);
   });
 
   it('a client of the server with no long list is answered as before: whole, no marker', async () => {
