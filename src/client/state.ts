@@ -29,7 +29,7 @@ export interface NextPage {
   scope?: UsersScope;
 }
 
-/** The pages of a long list received so far: their entries as one reply, one entry per key (see keyOf). */
+/** The pages of a long list received so far: their entries as one reply, one entry per key (keysOf). */
 interface Collected {
   reply: ListReply;
   keys: Set<string>;
@@ -64,7 +64,7 @@ function pageCommand(kind: ListReply['kind'], page: number): NextPage['command']
   return { kind: kind === 'files' ? 'listfiles' : kind, page };
 }
 
-/** The whole-list reply `reply` starts: its entries, no page. */
+/** An empty whole list of `kind`, for the pages to fill. */
 function emptyOf(kind: ListReply['kind']): ListReply {
   return kind === 'users' ? { kind, users: [] } : kind === 'rooms' ? { kind, rooms: [] } : { kind, files: [] };
 }
