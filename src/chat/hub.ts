@@ -50,7 +50,8 @@
 //   message to a registered user who is offline waits in their mailbox and is handed over at sign-in.
 
 import { splitCredentials } from '../commands/credentials.ts';
-import { pagedReply, type ListReply } from '../commands/reply-syntax.ts';
+import { ListSnapshot } from '../commands/list-snapshot.ts';
+import type { ListReply } from '../commands/reply-syntax.ts';
 import type { Command, ErrorCode, LeaveReason, RoomEntry, UserEntry } from '../commands/types.ts';
 import { LOCAL_NODE, type NodeId, type SessionAddress, type SessionId } from './ids.ts';
 import {
@@ -251,6 +252,9 @@ export class Hub {
   /** Canonical room name → its topic, for rooms with members on this node. */
   private readonly topics = new Map<string, Topic>();
   private readonly helpLimits: HelpLimits;
+  /** The last `<get_users>` and `<rooms>` lists, whose later pages are cut from them. */
+  private readonly userPages: ListSnapshot<'users'>;
+  private readonly roomPages: ListSnapshot<'rooms'>;
 
   /**
    * Throws RangeError for invalid options (a configuration error at start-up). Shells taking
@@ -271,6 +275,8 @@ export class Hub {
     }
     this.historyOnJoin = onJoin;
     this.node = ports.node ?? LOCAL_NODE;
+    this.userPages = new ListSnapshot(this.options.listReplyBytes);
+    this.roomPages = new ListSnapshot(this.options.listReplyBytes);
     this.helpLimits = Object.freeze({
       defaultRoom: this.lobby,
       roomCapacity: this.options.roomCapacity,
@@ -309,9 +315,9 @@ export class Hub {
       case 'disconnect':
         return this.disconnect(session, me, now);
       case 'users':
-        return [this.reply(session, this.page({ kind: 'users', users: this.users() }, command.page)), this.request(session, me, 'users')];
+        return [this.reply(session, this.listPage(this.userPages, command.page, now, () => ({ kind: 'users', users: this.users() }))), this.request(session, me, 'users')];
       case 'rooms':
-        return [this.reply(session, this.page({ kind: 'rooms', rooms: this.rooms() }, command.page)), this.request(session, me, 'rooms')];
+        return [this.reply(session, this.listPage(this.roomPages, command.page, now, () => ({ kind: 'rooms', rooms: this.rooms() }))), this.request(session, me, 'rooms')];
       case 'help':
         return [this.reply(session, { kind: 'help', limits: this.helpLimits }), this.request(session, me, 'help')];
       case 'stats':
@@ -417,9 +423,9 @@ export class Hub {
     return this.roomMembers.get(room) ?? NO_MEMBERS;
   }
 
-  /** A whole list cut to page `asked` of lines within the configured bound (`listReplyBytes`). */
-  private page<K extends ListReply['kind']>(list: Extract<ListReply, { kind: K }>, asked: number | undefined): Extract<ListReply, { kind: K }> {
-    return pagedReply(list, asked, this.options.listReplyBytes);
+  /** Page `asked` of a list (`whole` taken only for a fresh snapshot: ListSnapshot), lines within `listReplyBytes`. */
+  private listPage<K extends ListReply['kind']>(snapshot: ListSnapshot<K>, asked: number | undefined, now: number, whole: () => Extract<ListReply, { kind: K }>): Extract<ListReply, { kind: K }> {
+    return (snapshot.reuse(asked, now) ?? snapshot.keep(whole(), now))(asked);
   }
 
   /** Everyone online with their current room, sorted by name (case-insensitively). */

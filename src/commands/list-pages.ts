@@ -32,6 +32,14 @@ export const MIN_LIST_REPLY_BYTES = 1024;
 /** The largest bound allowed: the longest line the server itself reads (src/tcp/constants.ts MAX_LINE_BYTES). */
 export const MAX_LIST_REPLY_BYTES = 64 * 1024;
 
+/**
+ * How long later pages are cut from the snapshot of the list that page 1 was cut from
+ * (list-snapshot.ts). A client asks for every page at once, a round trip each (milliseconds apiece), so
+ * 10 s covers the ~190 pages of 5,600 long file names with room to spare, while a page asked later
+ * still sees a list at most 10 s old.
+ */
+export const PAGE_SNAPSHOT_MS = 10_000;
+
 /** Starts a page marker; no real entry starts so and holds a space. */
 const MARKER_START = '+page ';
 const MARKER = /^\+page ([0-9]+)\/([0-9]+) of ([0-9]+)$/;

@@ -210,12 +210,3 @@ export const FLOW_RETRY_MS = 5;
  * even when it knows of none coming (it also wakes at each deadline it knows): a safety net.
  */
 export const OFFER_EXPIRY_CHECK_MS = 5_000;
-
-/**
- * How long pages 2, 3, … of `<listfiles>` are served from the reading of the shared directory that
- * page 1 (or a bare `<listfiles>`) made, rather than a new one. A client fetches all pages at once (a
- * round trip each, milliseconds apiece), so 10 s covers the ~150 pages of 5,600 long names; the pages
- * are then cut from one list (none seen twice or missed), and paging through a large directory costs
- * one readdir and stat per file, not one per file per page.
- */
-export const LISTING_REUSE_MS = 10_000;

@@ -8,10 +8,11 @@
 import type { Logger } from 'pino';
 import type { FileCommand, SessionId } from '../chat/hub.ts';
 import { parseTransferId } from '../commands/transfer-syntax.ts';
-import { listPager, type ListPager } from '../commands/reply-syntax.ts';
+import { ListSnapshot } from '../commands/list-snapshot.ts';
+import type { ListPager } from '../commands/reply-syntax.ts';
 import type { Reply, TransferCommand } from '../commands/types.ts';
 import { chunkFromBase64, decodeChunk, type ChunkDecodeResult } from '../files/chunk-codec.ts';
-import { FLOW_RETRY_MS, LISTING_REUSE_MS, MAX_QUEUED_CHUNKS_PER_LINK, MAX_WRITE_BACKLOG_BYTES, OFFER_EXPIRY_CHECK_MS, TCP_CHUNK_WINDOW_BYTES } from '../files/limits.ts';
+import { FLOW_RETRY_MS, MAX_QUEUED_CHUNKS_PER_LINK, MAX_WRITE_BACKLOG_BYTES, OFFER_EXPIRY_CHECK_MS, TCP_CHUNK_WINDOW_BYTES } from '../files/limits.ts';
 import type { FileOptions } from '../files/options.ts';
 import { ServerFiles, type FileLink, type FileOutput, type Party } from '../files/server-files.ts';
 import { listSharedFiles } from '../files/shared-dir.ts';
@@ -58,13 +59,14 @@ export class ServerFilePlane {
   private wakeAt = Number.POSITIVE_INFINITY;
   /** Expiry passes run one after the other. */
   private expiring: Promise<void> = Promise.resolve();
-  /** The last reading of the shared directory, reused for later pages of the same listing (listing()). */
-  private lastListing: { at: number; pages: ListPager<'files'> } | undefined;
+  /** The last reading of the shared directory, whose pages later page requests are cut from. */
+  private readonly listings: ListSnapshot<'files'>;
   /** The reading of the shared directory in progress, if any: requests meanwhile share it. */
   private reading: Promise<ListPager<'files'>> | undefined;
   private closed = false;
 
   constructor(private readonly config: FilePlaneConfig) {
+    this.listings = new ListSnapshot(config.listReplyBytes);
     this.files = new ServerFiles({
       root: config.root,
       spoolDir: config.spoolDir,
@@ -195,19 +197,14 @@ export class ServerFilePlane {
   // ---- internals -------------------------------------------------------------------------------
 
   /**
-   * The shared files' pages: read afresh for a first page (one reading shared by the requests that
-   * arrive while it runs), reused for a later page while LISTING_REUSE_MS old (so the pages of one
-   * listing are cut from one list, each entry measured once).
+   * The shared files' pages: a fresh reading of the directory for a first page (one reading shared by
+   * the requests that arrive while it runs), the last one for a later page (ListSnapshot).
    */
   private listing(page: number | undefined): Promise<ListPager<'files'>> {
-    const last = this.lastListing;
-    if (page !== undefined && page > 1 && last !== undefined && Date.now() - last.at <= LISTING_REUSE_MS) return Promise.resolve(last.pages);
+    const kept = this.listings.reuse(page, Date.now());
+    if (kept !== undefined) return Promise.resolve(kept);
     this.reading ??= listSharedFiles(this.config.root)
-      .then((files) => {
-        const pages = listPager({ kind: 'files', files }, this.config.listReplyBytes);
-        this.lastListing = { at: Date.now(), pages };
-        return pages;
-      })
+      .then((files) => this.listings.keep({ kind: 'files', files }, Date.now()))
       .finally(() => {
         this.reading = undefined;
       });

@@ -2,7 +2,8 @@
 // the marker reads back.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_LIST_REPLY_BYTES, MIN_LIST_REPLY_BYTES, parsePageMarker, slicePage, utf8Bytes } from '../../src/commands/list-pages.ts';
+import { MAX_LIST_REPLY_BYTES, MIN_LIST_REPLY_BYTES, PAGE_SNAPSHOT_MS, parsePageMarker, slicePage, utf8Bytes } from '../../src/commands/list-pages.ts';
+import { ListSnapshot } from '../../src/commands/list-snapshot.ts';
 import { formatReply, pagedReply, parseReply, type ListReply } from '../../src/commands/reply-syntax.ts';
 import type { FileEntry } from '../../src/commands/types.ts';
 
@@ -81,5 +82,28 @@ describe('list pages', () => {
       expect(parsePageMarker(bad), bad).toBeUndefined();
     }
     expect(MAX_LIST_REPLY_BYTES).toBeGreaterThan(MIN_LIST_REPLY_BYTES);
+  });
+});
+
+describe('list snapshots', () => {
+  it('later pages come from the list page 1 was cut from, for PAGE_SNAPSHOT_MS; page 1 is always fresh', () => {
+    const snapshot = new ListSnapshot<'users'>(MIN_LIST_REPLY_BYTES);
+    let taken = 0;
+    const users = (n: number) => (): Extract<ListReply, { kind: 'users' }> => {
+      taken++;
+      return { kind: 'users', users: Array.from({ length: n }, (_, i) => ({ name: `user${String(i).padStart(4, '0')}`, room: 'lobby' })) };
+    };
+    const page = (asked: number | undefined, now: number, n: number) => (snapshot.reuse(asked, now) ?? snapshot.keep(users(n)(), now))(asked);
+    expect(page(undefined, 0, 300).page).toMatchObject({ page: 1, total: 300 });
+    // The list grows, but pages 2 and 3 are cut from the one page 1 came from.
+    expect(page(2, 5_000, 400).page).toMatchObject({ page: 2, total: 300 });
+    expect(page(3, PAGE_SNAPSHOT_MS, 400).page).toMatchObject({ page: 3, total: 300 });
+    expect(taken).toBe(1);
+    // Too old, or a first page: a fresh list.
+    expect(page(2, PAGE_SNAPSHOT_MS + 1, 400).page).toMatchObject({ page: 2, total: 400 });
+    expect(page(1, PAGE_SNAPSHOT_MS + 2, 500).page).toMatchObject({ page: 1, total: 500 });
+    expect(taken).toBe(3);
+    // A clock that went back does not reuse.
+    expect(page(2, 0, 600).page).toMatchObject({ total: 600 });
   });
 });
