@@ -59,6 +59,8 @@
 //   message to a registered user who is offline waits in their mailbox and is handed over at sign-in.
 
 import { splitCredentials } from '../commands/credentials.ts';
+import { ListSnapshot } from '../commands/list-snapshot.ts';
+import type { ListReply } from '../commands/reply-syntax.ts';
 import type { Command, ErrorCode, LeaveReason, RoomEntry, UserEntry } from '../commands/types.ts';
 import { LOCAL_NODE, type NodeId, type SessionAddress, type SessionId } from './ids.ts';
 import {
@@ -308,6 +310,9 @@ export class Hub {
   private readonly hold: NameHold | undefined;
   private readonly originGroup: (origin: string) => string;
   private readonly helpLimits: HelpLimits;
+  /** The last `<get_users>` and `<rooms>` lists, whose later pages are cut from them. */
+  private readonly userPages: ListSnapshot<'users'>;
+  private readonly roomPages: ListSnapshot<'rooms'>;
 
   /**
    * Throws RangeError for invalid options (a configuration error at start-up). Shells taking
@@ -338,6 +343,8 @@ export class Hub {
     }
     this.hold = ports.hold;
     this.originGroup = ports.originGroup ?? ((origin) => origin);
+    this.userPages = new ListSnapshot(this.options.listReplyBytes);
+    this.roomPages = new ListSnapshot(this.options.listReplyBytes);
     this.helpLimits = Object.freeze({
       defaultRoom: this.lobby,
       roomCapacity: this.options.roomCapacity,
@@ -377,9 +384,9 @@ export class Hub {
       case 'disconnect':
         return this.disconnect(session, me, now);
       case 'users':
-        return [this.reply(session, { kind: 'users', users: this.users() }), this.request(session, me, 'users')];
+        return [this.reply(session, this.listPage(this.userPages, command.page, now, () => ({ kind: 'users', users: this.users() }))), this.request(session, me, 'users')];
       case 'rooms':
-        return [this.reply(session, { kind: 'rooms', rooms: this.rooms() }), this.request(session, me, 'rooms')];
+        return [this.reply(session, this.listPage(this.roomPages, command.page, now, () => ({ kind: 'rooms', rooms: this.rooms() }))), this.request(session, me, 'rooms')];
       case 'help':
         return [this.reply(session, { kind: 'help', limits: this.helpLimits }), this.request(session, me, 'help')];
       case 'stats':
@@ -417,7 +424,7 @@ export class Hub {
       case 'whois':
         return this.whois(session, me, command.name, now);
       case 'listfiles':
-        return this.files(session, me, { kind: 'listfiles' });
+        return this.files(session, me, command.page === undefined ? { kind: 'listfiles' } : { kind: 'listfiles', page: command.page });
       case 'download':
         return this.download(session, me, command.file);
       case 'upload':
@@ -535,6 +542,11 @@ export class Hub {
   /** The members of `room` on this node (read-only; empty when none): where a `room` output goes here. */
   localMembers(room: string): ReadonlySet<SessionId> {
     return this.roomMembers.get(room) ?? NO_MEMBERS;
+  }
+
+  /** Page `asked` of a list (`whole` taken only for a fresh snapshot: ListSnapshot), lines within `listReplyBytes`. */
+  private listPage<K extends ListReply['kind']>(snapshot: ListSnapshot<K>, asked: number | undefined, now: number, whole: () => Extract<ListReply, { kind: K }>): Extract<ListReply, { kind: K }> {
+    return (snapshot.reuse(asked, now) ?? snapshot.keep(whole(), now))(asked);
   }
 
   /** Everyone online with their current room, sorted by name (case-insensitively). */
@@ -1468,6 +1480,11 @@ function isWellFormed(command: unknown): command is HubCommand {
       return typeof c['old'] === 'string' && typeof c['password'] === 'string';
     case 'history':
       return typeof c['room'] === 'string' && optionalCount(c['count']) && optionalCount(c['before']);
+    case 'users':
+    case 'rooms':
+    case 'listfiles':
+      // A page is numbered from 1.
+      return optionalCount(c['page']) && c['page'] !== 0;
     default:
       return true;
   }

@@ -1,4 +1,5 @@
 // The hub's limits and options, each with its reason. Pure data plus one validator; no behaviour.
+import { DEFAULT_LIST_REPLY_BYTES } from '../commands/list-pages.ts';
 
 /**
  * Longest user name, in characters. Inherited from the Python student chats (their `<connect>NAME`
@@ -70,6 +71,11 @@ export interface HubOptions {
   rateLimit: number;
   /** Messages a session may send at once before the rate applies (a pasted paragraph, a quick volley). */
   rateBurst: number;
+  /**
+   * The longest `<users>` / `<rooms>` line, in bytes: a longer list is answered in pages
+   * (src/commands/list-pages.ts, where the default's reason is).
+   */
+  listReplyBytes: number;
 }
 
 export const DEFAULT_HUB_OPTIONS: HubOptions = Object.freeze({
@@ -78,6 +84,7 @@ export const DEFAULT_HUB_OPTIONS: HubOptions = Object.freeze({
   maxTextLength: 4096,
   rateLimit: 20,
   rateBurst: 40,
+  listReplyBytes: DEFAULT_LIST_REPLY_BYTES,
 });
 
 /** Limits for the options themselves, so a typo in a flag cannot make the hub unusable. */

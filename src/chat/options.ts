@@ -11,6 +11,7 @@ import {
   ROOM_CAPACITY_MIN,
   type HubOptions,
 } from './limits.ts';
+import { MAX_LIST_REPLY_BYTES, MIN_LIST_REPLY_BYTES } from '../commands/list-pages.ts';
 import { checkRoomName } from './names.ts';
 
 export type HubOptionsResult = { ok: true; options: HubOptions } | { ok: false; message: string };
@@ -25,6 +26,7 @@ export function resolveHubOptions(partial: Partial<HubOptions> = {}): HubOptions
   const rawRoom = partial.defaultRoom ?? DEFAULT_HUB_OPTIONS.defaultRoom;
   const rateLimit = partial.rateLimit ?? DEFAULT_HUB_OPTIONS.rateLimit;
   const rateBurst = partial.rateBurst ?? DEFAULT_HUB_OPTIONS.rateBurst;
+  const listReplyBytes = partial.listReplyBytes ?? DEFAULT_HUB_OPTIONS.listReplyBytes;
 
   const capacityError = checkInteger('roomCapacity', roomCapacity, ROOM_CAPACITY_MIN, ROOM_CAPACITY_MAX);
   if (capacityError !== undefined) return { ok: false, message: capacityError };
@@ -35,11 +37,13 @@ export function resolveHubOptions(partial: Partial<HubOptions> = {}): HubOptions
   }
   const burstError = checkInteger('rateBurst', rateBurst, RATE_BURST_MIN, RATE_BURST_MAX);
   if (burstError !== undefined) return { ok: false, message: burstError };
+  const listError = checkInteger('listReplyBytes', listReplyBytes, MIN_LIST_REPLY_BYTES, MAX_LIST_REPLY_BYTES);
+  if (listError !== undefined) return { ok: false, message: listError };
   if (typeof rawRoom !== 'string') return { ok: false, message: 'defaultRoom must be a string' };
   const room = checkRoomName(rawRoom);
   if (!room.ok) return { ok: false, message: `defaultRoom: ${room.message}` };
 
-  return { ok: true, options: { roomCapacity, maxTextLength, defaultRoom: room.name, rateLimit, rateBurst } };
+  return { ok: true, options: { roomCapacity, maxTextLength, defaultRoom: room.name, rateLimit, rateBurst, listReplyBytes } };
 }
 
 function checkInteger(option: string, value: unknown, min: number, max: number): string | undefined {

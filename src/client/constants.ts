@@ -120,3 +120,10 @@ export const RECONNECT_FIRST_MS = 1_000;
 export const RECONNECT_MAX_DELAY_MS = 15_000;
 /** Tries before giving up: 20 is about 4 minutes, past which an outage is not a blip (the user can start again). */
 export const RECONNECT_MAX_ATTEMPTS = 20;
+
+/**
+ * Pages of one long list (`<users>`, `<rooms>`, `<files>`) the client asks for before it shows what it
+ * has: 1,000 pages of the server's default 8 KiB are 8 MB, far beyond 20,000 users (~50 pages) or
+ * 5,600 long file names (~150), yet a server that claims endless pages cannot keep the client asking.
+ */
+export const MAX_LIST_PAGES = 1_000;

@@ -621,13 +621,17 @@ export class ChatLink {
     await this.plane?.close();
   }
 
-  /** A chat reply: the session state takes it, the pacer learns from it, and it is shown (unless it is a refusal of a line sent again). */
+  /**
+   * A chat reply: the session state takes it, the pacer learns from it, and it is shown (unless it is a
+   * refusal of a line sent again) — or, a page of a long list, the next page is asked for first.
+   */
   private takeReply(reply: Reply, now: number, via: Transport): void {
     if (reply.kind === 'welcome') this.pacer.configure(reply.limits, now);
     const verdict = this.pacer.received(reply, now);
     const display = this.state.receive(reply, now);
     if (verdict.resend.length > 0) this.outbox.unshift(...verdict.resend);
-    if (!verdict.absorbed) this.options.show(this.withVia(display, via));
+    if (display.kind === 'next-page') this.send(display.command, display.scope);
+    else if (!verdict.absorbed) this.options.show(this.withVia(display, via));
   }
 
   private withVia(display: Display, via: Transport): Display {

@@ -2,10 +2,11 @@
 // its own `joined` events), the commands still waiting for their reply (so `/users` answers can be
 // filtered by the scope that asked for them, and stdin EOF can wait for what was sent), and when it
 // connected. Inputs carry `now`; nothing here reads a clock or touches I/O.
-import type { Command, CommandKind, ErrorCode, Reply, Transport, UserEntry } from '../commands/types.ts';
+import type { Command, CommandKind, ErrorCode, ListPage, Reply, Transport, UserEntry } from '../commands/types.ts';
+import type { ListReply } from '../commands/reply-syntax.ts';
 import { readRenamedNotice } from '../commands/notices.ts';
 import { SHUTDOWN_NOTICE } from '../commands/reply-syntax.ts';
-import { MAX_KNOWN_NAMES, MAX_PENDING, PENDING_EXPIRY_MS } from './constants.ts';
+import { MAX_KNOWN_NAMES, MAX_LIST_PAGES, MAX_PENDING, PENDING_EXPIRY_MS } from './constants.ts';
 
 export type UsersScope = 'room' | 'all';
 
@@ -20,6 +21,53 @@ export type Display =
    */
   | { kind: 'reply'; reply: Exclude<Reply, { kind: 'users' }>; repeat?: true; via?: Transport; historyStart?: true }
   | { kind: 'users'; scope: UsersScope; room: string | undefined; users: UserEntry[] };
+
+/** Not to show: a page of a long list came, ask for the next (`scope` for `users`) before showing it. */
+export interface NextPage {
+  kind: 'next-page';
+  command: Extract<Command, { kind: 'users' | 'rooms' | 'listfiles' }>;
+  scope?: UsersScope;
+}
+
+/** The pages of a long list received so far: their entries as one reply, one entry per key (keysOf). */
+interface Collected {
+  reply: ListReply;
+  keys: Set<string>;
+}
+
+/** A list entry's identity: names and rooms compare case-insensitively, file names exactly. */
+function keysOf(reply: ListReply): string[] {
+  switch (reply.kind) {
+    case 'users':
+      return reply.users.map((u) => u.name.toLowerCase());
+    case 'rooms':
+      return reply.rooms.map((r) => r.name.toLowerCase());
+    case 'files':
+      return reply.files.map((f) => f.name);
+  }
+}
+
+/** `reply`'s entries at `at` appended to `into` (a reply of the same kind). */
+function appendEntries(into: ListReply, reply: ListReply, at: readonly number[]): void {
+  if (into.kind === 'users' && reply.kind === 'users') for (const i of at) into.users.push(reply.users[i]!);
+  else if (into.kind === 'rooms' && reply.kind === 'rooms') for (const i of at) into.rooms.push(reply.rooms[i]!);
+  else if (into.kind === 'files' && reply.kind === 'files') for (const i of at) into.files.push(reply.files[i]!);
+}
+
+/** A list reply that is one page of a longer list. */
+function isListPage(reply: Reply): reply is ListReply & { page: ListPage } {
+  return (reply.kind === 'users' || reply.kind === 'rooms' || reply.kind === 'files') && reply.page !== undefined;
+}
+
+/** The command that asks for page `page` of the list `reply` is part of. */
+function pageCommand(kind: ListReply['kind'], page: number): NextPage['command'] {
+  return { kind: kind === 'files' ? 'listfiles' : kind, page };
+}
+
+/** An empty whole list of `kind`, for the pages to fill. */
+function emptyOf(kind: ListReply['kind']): ListReply {
+  return kind === 'users' ? { kind, users: [] } : kind === 'rooms' ? { kind, rooms: [] } : { kind, files: [] };
+}
 
 interface Pending {
   command: CommandKind;
@@ -118,6 +166,8 @@ export class ClientState {
   private readonly seen = new Map<string, string>();
   /** Room names seen (from room lists, user lists and joins), for completing `/join ga⇥`. */
   private readonly seenRooms = new Map<string, string>();
+  /** Long lists being fetched page by page, one per kind (`/users` and `/rooms` may be fetched at once). */
+  private readonly collected = new Map<ListReply['kind'], Collected>();
   /** Who last sent us a private message: where `/reply` goes. */
   private lastPrivateFrom: string | undefined;
   /** The partner of a `/query` conversation: where plain lines go while it is open. */
@@ -296,18 +346,49 @@ export class ClientState {
     if (this.queryPartner !== undefined && sameName(from, this.queryPartner)) this.queryPartner = to;
   }
 
-  /** Takes in one server reply: updates name/room/pending, returns what to show. */
-  receive(reply: Reply, now: number): Display {
+  /**
+   * A page of a long list that answers our request: kept with the pages before it; the next page to ask
+   * for, or (after the last, or MAX_LIST_PAGES) the whole list as one reply without a page.
+   */
+  private receivePage(reply: ListReply, page: ListPage, scope: UsersScope | undefined): NextPage | ListReply {
+    let c = this.collected.get(reply.kind);
+    if (page.page === 1 || c === undefined) {
+      c = { reply: emptyOf(reply.kind), keys: new Set() };
+      this.collected.set(reply.kind, c);
+    }
+    const fresh: number[] = [];
+    keysOf(reply).forEach((key, i) => {
+      if (c.keys.has(key)) return;
+      c.keys.add(key);
+      fresh.push(i);
+    });
+    appendEntries(c.reply, reply, fresh);
+    if (page.page < page.pages && page.page < MAX_LIST_PAGES) {
+      const command = pageCommand(reply.kind, page.page + 1);
+      return scope === undefined ? { kind: 'next-page', command } : { kind: 'next-page', command, scope };
+    }
+    this.collected.delete(reply.kind);
+    return c.reply;
+  }
+
+  /**
+   * Takes in one server reply: updates name/room/pending, returns what to show — or, for a page of a
+   * long list that is not the last, the request for the next page (the list is shown once whole).
+   */
+  receive(received: Reply, now: number): Display | NextPage {
     this.expire(now);
-    const at = this.answeredIndex(reply);
+    const at = this.answeredIndex(received);
     const head = at < 0 ? undefined : this.pending[at];
     const answered = head !== undefined;
     if (answered) {
       this.pending.splice(at, 1);
-      if ((head.command === 'connect' || head.command === 'reconnect') && reply.kind === 'error') {
-        this.refusal = { code: reply.code, message: reply.message };
+      if ((head.command === 'connect' || head.command === 'reconnect') && received.kind === 'error') {
+        this.refusal = { code: received.code, message: received.message };
       }
     }
+    const step = answered && isListPage(received) ? this.receivePage(received, received.page, head.scope) : received;
+    if (step.kind === 'next-page') return step;
+    const reply: Reply = step;
 
     this.noteNames(reply);
     const historyStart = reply.kind === 'history' && !this.inHistory;

@@ -2,6 +2,7 @@
 // Command or a ParseError, nothing throws. The grammar is written out in docs/protocol.md.
 import { CANONICAL_VERBS, kindOfVerb } from './aliases.ts';
 import { appendFreeText, readFreeText, readToken, writeFreeText, writeToken } from './arguments.ts';
+import { formatPageArgument, readPageArgument } from './list-pages.ts';
 import { formatCrc32, parseCrc32, parseDecimal } from './numbers.ts';
 import { quote, quoteBare } from './quoting.ts';
 import type { Command, CommandKind, ParseError, ParseResult } from './types.ts';
@@ -11,14 +12,14 @@ import { parseFailure as fail, splitVerb } from './verb.ts';
 const ARGUMENT_USAGE: Readonly<Record<CommandKind, string>> = {
   connect: 'NAME',
   disconnect: '[NAME]',
-  users: '[NAME]',
+  users: '[NAME | +PAGE]',
   private: 'USER TEXT',
   broadcast: 'TEXT',
-  listfiles: '[NAME]',
+  listfiles: '[NAME | +PAGE]',
   download: 'FILE',
   join: 'ROOM',
   leave: '',
-  rooms: '',
+  rooms: '[+PAGE]',
   help: '',
   stats: '',
   upload: 'SIZE CRC NAME',
@@ -80,11 +81,20 @@ export function parseArguments(kind: CommandKind, verb: string, rest: string): P
       const name = readFreeText(rest);
       return name === '' ? usage(verb, kind) : ok({ kind, name });
     }
-    case 'disconnect':
-    case 'users':
-    case 'listfiles': {
+    case 'disconnect': {
       const arg = readFreeText(rest);
       return ok(arg === '' ? { kind } : { kind, arg });
+    }
+    case 'users':
+    case 'listfiles':
+    case 'rooms': {
+      // `+N` is a page (list-pages.ts); anything else is the family's own name (not for <rooms>).
+      const arg = readFreeText(rest);
+      if (arg === '') return ok({ kind });
+      const page = readPageArgument(arg);
+      if (page?.ok === false) return usage(verb, kind, page.why);
+      if (page !== undefined) return ok({ kind, page: page.page });
+      return kind === 'rooms' ? usage(verb, kind, `unexpected ${quote(arg)}`) : ok({ kind, arg });
     }
     case 'broadcast':
     case 'action': {
@@ -106,7 +116,6 @@ export function parseArguments(kind: CommandKind, verb: string, rest: string): P
       return room === '' ? usage(verb, kind) : ok({ kind, room });
     }
     case 'leave':
-    case 'rooms':
     case 'help':
     case 'stats':
     case 'hold': {
@@ -206,9 +215,13 @@ export function formatCommand(c: Command): string {
     case 'whois':
       return verb + writeFreeText(c.name);
     case 'disconnect':
+      return c.arg === undefined ? verb : verb + writeFreeText(c.arg);
     case 'users':
     case 'listfiles':
+      if (c.page !== undefined) return verb + formatPageArgument(c.page);
       return c.arg === undefined ? verb : verb + writeFreeText(c.arg);
+    case 'rooms':
+      return c.page === undefined ? verb : verb + formatPageArgument(c.page);
     case 'broadcast':
     case 'action':
       return verb + writeFreeText(c.text);
@@ -219,7 +232,6 @@ export function formatCommand(c: Command): string {
     case 'join':
       return verb + writeFreeText(c.room);
     case 'leave':
-    case 'rooms':
     case 'help':
     case 'stats':
     case 'hold':

@@ -7,16 +7,14 @@
  * `<` `>` (verb brackets), white space (field separator; JS `\s`, which includes the Unicode
  * spaces and line terminators), and the C0 controls and DEL (invisible on a terminal).
  */
-const RESERVED = /[%,@:<>\s\x00-\x1f\x7f]/;
+const RESERVED = /[%,@:<>\s\x00-\x1f\x7f]/g;
 
 /** A field as written on the wire. Every reserved character becomes %XX per UTF-8 byte. */
 export function encodeField(value: string): string {
-  let out = '';
-  for (const ch of value) {
-    // Reserved characters are never lone surrogates, so encodeURIComponent cannot throw here.
-    out += RESERVED.test(ch) ? encodeURIComponent(ch) : ch;
-  }
-  return out;
+  // Every reserved character is one UTF-16 unit of the BMP, never a surrogate: matching units is
+  // matching characters, and encodeURIComponent cannot throw on them. One scan, no copy for the
+  // common field that holds none (list replies encode every entry to measure its page).
+  return value.replace(RESERVED, encodeURIComponent);
 }
 
 /** A wire field back to its value, or undefined if a `%` is not followed by two hex digits or the

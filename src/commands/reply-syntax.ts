@@ -4,9 +4,9 @@
 //   <welcome>NAME ROOM [RATE BURST] - TEXT <joined>ROOM NAME TS
 //   <message>ROOM FROM TS [self] - TEXT   <left>ROOM NAME TS REASON
 //   <private>FROM TO TS [self] - TEXT     <error>CODE MESSAGE
-//   <users>NAME@ROOM,…                    <system>TEXT
-//   <rooms>ROOM:COUNT,…                   <disconnected>
-//   <files>NAME:SIZE,…                    <udp>PORT CONNID TOKEN
+//   <users>NAME@ROOM,…[,+page P/N of T]   <system>TEXT
+//   <rooms>ROOM:COUNT,…[,+page P/N of T]  <disconnected>
+//   <files>NAME:SIZE,…[,+page P/N of T]   <udp>PORT CONNID TOKEN
 //   <history>ROOM ID FROM TS - TEXT       <action>ROOM FROM TS [self] - TEXT
 //   <topic>ROOM BY TS - TEXT              <whois>NAME ROOM,… IDLE - AWAY
 //   <hold>TOKEN SECONDS                   <transport>tcp RECEIVED REASON
@@ -17,20 +17,21 @@ import { asciiLower } from './aliases.ts';
 import { isErrorCode, isLeaveReason } from './error-codes.ts';
 import { decodeField, encodeField } from './field-encoding.ts';
 import { parseDecimal } from './numbers.ts';
+import { formatPageMarker, parsePageMarker, slicePage, utf8Bytes, type PageSlice } from './list-pages.ts';
 import { hasLineBreak, toOneLine } from './one-line.ts';
 import { quote, quoteBare } from './quoting.ts';
 import { FILE_REPLY_USAGE, formatFileReply, parseFileReplyBody } from './transfer-syntax.ts';
 import { formatTransportBody, parseTransportBody, parseUdpBody, TRANSPORT_USAGE, UDP_USAGE } from './transport-syntax.ts';
-import type { FileEntry, ParseError, ParseResult, Reply, ReplyKind, RoomEntry, UserEntry } from './types.ts';
+import type { FileEntry, ListPage, ParseError, ParseResult, Reply, ReplyKind, RoomEntry, UserEntry } from './types.ts';
 
 /** Each reply kind's syntax after its verb, for error messages. The verb is the kind's name. */
 const REPLY_USAGE: Readonly<Record<ReplyKind, string>> = {
   welcome: 'NAME ROOM - TEXT', // or NAME ROOM RATE BURST - TEXT: the usage names the form every client knows
   message: 'ROOM FROM TS [self] - TEXT',
   private: 'FROM TO TS [self] - TEXT',
-  users: 'NAME@ROOM,…',
-  rooms: 'ROOM:COUNT,…',
-  files: 'NAME:SIZE,…',
+  users: 'NAME@ROOM,…[,+page P/N of T]',
+  rooms: 'ROOM:COUNT,…[,+page P/N of T]',
+  files: 'NAME:SIZE,…[,+page P/N of T]',
   joined: 'ROOM NAME TS',
   left: 'ROOM NAME TS REASON',
   error: 'CODE MESSAGE',
@@ -116,16 +117,33 @@ function namesAndTime(body: string, allowSelf: boolean): { first: string; second
   return { first, second, ts, self: h.self, text: h.text };
 }
 
-/** A comma-separated list whose items are `A<sep>B`, split at the first `@` or the last `:`. */
-function splitList(body: string, sep: '@' | ':'): Array<[string, string]> | undefined {
-  if (body === '') return [];
+/** A list's items and, when its last item is a page marker, the page. */
+interface SplitList {
+  items: Array<[string, string]>;
+  page?: ListPage;
+}
+
+/**
+ * A comma-separated list whose items are `A<sep>B`, split at the first `@` or the last `:`; a last
+ * item that is a page marker (list-pages.ts) is the page instead.
+ */
+function splitList(body: string, sep: '@' | ':'): SplitList | undefined {
+  if (body === '') return { items: [] };
+  const all = body.split(',');
+  const page = parsePageMarker(all[all.length - 1] ?? '');
+  if (page !== undefined) all.pop();
   const out: Array<[string, string]> = [];
-  for (const item of body.split(',')) {
+  for (const item of all) {
     const at = sep === '@' ? item.indexOf(sep) : item.lastIndexOf(sep);
     if (at < 0) return undefined;
     out.push([item.slice(0, at), item.slice(at + 1)]);
   }
-  return out;
+  return page === undefined ? { items: out } : { items: out, page };
+}
+
+/** `page` as a reply's optional field. */
+function withPage(page: ListPage | undefined): { page?: ListPage } {
+  return page === undefined ? {} : { page };
 }
 
 function parseBody(kind: ReplyKind, body: string): ParseResult<Reply> {
@@ -161,37 +179,37 @@ function parseBody(kind: ReplyKind, body: string): ParseResult<Reply> {
       return { ok: true, value: { kind, from: h.first, to: h.second, ts: h.ts, self: h.self, text: h.text } };
     }
     case 'users': {
-      const items = splitList(body, '@');
+      const list = splitList(body, '@');
       const users: UserEntry[] = [];
-      for (const [n, r] of items ?? []) {
+      for (const [n, r] of list?.items ?? []) {
         const name = field(n);
         const room = field(r);
         if (name === undefined || room === undefined) return usage(kind, 'bad user entry');
         users.push({ name, room });
       }
-      return items === undefined ? usage(kind, 'a user entry lacks "@"') : { ok: true, value: { kind, users } };
+      return list === undefined ? usage(kind, 'a user entry lacks "@"') : { ok: true, value: { kind, users, ...withPage(list.page) } };
     }
     case 'rooms': {
-      const items = splitList(body, ':');
+      const list = splitList(body, ':');
       const rooms: RoomEntry[] = [];
-      for (const [n, c] of items ?? []) {
+      for (const [n, c] of list?.items ?? []) {
         const name = field(n);
         const count = parseDecimal(c);
         if (name === undefined || count === undefined) return usage(kind, 'bad room entry');
         rooms.push({ name, count });
       }
-      return items === undefined ? usage(kind, 'a room entry lacks ":"') : { ok: true, value: { kind, rooms } };
+      return list === undefined ? usage(kind, 'a room entry lacks ":"') : { ok: true, value: { kind, rooms, ...withPage(list.page) } };
     }
     case 'files': {
-      const items = splitList(body, ':');
+      const list = splitList(body, ':');
       const files: FileEntry[] = [];
-      for (const [n, s] of items ?? []) {
+      for (const [n, s] of list?.items ?? []) {
         const name = field(n);
         const size = parseDecimal(s);
         if (name === undefined || size === undefined) return usage(kind, 'bad file entry');
         files.push({ name, size });
       }
-      return items === undefined ? usage(kind, 'a file entry lacks ":"') : { ok: true, value: { kind, files } };
+      return list === undefined ? usage(kind, 'a file entry lacks ":"') : { ok: true, value: { kind, files, ...withPage(list.page) } };
     }
     case 'joined':
     case 'left': {
@@ -307,6 +325,64 @@ function formatRateFigure(n: number): string {
   return written === '0' ? '0.000000001' : written; // a tiny limit is still a limit, never "none"
 }
 
+const userEntry = (u: UserEntry): string => `${encodeField(u.name)}@${encodeField(u.room)}`;
+const roomEntry = (x: RoomEntry): string => `${encodeField(x.name)}:${x.count}`;
+const fileEntry = (f: FileEntry): string => `${encodeField(f.name)}:${f.size}`;
+
+/** HEAD, the entries joined by ",", the page marker last if there is one. */
+function listLine(head: string, entries: string[], page: ListPage | undefined): string {
+  if (page !== undefined) entries.push(formatPageMarker(page));
+  return head + entries.join(',');
+}
+
+/** A list reply: users, rooms or files. */
+export type ListReply = Extract<Reply, { kind: 'users' | 'rooms' | 'files' }>;
+
+/** Page `asked` (undefined: the first) of one whole list: see listPager. */
+export type ListPager<K extends ListReply['kind']> = (asked: number | undefined) => Extract<ListReply, { kind: K }>;
+
+/**
+ * The pages of the whole list `reply`, each a line of at most `maxBytes` bytes (list-pages.ts): the
+ * whole list, unmarked, when it fits and no page was asked for. Every entry is measured once, here, so
+ * a shell that keeps the pager serves each further page in time linear in the count, not the bytes.
+ */
+export function listPager<K extends ListReply['kind']>(reply: Extract<ListReply, { kind: K }>, maxBytes: number): ListPager<K> {
+  const list: ListReply = reply;
+  const sizes = entryLines(list).map(utf8Bytes);
+  const head = list.kind.length + 2;
+  // Each case builds a reply of the kind it was given: the kind, and so the type, is kept.
+  return (asked) => pageOf(list, slicePage(sizes, head, maxBytes, asked)) as Extract<ListReply, { kind: K }>;
+}
+
+/** Page `asked` of the whole list `reply` (listPager, used once). */
+export function pagedReply<K extends ListReply['kind']>(reply: Extract<ListReply, { kind: K }>, asked: number | undefined, maxBytes: number): Extract<ListReply, { kind: K }> {
+  return listPager(reply, maxBytes)(asked);
+}
+
+/** Each entry of a list reply as written on its line. */
+function entryLines(reply: ListReply): string[] {
+  switch (reply.kind) {
+    case 'users':
+      return reply.users.map(userEntry);
+    case 'rooms':
+      return reply.rooms.map(roomEntry);
+    case 'files':
+      return reply.files.map(fileEntry);
+  }
+}
+
+/** The entries `[from, to)` of `reply`, with the page marker if any. */
+function pageOf(reply: ListReply, s: PageSlice): ListReply {
+  switch (reply.kind) {
+    case 'users':
+      return { kind: 'users', users: reply.users.slice(s.from, s.to), ...withPage(s.page) };
+    case 'rooms':
+      return { kind: 'rooms', rooms: reply.rooms.slice(s.from, s.to), ...withPage(s.page) };
+    case 'files':
+      return { kind: 'files', files: reply.files.slice(s.from, s.to), ...withPage(s.page) };
+  }
+}
+
 function withText(head: string, self: boolean, text: string): string {
   const flagged = self ? `${head} ${SELF_FLAG}` : head;
   const t = toOneLine(text);
@@ -330,11 +406,11 @@ export function formatReply(r: Reply): string {
     case 'private':
       return withText(`<private>${e(r.from)} ${e(r.to)} ${r.ts}`, r.self, r.text);
     case 'users':
-      return `<users>${r.users.map((u) => `${e(u.name)}@${e(u.room)}`).join(',')}`;
+      return listLine('<users>', r.users.map(userEntry), r.page);
     case 'rooms':
-      return `<rooms>${r.rooms.map((x) => `${e(x.name)}:${x.count}`).join(',')}`;
+      return listLine('<rooms>', r.rooms.map(roomEntry), r.page);
     case 'files':
-      return `<files>${r.files.map((f) => `${e(f.name)}:${f.size}`).join(',')}`;
+      return listLine('<files>', r.files.map(fileEntry), r.page);
     case 'joined':
       return `<joined>${e(r.room)} ${e(r.name)} ${r.ts}`;
     case 'left':

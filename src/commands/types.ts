@@ -20,6 +20,18 @@ export interface RoomEntry {
 }
 
 /**
+ * Where a list reply (`users`, `rooms`, `files`) sits in the whole list: page PAGE of PAGES, TOTAL
+ * entries in all (docs/protocol.md, "Long lists"). Absent: the reply is the whole list.
+ */
+export interface ListPage {
+  /** 1-based; beyond `pages` when a page was asked for that the list no longer has (its entries are then empty). */
+  page: number;
+  /** At least 1. */
+  pages: number;
+  total: number;
+}
+
+/**
  * Client → server. The grammar returns raw pieces; the hub resolves the family's own-name forms
  * (`<get_users>NAME`, `<download>NAME,FILE`, a `NAME : ` prefix on broadcast text) because only
  * the hub knows the session's name.
@@ -33,19 +45,20 @@ export type Command =
   | { kind: 'connect'; name: string; password?: string }
   /** `<disconnect>`, `<end_connection>`; `arg` is the family's own name if one was written. */
   | { kind: 'disconnect'; arg?: string }
-  /** `<get_users>`; `arg` is the family's own name if one was written. */
-  | { kind: 'users'; arg?: string }
+  /** `<get_users>`; `arg` is the family's own name if one was written; `page` from `<get_users>+N`. */
+  | { kind: 'users'; arg?: string; page?: number }
   /** `<set_msg_all>`, `<msg_all>`: to everyone in the sender's room. Text as written. */
   | { kind: 'broadcast'; text: string }
   /** `<set_msg>USER TEXT`: to one user wherever they are. */
   | { kind: 'private'; to: string; text: string }
-  /** `<listfiles>`, `<get_list_file>`, `<get_files>`; `arg` is the own name if written. */
-  | { kind: 'listfiles'; arg?: string }
+  /** `<listfiles>`, `<get_list_file>`, `<get_files>`; `arg` is the own name if written; `page` from `<listfiles>+N`. */
+  | { kind: 'listfiles'; arg?: string; page?: number }
   /** `<download>FILE` or the family's `<download>NAME,FILE` (raw; the hub strips the own name). */
   | { kind: 'download'; file: string }
   | { kind: 'join'; room: string }
   | { kind: 'leave' }
-  | { kind: 'rooms' }
+  /** `<rooms>`, or `<rooms>+N` for page N of a long list. */
+  | { kind: 'rooms'; page?: number }
   | { kind: 'help' }
   /** Reserved for the files issue: announce an upload of NAME with SIZE bytes and CRC-32. */
   | { kind: 'upload'; name: string; size: number; crc: number }
@@ -100,9 +113,9 @@ export type Reply =
   | { kind: 'welcome'; name: string; room: string; text: string; limits?: ChatRateLimits }
   | { kind: 'message'; from: string; room: string; ts: number; self: boolean; text: string }
   | { kind: 'private'; from: string; to: string; ts: number; self: boolean; text: string }
-  | { kind: 'users'; users: UserEntry[] }
-  | { kind: 'rooms'; rooms: RoomEntry[] }
-  | { kind: 'files'; files: FileEntry[] }
+  | { kind: 'users'; users: UserEntry[]; page?: ListPage }
+  | { kind: 'rooms'; rooms: RoomEntry[]; page?: ListPage }
+  | { kind: 'files'; files: FileEntry[]; page?: ListPage }
   | { kind: 'joined'; name: string; room: string; ts: number }
   | { kind: 'left'; name: string; room: string; ts: number; reason: LeaveReason }
   | { kind: 'error'; code: ErrorCode; message: string }

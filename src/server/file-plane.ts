@@ -8,6 +8,8 @@
 import type { Logger } from 'pino';
 import type { FileCommand, SessionId } from '../chat/hub.ts';
 import { parseTransferId } from '../commands/transfer-syntax.ts';
+import { ListSnapshot } from '../commands/list-snapshot.ts';
+import type { ListPager } from '../commands/reply-syntax.ts';
 import type { Reply, TransferCommand } from '../commands/types.ts';
 import { chunkFromBase64, decodeChunk, type ChunkDecodeResult } from '../files/chunk-codec.ts';
 import { FLOW_RETRY_MS, MAX_QUEUED_CHUNKS_PER_LINK, MAX_WRITE_BACKLOG_BYTES, OFFER_EXPIRY_CHECK_MS, TCP_CHUNK_WINDOW_BYTES } from '../files/limits.ts';
@@ -33,6 +35,8 @@ export interface FilePlaneConfig {
   root: string;
   spoolDir: string;
   options: FileOptions;
+  /** The longest `<files>` line in bytes: a longer listing goes in pages (the hub's `listReplyBytes`). */
+  listReplyBytes: number;
   logger: Logger;
   client: (session: SessionId) => FileClient | undefined;
   /** The session that has this user name now (hub lookup). */
@@ -55,9 +59,14 @@ export class ServerFilePlane {
   private wakeAt = Number.POSITIVE_INFINITY;
   /** Expiry passes run one after the other. */
   private expiring: Promise<void> = Promise.resolve();
+  /** The last reading of the shared directory, whose pages later page requests are cut from. */
+  private readonly listings: ListSnapshot<'files'>;
+  /** The reading of the shared directory in progress, if any: requests meanwhile share it. */
+  private reading: Promise<ListPager<'files'>> | undefined;
   private closed = false;
 
   constructor(private readonly config: FilePlaneConfig) {
+    this.listings = new ListSnapshot(config.listReplyBytes);
     this.files = new ServerFiles({
       root: config.root,
       spoolDir: config.spoolDir,
@@ -106,7 +115,7 @@ export class ServerFilePlane {
     if (client === undefined || client.name === undefined) return;
     switch (command.kind) {
       case 'listfiles':
-        return this.listFiles(client);
+        return this.listFiles(client, command.page);
       case 'download':
         return this.files.download(session, command.file);
       case 'upload':
@@ -187,9 +196,25 @@ export class ServerFilePlane {
 
   // ---- internals -------------------------------------------------------------------------------
 
-  private async listFiles(client: FileClient): Promise<void> {
+  /**
+   * The shared files' pages: a fresh reading of the directory for a first page (one reading shared by
+   * the requests that arrive while it runs), the last one for a later page (ListSnapshot).
+   */
+  private listing(page: number | undefined): Promise<ListPager<'files'>> {
+    const kept = this.listings.reuse(page, Date.now());
+    if (kept !== undefined) return Promise.resolve(kept);
+    this.reading ??= listSharedFiles(this.config.root)
+      .then((files) => this.listings.keep({ kind: 'files', files }, Date.now()))
+      .finally(() => {
+        this.reading = undefined;
+      });
+    return this.reading;
+  }
+
+  /** Page `page` (undefined: the first, unmarked when the listing fits one line) of the shared files. */
+  private async listFiles(client: FileClient, page: number | undefined): Promise<void> {
     try {
-      client.deliver({ kind: 'files', files: await listSharedFiles(this.config.root) });
+      client.deliver((await this.listing(page))(page));
     } catch (error) {
       this.config.logger.error({ dir: this.config.root, error: messageOf(error) }, 'cannot list the shared directory');
       client.deliver({ kind: 'error', code: 'internal', message: 'the shared directory cannot be read right now' });

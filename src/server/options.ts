@@ -45,6 +45,8 @@ export interface ServerOptions extends StoreServerOptions {
   rateLimit?: number;
   /** Messages a session may send at once before the rate applies (default 40). */
   rateBurst?: number;
+  /** The longest `<users>`, `<rooms>` and `<files>` line in bytes; longer lists go in pages (default 8 KiB). */
+  listReplyBytes?: number;
   /** Close connections that have not connected by name within this long (default 10 s). */
   connectTimeoutMs?: number;
   /** How long a lost session's name is held for its owner (`<hold>`; default NAME_HOLD_MS, 30 s; 0 = never held). */
@@ -94,6 +96,7 @@ export interface ResolvedServerOptions {
   roomCapacity: number;
   rateLimit: number;
   rateBurst: number;
+  listReplyBytes: number;
   connectTimeoutMs: number;
   nameHoldMs: number;
   maxPendingWriteBytes: number;
@@ -152,6 +155,7 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
     ...(options.roomCapacity !== undefined ? { roomCapacity: options.roomCapacity } : {}),
     ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}),
     ...(options.rateBurst !== undefined ? { rateBurst: options.rateBurst } : {}),
+    ...(options.listReplyBytes !== undefined ? { listReplyBytes: options.listReplyBytes } : {}),
   });
   if (!hub.ok) return fail(hub.message);
   if (!isPositiveInteger(connectTimeoutMs)) return fail(`connectTimeoutMs must be a positive whole number, got ${String(connectTimeoutMs)}`);
@@ -200,6 +204,7 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
       roomCapacity: hub.options.roomCapacity,
       rateLimit: hub.options.rateLimit,
       rateBurst: hub.options.rateBurst,
+      listReplyBytes: hub.options.listReplyBytes,
       connectTimeoutMs,
       nameHoldMs,
       maxPendingWriteBytes,

@@ -101,7 +101,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const node = config.nodeId ?? randomBytes(4).toString('hex');
   const startedAt = Date.now();
   const hub = new Hub(
-    { roomCapacity: config.roomCapacity, rateLimit: config.rateLimit, rateBurst: config.rateBurst },
+    { roomCapacity: config.roomCapacity, rateLimit: config.rateLimit, rateBurst: config.rateBurst, listReplyBytes: config.listReplyBytes },
     {
       presence: new MemoryPresence(),
       node,
@@ -132,6 +132,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     root: dirs.root,
     spoolDir: dirs.spoolDir,
     options: config.files,
+    listReplyBytes: config.listReplyBytes,
     logger,
     client: (id) => sessions.fileClient(id),
     sessionOf: (name) => hub.sessionOf(name),

@@ -9,9 +9,9 @@ import type { Command, ParseError, Reply } from '../commands/types.ts';
 import { keyExporterOf, securityOf } from './tls.ts';
 
 /**
- * Longest reply line the client buffers. The server refuses command lines over 64 KiB and its longest
- * replies are lists (users, files) — 1 MiB is far above any honest reply, and bounds the memory a
- * misbehaving peer can make us hold. Longer lines are dropped (reported as an `oversize` event).
+ * Longest reply line the client buffers. The server refuses command lines over 64 KiB, a chat line's
+ * text is at most 16 KiB and a list reply at most 64 KiB (pages: src/commands/list-pages.ts) — 1 MiB
+ * is far above any honest reply, and bounds the memory a misbehaving peer can make us hold. Longer lines are dropped (reported as an `oversize` event).
  */
 export const MAX_REPLY_LINE_BYTES = 1024 * 1024;
 

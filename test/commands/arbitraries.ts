@@ -39,13 +39,17 @@ const size = fc.maxSafeNat();
 const crc = fc.integer({ min: 0, max: 0xffffffff });
 
 const optionalText = fc.option(commandText, { nil: undefined });
+/** The own name of `<get_users>NAME` and `<get_files>NAME`: any text but a page (`+N`). */
+const ownName = optionalText.filter((arg) => arg === undefined || !/^\+[0-9]+$/.test(arg));
+const listPageNumber = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER });
 
 /** Every Command kind, with valid fields. */
 export const command: fc.Arbitrary<Command> = fc.oneof(
   commandText.map((name): Command => ({ kind: 'connect', name })),
   optionalText.map((arg): Command => (arg === undefined ? { kind: 'disconnect' } : { kind: 'disconnect', arg })),
-  optionalText.map((arg): Command => (arg === undefined ? { kind: 'users' } : { kind: 'users', arg })),
-  optionalText.map((arg): Command => (arg === undefined ? { kind: 'listfiles' } : { kind: 'listfiles', arg })),
+  ownName.map((arg): Command => (arg === undefined ? { kind: 'users' } : { kind: 'users', arg })),
+  ownName.map((arg): Command => (arg === undefined ? { kind: 'listfiles' } : { kind: 'listfiles', arg })),
+  fc.record({ kind: fc.constantFrom('users' as const, 'listfiles' as const, 'rooms' as const), page: listPageNumber }).map(({ kind, page }): Command => ({ kind, page })),
   commandText.map((text): Command => ({ kind: 'broadcast', text })),
   fc.record({ to: commandToken, text: commandText }).map(({ to, text }): Command => ({ kind: 'private', to, text })),
   commandText.map((file): Command => ({ kind: 'download', file })),
@@ -66,6 +70,11 @@ export const command: fc.Arbitrary<Command> = fc.oneof(
 export const replyField: fc.Arbitrary<string> = fc.string({ unit: anyChar, minLength: 1, maxLength: 20 });
 
 const nat = fc.maxSafeNat();
+/** A list reply's page marker, or none. */
+const optionalPage = fc.option(
+  fc.record({ page: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), pages: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), total: nat }).map(({ page, pages, total }) => ({ page, pages, total })),
+  { nil: undefined },
+);
 const errorCode = fc.constantFrom(...(Object.keys(ERROR_CODE_MEANINGS) as ErrorCode[]));
 const leaveReason = fc.constantFrom(...(Object.keys(LEAVE_REASON_MEANINGS) as LeaveReason[]));
 export const transportReason = fc.constantFrom(...(Object.keys(TRANSPORT_REASON_MEANINGS) as TransportReason[]));
@@ -126,13 +135,13 @@ export const reply: fc.Arbitrary<Reply> = fc.oneof(
     .map((r): Reply => ({ kind: 'private', ...r })),
   fc
     .array(fc.record({ name: replyField, room: replyField }).map((u) => ({ ...u })), { maxLength: 5 })
-    .map((users): Reply => ({ kind: 'users', users })),
+    .chain((users) => optionalPage.map((page): Reply => (page === undefined ? { kind: 'users', users } : { kind: 'users', users, page }))),
   fc
     .array(fc.record({ name: replyField, count: nat }).map((x) => ({ ...x })), { maxLength: 5 })
-    .map((rooms): Reply => ({ kind: 'rooms', rooms })),
+    .chain((rooms) => optionalPage.map((page): Reply => (page === undefined ? { kind: 'rooms', rooms } : { kind: 'rooms', rooms, page }))),
   fc
     .array(fc.record({ name: replyField, size: nat }).map((f) => ({ ...f })), { maxLength: 5 })
-    .map((files): Reply => ({ kind: 'files', files })),
+    .chain((files) => optionalPage.map((page): Reply => (page === undefined ? { kind: 'files', files } : { kind: 'files', files, page }))),
   fc.record({ name: replyField, room: replyField, ts: nat }).map((r): Reply => ({ kind: 'joined', ...r })),
   fc
     .record({ name: replyField, room: replyField, ts: nat, reason: leaveReason })

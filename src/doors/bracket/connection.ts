@@ -7,15 +7,24 @@
 import { kindOfVerb } from '../../commands/aliases.ts';
 import { isTransferVerb } from '../../commands/transfer-syntax.ts';
 import { TRANSPORT_VERB, UDP_VERB } from '../../commands/transport-syntax.ts';
-import type { ClientLine } from '../../commands/types.ts';
+import type { ClientLine, CommandKind } from '../../commands/types.ts';
 import { verbOf } from '../../commands/verb.ts';
 import type { Outbound } from '../../chat/replies.ts';
 import type { Admission, ChatView, ConnectionDoor, DoorConnection, SharedFormat } from '../door.ts';
 import { PenaltyBudget, type PenaltyRules } from '../penalty.ts';
-import { COMMAND_COSTS, PLUMBING_LINE_MS, REFUSED_LINE_MS, TRANSFER_LINE_COSTS } from './costs.ts';
+import { COMMAND_COSTS, NEXT_PAGE_MS, PLUMBING_LINE_MS, REFUSED_LINE_MS, TRANSFER_LINE_COSTS } from './costs.ts';
 import { BRACKET_DOOR } from './door.ts';
 
 const GO: Admission = Object.freeze({ type: 'go' });
+
+/** The commands whose long answers come in pages. */
+const LISTS: ReadonlySet<CommandKind> = new Set<CommandKind>(['users', 'rooms', 'listfiles']);
+/** `<verb>+N` with N ≥ 2: a further page (page 1 is priced as the listing it is). */
+const NEXT_PAGE = /^\s*<[^>]*>\s*\+0*(?:[2-9]|[1-9]\d+)\s*$/;
+
+function isNextPage(line: string): boolean {
+  return NEXT_PAGE.test(line);
+}
 
 /** Words of the refusal and of the drop (an `<error>rate-limited` line each). */
 export function overBudget(retryMs: number): string {
@@ -40,7 +49,7 @@ export class BracketConnection implements DoorConnection {
     if (verb === undefined) return REFUSED_LINE_MS;
     const kind = kindOfVerb(verb);
     if (kind === 'connect' || kind === 'reconnect') return this.view.name() === undefined ? COMMAND_COSTS[kind] : REFUSED_LINE_MS;
-    if (kind !== undefined) return COMMAND_COSTS[kind];
+    if (kind !== undefined) return isNextPage(line) && LISTS.has(kind) ? NEXT_PAGE_MS : COMMAND_COSTS[kind];
     if (isTransferVerb(verb)) return TRANSFER_LINE_COSTS[verb];
     if (verb === TRANSPORT_VERB || verb === UDP_VERB) return PLUMBING_LINE_MS;
     return REFUSED_LINE_MS;

@@ -17,6 +17,13 @@ export const BRACKET_PENALTY_RULES: PenaltyRules = Object.freeze({ freeMs: 10_00
 const NOTICED_MS = 1_000;
 /** An answer that lists many things (users, rooms, files, a history page): one line in, many out. */
 const LISTING_MS = 500;
+/**
+ * A further page of a long list (`<get_users>+2`, `<listfiles>+3`, …): cut from the list page 1 was
+ * (src/commands/list-snapshot.ts), about a millisecond of server time for one 8 KiB line. A tenth of a
+ * listing, so a client fetching all 187 pages of 5,600 long file names spends 9 s of the clock (held a
+ * little past the free 10 s, never refused), and a connection asking for pages without end gets 20 a second.
+ */
+export const NEXT_PAGE_MS = 50;
 /** A file transfer asked for: a file opened, maybe a CRC computed, a slot taken. */
 const TRANSFER_MS = 1_000;
 /** Account changes hash a password (scrypt: tens of ms of CPU each). */

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatView } from '../../../src/doors/door.ts';
 import { BracketConnection, FLOOD_CLOSING } from '../../../src/doors/bracket/connection.ts';
-import { BRACKET_PENALTY_RULES, COMMAND_COSTS, REFUSED_LINE_MS } from '../../../src/doors/bracket/costs.ts';
+import { BRACKET_PENALTY_RULES, COMMAND_COSTS, NEXT_PAGE_MS, REFUSED_LINE_MS } from '../../../src/doors/bracket/costs.ts';
 import { BRACKET_DOOR } from '../../../src/doors/bracket/door.ts';
 
 function view(name: string | undefined): ChatView {
@@ -35,6 +35,20 @@ describe('bracket connection: penalty budget', () => {
     // Signed in, a <connect> can only be refused; before, the login guard owns it.
     expect(c.costOf('<connect>bob')).toBe(REFUSED_LINE_MS);
     expect(new BracketConnection(view(undefined), BRACKET_PENALTY_RULES).costOf('<connect>bob')).toBe(0);
+  });
+
+  it('prices a further page of a long list at a tenth of the listing; page 1 and other arguments as the listing', () => {
+    const c = new BracketConnection(view('alice'), BRACKET_PENALTY_RULES);
+    for (const line of ['<get_users>+2', '<listfiles>+187', '<get_list_file>+10', '<rooms>+3', '<rooms> +02']) expect(c.costOf(line), line).toBe(NEXT_PAGE_MS);
+    for (const line of ['<get_users>+1', '<get_users>', '<rooms>+0', '<listfiles>+x', '<get_users>alice']) expect(c.costOf(line), line).toBe(COMMAND_COSTS.users);
+    // Only the paged lists: any other verb with "+2" costs what it costs.
+    expect(c.costOf('<join>+2')).toBe(COMMAND_COSTS.join);
+    expect(c.costOf('<history>+2')).toBe(COMMAND_COSTS.history);
+    // 187 pages of a long file list after the first: within the free clock and the hold, never refused.
+    let refused = 0;
+    expect(c.admit('<listfiles>', 0).type).toBe('go');
+    for (let page = 2; page <= 187; page++) if (c.admit(`<listfiles>+${page}`, 0).type === 'refuse') refused++;
+    expect(refused).toBe(0);
   });
 
   it('lets a person click around, holds a flood, refuses it with an error, then closes with a reason', () => {
