@@ -119,21 +119,25 @@ export const UPLOAD_START_TIMEOUT_MS = 10_000;
 
 /**
  * Uploads one user may have in the queue at once, storing or waiting (files sent to a user included).
- * Ten is a batch of photos sent in a row; more waits only lengthens everyone's queue.
+ * Ten is a batch of photos sent in a row; more waits only lengthens everyone's queue. Counted per
+ * session and per address group (an IPv6 /64 as one): sixteen sessions from one host share these ten.
  */
 export const DEFAULT_MAX_UPLOADS_PER_USER = 10;
 
 /**
  * Upload slots one user may hold at once, out of the server's DEFAULT_UPLOAD_SLOTS: with 2 of 5, one
  * user (an attacker who announces and never sends, too) always leaves three slots to the others. Their
- * further uploads wait in line; the total bandwidth they get is the same.
+ * further uploads wait in line; the total bandwidth they get is the same. Counted per session and per
+ * address group (an IPv6 /64 as one), so that opening more sessions from one host gains no slot.
  */
 export const DEFAULT_UPLOAD_SLOTS_PER_USER = 2;
 
 /**
  * Bytes one user may upload per hour (files sent to users included), counted when an upload is
  * announced and given back when it fails: 64 MiB is 21 uploads of the 3 MiB maximum in an hour,
- * more than a person shares in a chat, and at most 1.5 GiB a day of disk per name. `--upload-bytes-per-hour`.
+ * more than a person shares in a chat, and at most 1.5 GiB a day of disk per name. Counted per name
+ * and per address group (an IPv6 /64 as one), whichever runs out first: a new name or a reconnect
+ * does not refill it. `--upload-bytes-per-hour`.
  */
 export const DEFAULT_UPLOAD_BYTES_PER_HOUR = 64 * 1024 * 1024;
 
@@ -160,6 +164,22 @@ export const DEFAULT_MAX_SHARED_BYTES = 1024 * 1024 * 1024;
  * directory as often as it likes.
  */
 export const SHARED_USAGE_REFRESH_MS = 60_000;
+
+/**
+ * The slowest average rate an upload holding a slot must keep: 8 KiB/s is a poor mobile link (64 kbit/s,
+ * below EDGE), so every real sender clears it, and a 3 MiB upload may take 6.4 min. Without it a slot
+ * could be held forever by one small chunk now and then (each within the start timeout). An upload's
+ * time limit is fixed when it gets its slot: UPLOAD_RATE_GRACE_MS plus its bytes — and those still to
+ * come of its session's uploads already holding slots, which a client sends first — at this rate.
+ */
+export const MIN_UPLOAD_BYTES_PER_SECOND = 8 * 1024;
+
+/**
+ * What an upload's time limit adds to its bytes at MIN_UPLOAD_BYTES_PER_SECOND: a mobile link's
+ * stalls (a handover, a tunnel) and the engine's retransmission back-off last seconds; 30 s covers
+ * several, and a small file is not held to a few milliseconds.
+ */
+export const UPLOAD_RATE_GRACE_MS = 30_000;
 
 /**
  * CRC-32s of shared files kept (by size, mtime and inode), so that downloading one file again does

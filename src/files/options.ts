@@ -12,6 +12,8 @@ import {
   DEFAULT_UPLOAD_SLOTS,
   DEFAULT_UPLOAD_SLOTS_PER_USER,
   DEFAULT_UPLOAD_TYPES,
+  MIN_UPLOAD_BYTES_PER_SECOND,
+  UPLOAD_RATE_GRACE_MS,
   UPLOAD_START_TIMEOUT_MS,
 } from './limits.ts';
 
@@ -40,6 +42,10 @@ export interface FileOptions {
   maxOffersPerRecipient: number;
   /** A granted slot whose session sends no upload chunk this long is released (ms). */
   uploadStartTimeoutMs: number;
+  /** The slowest average rate an upload holding a slot must keep, bytes per second. */
+  minUploadBytesPerSecond: number;
+  /** Added to an upload's time limit (its bytes at the minimum rate), ms. */
+  uploadRateGraceMs: number;
 }
 
 export const DEFAULT_FILE_OPTIONS: Readonly<FileOptions> = Object.freeze({
@@ -55,6 +61,8 @@ export const DEFAULT_FILE_OPTIONS: Readonly<FileOptions> = Object.freeze({
   maxOffersPerSender: DEFAULT_MAX_OFFERS_PER_SENDER,
   maxOffersPerRecipient: DEFAULT_MAX_OFFERS_PER_RECIPIENT,
   uploadStartTimeoutMs: UPLOAD_START_TIMEOUT_MS,
+  minUploadBytesPerSecond: MIN_UPLOAD_BYTES_PER_SECOND,
+  uploadRateGraceMs: UPLOAD_RATE_GRACE_MS,
 });
 
 export type FileOptionsResult = { ok: true; options: FileOptions } | { ok: false; message: string };
@@ -108,6 +116,8 @@ export function resolveFileOptions(partial: Partial<FileOptions> = {}): FileOpti
     ['maxOffersPerSender', 1],
     ['maxOffersPerRecipient', 1],
     ['uploadStartTimeoutMs', 1],
+    ['minUploadBytesPerSecond', 1],
+    ['uploadRateGraceMs', 0],
   ] as const) {
     const v = o[key];
     if (!Number.isSafeInteger(v) || v < min) return { ok: false, message: `${key} must be a whole number ≥ ${min}, got ${String(v)}` };

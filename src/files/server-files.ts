@@ -29,7 +29,8 @@ import { TransferTable } from './transfer-table.ts';
 import { UploadQueue, type QueueEvent } from './upload-queue.ts';
 import { removeStaleParts } from './writer.ts';
 import { checkUploadRequest } from './upload-rules.ts';
-import { uploadCharge, UploadQuota } from './upload-quota.ts';
+import { uploadCharge, UploadQuota, type QuotaVerdict } from './upload-quota.ts';
+import { formatSize } from './format.ts';
 
 export type { AbortCode, FileNotice } from './protocol.ts';
 
@@ -69,6 +70,12 @@ export interface ServerFilesConfig {
 export interface Party {
   session: SessionKey;
   name: string;
+  /**
+   * The address group the session connected from (an IPv6 /64 as one; src/tcp/address-group.ts):
+   * upload slots, queue places and the hourly quota are counted for it as well as for the session or
+   * name, so that more sessions or a new name gain nothing. Undefined: counted per session and name only.
+   */
+  group?: string;
 }
 
 interface Sending {
@@ -98,6 +105,8 @@ type Entry =
       receiver?: IncomingTransfer;
       /** When `<ready>` went out: its bytes must start within the upload start timeout. */
       grantedAt?: number;
+      /** Set with grantedAt: the upload must be stored by then (its bytes at the minimum rate, plus a grace). */
+      mustEndBy?: number;
       /** Once stored in the spool: the offer made to the recipient. */
       offerId?: number;
       over: boolean;
@@ -146,6 +155,8 @@ export class ServerFiles {
   private readonly crcs = new CrcCache();
   /** Upload bytes per user name per hour. */
   private readonly quota: UploadQuota;
+  /** The same per address group: a new name from the same host does not refill it. */
+  private readonly groupQuota: UploadQuota;
   /** The shared directory's disk budget. */
   private readonly budget: SharedBudget;
 
@@ -154,6 +165,7 @@ export class ServerFiles {
     this.table = new TransferTable({ download: o.maxDownloadsPerClient });
     this.queue = new UploadQueue({ slots: o.uploadSlots, maxWaiting: o.maxWaitingUploads, slotsPerOwner: o.uploadSlotsPerUser, maxPerOwner: o.maxUploadsPerUser });
     this.quota = new UploadQuota(o.uploadBytesPerHour);
+    this.groupQuota = new UploadQuota(o.uploadBytesPerHour);
     this.budget = new SharedBudget([config.root, config.spoolDir], o.maxSharedBytes, config.now);
   }
 
@@ -222,7 +234,7 @@ export class ServerFiles {
     }
     const limited = relayTo === undefined ? undefined : this.offerLimit(from, relayTo);
     if (limited !== undefined) return this.refuseRequest(from.session, what, name, 'refused', limited);
-    const quota = this.quota.check(from.name, request.size, this.inProgress(uploadCharge, from.name), this.config.now());
+    const quota = this.checkQuota(from, request.size);
     if (!quota.ok) return this.refuseRequest(from.session, what, name, 'refused', quota.message);
     const budget = await this.budget.check(request.size, () => this.inProgress((size) => size));
     if (!budget.ok) return this.refuseRequest(from.session, what, name, budget.code, budget.message);
@@ -230,7 +242,7 @@ export class ServerFiles {
     if (relayTo !== undefined) entry.relayTo = relayTo;
     const added = this.table.add(from.session, relayTo === undefined ? 'upload' : 'sendfile', entry);
     if (!added.ok) return this.refuseRequest(from.session, what, name, 'refused', added.message);
-    const queued = this.queue.request(added.id, from.session);
+    const queued = this.queue.request(added.id, from.session, from.group);
     if (!queued.ok) {
       this.table.delete(added.id);
       return this.refuseRequest(from.session, what, name, 'refused', queued.message);
@@ -360,22 +372,30 @@ export class ServerFiles {
    * Withdraw offers older than OFFER_TIMEOUT_MS (the sender is told), end downloads announced longer
    * than ACCEPT_TIMEOUT_MS ago that the client never accepted (a client that cannot take files, such
    * as the Python ancestors, must not hold an open file), and release upload slots whose session sent
-   * no chunk within the upload start timeout. Returns when the next one would expire, if any.
+   * no chunk within the upload start timeout or that were not stored within their time limit (the
+   * minimum rate). Returns when the next one would expire, if any.
    */
   async expire(): Promise<number | undefined> {
     const now = this.config.now();
     this.quota.sweep(now);
+    this.groupQuota.sweep(now);
     let next: number | undefined;
     for (const { id, owner, value } of this.table.all()) {
       if (value.over) continue; // ended while an earlier one of this pass was awaited
       if (value.kind === 'upload' && value.receiver !== undefined && value.grantedAt !== undefined) {
-        const deadline = Math.max(value.grantedAt, this.lastUploadChunk.get(owner) ?? 0) + this.config.options.uploadStartTimeoutMs;
+        const startBy = Math.max(value.grantedAt, this.lastUploadChunk.get(owner) ?? 0) + this.config.options.uploadStartTimeoutMs;
+        const endBy = value.mustEndBy ?? Number.POSITIVE_INFINITY;
+        const deadline = Math.min(startBy, endBy);
         if (deadline <= now) {
           const seconds = this.config.options.uploadStartTimeoutMs / 1000;
+          const message =
+            startBy <= now
+              ? `no bytes of ${value.name} arrived within ${seconds} s; its upload slot went to the next in line`
+              : `${value.name} was not stored within ${Math.round((endBy - value.grantedAt) / 1000)} s (at least ${formatSize(this.config.options.minUploadBytesPerSecond)}/s); its upload slot went to the next in line`;
           // Told first (the entry is over), then the receiver ends: its done handler releases the slot.
           const receiver = value.receiver;
-          this.finish(id, owner, { kind: 'aborted', id, code: 'expired', message: `no bytes of ${value.name} arrived within ${seconds} s; its upload slot went to the next in line` });
-          await receiver.cancel('the upload did not start in time');
+          this.finish(id, owner, { kind: 'aborted', id, code: 'expired', message });
+          await receiver.cancel(startBy <= now ? 'the upload did not start in time' : 'the upload was too slow');
         } else if (next === undefined || deadline < next) {
           next = deadline;
         }
@@ -517,9 +537,11 @@ export class ServerFiles {
       await this.applyQueue(this.queue.release(id));
       return;
     }
-    entry.receiver = started.transfer;
     entry.grantedAt = this.config.now();
+    entry.mustEndBy = entry.grantedAt + this.timeLimit(session, entry.size);
+    entry.receiver = started.transfer;
     this.config.wake?.(entry.grantedAt + this.config.options.uploadStartTimeoutMs);
+    this.config.wake?.(entry.mustEndBy);
     this.notify(session, { kind: 'ready', id, name: entry.name });
     this.log({ type: 'transfer-start', session, id, kind: entry.relayTo === undefined ? 'upload' : 'relay-in', name: entry.name, size: entry.size, offset: 0 });
     void started.transfer.done.then((result) => this.afterUpload(id, session, entry, result));
@@ -537,6 +559,7 @@ export class ServerFiles {
       // Stored (in the shared directory, or the spool): it counts against its sender's quota and the
       // directory's budget from now on (until now, as an upload in progress).
       this.quota.charge(entry.from.name, result.size, this.config.now());
+      if (entry.from.group !== undefined) this.groupQuota.charge(entry.from.group, result.size, this.config.now());
       this.budget.add(result.size);
       if (entry.relayTo === undefined) {
         this.finish(id, session, { kind: 'stored', id, name: result.name });
@@ -660,15 +683,38 @@ export class ServerFiles {
   }
 
   /**
-   * Bytes of the uploads announced and not yet stored (waiting or being written) — of `user`, or
-   * everyone's — each size counted as `count` says (the quota's minimum charge, or as it is).
+   * Bytes of the uploads announced and not yet stored (waiting or being written) — of senders `of`
+   * picks, or everyone's — each size counted as `count` says (the quota's minimum charge, or as it is).
    */
-  private inProgress(count: (size: number) => number, user?: string): number {
+  private inProgress(count: (size: number) => number, of?: (from: Party) => boolean): number {
     let total = 0;
     for (const { value } of this.table.all()) {
-      if (value.kind === 'upload' && value.offerId === undefined && (user === undefined || value.from.name === user)) total += count(value.size);
+      if (value.kind === 'upload' && value.offerId === undefined && (of === undefined || of(value.from))) total += count(value.size);
     }
     return total;
+  }
+
+  /** The hourly quota for an upload of `size` by `from`: its name's and its address group's, whichever runs out first. */
+  private checkQuota(from: Party, size: number): QuotaVerdict {
+    const now = this.config.now();
+    const byName = this.quota.check(from.name, size, this.inProgress(uploadCharge, (p) => p.name === from.name), now);
+    const group = from.group;
+    if (!byName.ok || group === undefined) return byName;
+    return this.groupQuota.check(group, size, this.inProgress(uploadCharge, (p) => p.group === group), now, ' for your address');
+  }
+
+  /**
+   * How long an upload of `size` bytes just granted to `session` may take to be stored, in ms: the
+   * grace plus, at the minimum rate, its bytes and those still to come of the session's uploads
+   * already holding a slot (a client streams its uploads one after the other).
+   */
+  private timeLimit(session: SessionKey, size: number): number {
+    let bytes = size;
+    for (const { value } of this.table.list(session)) {
+      if (value.kind === 'upload' && value.receiver !== undefined) bytes += Math.max(0, value.size - value.receiver.received);
+    }
+    const { minUploadBytesPerSecond, uploadRateGraceMs } = this.config.options;
+    return uploadRateGraceMs + Math.ceil((bytes * 1000) / minUploadBytesPerSecond);
   }
 
   private refuseRequest(session: SessionKey, request: RefusedRequest, name: string, code: ErrorCode, message: string): void {

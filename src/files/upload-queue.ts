@@ -1,7 +1,8 @@
 // The server-wide upload queue: at most `slots` uploads store bytes at once, at most `slotsPerOwner`
 // of them one client's; the others wait in arrival order (a waiter whose owner holds its share is
 // passed over, keeping its place) and are told their position (1 = first in line). One owner may
-// have at most `maxPerOwner` uploads in the queue, storing or waiting. A waiting upload may be
+// have at most `maxPerOwner` uploads in the queue, storing or waiting. Both shares hold for an
+// owner's group too (the clients of one address group together: more sessions gain no share). A waiting upload may be
 // cancelled; a slot is released when its upload finishes, fails or its client goes away, and the
 // first waiter gets it.
 // Pure: the caller maps the events to `<queued>` / `<upload_ok>` replies.
@@ -31,7 +32,7 @@ export class UploadQueue<Id, Owner> {
   readonly maxWaiting: number;
   readonly slotsPerOwner: number;
   readonly maxPerOwner: number;
-  private readonly owners = new Map<Id, Owner>();
+  private readonly owners = new Map<Id, { owner: Owner; group: string | undefined }>();
   private readonly holding = new Set<Id>();
   private waiters: Id[] = [];
 
@@ -65,21 +66,28 @@ export class UploadQueue<Id, Owner> {
     return index < 0 ? undefined : index + 1;
   }
 
-  /** A new upload: granted at once if a slot is free, else queued behind the others. */
-  request(id: Id, owner: Owner): EnqueueResult<Id> {
+  /**
+   * A new upload of `owner` (from address group `group`, when known): granted at once if a slot is
+   * free and neither holds its share, else queued behind the others.
+   */
+  request(id: Id, owner: Owner, group?: string): EnqueueResult<Id> {
     if (this.owners.has(id)) return { ok: false, message: 'this upload is already queued' };
-    if (this.queuedBy(owner) >= this.maxPerOwner) {
+    const mine = { owner, group };
+    if (this.count(this.owners.keys(), mine, 'owner') >= this.maxPerOwner) {
       return { ok: false, message: `you have ${this.maxPerOwner} uploads in the queue already; wait for one to finish` };
     }
-    if (this.holding.size < this.slots && this.holdingBy(owner) < this.slotsPerOwner) {
-      this.owners.set(id, owner);
+    if (group !== undefined && this.count(this.owners.keys(), mine, 'group') >= this.maxPerOwner) {
+      return { ok: false, message: `your address has ${this.maxPerOwner} uploads in the queue already (one share for all its sessions); wait for one to finish` };
+    }
+    if (this.holding.size < this.slots && !this.holdsShare(mine)) {
+      this.owners.set(id, mine);
       this.holding.add(id);
       return { ok: true, events: [{ type: 'granted', id }] };
     }
     if (this.waiters.length >= this.maxWaiting) {
       return { ok: false, message: `the upload queue is full (${this.maxWaiting} waiting); try again later` };
     }
-    this.owners.set(id, owner);
+    this.owners.set(id, mine);
     this.waiters.push(id);
     return { ok: true, events: [{ type: 'position', id, position: this.waiters.length }] };
   }
@@ -97,22 +105,24 @@ export class UploadQueue<Id, Owner> {
   /** A client went away: all its uploads, waiting or active, leave the queue. */
   releaseOwner(owner: Owner): QueueEvent<Id>[] {
     return this.change(() => {
-      for (const [id, o] of [...this.owners]) if (o === owner) this.forget(id);
+      for (const [id, o] of [...this.owners]) if (o.owner === owner) this.forget(id);
     });
   }
 
-  /** Uploads of `owner` storing or waiting. */
-  private queuedBy(owner: Owner): number {
+  /** Uploads among `ids` of the same owner as `mine` (or of its group, when it has one). */
+  private count(ids: Iterable<Id>, mine: { owner: Owner; group: string | undefined }, by: 'owner' | 'group'): number {
     let n = 0;
-    for (const o of this.owners.values()) if (o === owner) n++;
+    for (const id of ids) {
+      const o = this.owners.get(id);
+      if (o === undefined) continue;
+      if (by === 'owner' ? o.owner === mine.owner : mine.group !== undefined && o.group === mine.group) n++;
+    }
     return n;
   }
 
-  /** Slots `owner` holds. */
-  private holdingBy(owner: Owner): number {
-    let n = 0;
-    for (const id of this.holding) if (this.owners.get(id) === owner) n++;
-    return n;
+  /** Whether the owner of `mine`, or its group, holds its share of slots already. */
+  private holdsShare(mine: { owner: Owner; group: string | undefined }): boolean {
+    return this.count(this.holding, mine, 'owner') >= this.slotsPerOwner || this.count(this.holding, mine, 'group') >= this.slotsPerOwner;
   }
 
   private forget(id: Id): void {
@@ -130,8 +140,8 @@ export class UploadQueue<Id, Owner> {
     // its share takes each free slot.
     for (const next of this.waiters) {
       if (this.holding.size >= this.slots) break;
-      const owner = this.owners.get(next) as Owner;
-      if (this.holdingBy(owner) >= this.slotsPerOwner) continue;
+      const mine = this.owners.get(next);
+      if (mine === undefined || this.holdsShare(mine)) continue;
       this.holding.add(next);
       granted.add(next);
       events.push({ type: 'granted', id: next });

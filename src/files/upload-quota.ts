@@ -1,4 +1,4 @@
-// Upload bytes per user per hour: each user name has `perHour` bytes that refill evenly over an hour
+// Upload bytes per user per hour: each key (a user name, or an address group) has `perHour` bytes that refill evenly over an hour
 // (a byte bucket). A stored upload takes its size (at least MIN_UPLOAD_CHARGE_BYTES); an announced one
 // is checked against what is left minus what that user's uploads in progress will take. Pure: `now`
 // comes in. A quota of 0 is no quota.
@@ -31,9 +31,10 @@ export class UploadQuota {
 
   /**
    * May `user` announce an upload of `size` bytes while uploads of theirs taking `pending` bytes are in
-   * progress? The refusal names the quota, what is used and when to try again, in MiB/GiB.
+   * progress? The refusal names the quota, what is used and when to try again, in MiB/GiB; `whose`
+   * (e.g. ` for your address`) says whose quota it is when not the name's.
    */
-  check(user: string, size: number, pending: number, now: number): QuotaVerdict {
+  check(user: string, size: number, pending: number, now: number, whose = ''): QuotaVerdict {
     if (this.perHour <= 0) return { ok: true };
     const charge = uploadCharge(size);
     const limit = formatSize(this.perHour);
@@ -46,7 +47,7 @@ export class UploadQuota {
     const used = this.perHour - Math.max(0, left);
     return {
       ok: false,
-      message: `upload quota reached: ${limit} per hour, ${formatSize(used)} used or in progress; this file needs ${formatSize(charge)}, try again in ${describeWait(waitMs)}`,
+      message: `upload quota reached${whose}: ${limit} per hour, ${formatSize(used)} used or in progress; this file needs ${formatSize(charge)}, try again in ${describeWait(waitMs)}`,
     };
   }
 

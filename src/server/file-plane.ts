@@ -23,6 +23,8 @@ import type { BulkLink } from './udp-plane.ts';
 export interface FileClient {
   /** The name the hub gave it (undefined before `<connect>`). */
   readonly name: string | undefined;
+  /** The address group it connected from (an IPv6 /64 as one): upload bounds count it too. */
+  readonly group: string;
   deliver(reply: Reply): void;
   /** Write one line as it is (its terminator included) on the control connection; false if closed. */
   writeLine(line: string): boolean;
@@ -119,9 +121,9 @@ export class ServerFilePlane {
       case 'download':
         return this.files.download(session, command.file);
       case 'upload':
-        return this.files.upload({ session, name: client.name }, { name: command.name, size: command.size, crc: command.crc });
+        return this.files.upload({ session, name: client.name, group: client.group }, { name: command.name, size: command.size, crc: command.crc });
       case 'sendfile':
-        return this.sendFile(session, client.name, command.to, { name: command.name, size: command.size, crc: command.crc, image: false });
+        return this.sendFile({ session, name: client.name, group: client.group }, command.to, { name: command.name, size: command.size, crc: command.crc, image: false });
       case 'cancel': {
         const id = parseTransferId(command.id);
         if (id === undefined) {
@@ -148,7 +150,7 @@ export class ServerFilePlane {
       case 'resume':
         return this.files.download(session, c.name, { offset: c.offset, size: c.size, crc: c.crc });
       case 'sendimage':
-        return this.sendFile(session, client.name, c.to, { name: c.name, size: c.size, crc: c.crc, image: true });
+        return this.sendFile({ session, name: client.name, group: client.group }, c.to, { name: c.name, size: c.size, crc: c.crc, image: true });
       case 'accept':
         return this.files.accept(session, c.id);
       case 'decline':
@@ -221,11 +223,11 @@ export class ServerFilePlane {
     }
   }
 
-  private sendFile(session: SessionId, fromName: string, toName: string, request: { name: string; size: number; crc: number; image: boolean }): Promise<void> {
+  private sendFile(from: Party, toName: string, request: { name: string; size: number; crc: number; image: boolean }): Promise<void> {
     const to = this.config.sessionOf(toName);
     const recipient = to === undefined ? undefined : this.config.client(to);
-    const party: Party | undefined = to === undefined || recipient?.name === undefined ? undefined : { session: to, name: recipient.name };
-    return this.files.sendFile({ session, name: fromName }, request, toName, party);
+    const party: Party | undefined = to === undefined || recipient?.name === undefined ? undefined : { session: to, name: recipient.name, group: recipient.group };
+    return this.files.sendFile(from, request, toName, party);
   }
 
   private chunk(session: SessionId, decoded: ChunkDecodeResult): void {

@@ -27,6 +27,7 @@ import type { LineRouter } from './router.ts';
 import { SerialQueue } from './serial-queue.ts';
 import { Session } from './session.ts';
 import { keyExporterOf } from '../tcp/tls.ts';
+import { addressGroup, hostOf } from '../tcp/address-group.ts';
 
 /** One connection and the state the server keeps for it. */
 interface Client {
@@ -79,6 +80,7 @@ export class SessionTable {
       get name() {
         return session.name;
       },
+      group: addressGroup(hostOf(connection.remote)),
       deliver: (reply) => session.deliver(reply),
       writeLine: (line) => connection.write(line),
       get pendingWriteBytes() {
@@ -107,7 +109,7 @@ export class SessionTable {
     // died already).
     if (!this.closing) {
       // The source address without its port: failed logins are counted per address.
-      this.config.outputs.dispatch(hub.open(id, this.config.now(), connection.remote.slice(0, connection.remote.lastIndexOf(':'))));
+      this.config.outputs.dispatch(hub.open(id, this.config.now(), hostOf(connection.remote)));
       client.connectTimer = setTimeout(() => this.connectTimedOut(client), this.config.connectTimeoutMs);
     }
     connection.start({

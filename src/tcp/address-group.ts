@@ -34,3 +34,9 @@ function expandIpv6(address: string): string[] | undefined {
   if (!all.slice(0, 4).every((w) => /^[0-9a-f]{1,4}$/.test(w))) return undefined;
   return all.map((w) => (/^[0-9a-f]{1,4}$/.test(w) ? w.replace(/^0+(?=.)/, '') : w));
 }
+
+/** The address of `ADDRESS:PORT` (a connection's `remote`, IPv6 unbracketed): what follows the last colon goes. */
+export function hostOf(remote: string): string {
+  const colon = remote.lastIndexOf(':');
+  return colon < 0 ? remote : remote.slice(0, colon);
+}

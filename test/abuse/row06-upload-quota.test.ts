@@ -1,8 +1,9 @@
 // Abuse row 6: one user stored 66 uploads of 3 MiB in 15 s — 208 MB on the server's disk, no per-user
 // or total quota. Now: upload bytes per user per hour (`--upload-bytes-per-hour`) and a budget for the
 // whole shared directory (`--max-shared-bytes`), each refusal naming its limit in MiB; the disk holds
-// no more than the budget, and the bystanders' chat is unaffected. The limits are scaled down here
-// (the same code path) so that the attack is a few MiB, not hundreds.
+// no more than the budget, and the bystanders' chat is unaffected. The hourly quota is counted per name
+// and per address group: the review found a new name got a fresh quota. The limits are scaled down
+// here (the same code path) so that the attack is a few MiB, not hundreds.
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,8 +52,9 @@ const kinds = (outcome: Map<string, Reply>): string[] => [...outcome.values()].m
 describe('row 6: uploads until the disk fills', () => {
   it('stops one user at the hourly quota and everyone at the shared budget, naming the limit', async () => {
     const before = await probe.measure();
-    const clients = await Promise.all(['filler1', 'filler2', 'filler3'].map((name) => connectedClient(srv.port, name)));
-    const [a, b, c] = [files('a', 66), files('b', 4), files('c', 1)];
+    // Each filler from an address of its own (the quota is counted per address group too).
+    const clients = await Promise.all(['filler1', 'filler2', 'filler3'].map((name, i) => connectedClient(srv.port, name, `127.0.0.${i + 11}`)));
+    const [a, b, c, d] = [files('a', 66), files('b', 4), files('c', 1), files('d', 1)];
     try {
       const during = probe.measure();
       // One user announces 66 uploads at once: 4 fit the hour, the rest are refused naming the quota.
@@ -61,6 +63,14 @@ describe('row 6: uploads until the disk fills', () => {
       const quota = [...first.values()].find((r) => r.kind === 'refused');
       expect(quota).toMatchObject({ request: 'upload', code: 'refused' });
       expect(quota?.kind === 'refused' ? quota.message : '').toMatch(/^upload quota reached: 1\.0 MiB per hour, 1\.0 MiB used or in progress; this file needs 256\.0 KiB, try again in \d+ min$/);
+
+      // The same user back under a new name from the same address: the address's quota is used up too.
+      clients[0]!.destroy();
+      const renamed = await connectedClient(srv.port, 'filler1b', '127.0.0.11');
+      clients.push(renamed);
+      const again = (await uploadAll(renamed, d)).get('d0.txt');
+      expect(again).toMatchObject({ kind: 'refused', code: 'refused' });
+      expect(again?.kind === 'refused' ? again.message : '').toMatch(/^upload quota reached for your address: 1\.0 MiB per hour, [\d.]+ [KM]iB used or in progress; this file needs 256\.0 KiB, try again in \d+ min$/);
 
       // A second user fills the rest of the budget; a third finds the directory full.
       const second = await uploadAll(clients[1]!, b);

@@ -74,9 +74,10 @@ describe('uploads', () => {
     const { client } = await fileClient(srv.port, 'sixth', home.dir);
     let seventh: RawClient | undefined;
     try {
-      // Five uploads that hold a slot and send nothing.
+      // Five uploads that hold a slot and send nothing, from five addresses (one address group holds at
+      // most DEFAULT_UPLOAD_SLOTS_PER_USER slots, however many sessions it opens).
       for (let i = 0; i < 5; i++) {
-        const holder = await connectedClient(srv.port, `holder${i}`);
+        const holder = await connectedClient(srv.port, `holder${i}`, `127.0.0.${20 + i}`);
         holder.send(`<upload>10 00000000 held${i}.txt\n`);
         await holder.expectReply((r) => r.kind === 'ready', `slot for holder ${i}`);
         holders.push(holder);
@@ -84,7 +85,7 @@ describe('uploads', () => {
       client.send(`/upload ${local('report.txt')}`);
       expect(await client.waitFor(fileEvent('queued', 'report.txt'), 'queued')).toMatchObject({ position: 1 });
       // A 7th waits behind it, then leaves the line.
-      seventh = await connectedClient(srv.port, 'seventh');
+      seventh = await connectedClient(srv.port, 'seventh', '127.0.0.30');
       seventh.send(`<upload>10 00000000 late.txt\n`);
       const queued = (await seventh.expectReply((r) => r.kind === 'queued', 'seventh queued')) as Extract<Reply, { kind: 'queued' }>;
       expect(queued.position).toBe(2);

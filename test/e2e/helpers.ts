@@ -168,9 +168,9 @@ export async function rawClient(port: number, localAddress = '127.0.0.1'): Promi
   };
 }
 
-/** Connect a raw client and complete `<connect>NAME` (terminated with "\n"). */
-export async function connectedClient(port: number, name: string): Promise<RawClient> {
-  const client = await rawClient(port);
+/** Connect a raw client (from `localAddress`, any 127.x.y.z) and complete `<connect>NAME` (terminated with "\n"). */
+export async function connectedClient(port: number, name: string, localAddress?: string): Promise<RawClient> {
+  const client = await rawClient(port, localAddress);
   client.send(`<connect>${name}\n`);
   await client.expectReply((r) => r.kind === 'welcome', `welcome for ${name}`);
   return client;

@@ -7,7 +7,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeChunk, type Chunk } from '../../src/files/chunk-codec.ts';
 import { crc32Of } from '../../src/files/crc.ts';
 import type { IncomingTransfer } from '../../src/files/incoming.ts';
-import { ACCEPT_TIMEOUT_MS, OFFER_TIMEOUT_MS, SHARED_USAGE_REFRESH_MS, UPLOAD_START_TIMEOUT_MS } from '../../src/files/limits.ts';
+import {
+  ACCEPT_TIMEOUT_MS,
+  MIN_UPLOAD_BYTES_PER_SECOND,
+  OFFER_TIMEOUT_MS,
+  SHARED_USAGE_REFRESH_MS,
+  UPLOAD_RATE_GRACE_MS,
+  UPLOAD_START_TIMEOUT_MS,
+} from '../../src/files/limits.ts';
 import { DEFAULT_FILE_OPTIONS, type FileOptions } from '../../src/files/options.ts';
 import { createOutgoing, type OutgoingTransfer } from '../../src/files/outgoing.ts';
 import { startReceive } from '../../src/files/receive.ts';
@@ -281,6 +288,95 @@ describe('uploads', () => {
     expect(await waitNotice(BOB.session, 'ready')).toMatchObject({ name: 'c.txt' });
     // b.txt's part file is gone; c.txt's is being written.
     expect((await readdir(root)).sort()).toEqual(['.c.txt.part-3', '.relay', 'a.txt']);
+  });
+
+  it('ends an upload that trickles below the minimum rate, however often its chunks come (told as expired)', async () => {
+    files = make({ uploadSlots: 1 });
+    const bytes = patternBytes(16 * 1024);
+    await files.upload(ALICE, { name: 'slow.txt', size: bytes.length, crc: crc32Of(bytes) });
+    await files.upload(BOB, { name: 'next.txt', size: 1, crc: crc32Of(new Uint8Array(1)) });
+    const { id } = await waitNotice(ALICE.session, 'ready');
+    // The time limit: the grace plus 16 KiB at 8 KiB/s.
+    const limit = UPLOAD_RATE_GRACE_MS + (bytes.length * 1000) / MIN_UPLOAD_BYTES_PER_SECOND;
+    const endBy = clock + limit;
+    // One 100-byte chunk every 9 s: the start timeout never fires, the time limit does.
+    let offset = 0;
+    for (let i = 0; i < 100 && clock < endBy; i++) {
+      files.chunk(ALICE.session, { transferId: id, offset, final: false, data: bytes.subarray(offset, offset + 100) });
+      offset += 100;
+      clock += UPLOAD_START_TIMEOUT_MS - 1_000;
+      await files.expire();
+      if (clock < endBy) expect(notices(ALICE.session).some((n) => n.kind === 'aborted')).toBe(false);
+    }
+    expect(notices(ALICE.session).at(-1)).toEqual({
+      kind: 'aborted',
+      id,
+      code: 'expired',
+      message: `slow.txt was not stored within ${limit / 1000} s (at least 8.0 KiB/s); its upload slot went to the next in line`,
+    });
+    expect(await waitNotice(BOB.session, 'ready')).toMatchObject({ name: 'next.txt' });
+  });
+
+  it("gives an upload granted behind the session's own uploads in progress their time too", async () => {
+    files = make({ uploadSlots: 2, uploadSlotsPerUser: 2 });
+    const big = patternBytes(64 * 1024);
+    await files.upload(ALICE, { name: 'a.txt', size: big.length, crc: crc32Of(big) });
+    await files.upload(ALICE, { name: 'b.txt', size: big.length, crc: crc32Of(big) });
+    await waitNotice(ALICE.session, 'ready', (n) => n.name === 'b.txt');
+    // a.txt: grace + 64 KiB at 8 KiB/s (8 s); b.txt: grace + 128 KiB (16 s), a.txt's bytes coming first.
+    clock += UPLOAD_RATE_GRACE_MS + 8_000;
+    files.chunk(ALICE.session, { transferId: 1, offset: 0, final: false, data: big.subarray(0, 100) });
+    await files.expire();
+    expect(notices(ALICE.session).filter((n) => n.kind === 'aborted').map((n) => n.kind === 'aborted' && n.id)).toEqual([1]);
+    files.chunk(ALICE.session, { transferId: 2, offset: 0, final: false, data: big.subarray(0, 100) });
+    clock += 7_999;
+    await files.expire();
+    expect(notices(ALICE.session).filter((n) => n.kind === 'aborted')).toHaveLength(1);
+    clock += 1;
+    await files.expire();
+    expect(notices(ALICE.session).at(-1)).toMatchObject({ kind: 'aborted', id: 2, code: 'expired' });
+  });
+
+  it('counts slots and queue places per address group too: more sessions from one host gain no share', async () => {
+    files = make({ uploadSlots: 5, uploadSlotsPerUser: 2, maxUploadsPerUser: 3 });
+    const one = crc32Of(new Uint8Array(1));
+    const sessions = [21, 22, 23, 24];
+    for (const s of sessions) links.set(s, new MemoryLink(1_000_000));
+    for (const session of sessions) await files.upload({ session, name: `h${session}`, group: '10.0.0.1' }, { name: `f${session}.txt`, size: 1, crc: one });
+    await waitNotice(22, 'ready');
+    expect(notices(23)).toEqual([{ kind: 'queued', id: 3, position: 1, name: 'f23.txt' }]);
+    expect(notices(24)).toEqual([
+      {
+        kind: 'refused',
+        request: 'upload',
+        code: 'refused',
+        name: 'f24.txt',
+        message: 'your address has 3 uploads in the queue already (one share for all its sessions); wait for one to finish',
+      },
+    ]);
+    // Someone from another address is granted a slot at once.
+    await files.upload({ ...BOB, group: '10.0.0.2' }, { name: 'other.txt', size: 1, crc: one });
+    expect(await waitNotice(BOB.session, 'ready')).toMatchObject({ name: 'other.txt' });
+  });
+
+  it('counts the hourly quota per address group too: a new name does not refill it', async () => {
+    files = make({ uploadBytesPerHour: 8 * 1024, maxUploadBytes: 8 * 1024 });
+    const bytes = patternBytes(8 * 1024);
+    const first: Party = { session: ALICE.session, name: 'alice', group: '2001:db8:0:1::/64' };
+    await files.upload(first, { name: 'one.txt', size: bytes.length, crc: crc32Of(bytes) });
+    const { id } = await waitNotice(ALICE.session, 'ready');
+    await sendAll(first, id, bytes);
+    await waitNotice(ALICE.session, 'stored');
+    await files.disconnect(ALICE.session);
+    // Back under another name from the same /64: refused, naming whose quota it is.
+    await files.upload({ session: BOB.session, name: 'mallory', group: '2001:db8:0:1::/64' }, { name: 'two.txt', size: bytes.length, crc: crc32Of(bytes) });
+    expect(notices(BOB.session).at(-1)).toMatchObject({ kind: 'refused', code: 'refused', name: 'two.txt' });
+    const refusal = notices(BOB.session).at(-1);
+    expect(refusal?.kind === 'refused' ? refusal.message : '').toMatch(/^upload quota reached for your address: 8\.0 KiB per hour, 8\.0 KiB used or in progress; this file needs 8\.0 KiB, try again in \d+ min$/);
+    // The old name from another address is refused too (the name's own quota).
+    await files.upload({ session: BOB.session, name: 'alice', group: '192.0.2.7' }, { name: 'three.txt', size: bytes.length, crc: crc32Of(bytes) });
+    const byName = notices(BOB.session).at(-1);
+    expect(byName?.kind === 'refused' ? byName.message : '').toMatch(/^upload quota reached: 8\.0 KiB per hour/);
   });
 
   it('counts the files already in the shared directory against its budget, and measures again after a while', async () => {

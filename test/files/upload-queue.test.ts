@@ -84,6 +84,23 @@ describe('UploadQueue', () => {
     expect(q.request(5, 'a').ok).toBe(true);
   });
 
+  it('holds an address group to one owner\'s share of slots and places, whatever its number of owners', () => {
+    const q = new UploadQueue<number, string>({ slots: 5, slotsPerOwner: 2, maxPerOwner: 3 });
+    expect(q.request(1, 's1', 'host')).toEqual({ ok: true, events: [{ type: 'granted', id: 1 }] });
+    expect(q.request(2, 's2', 'host')).toEqual({ ok: true, events: [{ type: 'granted', id: 2 }] });
+    expect(q.request(3, 's3', 'host')).toEqual({ ok: true, events: [{ type: 'position', id: 3, position: 1 }] });
+    expect(q.request(4, 's4', 'host')).toEqual({
+      ok: false,
+      message: 'your address has 3 uploads in the queue already (one share for all its sessions); wait for one to finish',
+    });
+    // Another group is granted past the group's waiter; the waiter gets the group's freed slot.
+    expect(q.request(5, 's5', 'elsewhere')).toEqual({ ok: true, events: [{ type: 'granted', id: 5 }] });
+    expect(q.release(1)).toEqual([{ type: 'granted', id: 3 }]);
+    expect([q.active, q.waiting]).toEqual([3, 0]);
+    // Without a group, only the owner counts.
+    expect(q.request(6, 's6')).toEqual({ ok: true, events: [{ type: 'granted', id: 6 }] });
+  });
+
   it('checks its options', () => {
     expect(checkQueueOptions({ slots: 0 })).toMatch(/≥ 1/);
     expect(checkQueueOptions({ slots: 1.5 })).toMatch(/whole number/);
