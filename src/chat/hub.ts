@@ -77,7 +77,7 @@ import {
 } from './limits.ts';
 import { LoginGuard } from './login-guard.ts';
 import { MemoryPresence } from './memory-presence.ts';
-import { checkRoomName, checkUserName, nameKey, quoteName } from './names.ts';
+import { checkRoomName, checkUserName, nameKey, quoteName, reservedNameRefusal } from './names.ts';
 import { checkPassword } from './passwords.ts';
 import type { Accounts, Answer, History, Presence, Store, StoredPrivate, StoredRoomMessage } from './ports.ts';
 import { chatRateRefusal, fullBucket, msUntilToken, takeToken, type TokenBucket } from './rate-limit.ts';
@@ -313,6 +313,8 @@ export class Hub {
   /** The last `<get_users>` and `<rooms>` lists, whose later pages are cut from them. */
   private readonly userPages: ListSnapshot<'users'>;
   private readonly roomPages: ListSnapshot<'rooms'>;
+  /** Whether an account holds the name `key` (a reserved word registered before it was reserved still signs in). */
+  private readonly isRegistered = (key: string): boolean => this.accounts?.registeredName(key) !== undefined;
 
   /**
    * Throws RangeError for invalid options (a configuration error at start-up). Shells taking
@@ -613,7 +615,7 @@ export class Hub {
    * registered name is judged whole, as before accounts (a name with a space is a bad name).
    */
   private connect(session: SessionId, state: SessionState, rawName: string, given: string | undefined, now: number): HubOutput[] {
-    const whole = checkUserName(rawName);
+    const whole = checkUserName(rawName, this.isRegistered);
     let name: string;
     let password: string | undefined;
     if (whole.ok) {
@@ -621,7 +623,7 @@ export class Hub {
       password = given;
     } else {
       const split = splitCredentials(rawName);
-      const first = split === undefined ? undefined : checkUserName(split.name);
+      const first = split === undefined ? undefined : checkUserName(split.name, this.isRegistered);
       if (split === undefined || first?.ok !== true || this.accounts?.registeredName(nameKey(first.name)) === undefined) {
         // Quoted as the log keeps it (cut at the first blank): what follows may be a password.
         const quoted = split === undefined ? whole : checkUserName(loggedName(rawName));
@@ -669,7 +671,7 @@ export class Hub {
   private authenticate(session: SessionId, state: SessionState, rawName: string, password: string, now: number): HubOutput[] {
     const accounts = this.accounts;
     if (accounts === undefined) return this.refuse(session, 'authenticate', 'refused', 'this server keeps no accounts');
-    const checked = checkUserName(rawName);
+    const checked = checkUserName(rawName, this.isRegistered);
     if (!checked.ok) return this.refuse(session, 'authenticate', 'bad-name', checked.message);
     const key = nameKey(checked.name);
     const name = accounts.registeredName(key);
@@ -713,7 +715,7 @@ export class Hub {
    * signed in as by `<connect>NAME` (after a server restart nothing is held, and the name is likely free).
    */
   private resume(session: SessionId, state: SessionState, rawName: string, token: string, now: number): HubOutput[] {
-    const checked = checkUserName(rawName);
+    const checked = checkUserName(rawName, this.isRegistered);
     if (!checked.ok) return this.refuseName(session, rawName, 'bad-name', checked.message);
     const key = nameKey(checked.name);
     if (state.claiming) return this.refuse(session, 'reconnect', 'bad-argument', 'your sign-in is still being answered');
@@ -752,7 +754,7 @@ export class Hub {
     this.held.delete(old.key);
     this.sessions.delete(heldId);
     const afterMs = now - (old.lostAt ?? now);
-    Object.assign(state, { name: old.name, key: old.key, rooms: old.rooms, current: old.current, bucket: old.bucket, away: old.away, lastActive: old.lastActive });
+    Object.assign(state, { name: old.name, key: old.key, rooms: old.rooms, current: old.current, bucket: old.bucket, away: old.away, lastActive: old.lastActive, operator: old.operator });
     state.holdToken = old.holdToken;
     this.byName.set(old.key, session);
     for (const room of old.rooms) {
@@ -999,6 +1001,9 @@ export class Hub {
     if (accounts === undefined) return this.refuse(session, 'register', 'refused', 'this server keeps no accounts');
     const shape = checkPassword(password);
     if (!shape.ok) return this.refuse(session, 'register', 'bad-password', shape.message);
+    // Signed in under a reserved name registered before the word was reserved, then unregistered: it stays free.
+    const reserved = reservedNameRefusal(me.name);
+    if (reserved !== undefined) return this.refuse(session, 'register', 'bad-name', reserved);
     if (accounts.registeredName(me.key) !== undefined) {
       return this.refuse(session, 'register', 'name-registered', `${me.name} is registered already; <password>OLD NEW changes its password`);
     }

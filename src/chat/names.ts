@@ -24,13 +24,22 @@ export function nameKey(name: string): string {
   return name.toLowerCase();
 }
 
-/** Validate a user name (surrounding blanks ignored; not a reserved word); the result keeps the user's spelling. */
-export function checkUserName(raw: string): NameCheck {
+/**
+ * Validate a user name (surrounding blanks ignored; not a reserved word); the result keeps the user's spelling.
+ * A reserved name that `isRegistered` already (an account made before the word was reserved) passes:
+ * its owner can still sign in and read its mailbox; nobody can take or register it anew.
+ */
+export function checkUserName(raw: string, isRegistered: (key: string) => boolean = () => false): NameCheck {
   const checked = checkName(raw.trim(), USER_NAME_MAX_LENGTH, 'a name', USER_NAME_RULE);
-  if (checked.ok && RESERVED_USER_NAMES.has(nameKey(checked.name))) {
-    return { ok: false, message: `${quoteName(checked.name)} is reserved (it would pass for the server, its staff or services, or the whole room); choose another name` };
-  }
-  return checked;
+  if (!checked.ok || isRegistered(nameKey(checked.name))) return checked;
+  const reserved = reservedNameRefusal(checked.name);
+  return reserved === undefined ? checked : { ok: false, message: reserved };
+}
+
+/** Why `name` may not be taken or registered (a reserved word), or undefined when it may. */
+export function reservedNameRefusal(name: string): string | undefined {
+  if (!RESERVED_USER_NAMES.has(nameKey(name))) return undefined;
+  return `${quoteName(name)} is reserved (it would pass for the server, its staff or services, or the whole room); choose another name`;
 }
 
 /** Validate a room name (surrounding blanks and one leading `#` ignored); the result is lower-case. */

@@ -133,20 +133,12 @@ function parseListenPort(value: string): number {
 }
 
 function parseRoomCapacity(value: string): number {
-  const n = /^[0-9]{1,7}$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(n) || n < ROOM_CAPACITY_MIN || n > ROOM_CAPACITY_MAX) {
-    throw new InvalidArgumentError(`the room capacity is a whole number from ${ROOM_CAPACITY_MIN} to ${ROOM_CAPACITY_MAX}.`);
-  }
-  return n;
+  return parseWholeFlag('--room-capacity', value, ROOM_CAPACITY_MIN, ROOM_CAPACITY_MAX);
 }
 
 /** A connection count option: a whole number from 1 to `max`. */
 function connectionCount(flag: string, max: number): (value: string) => number {
-  return (value) => {
-    const n = /^[0-9]{1,7}$/.test(value) ? Number(value) : Number.NaN;
-    if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`${flag} is a whole number from 1 to ${max}.`);
-    return n;
-  };
+  return (value) => parseWholeFlag(flag, value, 1, max);
 }
 const parseMaxConnections = connectionCount('--max-conn-per-ip', MAX_CONNECTIONS_PER_ADDRESS_LIMIT);
 const parseMaxServerConnections = connectionCount('--max-connections', MAX_CONNECTIONS_LIMIT);
@@ -165,12 +157,15 @@ function parseUploadTypesFlag(value: string): string[] {
   return parsed.types;
 }
 
-/** A whole-number flag from `min` to `max`, or commander's error for it. */
+/**
+ * A whole-number flag from `min` to `max`, or commander's error for it: one wording for every such flag
+ * ("must be a whole number from 0 to 3600", or "≥ 1" when there is no upper bound), whatever was wrong.
+ */
 export function parseWholeFlag(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = /^[0-9]{1,10}$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${flag} must be a whole number ≥ ${min}, got "${value}"`);
-  if (n > max) throw new InvalidArgumentError(`${flag} must be a whole number from ${min} to ${max}, got "${value}"`);
-  return n;
+  if (Number.isSafeInteger(n) && n >= min && n <= max) return n;
+  const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
+  throw new InvalidArgumentError(`${flag} must be a whole number ${range}, got "${value}"`);
 }
 
 function parseNumberFlag(flag: string, value: string, min: number): number {

@@ -242,7 +242,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
     session = next;
     // What was entered meanwhile goes out now, in order, before anything entered from now on.
     for (const line of meanwhile.splice(0)) queue = queue.then(() => handleLine(line));
-    await carryOver(old, next, transfers, downloads);
+    await carryOver(old, next, transfers, downloads, (event) => show({ kind: 'reconnect', event }));
     return true;
   };
 

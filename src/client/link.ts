@@ -76,6 +76,12 @@ export interface LinkFileHooks {
   holdBulk(): boolean;
 }
 
+/** What a lost connection leaves: sent and never answered, and never sent (each oldest first). */
+export interface LeftOver {
+  unanswered: readonly Command[];
+  unsent: readonly Command[];
+}
+
 export type OpenResult = { ok: true; link: ChatLink } | { ok: false; message: string };
 
 export type SignInResult =
@@ -121,7 +127,7 @@ export class ChatLink {
   /** The token of `<hold>`: proves our name to the server after a lost connection. */
   private heldWith: string | undefined;
   /** What was typed and not answered when the connection went (set on close). */
-  private leftOver: Command[] = [];
+  private leftOver: LeftOver = { unanswered: [], unsent: [] };
 
   private readonly udp: UdpOptions;
   private plane: UdpClientPlane | undefined;
@@ -174,10 +180,10 @@ export class ChatLink {
   }
 
   /**
-   * After the connection went: the chat lines sent but never echoed, then the commands never sent, in
-   * the order typed — what a new connection should carry.
+   * After the connection went: the commands sent but never answered (the server may or may not have
+   * done them), and the commands never sent, each in the order typed — what a new connection carries.
    */
-  get unsent(): readonly Command[] {
+  get leftBehind(): LeftOver {
     return this.leftOver;
   }
 
@@ -673,7 +679,7 @@ export class ChatLink {
         break;
       case 'closed': {
         this.isClosed = true;
-        this.leftOver = [...this.state.unansweredChat(), ...this.outbox.map((o) => o.command)];
+        this.leftOver = { unanswered: this.state.unanswered(), unsent: this.outbox.map((o) => o.command) };
         this.outbox.length = 0;
         void this.stopUdp();
         const expected = this.closingOnPurpose;

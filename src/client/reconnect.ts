@@ -3,10 +3,10 @@
 // gave (`<hold>`), or the password of a registered name — go back to the room we were in, and hand the
 // new link back. Bounded: RECONNECT_MAX_ATTEMPTS tries, each connect and sign-in with its own timeout.
 import { connectCommand } from '../commands/credentials.ts';
-import type { Command } from '../commands/types.ts';
+import type { Command, CommandKind } from '../commands/types.ts';
 import { RECONNECT_FIRST_MS, RECONNECT_MAX_ATTEMPTS, RECONNECT_MAX_DELAY_MS, WELCOME_TIMEOUT_MS } from './constants.ts';
 import { CONNECT_TIMEOUT_MS } from './constants.ts';
-import { ChatLink, type LinkOptions, type OpenResult, type UdpOptions } from './link.ts';
+import { ChatLink, type LeftOver, type LinkOptions, type OpenResult, type UdpOptions } from './link.ts';
 import type { TlsClientOptions } from '../tcp/tls.ts';
 import { sameRoom } from './state.ts';
 
@@ -24,7 +24,9 @@ export interface Comeback {
 export type ReconnectEvent =
   | { phase: 'reconnecting'; attempt: number; of: number; inMs: number; reason: string }
   | { phase: 'reconnected'; attempt: number; name: string; room: string }
-  | { phase: 'gave-up'; attempts: number; reason: string };
+  | { phase: 'gave-up'; attempts: number; reason: string }
+  /** `command` (as typed, without its secrets) went out unanswered and is not repeated: `check` says how to tell whether it was done. */
+  | { phase: 'unsure'; command: string; check: string };
 
 /** The wait before try `attempt` (1-based): doubling from RECONNECT_FIRST_MS, capped. */
 export function reconnectDelay(attempt: number): number {
@@ -114,25 +116,76 @@ export async function reconnect(options: ReconnectOptions): Promise<ChatLink | u
 }
 
 /** Kinds never carried over to a new connection: the sign-in is the comeback's own, a goodbye ends it. */
-const NOT_CARRIED: ReadonlySet<Command['kind']> = new Set<Command['kind']>(['connect', 'reconnect', 'disconnect', 'hold']);
+const NOT_CARRIED: ReadonlySet<CommandKind> = new Set<CommandKind>(['connect', 'reconnect', 'disconnect', 'hold']);
+
+/**
+ * Sent and never answered, these go out again on the new connection: doing them twice does no harm.
+ * Chat lines by their own rule (a line whose echo never came is sent again: a rare double beats a lost
+ * line); joins, lists, whois, help, stats, history pages, away and oper end in the same state however
+ * often they are done; `/topic` only when it asks rather than sets.
+ */
+const REPEATABLE: ReadonlySet<CommandKind> = new Set<CommandKind>(['broadcast', 'private', 'action', 'join', 'users', 'rooms', 'listfiles', 'whois', 'help', 'stats', 'history', 'away', 'oper']);
+
+function repeatable(command: Command): boolean {
+  return REPEATABLE.has(command.kind) || (command.kind === 'topic' && command.text === undefined);
+}
+
+/** What a new connection does with what the lost one left behind. */
+export interface CarryPlan {
+  /** Sent again, in order: the repeatable unanswered commands, then every command never sent. */
+  resend: Command[];
+  /** Unanswered and not safe to repeat: the user is told to check (a `/password` twice would fail, a `/leave` twice leave another room). */
+  unsure: Command[];
+}
+
+/** Sorts what a lost connection left behind into what to send again and what to tell the user about. */
+export function planCarryOver(left: LeftOver): CarryPlan {
+  const unanswered = left.unanswered.filter((c) => !NOT_CARRIED.has(c.kind));
+  return {
+    resend: [...unanswered.filter(repeatable), ...left.unsent.filter((c) => !NOT_CARRIED.has(c.kind))],
+    unsure: unanswered.filter((c) => !repeatable(c)),
+  };
+}
+
+/** How `command` reads to its user (never with a password), and how to tell whether the server did it. */
+export function unsureEvent(command: Command): Extract<ReconnectEvent, { phase: 'unsure' }> {
+  switch (command.kind) {
+    case 'register':
+      return { phase: 'unsure', command: '/register', check: 'send it again: "registered already" means it was done' };
+    case 'password':
+      return { phase: 'unsure', command: '/password', check: 'check with /password NEW NEW: accepted if it was done, "wrong password" if not' };
+    case 'unregister':
+      return { phase: 'unsure', command: '/unregister', check: 'send it again: "is not registered" means it was done' };
+    case 'rename':
+      return { phase: 'unsure', command: `/nick ${command.name}`, check: 'check with /whois' };
+    case 'leave':
+      return { phase: 'unsure', command: '/leave', check: 'check with /rooms' };
+    case 'topic':
+      return { phase: 'unsure', command: '/topic', check: 'check with /topic' };
+    default:
+      return { phase: 'unsure', command: `<${command.kind}>`, check: 'check before sending it again' };
+  }
+}
 
 /**
  * The new link takes over from the old: file transfers go through it, the `/query` partner stays, what
- * was typed and not answered (or not sent) goes out again in order, then `typedMeanwhile`, and the
- * downloads that were running are asked for again (each resumes from its verified part).
+ * was typed and not answered goes out again when that is safe (the user is told of the rest), then what
+ * was never sent and `typedMeanwhile`, in order, and the downloads that were running are asked for again
+ * (each resumes from its verified part).
  */
 export async function carryOver(
   old: ChatLink,
   next: ChatLink,
   transfers: { attach(link: ChatLink): void; download(name: string): Promise<void> },
   downloads: readonly string[],
+  show: (event: ReconnectEvent) => void,
   typedMeanwhile: readonly Command[] = [],
 ): Promise<void> {
   transfers.attach(next);
   next.state.setQuery(old.state.query);
-  for (const command of [...old.unsent, ...typedMeanwhile]) {
-    if (!NOT_CARRIED.has(command.kind)) next.send(command);
-  }
+  const plan = planCarryOver(old.leftBehind);
+  for (const command of plan.unsure) show(unsureEvent(command));
+  for (const command of [...plan.resend, ...typedMeanwhile.filter((c) => !NOT_CARRIED.has(c.kind))]) next.send(command);
   for (const name of downloads) await transfers.download(name);
 }
 

@@ -180,6 +180,8 @@ export type JsonEvent =
   | { type: 'reconnected'; attempt: number; name: string; room: string }
   /** No more tries: the client exits 1. */
   | { type: 'reconnect-failed'; attempts: number; reason: string }
+  /** A command sent just before the connection was lost, never answered and not sent again: `check` says how to tell. */
+  | { type: 'reconnect-unsure'; command: string; check: string }
   | FileJsonEvent;
 
 /** The `--json` events of file transfers (docs/client.md, "File transfer events"). */
@@ -384,6 +386,8 @@ function reconnectJsonEvent(e: ReconnectEvent): JsonEvent {
       return { type: 'reconnected', attempt: e.attempt, name: e.name, room: e.room };
     case 'gave-up':
       return { type: 'reconnect-failed', attempts: e.attempts, reason: e.reason };
+    case 'unsure':
+      return { type: 'reconnect-unsure', command: e.command, check: e.check };
   }
 }
 
@@ -498,6 +502,7 @@ export function toTerminalLines(item: Shown, ctx: TerminalContext): string[] {
         return [`${now} ${c.yellow(`* connection lost (${safe(e.reason)}): reconnecting in ${Math.ceil(e.inMs / 1000)} s (try ${e.attempt} of ${e.of}); what you type is kept`)}`];
       }
       if (e.phase === 'reconnected') return [`${now} ${c.green(`* reconnected: you are ${safe(e.name)} in #${safe(e.room)}`)}`];
+      if (e.phase === 'unsure') return [`${now} ${c.yellow(`* ${safe(e.command)} was sent just before the connection was lost and may or may not have been done: ${safe(e.check)}`)}`];
       return [`${now} ${c.red(`! could not reconnect after ${e.attempts} tries (${safe(e.reason)})`)}`];
     }
     case 'oversize':

@@ -168,7 +168,7 @@ export async function runScripted(options: ScriptedOptions): Promise<number> {
     if (next === undefined) return false;
     link = next;
     session = next;
-    await carryOver(old, next, transfers, downloads, meanwhile.splice(0));
+    await carryOver(old, next, transfers, downloads, (event) => show({ kind: 'reconnect', event }), meanwhile.splice(0));
     return true;
   };
 

@@ -71,8 +71,8 @@ function emptyOf(kind: ListReply['kind']): ListReply {
 
 interface Pending {
   command: CommandKind;
-  /** A chat line (message, private, action) as sent: resent on a new connection if never answered. */
-  chat?: Command;
+  /** The command as sent: what a new connection repeats, or tells the user about, if it is never answered. */
+  sent: Command;
   scope: UsersScope | undefined;
   sentAt: number;
 }
@@ -147,9 +147,6 @@ export function answers(command: CommandKind, reply: Reply, me: string | undefin
   }
 }
 
-/** Chat lines a reconnecting client sends again when the connection went before their echo came. */
-const RESENT_IF_UNANSWERED: ReadonlySet<CommandKind> = new Set<CommandKind>(['broadcast', 'private', 'action']);
-
 /** Commands answered by an echo that may travel over UDP while other replies come over TCP. */
 const ECHO_MAY_BE_OVERTAKEN: ReadonlySet<CommandKind> = new Set<CommandKind>(['broadcast', 'private']);
 
@@ -202,9 +199,9 @@ export class ClientState {
     return this.disconnectedByServer;
   }
 
-  /** The chat lines sent whose echo never came, oldest first (what a lost connection may have lost). */
-  unansweredChat(): Command[] {
-    return this.pending.flatMap((p) => (p.chat === undefined ? [] : [p.chat]));
+  /** The commands sent whose answer never came, oldest first (what a lost connection may or may not have done). */
+  unanswered(): Command[] {
+    return this.pending.map((p) => p.sent);
   }
 
   /** The kind of the oldest command still waiting for its reply (the one an error answers). */
@@ -260,7 +257,7 @@ export class ClientState {
       command: command.kind,
       scope: command.kind === 'users' ? (scope ?? 'all') : undefined,
       sentAt: now,
-      ...(RESENT_IF_UNANSWERED.has(command.kind) ? { chat: command } : {}),
+      sent: command,
     });
     if (this.pending.length > MAX_PENDING) this.pending.shift();
   }

@@ -106,6 +106,17 @@ interface Offer {
 
 type Active = Receiving | Sending;
 
+/**
+ * Why an upload or a file sent to a user, announced and not yet answered, ended with the connection: with
+ * bytes to send, none went (nothing was stored); an empty file needs none, so the server may have kept it.
+ */
+function unansweredAnnouncement(s: Sending, message: string): string {
+  const again = s.direction === 'upload' ? '/upload' : '/sendfile';
+  if (s.file.size > 0) return `${message} before the server answered: nothing of it was sent; ${again} it again`;
+  const where = s.to === undefined ? 'stored (check with /files)' : `delivered to ${s.to} (ask them)`;
+  return `${message} just after it was announced: being empty, it may or may not have been ${where}`;
+}
+
 export class ClientFiles {
   /** Downloads asked for and not yet answered, by name (and whether the ask was a resume). */
   private readonly asked = new Map<string, { resumed: boolean; retried: boolean }>();
@@ -279,7 +290,10 @@ export class ClientFiles {
    * everything else ends. Never rejects.
    */
   async linkLost(message = 'the connection was lost'): Promise<void> {
-    for (const pending of this.announced) await pending.file.handle.close().catch(() => undefined);
+    for (const pending of this.announced) {
+      await pending.file.handle.close().catch(() => undefined);
+      this.config.emit({ type: 'failed', direction: pending.direction, name: pending.name, code: 'link-lost', message: unansweredAnnouncement(pending, message), resumable: false });
+    }
     this.announced = [];
     this.asked.clear();
     this.offers.clear();

@@ -75,3 +75,22 @@ describe('hub: connect with a password apart from the name', () => {
     expect((await ask(6, { kind: 'connect', name: 'guest', password: 'anything' })).replies[0]).toMatchObject({ kind: 'greeting', name: 'guest' });
   });
 });
+
+describe('hub: a reserved word registered before it was reserved', () => {
+  it('still signs in with its password (and authenticates); nobody else takes it, and it cannot be registered anew', async () => {
+    // An account made before the reserved list existed: straight into the store, as an old database holds it.
+    expect(await store.register('admin', 'Admin', 'pw-admin')).toBe(true);
+    hub.open(2, now, '127.0.0.1');
+    expect((await ask(2, { kind: 'connect', name: 'Admin pw-admin' })).replies[0]).toMatchObject({ kind: 'greeting', name: 'Admin' });
+    hub.open(3, now, '127.0.0.1');
+    expect((await ask(3, { kind: 'connect', name: 'admin' })).replies[0]).toMatchObject({ kind: 'error', code: 'name-registered' });
+    expect((await ask(3, { kind: 'authenticate', name: 'admin', password: 'pw-admin' })).replies).toEqual([]);
+    // An unregistered reserved word stays refused, by every path.
+    expect((await ask(3, { kind: 'connect', name: 'root' })).replies[0]).toMatchObject({ kind: 'error', code: 'bad-name', message: expect.stringContaining('reserved') });
+    expect((await ask(3, { kind: 'reconnect', name: 'root', token: 'ff' })).replies[0]).toMatchObject({ kind: 'error', code: 'bad-name' });
+    // Given up, the name is the server's again: its holder cannot register it back.
+    expect((await ask(2, { kind: 'unregister', password: 'pw-admin' })).replies[0]).toMatchObject({ kind: 'system' });
+    expect((await ask(2, { kind: 'register', password: 'pw-admin2' })).replies[0]).toMatchObject({ kind: 'error', code: 'bad-name', message: expect.stringContaining('reserved') });
+    expect(store.registeredName('admin')).toBeUndefined();
+  });
+});

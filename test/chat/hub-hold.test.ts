@@ -86,6 +86,19 @@ describe('hub: name hold', () => {
     expect(errorTo(hub.handle(4, { kind: 'reconnect', name: 'alice', token: 'ff' }, 3_000), 4).code).toBe('name-taken');
   });
 
+  it('an operator taken back is still an operator', () => {
+    const hub = new Hub({ rateLimit: 0 }, { hold: { holdMs: HOLD_MS, token: counterTokens() }, operators: { password: 's3cret', local: false } });
+    hub.open(1, 0);
+    hub.handle(1, { kind: 'connect', name: 'alice' }, 0);
+    expect(repliesTo(hub.handle(1, { kind: 'oper', password: 's3cret' }, 0), 1)[0]).toMatchObject({ kind: 'system' });
+    const held = repliesTo(hub.handle(1, { kind: 'hold' }, 0), 1)[0];
+    if (held?.kind !== 'hold') throw new Error('no hold reply');
+    hub.close(1, 1_000, 'lost');
+    hub.open(2, 2_000);
+    expect(repliesTo(hub.handle(2, { kind: 'reconnect', name: 'alice', token: held.token }, 2_000), 2)[0]).toMatchObject({ kind: 'welcome', name: 'alice' });
+    expect(hub.handle(2, { kind: 'stats' }, 2_000)).toContainEqual({ type: 'stats', session: 2, operator: true });
+  });
+
   it('a wrong token is refused like any other claim of a held name', () => {
     const { hub, token } = setUp();
     hub.close(1, 1_000, 'lost');

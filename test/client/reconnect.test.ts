@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { formatCommand } from '../../src/commands/grammar.ts';
 import { RECONNECT_FIRST_MS, RECONNECT_MAX_ATTEMPTS, RECONNECT_MAX_DELAY_MS } from '../../src/client/constants.ts';
-import { comebackCommand, reconnectDelay } from '../../src/client/reconnect.ts';
+import { comebackCommand, planCarryOver, reconnectDelay, unsureEvent } from '../../src/client/reconnect.ts';
+import type { Command } from '../../src/commands/types.ts';
 import { toJsonEvent, toTerminalLines } from '../../src/client/render.ts';
 import { chooseColors } from '../../src/client/colors.ts';
 import { ClientState } from '../../src/client/state.ts';
@@ -29,7 +30,7 @@ describe('the comeback sign-in', () => {
 });
 
 describe('what a lost connection leaves to resend', () => {
-  it('chat lines sent and never echoed, in order; answered ones and other commands not', () => {
+  it('chat lines sent and never echoed, in order; answered ones not', () => {
     const s = new ClientState();
     s.sent({ kind: 'connect', name: 'alice' }, 0);
     s.receive({ kind: 'welcome', name: 'alice', room: 'lobby', text: 'hi' }, 1);
@@ -38,7 +39,33 @@ describe('what a lost connection leaves to resend', () => {
     s.sent({ kind: 'private', to: 'bob', text: 'two' }, 3);
     s.sent({ kind: 'action', text: 'waves' }, 3);
     s.receive({ kind: 'message', from: 'alice', room: 'lobby', ts: 4, self: true, text: 'one' }, 4);
-    expect(s.unansweredChat()).toEqual([{ kind: 'private', to: 'bob', text: 'two' }, { kind: 'action', text: 'waves' }]);
+    expect(s.unanswered()).toEqual([{ kind: 'users' }, { kind: 'private', to: 'bob', text: 'two' }, { kind: 'action', text: 'waves' }]);
+    expect(planCarryOver({ unanswered: s.unanswered(), unsent: [] }).resend).toEqual([{ kind: 'users' }, { kind: 'private', to: 'bob', text: 'two' }, { kind: 'action', text: 'waves' }]);
+  });
+
+  it('repeats only what is safe to do twice; the rest is told as maybe done, never with its password', () => {
+    const unanswered: Command[] = [
+      { kind: 'password', old: 'old-secret', password: 'new-secret' },
+      { kind: 'join', room: 'dev' },
+      { kind: 'register', password: 'reg-secret' },
+      { kind: 'broadcast', text: 'hi' },
+      { kind: 'leave' },
+      { kind: 'unregister', password: 'unreg-secret' },
+      { kind: 'topic', text: 'release day' },
+      { kind: 'topic' },
+      { kind: 'rename', name: 'carol' },
+      { kind: 'whois', name: 'bob' },
+      { kind: 'hold' },
+    ];
+    // Never sent: nothing reached the server, so all of it goes (a password change too), the sign-in excepted.
+    const unsent: Command[] = [{ kind: 'password', old: 'a-secret', password: 'b-secret' }, { kind: 'connect', name: 'alice' }];
+    const plan = planCarryOver({ unanswered, unsent });
+    expect(plan.resend).toEqual([{ kind: 'join', room: 'dev' }, { kind: 'broadcast', text: 'hi' }, { kind: 'topic' }, { kind: 'whois', name: 'bob' }, unsent[0]]);
+    expect(plan.unsure.map((c) => c.kind)).toEqual(['password', 'register', 'leave', 'unregister', 'topic', 'rename']);
+    const told = plan.unsure.map(unsureEvent);
+    expect(told.map((e) => e.command)).toEqual(['/password', '/register', '/leave', '/unregister', '/topic', '/nick carol']);
+    expect(JSON.stringify(told)).not.toMatch(/secret/);
+    for (const e of told) expect(e.check).toMatch(/check|send it again/);
   });
 
   it('a <reconnect> waits for its welcome like a <connect>, and its refusal is kept', () => {
@@ -63,11 +90,15 @@ describe('reconnect events', () => {
     });
     expect(toJsonEvent({ kind: 'reconnect', event: { phase: 'reconnected', attempt: 3, name: 'alice', room: 'dev' } }, ctx)).toEqual({ type: 'reconnected', attempt: 3, name: 'alice', room: 'dev' });
     expect(toJsonEvent({ kind: 'reconnect', event: { phase: 'gave-up', attempts: 20, reason: 'refused' } }, ctx)).toEqual({ type: 'reconnect-failed', attempts: 20, reason: 'refused' });
+    expect(toJsonEvent({ kind: 'reconnect', event: { phase: 'unsure', command: '/register', check: 'c' } }, ctx)).toEqual({ type: 'reconnect-unsure', command: '/register', check: 'c' });
   });
 
   it('as terminal lines that say what happens to what is typed', () => {
     const [line] = toTerminalLines({ kind: 'reconnect', event: { phase: 'reconnecting', attempt: 1, of: 20, inMs: 1_000, reason: 'the server closed the connection' } }, ctx);
     expect(line).toContain('reconnecting in 1 s (try 1 of 20); what you type is kept');
     expect(toTerminalLines({ kind: 'reconnect', event: { phase: 'reconnected', attempt: 1, name: 'alice', room: 'dev' } }, ctx)[0]).toContain('reconnected: you are alice in #dev');
+    expect(toTerminalLines({ kind: 'reconnect', event: unsureEvent({ kind: 'password', old: 'x', password: 'y' }) }, ctx)[0]).toContain(
+      '/password was sent just before the connection was lost and may or may not have been done: check with /password NEW NEW',
+    );
   });
 });

@@ -267,6 +267,24 @@ describe('client and server together', () => {
     expect(last(alice, 'error')).toMatchObject({ message: expect.stringMatching(/no such file/) });
   });
 
+  it('an upload or a file sent, announced and unanswered when the connection goes, is reported, not dropped silently', async () => {
+    const local = path.join(base, 'notes.txt');
+    await writeFile(local, patternBytes(1_000, 7));
+    const empty = path.join(base, 'empty.txt');
+    await writeFile(empty, '');
+    const alice = await connect('alice');
+    alice.online = false; // the announcements never reach the server
+    await alice.client.upload(local);
+    await alice.client.sendTo('bob', empty, false);
+    await alice.client.linkLost('the connection was lost');
+    const failed = alice.events.filter((e) => e.type === 'failed');
+    expect(failed).toMatchObject([
+      { direction: 'upload', name: 'notes.txt', code: 'link-lost', message: expect.stringContaining('nothing of it was sent; /upload it again') },
+      { direction: 'send', name: 'empty.txt', code: 'link-lost', message: expect.stringContaining('may or may not have been delivered to bob') },
+    ]);
+    expect(alice.client.busy).toBe(false);
+  });
+
   it('an upload over the limit is refused before a byte is sent', async () => {
     const local = path.join(base, 'huge.txt');
     await writeFile(local, patternBytes(DEFAULT_FILE_OPTIONS.maxUploadBytes + 1));

@@ -4,12 +4,18 @@
 //
 // A line is priced by its verb as it arrives (no parse: the router reads it once, later); a line whose
 // verb is known but whose arguments are refused pays the rest of a refused line's price when it is read.
+// A line free only while it is of use pays a refused line's price when its answer is an error: a sign-in
+// the hub refuses (a bad, taken or held name; wrong passwords stay the login guard's) and a `<transport>`
+// with nothing to move; a second `<udp>` is priced so as it arrives (a connection binds once). Lines are
+// answered in order (the next is read once the last is answered), so the error that follows such a line
+// is its answer.
 import { kindOfVerb } from '../../commands/aliases.ts';
 import { isTransferVerb } from '../../commands/transfer-syntax.ts';
 import { TRANSPORT_VERB, UDP_VERB } from '../../commands/transport-syntax.ts';
 import type { ClientLine, CommandKind } from '../../commands/types.ts';
 import { verbOf } from '../../commands/verb.ts';
 import type { Outbound } from '../../chat/replies.ts';
+import type { ErrorCode } from '../../commands/types.ts';
 import type { Admission, ChatView, ConnectionDoor, DoorConnection, SharedFormat } from '../door.ts';
 import { PenaltyBudget, type PenaltyRules } from '../penalty.ts';
 import { COMMAND_COSTS, NEXT_PAGE_MS, PLUMBING_LINE_MS, REFUSED_LINE_MS, TRANSFER_LINE_COSTS } from './costs.ts';
@@ -26,6 +32,12 @@ function isNextPage(line: string): boolean {
   return NEXT_PAGE.test(line);
 }
 
+/** A refused sign-in that is the login guard's to count (wrong passwords, and its wait): not priced here. */
+const GUARDED_REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['bad-password', 'rate-limited']);
+
+/** A line read whose error answer, should one come, is priced as a refused line. */
+type Awaiting = 'sign-in' | 'transport' | undefined;
+
 /** Words of the refusal and of the drop (an `<error>rate-limited` line each). */
 export function overBudget(retryMs: number): string {
   return `slow down: too many commands; this line was ignored (try again in ${Math.ceil(retryMs / 1000)} s)`;
@@ -35,6 +47,11 @@ export const FLOOD_CLOSING = 'too many commands for too long; closing the connec
 export class BracketConnection implements DoorConnection {
   readonly format: SharedFormat = BRACKET_DOOR;
   private readonly budget: PenaltyBudget;
+  private awaiting: Awaiting;
+  /** When the line being answered was read (a late answer is priced at its line's time). */
+  private readAt = 0;
+  /** A `<udp>` was read: the next one can only be refused. */
+  private udpAsked = false;
 
   constructor(
     private readonly view: ChatView,
@@ -51,7 +68,8 @@ export class BracketConnection implements DoorConnection {
     if (kind === 'connect' || kind === 'reconnect') return this.view.name() === undefined ? COMMAND_COSTS[kind] : REFUSED_LINE_MS;
     if (kind !== undefined) return isNextPage(line) && LISTS.has(kind) ? NEXT_PAGE_MS : COMMAND_COSTS[kind];
     if (isTransferVerb(verb)) return TRANSFER_LINE_COSTS[verb];
-    if (verb === TRANSPORT_VERB || verb === UDP_VERB) return PLUMBING_LINE_MS;
+    if (verb === UDP_VERB) return this.udpAsked ? REFUSED_LINE_MS : PLUMBING_LINE_MS;
+    if (verb === TRANSPORT_VERB) return PLUMBING_LINE_MS;
     return REFUSED_LINE_MS;
   }
 
@@ -72,12 +90,26 @@ export class BracketConnection implements DoorConnection {
   read(line: string, now: number): ClientLine {
     const read = BRACKET_DOOR.read(line);
     if (read.type === 'refused') this.budget.owe(REFUSED_LINE_MS - this.costOf(line), now);
+    this.readAt = now;
+    this.awaiting = awaitingFor(read, this.view.name() === undefined);
+    if (verbOf(line) === UDP_VERB) this.udpAsked = true;
     return read;
   }
 
   bytes(reply: Outbound): Uint8Array {
+    if (this.awaiting !== undefined && (reply.kind === 'error' || reply.kind === 'greeting' || reply.kind === 'welcome')) {
+      if (reply.kind === 'error' && (this.awaiting === 'transport' || !GUARDED_REFUSALS.has(reply.code))) this.budget.owe(REFUSED_LINE_MS, this.readAt);
+      this.awaiting = undefined;
+    }
     return BRACKET_DOOR.bytes(reply);
   }
+}
+
+/** Which read lines are free unless their answer is an error (`unnamed`: the connection has no name yet). */
+function awaitingFor(read: ClientLine, unnamed: boolean): Awaiting {
+  if (read.type === 'transport') return 'transport';
+  if (read.type === 'command' && unnamed && (read.command.kind === 'connect' || read.command.kind === 'reconnect')) return 'sign-in';
+  return undefined;
 }
 
 /** The bracket door with a penalty budget per connection (undefined rules: the plain, budget-less door). */

@@ -39,8 +39,9 @@ export const REFUSED_LINE_MS = 1_000;
 
 /** Each command kind's cost in ms (a Record: a kind added without its cost does not compile). */
 export const COMMAND_COSTS: Readonly<Record<CommandKind, number>> = Object.freeze({
-  // Signing in is bounded by its own guard (wrong passwords: src/chat/login-guard.ts; the connect
-  // timeout): free before the name is taken. Once named, a `<connect>` can only be refused: see costOf.
+  // Signing in is free before the name is taken; a sign-in the hub refuses then costs a refused line
+  // (connection.ts), except wrong passwords, which the login guard counts (src/chat/login-guard.ts).
+  // Once named, a `<connect>` can only be refused: see costOf.
   connect: 0,
   // Coming back with a hold's token: signing in like connect; asking for the token, once per session.
   reconnect: 0,
@@ -85,5 +86,8 @@ export const TRANSFER_LINE_COSTS: Readonly<Record<TransferCommandKind, number>> 
   received: TRANSFER_REPLY_MS,
 });
 
-/** `<transport>` and `<udp>`: the data plane's own lines (a fallback's count, the binding offer): never slowed. */
+/**
+ * `<transport>` and `<udp>`: the data plane's own lines (a fallback's count, the binding offer), free while
+ * of use: a second `<udp>`, or a `<transport>` answered with an error, costs a refused line (connection.ts).
+ */
 export const PLUMBING_LINE_MS = 0;

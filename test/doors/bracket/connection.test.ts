@@ -83,6 +83,60 @@ describe('bracket connection: penalty budget', () => {
     expect(c.admit('<join>x', 0).type).toBe('hold');
   });
 
+  it('a sign-in the hub refuses costs a refused line; wrong passwords are the login guard\'s, a welcome costs nothing', () => {
+    const c = new BracketConnection(view(undefined), BRACKET_PENALTY_RULES);
+    const free = BRACKET_PENALTY_RULES.freeMs / REFUSED_LINE_MS;
+    // Wrong passwords, however many: the login guard's to count, not this budget's.
+    for (let i = 0; i < 3 * free; i++) {
+      expect(c.admit('<connect>alice wrong', 0)).toEqual({ type: 'go' });
+      expect(c.read('<connect>alice wrong', 0).type).toBe('command');
+      c.bytes({ kind: 'error', code: i % 2 === 0 ? 'bad-password' : 'rate-limited', message: 'wrong password for alice' });
+    }
+    // A reserved, taken or held name, a wrong hold token: each refusal is a refused line.
+    const refusals = [
+      ['<connect>root', 'bad-name'],
+      ['<connect>bob', 'name-taken'],
+      ['<reconnect>bob 00ff', 'name-taken'],
+      ['<connect>carol', 'name-registered'],
+    ] as const;
+    for (let i = 0; i <= free; i++) {
+      const [line, code] = refusals[i % refusals.length]!;
+      expect(c.admit(line, 0)).toEqual({ type: 'go' });
+      expect(c.read(line, 0).type).toBe('command');
+      c.bytes({ kind: 'error', code, message: 'refused' });
+    }
+    // One past the free clock: the next sign-in waits (and, kept up, is refused, then the connection closed).
+    expect(c.admit('<connect>dave', 0).type).toBe('hold');
+    // Lines that cost nothing and are answered with no error stay free; so does a welcome.
+    const d = new BracketConnection(view(undefined), BRACKET_PENALTY_RULES);
+    for (let i = 0; i < 3 * free; i++) {
+      d.read('<connect>alice', 0);
+      d.bytes({ kind: 'greeting', name: 'alice', room: 'lobby', online: 1, limits: { rate: 20, burst: 40 } });
+      // An error that answers no sign-in (a later line's) is not a sign-in's refusal.
+      d.bytes({ kind: 'error', code: 'name-taken', message: 'x' });
+    }
+    expect(d.admit('<connect>alice', 0)).toEqual({ type: 'go' });
+  });
+
+  it('a second <udp>, and a <transport> answered with an error, cost a refused line; the first and a useful one are free', () => {
+    const c = new BracketConnection(view('alice'), BRACKET_PENALTY_RULES);
+    expect(c.costOf('<udp>')).toBe(0);
+    c.read('<udp>', 0);
+    expect(c.costOf('<udp>')).toBe(REFUSED_LINE_MS);
+    // A <transport> the data plane takes (no error back) is free, however often.
+    for (let i = 0; i < 100; i++) {
+      expect(c.admit('<transport>tcp 3 lost', 0)).toEqual({ type: 'go' });
+      c.read('<transport>tcp 3 lost', 0);
+    }
+    const free = BRACKET_PENALTY_RULES.freeMs / REFUSED_LINE_MS;
+    for (let i = 0; i <= free; i++) {
+      expect(c.admit('<transport>tcp 3 lost', 0)).toEqual({ type: 'go' });
+      expect(c.read('<transport>tcp 3 lost', 0).type).toBe('transport');
+      c.bytes({ kind: 'error', code: 'refused', message: 'chat already travels over TCP on this connection' });
+    }
+    expect(c.admit('<transport>tcp 3 lost', 0).type).toBe('hold');
+  });
+
   it('shares the stateless door format: a room reply is formatted once for every bracket member', () => {
     const c = new BracketConnection(view('alice'), BRACKET_PENALTY_RULES);
     expect(c.format).toBe(BRACKET_DOOR);
