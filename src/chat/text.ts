@@ -9,11 +9,12 @@ export type TextCheck =
   | { ok: false; code: 'bad-argument' | 'too-large'; message: string };
 
 /**
- * CR LF, CR, LF and every other C0/C1 control character (tab, ESC, NUL, ...) become one space each:
- * line breaks would split the line protocol, and terminal escapes would let a sender repaint other
- * users' screens.
+ * CR LF, CR, LF and every other C0/C1 control character (tab, ESC, NUL, ...), and the line and
+ * paragraph separators (U+2028, U+2029: line breaks to many renderers), become one space each: line
+ * breaks would split the line protocol or fake a second line, and terminal escapes would let a sender
+ * repaint other users' screens.
  */
-const CONTROLS = /\r\n|[\u0000-\u001f\u007f-\u009f]/g;
+const CONTROLS = /\r\n|[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
 /**
  * Normalise chat text from `sender`:

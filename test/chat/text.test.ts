@@ -60,6 +60,13 @@ describe('normalizeChatText', () => {
     expect(normalizeChatText('\u2066a\u2069 \u200eb\u200f \u061cc pass\u200bword \u2060\ufeff', 'bob', 100)).toMatchObject({ ok: true, text: 'a b c password' });
     expect(normalizeChatText('👨\u200d👩\u200d👧 and می\u200cخواهم', 'bob', 100)).toMatchObject({ ok: true, text: '👨\u200d👩\u200d👧 and می\u200cخواهم' });
     expect(normalizeChatText('\u202e\u200b', 'bob', 100)).toMatchObject({ ok: false, code: 'bad-argument' });
+    // Characters drawn as nothing (soft hyphen, Hangul fillers, …) go too; U+2028/2029 are line breaks: a space.
+    expect(normalizeChatText('ad\u00admin \u3164\u115f\u1160\uffa0\u034f\u180e\u2061x', 'bob', 100)).toMatchObject({ ok: true, text: 'admin x' });
+    expect(normalizeChatText('one\u2028two\u2029three', 'bob', 100)).toMatchObject({ ok: true, text: 'one two three' });
+    expect(normalizeChatText('\u3164', 'bob', 100)).toMatchObject({ ok: false, code: 'bad-argument' });
+    // A region's flag keeps its tag characters.
+    const scotland = '\u{1f3f4}\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}';
+    expect(normalizeChatText(`go ${scotland}`, 'bob', 100)).toMatchObject({ ok: true, text: `go ${scotland}` });
     fc.assert(
       fc.property(fc.string({ unit: fc.constantFrom('a', ' ', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u200e', '\u200f', '\u061c', '\u200b', '\u2060', '\ufeff') }), (raw) => {
         const result = normalizeChatText(raw, 'bob', 1_000);

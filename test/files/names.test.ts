@@ -142,8 +142,9 @@ describe('temporary names', () => {
   it('refuses bidi controls and zero-width characters in file names, showing them in the message', () => {
     const spoof = checkUploadName('x\u202Egnp.txt', ['.txt', '.png']);
     expect(spoof).toEqual({ ok: false, message: '"x<U+202E>gnp.txt" contains the bidi control U+202E (invisible: it changes how the text around it is shown)' });
-    for (const ch of ['\u202a', '\u2066', '\u200e', '\u061c', '\u200b', '\u200d', '\u2060', '\ufeff']) {
-      expect(checkPlainName(`notes${ch}.txt`).ok).toBe(false);
+    for (const ch of ['\u202a', '\u2066', '\u200e', '\u061c', '\u200b', '\u200d', '\u2060', '\ufeff', '\u00ad', '\u3164', '\u115f', '\u{e0041}']) {
+      expect(checkPlainName(`notes${ch}.txt`).ok, ch).toBe(false);
     }
+    expect(checkUploadName('a\u00adb.txt', ['.txt'])).toEqual({ ok: false, message: '"a<U+00AD>b.txt" contains the invisible character U+00AD (invisible: it changes how the text around it is shown)' });
   });
 });
