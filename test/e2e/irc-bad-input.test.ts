@@ -57,6 +57,14 @@ describe('IRC door, bad input', () => {
     expect(c.lines.filter((l) => /^:dualchat 421 unk1 (FROBNICATE|KICK) :Unknown command/.test(l))).toHaveLength(2);
   });
 
+  it('a reserved nick is refused by the hub with 432 (the door checks only the shape: an account may hold it); the connection goes on', async () => {
+    const c = await rawIrc();
+    c.send('NICK root\r\nUSER r 0 * :R\r\n');
+    await c.waitFor(() => c.lines.some((l) => / 432 \* root :.*reserved/.test(l)), 'the 432 for a reserved nick');
+    c.send('NICK rootless\r\n');
+    await c.waitFor(() => c.lines.some((l) => /^:dualchat 001 rootless /.test(l)), 'the welcome under another nick');
+  });
+
   it('a flood is held, then refused, then the connection dropped with ERROR :Excess Flood; others are served', async () => {
     const witness = await user('calm1');
     const c = await rawIrc();

@@ -118,11 +118,17 @@ export interface Transition {
   actions: RegistrationAction[];
 }
 
+/**
+ * A nick's or an account's shape only: a reserved word is the hub's to refuse, since an account registered
+ * under it before the word was reserved still signs in (the hub knows the accounts, this module does not).
+ */
+const SHAPE_ONLY = (): boolean => true;
+
 /** The state after `event`, and what to say or ask. Never throws. */
 export function register(state: Registration, event: RegistrationEvent): Transition {
   switch (event.type) {
     case 'nick': {
-      const checked = checkUserName(event.nick);
+      const checked = checkUserName(event.nick, SHAPE_ONLY);
       if (event.nick.trim() === '') return same(state, { type: 'numeric', code: '431', params: [], text: 'No nickname given' });
       if (!checked.ok) return same(state, { type: 'numeric', code: '432', params: [event.nick.slice(0, 32)], text: `Erroneous nickname: ${checked.message}` });
       if (state.phase === 'registered') return same(state, { type: 'rename', nick: checked.name });
@@ -212,7 +218,7 @@ export function plainCredentials(base64: string): PlainCredentials {
   const parts = Buffer.from(base64, 'base64').toString('utf8').split('\0');
   if (parts.length !== 3) return { ok: false, reason: 'a PLAIN payload is authzid NUL authcid NUL password' };
   const [authzid, authcid, password] = parts as [string, string, string];
-  const checked = checkUserName(authcid);
+  const checked = checkUserName(authcid, SHAPE_ONLY);
   if (!checked.ok) return { ok: false, reason: `the account is not a name here: ${checked.message}` };
   if (authzid !== '' && nameKey(authzid) !== nameKey(checked.name)) return { ok: false, reason: 'the authorization identity must be empty or the account itself' };
   if (password === '') return { ok: false, reason: 'no password given' };

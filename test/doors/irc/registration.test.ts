@@ -2,7 +2,7 @@
 // claim until CAP END, a refused nick forgotten, numerics for what is wrong.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { INITIAL_REGISTRATION, INITIAL_REGISTRATION_WITH_ACCOUNTS, register, type Registration, type RegistrationEvent } from '../../../src/doors/irc/registration.ts';
+import { INITIAL_REGISTRATION, INITIAL_REGISTRATION_WITH_ACCOUNTS, plainCredentials, register, type Registration, type RegistrationEvent } from '../../../src/doors/irc/registration.ts';
 
 function run(events: RegistrationEvent[], from: Registration = INITIAL_REGISTRATION) {
   let state = from;
@@ -61,6 +61,9 @@ describe('IRC registration', () => {
     expect(register(INITIAL_REGISTRATION, { type: 'nick', nick: 'a_b' }).actions[0]).toMatchObject({ type: 'numeric', code: '432', params: ['a_b'] });
     expect(register(INITIAL_REGISTRATION, { type: 'nick', nick: 'x'.repeat(17) }).actions[0]).toMatchObject({ code: '432' });
     expect(register(INITIAL_REGISTRATION, { type: 'nick', nick: ' ' }).actions[0]).toMatchObject({ code: '431' });
+    // A reserved word has a name's shape: the hub refuses it, or lets an account that holds it in.
+    expect(register(INITIAL_REGISTRATION, { type: 'nick', nick: 'root' }).actions).not.toContainEqual(expect.objectContaining({ code: '432' }));
+    expect(plainCredentials(Buffer.from('\0admin\0pw', 'utf8').toString('base64'))).toEqual({ ok: true, account: 'admin', password: 'pw' });
     expect(register(INITIAL_REGISTRATION, { type: 'user', params: ['a'] }).actions[0]).toMatchObject({ code: '461', params: ['USER'] });
   });
 });
