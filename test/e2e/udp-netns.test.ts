@@ -48,6 +48,9 @@ let filesDir = '';
 const children: ClientProcess[] = [];
 
 /** Starts `dualchat server` inside the namespace; resolves with its ports from the "listening" log line. */
+/** The server's log so far (JSON lines on its stderr), for the failure messages. */
+let serverLog = '';
+
 function startServerInNs(): Promise<{ tcp: number; udp: number }> {
   const child = spawn(
     'ip',
@@ -63,6 +66,7 @@ function startServerInNs(): Promise<{ tcp: number; udp: number }> {
     // The log (JSON lines) goes to stderr.
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       err += d;
+      serverLog += d;
       for (const line of err.split('\n').slice(0, -1)) {
         if (!line.includes('"listening"')) continue;
         const record = JSON.parse(line) as { tcp: number; udp: number };
@@ -137,7 +141,8 @@ describe.skipIf(skipReason !== undefined)(TITLE, () => {
     expect(textsFrom(sender, 'sender')).toEqual(expected);
     for (const [name, c] of [['sender', sender], ['receiver', receiver]] as const) {
       // Said with what moved chat, if anything did: a failure here names the line and the reason.
-      const transports = JSON.stringify(c.events.filter((e) => e.type === 'transport'));
+      const fallbacks = serverLog.split('\n').filter((l) => l.includes('fallback')).join('\n');
+      const transports = `${JSON.stringify(c.events.filter((e) => e.type === 'transport'))}; the server's fallback lines: ${fallbacks}`;
       const overTcp = c.events.filter((e) => e.type === 'message' && e.transport !== 'udp').map((e) => e.text);
       expect(overTcp.slice(0, 5), `${name}: lines over TCP (${overTcp.length}); transport events ${transports}`).toEqual([]);
       expect(c.events.filter((e) => e.type === 'transport'), `${name}: transport events ${transports}`).toHaveLength(1);
