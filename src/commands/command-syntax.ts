@@ -145,22 +145,14 @@ export function parseArguments(kind: CommandKind, verb: string, rest: string): P
       return extra === '' ? ok({ kind, password: password.token }) : usage(verb, kind, 'a password is one word');
     }
     case 'password': {
-      const old = readToken(rest);
-      if (!old.ok || old.token === '') return usage(verb, kind);
-      const next = readToken(old.rest);
-      if (!next.ok || next.token === '') return usage(verb, kind, 'missing NEW');
-      const extra = readFreeText(next.rest);
-      return extra === '' ? ok({ kind, old: old.token, password: next.token }) : usage(verb, kind, 'a password is one word');
+      const words = twoWords(rest, verb, kind, 'missing NEW', 'a password is one word');
+      return words.ok ? ok({ kind, old: words.first, password: words.second }) : words;
     }
     case 'history':
       return parseHistory(rest, verb);
     case 'reconnect': {
-      const name = readToken(rest);
-      if (!name.ok || name.token === '') return usage(verb, kind);
-      const token = readToken(name.rest);
-      if (!token.ok || token.token === '') return usage(verb, kind, 'missing TOKEN');
-      const extra = readFreeText(token.rest);
-      return extra === '' ? ok({ kind, name: name.token, token: token.token }) : usage(verb, kind, 'a token is one word');
+      const words = twoWords(rest, verb, kind, 'missing TOKEN', 'a token is one word');
+      return words.ok ? ok({ kind, name: words.first, token: words.second }) : words;
     }
     case 'away':
     case 'topic': {
@@ -171,6 +163,21 @@ export function parseArguments(kind: CommandKind, verb: string, rest: string): P
 }
 
 /** `ROOM [N] [BEFORE]`: a room token, then up to two decimal numbers. */
+/** Exactly two words (`<password>OLD NEW`, `<reconnect>NAME TOKEN`), else the usage with why. */
+function twoWords(
+  rest: string,
+  verb: string,
+  kind: CommandKind,
+  missingSecond: string,
+  extraWords: string,
+): { ok: true; first: string; second: string } | { ok: false; error: ParseError } {
+  const first = readToken(rest);
+  if (!first.ok || first.token === '') return usage(verb, kind);
+  const second = readToken(first.rest);
+  if (!second.ok || second.token === '') return usage(verb, kind, missingSecond);
+  return readFreeText(second.rest) === '' ? { ok: true, first: first.token, second: second.token } : usage(verb, kind, extraWords);
+}
+
 function parseHistory(rest: string, verb: string): ParseResult<Command> {
   const room = readToken(rest);
   if (!room.ok || room.token === '') return usage(verb, 'history');

@@ -24,6 +24,8 @@ const HIDDEN = '\u00ad\u034f\u115f\u1160\u180e\u2061-\u2064\u3164\uffa0';
  */
 const TAGS = '\u{e0000}-\u{e007f}';
 
+const IS_BIDI = new RegExp(`[${BIDI_CONTROLS}]`, 'u');
+const IS_ZERO_WIDTH = new RegExp(`[${ZERO_WIDTH}]`, 'u');
 const INVISIBLE = new RegExp(`[${BIDI_CONTROLS}${ZERO_WIDTH}${HIDDEN}${TAGS}]`, 'u');
 const INVISIBLE_ALL = new RegExp(`[${BIDI_CONTROLS}${ZERO_WIDTH}${HIDDEN}${TAGS}]`, 'gu');
 /**
@@ -55,10 +57,6 @@ export function codePointName(ch: string): string {
 
 /** Words for an invisible character in a refusal: `the bidi control U+202E` / `the zero-width character U+200B`. */
 export function describeInvisible(ch: string): string {
-  const kind = new RegExp(`[${BIDI_CONTROLS}]`, 'u').test(ch)
-    ? 'the bidi control'
-    : new RegExp(`[${ZERO_WIDTH}]`, 'u').test(ch)
-      ? 'the zero-width character'
-      : 'the invisible character';
+  const kind = IS_BIDI.test(ch) ? 'the bidi control' : IS_ZERO_WIDTH.test(ch) ? 'the zero-width character' : 'the invisible character';
   return `${kind} ${codePointName(ch)} (invisible: it changes how the text around it is shown)`;
 }

@@ -60,14 +60,12 @@ function startServerInNs(): Promise<{ tcp: number; udp: number }> {
   server = child;
   return new Promise((resolve, reject) => {
     let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`no "listening" line within 10 s; stdout: ${out}; stderr: ${err}`)), 10_000);
+    const timer = setTimeout(() => reject(new Error(`no "listening" line within 10 s; stdout: ${out}; stderr: ${serverLog}`)), 10_000);
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     // The log (JSON lines) goes to stderr.
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      err += d;
       serverLog += d;
-      for (const line of err.split('\n').slice(0, -1)) {
+      for (const line of serverLog.split('\n').slice(0, -1)) {
         if (!line.includes('"listening"')) continue;
         const record = JSON.parse(line) as { tcp: number; udp: number };
         clearTimeout(timer);
@@ -75,7 +73,7 @@ function startServerInNs(): Promise<{ tcp: number; udp: number }> {
         return;
       }
     });
-    child.on('exit', (code) => reject(new Error(`server exited (${code}) before listening; stderr: ${err}`)));
+    child.on('exit', (code) => reject(new Error(`server exited (${code}) before listening; stderr: ${serverLog}`)));
   });
 }
 

@@ -13,6 +13,7 @@ import { kindOfVerb } from '../../commands/aliases.ts';
 import { isTransferVerb } from '../../commands/transfer-syntax.ts';
 import { TRANSPORT_VERB, UDP_VERB } from '../../commands/transport-syntax.ts';
 import type { ClientLine, CommandKind } from '../../commands/types.ts';
+import { readPageArgument } from '../../commands/list-pages.ts';
 import { verbOf } from '../../commands/verb.ts';
 import type { Outbound } from '../../chat/replies.ts';
 import type { ErrorCode } from '../../commands/types.ts';
@@ -25,11 +26,10 @@ const GO: Admission = Object.freeze({ type: 'go' });
 
 /** The commands whose long answers come in pages. */
 const LISTS: ReadonlySet<CommandKind> = new Set<CommandKind>(['users', 'rooms', 'listfiles']);
-/** `<verb>+N` with N ≥ 2: a further page (page 1 is priced as the listing it is). */
-const NEXT_PAGE = /^\s*<[^>]*>\s*\+0*(?:[2-9]|[1-9]\d+)\s*$/;
-
+/** `<verb>+N` with N ≥ 2 (the grammar's page argument): a further page; page 1 is priced as the listing it is. */
 function isNextPage(line: string): boolean {
-  return NEXT_PAGE.test(line);
+  const page = readPageArgument(line.slice(line.indexOf('>') + 1).trim());
+  return page?.ok === true && page.page >= 2;
 }
 
 /** A refused sign-in that is the login guard's to count (wrong passwords, and its wait): not priced here. */
@@ -66,7 +66,7 @@ export class BracketConnection implements DoorConnection {
     if (verb === undefined) return REFUSED_LINE_MS;
     const kind = kindOfVerb(verb);
     if (kind === 'connect' || kind === 'reconnect') return this.view.name() === undefined ? COMMAND_COSTS[kind] : REFUSED_LINE_MS;
-    if (kind !== undefined) return isNextPage(line) && LISTS.has(kind) ? NEXT_PAGE_MS : COMMAND_COSTS[kind];
+    if (kind !== undefined) return LISTS.has(kind) && isNextPage(line) ? NEXT_PAGE_MS : COMMAND_COSTS[kind];
     if (isTransferVerb(verb)) return TRANSFER_LINE_COSTS[verb];
     if (verb === UDP_VERB) return this.udpAsked ? REFUSED_LINE_MS : PLUMBING_LINE_MS;
     if (verb === TRANSPORT_VERB) return PLUMBING_LINE_MS;
