@@ -127,3 +127,11 @@ export const RECONNECT_MAX_ATTEMPTS = 20;
  * 5,600 long file names (~150), yet a server that claims endless pages cannot keep the client asking.
  */
 export const MAX_LIST_PAGES = 1_000;
+
+/**
+ * A close datagram from the server comes as a session ends or the server shuts down, and TCP says which
+ * (`server shutting down`, or the connection's end). Both travel at once but on two sockets, so the
+ * datagram can be read first; the move to TCP is shown only if, this long after, nothing explained it.
+ * Loopback and LAN deliver the TCP line within a millisecond; a second covers a congested path.
+ */
+export const SERVER_CLOSE_EXPLAINED_MS = 1_000;

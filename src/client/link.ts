@@ -23,7 +23,7 @@ import { MAX_QUEUED_CHUNKS_PER_LINK, TCP_CHUNK_WINDOW_BYTES } from '../files/lim
 import { connectTcp, type ClientConnection, type ConnectionEvent } from '../tcp/client-connection.ts';
 import { tlsConnectFactory, type TlsClientOptions } from '../tcp/tls.ts';
 import { UdpClientPlane, type ClientPlaneEvent } from '../udp/client-plane.ts';
-import { ORDER_WAIT_MAX_MS, ORDER_WAIT_QUIET_MS } from './constants.ts';
+import { ORDER_WAIT_MAX_MS, ORDER_WAIT_QUIET_MS, SERVER_CLOSE_EXPLAINED_MS } from './constants.ts';
 import { Pacer } from './pacer.ts';
 import type { ClientNotice, StatusInfo, TransportChangeReason, UdpStatus } from './render.ts';
 import { ClientState, type Display, type UsersScope } from './state.ts';
@@ -126,6 +126,8 @@ export class ChatLink {
   private heardServer = false;
   /** The token of `<hold>`: proves our name to the server after a lost connection. */
   private heldWith: string | undefined;
+  /** A data-plane close from the server, shown after SERVER_CLOSE_EXPLAINED_MS unless TCP explains it. */
+  private deferredChange: ReturnType<typeof setTimeout> | undefined;
   /** What was typed and not answered when the connection went (set on close). */
   private leftOver: LeftOver = { unanswered: [], unsent: [] };
 
@@ -590,6 +592,14 @@ export class ChatLink {
           this.plane?.abandon();
           break;
         }
+        if (event.reason === 'closed') {
+          // The server's close datagram: it closes a bound data plane only as the session ends or the
+          // server shuts down, and says which on TCP, a line that may still be in flight as the datagram
+          // is read. Chat moves to TCP now; the move is shown only if nothing on TCP explained it.
+          this.deferChange('tcp', OWN_REASONS.closed);
+          this.options.files?.udpLost();
+          break;
+        }
         this.changed('tcp', OWN_REASONS[event.reason]);
         if (event.reason !== 'timeout' && event.reason !== 'refused') this.options.files?.udpLost();
         break;
@@ -615,6 +625,17 @@ export class ChatLink {
   /** The server's `<transport>`: it answers ours, or it gave up first (the plane's events say what follows). */
   private onServerTransport(reply: Extract<Reply, { kind: 'transport' }>): void {
     this.plane?.peerTransport(reply.received, reply.reason);
+  }
+
+  private deferChange(transport: Transport, reason: TransportChangeReason): void {
+    this.lastChange = reason;
+    clearTimeout(this.deferredChange);
+    this.deferredChange = setTimeout(() => {
+      this.deferredChange = undefined;
+      if (this.isClosed || this.state.serverShuttingDown || this.state.disconnected) return;
+      this.changed(transport, reason);
+    }, SERVER_CLOSE_EXPLAINED_MS);
+    this.deferredChange.unref();
   }
 
   private changed(transport: Transport, reason: TransportChangeReason): void {
@@ -679,6 +700,7 @@ export class ChatLink {
         break;
       case 'closed': {
         this.isClosed = true;
+        clearTimeout(this.deferredChange);
         this.leftOver = { unanswered: this.state.unanswered(), unsent: this.outbox.map((o) => o.command) };
         this.outbox.length = 0;
         void this.stopUdp();
