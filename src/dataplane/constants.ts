@@ -31,6 +31,16 @@ export const CHALLENGE_RETRY_MS = HELLO_RETRY_MS;
 /** Give up binding (fall back to chat over TCP) after this long without an answer: "a few seconds". */
 export const BINDING_TIMEOUT_MS = 3_000;
 /**
+ * A bound client whose server has not yet said its address is validated (a helloOk with the flag) sends
+ * a fresh hello every HELLO_RETRY_MS, at most this many times: each brings the challenge again (or the
+ * confirmation) and buys the server 3× its bytes to send. Without it, a client that only listens
+ * deadlocks when its first challenge or response is lost: the server, held to 3× what it heard, sends it
+ * next to nothing, so it has nothing to answer, and the server's engine gives it up (as RFC 9002
+ * §6.2.2.1 has a QUIC client keep probing until the server may send freely). As many as fit in the
+ * binding timeout.
+ */
+export const VALIDATION_PROBES = BINDING_TIMEOUT_MS / HELLO_RETRY_MS;
+/**
  * A bound client whose engine has awaited an answer (a chat line or a keepalive sent, not acknowledged) for
  * this long, without hearing anything at all from the server, starts sending fresh hellos (every
  * HELLO_RETRY_MS) until it hears again. An idle session awaits nothing and never does it. Far above a round

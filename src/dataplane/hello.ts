@@ -4,7 +4,9 @@
 // src/udp/binding.ts, and handed in (a BindingProof to the binding table, hello and response bodies to
 // the client's machine).
 //
-// refuse body:  reason u8 (RefuseReason)
+// refuse body:   reason u8 (RefuseReason)
+// helloOk body:  empty, or one byte HELLO_OK_VALIDATED: the server has seen this address answer its
+//                challenge (a client keeps probing until it hears so: src/dataplane/machine.ts)
 
 export const RefuseReason = {
   unknownConnection: 1,
@@ -21,6 +23,20 @@ export function encodeRefuse(reason: RefuseReasonName): Uint8Array {
 export function decodeRefuse(body: Uint8Array): RefuseReasonName | undefined {
   const code = body[0];
   return (Object.keys(RefuseReason) as RefuseReasonName[]).find((k) => RefuseReason[k] === code);
+}
+
+/** The helloOk body's one flag: the address it goes to has answered its challenge. */
+const HELLO_OK_VALIDATED = 1;
+const NOT_VALIDATED = new Uint8Array(0);
+const VALIDATED = Uint8Array.of(HELLO_OK_VALIDATED);
+
+export function encodeHelloOk(validated: boolean): Uint8Array {
+  return validated ? VALIDATED : NOT_VALIDATED;
+}
+
+/** Whether a helloOk says the address is validated (an empty body, as older servers send, does not). */
+export function helloOkValidated(body: Uint8Array): boolean {
+  return body[0] === HELLO_OK_VALIDATED;
 }
 
 /** A hello's proof checked: its nonce when the MAC is right. */

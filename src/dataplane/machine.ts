@@ -44,8 +44,9 @@ import {
   QUEUE_CHECK_INTERVAL_MS,
   REBIND_SILENCE_MS,
   REPLAYED_HELLO_RETRIES,
+  VALIDATION_PROBES,
 } from './constants.ts';
-import { decodeRefuse, type RefuseReasonName } from './hello.ts';
+import { decodeRefuse, encodeHelloOk, helloOkValidated, type RefuseReasonName } from './hello.ts';
 import {
   sameAddress,
   type Address,
@@ -152,6 +153,12 @@ export class DataPlaneMachine<T> {
   private helloAt: number | undefined;
   private bindingDeadline: number | undefined;
   private lastHeard = -Infinity;
+  /** (client, bound) Hellos still to send while the server has not said our address is validated. */
+  private probesLeft = 0;
+  /** (client) The server said our address is validated. */
+  private validatedValue = false;
+  /** (client, bound) When the next of them goes (undefined: none). */
+  private probeAt: number | undefined;
   /** When the silence watch first saw the engine awaiting an answer (undefined: it awaits none). */
   private awaitingSince: number | undefined;
 
@@ -189,6 +196,11 @@ export class DataPlaneMachine<T> {
 
   get state(): PlaneState {
     return this.stateValue;
+  }
+
+  /** (client) Whether the server said our address answered its challenge (it sends to us freely). */
+  get addressValidated(): boolean {
+    return this.validatedValue;
   }
 
   /** Where datagrams go: the client's target; the server's client once bound (it moves on a rebind). */
@@ -248,6 +260,10 @@ export class DataPlaneMachine<T> {
         return;
       case 'helloOk':
         if (state === 'binding') this.becomeBound();
+        if (helloOkValidated(datagram.body)) {
+          this.probesLeft = 0;
+          this.validatedValue = true;
+        }
         return;
       case 'refuse': {
         // While bound, a refusal answers a stale rebind hello; the engine decides whether the path lives.
@@ -279,13 +295,14 @@ export class DataPlaneMachine<T> {
 
   /**
    * (server) A hello for this connection id whose proof the shell verified and found fresh, from `from`:
-   * bind there (or move there: NAT rebinding) and answer helloOk. Ignored once the binding is over.
+   * bind there (or move there: NAT rebinding) and answer helloOk, saying whether `from` has answered its
+   * challenge (`validated`: the client stops probing). Ignored once the binding is over.
    */
-  handleVerifiedHello(from: Address, now: number): void {
+  handleVerifiedHello(from: Address, now: number, validated: boolean): void {
     this.advance(now);
     if (this.role !== 'server' || (this.stateValue !== 'offered' && this.stateValue !== 'bound')) return;
     this.peerValue = { address: from.address, port: from.port };
-    this.outgoing.push({ type: 'helloOk', connectionId: this.connectionId, body: EMPTY, to: this.peerValue });
+    this.outgoing.push({ type: 'helloOk', connectionId: this.connectionId, body: encodeHelloOk(validated), to: this.peerValue });
     if (this.stateValue === 'offered') this.becomeBound();
   }
 
@@ -364,6 +381,7 @@ export class DataPlaneMachine<T> {
     now = this.now;
     if (this.bindingDeadline !== undefined && now >= this.bindingDeadline) this.giveUp('timeout');
     if (this.helloAt !== undefined && now >= this.helloAt) this.onHelloTimer();
+    if (this.probesLeft > 0 && this.probeAt !== undefined && now >= this.probeAt) this.onProbeTimer();
     if (this.syncDeadline !== undefined && now >= this.syncDeadline) this.onSyncTimeout();
     const engine = this.engine;
     if (engine !== undefined) {
@@ -424,7 +442,8 @@ export class DataPlaneMachine<T> {
   /** When handleTimeout must be called next (absolute), or undefined when nothing is due ever. */
   pollTimeout(): number | undefined {
     const engineAt = this.engine?.pollTimeout();
-    return earliest(earliest(engineAt, this.helloAt), earliest(this.bindingDeadline, this.syncDeadline));
+    const probeAt = this.probesLeft > 0 ? this.probeAt : undefined;
+    return earliest(earliest(earliest(engineAt, this.helloAt), probeAt), earliest(this.bindingDeadline, this.syncDeadline));
   }
 
   // ---- transitions ----------------------------------------------------------------------------------
@@ -435,6 +454,10 @@ export class DataPlaneMachine<T> {
     this.bindingDeadline = undefined;
     // A client's silence watch starts when the engine first sends (its opening PING, at once).
     this.helloAt = undefined;
+    if (this.role === 'client') {
+      this.probesLeft = VALIDATION_PROBES;
+      this.probeAt = this.now + HELLO_RETRY_MS;
+    }
     this.events.push({ type: 'bound', peer: this.peerValue! });
   }
 
@@ -509,6 +532,20 @@ export class DataPlaneMachine<T> {
     this.helloAt = now + HELLO_RETRY_MS;
   }
 
+  /** (client, bound) The server has not said our address is validated: the hello again (see VALIDATION_PROBES). */
+  private onProbeTimer(): void {
+    if (this.stateValue !== 'bound') {
+      this.probesLeft = 0;
+      return;
+    }
+    this.probesLeft--;
+    // A fresh nonce: from where the server bound us, a repeat; from a new address (the NAT moved us
+    // meanwhile, and the confirmation went to the old one), a challenge there, as a rebind.
+    this.nonce++;
+    this.queueHello();
+    this.probeAt = this.now + HELLO_RETRY_MS;
+  }
+
   /**
    * Stops the engine (its last statistics are kept). `countChat` (chat moves to TCP): the chat messages
    * it received and its owner has not taken yet (held back: a disk behind a file transfer) are handed
@@ -518,6 +555,7 @@ export class DataPlaneMachine<T> {
   private stopEngine(countChat: boolean): void {
     this.bindingDeadline = undefined;
     this.helloAt = undefined;
+    this.probesLeft = 0;
     this.awaitingSince = undefined;
     const engine = this.engine;
     if (engine === undefined) return;

@@ -66,6 +66,11 @@ export class ServerDemux<S extends DemuxedSession> {
     this.table.remove(connectionId);
   }
 
+  /** Whether `connectionId`'s bound address has answered its challenge: BindingTable.isValidated. */
+  isValidated(connectionId: number): boolean {
+    return this.table.isValidated(connectionId);
+  }
+
   /** Whether `bytes` more may be sent to `to` for `connectionId` now (counted if so): BindingTable.maySend. */
   maySend(connectionId: number, to: Address, bytes: number): boolean {
     return this.table.maySend(connectionId, to, bytes);
@@ -87,7 +92,7 @@ export class ServerDemux<S extends DemuxedSession> {
             break;
           case 'bind':
           case 'repeat':
-            decision.session.machine.handleVerifiedHello(from, now);
+            decision.session.machine.handleVerifiedHello(from, now, decision.type === 'repeat' && decision.challenge === undefined);
             if (decision.challenge !== undefined) this.outgoing.push({ type: 'challenge', connectionId, body: decision.challenge, to });
             break;
         }
@@ -95,7 +100,8 @@ export class ServerDemux<S extends DemuxedSession> {
       }
       case 'response': {
         const decision = this.table.response(connectionId, datagram.body, from, bytes);
-        if (decision.type === 'rebind') decision.session.machine.handleVerifiedHello(from, now);
+        // Validated (the binding stays) or moved there: either way the helloOk says so, and the client stops probing.
+        if (decision.type === 'rebind' || decision.type === 'validated') decision.session.machine.handleVerifiedHello(from, now, true);
         return { type: 'response', decision };
       }
       case 'data':

@@ -140,6 +140,9 @@ export class ServerBinding {
         return;
       case 'gave-up':
         context.counters.fallbacks[event.reason]++;
+        // Whether the client's address had answered its challenge: until then the server may send it
+        // only 3× what it heard (a `lost` on an address never validated points there).
+        const validated = context.demux.isValidated(this.connectionId);
         context.demux.remove(this.connectionId);
         context.logger.info(
           {
@@ -147,6 +150,7 @@ export class ServerBinding {
             name: session.name,
             connId: this.connectionId,
             reason: event.reason,
+            validated,
             by: event.by === 'self' ? 'server' : 'client',
             engine: summary(event.engine),
             // The client's engine broke the protocol (docs/engine.md, "Receive accounting"): how.

@@ -3,7 +3,7 @@
 // hello, a lost helloOk, NAT rebinding through a path challenge, and a copied hello that arrived first.
 import { describe, expect, it } from 'vitest';
 import { decodeRefuse } from '../../src/dataplane/hello.ts';
-import { AMPLIFICATION_FACTOR, BINDING_TIMEOUT_MS, FALLBACK_SYNC_TIMEOUT_MS, HELLO_RETRY_MS, REBIND_SILENCE_MS } from '../../src/dataplane/constants.ts';
+import { AMPLIFICATION_FACTOR, BINDING_TIMEOUT_MS, FALLBACK_SYNC_TIMEOUT_MS, HELLO_RETRY_MS, REBIND_SILENCE_MS, VALIDATION_PROBES } from '../../src/dataplane/constants.ts';
 import { encodeDatagram } from '../../src/wire/codec.ts';
 import { CLIENT_HOST, Pair, SERVER, texts } from './pair.ts';
 
@@ -98,7 +98,7 @@ describe('binding', () => {
     const pair = new Pair({ seed: 6, link: { delayMs: ONE_WAY_MS } });
     pair.run(1_000, () => bound(pair));
     pair.clientSay('line 1');
-    pair.runFor(1_000, () => pair.serverGot.length === 1);
+    pair.runFor(1_000, () => pair.serverGot.length === 1 && pair.client.addressValidated);
     const oldPort = pair.clientPort;
 
     pair.natRebind();
@@ -138,6 +138,64 @@ describe('binding', () => {
     pair.runFor(1_000, () => pair.demux.counters.validated === 1 && pair.serverGot.length === 1);
     expect(pair.demux.counters.validated).toBe(1);
     expect(pair.serverGot).toMatchObject([{ text: 'after the loss', via: 'udp' }]);
+  });
+
+  it('validates a client that only listens although its first challenges are lost: it probes until the server confirms', () => {
+    // The receiver of a chat sends nothing of its own: were it to wait for the server's datagrams, the
+    // server (held to 3× what it heard while unvalidated) would send it next to nothing, and give it up.
+    const pair = new Pair({ seed: 10, link: { delayMs: ONE_WAY_MS } });
+    pair.loseToClient.add('challenge');
+    pair.at(600, () => pair.loseToClient.delete('challenge'));
+    pair.run(1_000, () => bound(pair));
+    const lines = Array.from({ length: 200 }, (_, i) => `<message>lobby alice ${i} - line ${i}`);
+    for (const line of lines) pair.serverSay(line);
+    pair.runFor(10_000, () => pair.clientGot.length === lines.length);
+    expect(pair.demux.counters.validated).toBe(1);
+    expect(texts(pair.clientGot)).toEqual(lines);
+    expect(pair.clientGot.every((g) => g.via === 'udp')).toBe(true);
+    expect([pair.eventsOf('client', 'gave-up'), pair.eventsOf('server', 'gave-up')]).toEqual([[], []]);
+    // Confirmed, the client probes no more.
+    const validatedAt = pair.serverSent.find((s) => s.datagram.type === 'helloOk' && s.datagram.body.length > 0)!.at;
+    const hellos = pair.clientSent.filter((s) => s.datagram.type === 'hello');
+    expect(hellos.filter((s) => s.at > validatedAt + 2 * ONE_WAY_MS)).toEqual([]);
+    expect(hellos.length).toBeLessThanOrEqual(1 + 600 / HELLO_RETRY_MS + 2);
+  });
+
+  it('follows a NAT rebinding that came before the confirmation: the probes carry fresh nonces and move the binding', () => {
+    const pair = new Pair({ seed: 6, link: { delayMs: ONE_WAY_MS } });
+    pair.run(1_000, () => bound(pair));
+    pair.natRebind();
+    pair.clientSay('line 1');
+    pair.serverSay('reply 1');
+    pair.runFor(REBIND_SILENCE_MS, () => pair.serverGot.length === 1 && pair.clientGot.length === 1);
+    expect(pair.now).toBeLessThan(REBIND_SILENCE_MS);
+    expect([texts(pair.serverGot), texts(pair.clientGot)]).toEqual([['line 1'], ['reply 1']]);
+    expect(pair.demux.counters.rebound).toBe(1);
+    expect(pair.client.addressValidated).toBe(true);
+  });
+
+  it('at 15 % loss each way, a client that only listens gets every line over UDP (seed 13 lost UDP before the probes)', () => {
+    // As the netns e2e test: the sender's lines go to a receiver that says nothing. Before the client
+    // probed for its validation, seed 13 lost its first challenge, and the server, held to 3× what it had
+    // heard, gave the silent client up and moved its chat to TCP.
+    for (const seed of [13, ...Array.from({ length: 40 }, (_, i) => 100 + i)]) {
+      const pair = new Pair({ seed, link: { delayMs: 5, loss: 0.15 } });
+      pair.run(BINDING_TIMEOUT_MS, () => bound(pair));
+      if (!bound(pair)) continue; // every hello lost for 3 s: a fallback to TCP, as it should be
+      for (let i = 0; i < 200; i++) pair.at(pair.now + i * 10, () => pair.serverSay(`line ${i}`));
+      pair.runFor(20_000, () => pair.clientGot.length === 200);
+      expect({ seed, tcp: pair.clientGot.filter((g) => g.via === 'tcp').length, gaveUp: pair.eventsOf('server', 'gave-up').length }).toEqual({ seed, tcp: 0, gaveUp: 0 });
+      expect(pair.clientGot).toHaveLength(200);
+    }
+  });
+
+  it('probes a bounded number of times for a server that never confirms, then waits as before', () => {
+    const pair = new Pair({ seed: 11, link: { delayMs: ONE_WAY_MS } });
+    pair.loseToClient.add('helloOk');
+    pair.loseToClient.add('challenge');
+    pair.run(1_000, () => bound(pair));
+    pair.runFor(BINDING_TIMEOUT_MS * 3);
+    expect(pair.clientSent.filter((s) => s.datagram.type === 'hello').length).toBeLessThanOrEqual(1 + VALIDATION_PROBES);
   });
 
   it('takes its binding back from a copy of its hello that reached the server first from elsewhere (abuse row 11)', () => {

@@ -53,12 +53,12 @@ describe('the machine', () => {
     expect(server.chatPath).toBe('tcp');
     expect(server.sendChat('x', encoder.encode('x'), 1)).toBe('declined');
     expect(server.sendBulk(new Uint8Array(4), 1)).toBe(false);
-    server.handleVerifiedHello(from, 2);
+    server.handleVerifiedHello(from, 2, false);
     expect(server.state).toBe('bound');
     expect(server.pollTransmit(2)).toMatchObject({ type: 'helloOk', to: from });
 
     const client = clientMachine();
-    client.handleVerifiedHello(SERVER, 1);
+    client.handleVerifiedHello(SERVER, 1, false);
     expect(client.state).toBe('binding');
   });
 
@@ -75,7 +75,7 @@ describe('the machine', () => {
       holdMessages: () => holding,
     });
     const from = { address: CLIENT_HOST, port: pair.clientPort };
-    server.handleVerifiedHello(from, pair.now);
+    server.handleVerifiedHello(from, pair.now, false);
     pair.clientSay('wait for the disk');
     const packet = pair.client.pollTransmit(pair.now)!;
     expect(packet.type).toBe('data');
@@ -137,7 +137,7 @@ describe('the sealed packet limit', () => {
   it('gives up UDP once the engine has sent maxPacketsSent packets, the last one still going out', () => {
     const server = new DataPlaneMachine<string>({ role: 'server', connectionId: CONNECTION_ID, engineConfig: SOCKET_ENGINE_CONFIG, now: 0, maxPacketsSent: 3 });
     const from = { address: CLIENT_HOST, port: 40_000 };
-    server.handleVerifiedHello(from, 1);
+    server.handleVerifiedHello(from, 1, false);
     expect(server.pollTransmit(1)).toMatchObject({ type: 'helloOk' });
     let packets = 0;
     for (let i = 0; i < 10 && server.state === 'bound'; i++) {
