@@ -118,6 +118,13 @@ export const QUEUED_EVENT_INTERVAL_MS = 500;
  */
 export const RECONNECT_FIRST_MS = 1_000;
 export const RECONNECT_MAX_DELAY_MS = 15_000;
+/**
+ * Each wait is spread by up to this share either way (1 s becomes 0.8–1.2 s): a crash cuts thousands of
+ * clients off in the same instant, and identical backoffs would bring them back in the same instants
+ * too, each wave a burst of connects and sign-ins. Small enough that the first four tries still fit in
+ * the server's 30 s name hold (at most 18 s).
+ */
+export const RECONNECT_JITTER = 0.2;
 /** Tries before giving up: 20 is about 4 minutes, past which an outage is not a blip (the user can start again). */
 export const RECONNECT_MAX_ATTEMPTS = 20;
 

@@ -4,7 +4,7 @@
 // new link back. Bounded: RECONNECT_MAX_ATTEMPTS tries, each connect and sign-in with its own timeout.
 import { connectCommand } from '../commands/credentials.ts';
 import type { Command, CommandKind } from '../commands/types.ts';
-import { RECONNECT_FIRST_MS, RECONNECT_MAX_ATTEMPTS, RECONNECT_MAX_DELAY_MS, WELCOME_TIMEOUT_MS } from './constants.ts';
+import { RECONNECT_FIRST_MS, RECONNECT_JITTER, RECONNECT_MAX_ATTEMPTS, RECONNECT_MAX_DELAY_MS, WELCOME_TIMEOUT_MS } from './constants.ts';
 import { CONNECT_TIMEOUT_MS } from './constants.ts';
 import { ChatLink, type LeftOver, type LinkOptions, type OpenResult, type UdpOptions } from './link.ts';
 import type { TlsClientOptions } from '../tcp/tls.ts';
@@ -28,10 +28,15 @@ export type ReconnectEvent =
   /** `command` (as typed, without its secrets) went out unanswered and is not repeated: `check` says how to tell whether it was done. */
   | { phase: 'unsure'; command: string; check: string };
 
-/** The wait before try `attempt` (1-based): doubling from RECONNECT_FIRST_MS, capped. */
-export function reconnectDelay(attempt: number): number {
+/**
+ * The wait before try `attempt` (1-based): doubling from RECONNECT_FIRST_MS, capped, then spread by
+ * ±RECONNECT_JITTER with `random` (in [0, 1)) so that the clients a crash cut off together do not all
+ * knock at the same instants.
+ */
+export function reconnectDelay(attempt: number, random: () => number = Math.random): number {
   const doubled = RECONNECT_FIRST_MS * 2 ** Math.min(Math.max(0, attempt - 1), 20);
-  return Math.min(doubled, RECONNECT_MAX_DELAY_MS);
+  const spread = 1 + RECONNECT_JITTER * (2 * random() - 1);
+  return Math.round(Math.min(doubled, RECONNECT_MAX_DELAY_MS) * spread);
 }
 
 /** The sign-in line for a comeback: the password, else the token, else the bare name. */
