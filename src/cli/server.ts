@@ -94,6 +94,7 @@ export function serverCommand(): Command {
       NAME_HOLD_MS / 1000,
     )
     .option('--db <path>', 'accounts and history database (SQLite; :memory: for a throwaway one)', DEFAULT_DB_PATH)
+    .option('--no-history', 'keep no room history: nothing said in a room is written (accounts and offline messages still are)')
     .option(
       '--history-on-join <n>',
       `stored lines replayed on entering a room (0–${HISTORY_PAGE_MAX}; 0 = off)`,
