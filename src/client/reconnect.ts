@@ -8,7 +8,7 @@ import { RECONNECT_FIRST_MS, RECONNECT_JITTER, RECONNECT_MAX_ATTEMPTS, RECONNECT
 import { CONNECT_TIMEOUT_MS } from './constants.ts';
 import { ChatLink, type LeftOver, type LinkOptions, type OpenResult, type UdpOptions } from './link.ts';
 import type { TlsClientOptions } from '../tcp/tls.ts';
-import { sameRoom } from './state.ts';
+import { sameRoom, type SeenLine } from './state.ts';
 
 /** Who we were: what a new connection signs in as and where it goes. */
 export interface Comeback {
@@ -18,6 +18,8 @@ export interface Comeback {
   token: string | undefined;
   /** A registered name's password (it proves the name without a token). */
   password: string | undefined;
+  /** The last line shown in each room: the replay on coming back starts after it (no line shown twice). */
+  seen?: ReadonlyMap<string, SeenLine>;
 }
 
 /** What the shells show while coming back (`--json`: `reconnecting`, `reconnected`, `reconnect-failed`). */
@@ -94,6 +96,7 @@ export async function reconnect(options: ReconnectOptions): Promise<ChatLink | u
       await link.close();
       return undefined;
     }
+    if (who.seen !== undefined) link.state.rememberSeen(who.seen);
     link.send(comebackCommand(who));
     const signedIn = await link.awaitSignIn(WELCOME_TIMEOUT_MS);
     if (!signedIn.ok) {
