@@ -2,8 +2,8 @@
 // or with --json) and the process exit. The client itself lives in src/client/ and is loaded by the
 // action only, so `--help` and flag errors stay cheap.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_HOST, DEFAULT_TCP_PORT } from '../client/constants.ts';
-import { parseDirFlag, parseHostFlag, parseNameFlag, parsePortFlag, parseUdpViaFlag, type FlagResult } from '../client/flags.ts';
+import { DEFAULT_HOST, DEFAULT_TCP_PORT, UDP_RETRY_FIRST_MS } from '../client/constants.ts';
+import { parseDirFlag, parseHostFlag, parseNameFlag, parsePortFlag, parseUdpRetryFlag, parseUdpViaFlag, type FlagResult } from '../client/flags.ts';
 import { DEFAULT_DOWNLOADS_DIR, DEFAULT_RECEIVED_DIR } from '../files/limits.ts';
 import type { ScriptedOptions } from '../client/scripted.ts';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -20,6 +20,8 @@ interface ClientFlags {
   /** commander's `--no-udp`: false when given. */
   udp: boolean;
   udpVia?: { host: string | undefined; port: number };
+  /** `--udp-retry SECONDS` (0: never try UDP again after a fallback). */
+  udpRetry: number;
   downloads: string;
   received: string;
   ask?: boolean;
@@ -150,6 +152,11 @@ export function clientCommand(): Command {
         .argParser(commanderParser(parseUdpViaFlag)),
     )
     .option('--no-udp', 'keep chat on TCP (never bind the UDP data plane)')
+    .addOption(
+      new Option('--udp-retry <seconds>', 'after the UDP path failed and chat fell back to TCP, try UDP again after this long, doubling up to 10 min (0 = never)')
+        .default(UDP_RETRY_FIRST_MS / 1000)
+        .argParser(commanderParser(parseUdpRetryFlag)),
+    )
     .addOption(new Option('--downloads <dir>', 'where /download puts files (created if missing)').default(DEFAULT_DOWNLOADS_DIR).argParser(commanderParser(parseDirFlag)))
     .addOption(new Option('--received <dir>', 'where files other users send you go (created if missing)').default(DEFAULT_RECEIVED_DIR).argParser(commanderParser(parseDirFlag)))
     .option('--no-bell', 'no terminal bell on a private message or a line naming you')
@@ -219,6 +226,7 @@ export function clientCommand(): Command {
         udp: {
           enabled: flags.udp,
           via: flags.udpVia === undefined ? undefined : { host: flags.udpVia.host ?? flags.host, port: flags.udpVia.port },
+          retryFirstMs: flags.udpRetry * 1000,
         },
         files: { downloadsDir: flags.downloads, receivedDir: flags.received, autoAccept: acceptsWithoutAsking(flags) },
         ...(tls.options !== undefined ? { tls: tls.options } : {}),
