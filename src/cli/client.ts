@@ -14,6 +14,8 @@ import { defaultSettingsPath, formatSettings, parseSettings, SETTING_KEYS, type 
 interface ClientFlags {
   host: string;
   tcp: number;
+  /** `--port`, hidden: another name for --tcp. */
+  port?: number;
   name?: string;
   password?: string;
   json?: boolean;
@@ -144,6 +146,8 @@ export function clientCommand(): Command {
     .addOption(
       new Option('--tcp <port>', 'server TCP port').default(DEFAULT_TCP_PORT).argParser(commanderParser(parsePortFlag)),
     )
+    // A habit from other clients: the same as --tcp (commander would otherwise guess "--host?").
+    .addOption(new Option('--port <port>').hideHelp().argParser(commanderParser(parsePortFlag)))
     .addOption(new Option('--name <name>', 'sign in with this name (asked for when absent)').argParser(commanderParser(parseNameFlag)))
     .option('--password <password>', 'the password of a registered name (asked for when the server needs it, interactively)')
     .option('--json', 'scripted mode: print every event as one JSON object per line on stdout')
@@ -198,6 +202,7 @@ export function clientCommand(): Command {
         return;
       }
       applySettings(flags, loaded.settings, command);
+      if (flags.port !== undefined) flags.tcp = flags.port;
       // `--auto-accept` typed now wins over `"ask": true` left in the settings file.
       if (command.getOptionValueSource('autoAccept') === 'cli' && command.getOptionValueSource('ask') !== 'cli') flags.ask = false;
       if (flags.save === true) {

@@ -120,6 +120,12 @@ export function serverCommand(): Command {
       ),
     )
     .option('--operator-local', 'connections from this machine (a loopback address) are operators')
+    // A habit from other servers: no such flag here, and commander's own guess ("--host?") misleads.
+    .addOption(
+      new Option('--port <port>').hideHelp().argParser((value: string) => {
+        throw new InvalidArgumentError(`there is no --port: the TCP control port is --tcp ${value}, the UDP data port --udp PORT.`);
+      }),
+    )
     .option('--irc-tls <port>', `also open the IRC door with TLS on this port, with --tls-cert and --tls-key (${PORT_MIN}–${PORT_MAX}; 0 = any free port; 6697 is IRC's usual)`, parseListenPort)
     .action(async (flags: ServerFlags) => {
       const { runServer } = await import('./server-run.ts');
