@@ -4,7 +4,7 @@
 // that never reads can make us buffer, and exactly one report of how the connection ended.
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { CLOSE_LINGER_MS } from './constants.ts';
+import { CLOSE_LINGER_MS, GATHERED_WRITE_MAX_PARTS } from './constants.ts';
 import type { FramerOutput, FramingErrorCode, LineFramer } from './line-framer.ts';
 import { WRITE_BATCH, type Batched, type SharedPieces } from './write-batch.ts';
 
@@ -48,6 +48,12 @@ export class ControlConnection implements Batched {
   private outBytes = 0;
   /** In the batch's list for this iteration. */
   batched = false;
+  /**
+   * False once end() or destroy() was called, or the socket failed or closed: nothing more is queued.
+   * Read instead of the socket's getters on every queued reply (a room's fan-out queues one per member
+   * and line); flush() still asks the socket.
+   */
+  private writable = true;
   private reason: CloseReason | undefined;
   private detail = '';
   private closedReported = false;
@@ -80,6 +86,7 @@ export class ControlConnection implements Batched {
       this.handler?.peerEnded();
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
+      this.writable = false;
       this.setReason('lost', err.code ?? err.message);
     });
     socket.on('close', (hadError: boolean) => this.reportClosed(hadError));
@@ -96,12 +103,11 @@ export class ControlConnection implements Batched {
    * handled this iteration's I/O. The bytes must stay unchanged until then (a room fan-out queues the
    * same bytes for every member). False if not writable. The queue of an iteration is handed to the
    * socket as soon as it holds maxPendingWriteBytes; a peer that leaves more than maxPendingWriteBytes
-   * unread in the socket (what the kernel did not take) is dropped as one that stopped reading.
+   * unread in the socket (what the kernel did not take) is dropped as one that stopped reading — judged
+   * after each hand-over (flush), the only time what waits in the socket grows.
    */
   writeBytes(bytes: Uint8Array): boolean {
-    const socket = this.socket;
-    if (socket.destroyed || socket.writableEnded) return false;
-    if (this.stuck()) return false;
+    if (!this.writable) return false;
     this.out.push(bytes);
     this.outBytes += bytes.length;
     return this.queued();
@@ -112,9 +118,7 @@ export class ControlConnection implements Batched {
    * writeBytes's, but as a range of the shared, joined pieces.
    */
   writeShared(pieces: SharedPieces, index: number): boolean {
-    const socket = this.socket;
-    if (socket.destroyed || socket.writableEnded) return false;
-    if (this.stuck()) return false;
+    if (!this.writable) return false;
     const last = this.out[this.out.length - 1];
     if (last instanceof SharedRange && last.pieces === pieces && last.to === index) last.to++;
     else this.out.push(new SharedRange(pieces, index));
@@ -129,26 +133,32 @@ export class ControlConnection implements Batched {
       return true;
     }
     this.flush();
-    return !this.socket.destroyed;
+    return this.writable;
   }
 
-  /** Hand what is queued to the socket in one write (the batch calls this once per iteration). */
+  /**
+   * Hand what is queued to the socket in one write (the batch calls this once per iteration): a few
+   * parts gathered (one writev, no copy: GATHERED_WRITE_MAX_PARTS), more joined into one copy.
+   */
   flush(): void {
     const out = this.out;
     const count = out.length;
     if (count === 0) return;
-    let data: Uint8Array;
-    if (count === 1) data = bytesOf(out[0]!);
-    else {
-      const parts: Uint8Array[] = new Array<Uint8Array>(count);
-      for (let i = 0; i < count; i++) parts[i] = bytesOf(out[i]!);
-      data = Buffer.concat(parts, this.outBytes);
-    }
+    const total = this.outBytes;
     this.out = [];
     this.outBytes = 0;
     const socket = this.socket;
     if (socket.destroyed || socket.writableEnded) return;
-    socket.write(data);
+    if (count === 1) socket.write(bytesOf(out[0]!));
+    else if (count <= GATHERED_WRITE_MAX_PARTS) {
+      socket.cork();
+      for (let i = 0; i < count; i++) socket.write(bytesOf(out[i]!));
+      socket.uncork();
+    } else {
+      const parts: Uint8Array[] = new Array<Uint8Array>(count);
+      for (let i = 0; i < count; i++) parts[i] = bytesOf(out[i]!);
+      socket.write(Buffer.concat(parts, total));
+    }
     this.stuck();
   }
 
@@ -178,8 +188,12 @@ export class ControlConnection implements Batched {
     this.setReason(reason, detail);
     const socket = this.socket;
     this.clearFramerTimer();
-    if (socket.destroyed || socket.writableEnded) return;
+    if (socket.destroyed || socket.writableEnded) {
+      this.writable = false;
+      return;
+    }
     this.flush();
+    this.writable = false;
     socket.end();
     this.lingerTimer = setTimeout(() => socket.destroy(), this.lingerMs);
     this.lingerTimer.unref();
@@ -187,6 +201,7 @@ export class ControlConnection implements Batched {
 
   /** Drop the connection now, unwritten data included. */
   destroy(detail: string): void {
+    this.writable = false;
     this.setReason('lost', detail);
     this.clearFramerTimer();
     this.out = [];
@@ -249,6 +264,7 @@ export class ControlConnection implements Batched {
   }
 
   private reportClosed(hadError: boolean): void {
+    this.writable = false;
     if (this.closedReported) return;
     this.closedReported = true;
     this.clearFramerTimer();
