@@ -303,6 +303,8 @@ export class Hub {
   private readonly byName = new Map<string, SessionId>();
   /** Canonical room name → member sessions on this node. */
   private readonly roomMembers = new Map<string, Set<SessionId>>();
+  /** Changes of roomMembers so far (membershipVersion). */
+  private membershipChanges = 0;
   /** Canonical room name → its topic, for rooms with members on this node. */
   private readonly topics = new Map<string, Topic>();
   /** Lower-case name → the held session (its connection gone), while its hold lasts. */
@@ -544,6 +546,11 @@ export class Hub {
   /** The members of `room` on this node (read-only; empty when none): where a `room` output goes here. */
   localMembers(room: string): ReadonlySet<SessionId> {
     return this.roomMembers.get(room) ?? NO_MEMBERS;
+  }
+
+  /** Grows with every change of any room's members on this node: whoever keeps a room's members for a while sees when they are stale. */
+  get membershipVersion(): number {
+    return this.membershipChanges;
   }
 
   /** Page `asked` of a list (`whole` taken only for a fresh snapshot: ListSnapshot), lines within `listReplyBytes`. */
@@ -1268,6 +1275,7 @@ export class Hub {
       this.roomMembers.set(room, members);
     }
     members.add(session);
+    this.membershipChanges++;
     if (!seated) this.presence.enterRoom(room, state.key);
   }
 
@@ -1276,6 +1284,7 @@ export class Hub {
     const members = this.roomMembers.get(room);
     if (members !== undefined) {
       members.delete(session);
+      this.membershipChanges++;
       if (members.size === 0) {
         this.roomMembers.delete(room);
         this.topics.delete(room);

@@ -6,6 +6,7 @@ import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { CLOSE_LINGER_MS, GATHERED_WRITE_MAX_PARTS } from './constants.ts';
 import type { FramerOutput, FramingErrorCode, LineFramer } from './line-framer.ts';
+import { OutQueue } from './out-queue.ts';
 import { WRITE_BATCH, type Batched, type SharedPieces } from './write-batch.ts';
 
 /** 'disconnect': an orderly end (FIN, or we closed on purpose); 'lost': error, reset or overflow. */
@@ -43,9 +44,10 @@ export class ControlConnection implements Batched {
   private handler: ControlConnectionHandler | undefined;
   private framerTimer: NodeJS.Timeout | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
-  /** Bytes queued this iteration (see write-batch.ts), and their total. */
-  private out: Array<Uint8Array | SharedRange> = [];
-  private outBytes = 0;
+  /** What is queued this iteration (see write-batch.ts); joining the batch when something is. */
+  private readonly queue = new OutQueue(() => {
+    if (!this.batched) WRITE_BATCH.add(this);
+  });
   /** In the batch's list for this iteration. */
   batched = false;
   /**
@@ -108,30 +110,43 @@ export class ControlConnection implements Batched {
    */
   writeBytes(bytes: Uint8Array): boolean {
     if (!this.writable) return false;
-    this.out.push(bytes);
-    this.outBytes += bytes.length;
-    return this.queued();
+    this.queue.push(bytes);
+    return this.underBound();
   }
 
   /**
    * Queue part `index` of `pieces` (bytes shared with other connections this iteration): written like
-   * writeBytes's, but as a range of the shared, joined pieces.
+   * writeBytes's, but as a range of the shared, joined pieces (src/tcp/out-queue.ts).
    */
   writeShared(pieces: SharedPieces, index: number): boolean {
     if (!this.writable) return false;
-    const last = this.out[this.out.length - 1];
-    if (last instanceof SharedRange && last.pieces === pieces && last.to === index) last.to++;
-    else this.out.push(new SharedRange(pieces, index));
-    this.outBytes += pieces.bytes(index, index + 1);
-    return this.queued();
+    this.queue.pushShared(pieces, index);
+    return this.underBound();
   }
 
-  /** After a queue: in this iteration's batch, or handed over now when it holds the bound (false: dropped). */
-  private queued(): boolean {
-    if (this.outBytes < this.maxPendingWriteBytes) {
-      if (!this.batched) WRITE_BATCH.add(this);
-      return true;
-    }
+  /** Follow `pieces` from part `from` on: every part added to them is queued here too, until something else is (src/tcp/out-queue.ts). */
+  follow(pieces: SharedPieces, from: number): void {
+    this.queue.follow(pieces, from);
+  }
+
+  /** Part `index` of `pieces` is not for this connection (its own line); it follows them from the next part on. */
+  skipShared(pieces: SharedPieces, index: number): void {
+    this.queue.skipShared(pieces, index);
+  }
+
+  /** skipShared when this connection follows `pieces`; nothing otherwise. */
+  skipIfFollowing(pieces: SharedPieces, index: number): void {
+    this.queue.skipIfFollowing(pieces, index);
+  }
+
+  /** Stop following `pieces`, if it does. */
+  unfollow(pieces: SharedPieces): void {
+    this.queue.unfollow(pieces);
+  }
+
+  /** Handed over now when the queue holds the bound (false: dropped since). */
+  private underBound(): boolean {
+    if (this.queue.bytes < this.maxPendingWriteBytes) return true;
     this.flush();
     return this.writable;
   }
@@ -141,24 +156,18 @@ export class ControlConnection implements Batched {
    * parts gathered (one writev, no copy: GATHERED_WRITE_MAX_PARTS), more joined into one copy.
    */
   flush(): void {
-    const out = this.out;
-    const count = out.length;
+    const total = this.queue.pendingBytes;
+    const parts = this.queue.take();
+    const count = parts.length;
     if (count === 0) return;
-    const total = this.outBytes;
-    this.out = [];
-    this.outBytes = 0;
     const socket = this.socket;
     if (socket.destroyed || socket.writableEnded) return;
-    if (count === 1) socket.write(bytesOf(out[0]!));
+    if (count === 1) socket.write(parts[0]!);
     else if (count <= GATHERED_WRITE_MAX_PARTS) {
       socket.cork();
-      for (let i = 0; i < count; i++) socket.write(bytesOf(out[i]!));
+      for (const part of parts) socket.write(part);
       socket.uncork();
-    } else {
-      const parts: Uint8Array[] = new Array<Uint8Array>(count);
-      for (let i = 0; i < count; i++) parts[i] = bytesOf(out[i]!);
-      socket.write(Buffer.concat(parts, total));
-    }
+    } else socket.write(Buffer.concat(parts, total));
     this.stuck();
   }
 
@@ -176,7 +185,7 @@ export class ControlConnection implements Batched {
 
   /** Bytes written but not yet taken by the kernel. */
   get pendingWriteBytes(): number {
-    return this.outBytes + this.socket.writableLength;
+    return this.queue.pendingBytes + this.socket.writableLength;
   }
 
   get isOpen(): boolean {
@@ -204,8 +213,7 @@ export class ControlConnection implements Batched {
     this.writable = false;
     this.setReason('lost', detail);
     this.clearFramerTimer();
-    this.out = [];
-    this.outBytes = 0;
+    this.queue.close();
     this.socket.destroy();
   }
 
@@ -265,6 +273,7 @@ export class ControlConnection implements Batched {
 
   private reportClosed(hadError: boolean): void {
     this.writable = false;
+    this.queue.close();
     if (this.closedReported) return;
     this.closedReported = true;
     this.clearFramerTimer();
@@ -273,19 +282,4 @@ export class ControlConnection implements Batched {
     this.setReason('lost', 'connection closed without FIN');
     this.handler?.closed(this.reason ?? 'lost', this.detail);
   }
-}
-
-/** Consecutive parts of a SharedPieces queued for one connection. */
-class SharedRange {
-  to: number;
-  constructor(
-    readonly pieces: SharedPieces,
-    readonly from: number,
-  ) {
-    this.to = from + 1;
-  }
-}
-
-function bytesOf(piece: Uint8Array | SharedRange): Uint8Array {
-  return piece instanceof SharedRange ? piece.pieces.view(piece.from, piece.to) : piece;
 }
