@@ -203,6 +203,7 @@ export class ControlConnection implements Batched {
     }
     this.flush();
     this.writable = false;
+    this.queue.close();
     socket.end();
     this.lingerTimer = setTimeout(() => socket.destroy(), this.lingerMs);
     this.lingerTimer.unref();

@@ -110,9 +110,13 @@ export class OutQueue implements PieceFollower {
     if (this.following?.pieces === pieces) this.closeFollowing(false);
   }
 
-  /** Everything queued, as byte arrays in order (empty ranges left out); the queue starts again empty. */
+  /**
+   * Everything queued, as byte arrays in order (empty ranges left out); the queue starts again empty.
+   * Following stops here and lapses: handed over within an iteration (at the bound of unread output),
+   * the queue follows the room again from its next message.
+   */
   take(): Uint8Array[] {
-    this.closeFollowing(false);
+    this.closeFollowing(true);
     const out = this.out;
     this.out = [];
     this.queuedBytes = 0;

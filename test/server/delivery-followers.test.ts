@@ -59,6 +59,10 @@ function world(doorOf: (id: SessionId) => Session['door'] = () => BRACKET_DOOR) 
     get visits() {
       return visits;
     },
+    /** One member's queue handed over within the iteration (it reached its bound of unread output). */
+    handOver(id: SessionId) {
+      outputs.get(id)!.parts();
+    },
   };
 }
 
@@ -124,7 +128,8 @@ describe('Delivery: a room’s followers', () => {
     | { type: 'one'; to: number }
     | { type: 'seat'; ids: number[] }
     | { type: 'route'; id: number; on: boolean }
-    | { type: 'iteration' };
+    | { type: 'iteration' }
+    | { type: 'handover'; id: number };
   const member = fc.integer({ min: 1, max: MEMBERS });
   const op: fc.Arbitrary<Op> = fc.oneof(
     { weight: 8, arbitrary: member.map((from) => ({ type: 'message' as const, from })) },
@@ -133,6 +138,7 @@ describe('Delivery: a room’s followers', () => {
     { weight: 1, arbitrary: fc.subarray([1, 2, 3, 4, 5]).map((ids) => ({ type: 'seat' as const, ids })) },
     { weight: 1, arbitrary: fc.tuple(member, fc.boolean()).map(([id, on]) => ({ type: 'route' as const, id, on })) },
     { weight: 1, arbitrary: fc.constant({ type: 'iteration' as const }) },
+    { weight: 1, arbitrary: member.map((id) => ({ type: 'handover' as const, id })) },
   );
 
   it('hears exactly what a visit of every member for every reply would give, in order (random mixes)', () => {
@@ -182,6 +188,9 @@ describe('Delivery: a room’s followers', () => {
               break;
             case 'iteration':
               w.nextIteration();
+              break;
+            case 'handover':
+              w.handOver(o.id);
               break;
           }
         });
