@@ -769,6 +769,7 @@ export class Hub {
       members?.delete(heldId);
       members?.add(session);
     }
+    this.membershipChanges++;
     const me = state as NamedSession;
     const name = old.name;
     // The name moves to the new address: given back by the old, claimed by the new (on a shared presence
