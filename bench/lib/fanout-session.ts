@@ -34,6 +34,8 @@ export const RUN_TIMEOUT_MS = 480_000;
 export interface ServerVariant {
   root?: string;
   env?: Record<string, string>;
+  /** Node flags for the server's process (e.g. --cpu-prof). */
+  nodeFlags?: string[];
 }
 
 /** A server under test: its port and the process whose CPU time is its cost. */
@@ -57,7 +59,11 @@ export async function startServer(mode: FanoutMode, filesDir: string, variant: S
           // rateLimit 0: no rate limit, and no IRC flood budget (ngircd runs with its penalties off too).
           JSON.stringify({ host: HOST, tcpPort: 0, udpPort: 0, ...(mode === 'dualchat-irc' ? { ircPort: 0 } : {}), roomCapacity: CLIENTS, rateLimit: 0, maxConnectionsPerAddress: CLIENTS + 16, filesDir }),
           ],
-          { ...(variant.root === undefined ? {} : { root: variant.root }), ...(variant.env === undefined ? {} : { env: variant.env }) },
+          {
+            ...(variant.root === undefined ? {} : { root: variant.root }),
+            ...(variant.env === undefined ? {} : { env: variant.env }),
+            ...(variant.nodeFlags === undefined ? {} : { nodeFlags: variant.nodeFlags }),
+          },
         );
   try {
     const ready = await worker.next((m) => m.type === 'ready', 'the server ready', SETUP_TIMEOUT_MS);

@@ -5,6 +5,10 @@
 // the same signed-in clients: a closed loop with 8 lines in flight per client, one with 32, and a
 // paced run (20 lines/s per client, whatever arrives). The server runs in a process of its own, the
 // clients in two others (bench/lib/workers/fanout-clients.ts). Figures: bench/lib/fanout-figures.ts.
+// For looking into one server: FANOUT_SERVERS (the modes to run, e.g. `irc,dualchat-irc`: ngircd and the
+// IRC door side by side), FANOUT_WORKLOADS (e.g. `window-8,window-32`), FANOUT_LINES (lines per
+// closed-loop run, e.g. 300 for runs long enough to compare in a few rounds) and FANOUT_SERVER_NODE_ARGS (node flags for the dualchat server's process, e.g.
+// `--cpu-prof --cpu-prof-dir=/tmp/prof`: the profile is written when the server stops).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,13 +56,45 @@ const SIZES = {
   full: { closed: 1000, paced: 400 },
 } as const;
 
-const CONTENDERS: readonly Contender[] = [
+const ALL_CONTENDERS: readonly Contender[] = [
   { mode: 'irc', label: 'ngircd' },
   { mode: 'dualchat-tcp', label: 'dualchat TCP' },
   { mode: 'dualchat-irc', label: 'dualchat IRC door' },
   { mode: 'dualchat-udp', label: 'dualchat UDP' },
   { mode: 'forwarder', label: 'Node TCP forwarder' },
 ];
+
+/** FANOUT_SERVERS: the servers to run (every one when unset); a name not in the list is an error, not a silent skip. */
+function chosenContenders(): readonly Contender[] {
+  const wanted = process.env['FANOUT_SERVERS'];
+  if (wanted === undefined || wanted.trim() === '') return ALL_CONTENDERS;
+  const modes = wanted.split(',').map((m) => m.trim());
+  const unknown = modes.filter((m) => !ALL_CONTENDERS.some((c) => c.mode === m));
+  if (unknown.length > 0) throw new RangeError(`FANOUT_SERVERS: unknown server ${unknown.join(', ')} (known: ${ALL_CONTENDERS.map((c) => c.mode).join(', ')})`);
+  return ALL_CONTENDERS.filter((c) => modes.includes(c.mode));
+}
+
+/** FANOUT_WORKLOADS: the workloads to run (every one when unset); an unknown name is an error. */
+function chosenWorkloads(): readonly WorkloadName[] {
+  const wanted = process.env['FANOUT_WORKLOADS'];
+  if (wanted === undefined || wanted.trim() === '') return WORKLOADS;
+  const names = wanted.split(',').map((w) => w.trim());
+  const unknown = names.filter((w) => !(WORKLOADS as readonly string[]).includes(w));
+  if (unknown.length > 0) throw new RangeError(`FANOUT_WORKLOADS: unknown workload ${unknown.join(', ')} (known: ${WORKLOADS.join(', ')})`);
+  return WORKLOADS.filter((w) => names.includes(w));
+}
+
+/** FANOUT_LINES: lines per closed-loop run instead of the scale's. */
+function closedLines(scale: number): number {
+  const text = process.env['FANOUT_LINES'];
+  if (text === undefined || text.trim() === '') return scale;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1 || n > SIZES.full.closed) throw new RangeError(`FANOUT_LINES must be a whole number from 1 to ${SIZES.full.closed} (got ${JSON.stringify(text)})`);
+  return n;
+}
+
+/** FANOUT_SERVER_NODE_ARGS: node flags for the dualchat server's process (e.g. --cpu-prof). */
+const SERVER_NODE_ARGS = (process.env['FANOUT_SERVER_NODE_ARGS'] ?? '').split(/\s+/).filter((a) => a !== '');
 
 function phaseOf(workload: WorkloadName, sizes: { closed: number; paced: number }): FanoutPhase {
   return workload === 'paced' ? { lines: sizes.paced, load: { kind: 'paced', linesPerSecond: PACED_RATE } } : { lines: sizes.closed, load: { kind: 'closed', window: WINDOWS[workload] } };
@@ -76,7 +112,7 @@ async function runRound(mode: FanoutMode, round: number, sizes: { closed: number
   const runs: FanoutRun[] = [];
   let session: Session | undefined;
   try {
-    for (const workload of WORKLOADS) {
+    for (const workload of chosenWorkloads()) {
       const work = phaseOf(workload, sizes);
       const run = pendingRun({
         mode,
@@ -91,7 +127,7 @@ async function runRound(mode: FanoutMode, round: number, sizes: { closed: number
       });
       try {
         if (session === undefined) {
-          session = await Session.open(mode, filesDir);
+          session = await Session.open(mode, filesDir, { nodeFlags: SERVER_NODE_ARGS });
           await session.phase(WARMUP);
         }
         run.load = loadNow();
@@ -115,7 +151,7 @@ async function runRound(mode: FanoutMode, round: number, sizes: { closed: number
 }
 
 function labelOf(mode: FanoutMode): string {
-  return CONTENDERS.find((c) => c.mode === mode)?.label ?? mode;
+  return ALL_CONTENDERS.find((c) => c.mode === mode)?.label ?? mode;
 }
 
 function describe(r: FanoutRun): string {
@@ -137,10 +173,11 @@ export default defineSuite({
   /** 3 rounds of the issue's workloads (2 × 9.9M deliveries and 20 s paced per server). */
   fullBudgetMs: 1_800_000,
   async run(ctx) {
-    const sizes = ctx.quick ? SIZES.quick : ctx.full ? SIZES.full : SIZES.default;
+    const scale = ctx.quick ? SIZES.quick : ctx.full ? SIZES.full : SIZES.default;
+    const sizes = { closed: closedLines(scale.closed), paced: scale.paced };
     const irc = ngircdVersion();
     const ngircdMissing = 'unavailable' in irc ? irc.unavailable : undefined;
-    const contenders = CONTENDERS.filter((c) => c.mode !== REFERENCE || ngircdMissing === undefined).map((c) =>
+    const contenders = chosenContenders().filter((c) => c.mode !== REFERENCE || ngircdMissing === undefined).map((c) =>
       c.mode === REFERENCE && 'version' in irc ? { ...c, label: irc.version.replace(/^ngIRCd/, 'ngircd') } : c,
     );
     if (ngircdMissing !== undefined) ctx.log(`ngircd not measured: ${ngircdMissing}`);

@@ -126,7 +126,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     members: (room) => hub.localMembers(room),
     bus: LOCAL_BUS,
     node,
-    shared: (door, room) => WRITE_BATCH.sharedFor(door, room),
+    batch: WRITE_BATCH,
+    membership: () => hub.membershipVersion,
   });
   const files = new ServerFilePlane({
     root: dirs.root,
