@@ -15,7 +15,8 @@ import {
 import { DEFAULT_HUB_OPTIONS, HISTORY_ON_JOIN_DEFAULT, HISTORY_PAGE_MAX, NAME_HOLD_MAX_S, NAME_HOLD_MS, ROOM_CAPACITY_MAX, ROOM_CAPACITY_MIN } from '../chat/limits.ts';
 import { DEFAULT_DB_PATH, HISTORY_DAYS_MAX, HISTORY_MAX_ROWS_MAX } from '../server/store-options.ts';
 import { LOG_LEVELS } from '../server/log-levels.ts';
-import { PORT_MAX, PORT_MIN } from '../server/options.ts';
+import { NODE_ID, NODE_ID_MAX_LENGTH, PORT_MAX, PORT_MIN } from '../server/options.ts';
+import { parseRedisUrl } from '../cluster/redis-url.ts';
 import { DEFAULT_MAX_SHARED_BYTES, DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_BYTES_PER_HOUR, DEFAULT_UPLOAD_SLOTS, DEFAULT_UPLOAD_TYPES } from '../files/limits.ts';
 import { formatSize } from '../files/format.ts';
 import { parseUploadTypes } from '../files/options.ts';
@@ -119,6 +120,8 @@ export function serverCommand(): Command {
       ),
     )
     .option('--operator-local', 'connections from this machine (a loopback address) are operators')
+    .option('--redis <url>', 'join the chat of every server on this Redis, redis://HOST:PORT[/DB] (docs/cluster.md); without it the server is a chat of its own', parseRedisFlag)
+    .option('--node-id <id>', `this server's id in a chat of several (letters, digits, '.', '_', '-'; at most ${NODE_ID_MAX_LENGTH}; default: random at each start)`, parseNodeId)
     .option('--irc-tls <port>', `also open the IRC door with TLS on this port, with --tls-cert and --tls-key (${PORT_MIN}–${PORT_MAX}; 0 = any free port; 6697 is IRC's usual)`, parseListenPort)
     .action(async (flags: ServerFlags) => {
       const { runServer } = await import('./server-run.ts');
@@ -130,6 +133,17 @@ function parseListenPort(value: string): number {
   const port = parsePort(value, PORT_MIN);
   if (!port.ok) throw new InvalidArgumentError(`${port.message}.`);
   return port.value;
+}
+
+function parseRedisFlag(value: string): string {
+  const parsed = parseRedisUrl(value);
+  if (!parsed.ok) throw new InvalidArgumentError(`--redis: ${parsed.message}`);
+  return value.trim();
+}
+
+function parseNodeId(value: string): string {
+  if (!NODE_ID.test(value)) throw new InvalidArgumentError(`--node-id must be 1–${NODE_ID_MAX_LENGTH} letters, digits, '.', '_' or '-', got ${JSON.stringify(value).slice(0, 80)}`);
+  return value;
 }
 
 function parseRoomCapacity(value: string): number {
