@@ -50,7 +50,7 @@ export interface ClusterStatus {
   node: NodeId;
   redis: string;
   state: ClusterState;
-  /** Live nodes registered in Redis, as of the last heartbeat. */
+  /** Live nodes, this one included (as of the last heartbeat, and the nodes heard joining and leaving since). */
   nodes: number;
   users: number;
   rooms: number;
@@ -79,12 +79,14 @@ export class Cluster {
   private restoring: Promise<void> | undefined;
   private ticking = false;
   private timer: NodeJS.Timeout | undefined;
-  private liveNodes = 1;
+  /** The live nodes, this one included: read at every beat, kept between beats from `hello` and `gone`. */
+  private readonly liveNodes = new Set<NodeId>();
   private reaped = 0;
   private idTakenLogged = false;
 
   private constructor(private readonly options: ClusterOptions) {
     this.replica = new PresenceReplica(options.node);
+    this.liveNodes.add(options.node);
     // Channels are not per database in Redis: the database number is in the channel's name.
     this.channel = `${KEY_PREFIX}${options.target.db}:events`;
     const cluster = this;
@@ -126,6 +128,7 @@ export class Cluster {
       throw new ClusterStartError(`cannot reach Redis at ${where}: ${messageOf(error)}`);
     }
     try {
+      await cluster.link.loadScripts(Object.values(SCRIPTS));
       const registered = await cluster.run(SCRIPTS.register, [options.node, cluster.token, HEARTBEAT_TTL_MS]);
       if (registered !== 1) {
         throw new ClusterStartError(
@@ -133,13 +136,14 @@ export class Cluster {
         );
       }
       await cluster.readSnapshot();
+      await cluster.reapDead();
     } catch (error) {
       await cluster.link.close();
       throw error instanceof ClusterStartError ? error : new ClusterStartError(`cannot join the chat at ${where}: ${messageOf(error)}`);
     }
     cluster.state = 'up';
     cluster.timer = setInterval(() => cluster.tick(), HEARTBEAT_INTERVAL_MS);
-    options.logger.info({ node: options.node, redis: where, nodes: cluster.liveNodes, users: cluster.replica.userCount() }, 'cluster joined');
+    options.logger.info({ node: options.node, redis: where, nodes: cluster.liveNodes.size, users: cluster.replica.userCount() }, 'cluster joined');
     return cluster;
   }
 
@@ -153,7 +157,7 @@ export class Cluster {
       node: this.options.node,
       redis: describeTarget(this.options.target),
       state: this.state,
-      nodes: this.liveNodes,
+      nodes: this.liveNodes.size,
       users: this.replica.userCount(),
       rooms: this.replica.rooms().length,
       published: this.bus.published,
@@ -201,6 +205,8 @@ export class Cluster {
   }
 
   private applyPresence(event: PresenceEvent): void {
+    if (event.op === 'hello') this.liveNodes.add(event.from);
+    if (event.op === 'gone' && event.node !== this.options.node) this.liveNodes.delete(event.node);
     const gone = this.replica.apply(event);
     if (event.op === 'gone' && event.node !== this.options.node) {
       this.options.logger.warn({ node: event.node, users: gone.length, by: event.from }, 'cluster node gone: its users left every room');
@@ -233,7 +239,7 @@ export class Cluster {
   private linkUp(): void {
     this.restore('link back').then(
       () => {
-        this.options.logger.info({ redis: describeTarget(this.options.target), users: this.replica.userCount(), nodes: this.liveNodes }, 'cluster link restored: presence stated again');
+        this.options.logger.info({ redis: describeTarget(this.options.target), users: this.replica.userCount(), nodes: this.liveNodes.size }, 'cluster link restored: presence stated again');
         this.hooks?.tellEveryone(LINK_BACK_NOTICE);
       },
       () => undefined,
@@ -249,6 +255,7 @@ export class Cluster {
     this.restoring ??= (async () => {
       this.state = 'syncing';
       try {
+        await this.link.loadScripts(Object.values(SCRIPTS));
         const beat = await this.run(SCRIPTS.beat, [this.options.node, this.token, HEARTBEAT_TTL_MS]);
         if (beat === -1) this.idTaken();
         for (let attempt = 1; attempt <= RESTORE_ATTEMPTS; attempt++) {
@@ -301,15 +308,22 @@ export class Cluster {
         await this.restore('heartbeat lapsed').catch(() => undefined);
         return;
       }
-      const reaped = await this.run(SCRIPTS.reapDead, [this.options.node]);
-      if (Array.isArray(reaped)) {
-        const [dead, live] = reaped as [unknown, unknown];
-        if (Array.isArray(dead)) this.reaped += dead.length;
-        if (typeof live === 'number') this.liveNodes = live;
-      }
+      await this.reapDead();
     } catch (error) {
       this.options.logger.debug({ err: messageOf(error) }, 'cluster heartbeat failed');
     }
+  }
+
+  /** Reap the nodes whose heartbeat is gone, and learn which are alive. */
+  private async reapDead(): Promise<void> {
+    const reaped = await this.run(SCRIPTS.reapDead, [this.options.node]);
+    if (!Array.isArray(reaped)) return;
+    const [dead, live] = reaped as [unknown, unknown];
+    if (Array.isArray(dead)) this.reaped += dead.length;
+    if (!Array.isArray(live)) return;
+    this.liveNodes.clear();
+    this.liveNodes.add(this.options.node);
+    for (const n of live) if (typeof n === 'string') this.liveNodes.add(n);
   }
 
   private idTaken(): void {

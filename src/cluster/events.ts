@@ -23,6 +23,8 @@ export type PresenceEvent =
   | { op: 'enter'; from: NodeId; room: string; key: string }
   | { op: 'leave'; from: NodeId; room: string; key: string }
   | { op: 'listed'; from: NodeId; key: string; room: string }
+  /** `from` joined the chat (registered its node id). */
+  | { op: 'hello'; from: NodeId }
   /** `node` is dead (its heartbeat expired) or starts afresh: every name it held is free. */
   | { op: 'gone'; from: NodeId; node: NodeId }
   /** `from` states everything it holds (after an outage of its Redis link): it replaces what others knew of it. */
@@ -77,6 +79,8 @@ function presenceEvent(v: Fields): PresenceEvent | undefined {
       return isString(v.room) && isString(v.key) ? { op: v.op, from: v.from, room: v.room, key: v.key } : undefined;
     case 'listed':
       return isString(v.key) && isString(v.room) ? { op: 'listed', from: v.from, key: v.key, room: v.room } : undefined;
+    case 'hello':
+      return { op: 'hello', from: v.from };
     case 'gone':
       return isString(v.node) ? { op: 'gone', from: v.from, node: v.node } : undefined;
     case 'sync':

@@ -78,6 +78,15 @@ export class RedisLink {
     return this.commandsReady && this.subscribed;
   }
 
+  /**
+   * Put `scripts` in Redis's script cache: done at every (re)connect before anything runs (a restarted
+   * Redis has an empty cache), so that a script's first run is not a NOSCRIPT answer and a second send —
+   * which would reach Redis after commands sent later (a publish), out of order.
+   */
+  async loadScripts(scripts: readonly Script[]): Promise<void> {
+    await Promise.all(scripts.map((s) => this.commands.script('LOAD', s.lua)));
+  }
+
   /** Run a script of scripts.ts with the prefix and channel first, then `args`. */
   async run(script: Script, prefix: string, args: ReadonlyArray<string | number>): Promise<unknown> {
     const all = [prefix, this.channel, ...args];

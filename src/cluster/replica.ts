@@ -104,7 +104,7 @@ export class PresenceReplica {
    */
   apply(event: PresenceEvent): GoneUser[] {
     if (event.op === 'gone') return event.node === this.self ? [] : this.removeNode(event.node);
-    if (event.from === this.self) return [];
+    if (event.from === this.self || event.op === 'hello') return [];
     switch (event.op) {
       case 'claim':
         this.claim(event.key, event.name, event.who);

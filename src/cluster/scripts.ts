@@ -67,7 +67,7 @@ function script(name: string, body: string): Script {
 }
 
 export const SCRIPTS = {
-  /** ARGV 3 node, 4 token, 5 ttl ms → 0 when the node id is alive elsewhere, 1 when registered (leftovers of an earlier run with this id reaped). */
+  /** ARGV 3 node, 4 token, 5 ttl ms → 0 when the node id is alive elsewhere, 1 when registered (leftovers of an earlier run with this id reaped; `hello` published). */
   register: script(
     'register',
     `
@@ -76,6 +76,7 @@ if alive(node) then return 0 end
 if reap(node) > 0 then gone(node, node) end
 redis.call('SET', P .. 'hb:' .. node, ARGV[4], 'PX', ARGV[5])
 redis.call('SADD', P .. 'nodes', node)
+redis.call('PUBLISH', CH, cjson.encode({t = 'presence', event = {op = 'hello', from = node}}))
 return 1`,
   ),
   /** ARGV 3 node, 4 token, 5 ttl ms → 1 renewed, 0 set again after it had expired (others may have reaped the node), -1 held by another token. */
@@ -89,7 +90,7 @@ redis.call('SADD', P .. 'nodes', ARGV[3])
 if cur then return 1 end
 return 0`,
   ),
-  /** ARGV 3 this node → { the nodes found dead and reaped now (each announced as gone), the count of live nodes }. */
+  /** ARGV 3 this node → { the nodes found dead and reaped now (each announced as gone), the live nodes }. */
   reapDead: script(
     'reapDead',
     `
@@ -102,7 +103,7 @@ for _, node in ipairs(redis.call('SMEMBERS', P .. 'nodes')) do
     table.insert(out, node)
   end
 end
-return {out, redis.call('SCARD', P .. 'nodes')}`,
+return {out, redis.call('SMEMBERS', P .. 'nodes')}`,
   ),
   /** ARGV 3 key, 4 holder JSON, 5 event → 1 claimed, 0 held by a live node. A holder whose node is dead loses it. */
   claim: script(

@@ -94,23 +94,23 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     throw new ServerStartError(`cannot use the shared directory ${config.filesDir}: ${messageOf(error)}`);
   }
 
-  let store: SqliteStore;
-  try {
-    const s = config.store;
-    store = new SqliteStore({ path: s.path, logger, retention: s.retention, ...(s.passwordCost !== undefined ? { scrypt: s.passwordCost } : {}) });
-  } catch (error) {
-    throw new ServerStartError(messageOf(error));
-  }
   const node = config.nodeId ?? randomBytes(4).toString('hex');
-  // A chat of several nodes (--redis): joined before any port opens, so a node that cannot join stops here.
+  // A chat of several nodes (--redis): joined before the store opens and any port, so a node that cannot join stops here.
   let cluster: Cluster | undefined;
   if (config.redis !== undefined) {
     try {
       cluster = await Cluster.open({ target: config.redis, node, logger });
     } catch (error) {
-      await store.close();
       throw new ServerStartError(messageOf(error));
     }
+  }
+  let store: SqliteStore;
+  try {
+    const s = config.store;
+    store = new SqliteStore({ path: s.path, logger, retention: s.retention, ...(s.passwordCost !== undefined ? { scrypt: s.passwordCost } : {}) });
+  } catch (error) {
+    await cluster?.close();
+    throw new ServerStartError(messageOf(error));
   }
   const startedAt = Date.now();
   const hub = new Hub(
