@@ -22,6 +22,12 @@ export const REAP_INTERVAL_MS = HEARTBEAT_INTERVAL_MS;
  */
 export const REDIS_CONNECT_TIMEOUT_MS = 3_000;
 
+/**
+ * A connection dropped on purpose (a start that failed) is destroyed after this if its socket has not
+ * closed: ioredis's 2 s default kept a server that could not reach Redis from exiting for 2 s.
+ */
+export const REDIS_DISCONNECT_TIMEOUT_MS = 100;
+
 /** Reconnecting after Redis is lost: the first retry this soon, each next one twice as late … */
 export const RECONNECT_FIRST_DELAY_MS = 100;
 

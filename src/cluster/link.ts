@@ -4,7 +4,7 @@
 // nothing reaches the other nodes late or twice. Both reconnect by themselves with backoff; the link is
 // up when both are connected and the channel is subscribed.
 import { Redis, type RedisOptions } from 'ioredis';
-import { RECONNECT_FIRST_DELAY_MS, RECONNECT_MAX_DELAY_MS, REDIS_CONNECT_TIMEOUT_MS } from './constants.ts';
+import { RECONNECT_FIRST_DELAY_MS, RECONNECT_MAX_DELAY_MS, REDIS_CONNECT_TIMEOUT_MS, REDIS_DISCONNECT_TIMEOUT_MS } from './constants.ts';
 import type { RedisTarget } from './redis-url.ts';
 import type { Script } from './scripts.ts';
 
@@ -48,6 +48,7 @@ export class RedisLink {
       ...(target.password !== undefined ? { password: target.password } : {}),
       lazyConnect: true,
       connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
+      disconnectTimeout: REDIS_DISCONNECT_TIMEOUT_MS,
       enableOfflineQueue: false,
       autoResendUnfulfilledCommands: false,
       autoResubscribe: false,
