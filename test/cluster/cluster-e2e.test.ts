@@ -6,6 +6,7 @@ import { is, signedInClient, stopAll, type ClientProcess } from '../e2e/client-h
 import { spawn } from 'node:child_process';
 import { BIN, spawnServer, withDeadline, type ServerChild } from '../e2e/hardening-helpers.ts';
 import { connectedClient, rawClient, type RawClient } from '../e2e/helpers.ts';
+import { hasPython, repliesOfKind, runPythonSteps } from '../compat/python.ts';
 import { NO_REDIS, startRedis, type TestRedis } from './redis-server.ts';
 
 /** A dead node's users are gone from the others within its heartbeat's TTL (3 s) + one beat (1 s), with a margin for a loaded machine. */
@@ -123,6 +124,42 @@ describe.skipIf(NO_REDIS !== undefined)(`cluster of server processes${NO_REDIS =
     await alice.expectReply((r) => r.kind === 'system' && /^cluster: node a of 2 nodes, 3 users and 1 room in the chat, link to redis:\/\/127\.0\.0\.1:\d+\/\d+ up$/.test(r.text), 'the cluster line of <stats>');
     // Names are unique across the chat.
     await refusedName(b, 'Alice');
+  });
+
+  it.skipIf(!hasPython)('the Python chat client on one node and dualchat\'s client on another', async () => {
+    const u = url();
+    const a = await node(u, 'a');
+    const b = await node(u, 'b');
+    const bob = await signedInClient(b.tcpPort, 'bob');
+    jsons.push(bob);
+    const python = runPythonSteps(
+      [
+        '127.0.0.1',
+        String(a.tcpPort),
+        'send:<connect>pyuser',
+        'expect:<welcome>',
+        'send:<set_msg_all>pyuser : hello from python',
+        'expect:<message>', // its own echo
+        'expect:<message>', // bob's line, from node b
+        'expect:<private>',
+        'send:<get_users>',
+        'expect:<users>',
+        'send:<disconnect>',
+        'expect:<disconnected>',
+      ],
+      20_000,
+    );
+    await bob.waitFor(is('message', { from: 'pyuser', text: 'hello from python' }), 'the Python line on node b', 10_000);
+    bob.send('hi python', '/msg pyuser a secret');
+    await bob.waitFor(is('left', { name: 'pyuser', reason: 'disconnect' }), 'the Python client leaving, seen on node b', 15_000);
+    const record = await python;
+    expect(record.error).toBeNull();
+    expect(repliesOfKind(record.replies, 'message')).toMatchObject([
+      { from: 'pyuser', self: true, text: 'hello from python' },
+      { from: 'bob', self: false, text: 'hi python' },
+    ]);
+    expect(repliesOfKind(record.replies, 'private')).toMatchObject([{ from: 'bob', to: 'pyuser', text: 'a secret' }]);
+    expect(repliesOfKind(record.replies, 'users')).toMatchObject([{ users: [{ name: 'bob' }, { name: 'pyuser' }] }]);
   });
 
   it('two nodes claim one name at once: exactly one wins', async () => {
