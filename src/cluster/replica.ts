@@ -30,6 +30,8 @@ export class PresenceReplica {
   private readonly names = new Map<string, Holder>();
   private readonly members = new Map<string, Set<string>>();
   private readonly roomsOf = new Map<string, Set<string>>();
+  /** Room → its members held on another node (or by nobody known yet): kept with every change, so a room message asks in O(1) whether to publish. */
+  private readonly remoteIn = new Map<string, number>();
 
   constructor(private readonly self: NodeId) {}
 
@@ -41,21 +43,26 @@ export class PresenceReplica {
   claim(key: string, name: string, who: SessionAddress): void {
     const before = this.names.get(key);
     if (before !== undefined && !sameAddress(before.who, who)) this.dropRooms(key);
+    const wasRemote = this.isRemote(key);
     this.names.set(key, { name, who, room: before !== undefined && sameAddress(before.who, who) ? before.room : '' });
+    const remote = this.isRemote(key);
+    if (remote !== wasRemote) for (const room of this.roomsOf.get(key) ?? []) this.countRemote(room, remote ? 1 : -1);
   }
 
   /** `key` is free, if `who` held it; its rooms go too (a user leaves its rooms before its name). */
   release(key: string, who: SessionAddress): void {
     const holder = this.names.get(key);
     if (holder === undefined || !sameAddress(holder.who, who)) return;
-    this.names.delete(key);
     this.dropRooms(key);
+    this.names.delete(key);
   }
 
   enter(room: string, key: string): void {
     let members = this.members.get(room);
     if (members === undefined) this.members.set(room, (members = new Set()));
+    if (members.has(key)) return;
     members.add(key);
+    if (this.isRemote(key)) this.countRemote(room, 1);
     let rooms = this.roomsOf.get(key);
     if (rooms === undefined) this.roomsOf.set(key, (rooms = new Set()));
     rooms.add(room);
@@ -63,10 +70,9 @@ export class PresenceReplica {
 
   leave(room: string, key: string): void {
     const members = this.members.get(room);
-    if (members !== undefined) {
-      members.delete(key);
-      if (members.size === 0) this.members.delete(room);
-    }
+    if (members === undefined || !members.delete(key)) return;
+    if (members.size === 0) this.members.delete(room);
+    if (this.isRemote(key)) this.countRemote(room, -1);
     const rooms = this.roomsOf.get(key);
     if (rooms !== undefined) {
       rooms.delete(room);
@@ -90,11 +96,7 @@ export class PresenceReplica {
 
   /** Does `room` have a member on a node other than this one? */
   hasRemoteMembers(room: string): boolean {
-    for (const key of this.members.get(room) ?? []) {
-      const holder = this.names.get(key);
-      if (holder === undefined || holder.who.node !== this.self) return true;
-    }
-    return false;
+    return this.remoteIn.has(room);
   }
 
   /**
@@ -132,8 +134,8 @@ export class PresenceReplica {
     for (const [key, holder] of this.names) {
       if (holder.who.node !== node) continue;
       gone.push({ key, name: holder.name, node, rooms: [...(this.roomsOf.get(key) ?? [])] });
-      this.names.delete(key);
       this.dropRooms(key);
+      this.names.delete(key);
     }
     return gone;
   }
@@ -160,8 +162,8 @@ export class PresenceReplica {
     for (const [key, holder] of this.names) {
       if (holder.who.node === this.self) continue;
       if (!fresh.has(`${holder.who.node}\u0000${holder.who.session}\u0000${key}`)) gone.push({ key, name: holder.name, node: holder.who.node, rooms: [...(this.roomsOf.get(key) ?? [])] });
-      this.names.delete(key);
       this.dropRooms(key);
+      this.names.delete(key);
     }
     for (const user of snapshot.users) {
       if (user.who.node === this.self) continue;
@@ -201,6 +203,17 @@ export class PresenceReplica {
 
   rooms(): RoomEntry[] {
     return Array.from(this.members, ([name, keys]) => ({ name, count: keys.size }));
+  }
+
+  private isRemote(key: string): boolean {
+    const holder = this.names.get(key);
+    return holder === undefined || holder.who.node !== this.self;
+  }
+
+  private countRemote(room: string, by: 1 | -1): void {
+    const n = (this.remoteIn.get(room) ?? 0) + by;
+    if (n > 0) this.remoteIn.set(room, n);
+    else this.remoteIn.delete(room);
   }
 
   private dropRooms(key: string): void {

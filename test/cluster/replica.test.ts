@@ -1,7 +1,7 @@
 // The cluster's pure parts: a node's replica of the presence, the events' wire form, the --redis URL.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeEvent, encodeEvent, type ClusterEvent } from '../../src/cluster/events.ts';
+import { decodeEvent, encodeEvent, type ClusterEvent, type PresenceEvent } from '../../src/cluster/events.ts';
 import { describeTarget, parseRedisUrl } from '../../src/cluster/redis-url.ts';
 import { PresenceReplica } from '../../src/cluster/replica.ts';
 
@@ -58,6 +58,49 @@ describe('PresenceReplica', () => {
     r.apply({ op: 'claim', from: 'c', key: 'x', name: 'X', who: { node: 'c', session: 5 } });
     expect(r.roomSize('r')).toBe(0);
     expect(r.locate('x')).toEqual({ name: 'X', who: { node: 'c', session: 5 }, room: '' });
+  });
+});
+
+describe('PresenceReplica: whether a room has members on another node', () => {
+  const KEYS = ['k0', 'k1', 'k2'];
+  const ROOMS = ['r0', 'r1'];
+  const NODES = ['a', 'b', 'c'];
+  const who = fc.record({ node: fc.constantFrom('b', 'c'), session: fc.constant(1) });
+  const key = fc.constantFrom(...KEYS);
+  const room = fc.constantFrom(...ROOMS);
+  const event: fc.Arbitrary<PresenceEvent> = fc.oneof(
+    fc.record({ op: fc.constant('claim' as const), from: fc.constantFrom('b', 'c'), key, name: key, who }),
+    fc.record({ op: fc.constant('release' as const), from: fc.constantFrom('b', 'c'), key, who }),
+    fc.record({ op: fc.constant('enter' as const), from: fc.constantFrom('b', 'c'), room, key }),
+    fc.record({ op: fc.constant('leave' as const), from: fc.constantFrom('b', 'c'), room, key }),
+    fc.record({ op: fc.constant('gone' as const), from: fc.constant('c'), node: fc.constantFrom(...NODES) }),
+  );
+  /** This node's own changes, made on the replica directly (as RedisPresence does). */
+  const own = fc.oneof(
+    fc.record({ op: fc.constant('own-claim' as const), key, session: fc.integer({ min: 1, max: 2 }) }),
+    fc.record({ op: fc.constant('own-release' as const), key, session: fc.integer({ min: 1, max: 2 }) }),
+    fc.record({ op: fc.constant('own-enter' as const), key, room }),
+    fc.record({ op: fc.constant('own-leave' as const), key, room }),
+  );
+
+  it('is kept by count exactly as a scan of the members would say (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(event, own), { maxLength: 80 }), (steps) => {
+        const r = new PresenceReplica('a');
+        for (const step of steps) {
+          if (step.op === 'own-claim') r.claim(step.key, step.key, { node: 'a', session: step.session });
+          else if (step.op === 'own-release') r.release(step.key, { node: 'a', session: step.session });
+          else if (step.op === 'own-enter') r.enter(step.room, step.key);
+          else if (step.op === 'own-leave') r.leave(step.room, step.key);
+          else r.apply(step);
+          for (const rm of ROOMS) {
+            const scanned = KEYS.some((k) => r.isMember(rm, k) && r.locate(k)?.who.node !== 'a');
+            expect(r.hasRemoteMembers(rm)).toBe(scanned);
+          }
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 
