@@ -110,6 +110,8 @@ export function serverCommand(): Command {
     )
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default(DEFAULT_LOG_LEVEL))
     .option('--log-file <path>', 'write the JSON log to this file instead of stderr')
+    .option('--redis <url>', 'join the chat of every server on this Redis, redis://HOST:PORT[/DB] (docs/cluster.md); without it the server is a chat of its own', parseRedisFlag)
+    .option('--node-id <id>', `this server's id in a chat of several (letters, digits, '.', '_', '-'; at most ${NODE_ID_MAX_LENGTH}; default: random at each start)`, parseNodeId)
     .option('--tls-cert <file>', 'TLS certificate chain (PEM): the control port speaks TLS (with --tls-key; `dualchat cert` makes a pair)')
     .option('--tls-key <file>', 'the private key (PEM) of --tls-cert')
     .option('--tls-port <port>', 'offer TLS on this port and keep --tcp plain (for clients that speak plain TCP)', parseListenPort)
@@ -120,8 +122,6 @@ export function serverCommand(): Command {
       ),
     )
     .option('--operator-local', 'connections from this machine (a loopback address) are operators')
-    .option('--redis <url>', 'join the chat of every server on this Redis, redis://HOST:PORT[/DB] (docs/cluster.md); without it the server is a chat of its own', parseRedisFlag)
-    .option('--node-id <id>', `this server's id in a chat of several (letters, digits, '.', '_', '-'; at most ${NODE_ID_MAX_LENGTH}; default: random at each start)`, parseNodeId)
     .option('--irc-tls <port>', `also open the IRC door with TLS on this port, with --tls-cert and --tls-key (${PORT_MIN}–${PORT_MAX}; 0 = any free port; 6697 is IRC's usual)`, parseListenPort)
     .action(async (flags: ServerFlags) => {
       const { runServer } = await import('./server-run.ts');
