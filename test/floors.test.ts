@@ -22,9 +22,10 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   doors: ['chat', 'commands', 'tcp'],
   udp: ['commands', 'dataplane', 'reliability', 'sim', 'wire'],
   store: ['chat'],
-  server: ['chat', 'commands', 'dataplane', 'doors', 'files', 'reliability', 'store', 'tcp', 'udp', 'wire'],
+  cluster: ['chat', 'commands'],
+  server: ['chat', 'cluster', 'commands', 'dataplane', 'doors', 'files', 'reliability', 'store', 'tcp', 'udp', 'wire'],
   client: ['chat', 'commands', 'dataplane', 'files', 'tcp', 'udp'],
-  cli: ['chat', 'client', 'commands', 'files', 'server', 'sim', 'store', 'udp'],
+  cli: ['chat', 'client', 'cluster', 'commands', 'files', 'server', 'sim', 'store', 'udp'],
 };
 
 /**

@@ -23,7 +23,8 @@ export const PLAN: Readonly<Record<string, { plannedMs: number; what: string }>>
   fanout: { plannedMs: 60_000, what: '1 round × 4 servers (ngircd, dualchat TCP and UDP, a Node forwarder), 100 clients: windows 8 and 32 × 50 lines (495k deliveries each), 3 s paced at 20 lines/s (--full: 3 rounds of 1,000 lines and 20 s paced)' },
   'chat-wan': { plannedMs: 60_000, what: '3 rounds; both transports and the 3 loss rates at once through the impairment proxy (20 ± 5 ms): 1,000 dense + 1,000 sparse lines per run, 10 s (--full: 5 rounds, 20 s runs)' },
   sealing: { plannedMs: 12_000, what: 'plain vs sealed: chat p99 at 0/5/10 % (400 lines each, the 3 rates at once), 2 rounds of a 20 MiB download, CPU per datagram (--full: 5 rounds)' },
-  capacity: { plannedMs: 140_000, what: '10,000 sessions, 2 connect/disconnect cycles (bench/suites/capacity.ts: its own options for 10 cycles)' },
+  capacity: { plannedMs: 120_000, what: '10,000 sessions, 2 connect/disconnect cycles (bench/suites/capacity.ts: its own options for 10 cycles)' },
+  cluster: { plannedMs: 20_000, what: '1 round × 1, 2 and 3 nodes on one Redis, a room of 300: 200 lines/s for 2 s (--full: 3 rounds at 1,000 lines/s for 3 s)' },
 };
 
 /** Rounds a suite runs: `--runs N` wins, else its own for the scale. */

@@ -43,6 +43,10 @@ export interface ServerFlags {
   requireTls?: boolean;
   operatorPassword?: string;
   operatorLocal?: boolean;
+  /** `--redis URL`: join the chat of the nodes on this Redis. */
+  redis?: string;
+  /** `--node-id ID`: this node's id in that chat. */
+  nodeId?: string;
 }
 
 /** The certificate and key the flags name, read; or why not. */
@@ -106,6 +110,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       ...(flags.requireTls === true ? { requireTls: true } : {}),
       ...(flags.operatorPassword !== undefined ? { operatorPassword: flags.operatorPassword } : {}),
       ...(flags.operatorLocal === true ? { operatorLocal: true } : {}),
+      ...(flags.redis !== undefined ? { redis: flags.redis } : {}),
+      ...(flags.nodeId !== undefined ? { nodeId: flags.nodeId } : {}),
     });
   } catch (error) {
     fail(messageOf(error));

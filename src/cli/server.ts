@@ -15,7 +15,8 @@ import {
 import { DEFAULT_HUB_OPTIONS, HISTORY_ON_JOIN_DEFAULT, HISTORY_PAGE_MAX, NAME_HOLD_MAX_S, NAME_HOLD_MS, ROOM_CAPACITY_MAX, ROOM_CAPACITY_MIN } from '../chat/limits.ts';
 import { DEFAULT_DB_PATH, HISTORY_DAYS_MAX, HISTORY_MAX_ROWS_MAX } from '../server/store-options.ts';
 import { LOG_LEVELS } from '../server/log-levels.ts';
-import { PORT_MAX, PORT_MIN } from '../server/options.ts';
+import { NODE_ID, NODE_ID_MAX_LENGTH, PORT_MAX, PORT_MIN } from '../server/options.ts';
+import { parseRedisUrl } from '../cluster/redis-url.ts';
 import { DEFAULT_MAX_SHARED_BYTES, DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_BYTES_PER_HOUR, DEFAULT_UPLOAD_SLOTS, DEFAULT_UPLOAD_TYPES } from '../files/limits.ts';
 import { formatSize } from '../files/format.ts';
 import { parseUploadTypes } from '../files/options.ts';
@@ -110,6 +111,8 @@ export function serverCommand(): Command {
     )
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default(DEFAULT_LOG_LEVEL))
     .option('--log-file <path>', 'write the JSON log to this file instead of stderr')
+    .option('--redis <url>', 'join the chat of every server on this Redis, redis://HOST:PORT[/DB] (docs/cluster.md); without it the server is a chat of its own', parseRedisFlag)
+    .option('--node-id <id>', `this server's id in a chat of several (letters, digits, '.', '_', '-'; at most ${NODE_ID_MAX_LENGTH}; default: random at each start)`, parseNodeId)
     .option('--tls-cert <file>', 'TLS certificate chain (PEM): the control port speaks TLS (with --tls-key; `dualchat cert` makes a pair)')
     .option('--tls-key <file>', 'the private key (PEM) of --tls-cert')
     .option('--tls-port <port>', 'offer TLS on this port and keep --tcp plain (for clients that speak plain TCP)', parseListenPort)
@@ -137,6 +140,17 @@ function parseListenPort(value: string): number {
   const port = parsePort(value, PORT_MIN);
   if (!port.ok) throw new InvalidArgumentError(`${port.message}.`);
   return port.value;
+}
+
+function parseRedisFlag(value: string): string {
+  const parsed = parseRedisUrl(value);
+  if (!parsed.ok) throw new InvalidArgumentError(`--redis: ${parsed.message}`);
+  return value.trim();
+}
+
+function parseNodeId(value: string): string {
+  if (!NODE_ID.test(value)) throw new InvalidArgumentError(`--node-id must be 1–${NODE_ID_MAX_LENGTH} letters, digits, '.', '_' or '-', got ${JSON.stringify(value).slice(0, 80)}`);
+  return value;
 }
 
 function parseRoomCapacity(value: string): number {

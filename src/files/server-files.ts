@@ -214,12 +214,13 @@ export class ServerFiles {
 
   /**
    * `<sendfile>USER SIZE CRC NAME` / `<sendimage>…`: a file for user `toName`, who is `to` when
-   * online (the wiring looks the name up; undefined = nobody of that name is online). Same limits
+   * online (the wiring looks the name up; undefined = nobody of that name is online here, `absent`
+   * saying why when it is not simply offline). Same limits
    * and queue as an upload; stored in the spool, then offered to them. Never rejects.
    */
-  async sendFile(from: Party, request: { name: string; size: number; crc: number; image?: boolean }, toName: string, to: Party | undefined): Promise<void> {
+  async sendFile(from: Party, request: { name: string; size: number; crc: number; image?: boolean }, toName: string, to: Party | undefined, absent?: string): Promise<void> {
     if (to === undefined) {
-      return this.refuseRequest(from.session, 'sendfile', request.name, 'unknown-user', `no user named ${JSON.stringify(toName)} is online`);
+      return this.refuseRequest(from.session, 'sendfile', request.name, 'unknown-user', absent ?? `no user named ${JSON.stringify(toName)} is online`);
     }
     await this.enqueue(from, request, to);
   }

@@ -43,6 +43,8 @@ export interface FilePlaneConfig {
   client: (session: SessionId) => FileClient | undefined;
   /** The session that has this user name now (hub lookup). */
   sessionOf: (name: string) => SessionId | undefined;
+  /** Is `name` online on another node of the chat (files go between the users of one node)? */
+  elsewhere?: (name: string) => boolean;
   /** The session's UDP bulk channel, if its client is bound. */
   bulkLink: (session: SessionId) => BulkLink | undefined;
   /** Deliver what the session's engine held back while its receiver was behind. */
@@ -227,7 +229,8 @@ export class ServerFilePlane {
     const to = this.config.sessionOf(toName);
     const recipient = to === undefined ? undefined : this.config.client(to);
     const party: Party | undefined = to === undefined || recipient?.name === undefined ? undefined : { session: to, name: recipient.name, group: recipient.group };
-    return this.files.sendFile(from, request, toName, party);
+    const absent = party === undefined && this.config.elsewhere?.(toName) === true ? `${toName} is on another server of this chat: files go only between users of the same server (upload it, and they download it from theirs if the servers share the directory)` : undefined;
+    return this.files.sendFile(from, request, toName, party, absent);
   }
 
   private chunk(session: SessionId, decoded: ChunkDecodeResult): void {

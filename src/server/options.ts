@@ -21,6 +21,7 @@ import { SOCKET_ENGINE_CONFIG } from '../udp/engine-driver.ts';
 import { defaultMaxConnections, type ConnectionCapDefault } from './file-limit.ts';
 import { sessionMessageLimits } from './engine-limits.ts';
 import { resolveStoreOptions, type ResolvedStoreOptions, type StoreServerOptions } from './store-options.ts';
+import { parseRedisUrl, type RedisTarget } from '../cluster/redis-url.ts';
 
 export interface ServerOptions extends StoreServerOptions {
   /** Address to listen on (default 0.0.0.0: every IPv4 interface). */
@@ -67,6 +68,8 @@ export interface ServerOptions extends StoreServerOptions {
    * line `listening` shows it). Default: 8 random hex digits at each start.
    */
   nodeId?: string;
+  /** `redis://HOST:PORT[/DB]`: join the chat of every node on this Redis (docs/cluster.md). Absent: a chat of one node. */
+  redis?: string;
   /**
    * Engine options for the sessions' UDP engines, over SOCKET_ENGINE_CONFIG (src/udp/engine-driver.ts).
    * Not a command-line flag: for tests and embedding (e.g. a short idle timeout).
@@ -106,6 +109,8 @@ export interface ResolvedServerOptions {
   maxConnectionsFrom: 'option' | ConnectionCapDefault['source'];
   files: FileOptions;
   nodeId: string | undefined;
+  /** The cluster's Redis, read from `redis`; undefined: a chat of one node. */
+  redis: RedisTarget | undefined;
   /** SOCKET_ENGINE_CONFIG and the message limits of src/server/engine-limits.ts, with ServerOptions.engine over them, checked. */
   engine: Partial<EngineConfig>;
   tls: { cert: string | Buffer; key: string | Buffer } | undefined;
@@ -128,7 +133,7 @@ export const PORT_MIN = 0;
 
 /** A node id goes into every session address and log line of a cluster: short and plain. */
 export const NODE_ID_MAX_LENGTH = 64;
-const NODE_ID = new RegExp(`^[A-Za-z0-9._-]{1,${NODE_ID_MAX_LENGTH}}$`);
+export const NODE_ID = new RegExp(`^[A-Za-z0-9._-]{1,${NODE_ID_MAX_LENGTH}}$`);
 export { PORT_MAX };
 
 /** Fill in defaults and check every value. Never throws. */
@@ -173,6 +178,8 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
   if (nodeId !== undefined && (typeof nodeId !== 'string' || !NODE_ID.test(nodeId))) {
     return fail(`nodeId must be 1–${NODE_ID_MAX_LENGTH} letters, digits, '.', '_' or '-', got ${JSON.stringify(String(nodeId)).slice(0, 80)}`);
   }
+  const redis = options.redis === undefined ? undefined : parseRedisUrl(String(options.redis));
+  if (redis !== undefined && !redis.ok) return fail(`redis: ${redis.message}`);
   const tlsPortError = tlsPortProblem('tlsPort', options.tlsPort, options.tls !== undefined);
   if (tlsPortError !== undefined) return fail(tlsPortError);
   if (options.requireTls === true && options.tls === undefined) return fail('requireTls needs a certificate and key (--tls-cert, --tls-key)');
@@ -213,6 +220,7 @@ export function resolveServerOptions(options: ServerOptions): ServerOptionsResul
       maxConnectionsFrom: capDefault === undefined ? 'option' : capDefault.source,
       files: files.options,
       nodeId,
+      redis: redis?.target,
       engine,
       tls: options.tls,
       tlsPort: options.tlsPort,

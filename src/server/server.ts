@@ -4,7 +4,9 @@
 // delivery.ts), which writes to the sessions (sessions.ts, session.ts). docs/architecture.md draws it.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import { Cluster, clusterLines } from '../cluster/cluster.ts';
 import { Hub } from '../chat/hub.ts';
+import { nameKey } from '../chat/names.ts';
 import { MemoryPresence } from '../chat/memory-presence.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import { LOCAL_BUS } from '../chat/ports.ts';
@@ -18,6 +20,7 @@ import { addressLimit } from './admission.ts';
 import { HOLD_TOKEN_BYTES, UDP_CHAT_QUEUE_ALLOWANCE_BYTES } from './constants.ts';
 import { HoldTimer } from './hold-timer.ts';
 import { openControlListeners, type ControlListeners } from './control-listeners.ts';
+import { clusterHooks } from './cluster-hooks.ts';
 import { Delivery } from './delivery.ts';
 import { ServerFilePlane } from './file-plane.ts';
 import { createLogger } from './logger.ts';
@@ -91,19 +94,29 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     throw new ServerStartError(`cannot use the shared directory ${config.filesDir}: ${messageOf(error)}`);
   }
 
+  const node = config.nodeId ?? randomBytes(4).toString('hex');
+  // A chat of several nodes (--redis): joined before the store opens and any port, so a node that cannot join stops here.
+  let cluster: Cluster | undefined;
+  if (config.redis !== undefined) {
+    try {
+      cluster = await Cluster.open({ target: config.redis, node, logger });
+    } catch (error) {
+      throw new ServerStartError(messageOf(error));
+    }
+  }
   let store: SqliteStore;
   try {
     const s = config.store;
     store = new SqliteStore({ path: s.path, logger, retention: s.retention, ...(s.passwordCost !== undefined ? { scrypt: s.passwordCost } : {}) });
   } catch (error) {
+    await cluster?.close();
     throw new ServerStartError(messageOf(error));
   }
-  const node = config.nodeId ?? randomBytes(4).toString('hex');
   const startedAt = Date.now();
   const hub = new Hub(
     { roomCapacity: config.roomCapacity, rateLimit: config.rateLimit, rateBurst: config.rateBurst, listReplyBytes: config.listReplyBytes },
     {
-      presence: new MemoryPresence(),
+      presence: cluster?.presence ?? new MemoryPresence(),
       node,
       // --no-history: no room message is written, /history says the server keeps none.
       ...(config.store.keepHistory ? { store, history: store } : {}),
@@ -124,7 +137,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const delivery = new Delivery({
     session: (id) => sessions.session(id),
     members: (room) => hub.localMembers(room),
-    bus: LOCAL_BUS,
+    bus: cluster?.bus ?? LOCAL_BUS,
     node,
     batch: WRITE_BATCH,
     membership: () => hub.membershipVersion,
@@ -137,6 +150,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     logger,
     client: (id) => sessions.fileClient(id),
     sessionOf: (name) => hub.sessionOf(name),
+    elsewhere: (name) => {
+      const holder = cluster?.presence.locate(nameKey(name.trim()));
+      return holder !== undefined && holder.who.node !== node;
+    },
     bulkLink: (id) => udp.bulkLink(id),
     wakeBulk: (id) => udp.wakeBulk(id),
   });
@@ -157,8 +174,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     held: (until) => holds.at(until),
     close: (id) => sessions.closeOnRequest(id),
     files: (id, command) => files.command(id, command),
-    statsLines: () => [...statsLines(stats(), udpSessions()), ...storeLines(store.status())],
-    linkLines: (id) => ownLinkLines(id, sessions.session(id)?.name, udp.engineStatsOf(id)),
+    statsLines: () => [...statsLines(stats(), udpSessions()), ...storeLines(store.status()), ...(cluster === undefined ? [] : clusterLines(cluster.status()))],
+    linkLines: (id) => [...ownLinkLines(id, sessions.session(id)?.name, udp.engineStatsOf(id)), ...(cluster === undefined ? [] : clusterLines(cluster.status()).slice(0, 1))],
     remote: (id) => sessions.remote(id),
     logger,
   });
@@ -181,10 +198,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   } catch (error) {
     await files.close();
     await store.close();
+    await cluster?.close();
     throw bindError('UDP', config.host, config.udpPort, error);
   }
   /** What a start that fails after the UDP plane is open gives back. */
-  const closeParts = (): Promise<unknown> => Promise.all([udp.close(), files.close(), store.close()]);
+  const closeParts = (): Promise<unknown> => Promise.all([udp.close(), files.close(), store.close(), cluster?.close()]);
   const router = new LineRouter({ hub, outputs, transfer: (session, command) => files.transfer(session.id, command), udp, logger, now: Date.now, named: (session) => sessions.named(session), end: (session, detail) => sessions.closeOnRequest(session.id, detail) });
   sessions = new SessionTable({
     hub,
@@ -199,6 +217,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     },
     now: Date.now,
   });
+  cluster?.attach(clusterHooks({ delivery, sessionOf: (name) => hub.sessionOf(name), everyone: () => sessions.namedSessions(), now: Date.now }));
   // The bracket door's penalty budget: off with the rate limit, as the IRC door's.
   const door = bracketDoor(config.rateLimit === 0 ? undefined : BRACKET_PENALTY_RULES);
   try {
@@ -256,6 +275,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await goodbyes;
     await files.close();
     await udp.close();
+    await cluster?.close();
     await store.close();
     inputLogOf(logger).close();
     logger.info('stopped');

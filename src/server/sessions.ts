@@ -67,6 +67,11 @@ export class SessionTable {
     return this.clients.get(id)?.session;
   }
 
+  /** Every session that has a name (a notice for everyone on this node). */
+  *namedSessions(): IterableIterator<Session> {
+    for (const client of this.clients.values()) if (client.session.name !== undefined) yield client.session;
+  }
+
   remote(id: SessionId): string | undefined {
     return this.clients.get(id)?.connection.remote;
   }
