@@ -10,7 +10,8 @@
 //   server.send({ type: 'go' });
 //   await server.stop();
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Netns } from './netns.ts';
 
 /** A message from a worker: one JSON object with a string `type`. */
@@ -32,6 +33,8 @@ export interface WorkerStartOptions {
   netns?: Netns;
   /** Extra Node flags (e.g. --max-old-space-size). */
   nodeFlags?: string[];
+  /** Another checkout's workers (its bench/lib/workers/), for a side-by-side run against it. */
+  root?: string;
 }
 
 interface Waiting {
@@ -75,7 +78,8 @@ export class Worker {
   /** Starts bench/lib/workers/<script>.ts with these arguments. */
   static start(script: string, args: readonly string[], opts: WorkerStartOptions = {}): Worker {
     if (!/^[a-z0-9-]+$/.test(script)) throw new RangeError(`worker script name "${script}" must be lower-case words and dashes`);
-    const path = fileURLToPath(new URL(`${script}.ts`, WORKERS_DIR));
+    const dir = opts.root === undefined ? WORKERS_DIR : pathToFileURL(join(opts.root, 'bench/lib/workers/'));
+    const path = fileURLToPath(new URL(`${script}.ts`, dir));
     const nodeArgs = [...(opts.nodeFlags ?? []), '--import', TSX_LOADER, path, ...args];
     const stdio = ['pipe', 'pipe', 'pipe'] as const;
     const child = opts.netns === undefined ? spawn(process.execPath, nodeArgs, { stdio: [...stdio] }) : opts.netns.spawn(process.execPath, nodeArgs, { stdio: [...stdio] });

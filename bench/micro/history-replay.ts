@@ -14,18 +14,11 @@ import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { Hub, type HubOutput } from '../../src/chat/hub.ts';
 import { SqliteStore } from '../../src/store/sqlite-store.ts';
+import { countFlag } from './flags.ts';
 
-function flag(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  if (at < 0) return fallback;
-  const n = Number(process.argv[at + 1]);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`--${name} takes a positive whole number`);
-  return n;
-}
-
-const ROWS = flag('rows', 1_000_000);
-const ROOMS = flag('rooms', 1_000);
-const JOINS = flag('joins', 2_000);
+const ROWS = countFlag('rows', 1_000_000);
+const ROOMS = countFlag('rooms', 1_000);
+const JOINS = countFlag('joins', 2_000);
 const REPLAY = 50;
 /**
  * Rows per commit while filling: what the server's 5 ms batches hold at 8,000 lines/s (the fanout

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
+import { countFlag, pathFlag } from './flags.ts';
 
 /** Line size: a short chat line, as people type. */
 const LINE_BYTES = 100;
@@ -25,23 +26,12 @@ const SETUP_TIMEOUT_MS = 10_000;
 /** A round that has not finished in this long is reported as failed (a lost line, a stuck loop). */
 const ROUND_TIMEOUT_MS = 120_000;
 
-function flag(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  if (at < 0) return fallback;
-  const value = Number(process.argv[at + 1]);
-  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`--${name} takes a positive whole number`);
-  return value;
-}
-
-const LINES = flag('lines', 4_000);
-const ROUNDS = flag('rounds', 7);
-const WINDOW = flag('window', 8);
+const LINES = countFlag('lines', 4_000);
+const ROUNDS = countFlag('rounds', 7);
+const WINDOW = countFlag('window', 8);
 /** Lines per client sent before the measured ones (JIT, engine windows, buffers): the first rounds ran 2–3× dearer. */
 const WARM_UP_LINES = 3 * LINES;
-const BASELINE = ((): string | undefined => {
-  const at = process.argv.indexOf('--baseline');
-  return at < 0 ? undefined : path.resolve(process.argv[at + 1] ?? '.');
-})();
+const BASELINE = pathFlag('baseline');
 
 interface Sender {
   client: { sendChat(text: string): boolean; readonly fellBack: boolean; close(): Promise<void> };
