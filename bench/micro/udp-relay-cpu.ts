@@ -17,7 +17,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { processCpuMs } from '../lib/process-cpu.ts';
 import { countFlag, pathFlag } from './flags.ts';
 import { formatRatio, median, ratio } from '../lib/stats.ts';
 import { Worker, stopAll } from '../lib/worker.ts';
@@ -40,6 +39,8 @@ const HERE = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
 interface Sample {
   serverCpuPerLineMs: number;
+  /** Of the server's CPU, the share spent in the kernel (its sends and receives). */
+  serverSystemShare: number;
   clientCpuPerLineMs: number;
   datagramsPerLinePerHop: number;
   /** The clients' engines: packets sent per line (client → server). */
@@ -51,13 +52,15 @@ interface Sample {
 
 interface ServerFigures {
   cpuMs: number;
+  systemMs: number;
   datagrams: number;
 }
 
 async function serverFigures(server: Worker): Promise<ServerFigures> {
   server.send({ type: 'cpu' });
   const m = await server.next((x) => x.type === 'cpu', 'the server figures', SETUP_TIMEOUT_MS);
-  return { cpuMs: processCpuMs(server.pid ?? 0), datagrams: Number(m['udpIn']) + Number(m['udpOut']) };
+  const systemMs = Number(m['systemMs']);
+  return { cpuMs: Number(m['userMs']) + systemMs, systemMs, datagrams: Number(m['udpIn']) + Number(m['udpOut']) };
 }
 
 async function runOnce(root: string, profileDir: string | undefined): Promise<Sample> {
@@ -81,6 +84,7 @@ async function runOnce(root: string, profileDir: string | undefined): Promise<Sa
     const arrived = dense.latencies.filter((l): l is number => l !== null);
     return {
       serverCpuPerLineMs: (after.cpuMs - before.cpuMs) / LINES,
+      serverSystemShare: (after.systemMs - before.systemMs) / (after.cpuMs - before.cpuMs),
       clientCpuPerLineMs: Number(result['cpuMs']) / LINES,
       datagramsPerLinePerHop: (after.datagrams - before.datagrams) / (LINES * HOPS_PER_LINE),
       clientPacketsPerLine: (engine?.packetsSent ?? Number.NaN) / LINES,
@@ -96,6 +100,7 @@ async function runOnce(root: string, profileDir: string | undefined): Promise<Sa
 
 const FIELDS: ReadonlyArray<{ key: keyof Sample; label: string; digits: number }> = [
   { key: 'serverCpuPerLineMs', label: 'server CPU per line, ms', digits: 3 },
+  { key: 'serverSystemShare', label: 'of which in the kernel', digits: 2 },
   { key: 'clientCpuPerLineMs', label: 'client CPU per line (both clients), ms', digits: 3 },
   { key: 'datagramsPerLinePerHop', label: 'datagrams per line per hop', digits: 2 },
   { key: 'clientPacketsPerLine', label: 'client engine packets per line', digits: 2 },
