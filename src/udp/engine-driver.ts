@@ -301,27 +301,21 @@ export class EngineDriver {
     this.armTimer();
   };
 
-  /**
-   * Drain events, then packets, then file the engine's next deadline. Events first: what the owner
-   * sends in answer to them (a relayed chat line's echo to its sender) goes out in the same packet as
-   * the ACK the engine owes for what it just received — the other way round the ACK, owed at once for
-   * chat, left alone and the answer in a second datagram.
-   */
+  /** Drain events and packets, then file the engine's next deadline. */
   private service(driven: AnyDriven): void {
     if (driven.detached) return;
     const conn = driven.target;
+    const now = this.now();
+    for (let item = conn.pollTransmit(now); item !== undefined; item = conn.pollTransmit(now)) {
+      driven.handlers.transmit(item);
+    }
     const hold = driven.handlers.holdEvents;
     // Bounded by the events the engine holds; each turn takes one (or stops while the owner holds).
     while (hold === undefined || !hold()) {
       const event = conn.pollEvent();
       if (event === undefined) break;
       driven.handlers.event(event);
-      // Detached by its owner (a session closed: DrivenPlane.close flushed its last datagrams first).
       if (driven.detached) return;
-    }
-    const now = this.now();
-    for (let item = conn.pollTransmit(now); item !== undefined; item = conn.pollTransmit(now)) {
-      driven.handlers.transmit(item);
     }
     this.schedule(driven, conn.pollTimeout());
   }

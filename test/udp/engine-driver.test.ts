@@ -3,7 +3,6 @@ import { lossTolerantParams } from '../../src/reliability/congestion/index.ts';
 import { LossTolerant } from '../../src/reliability/congestion/loss-tolerant.ts';
 import { DEFAULT_ENGINE_CONFIG, resolveEngineConfig, type ResolvedEngineConfig } from '../../src/reliability/config.ts';
 import { createConnection } from '../../src/reliability/index.ts';
-import { decodePacket } from '../../src/reliability/packet.ts';
 import { Channel, type EngineEvent } from '../../src/reliability/types.ts';
 import {
   CLIENT_ENGINE_CONFIG,
@@ -155,46 +154,6 @@ describe('EngineDriver timer heap', () => {
     expect(fakes.slice(0, 40).every((f) => f.timeouts === 0)).toBe(true);
     expect(driver.scheduled).toBe(0);
     driver.stop();
-  });
-});
-
-describe('EngineDriver: an answer rides with the ACK', () => {
-  // Issue 16: the relay's ACK to a line's sender and its echo leave in one datagram. The driver hands
-  // an engine's events to the owner before draining its packets: with the packets first, an ACK owed at
-  // once went out alone and the answer in a second datagram.
-  it('an owner that answers two lines in its event handler sends one packet: the ACK and both answers', async () => {
-    const driver = new EngineDriver();
-    const peer = createConnection({}, driver.now());
-    const out: Uint8Array[] = [];
-    let driven: DrivenEngine | undefined;
-    driven = driver.attach(createConnection({}, driver.now()), {
-      transmit: (packet) => out.push(packet.slice()),
-      event: (event) => {
-        if (event.type === 'message') driven?.send(Channel.chat, new Uint8Array([...event.data, 0x21]));
-      },
-    });
-    await new Promise((resolve) => setImmediate(resolve));
-    // Two lines in two packets: two ack-eliciting packets make the ACK due at once (ackEveryN).
-    const packets: Uint8Array[] = [];
-    for (const text of ['hi', 'there']) {
-      peer.send(Channel.chat, new TextEncoder().encode(text), driver.now());
-      const packet = peer.pollTransmit(driver.now());
-      if (packet === undefined) throw new Error('the peer sent nothing');
-      packets.push(packet.slice());
-    }
-    out.length = 0;
-    for (const packet of packets) driven.input(packet);
-    await new Promise((resolve) => setImmediate(resolve));
-    try {
-      expect(out).toHaveLength(1);
-      const decoded = decodePacket(out[0]!);
-      if (!decoded.ok) throw new Error(decoded.reason);
-      expect(decoded.packet.ack?.largest).toBe(1);
-      expect(decoded.packet.streams.map((f) => new TextDecoder().decode(f.data))).toEqual(['hi!', 'there!']);
-    } finally {
-      driven.detach();
-      driver.stop();
-    }
   });
 });
 
