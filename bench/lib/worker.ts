@@ -10,7 +10,7 @@
 //   server.send({ type: 'go' });
 //   await server.stop();
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Netns } from './netns.ts';
 
@@ -33,8 +33,10 @@ export interface WorkerStartOptions {
   netns?: Netns;
   /** Extra Node flags (e.g. --max-old-space-size). */
   nodeFlags?: string[];
-  /** Another checkout's workers (its bench/lib/workers/), for a side-by-side run against it. */
+  /** Start the script of another checkout of dualchat (its bench/lib/workers/), e.g. the commit before a change. */
   root?: string;
+  /** Variables added to the worker's environment. */
+  env?: Record<string, string>;
 }
 
 interface Waiting {
@@ -75,14 +77,15 @@ export class Worker {
     });
   }
 
-  /** Starts bench/lib/workers/<script>.ts with these arguments. */
+  /** Starts bench/lib/workers/<script>.ts (of this checkout, or of `opts.root`) with these arguments. */
   static start(script: string, args: readonly string[], opts: WorkerStartOptions = {}): Worker {
     if (!/^[a-z0-9-]+$/.test(script)) throw new RangeError(`worker script name "${script}" must be lower-case words and dashes`);
-    const dir = opts.root === undefined ? WORKERS_DIR : pathToFileURL(join(opts.root, 'bench/lib/workers/'));
+    const dir = opts.root === undefined ? WORKERS_DIR : pathToFileURL(`${resolve(opts.root, 'bench/lib/workers')}/`);
     const path = fileURLToPath(new URL(`${script}.ts`, dir));
     const nodeArgs = [...(opts.nodeFlags ?? []), '--import', TSX_LOADER, path, ...args];
     const stdio = ['pipe', 'pipe', 'pipe'] as const;
-    const child = opts.netns === undefined ? spawn(process.execPath, nodeArgs, { stdio: [...stdio] }) : opts.netns.spawn(process.execPath, nodeArgs, { stdio: [...stdio] });
+    const spawnOptions = { stdio: [...stdio], ...(opts.env === undefined ? {} : { env: { ...process.env, ...opts.env } }) };
+    const child = opts.netns === undefined ? spawn(process.execPath, nodeArgs, spawnOptions) : opts.netns.spawn(process.execPath, nodeArgs, spawnOptions);
     return new Worker(script, child);
   }
 

@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { Hub, type HubOutput } from '../../src/chat/hub.ts';
 import { SqliteStore } from '../../src/store/sqlite-store.ts';
-import { countFlag } from './flags.ts';
+import { countFlag } from '../lib/micro-flags.ts';
 
 const ROWS = countFlag('rows', 1_000_000);
 const ROOMS = countFlag('rooms', 1_000);

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
-import { countFlag, pathFlag } from './flags.ts';
+import { countFlag, dirFlag } from '../lib/micro-flags.ts';
 
 /** Line size: a short chat line, as people type. */
 const LINE_BYTES = 100;
@@ -31,7 +31,7 @@ const ROUNDS = countFlag('rounds', 7);
 const WINDOW = countFlag('window', 8);
 /** Lines per client sent before the measured ones (JIT, engine windows, buffers): the first rounds ran 2–3× dearer. */
 const WARM_UP_LINES = 3 * LINES;
-const BASELINE = pathFlag('baseline');
+const BASELINE = dirFlag('baseline');
 
 interface Sender {
   client: { sendChat(text: string): boolean; readonly fellBack: boolean; close(): Promise<void> };

@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { countFlag, pathFlag } from './flags.ts';
+import { countFlag, dirFlag } from '../lib/micro-flags.ts';
 import { formatRatio, median, ratio } from '../lib/stats.ts';
 import { Worker, stopAll } from '../lib/worker.ts';
 
@@ -33,8 +33,8 @@ const HOPS_PER_LINE = 3;
 const LINES = countFlag('lines', 2_000);
 const RATE = countFlag('rate', 100);
 const ROUNDS = countFlag('rounds', 3);
-const BASELINE = pathFlag('baseline');
-const PROFILE = pathFlag('profile');
+const BASELINE = dirFlag('baseline');
+const PROFILE = dirFlag('profile');
 const HERE = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
 interface Sample {

@@ -5,6 +5,10 @@
 // the same signed-in clients: a closed loop with 8 lines in flight per client, one with 32, and a
 // paced run (20 lines/s per client, whatever arrives). The server runs in a process of its own, the
 // clients in two others (bench/lib/workers/fanout-clients.ts). Figures: bench/lib/fanout-figures.ts.
+// For looking into one server: FANOUT_SERVERS (the modes to run, e.g. `irc,dualchat-irc`: ngircd and the
+// IRC door side by side), FANOUT_WORKLOADS (e.g. `window-8,window-32`), FANOUT_LINES (lines per
+// closed-loop run, e.g. 300 for runs long enough to compare in a few rounds) and FANOUT_SERVER_NODE_ARGS (node flags for the dualchat server's process, e.g.
+// `--cpu-prof --cpu-prof-dir=/tmp/prof`: the profile is written when the server stops).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,28 +30,17 @@ import {
   type RunMeasures,
   type WorkloadName,
 } from '../lib/fanout-figures.ts';
-import { asFanoutResult, type FanoutMode, type FanoutParams, type FanoutPhase } from '../lib/fanout-protocol.ts';
-import { LatencyHistogram } from '../lib/histogram.ts';
+import type { FanoutMode, FanoutPhase } from '../lib/fanout-protocol.ts';
+import { CLIENTS, LINE_BYTES, PROCESSES, Session, WARMUP } from '../lib/fanout-session.ts';
 import { loadNow } from '../lib/machine.ts';
-import { Ngircd, ngircdVersion } from '../lib/ngircd.ts';
-import { processCpuMs } from '../lib/process-cpu.ts';
+import { ngircdVersion } from '../lib/ngircd.ts';
 import { formatMs, formatSi } from '../lib/stats.ts';
 import { defineSuite } from '../lib/suite.ts';
-import { stopAll, Worker } from '../lib/worker.ts';
 
-const CLIENTS = 100;
-/** Client processes (each hosts CLIENTS / PROCESSES): the clients' CPU is spread, the server has its own. */
-const PROCESSES = 2;
-const LINE_BYTES = 100;
-const ROOM = 'fanout';
-const HOST = '127.0.0.1';
 /** The issue's windows: lines a client keeps in flight (sent, not yet at its witness). */
 const WINDOWS = { 'window-8': 8, 'window-32': 32 } as const;
 /** The issue's paced run: 20 lines/s from each client (CLIENTS × (CLIENTS − 1) × 20 ≈ 198k deliveries/s). */
 const PACED_RATE = 20;
-/** Before the measured workloads, on each server's fresh processes: 10 lines per client (99k deliveries) so no measured run pays for Node's JIT warming up. */
-const WARMUP: FanoutPhase = { lines: 10, load: { kind: 'closed', window: 8 } };
-
 /**
  * Lines per client at each scale. `--full` is the issue's: 1,000 per closed-loop run (9.9M
  * deliveries) and 20 s paced (400 lines, 3.96M). The default fits the ten minutes of `npm run bench`
@@ -63,14 +56,7 @@ const SIZES = {
   full: { closed: 1000, paced: 400 },
 } as const;
 
-/** Starting processes, connecting and signing in 100 clients. */
-const SETUP_TIMEOUT_MS = 60_000;
-/** A phase is given up when no line arrives (and none is sent) for this long. */
-const STALL_MS = 20_000;
-/** Longest a phase may take (9.9M deliveries at ~40k/s on a loaded machine is ~4 min). */
-const RUN_TIMEOUT_MS = 480_000;
-
-const CONTENDERS: readonly Contender[] = [
+const ALL_CONTENDERS: readonly Contender[] = [
   { mode: 'irc', label: 'ngircd' },
   { mode: 'dualchat-tcp', label: 'dualchat TCP' },
   { mode: 'dualchat-irc', label: 'dualchat IRC door' },
@@ -78,93 +64,37 @@ const CONTENDERS: readonly Contender[] = [
   { mode: 'forwarder', label: 'Node TCP forwarder' },
 ];
 
-/** A server under test: its port and the process whose CPU time is its cost. */
-interface Server {
-  port: number;
-  pid: number;
-  stop(): Promise<void>;
+/** FANOUT_SERVERS: the servers to run (every one when unset); a name not in the list is an error, not a silent skip. */
+function chosenContenders(): readonly Contender[] {
+  const wanted = process.env['FANOUT_SERVERS'];
+  if (wanted === undefined || wanted.trim() === '') return ALL_CONTENDERS;
+  const modes = wanted.split(',').map((m) => m.trim());
+  const unknown = modes.filter((m) => !ALL_CONTENDERS.some((c) => c.mode === m));
+  if (unknown.length > 0) throw new RangeError(`FANOUT_SERVERS: unknown server ${unknown.join(', ')} (known: ${ALL_CONTENDERS.map((c) => c.mode).join(', ')})`);
+  return ALL_CONTENDERS.filter((c) => modes.includes(c.mode));
 }
 
-async function startServer(mode: FanoutMode, filesDir: string): Promise<Server> {
-  if (mode === 'irc') {
-    const irc = await Ngircd.start({ host: HOST, startTimeoutMs: SETUP_TIMEOUT_MS });
-    return { port: irc.port, pid: irc.pid, stop: () => irc.stop() };
-  }
-  const worker =
-    mode === 'forwarder'
-      ? Worker.start('tcp-forwarder', [JSON.stringify({ host: HOST, port: 0 })])
-      : Worker.start('chat-server', [
-          // rateLimit 0: no rate limit, and no IRC flood budget (ngircd runs with its penalties off too).
-          JSON.stringify({ host: HOST, tcpPort: 0, udpPort: 0, ...(mode === 'dualchat-irc' ? { ircPort: 0 } : {}), roomCapacity: CLIENTS, rateLimit: 0, maxConnectionsPerAddress: CLIENTS + 16, filesDir }),
-        ]);
-  try {
-    const ready = await worker.next((m) => m.type === 'ready', 'the server ready', SETUP_TIMEOUT_MS);
-    return { port: Number(ready[mode === 'dualchat-irc' ? 'ircPort' : 'tcpPort']), pid: Number(ready['pid']), stop: () => worker.stop() };
-  } catch (e) {
-    await worker.stop();
-    throw e;
-  }
+/** FANOUT_WORKLOADS: the workloads to run (every one when unset); an unknown name is an error. */
+function chosenWorkloads(): readonly WorkloadName[] {
+  const wanted = process.env['FANOUT_WORKLOADS'];
+  if (wanted === undefined || wanted.trim() === '') return WORKLOADS;
+  const names = wanted.split(',').map((w) => w.trim());
+  const unknown = names.filter((w) => !(WORKLOADS as readonly string[]).includes(w));
+  if (unknown.length > 0) throw new RangeError(`FANOUT_WORKLOADS: unknown workload ${unknown.join(', ')} (known: ${WORKLOADS.join(', ')})`);
+  return WORKLOADS.filter((w) => names.includes(w));
 }
 
-/** A server and its signed-in clients, kept for the workloads of one round. */
-class Session {
-  private constructor(
-    readonly server: Server,
-    readonly clients: Worker[],
-  ) {}
-
-  static async open(mode: FanoutMode, filesDir: string): Promise<Session> {
-    const server = await startServer(mode, filesDir);
-    const per = Math.ceil(CLIENTS / PROCESSES);
-    const clients: Worker[] = [];
-    try {
-      for (let p = 0; p < PROCESSES && p * per < CLIENTS; p++) {
-        const params: FanoutParams = { mode, host: HOST, port: server.port, first: p * per, count: Math.min(per, CLIENTS - p * per), total: CLIENTS, bytes: LINE_BYTES, room: ROOM, stallMs: STALL_MS };
-        clients.push(Worker.start('fanout-clients', [JSON.stringify(params)]));
-      }
-      await Promise.all(clients.map((c) => c.next((m) => m.type === 'ready', 'its clients ready', SETUP_TIMEOUT_MS)));
-    } catch (e) {
-      await stopAll(clients);
-      await server.stop();
-      throw e;
-    }
-    return new Session(server, clients);
-  }
-
-  /** Runs one phase on every client process; the server's CPU over it from /proc, the same way for every server. */
-  async phase(work: FanoutPhase): Promise<RunMeasures & { expected: number }> {
-    for (const c of this.clients) c.send({ type: 'arm', ...work });
-    await Promise.all(this.clients.map((c) => c.next((m) => m.type === 'armed', 'its clients armed', SETUP_TIMEOUT_MS)));
-    const cpuBefore = processCpuMs(this.server.pid);
-    for (const c of this.clients) c.send({ type: 'go' });
-    const results = (await Promise.all(this.clients.map((c) => c.next((m) => m.type === 'result', 'the result', RUN_TIMEOUT_MS)))).map(asFanoutResult);
-    const serverCpuMs = processCpuMs(this.server.pid) - cpuBefore;
-    const histogram = new LatencyHistogram();
-    const out = { deliveries: 0, expected: 0, wallMs: 0, paceLateMs: 0, serverCpuMs, clientCpuMs: 0, duplicates: 0, outOfOrder: 0, fellBack: 0, stalled: false, gaps: [] as FanoutRun['gaps'], errors: [] as string[] };
-    for (const r of results) {
-      const h = LatencyHistogram.fromJSON(r.latency);
-      if (typeof h === 'string') throw new Error(`a client process sent a bad histogram: ${h}`);
-      histogram.merge(h);
-      out.deliveries += r.deliveries;
-      out.expected += r.expected;
-      out.duplicates += r.duplicates;
-      out.outOfOrder += r.outOfOrder;
-      out.fellBack += r.fellBack;
-      out.stalled ||= r.stalled;
-      out.clientCpuMs += r.cpuMs;
-      out.wallMs = Math.max(out.wallMs, r.elapsedMs);
-      out.paceLateMs = Math.max(out.paceLateMs, r.paceLateMs);
-      out.gaps.push(...r.gaps);
-      out.errors.push(...r.errors);
-    }
-    return { ...out, p50: histogram.quantile(0.5), p99: histogram.quantile(0.99), max: histogram.max };
-  }
-
-  async close(): Promise<void> {
-    await stopAll(this.clients);
-    await this.server.stop();
-  }
+/** FANOUT_LINES: lines per closed-loop run instead of the scale's. */
+function closedLines(scale: number): number {
+  const text = process.env['FANOUT_LINES'];
+  if (text === undefined || text.trim() === '') return scale;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1 || n > SIZES.full.closed) throw new RangeError(`FANOUT_LINES must be a whole number from 1 to ${SIZES.full.closed} (got ${JSON.stringify(text)})`);
+  return n;
 }
+
+/** FANOUT_SERVER_NODE_ARGS: node flags for the dualchat server's process (e.g. --cpu-prof). */
+const SERVER_NODE_ARGS = (process.env['FANOUT_SERVER_NODE_ARGS'] ?? '').split(/\s+/).filter((a) => a !== '');
 
 function phaseOf(workload: WorkloadName, sizes: { closed: number; paced: number }): FanoutPhase {
   return workload === 'paced' ? { lines: sizes.paced, load: { kind: 'paced', linesPerSecond: PACED_RATE } } : { lines: sizes.closed, load: { kind: 'closed', window: WINDOWS[workload] } };
@@ -182,7 +112,7 @@ async function runRound(mode: FanoutMode, round: number, sizes: { closed: number
   const runs: FanoutRun[] = [];
   let session: Session | undefined;
   try {
-    for (const workload of WORKLOADS) {
+    for (const workload of chosenWorkloads()) {
       const work = phaseOf(workload, sizes);
       const run = pendingRun({
         mode,
@@ -197,7 +127,7 @@ async function runRound(mode: FanoutMode, round: number, sizes: { closed: number
       });
       try {
         if (session === undefined) {
-          session = await Session.open(mode, filesDir);
+          session = await Session.open(mode, filesDir, { nodeFlags: SERVER_NODE_ARGS });
           await session.phase(WARMUP);
         }
         run.load = loadNow();
@@ -221,7 +151,7 @@ async function runRound(mode: FanoutMode, round: number, sizes: { closed: number
 }
 
 function labelOf(mode: FanoutMode): string {
-  return CONTENDERS.find((c) => c.mode === mode)?.label ?? mode;
+  return ALL_CONTENDERS.find((c) => c.mode === mode)?.label ?? mode;
 }
 
 function describe(r: FanoutRun): string {
@@ -243,10 +173,11 @@ export default defineSuite({
   /** 3 rounds of the issue's workloads (2 × 9.9M deliveries and 20 s paced per server). */
   fullBudgetMs: 1_800_000,
   async run(ctx) {
-    const sizes = ctx.quick ? SIZES.quick : ctx.full ? SIZES.full : SIZES.default;
+    const scale = ctx.quick ? SIZES.quick : ctx.full ? SIZES.full : SIZES.default;
+    const sizes = { closed: closedLines(scale.closed), paced: scale.paced };
     const irc = ngircdVersion();
     const ngircdMissing = 'unavailable' in irc ? irc.unavailable : undefined;
-    const contenders = CONTENDERS.filter((c) => c.mode !== REFERENCE || ngircdMissing === undefined).map((c) =>
+    const contenders = chosenContenders().filter((c) => c.mode !== REFERENCE || ngircdMissing === undefined).map((c) =>
       c.mode === REFERENCE && 'version' in irc ? { ...c, label: irc.version.replace(/^ngIRCd/, 'ngircd') } : c,
     );
     if (ngircdMissing !== undefined) ctx.log(`ngircd not measured: ${ngircdMissing}`);

@@ -303,6 +303,8 @@ export class Hub {
   private readonly byName = new Map<string, SessionId>();
   /** Canonical room name → member sessions on this node. */
   private readonly roomMembers = new Map<string, Set<SessionId>>();
+  /** Changes of roomMembers so far (membershipVersion). */
+  private membershipChanges = 0;
   /** Canonical room name → its topic, for rooms with members on this node. */
   private readonly topics = new Map<string, Topic>();
   /** Lower-case name → the held session (its connection gone), while its hold lasts. */
@@ -546,6 +548,11 @@ export class Hub {
     return this.roomMembers.get(room) ?? NO_MEMBERS;
   }
 
+  /** Grows with every change of any room's members on this node: whoever keeps a room's members for a while sees when they are stale. */
+  get membershipVersion(): number {
+    return this.membershipChanges;
+  }
+
   /** Page `asked` of a list (`whole` taken only for a fresh snapshot: ListSnapshot), lines within `listReplyBytes`. */
   private listPage<K extends ListReply['kind']>(snapshot: ListSnapshot<K>, asked: number | undefined, now: number, whole: () => Extract<ListReply, { kind: K }>): Extract<ListReply, { kind: K }> {
     return (snapshot.reuse(asked, now) ?? snapshot.keep(whole(), now))(asked);
@@ -762,6 +769,7 @@ export class Hub {
       members?.delete(heldId);
       members?.add(session);
     }
+    this.membershipChanges++;
     const me = state as NamedSession;
     const name = old.name;
     // The name moves to the new address: given back by the old, claimed by the new (on a shared presence
@@ -1268,6 +1276,7 @@ export class Hub {
       this.roomMembers.set(room, members);
     }
     members.add(session);
+    this.membershipChanges++;
     if (!seated) this.presence.enterRoom(room, state.key);
   }
 
@@ -1276,6 +1285,7 @@ export class Hub {
     const members = this.roomMembers.get(room);
     if (members !== undefined) {
       members.delete(session);
+      this.membershipChanges++;
       if (members.size === 0) {
         this.roomMembers.delete(room);
         this.topics.delete(room);

@@ -2,8 +2,8 @@
 // or with --json) and the process exit. The client itself lives in src/client/ and is loaded by the
 // action only, so `--help` and flag errors stay cheap.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_HOST, DEFAULT_TCP_PORT } from '../client/constants.ts';
-import { parseDirFlag, parseHostFlag, parseNameFlag, parsePortFlag, parseUdpViaFlag, type FlagResult } from '../client/flags.ts';
+import { DEFAULT_HOST, DEFAULT_TCP_PORT, UDP_RETRY_FIRST_MS } from '../client/constants.ts';
+import { parseDirFlag, parseHostFlag, parseNameFlag, parsePortFlag, parseUdpRetryFlag, parseUdpViaFlag, type FlagResult } from '../client/flags.ts';
 import { DEFAULT_DOWNLOADS_DIR, DEFAULT_RECEIVED_DIR } from '../files/limits.ts';
 import type { ScriptedOptions } from '../client/scripted.ts';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -14,12 +14,16 @@ import { defaultSettingsPath, formatSettings, parseSettings, SETTING_KEYS, type 
 interface ClientFlags {
   host: string;
   tcp: number;
+  /** `--port`, hidden: another name for --tcp. */
+  port?: number;
   name?: string;
   password?: string;
   json?: boolean;
   /** commander's `--no-udp`: false when given. */
   udp: boolean;
   udpVia?: { host: string | undefined; port: number };
+  /** `--udp-retry SECONDS` (0: never try UDP again after a fallback). */
+  udpRetry: number;
   downloads: string;
   received: string;
   ask?: boolean;
@@ -142,6 +146,8 @@ export function clientCommand(): Command {
     .addOption(
       new Option('--tcp <port>', 'server TCP port').default(DEFAULT_TCP_PORT).argParser(commanderParser(parsePortFlag)),
     )
+    // A habit from other clients: the same as --tcp (commander would otherwise guess "--host?").
+    .addOption(new Option('--port <port>').hideHelp().argParser(commanderParser(parsePortFlag)))
     .addOption(new Option('--name <name>', 'sign in with this name (asked for when absent)').argParser(commanderParser(parseNameFlag)))
     .option('--password <password>', 'the password of a registered name (asked for when the server needs it, interactively)')
     .option('--json', 'scripted mode: print every event as one JSON object per line on stdout')
@@ -150,6 +156,11 @@ export function clientCommand(): Command {
         .argParser(commanderParser(parseUdpViaFlag)),
     )
     .option('--no-udp', 'keep chat on TCP (never bind the UDP data plane)')
+    .addOption(
+      new Option('--udp-retry <seconds>', 'after the UDP path failed and chat fell back to TCP, try UDP again after this long, doubling up to 10 min (0 = never)')
+        .default(UDP_RETRY_FIRST_MS / 1000)
+        .argParser(commanderParser(parseUdpRetryFlag)),
+    )
     .addOption(new Option('--downloads <dir>', 'where /download puts files (created if missing)').default(DEFAULT_DOWNLOADS_DIR).argParser(commanderParser(parseDirFlag)))
     .addOption(new Option('--received <dir>', 'where files other users send you go (created if missing)').default(DEFAULT_RECEIVED_DIR).argParser(commanderParser(parseDirFlag)))
     .option('--no-bell', 'no terminal bell on a private message or a line naming you')
@@ -191,6 +202,7 @@ export function clientCommand(): Command {
         return;
       }
       applySettings(flags, loaded.settings, command);
+      if (flags.port !== undefined) flags.tcp = flags.port;
       // `--auto-accept` typed now wins over `"ask": true` left in the settings file.
       if (command.getOptionValueSource('autoAccept') === 'cli' && command.getOptionValueSource('ask') !== 'cli') flags.ask = false;
       if (flags.save === true) {
@@ -219,6 +231,7 @@ export function clientCommand(): Command {
         udp: {
           enabled: flags.udp,
           via: flags.udpVia === undefined ? undefined : { host: flags.udpVia.host ?? flags.host, port: flags.udpVia.port },
+          retryFirstMs: flags.udpRetry * 1000,
         },
         files: { downloadsDir: flags.downloads, receivedDir: flags.received, autoAccept: acceptsWithoutAsking(flags) },
         ...(tls.options !== undefined ? { tls: tls.options } : {}),

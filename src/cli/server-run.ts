@@ -28,6 +28,8 @@ export interface ServerFlags {
   uploadTypes: string[];
   uploadSlots: number;
   db: string;
+  /** `--no-history` sets it false: no room message is written. */
+  history: boolean;
   historyOnJoin: number;
   historyDays: number;
   historyMaxRows: number;
@@ -93,6 +95,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
         maxSharedBytes: flags.maxSharedBytes,
       },
       db: flags.db,
+      keepHistory: flags.history,
       historyOnJoin: flags.historyOnJoin,
       historyDays: flags.historyDays,
       historyMaxRows: flags.historyMaxRows,

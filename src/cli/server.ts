@@ -94,6 +94,7 @@ export function serverCommand(): Command {
       NAME_HOLD_MS / 1000,
     )
     .option('--db <path>', 'accounts and history database (SQLite; :memory: for a throwaway one)', DEFAULT_DB_PATH)
+    .option('--no-history', 'keep no room history: nothing said in a room is written (accounts and offline messages still are)')
     .option(
       '--history-on-join <n>',
       `stored lines replayed on entering a room (0–${HISTORY_PAGE_MAX}; 0 = off)`,
@@ -119,6 +120,12 @@ export function serverCommand(): Command {
       ),
     )
     .option('--operator-local', 'connections from this machine (a loopback address) are operators')
+    // A habit from other servers: no such flag here, and commander's own guess ("--host?") misleads.
+    .addOption(
+      new Option('--port <port>').hideHelp().argParser((value: string) => {
+        throw new InvalidArgumentError(`there is no --port: the TCP control port is --tcp ${value}, the UDP data port --udp PORT.`);
+      }),
+    )
     .option('--irc-tls <port>', `also open the IRC door with TLS on this port, with --tls-cert and --tls-key (${PORT_MIN}–${PORT_MAX}; 0 = any free port; 6697 is IRC's usual)`, parseListenPort)
     .action(async (flags: ServerFlags) => {
       const { runServer } = await import('./server-run.ts');

@@ -118,6 +118,13 @@ export const QUEUED_EVENT_INTERVAL_MS = 500;
  */
 export const RECONNECT_FIRST_MS = 1_000;
 export const RECONNECT_MAX_DELAY_MS = 15_000;
+/**
+ * Each wait is spread by up to this share either way (1 s becomes 0.8–1.2 s): a crash cuts thousands of
+ * clients off in the same instant, and identical backoffs would bring them back in the same instants
+ * too, each wave a burst of connects and sign-ins. Small enough that the first four tries still fit in
+ * the server's 30 s name hold (at most 18 s).
+ */
+export const RECONNECT_JITTER = 0.2;
 /** Tries before giving up: 20 is about 4 minutes, past which an outage is not a blip (the user can start again). */
 export const RECONNECT_MAX_ATTEMPTS = 20;
 
@@ -135,3 +142,16 @@ export const MAX_LIST_PAGES = 1_000;
  * Loopback and LAN deliver the TCP line within a millisecond; a second covers a congested path.
  */
 export const SERVER_CLOSE_EXPLAINED_MS = 1_000;
+
+/**
+ * After chat fell back to TCP because the UDP path failed (the binding timed out, or the engine lost the
+ * server), the client asks for UDP again after this long (`--udp-retry`, 0 = never), then twice as long
+ * after each try that failed or did not last UDP_RETRY_STABLE_MS, up to UDP_RETRY_MAX_MS. A path that
+ * failed tends to stay bad for a while (a Wi-Fi hand-over, a firewall's idle timeout, a congested uplink):
+ * half a minute lets a blip pass without binding over and over into it; the cap keeps a client behind a
+ * firewall that drops UDP for good from knocking more than six times an hour (each try is 3 s of hellos).
+ */
+export const UDP_RETRY_FIRST_MS = 30_000;
+export const UDP_RETRY_MAX_MS = 600_000;
+/** A binding that lasted this long worked: the next fallback waits UDP_RETRY_FIRST_MS again. */
+export const UDP_RETRY_STABLE_MS = 60_000;

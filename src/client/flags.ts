@@ -2,6 +2,7 @@
 // what is expected. The commander shell (src/cli/client.ts) turns a message into its usage error.
 
 import { parsePort } from '../commands/numbers.ts';
+import { UDP_RETRY_MAX_MS } from './constants.ts';
 
 export type FlagResult<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -58,4 +59,12 @@ export function parseDirFlag(text: string): FlagResult<string> {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(text)) return { ok: false, message: `directory ${JSON.stringify(text)} contains control characters` };
   return { ok: true, value: text };
+}
+
+/** `--udp-retry SECONDS`: a whole number of seconds, 0 (never) to UDP_RETRY_MAX_MS / 1000. */
+export function parseUdpRetryFlag(text: string): FlagResult<number> {
+  const n = Number(text);
+  const max = UDP_RETRY_MAX_MS / 1000;
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n > max) return { ok: false, message: `a whole number of seconds from 0 (never) to ${max}` };
+  return { ok: true, value: n };
 }

@@ -226,7 +226,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   const comeBack = async (old: ChatLink, message: string): Promise<boolean> => {
     const downloads = await transfers.linkLost(message);
     const next = await reconnect({
-      who: { name: old.state.name ?? '', room: old.state.room, token: old.holdToken, password: knownPassword },
+      who: { name: old.state.name ?? '', room: old.state.room, seen: old.state.seenLines(), token: old.holdToken, password: knownPassword },
       reason: message,
       open: openLink,
       show: (event) => show({ kind: 'reconnect', event }),

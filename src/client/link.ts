@@ -23,7 +23,7 @@ import { MAX_QUEUED_CHUNKS_PER_LINK, TCP_CHUNK_WINDOW_BYTES } from '../files/lim
 import { connectTcp, type ClientConnection, type ConnectionEvent } from '../tcp/client-connection.ts';
 import { tlsConnectFactory, type TlsClientOptions } from '../tcp/tls.ts';
 import { UdpClientPlane, type ClientPlaneEvent } from '../udp/client-plane.ts';
-import { ORDER_WAIT_MAX_MS, ORDER_WAIT_QUIET_MS, SERVER_CLOSE_EXPLAINED_MS } from './constants.ts';
+import { ORDER_WAIT_MAX_MS, ORDER_WAIT_QUIET_MS, SERVER_CLOSE_EXPLAINED_MS, UDP_RETRY_FIRST_MS, UDP_RETRY_MAX_MS, UDP_RETRY_STABLE_MS } from './constants.ts';
 import { Pacer } from './pacer.ts';
 import type { ClientNotice, StatusInfo, TransportChangeReason, UdpStatus } from './render.ts';
 import { ClientState, type Display, type UsersScope } from './state.ts';
@@ -33,6 +33,8 @@ export interface UdpOptions {
   enabled: boolean;
   /** Send datagrams here (an impairment proxy) instead of the server's host and announced port. */
   via?: { host: string; port: number } | undefined;
+  /** After the path failed and chat fell back to TCP, ask for UDP again after this long, doubling (0: never; default UDP_RETRY_FIRST_MS). */
+  retryFirstMs?: number;
 }
 
 export interface LinkOptions {
@@ -136,6 +138,12 @@ export class ChatLink {
   private planeOpening = false;
   private lastChange: TransportChangeReason | undefined;
   private udpError: string | undefined;
+  /** Trying UDP again after a fallback: the pending try, the tries that failed in a row, when the last bound. */
+  private udpRetry: ReturnType<typeof setTimeout> | undefined;
+  private udpRetriesFailed = 0;
+  private boundAt: number | undefined;
+  /** Why the data plane last gave up: whether the path is worth trying again once chat is on TCP. */
+  private pathFailed = false;
 
   private readonly outbox: Outgoing[] = [];
   private readonly pacer = new Pacer<Outgoing>();
@@ -561,6 +569,7 @@ export class ChatLink {
   private onPlaneEvent(event: ClientPlaneEvent): void {
     switch (event.type) {
       case 'bound':
+        this.boundAt = this.options.clock();
         this.changed('udp', 'bound');
         break;
       case 'line': {
@@ -576,6 +585,8 @@ export class ChatLink {
         break;
       }
       case 'gave-up':
+        // A path that failed (no binding, or a peer gone silent) may heal: worth trying again from TCP.
+        this.pathFailed = event.reason === 'lost' || event.reason === 'timeout';
         // The server is going away: the data plane closing, from either end, moves nothing anywhere.
         if (this.state.serverShuttingDown) {
           this.plane?.abandon();
@@ -611,6 +622,7 @@ export class ChatLink {
         break;
       case 'tcp':
         for (const line of event.held) this.connection?.sendLine(line);
+        if (this.pathFailed) this.scheduleUdpRetry();
         break;
       case 'drop':
         // A client machine has no queue bound and holds at most the line it was handed as its engine
@@ -625,6 +637,38 @@ export class ChatLink {
   /** The server's `<transport>`: it answers ours, or it gave up first (the plane's events say what follows). */
   private onServerTransport(reply: Extract<Reply, { kind: 'transport' }>): void {
     this.plane?.peerTransport(reply.received, reply.reason);
+  }
+
+  /**
+   * Chat fell back to TCP because the path failed: ask for UDP again later (UDP_RETRY_FIRST_MS, doubling
+   * while tries fail, reset by a binding that lasted UDP_RETRY_STABLE_MS). The server offers a fresh binding,
+   * and the move back to UDP goes as the first one did: chat already sent is answered first.
+   */
+  private scheduleUdpRetry(): void {
+    const first = this.udp.retryFirstMs ?? UDP_RETRY_FIRST_MS;
+    if (first <= 0 || !this.udp.enabled || this.isClosed || this.closingOnPurpose) return;
+    const now = this.options.clock();
+    const lasted = this.boundAt !== undefined && now - this.boundAt >= UDP_RETRY_STABLE_MS;
+    this.udpRetriesFailed = lasted ? 0 : this.udpRetriesFailed + 1;
+    this.boundAt = undefined;
+    const wait = Math.min(first * 2 ** Math.min(Math.max(0, this.udpRetriesFailed - 1), 20), UDP_RETRY_MAX_MS);
+    clearTimeout(this.udpRetry);
+    this.udpRetry = setTimeout(() => {
+      this.udpRetry = undefined;
+      void this.retryUdp();
+    }, wait);
+    this.udpRetry.unref();
+  }
+
+  private async retryUdp(): Promise<void> {
+    if (this.isClosed || this.closingOnPurpose || this.state.serverShuttingDown || this.state.disconnected) return;
+    if (this.plane !== undefined && this.plane.chatPath !== 'tcp') return;
+    const old = this.plane;
+    this.plane = undefined;
+    this.pathFailed = false;
+    await old?.close();
+    if (this.isClosed || this.closingOnPurpose) return;
+    this.connection?.sendLine(formatUdpRequest());
   }
 
   private deferChange(transport: Transport, reason: TransportChangeReason): void {
@@ -701,6 +745,7 @@ export class ChatLink {
       case 'closed': {
         this.isClosed = true;
         clearTimeout(this.deferredChange);
+        clearTimeout(this.udpRetry);
         this.leftOver = { unanswered: this.state.unanswered(), unsent: this.outbox.map((o) => o.command) };
         this.outbox.length = 0;
         void this.stopUdp();

@@ -4,11 +4,11 @@
 // new link back. Bounded: RECONNECT_MAX_ATTEMPTS tries, each connect and sign-in with its own timeout.
 import { connectCommand } from '../commands/credentials.ts';
 import type { Command, CommandKind } from '../commands/types.ts';
-import { RECONNECT_FIRST_MS, RECONNECT_MAX_ATTEMPTS, RECONNECT_MAX_DELAY_MS, WELCOME_TIMEOUT_MS } from './constants.ts';
+import { RECONNECT_FIRST_MS, RECONNECT_JITTER, RECONNECT_MAX_ATTEMPTS, RECONNECT_MAX_DELAY_MS, WELCOME_TIMEOUT_MS } from './constants.ts';
 import { CONNECT_TIMEOUT_MS } from './constants.ts';
 import { ChatLink, type LeftOver, type LinkOptions, type OpenResult, type UdpOptions } from './link.ts';
 import type { TlsClientOptions } from '../tcp/tls.ts';
-import { sameRoom } from './state.ts';
+import { sameRoom, type SeenLine } from './state.ts';
 
 /** Who we were: what a new connection signs in as and where it goes. */
 export interface Comeback {
@@ -18,6 +18,8 @@ export interface Comeback {
   token: string | undefined;
   /** A registered name's password (it proves the name without a token). */
   password: string | undefined;
+  /** The last line shown in each room: the replay on coming back starts after it (no line shown twice). */
+  seen?: ReadonlyMap<string, SeenLine>;
 }
 
 /** What the shells show while coming back (`--json`: `reconnecting`, `reconnected`, `reconnect-failed`). */
@@ -28,10 +30,15 @@ export type ReconnectEvent =
   /** `command` (as typed, without its secrets) went out unanswered and is not repeated: `check` says how to tell whether it was done. */
   | { phase: 'unsure'; command: string; check: string };
 
-/** The wait before try `attempt` (1-based): doubling from RECONNECT_FIRST_MS, capped. */
-export function reconnectDelay(attempt: number): number {
+/**
+ * The wait before try `attempt` (1-based): doubling from RECONNECT_FIRST_MS, capped, then spread by
+ * ±RECONNECT_JITTER with `random` (in [0, 1)) so that the clients a crash cut off together do not all
+ * knock at the same instants.
+ */
+export function reconnectDelay(attempt: number, random: () => number = Math.random): number {
   const doubled = RECONNECT_FIRST_MS * 2 ** Math.min(Math.max(0, attempt - 1), 20);
-  return Math.min(doubled, RECONNECT_MAX_DELAY_MS);
+  const spread = 1 + RECONNECT_JITTER * (2 * random() - 1);
+  return Math.round(Math.min(doubled, RECONNECT_MAX_DELAY_MS) * spread);
 }
 
 /** The sign-in line for a comeback: the password, else the token, else the bare name. */
@@ -89,6 +96,7 @@ export async function reconnect(options: ReconnectOptions): Promise<ChatLink | u
       await link.close();
       return undefined;
     }
+    if (who.seen !== undefined) link.state.rememberSeen(who.seen);
     link.send(comebackCommand(who));
     const signedIn = await link.awaitSignIn(WELCOME_TIMEOUT_MS);
     if (!signedIn.ok) {

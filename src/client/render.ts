@@ -142,7 +142,7 @@ export type JsonEvent =
   | { type: 'error'; code: ErrorCode; message: string; source: 'server' | 'client' }
   | { type: 'system'; text: string; raw?: true }
   /** A stored room line replayed (on join or `/history`): context, never a new message. */
-  | { type: 'history'; room: string; id: number; from: string; text: string; ts: number }
+  | { type: 'history'; room: string; id: number; from: string; text: string; ts: number; seen?: true }
   /** `/me`: `from` does `text` in `room`. */
   | { type: 'action'; from: string; room: string; text: string; ts: number; self: boolean }
   /** A room's topic: set (or cleared: `text` ''), shown on entering, or asked with `/topic`. */
@@ -364,7 +364,10 @@ export function toJsonEvent(item: Shown, ctx: JsonContext): JsonEvent {
         case 'system':
           return { type: 'system', text: r.text };
         case 'history':
-          return { type: 'history', room: r.room, id: r.id, from: r.from, text: r.text, ts: r.ts };
+          // `seen`: this client showed the line before it reconnected (the terminal leaves it out).
+          return item.repeat === true
+            ? { type: 'history', room: r.room, id: r.id, from: r.from, text: r.text, ts: r.ts, seen: true }
+            : { type: 'history', room: r.room, id: r.id, from: r.from, text: r.text, ts: r.ts };
         case 'action':
           return { type: 'action', from: r.from, room: r.room, text: r.text, ts: r.ts, self: r.self };
         case 'topic':
@@ -609,6 +612,8 @@ export function toTerminalLines(item: Shown, ctx: TerminalContext): string[] {
         case 'system':
           return [notice(r.text)];
         case 'history': {
+          // Shown before the client reconnected: not twice.
+          if (item.repeat === true) return [];
           // Dimmed whole, so the eye tells replayed context from what is said now.
           const line = c.dim(`${formatClock(r.ts)} #${safe(r.room)} ${safe(r.from)}: ${safe(r.text)}`);
           return item.historyStart === true ? [c.dim(HISTORY_SEPARATOR), line] : [line];

@@ -159,7 +159,7 @@ export async function runScripted(options: ScriptedOptions): Promise<number> {
   const comeBack = async (old: ChatLink, message: string): Promise<boolean> => {
     const downloads = await transfers.linkLost(message);
     const next = await reconnect({
-      who: { name: old.state.name ?? '', room: old.state.room, token: old.holdToken, password: options.password },
+      who: { name: old.state.name ?? '', room: old.state.room, seen: old.state.seenLines(), token: old.holdToken, password: options.password },
       reason: message,
       open: openLink,
       show: (event) => show({ kind: 'reconnect', event }),

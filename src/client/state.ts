@@ -16,7 +16,8 @@ export type UsersScope = 'room' | 'all';
  */
 export type Display =
   /**
-   * `repeat`: the reply tells nothing new (our own join into the room we are already in).
+   * `repeat`: the reply tells nothing new (our own join into the room we are already in; a replayed
+   * `history` line this client had shown before it reconnected).
    * `historyStart`: the first of a run of replayed `history` lines (shown under a separator).
    */
   | { kind: 'reply'; reply: Exclude<Reply, { kind: 'users' }>; repeat?: true; via?: Transport; historyStart?: true }
@@ -84,7 +85,12 @@ export function sameName(a: string, b: string): boolean {
 
 /** Rooms compare case-insensitively too (the hub treats `Games` and `games` as one room). */
 export function sameRoom(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
+  return roomKey(a) === roomKey(b);
+}
+
+/** A room's identity: its name in lower case. */
+function roomKey(room: string): string {
+  return room.toLowerCase();
 }
 
 /** The users in `room` (or everyone, for scope 'all', or when the room is still unknown). */
@@ -147,13 +153,28 @@ export function answers(command: CommandKind, reply: Reply, me: string | undefin
   }
 }
 
+/** The last line shown in a room: what a replay after a reconnect starts after. */
+export interface SeenLine {
+  ts: number;
+  from: string;
+  text: string;
+}
+
 /** Commands answered by an echo that may travel over UDP while other replies come over TCP. */
 const ECHO_MAY_BE_OVERTAKEN: ReadonlySet<CommandKind> = new Set<CommandKind>(['broadcast', 'private']);
 
 export class ClientState {
   private myName: string | undefined;
-  /** The last reply was a replayed history line. */
+  /** The last reply was a replayed history line (of `historyRoom`). */
   private inHistory = false;
+  private historyRoom: string | undefined;
+  /** Per room (its key): the last room line shown, by this state or the one before a reconnect. */
+  private readonly lastSeen = new Map<string, SeenLine>();
+  /**
+   * Per room: the last line shown before a reconnect, while the first replay after it is on its way:
+   * replayed lines up to it are repeats. Ends with that replay, or at the room's first live line.
+   */
+  private readonly seenBefore = new Map<string, SeenLine>();
   private myRoom: string | undefined;
   private welcomedAt: number | undefined;
   private shuttingDown = false;
@@ -192,6 +213,19 @@ export class ClientState {
   /** True once the server said it is shutting down (SHUTDOWN_NOTICE): what follows is no failure. */
   get serverShuttingDown(): boolean {
     return this.shuttingDown;
+  }
+
+  /** The last line shown in each room (by room key): carried to the state of a new connection. */
+  seenLines(): ReadonlyMap<string, SeenLine> {
+    return this.lastSeen;
+  }
+
+  /** A new connection after a lost one: what the old one showed, so a replay of it is not shown twice. */
+  rememberSeen(lines: ReadonlyMap<string, SeenLine>): void {
+    for (const [room, line] of lines) {
+      this.lastSeen.set(room, line);
+      this.seenBefore.set(room, line);
+    }
   }
 
   /** True once the server sent `disconnected`. */
@@ -277,6 +311,40 @@ export class ClientState {
 
   private noteRoom(room: string): void {
     if (this.seenRooms.size < MAX_KNOWN_NAMES || this.seenRooms.has(room.toLowerCase())) this.seenRooms.set(room.toLowerCase(), room);
+  }
+
+  /**
+   * Keeps the last line shown per room, and says whether `reply` is a replayed line already shown before
+   * a reconnect (history comes oldest first: up to and including the last line seen, or older).
+   */
+  private noteSeen(reply: Reply): boolean {
+    if (reply.kind === 'history') {
+      const room = roomKey(reply.room);
+      if (this.historyRoom !== undefined && this.historyRoom !== room) this.seenBefore.delete(this.historyRoom);
+      this.historyRoom = room;
+      const before = this.seenBefore.get(room);
+      if (before !== undefined) {
+        const same = reply.ts === before.ts && reply.from === before.from && reply.text === before.text;
+        if (reply.ts < before.ts || same) {
+          if (same) this.seenBefore.delete(room);
+          return true;
+        }
+        this.seenBefore.delete(room);
+      }
+      this.lastSeen.set(room, { ts: reply.ts, from: reply.from, text: reply.text });
+      return false;
+    }
+    // A run of history ended: its room's replay is over.
+    if (this.historyRoom !== undefined) {
+      this.seenBefore.delete(this.historyRoom);
+      this.historyRoom = undefined;
+    }
+    if (reply.kind === 'message' || reply.kind === 'action') {
+      const room = roomKey(reply.room);
+      this.seenBefore.delete(room);
+      this.lastSeen.set(room, { ts: reply.ts, from: reply.from, text: reply.text });
+    }
+    return false;
   }
 
   private noteNames(reply: Reply): void {
@@ -388,6 +456,7 @@ export class ClientState {
     const reply: Reply = step;
 
     this.noteNames(reply);
+    if (this.noteSeen(reply) && reply.kind === 'history') return { kind: 'reply', reply, repeat: true };
     const historyStart = reply.kind === 'history' && !this.inHistory;
     this.inHistory = reply.kind === 'history';
     if (historyStart) return { kind: 'reply', reply, historyStart };

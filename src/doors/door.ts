@@ -63,7 +63,11 @@ export interface DoorConnection extends SharedFormat {
   admit?(line: string, now: number): Admission;
   /** The hub is about to be asked `step` from this connection (its refusals are worded for it); undefined once answered. */
   asking?(step: HubStep | undefined): void;
-  /** True when this connection must not be sent `reply`, which goes to a room (e.g. a second QUIT of one user). */
+  /**
+   * True when this connection must not be sent `reply`, which goes to a room (e.g. a second QUIT of one
+   * user). Never for a chat message (kind `message`): a room's messages reach its followers without
+   * asking each (src/server/delivery.ts).
+   */
   skip?(reply: Outbound): boolean;
 }
 

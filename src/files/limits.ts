@@ -230,3 +230,10 @@ export const FLOW_RETRY_MS = 5;
  * even when it knows of none coming (it also wakes at each deadline it knows): a safety net.
  */
 export const OFFER_EXPIRY_CHECK_MS = 5_000;
+
+/**
+ * Stats of the shared directory's files in flight at once while listing or measuring it: enough to keep
+ * libuv's four threads busy several times over, few enough that one turn of the event loop starts a
+ * handful, not thousands.
+ */
+export const STATS_IN_FLIGHT = 32;

@@ -13,6 +13,8 @@ export interface FileSnapshot {
   mtimeMs: number;
   /** Inode number (0 where the platform has none). */
   ino: number;
+  /** The device the inode is on (an inode number is unique only on its device: a mount in the shared directory). */
+  dev: number;
 }
 
 /** Where the bytes come from (an open file handle in the shell, a buffer in tests). */

@@ -45,7 +45,7 @@ const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
 const NON_BLOCK = constants.O_NONBLOCK ?? 0;
 
 export function snapshotOf(info: Stats): FileSnapshot {
-  return { size: info.size, mtimeMs: info.mtimeMs, ino: info.ino };
+  return { size: info.size, mtimeMs: info.mtimeMs, ino: info.ino, dev: info.dev };
 }
 
 /**

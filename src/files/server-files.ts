@@ -232,11 +232,15 @@ export class ServerFiles {
     if (relayTo !== undefined && relayTo.session === from.session) {
       return this.refuseRequest(from.session, what, name, 'bad-argument', 'you cannot send a file to yourself');
     }
+    const measured = await this.budget.measure();
+    if (!measured.ok) return this.refuseRequest(from.session, what, name, measured.code, measured.message);
+    // From here to the entry's registration, one turn: requests that came together are judged one after
+    // another, each counting those before it against the offers, quotas and disk budget.
     const limited = relayTo === undefined ? undefined : this.offerLimit(from, relayTo);
     if (limited !== undefined) return this.refuseRequest(from.session, what, name, 'refused', limited);
     const quota = this.checkQuota(from, request.size);
     if (!quota.ok) return this.refuseRequest(from.session, what, name, 'refused', quota.message);
-    const budget = await this.budget.check(request.size, () => this.inProgress((size) => size));
+    const budget = this.budget.judge(measured.stored, request.size, this.inProgress((size) => size));
     if (!budget.ok) return this.refuseRequest(from.session, what, name, budget.code, budget.message);
     const entry: Entry = { kind: 'upload', name: request.name, size: request.size, crc: request.crc >>> 0, from, over: false };
     if (relayTo !== undefined) entry.relayTo = relayTo;

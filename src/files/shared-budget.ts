@@ -20,18 +20,27 @@ export class SharedBudget {
   ) {}
 
   /**
-   * May an upload of `size` bytes start while uploads announcing `inProgress` bytes are under way?
-   * The refusal names the budget and what is used, in MiB/GiB. Never rejects.
+   * What the shared directories hold (measured again when stale), for `judge`; or why it cannot be told.
+   * Never rejects.
    */
-  async check(size: number, inProgress: () => number): Promise<BudgetVerdict> {
-    if (this.max <= 0) return { ok: true };
-    let stored: number;
+  async measure(): Promise<{ ok: true; stored: number } | { ok: false; code: 'internal'; message: string }> {
+    if (this.max <= 0) return { ok: true, stored: 0 };
     try {
-      stored = await this.stored();
+      return { ok: true, stored: await this.stored() };
     } catch {
       return { ok: false, code: 'internal', message: 'the shared directory cannot be measured right now; try again later' };
     }
-    const used = stored + inProgress();
+  }
+
+  /**
+   * May an upload of `size` bytes start with `stored` bytes on disk (from `measure`) and uploads announcing
+   * `inProgress` bytes under way? Synchronous, so that the caller judges and registers the upload in one
+   * turn: requests that arrive together are judged one after another, each counting those before it. The
+   * refusal names the budget and what is used, in MiB/GiB.
+   */
+  judge(stored: number, size: number, inProgress: number): BudgetVerdict {
+    if (this.max <= 0) return { ok: true };
+    const used = stored + inProgress;
     if (used + size <= this.max) return { ok: true };
     return {
       ok: false,

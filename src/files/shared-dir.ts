@@ -12,6 +12,7 @@ import { lstat, mkdir, readdir, realpath, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import type { FileEntry } from '../commands/types.ts';
+import { STATS_IN_FLIGHT } from './limits.ts';
 import { checkPlainName } from './names.ts';
 
 /**
@@ -58,15 +59,32 @@ async function makeDirectories(absolute: string): Promise<void> {
 export async function listSharedFiles(dir: string): Promise<FileEntry[]> {
   const root = await realpath(dir);
   const entries = await readdir(root, { withFileTypes: true });
-  const listed = await Promise.all(
-    entries.map(async (entry): Promise<FileEntry | undefined> => {
-      if (!checkPlainName(entry.name).ok) return undefined;
-      if (entry.isFile()) return sizedEntry(path.join(root, entry.name), entry.name, lstat);
-      if (entry.isSymbolicLink()) return linkedEntry(root, entry.name);
-      return undefined;
-    }),
-  );
+  const listed = await mapInFlight(entries, async (entry): Promise<FileEntry | undefined> => {
+    if (!checkPlainName(entry.name).ok) return undefined;
+    if (entry.isFile()) return sizedEntry(path.join(root, entry.name), entry.name, lstat);
+    if (entry.isSymbolicLink()) return linkedEntry(root, entry.name);
+    return undefined;
+  });
   return listed.filter((e): e is FileEntry => e !== undefined).sort((a, b) => compare(a.name, b.name));
+}
+
+/**
+ * `fn` over `items`, at most STATS_IN_FLIGHT at a time, results in order: a directory of thousands of files
+ * is read a few dozen stats at a time, between which the event loop serves everyone else, not thousands
+ * started in one turn (5,600 at once held the loop 150–380 ms).
+ */
+async function mapInFlight<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    // Bounded: each turn takes the next item; the items run out.
+    while (next < items.length) {
+      const at = next++;
+      results[at] = await fn(items[at]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(STATS_IN_FLIGHT, items.length) }, worker));
+  return results;
 }
 
 /** Name and size of the file at `file` if it is (still) a regular file. */
@@ -115,9 +133,7 @@ export async function measureSharedBytes(dirs: readonly string[]): Promise<numbe
   let total = 0;
   for (const dir of dirs) {
     const entries = await readdir(dir, { withFileTypes: true });
-    const sizes = await Promise.all(
-      entries.map(async (entry) => (entry.isFile() && !entry.name.startsWith('.') ? ((await sizedEntry(path.join(dir, entry.name), entry.name, lstat))?.size ?? 0) : 0)),
-    );
+    const sizes = await mapInFlight(entries, async (entry) => (entry.isFile() && !entry.name.startsWith('.') ? ((await sizedEntry(path.join(dir, entry.name), entry.name, lstat))?.size ?? 0) : 0));
     for (const size of sizes) total += size;
   }
   return total;

@@ -41,7 +41,7 @@ export class LineRouter {
 
   /** A line from the session's control connection. A promise while it is still being answered. */
   controlLine(session: Session, remote: string, text: string): Promise<void> | undefined {
-    const input = session.door.read(text, this.config.now());
+    const input = session.read(text, this.config.now());
     if (input.type === 'steps') return this.steps(session, remote, input.steps, 0);
     return this.clientLine(session, remote, input);
   }
@@ -75,7 +75,7 @@ export class LineRouter {
       this.reject(session, remote, 'udp', 'line-too-long', `a line is at most ${MAX_LINE_BYTES} bytes; ignored`, bytes);
       return undefined;
     }
-    const line = session.door.read(text, this.config.now());
+    const line = session.read(text, this.config.now());
     if (line.type === 'steps') {
       this.reject(session, remote, 'udp', 'refused', UDP_CHAT_ONLY, bytes);
       return undefined;

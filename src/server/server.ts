@@ -105,8 +105,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     {
       presence: new MemoryPresence(),
       node,
-      store,
-      history: store,
+      // --no-history: no room message is written, /history says the server keeps none.
+      ...(config.store.keepHistory ? { store, history: store } : {}),
       accounts: store,
       historyOnJoin: config.store.historyOnJoin,
       operators: config.operators,
@@ -126,7 +126,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     members: (room) => hub.localMembers(room),
     bus: LOCAL_BUS,
     node,
-    shared: (door, room) => WRITE_BATCH.sharedFor(door, room),
+    batch: WRITE_BATCH,
+    membership: () => hub.membershipVersion,
   });
   const files = new ServerFilePlane({
     root: dirs.root,

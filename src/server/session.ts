@@ -9,7 +9,7 @@
 // connection with sendControl.
 import type { SessionId } from '../chat/ids.ts';
 import { isChatReply, type ChatReply, type Outbound } from '../chat/replies.ts';
-import type { DoorConnection, SharedFormat } from '../doors/door.ts';
+import type { DoorConnection, DoorInput, SharedFormat } from '../doors/door.ts';
 import type { SharedPieces } from '../tcp/write-batch.ts';
 
 export type { ChatReply } from '../chat/replies.ts';
@@ -25,6 +25,26 @@ export interface ControlOutput {
   writeBytes(bytes: Uint8Array): boolean;
   /** Part `index` of bytes shared with other sessions in this iteration. */
   writeShared(pieces: SharedPieces, index: number): boolean;
+  /** Follow `pieces` from part `from` on: every part added to them is this session's too, until something else is queued for it (src/tcp/write-batch.ts). */
+  follow(pieces: SharedPieces, from: number): void;
+  /** Part `index` is not this session's; it follows `pieces` from the next part on. */
+  skipShared(pieces: SharedPieces, index: number): void;
+  /** skipShared when it follows `pieces`, else nothing. */
+  skipIfFollowing(pieces: SharedPieces, index: number): void;
+  /** Stop following `pieces`, if it does. */
+  unfollow(pieces: SharedPieces): void;
+}
+
+/**
+ * Changes of how sessions take a room's chat — a UDP route attached or taken away, a door variant
+ * changed (IRC CAP REQ server-time) — counted for the whole process: a room's followers, made for the
+ * routes and variants of their time, are then made again (src/server/delivery.ts).
+ */
+let routeChanges = 0;
+
+/** The count of route and variant changes so far (see routeChanges). */
+export function routeChangeCount(): number {
+  return routeChanges;
 }
 
 /** A TLS control connection's exporter (RFC 5705): what the session's sealed datagrams are keyed from. */
@@ -46,6 +66,24 @@ export class Session {
   /** The format this session's room replies are shared in (one per door, or door variant). */
   get format(): SharedFormat {
     return this.door.format ?? this.door;
+  }
+
+  /** True while a UDP route carries (or may carry) this session's chat. */
+  get hasChatRoute(): boolean {
+    return this.chatRoute !== undefined;
+  }
+
+  /** The control connection, for the delivery's followers (src/server/delivery.ts). */
+  get output(): ControlOutput {
+    return this.control;
+  }
+
+  /** One line through this session's door (the variant it changes, if any, is counted: routeChanges). */
+  read(line: string, now: number): DoorInput {
+    const format = this.door.format;
+    const input = this.door.read(line, now);
+    if (this.door.format !== format) routeChanges++;
+    return input;
   }
 
   /** Send a reply to this client by the route that carries its kind. */
@@ -82,6 +120,7 @@ export class Session {
 
   /** Carry chat replies over `route` from now on (undefined: back to the control connection). */
   routeChatVia(route: ChatRoute | undefined): void {
+    if (route !== this.chatRoute) routeChanges++;
     this.chatRoute = route;
   }
 }

@@ -1,4 +1,4 @@
-// The store's server options (`--db`, `--history-on-join`, `--history-days`, `--history-max-rows`): their
+// The store's server options (`--db`, `--no-history`, `--history-on-join`, `--history-days`, `--history-max-rows`): their
 // defaults and their check. startServer() defaults to an in-memory store (nothing left on disk by a
 // library user or a test) and replays no history unless asked (what a session hears stays what it was
 // before the store); the `dualchat server` command defaults to DEFAULT_DB_PATH and
@@ -19,6 +19,11 @@ export interface StoreServerOptions {
   db?: string;
   /** Stored lines replayed on entering a room (default 0 = off here; `dualchat server` asks for 50). */
   historyOnJoin?: number;
+  /**
+   * Keep room history at all (default true). False: nothing said in a room is written (a community that
+   * keeps no log); accounts and the mailboxes of registered users are kept as before.
+   */
+  keepHistory?: boolean;
   /** Keep room messages this many days (default 0 = forever). */
   historyDays?: number;
   /** Keep at most this many room messages (default 0 = no bound). */
@@ -29,6 +34,7 @@ export interface StoreServerOptions {
 
 export interface ResolvedStoreOptions {
   path: string;
+  keepHistory: boolean;
   historyOnJoin: number;
   retention: Retention;
   passwordCost: ScryptCost | undefined;
@@ -43,7 +49,9 @@ export function resolveStoreOptions(options: StoreServerOptions): { ok: true; st
   const error =
     wholeIn('historyOnJoin', historyOnJoin, HISTORY_PAGE_MAX) ?? wholeIn('historyDays', days, HISTORY_DAYS_MAX) ?? wholeIn('historyMaxRows', maxRows, HISTORY_MAX_ROWS_MAX);
   if (error !== undefined) return { ok: false, message: error };
-  return { ok: true, store: { path, historyOnJoin, retention: { days, maxRows }, passwordCost: options.passwordCost } };
+  const keepHistory = options.keepHistory ?? true;
+  if (typeof keepHistory !== 'boolean') return { ok: false, message: 'keepHistory must be true or false' };
+  return { ok: true, store: { path, keepHistory, historyOnJoin, retention: { days, maxRows }, passwordCost: options.passwordCost } };
 }
 
 function wholeIn(option: string, value: unknown, max: number): string | undefined {

@@ -90,6 +90,8 @@ export class ServerBinding {
     readonly session: PlaneSession,
     readonly connectionId: number,
     private readonly context: PlaneContext,
+    /** How many bindings the session has been offered, this one included (MAX_UDP_OFFERS_PER_SESSION). */
+    readonly offers = 1,
   ) {
     const { driver, hooks } = context;
     const machine = new DataPlaneMachine<ChatReply>({

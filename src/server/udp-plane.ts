@@ -74,6 +74,13 @@ export interface DataPlaneStats {
 
 /** Bounded retries to find a free random connection id (2^32 ids; a collision is already rare). */
 const CONNECTION_ID_ATTEMPTS = 64;
+/**
+ * Bindings one session may be offered: the first, and the tries of a client whose chat fell back to TCP
+ * and tests the path again (its backoff starts at 30 s and doubles to 10 min: 32 offers is hours of a
+ * flapping path). Each costs the server a connection id, a token and a machine, so a session cannot
+ * make it hold them without end; `<udp>` also pays the command budget.
+ */
+export const MAX_UDP_OFFERS_PER_SESSION = 32;
 
 /** The binding secret from a TLS connection's exporter, or undefined when the connection is already gone. */
 function exportedSecret(exporter: KeyExporter, connectionId: number): Buffer | undefined {
@@ -152,7 +159,14 @@ export class UdpDataPlane {
    */
   offer(session: PlaneSession): { ok: true; reply: Reply } | { ok: false; why: string } {
     if (this.stopped) return { ok: false, why: 'the server is shutting down its UDP data plane; chat stays on TCP' };
-    if (this.bindings.has(session.id)) return { ok: false, why: 'UDP was already offered on this connection (a session binds once)' };
+    const previous = this.bindings.get(session.id);
+    if (previous !== undefined) {
+      // A session whose chat fell back to TCP may try UDP again (its path may have healed), as often as
+      // MAX_UDP_OFFERS_PER_SESSION in all; a binding still in use is never replaced.
+      if (previous.machine.state !== 'tcp') return { ok: false, why: 'UDP was already offered on this connection and is in use' };
+      if (previous.offers >= MAX_UDP_OFFERS_PER_SESSION) return { ok: false, why: `UDP was offered ${MAX_UDP_OFFERS_PER_SESSION} times on this connection; chat stays on TCP` };
+      this.retire(session.id, previous);
+    }
     const token = newToken();
     for (let attempt = 0; attempt < CONNECTION_ID_ATTEMPTS; attempt++) {
       const connectionId = newConnectionId();
@@ -162,7 +176,7 @@ export class UdpDataPlane {
         if (secret === undefined) return { ok: false, why: 'the TLS connection is closing; no UDP binding' };
         this.sealed.set(connectionId, new BindingSealing(secret, 'server', connectionId));
       }
-      const binding = new ServerBinding(session, connectionId, this.context);
+      const binding = new ServerBinding(session, connectionId, this.context, (previous?.offers ?? 0) + 1);
       this.demux.offer(connectionId, token, binding);
       this.bindings.set(session.id, binding);
       return { ok: true, reply: { kind: 'udp', port: this.endpoint.port, connectionId, token: tokenToHex(token) } };
@@ -193,6 +207,11 @@ export class UdpDataPlane {
   sessionClosed(session: SessionId): void {
     const binding = this.bindings.get(session);
     if (binding === undefined) return;
+    this.retire(session, binding);
+  }
+
+  /** A binding ends: its session closed, or a new one replaces it (the session tries UDP again). */
+  private retire(session: SessionId, binding: ServerBinding): void {
     this.bindings.delete(session);
     const wasBound = binding.machine.state === 'bound';
     binding.plane.close();

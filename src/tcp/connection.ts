@@ -4,8 +4,9 @@
 // that never reads can make us buffer, and exactly one report of how the connection ended.
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { CLOSE_LINGER_MS } from './constants.ts';
+import { CLOSE_LINGER_MS, GATHERED_WRITE_MAX_PARTS } from './constants.ts';
 import type { FramerOutput, FramingErrorCode, LineFramer } from './line-framer.ts';
+import { OutQueue } from './out-queue.ts';
 import { WRITE_BATCH, type Batched, type SharedPieces } from './write-batch.ts';
 
 /** 'disconnect': an orderly end (FIN, or we closed on purpose); 'lost': error, reset or overflow. */
@@ -43,11 +44,18 @@ export class ControlConnection implements Batched {
   private handler: ControlConnectionHandler | undefined;
   private framerTimer: NodeJS.Timeout | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
-  /** Bytes queued this iteration (see write-batch.ts), and their total. */
-  private out: Array<Uint8Array | SharedRange> = [];
-  private outBytes = 0;
+  /** What is queued this iteration (see write-batch.ts); joining the batch when something is. */
+  private readonly queue = new OutQueue(() => {
+    if (!this.batched) WRITE_BATCH.add(this);
+  });
   /** In the batch's list for this iteration. */
   batched = false;
+  /**
+   * False once end() or destroy() was called, or the socket failed or closed: nothing more is queued.
+   * Read instead of the socket's getters on every queued reply (a room's fan-out queues one per member
+   * and line); flush() still asks the socket.
+   */
+  private writable = true;
   private reason: CloseReason | undefined;
   private detail = '';
   private closedReported = false;
@@ -80,6 +88,7 @@ export class ControlConnection implements Batched {
       this.handler?.peerEnded();
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
+      this.writable = false;
       this.setReason('lost', err.code ?? err.message);
     });
     socket.on('close', (hadError: boolean) => this.reportClosed(hadError));
@@ -96,59 +105,69 @@ export class ControlConnection implements Batched {
    * handled this iteration's I/O. The bytes must stay unchanged until then (a room fan-out queues the
    * same bytes for every member). False if not writable. The queue of an iteration is handed to the
    * socket as soon as it holds maxPendingWriteBytes; a peer that leaves more than maxPendingWriteBytes
-   * unread in the socket (what the kernel did not take) is dropped as one that stopped reading.
+   * unread in the socket (what the kernel did not take) is dropped as one that stopped reading — judged
+   * after each hand-over (flush), the only time what waits in the socket grows.
    */
   writeBytes(bytes: Uint8Array): boolean {
-    const socket = this.socket;
-    if (socket.destroyed || socket.writableEnded) return false;
-    if (this.stuck()) return false;
-    this.out.push(bytes);
-    this.outBytes += bytes.length;
-    return this.queued();
+    if (!this.writable) return false;
+    this.queue.push(bytes);
+    return this.underBound();
   }
 
   /**
    * Queue part `index` of `pieces` (bytes shared with other connections this iteration): written like
-   * writeBytes's, but as a range of the shared, joined pieces.
+   * writeBytes's, but as a range of the shared, joined pieces (src/tcp/out-queue.ts).
    */
   writeShared(pieces: SharedPieces, index: number): boolean {
-    const socket = this.socket;
-    if (socket.destroyed || socket.writableEnded) return false;
-    if (this.stuck()) return false;
-    const last = this.out[this.out.length - 1];
-    if (last instanceof SharedRange && last.pieces === pieces && last.to === index) last.to++;
-    else this.out.push(new SharedRange(pieces, index));
-    this.outBytes += pieces.bytes(index, index + 1);
-    return this.queued();
+    if (!this.writable) return false;
+    this.queue.pushShared(pieces, index);
+    return this.underBound();
   }
 
-  /** After a queue: in this iteration's batch, or handed over now when it holds the bound (false: dropped). */
-  private queued(): boolean {
-    if (this.outBytes < this.maxPendingWriteBytes) {
-      if (!this.batched) WRITE_BATCH.add(this);
-      return true;
-    }
+  /** Follow `pieces` from part `from` on: every part added to them is queued here too, until something else is (src/tcp/out-queue.ts). */
+  follow(pieces: SharedPieces, from: number): void {
+    this.queue.follow(pieces, from);
+  }
+
+  /** Part `index` of `pieces` is not for this connection (its own line); it follows them from the next part on. */
+  skipShared(pieces: SharedPieces, index: number): void {
+    this.queue.skipShared(pieces, index);
+  }
+
+  /** skipShared when this connection follows `pieces`; nothing otherwise. */
+  skipIfFollowing(pieces: SharedPieces, index: number): void {
+    this.queue.skipIfFollowing(pieces, index);
+  }
+
+  /** Stop following `pieces`, if it does. */
+  unfollow(pieces: SharedPieces): void {
+    this.queue.unfollow(pieces);
+  }
+
+  /** Handed over now when the queue holds the bound (false: dropped since). */
+  private underBound(): boolean {
+    if (this.queue.bytes < this.maxPendingWriteBytes) return true;
     this.flush();
-    return !this.socket.destroyed;
+    return this.writable;
   }
 
-  /** Hand what is queued to the socket in one write (the batch calls this once per iteration). */
+  /**
+   * Hand what is queued to the socket in one write (the batch calls this once per iteration): a few
+   * parts gathered (one writev, no copy: GATHERED_WRITE_MAX_PARTS), more joined into one copy.
+   */
   flush(): void {
-    const out = this.out;
-    const count = out.length;
+    const total = this.queue.pendingBytes;
+    const parts = this.queue.take();
+    const count = parts.length;
     if (count === 0) return;
-    let data: Uint8Array;
-    if (count === 1) data = bytesOf(out[0]!);
-    else {
-      const parts: Uint8Array[] = new Array<Uint8Array>(count);
-      for (let i = 0; i < count; i++) parts[i] = bytesOf(out[i]!);
-      data = Buffer.concat(parts, this.outBytes);
-    }
-    this.out = [];
-    this.outBytes = 0;
     const socket = this.socket;
     if (socket.destroyed || socket.writableEnded) return;
-    socket.write(data);
+    if (count === 1) socket.write(parts[0]!);
+    else if (count <= GATHERED_WRITE_MAX_PARTS) {
+      socket.cork();
+      for (const part of parts) socket.write(part);
+      socket.uncork();
+    } else socket.write(Buffer.concat(parts, total));
     this.stuck();
   }
 
@@ -166,7 +185,7 @@ export class ControlConnection implements Batched {
 
   /** Bytes written but not yet taken by the kernel. */
   get pendingWriteBytes(): number {
-    return this.outBytes + this.socket.writableLength;
+    return this.queue.pendingBytes + this.socket.writableLength;
   }
 
   get isOpen(): boolean {
@@ -178,8 +197,13 @@ export class ControlConnection implements Batched {
     this.setReason(reason, detail);
     const socket = this.socket;
     this.clearFramerTimer();
-    if (socket.destroyed || socket.writableEnded) return;
+    if (socket.destroyed || socket.writableEnded) {
+      this.writable = false;
+      return;
+    }
     this.flush();
+    this.writable = false;
+    this.queue.close();
     socket.end();
     this.lingerTimer = setTimeout(() => socket.destroy(), this.lingerMs);
     this.lingerTimer.unref();
@@ -187,10 +211,10 @@ export class ControlConnection implements Batched {
 
   /** Drop the connection now, unwritten data included. */
   destroy(detail: string): void {
+    this.writable = false;
     this.setReason('lost', detail);
     this.clearFramerTimer();
-    this.out = [];
-    this.outBytes = 0;
+    this.queue.close();
     this.socket.destroy();
   }
 
@@ -249,6 +273,8 @@ export class ControlConnection implements Batched {
   }
 
   private reportClosed(hadError: boolean): void {
+    this.writable = false;
+    this.queue.close();
     if (this.closedReported) return;
     this.closedReported = true;
     this.clearFramerTimer();
@@ -257,19 +283,4 @@ export class ControlConnection implements Batched {
     this.setReason('lost', 'connection closed without FIN');
     this.handler?.closed(this.reason ?? 'lost', this.detail);
   }
-}
-
-/** Consecutive parts of a SharedPieces queued for one connection. */
-class SharedRange {
-  to: number;
-  constructor(
-    readonly pieces: SharedPieces,
-    readonly from: number,
-  ) {
-    this.to = from + 1;
-  }
-}
-
-function bytesOf(piece: Uint8Array | SharedRange): Uint8Array {
-  return piece instanceof SharedRange ? piece.pieces.view(piece.from, piece.to) : piece;
 }

@@ -26,6 +26,17 @@ export const QUIET_FLUSH_MS = 40;
 export const PARTIAL_FLUSH_MS = 500;
 
 /**
+ * An iteration's queue of at most this many parts is handed to the socket as they are, in one
+ * gathered write (cork, a write per part, uncork: one writev), instead of joined into one copy first.
+ * A member of a busy room that sent a line itself gets the room's joined bytes in two or three views
+ * around its own line (every connection of the room in the same iteration), so the copy was a second
+ * pass over nearly every byte the server sends; a part costs a write() call of the stream instead
+ * (about as much as copying a few KiB), so a queue of many small parts (replies of a command, one by
+ * one) is still joined.
+ */
+export const GATHERED_WRITE_MAX_PARTS = 4;
+
+/**
  * After the server ends a connection (FIN sent), how long it waits for the peer to close its side
  * before destroying the socket. A well-behaved client closes within a round trip; one that never does
  * would otherwise hold a half-open socket (and a file descriptor) forever.

@@ -9,6 +9,18 @@
 // iteration, joined once when the batch flushes, and each member's queue holds ranges of them. A member
 // who sent nothing itself gets one range — one view of the joined bytes, no copy of its own; a sender,
 // whose own echo stands where the shared copy of its line would, gets a few ranges around it.
+//
+// A connection may *follow* a room's pieces: its queue ends in an open range, which takes every part
+// added until something else is queued for it (src/tcp/connection.ts). Then a room's next line reaches
+// every member that follows it by one add, without a visit per member (src/server/delivery.ts). A
+// follower that something else was queued for since — a private reply, another room's line — lapses:
+// its range is closed there and it is listed here, to follow again from the next part on.
+
+/** A connection that follows pieces (see above). */
+export interface PieceFollower {
+  /** Follow `pieces` again from part `from` on (after something else was queued: it lapsed). */
+  follow(pieces: SharedPieces, from: number): void;
+}
 
 /** What the batch flushes. */
 export interface Batched {
@@ -25,6 +37,25 @@ export class SharedPieces {
   private total = 0;
   private joined: Uint8Array | undefined;
   private joinedParts = 0;
+  /** Followers whose open range was closed by something else queued for them (see above). */
+  private lapsedFollowers: PieceFollower[] = [];
+
+  /** Parts added so far. */
+  get count(): number {
+    return this.parts.length;
+  }
+
+  /** `follower` stopped following: something else was queued for it. */
+  lapse(follower: PieceFollower): void {
+    this.lapsedFollowers.push(follower);
+  }
+
+  /** The followers that lapsed since the last call (each follows again, or is let go). */
+  takeLapsed(): PieceFollower[] {
+    const lapsed = this.lapsedFollowers;
+    if (lapsed.length > 0) this.lapsedFollowers = [];
+    return lapsed;
+  }
 
   /** Add a part; its index. */
   add(bytes: Uint8Array): number {
@@ -36,6 +67,7 @@ export class SharedPieces {
 
   /** Bytes of parts [from, to). */
   bytes(from: number, to: number): number {
+    if (to <= from) return 0;
     return this.ends[to - 1]! - (from === 0 ? 0 : this.ends[from - 1]!);
   }
 
@@ -53,8 +85,8 @@ export class SharedPieces {
 export class WriteBatch {
   private list: Batched[] = [];
   private scheduled = false;
-  /** This iteration's shared pieces, per owner (a door) and key (a room). */
-  private shared = new Map<object, Map<string, SharedPieces>>();
+  /** This iteration's shared pieces and other state, per owner (a door, the delivery) and key (a room). */
+  private shared = new Map<object, Map<string, unknown>>();
 
   /** Flush `target` at the end of this iteration (once, however often it is added). */
   add(target: Batched): void {
@@ -66,18 +98,26 @@ export class WriteBatch {
 
   /** The pieces `owner` shares under `key` in this iteration (new ones after each flush). */
   sharedFor(owner: object, key: string): SharedPieces {
+    return this.forIteration(owner, key, newPieces);
+  }
+
+  /**
+   * What `owner` keeps under `key` for this iteration: made by `make` the first time, forgotten when the
+   * batch flushes. An owner keeps one kind of value (its keys are its own).
+   */
+  forIteration<T>(owner: object, key: string, make: () => T): T {
     let byKey = this.shared.get(owner);
     if (byKey === undefined) {
       byKey = new Map();
       this.shared.set(owner, byKey);
     }
-    let pieces = byKey.get(key);
-    if (pieces === undefined) {
-      pieces = new SharedPieces();
-      byKey.set(key, pieces);
+    let value = byKey.get(key) as T | undefined;
+    if (value === undefined) {
+      value = make();
+      byKey.set(key, value);
       this.schedule();
     }
-    return pieces;
+    return value;
   }
 
   private schedule(): void {
@@ -98,6 +138,8 @@ export class WriteBatch {
     }
   };
 }
+
+const newPieces = (): SharedPieces => new SharedPieces();
 
 /** The process's one batch: every control connection shares it, so one check-phase callback flushes them all. */
 export const WRITE_BATCH = new WriteBatch();

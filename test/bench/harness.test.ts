@@ -182,9 +182,10 @@ describe('suites', () => {
     expect(simCommand({ msgRate: '2', engine: ['congestion=newreno'] }, 'lan')).toBe('dualchat simulate --scenario lan --msg-rate 2 --engine congestion=newreno');
   });
 
-  it('bench/run.ts lists the suites and refuses an unknown one with exit 2', () => {
+  // Five starts of the harness, one after another: seconds each on a quiet machine, far more on a busy one.
+  it('bench/run.ts lists the suites and refuses an unknown one with exit 2', { timeout: 180_000 }, () => {
     const run = (args: string[]) =>
-      spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], { encoding: 'utf8', timeout: 20_000, cwd: new URL('../../', import.meta.url) });
+      spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], { encoding: 'utf8', timeout: 30_000, cwd: new URL('../../', import.meta.url) });
     const list = run(['--list']);
     expect(list.status).toBe(0);
     for (const name of ['sim-speed', 'sim-efficiency', 'sim-scenarios']) expect(list.stdout).toContain(name);

@@ -47,6 +47,19 @@ describe('hub: name hold', () => {
     expect(refused.message).toContain('29 s');
   });
 
+  it('a session taking a held one back changes the rooms’ members (membershipVersion grows), though no room hears it', () => {
+    const { hub, token } = setUp();
+    hub.close(1, 1_000, 'lost');
+    hub.open(3, 5_000);
+    const before = hub.real.membershipVersion;
+    hub.handle(3, { kind: 'reconnect', name: 'alice', token }, 5_000);
+    expect(hub.real.membershipVersion).toBeGreaterThan(before);
+    expect([...hub.real.localMembers('dev')]).toContain(3);
+    const joined = hub.real.membershipVersion;
+    hub.handle(2, { kind: 'join', room: 'games' }, 6_000);
+    expect(hub.real.membershipVersion).toBeGreaterThan(joined);
+  });
+
   it('<reconnect> with the token takes the session back in its room, and the room hears nothing', () => {
     const { hub, token } = setUp();
     hub.handle(1, { kind: 'away', text: 'lunch' }, 0);

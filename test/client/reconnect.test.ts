@@ -2,7 +2,7 @@
 // remembers for a new connection, and the events as `--json` and the terminal show them.
 import { describe, expect, it } from 'vitest';
 import { formatCommand } from '../../src/commands/grammar.ts';
-import { RECONNECT_FIRST_MS, RECONNECT_MAX_ATTEMPTS, RECONNECT_MAX_DELAY_MS } from '../../src/client/constants.ts';
+import { RECONNECT_FIRST_MS, RECONNECT_JITTER, RECONNECT_MAX_ATTEMPTS, RECONNECT_MAX_DELAY_MS } from '../../src/client/constants.ts';
 import { comebackCommand, planCarryOver, reconnectDelay, unsureEvent } from '../../src/client/reconnect.ts';
 import type { Command } from '../../src/commands/types.ts';
 import { toJsonEvent, toTerminalLines } from '../../src/client/render.ts';
@@ -11,13 +11,30 @@ import { ClientState } from '../../src/client/state.ts';
 
 describe('reconnect backoff', () => {
   it('doubles from the first wait up to the cap, and the tries are bounded', () => {
-    const waits = Array.from({ length: RECONNECT_MAX_ATTEMPTS }, (_, i) => reconnectDelay(i + 1));
+    const middle = () => 0.5; // no spread
+    const waits = Array.from({ length: RECONNECT_MAX_ATTEMPTS }, (_, i) => reconnectDelay(i + 1, middle));
     expect(waits.slice(0, 5)).toEqual([1_000, 2_000, 4_000, 8_000, 15_000]);
     expect(waits[0]).toBe(RECONNECT_FIRST_MS);
     expect(Math.max(...waits)).toBe(RECONNECT_MAX_DELAY_MS);
     for (let i = 1; i < waits.length; i++) expect(waits[i]).toBeGreaterThanOrEqual(waits[i - 1]!);
     // The first four tries fall within the server's 30 s hold.
     expect(waits.slice(0, 4).reduce((a, b) => a + b, 0)).toBeLessThan(30_000);
+  });
+
+  it('spreads each wait by at most RECONNECT_JITTER either way, so clients cut off together come back apart', () => {
+    for (let attempt = 1; attempt <= RECONNECT_MAX_ATTEMPTS; attempt++) {
+      const plain = reconnectDelay(attempt, () => 0.5);
+      const [low, high] = [reconnectDelay(attempt, () => 0), reconnectDelay(attempt, () => 0.999_999)];
+      expect(low).toBe(Math.round(plain * (1 - RECONNECT_JITTER)));
+      expect(high).toBe(Math.round(plain * (1 + RECONNECT_JITTER)));
+    }
+    // The first four tries still fall within the server's 30 s hold at their latest.
+    const latest = [1, 2, 3, 4].map((a) => reconnectDelay(a, () => 0.999_999));
+    expect(latest.reduce((a, b) => a + b, 0)).toBeLessThan(30_000);
+    // A thousand clients' first waits are not one instant.
+    let seed = 7;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    expect(new Set(Array.from({ length: 1_000 }, () => reconnectDelay(1, random))).size).toBeGreaterThan(100);
   });
 });
 

@@ -439,3 +439,14 @@ describe('file events', () => {
     expect(lines({ type: 'offer', id: 1, from: 'bob', name: 'x\u001b[2Jy', size: 1, accepted: true })[0]).not.toContain('\u001b');
   });
 });
+
+describe('a history line already shown before a reconnect', () => {
+  it('is left out of the terminal and marked `seen` in --json', () => {
+    const reply: Reply = { kind: 'history', room: 'dev', id: 4, from: 'bob', ts: TS, text: 'old news' };
+    const again: Display = { kind: 'reply', reply, repeat: true };
+    expect(toTerminalLines(again, ctx)).toEqual([]);
+    expect(toJsonEvent(again, ctx)).toEqual({ type: 'history', room: 'dev', id: 4, from: 'bob', text: 'old news', ts: TS, seen: true });
+    expect(toJsonEvent(shown(reply), ctx)).not.toHaveProperty('seen');
+    expect(toTerminalLines(shown(reply), ctx).join('\n')).toContain('old news');
+  });
+});

@@ -258,3 +258,47 @@ describe('filterUsers', () => {
     );
   });
 });
+
+describe('ClientState: a replay after a reconnect', () => {
+  const history = (room: string, id: number, from: string, text: string, ts: number): Reply => ({ kind: 'history', room, id, from, ts, text });
+  const message = (room: string, from: string, text: string, ts: number): Reply => ({ kind: 'message', room, from, text, ts, self: false });
+  const shown = (d: ReturnType<ClientState['receive']>): string => (d.kind === 'reply' && d.repeat !== true && (d.reply.kind === 'history' || d.reply.kind === 'message') ? d.reply.text : '-');
+
+  it('leaves out the replayed lines the old connection showed, up to and including the last one; the rest starts the history run', () => {
+    const old = welcomed('alice', 'dev');
+    old.receive(message('dev', 'bob', 'one', T + 10), T + 10);
+    old.receive(message('DEV', 'bob', 'two', T + 20), T + 20);
+    old.receive(message('lobby', 'carol', 'elsewhere', T + 25), T + 25);
+
+    const fresh = welcomed('alice', 'dev');
+    fresh.rememberSeen(old.seenLines());
+    const replay = [history('dev', 1, 'bob', 'zero', T + 5), history('dev', 2, 'bob', 'one', T + 10), history('dev', 3, 'bob', 'two', T + 20), history('dev', 4, 'bob', 'missed', T + 30), history('dev', 5, 'bob', 'missed too', T + 40)];
+    const displays = replay.map((r) => fresh.receive(r, T + 50));
+    expect(displays.map(shown)).toEqual(['-', '-', '-', 'missed', 'missed too']);
+    expect(displays[3]).toMatchObject({ historyStart: true });
+    // The replay is over: an explicit /history page shows everything again.
+    fresh.receive(message('dev', 'bob', 'live', T + 60), T + 60);
+    expect(replay.map((r) => fresh.receive(r, T + 70)).map(shown)).toEqual(['zero', 'one', 'two', 'missed', 'missed too']);
+  });
+
+  it('keeps each room apart: the lobby’s replay first does not end the one of the room we go back to', () => {
+    const old = welcomed('alice', 'dev');
+    old.receive(message('dev', 'bob', 'seen', T + 10), T + 10);
+    const fresh = welcomed('alice', 'lobby');
+    fresh.rememberSeen(old.seenLines());
+    expect(shown(fresh.receive(history('lobby', 1, 'carol', 'lobby line', T + 1), T + 20))).toBe('lobby line');
+    fresh.receive({ kind: 'joined', name: 'alice', room: 'dev', ts: T + 21 }, T + 21);
+    expect([history('dev', 2, 'bob', 'seen', T + 10), history('dev', 3, 'bob', 'new', T + 15)].map((r) => shown(fresh.receive(r, T + 22)))).toEqual(['-', 'new']);
+  });
+
+  it('shows a line of the same millisecond that is not the one seen, and everything when nothing was seen', () => {
+    const old = welcomed('alice', 'dev');
+    old.receive(message('dev', 'bob', 'seen', T + 10), T + 10);
+    const fresh = welcomed('alice', 'dev');
+    fresh.rememberSeen(old.seenLines());
+    expect(shown(fresh.receive(history('dev', 7, 'carol', 'same ms, other line', T + 10), T + 20))).toBe('same ms, other line');
+    const blank = welcomed('alice', 'dev');
+    blank.rememberSeen(new ClientState().seenLines());
+    expect(shown(blank.receive(history('dev', 1, 'bob', 'old', T), T + 20))).toBe('old');
+  });
+});

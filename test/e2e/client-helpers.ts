@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ServerOptions } from '../../src/server/options.ts';
 import { startServer, type RunningServer } from '../../src/server/server.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/dualchat.js', import.meta.url));
@@ -18,10 +19,10 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(files: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(files: Record<string, string> = {}, options: Partial<ServerOptions> = {}): Promise<TestServer> {
   const filesDir = await mkdtemp(path.join(os.tmpdir(), 'dualchat-client-e2e-'));
   for (const [name, content] of Object.entries(files)) await writeFile(path.join(filesDir, name), content);
-  const server = await startServer({ host: '127.0.0.1', tcpPort: 0, udpPort: 0, filesDir, logLevel: 'silent' });
+  const server = await startServer({ host: '127.0.0.1', tcpPort: 0, udpPort: 0, filesDir, logLevel: 'silent', ...options });
   return {
     server,
     filesDir,

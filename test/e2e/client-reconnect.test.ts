@@ -52,7 +52,9 @@ const message = (from: string, text: string) => (e: JsonObject) => e.type === 'm
 
 describe('reconnect after the server is killed and started again', () => {
   it('both clients are back in their room, the download completes intact, nothing typed is lost', async () => {
-    const first = await spawnServer(['--files', filesDir]);
+    // The store on a file: the restarted server still has the room's history, and replays it on return.
+    const db = ['--db', path.join(home.dir, 'chat.db')];
+    const first = await spawnServer(['--files', filesDir, ...db]);
     servers.push(first);
     const ports = ['--tcp', String(first.tcpPort), '--udp', String(first.udpPort)];
     // 16 Mbit/s: 2 MB a second, so the download is still running when the server dies.
@@ -80,7 +82,7 @@ describe('reconnect after the server is killed and started again', () => {
     alice.send('typed during the outage');
     bob.send('me too');
 
-    const second = await spawnServer(['--files', filesDir, ...ports]);
+    const second = await spawnServer(['--files', filesDir, ...db, ...ports]);
     servers.push(second);
     expect(second.tcpPort).toBe(first.tcpPort);
 
@@ -110,6 +112,13 @@ describe('reconnect after the server is killed and started again', () => {
 
     // Each line reached bob once.
     expect(bob.events.filter(heard('alice', 'typed during the outage'))).toHaveLength(1);
+    // Back in #games, the replay of its history held the line both had shown before the outage: marked
+    // seen (the terminal leaves it out), never shown as new.
+    for (const c of [alice, bob]) {
+      const replayed = c.events.filter((e) => e.type === 'history' && e.text === 'before the outage');
+      expect(replayed.length, `${JSON.stringify(c.events.filter((e) => e.type === 'history'))}`).toBeGreaterThanOrEqual(1);
+      expect(replayed.every((e) => e.seen === true)).toBe(true);
+    }
     for (const c of [alice, bob]) {
       c.end();
       expect((await c.waitExit(20_000)).code).toBe(0);

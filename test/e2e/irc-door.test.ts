@@ -113,6 +113,16 @@ describe('IRC door', () => {
     await kim.waitEvent('channel list end', () => true, 'the end of LIST');
     expect(listed).toContainEqual(expect.objectContaining({ channel: '#q', num_users: 2 }));
     expect(listed.map((r) => r.channel)).toContain('#lobby');
+
+    // The list queries clients make on join end at once; changing a mode is refused.
+    kim.send('MODE #q');
+    await kim.waitLine(/ 324 kim #q \+nt$/, 'the modes');
+    for (const [mode, numeric, text] of [['b', '368', 'ban'], ['e', '349', 'exception'], ['I', '347', 'invite']] as const) {
+      kim.send(`MODE #q ${mode}`);
+      await kim.waitLine(new RegExp(` ${numeric} kim #q :End of channel ${text} list$`), `the end of the ${text} list`);
+    }
+    kim.send('MODE #q +m');
+    await kim.waitLine(/ 482 kim #q :Channel modes are fixed here/, 'a mode change refused');
   });
 
   it('refuses a nick that another door holds, and the other way round', async () => {

@@ -137,6 +137,33 @@ describe('room history', () => {
   });
 });
 
+describe('--no-history', () => {
+  it('writes no room message (nothing replayed, not even after a restart), /history says so; accounts still work', async () => {
+    const db = path.join(dir, 'no-history.db');
+    let ts = await serverOn(db, { keepHistory: false });
+    try {
+      const alice = await connectedClient(ts.port, 'alice');
+      alice.send('<register>s3cret-pw\n');
+      await alice.expectReply(system('alice is registered'), 'registered');
+      alice.send('<set_msg_all>not to be kept\n');
+      await alice.expectReply((r) => r.kind === 'message' && r.text === 'not to be kept', 'the echo');
+      alice.send('<history>lobby 10\n');
+      await alice.expectReply((r) => r.kind === 'error' && r.message.includes('keeps no history'), 'no history kept');
+      alice.destroy();
+      await ts.close();
+      // The same file with history on: the line was never written, the account was.
+      ts = await serverOn(db);
+      const back = await signIn(ts.port, 'alice', 's3cret-pw');
+      back.send('<history>lobby 10\n');
+      await back.expectReply(system('no messages kept in #lobby'), 'nothing kept');
+      expect(back.replies.some((r) => r.kind === 'history')).toBe(false);
+      back.destroy();
+    } finally {
+      await ts.close();
+    }
+  });
+});
+
 describe('a restart', () => {
   it('keeps accounts and history; offline private messages arrive once, in order, also across the restart', async () => {
     const db = path.join(dir, 'restart.db');

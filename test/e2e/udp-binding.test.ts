@@ -8,6 +8,7 @@ import type { Display } from '../../src/client/state.ts';
 import { encodeHello, newToken } from '../../src/udp/binding.ts';
 import { REBIND_SILENCE_MS } from '../../src/dataplane/constants.ts';
 import { connectedClient, rawClient, startTestServer, type TestServer } from './helpers.ts';
+import { MAX_UDP_OFFERS_PER_SESSION } from '../../src/server/udp-plane.ts';
 import { offerOf, planeFor, rawPeer, until } from './udp-helpers.ts';
 
 let ts: TestServer;
@@ -102,11 +103,29 @@ describe('binding', () => {
     expect(offer.port).toBe(ts.server.udpPort);
     early.send('<udp>\n');
     const again = await early.expectReply((r) => r.kind === 'error', 'the second request refused');
-    expect(again).toMatchObject({ code: 'refused', message: 'UDP was already offered on this connection (a session binds once)' });
+    expect(again).toMatchObject({ code: 'refused', message: 'UDP was already offered on this connection and is in use' });
     early.send('<udp>please\n');
     await early.expectReply((r) => r.kind === 'error' && r.code === 'bad-argument', 'an argument refused');
     expect(early.replies.filter((r) => r.kind === 'udp')).toHaveLength(1);
     early.destroy();
+  });
+
+  it('is offered again once the session’s chat fell back to TCP, a fresh binding each time, at most MAX_UDP_OFFERS_PER_SESSION times', async () => {
+    const c = await connectedClient(ts.port, 'ray');
+    const ids = new Set<number>();
+    for (let i = 0; i < MAX_UDP_OFFERS_PER_SESSION; i++) {
+      const offer = await offerOf(c);
+      ids.add(offer.connectionId);
+      // The client gave up binding: chat moves to TCP (the server answers with its own count).
+      const answers = c.replies.filter((r) => r.kind === 'transport').length;
+      c.send('<transport>tcp 0 timeout\n');
+      await c.waitFor(() => c.replies.filter((r) => r.kind === 'transport').length > answers, 'the server\'s count');
+    }
+    expect(ids.size).toBe(MAX_UDP_OFFERS_PER_SESSION);
+    c.send('<udp>\n');
+    const refused = await c.expectReply((r) => r.kind === 'error', 'the offer past the bound refused');
+    expect(refused).toMatchObject({ code: 'refused', message: `UDP was offered ${MAX_UDP_OFFERS_PER_SESSION} times on this connection; chat stays on TCP` });
+    c.destroy();
   });
 
   it('hello → helloOk; retransmission answered again; replay, forgery and unknown ids refused', async () => {

@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BINDING_TIMEOUT_MS } from '../../src/dataplane/constants.ts';
 import type { RunningProxy } from '../../src/udp/proxy.ts';
-import { spawnClient, stopAll, type ClientProcess } from './client-helpers.ts';
+import { spawnClient, stopAll, type ClientProcess, type JsonObject } from './client-helpers.ts';
 import { startTestServer, type TestServer } from './helpers.ts';
 import { is, proxyTo, textsFrom } from './udp-helpers.ts';
 
@@ -23,8 +23,8 @@ afterEach(async () => {
   for (const p of proxies.splice(0)) await p.close();
 });
 
-function client(name: string, proxyPort: number): ClientProcess {
-  const c = spawnClient(['--tcp', String(ts.port), '--name', name, '--json', '--udp-via', `127.0.0.1:${proxyPort}`]);
+function client(name: string, proxyPort: number, args: string[] = []): ClientProcess {
+  const c = spawnClient(['--tcp', String(ts.port), '--name', name, '--json', '--udp-via', `127.0.0.1:${proxyPort}`, ...args]);
   children.push(c);
   return c;
 }
@@ -93,5 +93,30 @@ describe('fallback to TCP', () => {
       expect(r).toHaveLength(2);
     }
     expect(ts.server.stats().udp.bound).toBe(0);
+  });
+
+  it('the path opens later: after the fallback, both clients try UDP again (--udp-retry) and chat goes back to UDP, nothing lost or doubled', { timeout: 30_000 }, async () => {
+    const blocked = await proxyTo(ts.server.udpPort, { loss: 1 });
+    const [eve, fay] = [client('eve', blocked.port, ['--udp-retry', '1']), client('fay', blocked.port, ['--udp-retry', '1'])];
+    await Promise.all([eve, fay].map((c) => c.waitFor(is('transport', { transport: 'tcp', reason: 'binding-timeout' }), 'fallback', 10_000)));
+    eve.send('while udp is blocked');
+    await fay.waitFor(is('message', { from: 'eve', text: 'while udp is blocked', transport: 'tcp' }), 'chat over tcp');
+
+    // The path opens where it was: each client binds afresh within its retry (1 s, then 2 s …).
+    await blocked.close();
+    const open = await proxyTo(ts.server.udpPort, {}, 1, blocked.port);
+    proxies.push(open);
+    const openedAt = Date.now();
+    const backOnUdp = (c: ClientProcess) => (e: JsonObject) => e.type === 'transport' && e.transport === 'udp' && c.events.some(is('transport', { reason: 'binding-timeout' }));
+    await Promise.all([eve, fay].map((c) => c.waitFor(backOnUdp(c), 'back on udp', 15_000)));
+    expect(Date.now() - openedAt).toBeLessThan(12_000);
+    const after = Array.from({ length: 10 }, (_, i) => `over udp again ${i}`);
+    eve.send(...after);
+    await fay.waitFor(is('message', { from: 'eve', text: after.at(-1), transport: 'udp' }), 'chat over udp again', 10_000);
+    await eve.waitFor(is('message', { from: 'eve', text: after.at(-1), self: true }), 'own echo');
+    expect(textsFrom(fay, 'eve')).toEqual(['while udp is blocked', ...after]);
+    expect(textsFrom(eve, 'eve')).toEqual(['while udp is blocked', ...after]);
+    for (const c of [eve, fay]) expect(c.events.filter((e) => e.type === 'transport').at(-1)).toMatchObject({ transport: 'udp', reason: 'bound' });
+    expect(ts.server.stats().udp.bound).toBe(2);
   });
 });

@@ -12,12 +12,15 @@ import type { RawClient } from './helpers.ts';
 
 export const silent = pino({ level: 'silent' });
 
-/** A proxy in front of the server's UDP port with the same impairment both ways. */
-export function proxyTo(udpPort: number, impairment: Partial<LinkSettings>, seed: number | string = 1): Promise<RunningProxy> {
+/**
+ * A proxy in front of the server's UDP port with the same impairment both ways, listening on `listenPort`
+ * (default: any free one; a closed proxy's port gives its clients their path back).
+ */
+export function proxyTo(udpPort: number, impairment: Partial<LinkSettings>, seed: number | string = 1, listenPort = 0): Promise<RunningProxy> {
   const settings: LinkSettings = { ...DEFAULT_LINK_SETTINGS, ...impairment };
   return startProxy({
     listenHost: '127.0.0.1',
-    listenPort: 0,
+    listenPort,
     targetHost: '127.0.0.1',
     targetPort: udpPort,
     forward: settings,

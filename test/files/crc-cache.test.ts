@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CrcCache } from '../../src/files/crc-cache.ts';
 
-const version = (ino: number, size = 10, mtimeMs = 1000) => ({ ino, size, mtimeMs });
+const version = (ino: number, size = 10, mtimeMs = 1000, dev = 2049) => ({ ino, size, mtimeMs, dev });
 
 describe('CrcCache', () => {
   it('computes once per version; another size or mtime of the inode is computed again', async () => {
@@ -14,6 +14,16 @@ describe('CrcCache', () => {
     expect(await cache.crcOf(version(7, 11, 2000), compute)).toBe(3);
     expect(await cache.crcOf(version(7, 11, 2000), compute)).toBe(3);
     expect([calls, cache.computations]).toEqual([3, 3]);
+  });
+
+  it('tells the same inode number on two devices apart (a mount inside the shared directory)', async () => {
+    const cache = new CrcCache();
+    let calls = 0;
+    const compute = async (): Promise<number> => ++calls;
+    expect(await cache.crcOf(version(7, 10, 1000, 1), compute)).toBe(1);
+    expect(await cache.crcOf(version(7, 10, 1000, 2), compute)).toBe(2);
+    expect(await cache.crcOf(version(7, 10, 1000, 1), compute)).toBe(1);
+    expect(await cache.crcOf(version(7, 10, 1000, 2), compute)).toBe(2);
   });
 
   it('shares one computation between concurrent requests; a failed one is not kept', async () => {

@@ -31,7 +31,7 @@ export class MemoryFile implements ChunkSource {
   reads = 0;
 
   constructor(public bytes: Uint8Array) {
-    this.snapshot = { size: bytes.length, mtimeMs: 1_000, ino: 42 };
+    this.snapshot = { size: bytes.length, mtimeMs: 1_000, ino: 42, dev: 2049 };
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {

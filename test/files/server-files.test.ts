@@ -399,6 +399,20 @@ describe('uploads', () => {
     await waitNotice(ALICE.session, 'stored');
   });
 
+  it('judges uploads announced together one after another: the disk budget is not overshot', async () => {
+    files = make({ maxSharedBytes: 10_000, uploadSlots: 5 });
+    const bytes = patternBytes(4_000);
+    // Five announced in the same turn, while the directory is being measured: two fit in the budget.
+    await Promise.all(
+      Array.from({ length: 5 }, (_, i) => files.upload({ ...ALICE, session: ALICE.session }, { name: `f${i}.txt`, size: bytes.length, crc: crc32Of(bytes) })),
+    );
+    const told = notices(ALICE.session);
+    expect(told.filter((n) => n.kind === 'ready' || n.kind === 'queued')).toHaveLength(2);
+    const refused = told.filter((n) => n.kind === 'refused');
+    expect(refused).toHaveLength(3);
+    expect(refused.every((n) => n.kind === 'refused' && n.message.startsWith('the shared directory is full'))).toBe(true);
+  });
+
   it('a CRC mismatch stores nothing and says why', async () => {
     const bytes = patternBytes(5_000);
     await files.upload(ALICE, { name: 'bad.txt', size: bytes.length, crc: (crc32Of(bytes) ^ 1) >>> 0 });

@@ -10,6 +10,7 @@ import { ircDoor } from '../../src/doors/irc/door.ts';
 import { Delivery } from '../../src/server/delivery.ts';
 import { Session } from '../../src/server/session.ts';
 import { WriteBatch } from '../../src/tcp/write-batch.ts';
+import { queueOutput, type QueueOutput } from './queue-output.ts';
 
 /** A door that counts how often it formats, writing `name:` before the bracket form. */
 function countingDoor(name: string): Door & { formatted: number } {
@@ -26,26 +27,36 @@ function countingDoor(name: string): Door & { formatted: number } {
 }
 
 function world(doors: DoorConnection[]) {
-  const written = new Map<SessionId, Uint8Array[]>();
+  const outputs = new Map<SessionId, QueueOutput>();
   const sessions = new Map<SessionId, Session>();
   doors.forEach((door, i) => {
     const id = i + 1;
-    written.set(id, []);
-    const writeBytes = (b: Uint8Array): boolean => written.get(id)!.push(b) > 0;
-    sessions.set(id, new Session(id, { writeBytes, writeShared: (pieces, index) => writeBytes(pieces.view(index, index + 1)) }, door));
+    const output = queueOutput();
+    outputs.set(id, output);
+    sessions.set(id, new Session(id, output, door));
   });
   const published: BusEvent[] = [];
   const batch = new WriteBatch();
   const members = new Map<string, SessionId[]>([['lobby', [...sessions.keys()]]]);
+  let membership = 0;
   const delivery = new Delivery({
     session: (id) => sessions.get(id),
     members: (room) => members.get(room) ?? [],
     bus: { publish: (e) => void published.push(e) },
     node: 'n1',
-    shared: (door, room) => batch.sharedFor(door, room),
+    batch,
+    membership: () => membership,
   });
-  const text = (id: SessionId) => (written.get(id) ?? []).map((b) => Buffer.from(b).toString('utf8'));
-  return { delivery, written, sessions, published, text };
+  /** The parts a session was handed, as the batch would hand them over. */
+  const written = { get: (id: SessionId) => outputs.get(id)?.parts() };
+  /** What a session was sent, line by line. */
+  const text = (id: SessionId) => outputs.get(id)?.lines() ?? [];
+  /** `room`'s members are now `ids` (the hub's membership changed). */
+  const seat = (room: string, ids: SessionId[]): void => {
+    members.set(room, ids);
+    membership++;
+  };
+  return { delivery, written, sessions, published, text, seat };
 }
 
 const hello = { kind: 'message', from: 'ann', room: 'lobby', ts: 1, self: false, text: 'hello' } as const;

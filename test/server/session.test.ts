@@ -4,11 +4,16 @@ import type { Reply } from '../../src/commands/types.ts';
 import { BRACKET_DOOR } from '../../src/doors/bracket/door.ts';
 import { Session, type ChatReply, type ControlOutput } from '../../src/server/session.ts';
 import { SharedPieces } from '../../src/tcp/write-batch.ts';
+import { queueOutput } from './queue-output.ts';
 
-function recorder(): ControlOutput & { written: string[] } {
-  const written: string[] = [];
-  const writeBytes = (bytes: Uint8Array): boolean => written.push(Buffer.from(bytes).toString('utf8')) > 0;
-  return { written, writeBytes, writeShared: (pieces, index) => writeBytes(pieces.view(index, index + 1)) };
+function recorder(): ControlOutput & { readonly written: string[] } {
+  const output = queueOutput();
+  return {
+    ...output,
+    get written() {
+      return output.lines();
+    },
+  };
 }
 
 const chat: Reply = { kind: 'message', from: 'bob', room: 'lobby', ts: 1, self: false, text: 'hi' };

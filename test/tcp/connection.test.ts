@@ -54,6 +54,8 @@ async function connectPair(maxLineBytes: number): Promise<Pair> {
         lines.push(text);
         // Answer each line three times in one go: the three leave in one write (one batch per iteration).
         if (text.startsWith('<echo>')) for (let i = 0; i < 3; i++) connection.writeBytes(Buffer.from(`${text}${i}\n`));
+        // More parts than a gathered write takes: joined into one copy, still one write.
+        if (text.startsWith('<many>')) for (let i = 0; i < 9; i++) connection.writeBytes(Buffer.from(`${text}${i}\n`));
       },
       framingError: (code, fatal) => {
         errors.push(code);
@@ -71,6 +73,20 @@ async function connectPair(maxLineBytes: number): Promise<Pair> {
   clients.push(client);
   await new Promise<void>((resolve, reject) => client.once('connect', resolve).once('error', reject));
   return { client, errors, lines, ended };
+}
+
+/** Sends `line` and collects the chunks the client reads until `count` answer lines are in. */
+async function chunksOfAnswers(pair: Pair, line: string, count: number): Promise<string[]> {
+  const chunks: string[] = [];
+  const all = new Promise<void>((resolve) =>
+    pair.client.on('data', (chunk: Buffer) => {
+      chunks.push(chunk.toString('utf8'));
+      if (chunks.join('').split('\n').length > count) resolve();
+    }),
+  );
+  pair.client.write(`${line}\n`);
+  await withDeadline(all, `${count} answers`);
+  return chunks;
 }
 
 describe('ControlConnection', () => {
@@ -107,17 +123,11 @@ describe('ControlConnection', () => {
   });
 
   it('sends what it was given in one iteration as one write', async () => {
-    const pair = await connectPair(1024);
-    const chunks: string[] = [];
-    const all = new Promise<void>((resolve) =>
-      pair.client.on('data', (chunk: Buffer) => {
-        chunks.push(chunk.toString('utf8'));
-        if (chunks.join('').split('\n').length >= 4) resolve();
-      }),
-    );
-    pair.client.write('<echo>a\n');
-    await withDeadline(all, 'three answers');
-    expect(chunks).toEqual(['<echo>a0\n<echo>a1\n<echo>a2\n']);
+    expect(await chunksOfAnswers(await connectPair(1024), '<echo>a', 3)).toEqual(['<echo>a0\n<echo>a1\n<echo>a2\n']);
+  });
+
+  it('sends many parts given in one iteration as one write too (joined)', async () => {
+    expect(await chunksOfAnswers(await connectPair(1024), '<many>b', 9)).toEqual([Array.from({ length: 9 }, (_, i) => `<many>b${i}\n`).join('')]);
   });
 
   it('hands an iteration’s queue to the socket at the bound, and drops a peer that does not read within that iteration', async () => {

@@ -10,7 +10,9 @@
 // every action of a run, BENCH_SERVER_LOG=info BENCH_SERVER_LOG_FILE=/tmp/server.log (the level and a
 // file). The store is startServer's default (in memory); BENCH_SERVER_DB=DIR gives each server process a
 // database file of its own in DIR and replays history on join as `dualchat server` does (the store's
-// cost on the chat path, measured against ':memory:' and against a build without a store).
+// cost on the chat path, measured against ':memory:' and against a build without a store);
+// BENCH_SERVER_HISTORY=off writes no room message (`--no-history`: the same build without the store's
+// per-message work).
 // Ends on SIGTERM or when stdin closes, closing the server first.
 import path from 'node:path';
 import { pino } from 'pino';
@@ -42,6 +44,7 @@ async function main(): Promise<void> {
     maxConnectionsPerAddress: p.int('maxConnectionsPerAddress', 1, MAX_CONNECTIONS_PER_ADDRESS_LIMIT),
     logger: pino({ level: process.env.BENCH_SERVER_LOG ?? 'warn' }, pino.destination(process.env.BENCH_SERVER_LOG_FILE ?? 2)),
     ...(dbDir === undefined ? {} : { db: path.join(dbDir, `bench-${process.pid}.db`), historyOnJoin: HISTORY_ON_JOIN_DEFAULT }),
+    ...(process.env.BENCH_SERVER_HISTORY === 'off' ? { keepHistory: false } : {}),
   });
   io.emit({ type: 'ready', tcpPort: server.tcpPort, udpPort: server.udpPort, ...(server.ircPort === undefined ? {} : { ircPort: server.ircPort }), pid: process.pid });
   for (let i = 0; i < Number.MAX_SAFE_INTEGER; i++) {

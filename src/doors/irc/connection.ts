@@ -438,7 +438,9 @@ export class IrcConnection implements DoorConnection {
     if (target.startsWith('#')) {
       const chan = channel(roomOf(target));
       if (p[1] === undefined) return this.numeric('324', [chan, '+nt'], undefined);
-      if (/^[+-]?b$/.test(p[1]) && p[2] === undefined) return this.numeric('368', [chan], 'End of channel ban list');
+      // A list query (bans, exceptions, invite exceptions: irssi and WeeChat ask on join): no entries.
+      const list = LIST_MODE_ENDS[p[1].replace(/^[+-]/, '')];
+      if (list !== undefined && p[2] === undefined) return this.numeric(list.numeric, [chan], list.text);
       return this.numeric('482', [chan], 'Channel modes are fixed here (+nt)');
     }
     if (nameKey(target) !== nameKey(this.me)) return this.numeric('502', [], "Can't change mode for other users");
@@ -666,3 +668,10 @@ function malformed(line: string): string {
   if (line.slice(0, -1).includes('\r')) return 'Malformed line: CR is only allowed before LF at the end of a line';
   return 'Malformed line: not an IRC message (too many parameters, or an empty word)';
 }
+
+/** The end of each channel list a client may ask for with `MODE #room b|e|I` (RFC 2812 §3.2.3): none kept here. */
+const LIST_MODE_ENDS: Readonly<Record<string, { numeric: string; text: string } | undefined>> = {
+  b: { numeric: '368', text: 'End of channel ban list' },
+  e: { numeric: '349', text: 'End of channel exception list' },
+  I: { numeric: '347', text: 'End of channel invite list' },
+};
