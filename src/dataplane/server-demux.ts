@@ -37,6 +37,11 @@ export type DemuxOutcome<S> =
 
 const UNEXPECTED = Object.freeze({ type: 'unexpected' as const });
 
+/** The destination of an answer: a copy of where the datagram came from, made only when one is sent (not per datagram). */
+function copyOf(from: Address): Address {
+  return { address: from.address, port: from.port };
+}
+
 export class ServerDemux<S extends DemuxedSession> {
   private readonly table: BindingTable<S>;
   private readonly outgoing: OutgoingDatagram[] = [];
@@ -79,21 +84,20 @@ export class ServerDemux<S extends DemuxedSession> {
   /** A datagram of `bytes` bytes (its whole length on the wire) from `from`. */
   handleDatagram(datagram: Datagram, from: Address, now: number, bytes: number): DemuxOutcome<S> {
     const { connectionId } = datagram;
-    const to = { address: from.address, port: from.port };
     switch (datagram.type) {
       case 'hello': {
         const decision = this.table.hello(connectionId, datagram.body, from, bytes);
         switch (decision.type) {
           case 'refuse':
-            this.outgoing.push({ type: 'refuse', connectionId, body: encodeRefuse(decision.reason), to });
+            this.outgoing.push({ type: 'refuse', connectionId, body: encodeRefuse(decision.reason), to: copyOf(from) });
             break;
           case 'challenge':
-            this.outgoing.push({ type: 'challenge', connectionId, body: decision.challenge, to });
+            this.outgoing.push({ type: 'challenge', connectionId, body: decision.challenge, to: copyOf(from) });
             break;
           case 'bind':
           case 'repeat':
             decision.session.machine.handleVerifiedHello(from, now, decision.type === 'repeat' && decision.challenge === undefined);
-            if (decision.challenge !== undefined) this.outgoing.push({ type: 'challenge', connectionId, body: decision.challenge, to });
+            if (decision.challenge !== undefined) this.outgoing.push({ type: 'challenge', connectionId, body: decision.challenge, to: copyOf(from) });
             break;
         }
         return { type: 'hello', decision };
@@ -109,7 +113,7 @@ export class ServerDemux<S extends DemuxedSession> {
         const decision = this.table.admit(connectionId, from, bytes, now);
         if (decision.type === 'accept') {
           decision.session.machine.handleDatagram(datagram, from, now);
-          if (decision.challenge !== undefined) this.outgoing.push({ type: 'challenge', connectionId, body: decision.challenge, to });
+          if (decision.challenge !== undefined) this.outgoing.push({ type: 'challenge', connectionId, body: decision.challenge, to: copyOf(from) });
         }
         return decision;
       }

@@ -2,10 +2,13 @@
 // the file plane, `<stats>` answered, log events written, and outputs a port answers later awaited. One
 // place, so every path into the hub (a TCP line, a UDP line, a connection going) ends the same way.
 import type { Logger } from 'pino';
-import type { FileCommand, HubOutput } from '../chat/hub.ts';
+import type { FileCommand, HubLogEvent, HubOutput } from '../chat/hub.ts';
 import type { SessionId } from '../chat/ids.ts';
 import type { Delivery } from './delivery.ts';
 import { inputLogOf } from './throttle.ts';
+
+/** Log events written through the per-second throttle (src/server/throttle.ts): their senders choose how many. */
+const THROTTLED_EVENTS: ReadonlySet<HubLogEvent['type']> = new Set<HubLogEvent['type']>(['refused', 'name-refused', 'message', 'private']);
 
 export interface OutputTargets {
   delivery: Delivery;
@@ -57,7 +60,10 @@ export class HubOutputs {
           const remote = 'session' in event ? t.remote(event.session) : undefined;
           const fields = remote === undefined ? { event } : { event, remote };
           // A refusal is one per input the sender chooses (a flood of chat over the rate, of wrong names): throttled.
-          if (event.type === 'refused' || event.type === 'name-refused') inputLogOf(t.logger).info(fields, event.type);
+          // So is a line said (room or private): metadata, one per delivered line, so a busy server sampled
+          // it — at most INPUT_LOGS_PER_SECOND a second, the rest counted as `suppressed` — instead of
+          // writing a JSON line per chat line (at 9k deliveries/s the log was the server's work).
+          if (THROTTLED_EVENTS.has(event.type)) inputLogOf(t.logger).info(fields, event.type);
           else t.logger.info(fields, event.type);
           if (event.type === 'held') t.held?.(event.until);
           break;

@@ -3,6 +3,8 @@
 // at once while nothing waits, else queued in order and sent in batches per event-loop turn, so a burst
 // never blocks the loop.
 import dgram from 'node:dgram';
+import dns from 'node:dns';
+import { isIP } from 'node:net';
 import { datagramBytes, decodeDatagram, DatagramType, encodeDatagramInto, type Datagram, type DatagramRejection } from '../wire/codec.ts';
 import type { ProtectionLookup } from '../wire/protection.ts';
 import { UDP_RECV_BUFFER_BYTES, UDP_SEND_BUFFER_BYTES, UDP_SENDS_PER_TURN } from './constants.ts';
@@ -32,6 +34,20 @@ interface Outgoing {
   bytes: Uint8Array;
   port: number;
   address: string;
+}
+
+/**
+ * dgram resolves the address of every send on an unconnected socket; with dns.lookup, an address that
+ * is already an IP literal (always ours: a peer's address as it arrived, or the server's, resolved
+ * once) is handed back on the next tick — a process.nextTick, its closure and async context per
+ * datagram, ~5 % of the server's CPU per relayed chat line in a profile (docs/engine.md, "Where the CPU
+ * goes"). A literal is answered at once (dgram handles a synchronous answer: a connected socket's send
+ * takes the same path); a name still goes to dns.lookup.
+ */
+function sendLookup(hostname: string, options: dns.LookupOneOptions, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const family = isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else dns.lookup(hostname, options, callback);
 }
 
 export class UdpEndpoint {
@@ -64,6 +80,7 @@ export class UdpEndpoint {
       type,
       recvBufferSize: UDP_RECV_BUFFER_BYTES,
       sendBufferSize: UDP_SEND_BUFFER_BYTES,
+      lookup: sendLookup,
     });
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => reject(err);
@@ -156,23 +173,24 @@ export class UdpEndpoint {
 
   private receive(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     this.datagramsReceived++;
-    const from = { address: rinfo.address, port: rinfo.port };
     const decoded = decodeDatagram(msg, this.options.protectionFor);
+    // rinfo is Node's own object for this datagram (address, port, family, size): the sender's address as
+    // it is, with no copy per datagram.
     if (!decoded.ok) {
       this.rejections[decoded.reason]++;
-      this.options.onReject?.(decoded.reason, from);
+      this.options.onReject?.(decoded.reason, rinfo);
       return;
     }
-    this.options.onDatagram(decoded.datagram, from, msg.length);
+    this.options.onDatagram(decoded.datagram, rinfo, msg.length);
   }
 
   /** Send what is still queued (a shutdown notice, say), then close the socket. */
   async close(): Promise<void> {
     if (this.closing !== undefined) return this.closing;
     this.closing = (async () => {
-      // dgram hands each send to the socket on a later tick (it resolves the address first): closing
-      // the socket in this tick would silently drop every datagram just flushed. So flush, let those
-      // ticks run, and again for anything queued meanwhile (bounded: nothing new is queued once closed).
+      // dgram may hand a send to the socket on a later tick (a name to resolve; sendLookup answers
+      // literals at once): closing the socket in this tick would silently drop those. So flush, let
+      // those ticks run, and again for anything queued meanwhile (bounded: nothing new is queued once closed).
       for (let round = 0; round < 2; round++) {
         while (this.queuedDatagrams > 0) this.flush();
         await new Promise<void>((resolve) => setImmediate(resolve));

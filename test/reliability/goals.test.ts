@@ -15,6 +15,8 @@ function percentile(values: number[], p: number): number {
 interface ChatResult {
   p99: number;
   dataPacketsPerMessage: number;
+  /** Datagrams on the link, both ways (data, ACKs, probes), per line: one hop. */
+  datagramsPerLine: number;
 }
 
 /** One side sends `count` 80-byte chat lines at `perSecond`; latency is send → delivery. */
@@ -32,7 +34,8 @@ function chat(perSecond: number, loss: number, count: number, seed: number): Cha
     expect(bytesEqual(d.data, makePayload(1, i, 80))).toBe(true);
     return d.at - sentAt[i]!;
   });
-  return { p99: percentile(latencies, 0.99), dataPacketsPerMessage: pair.a.stats().dataPacketsSent / count };
+  const datagrams = pair.linkStats[0].sent + pair.linkStats[1].sent;
+  return { p99: percentile(latencies, 0.99), dataPacketsPerMessage: pair.a.stats().dataPacketsSent / count, datagramsPerLine: datagrams / count };
 }
 
 describe('goals: chat latency and efficiency under random loss', () => {
@@ -51,6 +54,18 @@ describe('goals: chat latency and efficiency under random loss', () => {
       }
     });
   }
+
+  // Issue 16: a chat line costs one data datagram and one ACK per hop at most without loss (2.2 allows
+  // for the opening PING and its answer); at 5 % loss the probes a loss costs and their answers are
+  // counted too (2.35 measured on 2026-12-08; each lost line costs a probe, its ACK copies and a resend).
+  it('datagrams per line per hop: ≤ 2.2 at 0 % loss (dense and sparse), ≤ 2.4 at 5 %', () => {
+    for (const seed of [1, 2]) {
+      expect(chat(100, 0, 1000, seed).datagramsPerLine).toBeLessThanOrEqual(2.2);
+      expect(chat(2, 0, 100, seed).datagramsPerLine).toBeLessThanOrEqual(2.2);
+      expect(chat(1000, 0, 1000, seed).datagramsPerLine).toBeLessThanOrEqual(2.2);
+      expect(chat(100, 0.05, 2000, seed).datagramsPerLine).toBeLessThanOrEqual(2.4);
+    }
+  });
 
   it('sparse chat, 2 lines/s at 10% loss: p99 ≤ 100 ms, data packets per line ≤ 1.1/(1−p)', () => {
     const r = chat(2, 0.1, 1000, 3);

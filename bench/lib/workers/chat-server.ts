@@ -5,7 +5,7 @@
 //          "maxConnectionsPerAddress":200,"filesDir":"/tmp/…"}
 //   optional: "ircPort":0 (the IRC door too)
 //   out:  {"type":"ready","tcpPort":…,"udpPort":…,"ircPort":… (with the IRC door)}
-//   in:   {"type":"cpu"} → out {"type":"cpu","userMs":…,"systemMs":…}
+//   in:   {"type":"cpu"} → out {"type":"cpu","userMs":…,"systemMs":…,"udpIn":…,"udpOut":…} (datagrams so far)
 // Logs at `warn` (a benchmark measures chatting, not logging one line per message) to stderr; to see
 // every action of a run, BENCH_SERVER_LOG=info BENCH_SERVER_LOG_FILE=/tmp/server.log (the level and a
 // file). The store is startServer's default (in memory); BENCH_SERVER_DB=DIR gives each server process a
@@ -50,7 +50,8 @@ async function main(): Promise<void> {
   for (let i = 0; i < Number.MAX_SAFE_INTEGER; i++) {
     await io.command('cpu');
     const cpu = process.cpuUsage();
-    io.emit({ type: 'cpu', userMs: cpu.user / 1000, systemMs: cpu.system / 1000 });
+    const udp = server.stats().udp;
+    io.emit({ type: 'cpu', userMs: cpu.user / 1000, systemMs: cpu.system / 1000, udpIn: udp.datagramsReceived, udpOut: udp.datagramsSent });
   }
 }
 
