@@ -502,7 +502,7 @@ export function toTerminalLines(item: Shown, ctx: TerminalContext): string[] {
     case 'reconnect': {
       const e = item.event;
       if (e.phase === 'reconnecting') {
-        return [`${now} ${c.yellow(`* connection lost (${safe(e.reason)}): reconnecting in ${Math.ceil(e.inMs / 1000)} s (try ${e.attempt} of ${e.of}); what you type is kept`)}`];
+        return [`${now} ${c.yellow(`* connection lost (${safe(e.reason)}): reconnecting in ${Math.max(1, Math.round(e.inMs / 1000))} s (try ${e.attempt} of ${e.of}); what you type is kept`)}`];
       }
       if (e.phase === 'reconnected') return [`${now} ${c.green(`* reconnected: you are ${safe(e.name)} in #${safe(e.room)}`)}`];
       if (e.phase === 'unsure') return [`${now} ${c.yellow(`* ${safe(e.command)} was sent just before the connection was lost and may or may not have been done: ${safe(e.check)}`)}`];

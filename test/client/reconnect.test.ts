@@ -113,6 +113,10 @@ describe('reconnect events', () => {
   it('as terminal lines that say what happens to what is typed', () => {
     const [line] = toTerminalLines({ kind: 'reconnect', event: { phase: 'reconnecting', attempt: 1, of: 20, inMs: 1_000, reason: 'the server closed the connection' } }, ctx);
     expect(line).toContain('reconnecting in 1 s (try 1 of 20); what you type is kept');
+    // A wait spread by the jitter reads as the whole seconds it is nearest (0.8–1.2 s: "1 s").
+    for (const inMs of [800, 1_199]) {
+      expect(toTerminalLines({ kind: 'reconnect', event: { phase: 'reconnecting', attempt: 1, of: 20, inMs, reason: 'lost' } }, ctx)[0]).toContain('reconnecting in 1 s (try 1 of 20)');
+    }
     expect(toTerminalLines({ kind: 'reconnect', event: { phase: 'reconnected', attempt: 1, name: 'alice', room: 'dev' } }, ctx)[0]).toContain('reconnected: you are alice in #dev');
     expect(toTerminalLines({ kind: 'reconnect', event: unsureEvent({ kind: 'password', old: 'x', password: 'y' }) }, ctx)[0]).toContain(
       '/password was sent just before the connection was lost and may or may not have been done: check with /password NEW NEW',
