@@ -72,6 +72,7 @@ async function saveSettings(file: string, flags: ClientFlags): Promise<string | 
     tcp: flags.tcp,
     ...(flags.name !== undefined ? { name: flags.name } : {}),
     udp: flags.udp,
+    udpRetry: flags.udpRetry,
     downloads: flags.downloads,
     received: flags.received,
     ask: flags.ask === true,

@@ -3,7 +3,7 @@
 // (src/cli/client.ts) finds the file, reads and writes it; flags given on the command line win.
 //
 //   ~/.config/dualchat/config.json   {"host": "chat.example.org", "tcp": 5000, "name": "alice", "tls": true}
-import { parseDirFlag, parseHostFlag, parseNameFlag, parsePortFlag, type FlagResult } from './flags.ts';
+import { parseDirFlag, parseHostFlag, parseNameFlag, parsePortFlag, parseUdpRetryFlag, type FlagResult } from './flags.ts';
 
 /** What the file may hold: a subset of the client's flags (never a password). */
 export interface ClientSettings {
@@ -12,6 +12,8 @@ export interface ClientSettings {
   name?: string;
   /** false: keep chat on TCP (`--no-udp`). */
   udp?: boolean;
+  /** Seconds before trying UDP again after a fallback (`--udp-retry`; 0 = never). */
+  udpRetry?: number;
   downloads?: string;
   received?: string;
   /** Offers wait for `/accept` (the default; kept for settings files written before `autoAccept`). */
@@ -35,7 +37,7 @@ const TEXT: Readonly<Record<'host' | 'name' | 'downloads' | 'received' | 'ca', (
 const SWITCHES = ['udp', 'ask', 'autoAccept', 'tls', 'insecure'] as const;
 
 /** Every key the file may hold, in the order `--save` writes them. */
-export const SETTING_KEYS: readonly SettingKey[] = ['host', 'tcp', 'name', 'udp', 'downloads', 'received', 'ask', 'autoAccept', 'tls', 'ca', 'insecure'];
+export const SETTING_KEYS: readonly SettingKey[] = ['host', 'tcp', 'name', 'udp', 'udpRetry', 'downloads', 'received', 'ask', 'autoAccept', 'tls', 'ca', 'insecure'];
 
 /** The file's text → settings, or every problem, each naming its key. */
 export function parseSettings(text: string): { ok: true; settings: ClientSettings } | { ok: false; problems: string[] } {
@@ -51,6 +53,10 @@ export function parseSettings(text: string): { ok: true; settings: ClientSetting
   for (const [key, v] of Object.entries(value)) {
     if (key === 'password') {
       problems.push('"password": not kept in a file; give --password or type it when asked');
+    } else if (key === 'udpRetry') {
+      const seconds = typeof v === 'number' || typeof v === 'string' ? parseUdpRetryFlag(String(v)) : undefined;
+      if (seconds?.ok === true) settings.udpRetry = seconds.value;
+      else problems.push(`"udpRetry": ${seconds?.message ?? 'a whole number of seconds'}`);
     } else if (key === 'tcp') {
       const port = typeof v === 'number' || typeof v === 'string' ? parsePortFlag(String(v)) : undefined;
       if (port?.ok === true) settings.tcp = port.value;

@@ -11,6 +11,9 @@ describe('the client settings file', () => {
     expect(parseSettings('{"tcp": "6000"}')).toEqual({ ok: true, settings: { tcp: 6000 } });
     expect(parseSettings('{"autoAccept": true}')).toEqual({ ok: true, settings: { autoAccept: true } });
     expect(parseSettings('{"autoAccept": "yes"}')).toMatchObject({ ok: false, problems: ['"autoAccept": true or false'] });
+    expect(parseSettings('{"udpRetry": 0}')).toEqual({ ok: true, settings: { udpRetry: 0 } });
+    expect(parseSettings('{"udpRetry": "120"}')).toEqual({ ok: true, settings: { udpRetry: 120 } });
+    expect(parseSettings('{"udpRetry": 9999}')).toMatchObject({ ok: false, problems: ['"udpRetry": a whole number of seconds from 0 (never) to 600'] });
   });
 
   it('names every problem, and never keeps a password', () => {
