@@ -7,8 +7,12 @@ import type { SessionId } from '../chat/ids.ts';
 import type { Delivery } from './delivery.ts';
 import { inputLogOf } from './throttle.ts';
 
-/** Log events written through the per-second throttle (src/server/throttle.ts): their senders choose how many. */
-const THROTTLED_EVENTS: ReadonlySet<HubLogEvent['type']> = new Set<HubLogEvent['type']>(['refused', 'name-refused', 'message', 'private']);
+/**
+ * Log events written through the per-second throttle (src/server/throttle.ts): refusals, whose number the
+ * sender chooses. A line said (`message`, `private`) is an action like any other and is always written: an
+ * operator must be able to tell who spoke when (the metadata only, never the text).
+ */
+const THROTTLED_EVENTS: ReadonlySet<HubLogEvent['type']> = new Set<HubLogEvent['type']>(['refused', 'name-refused']);
 
 export interface OutputTargets {
   delivery: Delivery;
@@ -60,9 +64,6 @@ export class HubOutputs {
           const remote = 'session' in event ? t.remote(event.session) : undefined;
           const fields = remote === undefined ? { event } : { event, remote };
           // A refusal is one per input the sender chooses (a flood of chat over the rate, of wrong names): throttled.
-          // So is a line said (room or private): metadata, one per delivered line, so a busy server sampled
-          // it — at most INPUT_LOGS_PER_SECOND a second, the rest counted as `suppressed` — instead of
-          // writing a JSON line per chat line (at 9k deliveries/s the log was the server's work).
           if (THROTTLED_EVENTS.has(event.type)) inputLogOf(t.logger).info(fields, event.type);
           else t.logger.info(fields, event.type);
           if (event.type === 'held') t.held?.(event.until);

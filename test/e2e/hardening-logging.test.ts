@@ -120,6 +120,25 @@ describe('the log', () => {
       await ts.close();
     }
   });
+
+  it('writes every line said, however many a second (refusals are throttled, actions are not)', async () => {
+    const ts = await startTestServer({ captureLogs: 'info', rateLimit: 0 });
+    try {
+      const carl = await connectedClient(ts.port, 'carl');
+      const dora = await connectedClient(ts.port, 'dora');
+      const lines = 40;
+      for (let i = 0; i < lines; i++) carl.send(`<set_msg_all>line ${i}\n<set_msg>dora psst ${i}\n`);
+      await dora.waitFor(() => dora.replies.filter((r) => r.kind === 'private').length === lines, 'every private line');
+      await carl.waitFor(() => carl.replies.filter((r) => r.kind === 'message' && r.self).length === lines, 'every echo');
+      expect(ts.logs.filter((l) => l.msg === 'message' && matches(l, { event: { name: 'carl' } }))).toHaveLength(lines);
+      expect(ts.logs.filter((l) => l.msg === 'private' && matches(l, { event: { from: 'carl', to: 'dora' } }))).toHaveLength(lines);
+      expect(ts.logs.some((l) => 'suppressed' in l && (l.msg === 'message' || l.msg === 'private'))).toBe(false);
+      carl.destroy();
+      dora.destroy();
+    } finally {
+      await ts.close();
+    }
+  });
 });
 
 /** Like matches(), but `expect.stringMatching(...)` and friends in the pattern are honoured. */
