@@ -23,6 +23,7 @@ import { MAX_QUEUED_CHUNKS_PER_LINK, TCP_CHUNK_WINDOW_BYTES } from '../files/lim
 import { connectTcp, type ClientConnection, type ConnectionEvent } from '../tcp/client-connection.ts';
 import { tlsConnectFactory, type TlsClientOptions } from '../tcp/tls.ts';
 import { UdpClientPlane, type ClientPlaneEvent } from '../udp/client-plane.ts';
+import { doublingDelay } from './backoff.ts';
 import { ORDER_WAIT_MAX_MS, ORDER_WAIT_QUIET_MS, SERVER_CLOSE_EXPLAINED_MS, UDP_RETRY_FIRST_MS, UDP_RETRY_MAX_MS, UDP_RETRY_STABLE_MS } from './constants.ts';
 import { Pacer } from './pacer.ts';
 import type { ClientNotice, StatusInfo, TransportChangeReason, UdpStatus } from './render.ts';
@@ -651,7 +652,7 @@ export class ChatLink {
     const lasted = this.boundAt !== undefined && now - this.boundAt >= UDP_RETRY_STABLE_MS;
     this.udpRetriesFailed = lasted ? 0 : this.udpRetriesFailed + 1;
     this.boundAt = undefined;
-    const wait = Math.min(first * 2 ** Math.min(Math.max(0, this.udpRetriesFailed - 1), 20), UDP_RETRY_MAX_MS);
+    const wait = doublingDelay(first, this.udpRetriesFailed, UDP_RETRY_MAX_MS);
     clearTimeout(this.udpRetry);
     this.udpRetry = setTimeout(() => {
       this.udpRetry = undefined;

@@ -3,6 +3,7 @@
 // gave (`<hold>`), or the password of a registered name — go back to the room we were in, and hand the
 // new link back. Bounded: RECONNECT_MAX_ATTEMPTS tries, each connect and sign-in with its own timeout.
 import { connectCommand } from '../commands/credentials.ts';
+import { doublingDelay } from './backoff.ts';
 import type { Command, CommandKind } from '../commands/types.ts';
 import { RECONNECT_FIRST_MS, RECONNECT_JITTER, RECONNECT_MAX_ATTEMPTS, RECONNECT_MAX_DELAY_MS, WELCOME_TIMEOUT_MS } from './constants.ts';
 import { CONNECT_TIMEOUT_MS } from './constants.ts';
@@ -36,9 +37,8 @@ export type ReconnectEvent =
  * knock at the same instants.
  */
 export function reconnectDelay(attempt: number, random: () => number = Math.random): number {
-  const doubled = RECONNECT_FIRST_MS * 2 ** Math.min(Math.max(0, attempt - 1), 20);
   const spread = 1 + RECONNECT_JITTER * (2 * random() - 1);
-  return Math.round(Math.min(doubled, RECONNECT_MAX_DELAY_MS) * spread);
+  return Math.round(doublingDelay(RECONNECT_FIRST_MS, attempt, RECONNECT_MAX_DELAY_MS) * spread);
 }
 
 /** The sign-in line for a comeback: the password, else the token, else the bare name. */
